@@ -1,0 +1,193 @@
+//! The live room session: one WebSocket to the server, typed with
+//! `shared::protocol`. A background task owns the socket; the session sends
+//! [`ClientMsg`]s and receives [`SignalEvent`]s over channels.
+
+use crate::error::{Error, Result};
+use futures_util::{SinkExt, StreamExt};
+use shared::{ChatMessage, ClientMsg, IceServer, MeetingId, Participant, PeerId, ServerMsg, User, PROTOCOL_VERSION};
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+
+/// How long `connect` and `join` wait for the server's answer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Incoming messages buffered for a slow consumer before the socket stops being read.
+const INCOMING_QUEUE: usize = 1024;
+const OUTGOING_QUEUE: usize = 256;
+
+/// The server's `welcome`.
+#[derive(Debug, Clone)]
+pub struct Welcome {
+    pub user: User,
+    pub peer_id: PeerId,
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// The server's `joined`.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub meeting_id: MeetingId,
+    pub participants: Vec<Participant>,
+    pub chat_history: Vec<ChatMessage>,
+}
+
+/// What the session reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignalEvent {
+    Message(ServerMsg),
+    /// The connection ended; no more events follow.
+    Closed { reason: Option<String> },
+}
+
+/// A cloneable handle for sending on a session from other tasks.
+#[derive(Clone)]
+pub struct SignalSender(mpsc::Sender<ClientMsg>);
+
+impl SignalSender {
+    pub async fn send(&self, msg: ClientMsg) -> Result<()> {
+        self.0.send(msg).await.map_err(|_| Error::Closed { reason: None })
+    }
+}
+
+pub struct SignalSession {
+    welcome: Welcome,
+    outgoing: mpsc::Sender<ClientMsg>,
+    incoming: mpsc::Receiver<SignalEvent>,
+    /// Messages that arrived while `join` waited for its answer.
+    pending: VecDeque<SignalEvent>,
+}
+
+impl SignalSession {
+    /// Connects to `ws_url` (see [`crate::ApiClient::ws_url`]) and says hello with `token`.
+    pub async fn connect(ws_url: &str, token: &str) -> Result<SignalSession> {
+        let ws_error = |reason: String| Error::WebSocket { url: ws_url.to_string(), reason };
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(shared::protocol::MAX_FRAME_BYTES * 4))
+            .max_frame_size(Some(shared::protocol::MAX_FRAME_BYTES * 4));
+        let connecting = tokio_tungstenite::connect_async_with_config(ws_url, Some(config), true);
+        let (mut socket, _) = tokio::time::timeout(ANSWER_TIMEOUT, connecting)
+            .await
+            .map_err(|_| Error::Timeout("the server to accept the connection"))?
+            .map_err(|e| ws_error(e.to_string()))?;
+        let hello = ClientMsg::Hello { version: PROTOCOL_VERSION, token: token.to_string() };
+        socket.send(Message::text(hello.to_json())).await.map_err(|e| ws_error(e.to_string()))?;
+        let welcome = loop {
+            let frame = tokio::time::timeout(ANSWER_TIMEOUT, socket.next())
+                .await
+                .map_err(|_| Error::Timeout("the server's welcome"))?;
+            match frame {
+                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(&text) {
+                    Ok(ServerMsg::Welcome { user, peer_id, ice_servers }) => break Welcome { user, peer_id, ice_servers },
+                    Ok(ServerMsg::Error { code, message }) => return Err(Error::Refused { code, message }),
+                    Ok(other) => return Err(Error::BadResponse(format!("expected welcome, got {other:?}"))),
+                    Err(e) => return Err(Error::BadResponse(e.to_string())),
+                },
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(Error::Closed { reason: frame.map(|f| f.reason.to_string()) });
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(ws_error(e.to_string())),
+                None => return Err(Error::Closed { reason: None }),
+            }
+        };
+        let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_QUEUE);
+        let (incoming_tx, incoming) = mpsc::channel(INCOMING_QUEUE);
+        tokio::spawn(run_socket(socket, outgoing_rx, incoming_tx));
+        Ok(SignalSession { welcome, outgoing, incoming, pending: VecDeque::new() })
+    }
+
+    pub fn welcome(&self) -> &Welcome {
+        &self.welcome
+    }
+
+    pub fn peer_id(&self) -> PeerId {
+        self.welcome.peer_id
+    }
+
+    pub fn sender(&self) -> SignalSender {
+        SignalSender(self.outgoing.clone())
+    }
+
+    pub async fn send(&self, msg: ClientMsg) -> Result<()> {
+        self.outgoing.send(msg).await.map_err(|_| Error::Closed { reason: None })
+    }
+
+    /// The next event; `None` after `Closed` has been returned.
+    pub async fn recv(&mut self) -> Option<SignalEvent> {
+        match self.pending.pop_front() {
+            Some(event) => Some(event),
+            None => self.incoming.recv().await,
+        }
+    }
+
+    /// Joins a meeting and waits for `joined` (or the server's refusal).
+    pub async fn join(&mut self, meeting_id: MeetingId) -> Result<Joined> {
+        self.send(ClientMsg::Join { meeting_id }).await?;
+        let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.incoming.recv())
+                .await
+                .map_err(|_| Error::Timeout("the server to confirm the join"))?;
+            match event {
+                Some(SignalEvent::Message(ServerMsg::Joined { meeting_id, participants, chat_history })) => {
+                    return Ok(Joined { meeting_id, participants, chat_history });
+                }
+                Some(SignalEvent::Message(ServerMsg::Error { code, message })) => {
+                    return Err(Error::Refused { code, message });
+                }
+                Some(SignalEvent::Closed { reason }) => return Err(Error::Closed { reason }),
+                Some(other) => self.pending.push_back(other),
+                None => return Err(Error::Closed { reason: None }),
+            }
+        }
+    }
+
+    /// Closes the connection politely (a close frame), ending the session.
+    pub async fn close(self) {
+        drop(self.outgoing);
+    }
+}
+
+/// Owns the socket: writes what the session sends, reads what the server sends.
+/// tungstenite answers the server's heartbeat pings by itself as we read.
+async fn run_socket<S>(
+    mut socket: tokio_tungstenite::WebSocketStream<S>,
+    mut outgoing: mpsc::Receiver<ClientMsg>,
+    incoming: mpsc::Sender<SignalEvent>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let reason = loop {
+        tokio::select! {
+            msg = outgoing.recv() => match msg {
+                Some(msg) => {
+                    if let Err(e) = socket.send(Message::text(msg.to_json())).await {
+                        break Some(e.to_string());
+                    }
+                }
+                None => {
+                    let _ = socket.close(None).await;
+                    break None;
+                }
+            },
+            frame = socket.next() => match frame {
+                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(&text) {
+                    Ok(msg) => {
+                        if incoming.send(SignalEvent::Message(msg)).await.is_err() {
+                            let _ = socket.close(None).await;
+                            return;
+                        }
+                    }
+                    Err(e) => tracing::warn!("ignoring a server message we do not understand: {e}"),
+                },
+                Some(Ok(Message::Close(frame))) => break frame.map(|f| f.reason.to_string()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break Some(e.to_string()),
+                None => break None,
+            },
+        }
+    };
+    let _ = incoming.send(SignalEvent::Closed { reason }).await;
+}

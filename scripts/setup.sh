@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what building and testing Huddle needs on Debian/Ubuntu: the system
+# packages (only those missing) and a Rust toolchain (only if cargo is missing).
+# Sourced by demo.sh and test.sh; sets CARGO_TARGET_DIR to a cache outside the
+# checkout unless it is already set, so fresh clones reuse earlier builds.
+set -euo pipefail
+
+HUDDLE_PACKAGES=(build-essential pkg-config)
+
+missing=()
+for package in "${HUDDLE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "Installing system packages: ${missing[*]}"
+    sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+    if [[ -x "$HOME/.cargo/bin/cargo" ]]; then
+        export PATH="$HOME/.cargo/bin:$PATH"
+    else
+        echo "Installing the Rust toolchain with rustup"
+        curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+        export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/huddle/target}"

@@ -1,0 +1,15 @@
+//! Huddle's wire protocol: ids, the live room messages and the REST bodies,
+//! shared by the signal server, the call engine and third-party clients.
+
+pub mod api;
+pub mod ids;
+pub mod protocol;
+
+pub use ids::{MeetingId, MessageId, OrganisationId, PeerId, UserId};
+pub use protocol::{
+    ChatMessage, ClientMsg, ErrorCode, IceServer, MediaState, Organisation, Participant,
+    ServerMsg, User, PROTOCOL_VERSION,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,176 @@
+//! The live room protocol: JSON text frames over one WebSocket (`GET /ws`),
+//! tagged by `"type"`. `docs/protocol.md` has an example of every message.
+
+use crate::ids::{MeetingId, MessageId, OrganisationId, PeerId, UserId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Checked at `hello`: a client speaking another version is refused.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest WebSocket frame or message the server accepts (close code 1009 above it).
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// The longest chat text, in characters.
+pub const MAX_CHAT_CHARS: usize = 4000;
+
+/// Client → server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// First message on every connection.
+    Hello { version: u32, token: String },
+    /// Enter a meeting's room (one room per connection at a time).
+    Join { meeting_id: MeetingId },
+    /// Relay an opaque payload (SDP offer/answer, ICE candidate) to a peer in the same room.
+    Signal { to: PeerId, payload: serde_json::Value },
+    /// What this participant is sending now.
+    MediaState {
+        audio: bool,
+        video: bool,
+        #[serde(default)]
+        screen: bool,
+    },
+    /// Send a chat message to the room; it is stored, then echoed to everyone.
+    Chat { text: String },
+    /// Leave the room; the connection stays open and may join again.
+    Leave,
+}
+
+/// Server → client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// Answer to `hello`: who you are, your peer id, and the ICE servers to use.
+    Welcome {
+        user: User,
+        peer_id: PeerId,
+        ice_servers: Vec<IceServer>,
+    },
+    /// Answer to `join`: who is already in the room and the recent chat, oldest first.
+    Joined {
+        meeting_id: MeetingId,
+        participants: Vec<Participant>,
+        chat_history: Vec<ChatMessage>,
+    },
+    ParticipantJoined { participant: Participant },
+    ParticipantUpdated { participant: Participant },
+    ParticipantLeft { id: PeerId },
+    /// A relayed payload from another peer of the room.
+    Signal { from: PeerId, payload: serde_json::Value },
+    ChatMessage(ChatMessage),
+    /// Answer to `leave`.
+    Left { meeting_id: MeetingId },
+    /// The meeting was deleted while you were in it; you are no longer in a room.
+    MeetingEnded { meeting_id: MeetingId },
+    /// The server is shutting down; the connection closes next.
+    ServerShutdown { message: String },
+    /// A request could not be carried out. The connection stays open unless
+    /// the error says otherwise (`unsupported_version`, `unauthorized`).
+    Error { code: ErrorCode, message: String },
+}
+
+/// Machine-readable error codes, used by the live protocol and the REST API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Malformed JSON, an unknown message type or a missing field.
+    BadRequest,
+    /// Missing, wrong, expired or revoked credentials.
+    Unauthorized,
+    /// Authenticated, but not allowed (a meeting you may not see or delete).
+    Forbidden,
+    NotFound,
+    /// The thing already exists (an email or organisation at registration).
+    Conflict,
+    /// Too many requests; wait and try again.
+    RateLimited,
+    /// A text over the limit.
+    TooLarge,
+    /// `hello` with a protocol version this server does not speak.
+    UnsupportedVersion,
+    /// A message other than `hello` before `hello`.
+    HelloRequired,
+    /// A room message before `join`.
+    NotInRoom,
+    /// `join` while already in a room.
+    AlreadyInRoom,
+    /// `signal` to a peer that is not in your room.
+    PeerNotInRoom,
+    /// Registration is turned off on this server.
+    RegistrationClosed,
+    Internal,
+    /// A code from a newer server that this client does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    #[serde(default)]
+    pub organisation: Option<Organisation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub name: String,
+}
+
+/// One connection in a room, with what it is sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub id: PeerId,
+    pub user_id: UserId,
+    pub name: String,
+    pub audio: bool,
+    pub video: bool,
+    pub screen: bool,
+}
+
+/// What a participant is sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MediaState {
+    pub audio: bool,
+    pub video: bool,
+    pub screen: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub id: MessageId,
+    /// The sending user (stable across devices and sessions).
+    pub from: UserId,
+    /// The sender's display name when it was sent.
+    pub name: String,
+    pub text: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: OffsetDateTime,
+}
+
+/// A STUN or TURN server, in the shape of WebRTC's `RTCIceServer`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+impl ClientMsg {
+    /// The JSON text frame for this message.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("protocol messages always serialise")
+    }
+}
+
+impl ServerMsg {
+    /// The JSON text frame for this message.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("protocol messages always serialise")
+    }
+}

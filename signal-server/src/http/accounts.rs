@@ -1,0 +1,132 @@
+//! Accounts: login, registration, logout and "who am I".
+
+use super::auth::Authenticated;
+use super::error::{ApiFailure, ApiResult};
+use crate::app::AppState;
+use crate::passwords;
+use crate::store::{now_millis, sessions, users, Db, StoreError};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::Json;
+use shared::api::{LoginRequest, LoginResponse, RegisterRequest};
+use shared::{ErrorCode, User};
+use std::net::SocketAddr;
+
+const TOO_MANY_LOGINS: &str = "too many login attempts; wait a minute and try again";
+
+pub async fn login(
+    State(app): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> ApiResult<Json<LoginResponse>> {
+    let Json(request) = body?;
+    if !app.login_limits.allow(client.ip(), &request.email) {
+        return Err(ApiFailure::rate_limited(TOO_MANY_LOGINS));
+    }
+    let email = request.email.clone();
+    let found = app.db.call(move |conn| users::credentials_by_email(conn, &email)).await?;
+    let password = request.password;
+    let user = tokio::task::spawn_blocking(move || match found {
+        Some(found) if passwords::verify(&password, &found.password_hash) => Some(found.user),
+        Some(_) => None,
+        None => {
+            passwords::verify_against_nothing(&password);
+            None
+        }
+    })
+    .await
+    .map_err(StoreError::from)?;
+    match user {
+        Some(user) => Ok(Json(start_session(&app.db, user, app.config.session_ttl).await?)),
+        None => {
+            app.metrics.login_failures.inc();
+            Err(ApiFailure::unauthorized("wrong email or password"))
+        }
+    }
+}
+
+pub async fn register(
+    State(app): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: Result<Json<RegisterRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<LoginResponse>)> {
+    if !app.config.allow_registration {
+        return Err(ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::RegistrationClosed,
+            "registration is turned off on this server; ask its administrator for an account",
+        ));
+    }
+    let Json(request) = body?;
+    if !app.login_limits.allow_address(client.ip()) {
+        return Err(ApiFailure::rate_limited(TOO_MANY_LOGINS));
+    }
+    let email = request.email.trim().to_string();
+    let name = request.name.trim().to_string();
+    if !email.contains('@') || email.len() > 254 {
+        return Err(ApiFailure::bad_request("email must be an address like name@example.org"));
+    }
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiFailure::bad_request("name must be 1 to 100 characters"));
+    }
+    if request.password.chars().count() < passwords::MIN_PASSWORD_CHARS {
+        return Err(ApiFailure::bad_request(format!(
+            "password must be at least {} characters",
+            passwords::MIN_PASSWORD_CHARS
+        )));
+    }
+    let password = request.password;
+    let password_hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
+        .await
+        .map_err(StoreError::from)?;
+    let organisation = request.organisation.map(|o| o.trim().to_string()).filter(|o| !o.is_empty());
+    let created = app
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            let org = match &organisation {
+                Some(org_name) => {
+                    if users::organisation_by_name(&tx, org_name)?.is_some() {
+                        return Ok(Err(ApiFailure::conflict(format!(
+                            "organisation {org_name:?} exists; ask one of its members to invite you"
+                        ))));
+                    }
+                    Some(users::create_organisation(&tx, org_name)?)
+                }
+                None => None,
+            };
+            let id = match users::create(&tx, &email, &name, &password_hash, org) {
+                Ok(id) => id,
+                Err(err) if users::is_unique_violation(&err) => {
+                    return Ok(Err(ApiFailure::conflict("an account with this email exists; log in instead")));
+                }
+                Err(err) => return Err(err),
+            };
+            let user = users::get(&tx, id)?.expect("user just created");
+            tx.commit()?;
+            Ok(Ok(user))
+        })
+        .await??;
+    let session = start_session(&app.db, created, app.config.session_ttl).await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+async fn start_session(db: &Db, user: User, ttl: std::time::Duration) -> Result<LoginResponse, StoreError> {
+    let token = sessions::new_token();
+    let expires_at_ms = now_millis() + ttl.as_millis() as i64;
+    let user_id = user.id;
+    db.call(move |conn| sessions::create(conn, user_id, &token.hash, expires_at_ms).map(|_| token.token))
+        .await
+        .map(|token| LoginResponse { token, user, expires_at: crate::store::from_millis(expires_at_ms) })
+}
+
+/// Revokes the token used for this request.
+pub async fn logout(State(app): State<AppState>, auth: Authenticated) -> ApiResult<StatusCode> {
+    app.db.call(move |conn| sessions::revoke(conn, &auth.token)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn me(auth: Authenticated) -> Json<User> {
+    Json(auth.user)
+}

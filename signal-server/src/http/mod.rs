@@ -1,0 +1,30 @@
+//! The HTTP side: REST API under `/api`, the WebSocket at `/ws`, health and metrics.
+
+mod accounts;
+mod auth;
+mod error;
+mod meetings;
+mod ops;
+
+use crate::app::AppState;
+use crate::connection;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use error::ApiFailure;
+
+pub fn router(app: AppState) -> Router {
+    Router::new()
+        .route("/api/login", post(accounts::login))
+        .route("/api/register", post(accounts::register))
+        .route("/api/logout", post(accounts::logout))
+        .route("/api/me", get(accounts::me))
+        .route("/api/meetings", get(meetings::list).post(meetings::create))
+        .route("/api/meetings/{id}", get(meetings::get_one).delete(meetings::delete))
+        .route("/api/meetings/{id}/messages", get(meetings::messages))
+        .route("/ws", get(connection::upgrade))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::not_found)
+        .with_state(app)
+}

@@ -1,0 +1,232 @@
+//! Every live connection and room of the server: routes room events to the
+//! right `Room` and hands the results to the connections' outgoing queues.
+
+use crate::metrics::Metrics;
+use crate::room::{Delivery, Room, RoomError, RoomEvent};
+use axum::extract::ws::Utf8Bytes;
+use shared::{ChatMessage, MeetingId, Participant, PeerId, ServerMsg};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// What a connection's writer sends next.
+#[derive(Debug)]
+pub enum Outgoing {
+    Text(Utf8Bytes),
+    /// Send a close frame with this code and reason, then stop.
+    Close { code: u16, reason: &'static str },
+}
+
+/// The sending side of one connection's bounded queue. When the queue is full
+/// the client is not reading: it is dropped (`dropped` is cancelled) rather
+/// than allowed to grow the server's memory.
+#[derive(Clone)]
+pub struct Outbox {
+    tx: mpsc::Sender<Outgoing>,
+    dropped: CancellationToken,
+}
+
+impl Outbox {
+    pub fn new(capacity: usize) -> (Outbox, mpsc::Receiver<Outgoing>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (Outbox { tx, dropped: CancellationToken::new() }, rx)
+    }
+
+    /// Cancelled when this connection fell too far behind.
+    pub fn dropped(&self) -> &CancellationToken {
+        &self.dropped
+    }
+
+    /// Queues a message; returns false when this message found the queue full,
+    /// the moment the client is judged too slow and is dropped.
+    pub fn send(&self, msg: &ServerMsg) -> bool {
+        self.send_text(Utf8Bytes::from(msg.to_json()))
+    }
+
+    pub fn send_text(&self, text: Utf8Bytes) -> bool {
+        self.push(Outgoing::Text(text))
+    }
+
+    pub fn close(&self, code: u16, reason: &'static str) {
+        self.push(Outgoing::Close { code, reason });
+    }
+
+    fn push(&self, item: Outgoing) -> bool {
+        match self.tx.try_send(item) {
+            Ok(()) => true,
+            // Reported once; later messages to a connection being dropped are just discarded.
+            Err(mpsc::error::TrySendError::Full(_)) if self.dropped.is_cancelled() => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped.cancel();
+                false
+            }
+            // The connection is already finishing.
+            Err(mpsc::error::TrySendError::Closed(_)) => true,
+        }
+    }
+}
+
+struct PeerEntry {
+    outbox: Outbox,
+    room: Option<MeetingId>,
+}
+
+#[derive(Default)]
+struct HubState {
+    next_peer: u64,
+    peers: HashMap<PeerId, PeerEntry>,
+    rooms: HashMap<MeetingId, Room>,
+}
+
+/// Shared by all connections. The lock is held only for map updates and
+/// non-blocking queue pushes, never across an `.await`, so every room sees
+/// one global order of events.
+pub struct Hub {
+    state: Mutex<HubState>,
+    /// Serialises "read chat history + join" against "store chat + broadcast"
+    /// per meeting, so a joiner gets every message exactly once: either in its
+    /// history or live. One small lock per meeting ever joined.
+    gates: Mutex<HashMap<MeetingId, Arc<tokio::sync::Mutex<()>>>>,
+    metrics: Metrics,
+}
+
+impl Hub {
+    pub fn new(metrics: Metrics) -> Hub {
+        Hub { state: Mutex::default(), gates: Mutex::default(), metrics }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a new authenticated connection and gives it a peer id.
+    pub fn register(&self, outbox: Outbox) -> PeerId {
+        let mut state = self.lock();
+        state.next_peer += 1;
+        let peer = PeerId(state.next_peer);
+        state.peers.insert(peer, PeerEntry { outbox, room: None });
+        peer
+    }
+
+    /// Removes a connection, leaving its room (the others are told).
+    pub fn unregister(&self, peer: PeerId) {
+        let mut state = self.lock();
+        if state.peers.get(&peer).is_some_and(|p| p.room.is_some()) {
+            let _ = self.apply(&mut state, peer, RoomEvent::Leave);
+        }
+        state.peers.remove(&peer);
+    }
+
+    pub fn room_of(&self, peer: PeerId) -> Option<MeetingId> {
+        self.lock().peers.get(&peer).and_then(|p| p.room)
+    }
+
+    /// How many participants a meeting's room has now.
+    pub fn participants_in(&self, meeting: MeetingId) -> usize {
+        self.lock().rooms.get(&meeting).map_or(0, Room::len)
+    }
+
+    /// The per-meeting lock that orders joins against chat (see `gates`).
+    pub fn gate(&self, meeting: MeetingId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        gates.entry(meeting).or_default().clone()
+    }
+
+    /// Puts a peer in a meeting's room. Hold the meeting's gate while reading
+    /// `chat_history` and calling this.
+    pub fn join(
+        &self,
+        peer: PeerId,
+        meeting: MeetingId,
+        participant: Participant,
+        chat_history: Vec<ChatMessage>,
+    ) -> Result<(), RoomError> {
+        let mut state = self.lock();
+        match state.peers.get(&peer) {
+            None => return Err(RoomError::NotInRoom),
+            Some(entry) if entry.room.is_some() => return Err(RoomError::AlreadyInRoom),
+            Some(_) => {}
+        }
+        let room = state.rooms.entry(meeting).or_insert_with(|| Room::new(meeting));
+        let deliveries = room.handle(peer, RoomEvent::Join { participant, chat_history })?;
+        if let Some(entry) = state.peers.get_mut(&peer) {
+            entry.room = Some(meeting);
+        }
+        self.metrics.participants.inc();
+        self.deliver(&state, deliveries);
+        self.update_gauges(&state);
+        Ok(())
+    }
+
+    /// Applies an event from a peer to the room it is in.
+    pub fn room_event(&self, peer: PeerId, event: RoomEvent) -> Result<(), RoomError> {
+        let mut state = self.lock();
+        self.apply(&mut state, peer, event)
+    }
+
+    /// The meeting was deleted: its participants are told and leave the room.
+    pub fn end_meeting(&self, meeting: MeetingId) {
+        let mut state = self.lock();
+        let Some(mut room) = state.rooms.remove(&meeting) else { return };
+        for peer in room.peers() {
+            if let Some(entry) = state.peers.get_mut(&peer) {
+                entry.room = None;
+            }
+        }
+        self.metrics.participants.dec_by(room.len() as i64);
+        let deliveries = room.end();
+        self.deliver(&state, deliveries);
+        self.update_gauges(&state);
+    }
+
+    fn apply(&self, state: &mut HubState, peer: PeerId, event: RoomEvent) -> Result<(), RoomError> {
+        let meeting = state.peers.get(&peer).and_then(|p| p.room).ok_or(RoomError::NotInRoom)?;
+        let room = state.rooms.get_mut(&meeting).ok_or(RoomError::NotInRoom)?;
+        let leaving = matches!(event, RoomEvent::Leave);
+        let counter = match &event {
+            RoomEvent::Signal { .. } => Some(&self.metrics.signals_relayed),
+            RoomEvent::Chat(_) => Some(&self.metrics.chat_messages),
+            _ => None,
+        };
+        let deliveries = room.handle(peer, event)?;
+        if let Some(counter) = counter {
+            counter.inc();
+        }
+        if leaving {
+            self.metrics.participants.dec();
+            if room.is_empty() {
+                state.rooms.remove(&meeting);
+            }
+            if let Some(entry) = state.peers.get_mut(&peer) {
+                entry.room = None;
+            }
+        }
+        self.deliver(state, deliveries);
+        self.update_gauges(state);
+        Ok(())
+    }
+
+    /// Serialises each message once and queues it for every recipient.
+    fn deliver(&self, state: &HubState, deliveries: Vec<Delivery>) {
+        for Delivery { to, msg } in deliveries {
+            if to.is_empty() {
+                continue;
+            }
+            let text = Utf8Bytes::from(msg.to_json());
+            for peer in to {
+                if let Some(entry) = state.peers.get(&peer) {
+                    if entry.outbox.send_text(text.clone()) {
+                        self.metrics.messages_delivered.inc();
+                    } else {
+                        self.metrics.slow_clients_dropped.inc();
+                    }
+                }
+            }
+        }
+    }
+
+    fn update_gauges(&self, state: &HubState) {
+        self.metrics.rooms.set(state.rooms.len() as i64);
+    }
+}

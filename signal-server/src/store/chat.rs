@@ -1,0 +1,45 @@
+//! Chat messages of meetings.
+
+use super::{from_millis, now_millis, Result};
+use rusqlite::{params, Connection, Row};
+use shared::{ChatMessage, MeetingId, MessageId, UserId};
+
+fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
+    Ok(ChatMessage {
+        id: MessageId(row.get(0)?),
+        from: UserId(row.get(1)?),
+        name: row.get(2)?,
+        text: row.get(3)?,
+        sent_at: from_millis(row.get(4)?),
+    })
+}
+
+/// Stores a message and returns it as the room will see it.
+pub fn insert(conn: &Connection, meeting: MeetingId, from: UserId, name: &str, text: &str) -> Result<ChatMessage> {
+    let sent_at = now_millis();
+    conn.execute(
+        "INSERT INTO chat_messages (meeting_id, user_id, name, text, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![meeting.0, from.0, name, text, sent_at],
+    )?;
+    Ok(ChatMessage {
+        id: MessageId(conn.last_insert_rowid()),
+        from,
+        name: name.to_string(),
+        text: text.to_string(),
+        sent_at: from_millis(sent_at),
+    })
+}
+
+/// Up to `limit` messages older than `before` (or the newest), oldest first.
+pub fn page(conn: &Connection, meeting: MeetingId, before: Option<MessageId>, limit: usize) -> Result<Vec<ChatMessage>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, user_id, name, text, sent_at FROM chat_messages
+         WHERE meeting_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+    )?;
+    let before = before.map_or(i64::MAX, |id| id.0);
+    let mut messages = stmt
+        .query_map(params![meeting.0, before, limit as i64], message_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    messages.reverse();
+    Ok(messages)
+}

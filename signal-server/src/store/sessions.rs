@@ -1,0 +1,62 @@
+//! Login sessions: random bearer tokens, stored only as their SHA-256.
+
+use super::{now_millis, users, Result};
+use base64::Engine;
+use rand::RngCore;
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+use shared::{User, UserId};
+
+/// A fresh token for the client, with the hash that is stored.
+pub struct NewToken {
+    pub token: String,
+    pub hash: String,
+}
+
+/// 256 random bits, URL-safe base64.
+pub fn new_token() -> NewToken {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_token(&token);
+    NewToken { token, hash }
+}
+
+/// What is stored and looked up: a leaked database does not leak usable tokens.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn create(conn: &Connection, user: UserId, token_hash: &str, expires_at_ms: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash, user.0, now_millis(), expires_at_ms],
+    )?;
+    Ok(())
+}
+
+/// The user behind a token, if it exists and has not expired.
+pub fn user_for_token(conn: &Connection, token: &str) -> Result<Option<User>> {
+    let user_id: Option<i64> = conn
+        .query_row(
+            "SELECT user_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+            params![hash_token(token), now_millis()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match user_id {
+        Some(id) => users::get(conn, UserId(id)),
+        None => Ok(None),
+    }
+}
+
+/// Revokes a token (logout). Returns whether it existed.
+pub fn revoke(conn: &Connection, token: &str) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [hash_token(token)])? > 0)
+}
+
+/// Deletes expired sessions; run now and then.
+pub fn purge_expired(conn: &Connection) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now_millis()])?)
+}

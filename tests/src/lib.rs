@@ -1,0 +1,214 @@
+//! Helpers for the end-to-end tests: a real server on `127.0.0.1:0` with its
+//! own SQLite file, logged-in clients, and raw WebSocket clients for bad input.
+
+use client::signaling::SignalSession;
+use client::{ApiClient, SignalEvent};
+use futures_util::{SinkExt, StreamExt};
+use shared::api::{CreateMeeting, Visibility};
+use shared::{ClientMsg, MeetingId, ServerMsg, PROTOCOL_VERSION};
+use signal_server::{Config, RunningServer};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const STARTUP: &str = "test@startup.com";
+pub const CORPORATE: &str = "test@corporate.com";
+pub const PASSWORD: &str = "password123";
+pub const ALL_USERS: &str = "All Users Weekly Sync";
+
+/// How long a test waits for something that should happen "at once".
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A real server with demo data on a free port, its database in a temp dir.
+pub struct TestServer {
+    server: Option<RunningServer>,
+    config: Config,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// Starts with the test defaults (demo data, fast heartbeats) adjusted by `adjust`.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            db: dir.path().join("huddle.db"),
+            demo: true,
+            heartbeat_interval: Duration::from_millis(300),
+            heartbeat_timeout: Duration::from_millis(1500),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let server = signal_server::start(config.clone()).await.expect("server starts");
+        TestServer { server: Some(server), config, _dir: dir }
+    }
+
+    fn running(&self) -> &RunningServer {
+        self.server.as_ref().expect("server is running")
+    }
+
+    pub fn url(&self) -> String {
+        self.running().url()
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.running().addr())
+    }
+
+    pub fn app(&self) -> &signal_server::app::AppState {
+        self.running().app()
+    }
+
+    /// Stops gracefully and starts again on the same database (and a new port).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.config.listen = "127.0.0.1:0".parse().unwrap();
+        self.server = Some(signal_server::start(self.config.clone()).await.expect("server restarts"));
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// An API client logged in as a demo user.
+    pub async fn login(&self, email: &str) -> ApiClient {
+        let mut api = ApiClient::new(&self.url()).unwrap();
+        api.login(email, PASSWORD).await.expect("demo login works");
+        api
+    }
+
+    /// A live session for a logged-in API client.
+    pub async fn connect(&self, api: &ApiClient) -> SignalSession {
+        SignalSession::connect(&self.ws_url(), api.token().expect("logged in")).await.expect("hello accepted")
+    }
+
+    pub async fn meeting_id(&self, api: &ApiClient, title: &str) -> MeetingId {
+        api.find_meeting(title).await.expect("meeting is visible").id
+    }
+
+    /// Creates a meeting everyone may join.
+    pub async fn open_meeting(&self, api: &ApiClient, title: &str) -> MeetingId {
+        let request = CreateMeeting {
+            title: title.into(),
+            starts_at: None,
+            duration_minutes: 30,
+            visibility: Visibility::AllUsers,
+            invitees: vec![],
+        };
+        api.create_meeting(&request).await.expect("meeting created").id
+    }
+}
+
+/// Waits for the first message that `matches` accepts, skipping others.
+pub async fn wait_for(session: &mut SignalSession, what: &str, matches: impl Fn(&ServerMsg) -> bool) -> ServerMsg {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match tokio::time::timeout_at(deadline, session.recv()).await {
+            Err(_) => panic!("timed out waiting for {what}"),
+            Ok(Some(SignalEvent::Message(msg))) if matches(&msg) => return msg,
+            Ok(Some(SignalEvent::Message(_))) => continue,
+            Ok(Some(SignalEvent::Closed { reason })) => panic!("closed ({reason:?}) while waiting for {what}"),
+            Ok(None) => panic!("session ended while waiting for {what}"),
+        }
+    }
+}
+
+/// Everything that arrives within `window`.
+pub async fn drain(session: &mut SignalSession, window: Duration) -> Vec<SignalEvent> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + window;
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, session.recv()).await {
+        seen.push(event);
+    }
+    seen
+}
+
+/// A bare WebSocket client that can send anything, for bad-input tests.
+pub struct RawClient {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Set once `hello` was accepted.
+    pub peer_id: Option<shared::PeerId>,
+}
+
+impl RawClient {
+    pub async fn connect(server: &TestServer) -> RawClient {
+        let (socket, _) = tokio_tungstenite::connect_async(server.ws_url()).await.expect("ws connects");
+        RawClient { socket, peer_id: None }
+    }
+
+    /// Connects and completes `hello` with the given token.
+    pub async fn hello(server: &TestServer, token: &str) -> RawClient {
+        let mut client = RawClient::connect(server).await;
+        client.send(&ClientMsg::Hello { version: PROTOCOL_VERSION, token: token.into() }).await;
+        match client.recv().await {
+            ServerMsg::Welcome { peer_id, .. } => client.peer_id = Some(peer_id),
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        client
+    }
+
+    pub async fn send(&mut self, msg: &ClientMsg) {
+        self.send_text(&msg.to_json()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket.send(Message::text(text)).await.expect("send");
+    }
+
+    pub async fn send_frame(&mut self, frame: Message) {
+        self.socket.send(frame).await.expect("send");
+    }
+
+    /// The next protocol message (pings are answered and skipped).
+    pub async fn recv(&mut self) -> ServerMsg {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.socket.next()).await.expect("a message in time");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad server JSON {text}: {e}"));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a message, got {other:?}"),
+            }
+        }
+    }
+
+    /// Waits for the server to close; returns the close code it sent (if any).
+    pub async fn closed(&mut self) -> Option<CloseCode> {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.socket.next()).await.expect("close in time");
+            match frame {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    /// Whether the connection is still open: a ping gets a pong.
+    pub async fn is_open(&mut self) -> bool {
+        if self.socket.send(Message::Ping(b"alive?".to_vec().into())).await.is_err() {
+            return false;
+        }
+        loop {
+            match tokio::time::timeout(PATIENCE, self.socket.next()).await {
+                Ok(Some(Ok(Message::Pong(_)))) => return true,
+                Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) | Err(_) => return false,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// Stops reading without closing: the server sees a silent, vanished client.
+    pub fn into_silent(self) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+        self.socket
+    }
+}
