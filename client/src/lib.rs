@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod error;
+pub mod media;
 pub mod signaling;
 
 pub use api::ApiClient;

@@ -1,0 +1,302 @@
+//! The adaptive jitter buffer for one peer's audio: packets go in as they
+//! arrive (out of order, late, or not at all), one 20 ms frame comes out per
+//! playout tick. Its depth follows the recent spread of arrival delays; a gap
+//! is concealed (with the next packet's FEC when it is already here).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Duration of one Opus packet.
+pub const FRAME: Duration = Duration::from_millis(20);
+/// RTP clock ticks per frame (48 kHz).
+const TICKS_PER_FRAME: u32 = 960;
+/// Arrival delays remembered for the depth estimate (2 s of packets).
+const DELAY_WINDOW: usize = 100;
+const MIN_DEPTH: usize = 1;
+const MAX_DEPTH: usize = 15;
+/// Consecutive concealed frames with nothing buffered after which the peer is
+/// taken to have stopped sending (muted, or gone): playout goes quiet and
+/// rebuffers instead of concealing forever.
+const STALL_FRAMES: u32 = 5;
+
+/// What to play for one tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Playout {
+    /// The packet due now.
+    Packet(Vec<u8>),
+    /// The packet due now is missing: conceal it. `fec` is the next packet,
+    /// whose in-band FEC can rebuild this one.
+    Conceal { fec: Option<Vec<u8>> },
+    /// Nothing is playing (not started, or the sender stopped): play silence.
+    Silence,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JitterStats {
+    pub received: u64,
+    pub played: u64,
+    pub concealed: u64,
+    /// Arrived after their turn had passed.
+    pub late: u64,
+    /// Thrown away to bring the delay back down.
+    pub dropped: u64,
+}
+
+pub struct JitterBuffer {
+    packets: BTreeMap<u64, Vec<u8>>,
+    /// The highest extended sequence number seen, for unwrapping u16 numbers.
+    highest: Option<u64>,
+    /// The next sequence number to play, once playing.
+    next: Option<u64>,
+    /// Recent (arrival time − RTP time) in ms; their spread is the jitter.
+    transits: VecDeque<f64>,
+    origin: Instant,
+    stalled_for: u32,
+    /// Ticks spent waiting for the packet due now.
+    waited: usize,
+    stats: JitterStats,
+}
+
+impl Default for JitterBuffer {
+    fn default() -> Self {
+        JitterBuffer::new()
+    }
+}
+
+impl JitterBuffer {
+    pub fn new() -> JitterBuffer {
+        JitterBuffer {
+            packets: BTreeMap::new(),
+            highest: None,
+            next: None,
+            transits: VecDeque::with_capacity(DELAY_WINDOW),
+            origin: Instant::now(),
+            stalled_for: 0,
+            waited: 0,
+            stats: JitterStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> JitterStats {
+        self.stats
+    }
+
+    /// Frames to hold before playing: enough to cover the recent delay spread (95th percentile).
+    pub fn depth(&self) -> usize {
+        if self.transits.len() < 2 {
+            return MIN_DEPTH + 1;
+        }
+        let mut sorted: Vec<f64> = self.transits.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        let spread = sorted[(sorted.len() - 1) * 95 / 100] - sorted[0];
+        let frames = (spread / FRAME.as_millis() as f64).ceil() as usize + 1;
+        frames.clamp(MIN_DEPTH, MAX_DEPTH)
+    }
+
+    /// The delay the buffer currently aims for.
+    pub fn target_delay(&self) -> Duration {
+        FRAME * self.depth() as u32
+    }
+
+    /// Takes a packet as it arrives.
+    pub fn push(&mut self, sequence: u16, rtp_timestamp: u32, payload: Vec<u8>, arrived: Instant) {
+        self.stats.received += 1;
+        let seq = self.unwrap(sequence);
+        let arrival_ms = arrived.saturating_duration_since(self.origin).as_secs_f64() * 1000.0;
+        let media_ms = rtp_timestamp as f64 / (TICKS_PER_FRAME as f64 / FRAME.as_millis() as f64);
+        if self.transits.len() == DELAY_WINDOW {
+            self.transits.pop_front();
+        }
+        self.transits.push_back(arrival_ms - media_ms);
+        if self.next.is_some_and(|next| seq < next) {
+            self.stats.late += 1;
+            return;
+        }
+        self.packets.insert(seq, payload);
+    }
+
+    /// The frame for this playout tick (call every 20 ms).
+    pub fn pop(&mut self) -> Playout {
+        let Some(next) = self.next else {
+            // Buffering: start once the target depth is reached.
+            if self.packets.len() < self.depth() {
+                return Playout::Silence;
+            }
+            let first = *self.packets.keys().next().expect("not empty");
+            self.next = Some(first);
+            return self.pop();
+        };
+        // Too far behind: skip ahead so delay does not grow without bound.
+        let excess = self.packets.range(next..).count().saturating_sub(self.depth() + 3);
+        if excess > 0 {
+            let keep_from = *self.packets.range(next..).nth(excess).map(|(k, _)| k).expect("counted");
+            self.stats.dropped += self.packets.range(..keep_from).count() as u64;
+            self.packets = self.packets.split_off(&keep_from);
+            self.next = Some(keep_from);
+            return self.pop();
+        }
+        if let Some(payload) = self.packets.remove(&next) {
+            self.next = Some(next + 1);
+            self.stalled_for = 0;
+            self.waited = 0;
+            self.stats.played += 1;
+            return Playout::Packet(payload);
+        }
+        self.stats.concealed += 1;
+        if self.packets.is_empty() {
+            self.stalled_for += 1;
+            if self.stalled_for >= STALL_FRAMES {
+                // The sender stopped: go quiet and rebuffer when it resumes.
+                self.stats.concealed -= 1;
+                self.next = None;
+                self.stalled_for = 0;
+                return Playout::Silence;
+            }
+            return Playout::Conceal { fec: None };
+        }
+        let ahead = self.packets.range(next..).count();
+        if ahead > self.depth() || self.waited >= self.depth() {
+            // Lost, not late: conceal it (from the next packet's FEC if here) and move on.
+            self.next = Some(next + 1);
+            self.waited = 0;
+            return Playout::Conceal { fec: self.packets.get(&(next + 1)).cloned() };
+        }
+        // Maybe late rather than lost: conceal but keep its place, which
+        // deepens the buffer by one frame.
+        self.waited += 1;
+        Playout::Conceal { fec: None }
+    }
+
+    fn unwrap(&mut self, sequence: u16) -> u64 {
+        let seq = match self.highest {
+            None => sequence as u64 + (1 << 16),
+            Some(highest) => {
+                let base = highest & !0xffff;
+                // The candidate nearest to the highest seen, across a wrap either way.
+                [base.wrapping_sub(1 << 16), base, base + (1 << 16)]
+                    .into_iter()
+                    .map(|b| b + sequence as u64)
+                    .min_by_key(|&c| c.abs_diff(highest))
+                    .expect("three candidates")
+            }
+        };
+        self.highest = Some(self.highest.map_or(seq, |h| h.max(seq)));
+        seq
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(seq: u16) -> Vec<u8> {
+        seq.to_be_bytes().to_vec()
+    }
+
+    /// Feeds packets `seqs` arriving at the given ms offsets, playing one frame per 20 ms.
+    fn run(buffer: &mut JitterBuffer, arrivals: &[(u16, u64)], ticks: usize) -> Vec<Playout> {
+        let start = buffer.origin;
+        let mut pending: Vec<_> = arrivals.to_vec();
+        pending.sort_by_key(|&(_, at)| at);
+        let mut out = Vec::new();
+        for tick in 0..ticks as u64 {
+            let now = tick * 20;
+            while let Some(&(seq, at)) = pending.first() {
+                if at > now {
+                    break;
+                }
+                buffer.push(seq, seq as u32 * TICKS_PER_FRAME, payload(seq), start + Duration::from_millis(at));
+                pending.remove(0);
+            }
+            out.push(buffer.pop());
+        }
+        out
+    }
+
+    /// Concealments before the last packet played (the stream's end is not a loss).
+    fn concealed_while_streaming(out: &[Playout]) -> usize {
+        let last = out.iter().rposition(|p| matches!(p, Playout::Packet(_))).unwrap_or(0);
+        out[..last].iter().filter(|p| matches!(p, Playout::Conceal { .. })).count()
+    }
+
+    fn played(out: &[Playout]) -> Vec<u16> {
+        out.iter()
+            .filter_map(|p| match p {
+                Playout::Packet(bytes) => Some(u16::from_be_bytes([bytes[0], bytes[1]])),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_steady_stream_plays_in_order_with_a_small_delay() {
+        let mut buffer = JitterBuffer::new();
+        let arrivals: Vec<_> = (0..100u16).map(|s| (s, s as u64 * 20)).collect();
+        let out = run(&mut buffer, &arrivals, 110);
+        assert_eq!(played(&out), (0..100).collect::<Vec<_>>());
+        assert!(buffer.depth() <= 2, "depth {}", buffer.depth());
+        assert_eq!(concealed_while_streaming(&out), 0);
+    }
+
+    #[test]
+    fn reordered_packets_are_put_back_in_order() {
+        let mut buffer = JitterBuffer::new();
+        let mut arrivals: Vec<_> = (0..50u16).map(|s| (s, s as u64 * 20)).collect();
+        arrivals.swap(10, 11);
+        arrivals.swap(30, 32);
+        arrivals[10].1 = arrivals[11].1;
+        let out = run(&mut buffer, &arrivals, 60);
+        assert_eq!(played(&out), (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_lost_packet_is_concealed_with_the_next_packets_fec() {
+        let mut buffer = JitterBuffer::new();
+        let arrivals: Vec<_> = (0..40u16).filter(|&s| s != 20).map(|s| (s, s as u64 * 20)).collect();
+        let out = run(&mut buffer, &arrivals, 50);
+        // It waits a little in case 20 is only late, then rebuilds it from 21's FEC.
+        let end = out.iter().rposition(|p| matches!(p, Playout::Packet(_))).unwrap();
+        let last_conceal = out[..end].iter().rfind(|p| matches!(p, Playout::Conceal { .. })).expect("a concealment");
+        assert_eq!(last_conceal, &Playout::Conceal { fec: Some(payload(21)) });
+        assert!((1..=4).contains(&concealed_while_streaming(&out)), "{out:?}");
+        assert_eq!(played(&out), (0..40).filter(|&s| s != 20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn jittery_arrivals_deepen_the_buffer_and_avoid_gaps() {
+        let mut buffer = JitterBuffer::new();
+        // Every fourth packet is 70 ms late.
+        let arrivals: Vec<_> = (0..200u16).map(|s| (s, s as u64 * 20 + if s % 4 == 0 { 70 } else { 0 })).collect();
+        let out = run(&mut buffer, &arrivals, 230);
+        assert!(buffer.depth() >= 4, "depth {}", buffer.depth());
+        // After the first second of learning, nothing more is concealed.
+        assert_eq!(concealed_while_streaming(&out[60..]), 0, "{:?}", buffer.stats());
+    }
+
+    #[test]
+    fn a_sender_that_stops_goes_quiet_and_resumes_cleanly() {
+        let mut buffer = JitterBuffer::new();
+        let mut arrivals: Vec<_> = (0..20u16).map(|s| (s, s as u64 * 20)).collect();
+        // Muted for a second, then sending again with later sequence numbers.
+        arrivals.extend((70..100u16).map(|s| (s, s as u64 * 20)));
+        let out = run(&mut buffer, &arrivals, 110);
+        assert!(concealed_while_streaming(&out) < STALL_FRAMES as usize, "{:?}", buffer.stats());
+        assert_eq!(played(&out), (0..20).chain(70..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_around() {
+        let mut buffer = JitterBuffer::new();
+        let arrivals: Vec<_> = (0..40u16).map(|i| (65_520u16.wrapping_add(i), i as u64 * 20)).collect();
+        let start = buffer.origin;
+        let mut out = Vec::new();
+        for (i, &(seq, at)) in arrivals.iter().enumerate() {
+            buffer.push(seq, i as u32 * TICKS_PER_FRAME, payload(seq), start + Duration::from_millis(at));
+            out.push(buffer.pop());
+        }
+        let got = played(&out);
+        let expected: Vec<u16> = (0..got.len() as u16).map(|i| 65_520u16.wrapping_add(i)).collect();
+        assert_eq!(got, expected);
+        assert!(got.len() >= 35);
+    }
+}
