@@ -5,7 +5,8 @@
 # checkout unless it is already set, so fresh clones reuse earlier builds.
 set -euo pipefail
 
-HUDDLE_PACKAGES=(build-essential pkg-config)
+# cmake builds the bundled libopus; nasm makes openh264 about twice as fast.
+HUDDLE_PACKAGES=(build-essential pkg-config cmake nasm)
 
 missing=()
 for package in "${HUDDLE_PACKAGES[@]}"; do

@@ -1,8 +1,10 @@
-//! Huddle's call engine. For now: the signaling layer, a REST client for
-//! login and meetings ([`api`]) and the live room session over WebSocket
-//! ([`signaling`]). Media comes next.
+//! Huddle's call engine: a REST client for login and meetings ([`api`]), the
+//! live room session ([`signaling`]), the WebRTC mesh ([`call`]), codecs
+//! ([`codec`]) and the media parts that need no network ([`media`]).
 
 pub mod api;
+pub mod call;
+pub mod codec;
 pub mod error;
 pub mod media;
 pub mod signaling;

@@ -161,6 +161,36 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// What Huddle clients put in `signal.payload` for each other (the server
+/// never reads it): session descriptions and trickled ICE candidates, in the
+/// JSON shapes of the browser's `RTCSessionDescriptionInit` and `RTCIceCandidateInit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PeerSignal {
+    Description { description: SessionDescription },
+    Candidate { candidate: IceCandidate },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDescription {
+    /// "offer", "answer", "pranswer" or "rollback".
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub sdp: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IceCandidate {
+    pub candidate: String,
+    #[serde(default)]
+    pub sdp_mid: Option<String>,
+    #[serde(default, rename = "sdpMLineIndex")]
+    pub sdp_mline_index: Option<u16>,
+    #[serde(default)]
+    pub username_fragment: Option<String>,
+}
+
 impl ClientMsg {
     /// The JSON text frame for this message.
     pub fn to_json(&self) -> String {

@@ -35,6 +35,8 @@ impl TestServer {
 
     /// Starts with the test defaults (demo data, fast heartbeats) adjusted by `adjust`.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        // RUST_LOG=client=debug shows what the engine does when a test fails.
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),

@@ -30,7 +30,7 @@ impl std::fmt::Debug for VideoFrame {
 impl VideoFrame {
     /// A frame of one colour, given in YUV.
     pub fn filled(width: usize, height: usize, (y, u, v): (u8, u8, u8)) -> VideoFrame {
-        assert!(width % 2 == 0 && height % 2 == 0, "I420 needs even dimensions, got {width}x{height}");
+        assert!(width.is_multiple_of(2) && height.is_multiple_of(2), "I420 needs even dimensions, got {width}x{height}");
         let chroma = (width / 2) * (height / 2);
         VideoFrame {
             width,
@@ -71,16 +71,23 @@ impl VideoFrame {
         self.v[(row / 2) * self.chroma_width() + col / 2]
     }
 
-    /// RGBA pixels, row by row (for PNG files and textures).
+    /// RGBA pixels, row by row (for PNG files and textures), BT.601 limited range.
     pub fn to_rgba(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.width * self.height * 4);
-        for row in 0..self.height {
-            for col in 0..self.width {
-                let (r, g, b) = yuv_to_rgb(self.y[row * self.width + col], self.u_at(col, row), self.v_at(col, row));
-                out.extend_from_slice(&[r, g, b, 255]);
-            }
-        }
-        out
+        let chroma = self.chroma_width() as u32;
+        let image = yuv::YuvPlanarImage {
+            y_plane: &self.y,
+            y_stride: self.width as u32,
+            u_plane: &self.u,
+            u_stride: chroma,
+            v_plane: &self.v,
+            v_stride: chroma,
+            width: self.width as u32,
+            height: self.height as u32,
+        };
+        let mut rgba = vec![0u8; self.width * self.height * 4];
+        yuv::yuv420_to_rgba(&image, &mut rgba, self.width as u32 * 4, yuv::YuvRange::Limited, yuv::YuvStandardMatrix::Bt601)
+            .expect("plane sizes match the frame's dimensions");
+        rgba
     }
 }
 

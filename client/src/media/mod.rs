@@ -1,9 +1,11 @@
 //! The media pipeline's parts that need no network: frames, the stamp codec,
 //! synthetic sources, the jitter buffer and the mixer.
 
+pub mod files;
 pub mod frame;
 pub mod jitter;
 pub mod mixer;
 pub mod pattern;
+pub mod spectrum;
 pub mod stamp;
 pub mod tone;

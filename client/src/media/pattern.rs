@@ -21,7 +21,7 @@ pub struct TestPattern {
 impl TestPattern {
     /// `background` is RGB; it dominates the picture, so receivers can tell senders apart by colour.
     pub fn new(width: usize, height: usize, background: (u8, u8, u8)) -> TestPattern {
-        assert!(width % 2 == 0 && height % 2 == 0, "I420 needs even dimensions");
+        assert!(width.is_multiple_of(2) && height.is_multiple_of(2), "I420 needs even dimensions");
         TestPattern {
             width,
             height,

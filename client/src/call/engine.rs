@@ -1,0 +1,395 @@
+//! The engine task: owns the signaling session and the peer links, applies
+//! commands, and turns server messages and connection events into
+//! [`CallEvent`]s. Media flows beside it (see `senders` and `receivers`).
+
+use super::events::PcEvent;
+use super::peer::{LocalSenders, PeerLink};
+use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
+use super::senders::{self, AudioSource, VideoSource};
+use crate::codec::VideoEncoderConfig;
+use crate::error::{Error, Result};
+use crate::signaling::{SignalEvent, SignalSession};
+use shared::{ChatMessage, ClientMsg, MediaState, MeetingId, Participant, PeerId, PeerSignal, ServerMsg, User};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{broadcast, mpsc};
+use webrtc::peer_connection::RTCPeerConnectionState;
+
+/// What to join with.
+pub struct CallOptions {
+    /// `ws://host/ws` (see [`crate::ApiClient::ws_url`]).
+    pub ws_url: String,
+    pub token: String,
+    pub meeting: MeetingId,
+    pub camera: Option<Box<dyn VideoSource>>,
+    pub microphone: Option<Box<dyn AudioSource>>,
+    /// The source used when screen sharing starts.
+    pub screen: Option<Box<dyn VideoSource>>,
+    pub camera_config: VideoEncoderConfig,
+    pub screen_config: VideoEncoderConfig,
+    pub start_muted: bool,
+    pub start_camera_off: bool,
+}
+
+/// What the application asks of a running call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Microphone on (true) or muted (false).
+    SetAudio(bool),
+    SetVideo(bool),
+    SetScreen(bool),
+    Chat(String),
+    Leave,
+}
+
+/// The state of the media connection to one peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerLinkState {
+    Connecting,
+    Connected,
+    /// Lost for now; may come back.
+    Disconnected,
+    Failed,
+}
+
+/// What a running call reports (media comes separately, see [`Call::media`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEvent {
+    ParticipantJoined(Participant),
+    ParticipantUpdated(Participant),
+    ParticipantLeft(PeerId),
+    Chat(ChatMessage),
+    PeerLink { peer: PeerId, state: PeerLinkState },
+    /// The host deleted the meeting.
+    MeetingEnded,
+    /// The signaling connection closed (server shut down, network lost).
+    Disconnected { reason: Option<String> },
+    /// Something went wrong that the user should know about; the call goes on.
+    Problem(String),
+    /// The call has ended (after `Leave`, `MeetingEnded` or `Disconnected`).
+    Ended,
+}
+
+/// Counters of every remote track, for reports and the stats overlay.
+pub type Counters = Arc<Mutex<HashMap<(PeerId, TrackKind), Arc<TrackCounters>>>>;
+
+/// A joined call.
+pub struct Call {
+    pub me: User,
+    pub peer_id: PeerId,
+    pub meeting: MeetingId,
+    /// Who was there when we joined.
+    pub participants: Vec<Participant>,
+    pub chat_history: Vec<ChatMessage>,
+    commands: mpsc::UnboundedSender<Command>,
+    events: mpsc::UnboundedReceiver<CallEvent>,
+    media: broadcast::Sender<MediaEvent>,
+    counters: Counters,
+    senders: LocalSenders,
+}
+
+impl Call {
+    /// Connects, says hello, joins the meeting and starts the engine.
+    pub async fn join(options: CallOptions) -> Result<Call> {
+        let mut session = SignalSession::connect(&options.ws_url, &options.token).await?;
+        let joined = session.join(options.meeting).await?;
+        let runtime = tokio::runtime::Handle::current();
+        let video = |source: Option<Box<dyn VideoSource>>, config, on| match source {
+            Some(source) => senders::start_video(source, config, on, runtime.clone()),
+            None => senders::start_video(Box::new(senders::NoVideo), config, false, runtime.clone()),
+        };
+        let senders = LocalSenders {
+            audio: match options.microphone {
+                Some(source) => senders::start_audio(source, !options.start_muted, runtime.clone()),
+                None => senders::start_audio(Box::new(senders::NoAudio), false, runtime.clone()),
+            },
+            camera: video(options.camera, options.camera_config, !options.start_camera_off),
+            screen: video(options.screen, options.screen_config, false),
+        };
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::unbounded_channel();
+        let (media, _) = broadcast::channel(256);
+        let counters = Counters::default();
+        let welcome = session.welcome().clone();
+        let engine = Engine {
+            me: welcome.peer_id,
+            ice_servers: welcome.ice_servers.clone(),
+            signals: session.sender(),
+            links: HashMap::new(),
+            senders: senders.clone(),
+            events: event_tx,
+            media: media.clone(),
+            counters: counters.clone(),
+            pc_events: mpsc::unbounded_channel(),
+        };
+        let call = Call {
+            me: welcome.user,
+            peer_id: welcome.peer_id,
+            meeting: joined.meeting_id,
+            participants: joined.participants.clone(),
+            chat_history: joined.chat_history,
+            commands,
+            events,
+            media,
+            counters,
+            senders,
+        };
+        tokio::spawn(engine.run(session, command_rx, joined.participants));
+        Ok(call)
+    }
+
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    /// The next event; `None` once the engine has stopped.
+    pub async fn next_event(&mut self) -> Option<CallEvent> {
+        self.events.recv().await
+    }
+
+    /// Decoded remote media. Each subscriber gets everything from now on;
+    /// one that falls behind loses the oldest items.
+    pub fn media(&self) -> broadcast::Receiver<MediaEvent> {
+        self.media.subscribe()
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.counters.clone()
+    }
+
+    /// Frames encoded so far by the camera and screen encoders (each encodes once for all peers).
+    pub fn frames_encoded(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        (self.senders.camera.encoded.load(Ordering::Relaxed), self.senders.screen.encoded.load(Ordering::Relaxed))
+    }
+
+    /// Leaves and waits for the engine to finish.
+    pub async fn leave(mut self) {
+        self.send(Command::Leave);
+        while let Some(event) = self.events.recv().await {
+            if event == CallEvent::Ended {
+                break;
+            }
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Leave);
+    }
+}
+
+struct Engine {
+    me: PeerId,
+    ice_servers: Vec<shared::IceServer>,
+    signals: crate::signaling::SignalSender,
+    links: HashMap<PeerId, PeerLink>,
+    senders: LocalSenders,
+    events: mpsc::UnboundedSender<CallEvent>,
+    media: broadcast::Sender<MediaEvent>,
+    counters: Counters,
+    pc_events: (PcEventSender, mpsc::UnboundedReceiver<(PeerId, PcEvent)>),
+}
+
+type PcEventSender = mpsc::UnboundedSender<(PeerId, PcEvent)>;
+
+impl Engine {
+    async fn run(
+        mut self,
+        mut session: SignalSession,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        already_there: Vec<Participant>,
+    ) {
+        self.announce_media_state().await;
+        // We are the newcomer: we offer to everyone already in the room.
+        for participant in already_there {
+            if let Err(err) = self.open_link(participant.id, true).await {
+                self.problem(format!("cannot connect to {}: {err}", participant.name));
+            }
+        }
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(Command::Leave) | None => {
+                        let _ = session.send(ClientMsg::Leave).await;
+                        break;
+                    }
+                    Some(command) => self.on_command(&session, command).await,
+                },
+                event = session.recv() => match event {
+                    Some(SignalEvent::Message(msg)) => {
+                        if !self.on_server(msg).await {
+                            break;
+                        }
+                    }
+                    Some(SignalEvent::Closed { reason }) => {
+                        let _ = self.events.send(CallEvent::Disconnected { reason });
+                        break;
+                    }
+                    None => {
+                        let _ = self.events.send(CallEvent::Disconnected { reason: None });
+                        break;
+                    }
+                },
+                Some((peer, event)) = self.pc_events.1.recv() => self.on_peer_event(peer, event).await,
+            }
+        }
+        for (_, mut link) in self.links.drain() {
+            link.close(&self.senders).await;
+        }
+        for kind in [TrackKind::Audio, TrackKind::Camera, TrackKind::Screen] {
+            self.senders.get(kind).stop();
+        }
+        session.close().await;
+        let _ = self.events.send(CallEvent::Ended);
+    }
+
+    fn problem(&self, text: String) {
+        tracing::warn!("{text}");
+        let _ = self.events.send(CallEvent::Problem(text));
+    }
+
+    async fn announce_media_state(&self) {
+        let state = MediaState {
+            audio: self.senders.audio.is_enabled(),
+            video: self.senders.camera.is_enabled(),
+            screen: self.senders.screen.is_enabled(),
+        };
+        let _ = self
+            .signals
+            .send(ClientMsg::MediaState { audio: state.audio, video: state.video, screen: state.screen })
+            .await;
+    }
+
+    async fn on_command(&mut self, session: &SignalSession, command: Command) {
+        match command {
+            Command::SetAudio(on) => self.senders.audio.set_enabled(on),
+            Command::SetVideo(on) => self.senders.camera.set_enabled(on),
+            Command::SetScreen(on) => self.senders.screen.set_enabled(on),
+            Command::Chat(text) => {
+                let _ = session.send(ClientMsg::Chat { text }).await;
+                return;
+            }
+            Command::Leave => return,
+        }
+        self.announce_media_state().await;
+    }
+
+    /// Returns false when the call is over.
+    async fn on_server(&mut self, msg: ServerMsg) -> bool {
+        match msg {
+            ServerMsg::ParticipantJoined { participant } => {
+                // The newcomer will offer; we get ready to answer.
+                if let Err(err) = self.open_link(participant.id, false).await {
+                    self.problem(format!("cannot prepare a connection to {}: {err}", participant.name));
+                }
+                let _ = self.events.send(CallEvent::ParticipantJoined(participant));
+            }
+            ServerMsg::ParticipantUpdated { participant } => {
+                let _ = self.events.send(CallEvent::ParticipantUpdated(participant));
+            }
+            ServerMsg::ParticipantLeft { id } => {
+                if let Some(mut link) = self.links.remove(&id) {
+                    link.close(&self.senders).await;
+                }
+                let _ = self.events.send(CallEvent::ParticipantLeft(id));
+            }
+            ServerMsg::Signal { from, payload } => self.on_signal(from, payload).await,
+            ServerMsg::ChatMessage(message) => {
+                let _ = self.events.send(CallEvent::Chat(message));
+            }
+            ServerMsg::MeetingEnded { .. } => {
+                let _ = self.events.send(CallEvent::MeetingEnded);
+                return false;
+            }
+            ServerMsg::ServerShutdown { message } => {
+                let _ = self.events.send(CallEvent::Disconnected { reason: Some(message) });
+                return false;
+            }
+            ServerMsg::Error { code, message } => self.problem(format!("the server refused a request ({code:?}): {message}")),
+            ServerMsg::Welcome { .. } | ServerMsg::Joined { .. } | ServerMsg::Left { .. } => {}
+        }
+        true
+    }
+
+    async fn open_link(&mut self, peer: PeerId, offer: bool) -> Result<(), super::peer::PeerError> {
+        if self.links.contains_key(&peer) {
+            return Ok(());
+        }
+        tracing::debug!(%peer, offer, "opening a peer connection");
+        let mut link =
+            PeerLink::new(self.me, peer, &self.ice_servers, self.signals.clone(), self.pc_events.0.clone()).await?;
+        if offer {
+            link.attach_tracks().await?;
+            // webrtc-rs does not reliably raise "negotiation needed" for tracks
+            // added before the first offer, so the newcomer offers explicitly.
+            link.negotiate().await?;
+        }
+        tracing::debug!(%peer, "peer connection ready");
+        self.links.insert(peer, link);
+        let _ = self.events.send(CallEvent::PeerLink { peer, state: PeerLinkState::Connecting });
+        Ok(())
+    }
+
+    async fn on_signal(&mut self, from: PeerId, payload: serde_json::Value) {
+        let signal = match serde_json::from_value::<PeerSignal>(payload) {
+            Ok(signal) => signal,
+            Err(err) => return self.problem(format!("ignored a malformed signal from peer {from}: {err}")),
+        };
+        if !self.links.contains_key(&from)
+            && let Err(err) = self.open_link(from, false).await
+        {
+            return self.problem(format!("cannot answer peer {from}: {err}"));
+        }
+        tracing::debug!(%from, ?signal, "signal");
+        let link = self.links.get_mut(&from).expect("just opened");
+        if let Err(err) = link.on_signal(signal).await {
+            // Only this peer's connection suffers; the others go on.
+            self.problem(format!("connection to peer {from} failed: {err}"));
+            let _ = self.events.send(CallEvent::PeerLink { peer: from, state: PeerLinkState::Failed });
+        }
+    }
+
+    async fn on_peer_event(&mut self, peer: PeerId, event: PcEvent) {
+        tracing::debug!(%peer, event = event.name(), "peer connection event");
+        let Some(link) = self.links.get_mut(&peer) else { return };
+        match event {
+            PcEvent::LocalCandidate(init) => link.send_candidate(init).await,
+            PcEvent::NegotiationNeeded => {
+                if let Err(err) = link.negotiate().await {
+                    self.problem(format!("negotiating with peer {peer} failed: {err}"));
+                }
+            }
+            PcEvent::State(state) => {
+                let state = match state {
+                    RTCPeerConnectionState::Connected => {
+                        link.on_connected(&self.senders).await;
+                        PeerLinkState::Connected
+                    }
+                    RTCPeerConnectionState::Disconnected => PeerLinkState::Disconnected,
+                    RTCPeerConnectionState::Failed => PeerLinkState::Failed,
+                    _ => return,
+                };
+                let _ = self.events.send(CallEvent::PeerLink { peer, state });
+            }
+            PcEvent::Track(track) => {
+                let kind_hint = track.track_id().await;
+                let kind = match kind_hint.as_str() {
+                    "screen" => TrackKind::Screen,
+                    "audio" => TrackKind::Audio,
+                    _ => TrackKind::Camera,
+                };
+                let counters = Arc::new(TrackCounters::default());
+                self.counters.lock().unwrap_or_else(|p| p.into_inner()).insert((peer, kind), counters.clone());
+                tokio::spawn(receivers::receive(peer, track, self.media.clone(), counters));
+            }
+        }
+    }
+}
+
+impl From<super::peer::PeerError> for Error {
+    fn from(err: super::peer::PeerError) -> Error {
+        Error::BadResponse(err.to_string())
+    }
+}

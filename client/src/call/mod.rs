@@ -1,0 +1,16 @@
+//! The call engine: a WebRTC mesh (one peer connection per remote
+//! participant) driven by commands, reporting events, with one encoder per
+//! local source fanned out to every peer.
+
+mod engine;
+mod events;
+mod keyframe_requests;
+mod outlets;
+mod peer;
+pub mod receivers;
+pub mod senders;
+mod setup;
+
+pub use engine::{Call, CallEvent, CallOptions, Command, PeerLinkState};
+pub use receivers::{MediaEvent, TrackCounters, TrackKind};
+pub use senders::{AudioSource, PatternSource, VideoSource};

@@ -1,0 +1,263 @@
+//! The receiving half of a call: per remote track, RTP is reassembled into
+//! frames and decoded. Video: H.264 → I420 frames with their stamps read
+//! back; a decode error or a lost packet asks the sender for a keyframe.
+//! Audio: Opus packets → jitter buffer → one decoded 20 ms frame per tick.
+
+use crate::codec::{H264Decoder, OpusDecoder};
+use crate::media::frame::VideoFrame;
+use crate::media::jitter::{JitterBuffer, Playout, FRAME};
+use crate::media::stamp::{self, Stamp};
+use rtc::media::io::sample_builder::SampleBuilder;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp::codec::h264::H264Packet;
+use shared::PeerId;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::broadcast;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+
+/// Which of a participant's streams a track carries (the sender names its tracks so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackKind {
+    Camera,
+    Screen,
+    Audio,
+}
+
+impl TrackKind {
+    /// The track id a sender gives each stream.
+    pub fn track_id(self) -> &'static str {
+        match self {
+            TrackKind::Camera => "camera",
+            TrackKind::Screen => "screen",
+            TrackKind::Audio => "audio",
+        }
+    }
+}
+
+/// Decoded media from remote peers. Delivered on a broadcast channel that
+/// drops the oldest items for a consumer that falls behind.
+#[derive(Debug, Clone)]
+pub enum MediaEvent {
+    Video {
+        peer: PeerId,
+        kind: TrackKind,
+        frame: Arc<VideoFrame>,
+        /// The sender's stamp, when it sends the test pattern.
+        stamp: Option<Stamp>,
+        decoded_at: SystemTime,
+    },
+    /// 20 ms of one peer's audio, after the jitter buffer.
+    Audio { peer: PeerId, samples: Arc<Vec<f32>>, concealed: bool },
+}
+
+/// Counters of one remote track.
+#[derive(Debug, Default)]
+pub struct TrackCounters {
+    pub packets: AtomicU64,
+    pub frames_decoded: AtomicU64,
+    pub decode_errors: AtomicU64,
+    pub keyframe_requests: AtomicU64,
+    pub concealed_frames: AtomicU64,
+}
+
+/// Receives one remote track until it ends.
+pub async fn receive(
+    peer: PeerId,
+    track: Arc<dyn TrackRemote>,
+    media: broadcast::Sender<MediaEvent>,
+    counters: Arc<TrackCounters>,
+) {
+    let kind = match track.track_id().await.as_str() {
+        "screen" => TrackKind::Screen,
+        "audio" => TrackKind::Audio,
+        _ => match track.kind().await {
+            rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio => TrackKind::Audio,
+            _ => TrackKind::Camera,
+        },
+    };
+    tracing::debug!(%peer, ?kind, "remote track");
+    match kind {
+        TrackKind::Audio => receive_audio(peer, track, media, counters).await,
+        _ => receive_video(peer, kind, track, media, counters).await,
+    }
+}
+
+async fn receive_video(
+    peer: PeerId,
+    kind: TrackKind,
+    track: Arc<dyn TrackRemote>,
+    media: broadcast::Sender<MediaEvent>,
+    counters: Arc<TrackCounters>,
+) {
+    let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
+    let keyframe_wanted = Arc::new(AtomicBool::new(true));
+    // Decoding runs on its own thread: it takes milliseconds per frame.
+    let (units, unit_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+    {
+        let (keyframe_wanted, counters) = (keyframe_wanted.clone(), counters.clone());
+        std::thread::Builder::new()
+            .name("video-decoder".into())
+            .spawn(move || decode_video(peer, kind, unit_rx, media, keyframe_wanted, counters))
+            .expect("spawning a thread");
+    }
+    let mut builder = SampleBuilder::new(256, H264Packet::default(), 90_000).with_max_time_delay(Duration::from_millis(500));
+    let mut last_request = Instant::now() - Duration::from_secs(10);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        let event = tokio::select! {
+            event = track.poll() => event,
+            _ = tick.tick() => {
+                if keyframe_wanted.load(Ordering::SeqCst) && last_request.elapsed() > Duration::from_millis(500) {
+                    last_request = Instant::now();
+                    keyframe_wanted.store(false, Ordering::SeqCst);
+                    counters.keyframe_requests.fetch_add(1, Ordering::Relaxed);
+                    let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc };
+                    let _ = track.write_rtcp(vec![Box::new(pli)]).await;
+                }
+                continue;
+            }
+        };
+        let packet = match event {
+            Some(TrackRemoteEvent::OnRtpPacket(packet)) => packet,
+            Some(TrackRemoteEvent::OnEnded) | None => break,
+            Some(_) => continue,
+        };
+        counters.packets.fetch_add(1, Ordering::Relaxed);
+        // Padding-only packets (bandwidth probes) carry nothing to depacketize (webrtc-rs #164).
+        if packet.payload.is_empty() {
+            continue;
+        }
+        let now = Instant::now();
+        // The depacketizer can panic on a malformed aggregation packet: a bad
+        // packet from one peer must cost a keyframe, not the call.
+        let assembled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            builder.push(now, packet);
+            let mut out = Vec::new();
+            while let Some(sample) = builder.pop(now) {
+                if sample.prev_dropped_packets > sample.prev_padding_packets {
+                    out.push(None);
+                }
+                out.push(Some(sample.data.to_vec()));
+            }
+            out
+        }));
+        let Ok(assembled) = assembled else {
+            tracing::warn!(%peer, "a malformed video packet was dropped");
+            builder = SampleBuilder::new(256, H264Packet::default(), 90_000).with_max_time_delay(Duration::from_millis(500));
+            keyframe_wanted.store(true, Ordering::SeqCst);
+            continue;
+        };
+        for unit in assembled {
+            match unit {
+                // Packets were lost before this frame: the picture will be damaged until a keyframe.
+                None => keyframe_wanted.store(true, Ordering::SeqCst),
+                Some(unit) => {
+                    if units.try_send(unit).is_err() {
+                        // The decoder is behind; a dropped frame breaks the reference chain.
+                        keyframe_wanted.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn decode_video(
+    peer: PeerId,
+    kind: TrackKind,
+    units: std::sync::mpsc::Receiver<Vec<u8>>,
+    media: broadcast::Sender<MediaEvent>,
+    keyframe_wanted: Arc<AtomicBool>,
+    counters: Arc<TrackCounters>,
+) {
+    let mut decoder = match H264Decoder::new() {
+        Ok(decoder) => decoder,
+        Err(err) => return tracing::error!("cannot start the H.264 decoder: {err}"),
+    };
+    while let Ok(unit) = units.recv() {
+        match decoder.decode(&unit) {
+            Ok(Some(frame)) => {
+                counters.frames_decoded.fetch_add(1, Ordering::Relaxed);
+                let stamp = stamp::read(&frame);
+                let event =
+                    MediaEvent::Video { peer, kind, frame: Arc::new(frame), stamp, decoded_at: SystemTime::now() };
+                let _ = media.send(event);
+            }
+            Ok(None) => {}
+            Err(err) => {
+                counters.decode_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%peer, "decode error, asking for a keyframe: {err}");
+                keyframe_wanted.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+async fn receive_audio(
+    peer: PeerId,
+    track: Arc<dyn TrackRemote>,
+    media: broadcast::Sender<MediaEvent>,
+    counters: Arc<TrackCounters>,
+) {
+    let jitter = Arc::new(Mutex::new(JitterBuffer::new()));
+    let playout = tokio::spawn(play_out(peer, jitter.clone(), media, counters.clone()));
+    while let Some(event) = track.poll().await {
+        match event {
+            TrackRemoteEvent::OnRtpPacket(packet) => {
+                counters.packets.fetch_add(1, Ordering::Relaxed);
+                if packet.payload.is_empty() {
+                    continue;
+                }
+                let header = &packet.header;
+                jitter.lock().unwrap_or_else(|p| p.into_inner()).push(
+                    header.sequence_number,
+                    header.timestamp,
+                    packet.payload.to_vec(),
+                    Instant::now(),
+                );
+            }
+            TrackRemoteEvent::OnEnded => break,
+            _ => {}
+        }
+    }
+    playout.abort();
+}
+
+/// Pops one 20 ms frame per tick from the jitter buffer and decodes it.
+async fn play_out(
+    peer: PeerId,
+    jitter: Arc<Mutex<JitterBuffer>>,
+    media: broadcast::Sender<MediaEvent>,
+    counters: Arc<TrackCounters>,
+) {
+    let mut decoder = match OpusDecoder::new() {
+        Ok(decoder) => decoder,
+        Err(err) => return tracing::error!("cannot start the Opus decoder: {err}"),
+    };
+    let mut tick = tokio::time::interval(FRAME);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        let next = jitter.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let (decoded, concealed) = match next {
+            Playout::Packet(packet) => (decoder.decode(&packet), false),
+            Playout::Conceal { fec } => (decoder.conceal(fec.as_deref()), true),
+            Playout::Silence => continue,
+        };
+        match decoded {
+            Ok(samples) => {
+                if concealed {
+                    counters.concealed_frames.fetch_add(1, Ordering::Relaxed);
+                }
+                counters.frames_decoded.fetch_add(1, Ordering::Relaxed);
+                let _ = media.send(MediaEvent::Audio { peer, samples: Arc::new(samples), concealed });
+            }
+            Err(err) => {
+                counters.decode_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%peer, "audio decode error: {err}");
+            }
+        }
+    }
+}

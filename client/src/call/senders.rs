@@ -1,0 +1,214 @@
+//! The sending half of a call: one thread per source that paces it, encodes
+//! each frame once, and writes it to every peer (see `outlets`). Switching a
+//! source off (mute, camera off, share stopped) stops the frames without any
+//! renegotiation; switching it on starts with a keyframe.
+
+use super::outlets::Outlets;
+use crate::codec::{H264Encoder, OpusEncoder, VideoEncoderConfig, OPUS_FRAME_SAMPLES};
+use crate::media::files::{WavSource, Y4mSource};
+use crate::media::frame::{AudioFrame, VideoFrame};
+use crate::media::pattern::TestPattern;
+use crate::media::tone::ToneSource;
+use bytes::Bytes;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Something that produces pictures when asked.
+pub trait VideoSource: Send + 'static {
+    fn next_frame(&mut self) -> VideoFrame;
+    fn fps(&self) -> f32;
+}
+
+/// Something that produces 48 kHz mono audio when asked.
+pub trait AudioSource: Send + 'static {
+    fn next_frame(&mut self, samples: usize) -> AudioFrame;
+}
+
+/// The test pattern at a fixed rate.
+pub struct PatternSource {
+    pub pattern: TestPattern,
+    pub fps: f32,
+}
+
+impl VideoSource for PatternSource {
+    fn next_frame(&mut self) -> VideoFrame {
+        self.pattern.next_frame()
+    }
+    fn fps(&self) -> f32 {
+        self.fps
+    }
+}
+
+impl VideoSource for Y4mSource {
+    fn next_frame(&mut self) -> VideoFrame {
+        Y4mSource::next_frame(self)
+    }
+    fn fps(&self) -> f32 {
+        Y4mSource::fps(self)
+    }
+}
+
+impl AudioSource for ToneSource {
+    fn next_frame(&mut self, samples: usize) -> AudioFrame {
+        ToneSource::next_frame(self, samples)
+    }
+}
+
+impl AudioSource for WavSource {
+    fn next_frame(&mut self, samples: usize) -> AudioFrame {
+        WavSource::next_frame(self, samples)
+    }
+}
+
+/// No camera: black frames, should video be switched on anyway.
+pub struct NoVideo;
+
+impl VideoSource for NoVideo {
+    fn next_frame(&mut self) -> VideoFrame {
+        VideoFrame::filled(640, 360, (16, 128, 128))
+    }
+    fn fps(&self) -> f32 {
+        15.0
+    }
+}
+
+/// No microphone: silence.
+pub struct NoAudio;
+
+impl AudioSource for NoAudio {
+    fn next_frame(&mut self, samples: usize) -> AudioFrame {
+        AudioFrame { samples: vec![0.0; samples], captured_at: std::time::SystemTime::now() }
+    }
+}
+
+/// Controls of a running sender, shared with the engine.
+#[derive(Clone)]
+pub struct SenderControl {
+    enabled: Arc<AtomicBool>,
+    keyframe: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    /// Frames encoded so far (for stats and the encode-once benchmark).
+    pub encoded: Arc<AtomicU64>,
+    pub outlets: Outlets,
+}
+
+impl SenderControl {
+    fn new(enabled: bool) -> SenderControl {
+        SenderControl {
+            enabled: Arc::new(AtomicBool::new(enabled)),
+            keyframe: Arc::new(AtomicBool::new(true)),
+            stop: Arc::new(AtomicBool::new(false)),
+            encoded: Arc::new(AtomicU64::new(0)),
+            outlets: Outlets::default(),
+        }
+    }
+
+    pub fn set_enabled(&self, on: bool) {
+        if on && !self.enabled.swap(true, Ordering::SeqCst) {
+            self.request_keyframe();
+        }
+        self.enabled.store(on, Ordering::SeqCst);
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::SeqCst)
+    }
+
+    /// The next video frame is a keyframe (a new peer, a PLI/FIR).
+    pub fn request_keyframe(&self) {
+        self.keyframe.store(true, Ordering::SeqCst);
+    }
+
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Starts a video sender thread. Frames are produced and encoded only while
+/// enabled and while someone is listening.
+pub fn start_video(
+    mut source: Box<dyn VideoSource>,
+    config: VideoEncoderConfig,
+    enabled: bool,
+    runtime: tokio::runtime::Handle,
+) -> SenderControl {
+    let control = SenderControl::new(enabled);
+    let ctl = control.clone();
+    std::thread::Builder::new()
+        .name("video-sender".into())
+        .spawn(move || {
+            let mut encoder = match H264Encoder::new(config) {
+                Ok(encoder) => encoder,
+                Err(err) => return tracing::error!("cannot start the H.264 encoder: {err}"),
+            };
+            let interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
+            let mut next = Instant::now();
+            while !ctl.stop.load(Ordering::SeqCst) {
+                next += interval;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                } else {
+                    // Running late (a slow machine): skip ahead rather than burst.
+                    next = now;
+                }
+                if !ctl.is_enabled() || ctl.outlets.is_empty() {
+                    continue;
+                }
+                let frame = source.next_frame();
+                if ctl.keyframe.swap(false, Ordering::SeqCst) {
+                    encoder.request_keyframe();
+                }
+                match encoder.encode(&frame) {
+                    Ok(Some(encoded)) => {
+                        ctl.encoded.fetch_add(1, Ordering::Relaxed);
+                        runtime.block_on(ctl.outlets.write(Bytes::from(encoded.data), interval));
+                    }
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!("encoding a frame failed: {err}"),
+                }
+            }
+        })
+        .expect("spawning a thread");
+    control
+}
+
+/// Starts an audio sender thread: 20 ms Opus packets while enabled (unmuted).
+pub fn start_audio(mut source: Box<dyn AudioSource>, enabled: bool, runtime: tokio::runtime::Handle) -> SenderControl {
+    let control = SenderControl::new(enabled);
+    let ctl = control.clone();
+    std::thread::Builder::new()
+        .name("audio-sender".into())
+        .spawn(move || {
+            let mut encoder = match OpusEncoder::new(32_000) {
+                Ok(encoder) => encoder,
+                Err(err) => return tracing::error!("cannot start the Opus encoder: {err}"),
+            };
+            let interval = Duration::from_millis(20);
+            let mut next = Instant::now();
+            while !ctl.stop.load(Ordering::SeqCst) {
+                next += interval;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                } else if now - next > Duration::from_millis(200) {
+                    next = now;
+                }
+                // The source keeps running while muted, so unmuting resumes in step.
+                let frame = source.next_frame(OPUS_FRAME_SAMPLES);
+                if !ctl.is_enabled() || ctl.outlets.is_empty() {
+                    continue;
+                }
+                match encoder.encode(&frame.samples) {
+                    Ok(packet) => {
+                        ctl.encoded.fetch_add(1, Ordering::Relaxed);
+                        runtime.block_on(ctl.outlets.write(Bytes::from(packet), interval));
+                    }
+                    Err(err) => tracing::warn!("encoding audio failed: {err}"),
+                }
+            }
+        })
+        .expect("spawning a thread");
+    control
+}

@@ -1,0 +1,92 @@
+//! Building a WebRTC peer connection the way every Huddle call needs it:
+//! H.264 Constrained Baseline and Opus, NACK and RTCP reports, keyframe
+//! requests surfaced to the sender, our ICE servers, and sockets that work
+//! on a LAN and on loopback.
+
+use super::keyframe_requests::KeyframeRequestForwarder;
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::interceptor::Slot;
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS};
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodecParameters, RtpCodecKind};
+use shared::IceServer;
+use std::sync::Arc;
+use std::time::Duration;
+use webrtc::peer_connection::{
+    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder, RTCIceServer, Registry, SettingEngineBuilder,
+};
+
+pub const H264_PAYLOAD_TYPE: u8 = 102;
+pub const OPUS_PAYLOAD_TYPE: u8 = 111;
+
+/// Constrained Baseline, level 3.1, non-interleaved packetization: what browsers accept.
+pub fn h264_codec() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_H264.to_owned(),
+        clock_rate: 90_000,
+        channels: 0,
+        sdp_fmtp_line: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+pub fn opus_codec() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_OPUS.to_owned(),
+        clock_rate: 48_000,
+        channels: 2,
+        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+/// Creates a peer connection whose events go to `handler`.
+pub async fn peer_connection(
+    ice_servers: &[IceServer],
+    handler: Arc<dyn PeerConnectionEventHandler>,
+) -> webrtc::error::Result<Arc<dyn PeerConnection>> {
+    let mut media_engine = MediaEngine::default();
+    let codecs = [
+        (h264_codec(), H264_PAYLOAD_TYPE, RtpCodecKind::Video),
+        (opus_codec(), OPUS_PAYLOAD_TYPE, RtpCodecKind::Audio),
+    ];
+    for (rtp_codec, payload_type, kind) in codecs {
+        media_engine.register_codec(RTCRtpCodecParameters { rtp_codec, payload_type }, kind)?;
+    }
+    // NACK generator/responder, sender/receiver reports (registered after the
+    // codecs, so they get the nack/pli feedback), then our keyframe-request
+    // forwarder last, after every interceptor has seen the RTCP.
+    let registry = register_default_interceptors(Registry::new(), &mut media_engine)?
+        .with(Slot::from(14_000), KeyframeRequestForwarder::default());
+    let config = RTCConfigurationBuilder::new()
+        .with_ice_servers(
+            ice_servers
+                .iter()
+                .map(|server| RTCIceServer {
+                    urls: server.urls.clone(),
+                    username: server.username.clone().unwrap_or_default(),
+                    credential: server.credential.clone().unwrap_or_default(),
+                })
+                .collect(),
+        )
+        .build();
+    let settings = SettingEngineBuilder::new()
+        // mDNS host names are for browsers hiding their addresses; between our
+        // own clients they only cost a multicast socket (fatal where multicast is not routed).
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        // A peer that vanishes shows as disconnected after 3 s and failed after 8 s.
+        .with_ice_timeouts(Some(Duration::from_secs(3)), Some(Duration::from_secs(5)), Some(Duration::from_millis(500)))
+        .build();
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(config)
+        .with_media_engine(media_engine)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(settings)
+        .with_handler(handler)
+        // The wildcard expands to every interface but skips loopback, so
+        // loopback is bound too: two clients on one machine connect over it.
+        .with_udp_addrs(vec!["0.0.0.0:0".to_owned(), "127.0.0.1:0".to_owned()])
+        .build()
+        .await?;
+    Ok(Arc::new(pc))
+}
