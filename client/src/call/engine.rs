@@ -81,6 +81,9 @@ pub struct Call {
     /// Who was there when we joined.
     pub participants: Vec<Participant>,
     pub chat_history: Vec<ChatMessage>,
+    /// How long the WebSocket took to be accepted (hello → welcome), and the join.
+    pub connected_after: std::time::Duration,
+    pub joined_after: std::time::Duration,
     commands: mpsc::UnboundedSender<Command>,
     events: mpsc::UnboundedReceiver<CallEvent>,
     media: broadcast::Sender<MediaEvent>,
@@ -91,8 +94,11 @@ pub struct Call {
 impl Call {
     /// Connects, says hello, joins the meeting and starts the engine.
     pub async fn join(options: CallOptions) -> Result<Call> {
+        let started = std::time::Instant::now();
         let mut session = SignalSession::connect(&options.ws_url, &options.token).await?;
+        let connected_after = started.elapsed();
         let joined = session.join(options.meeting).await?;
+        let joined_after = started.elapsed();
         let runtime = tokio::runtime::Handle::current();
         let video = |source: Option<Box<dyn VideoSource>>, config, on| match source {
             Some(source) => senders::start_video(source, config, on, runtime.clone()),
@@ -128,6 +134,8 @@ impl Call {
             meeting: joined.meeting_id,
             participants: joined.participants.clone(),
             chat_history: joined.chat_history,
+            connected_after,
+            joined_after,
             commands,
             events,
             media,

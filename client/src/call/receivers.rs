@@ -56,6 +56,8 @@ pub enum MediaEvent {
 #[derive(Debug, Default)]
 pub struct TrackCounters {
     pub packets: AtomicU64,
+    /// RTP payload bytes, for the received bitrate.
+    pub bytes: AtomicU64,
     pub frames_decoded: AtomicU64,
     pub decode_errors: AtomicU64,
     pub keyframe_requests: AtomicU64,
@@ -125,6 +127,7 @@ async fn receive_video(
             Some(_) => continue,
         };
         counters.packets.fetch_add(1, Ordering::Relaxed);
+        counters.bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
         // Padding-only packets (bandwidth probes) carry nothing to depacketize (webrtc-rs #164).
         if packet.payload.is_empty() {
             continue;
@@ -207,6 +210,7 @@ async fn receive_audio(
         match event {
             TrackRemoteEvent::OnRtpPacket(packet) => {
                 counters.packets.fetch_add(1, Ordering::Relaxed);
+                counters.bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
                 if packet.payload.is_empty() {
                     continue;
                 }

@@ -1,0 +1,11 @@
+//! `huddle-bot`'s engine-side logic: join like a person, send synthetic or
+//! file media, follow a script, and report what was received.
+
+pub mod report;
+pub mod run;
+pub mod script;
+pub mod stats;
+
+pub use report::Report;
+pub use run::{run, AudioChoice, BotOptions, VideoChoice};
+pub use script::{Action, Expectation, Script};

@@ -1,0 +1,122 @@
+//! The bot's JSON report. Field names are a contract: QA scripts read them
+//! (documented in the README); add fields, never rename.
+
+use super::stats::LastFrame;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// This bot's display name and peer id.
+    pub name: String,
+    pub peer_id: u64,
+    pub peers: Vec<PeerReport>,
+    pub timings_ms: Timings,
+    pub chat: Vec<ChatLine>,
+    pub expectations: Vec<ExpectationResult>,
+    pub events: Vec<EventLine>,
+    /// Frames this bot encoded: once per frame, however many peers.
+    pub encoded_frames: Encoded,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerReport {
+    pub name: String,
+    pub peer_id: u64,
+    pub video: VideoReport,
+    pub screen: ScreenReport,
+    pub audio: AudioReport,
+    /// The last state the room announced.
+    pub state: StateReport,
+    /// States seen at any point of the run.
+    pub seen: SeenReport,
+    /// Whether the peer left (or vanished) during the run.
+    pub left: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VideoReport {
+    pub frames_decoded: u64,
+    pub fps: f64,
+    pub freezes: u64,
+    pub black_frames: u64,
+    pub latency_ms: Latency,
+    pub frames_lost: u64,
+    pub frames_out_of_order: u64,
+    pub last_frame: Option<LastFrame>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScreenReport {
+    pub frames_decoded: u64,
+    pub last_frame: Option<LastFrame>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AudioReport {
+    pub dominant_hz: Option<f32>,
+    pub level_dbfs: f32,
+    pub concealed_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct StateReport {
+    pub audio: bool,
+    pub video: bool,
+    pub screen: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct SeenReport {
+    pub muted: bool,
+    pub video_off: bool,
+    pub screen_on: bool,
+}
+
+/// Milliseconds since the bot started; absent if it never happened.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub ws_connected: Option<u64>,
+    pub joined: Option<u64>,
+    pub ice_connected: Option<u64>,
+    pub first_frame: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChatLine {
+    pub from: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectationResult {
+    pub name: String,
+    pub ok: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventLine {
+    pub at_ms: u64,
+    pub event: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Encoded {
+    pub camera: u64,
+    pub screen: u64,
+}
+
+impl Report {
+    pub fn failed_expectations(&self) -> Vec<&str> {
+        self.expectations.iter().filter(|e| !e.ok).map(|e| e.name.as_str()).collect()
+    }
+
+    pub fn peer(&self, name: &str) -> Option<&PeerReport> {
+        self.peers.iter().find(|p| p.name == name)
+    }
+}

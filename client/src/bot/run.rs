@@ -1,0 +1,412 @@
+//! Running one bot: log in, find the meeting, join with the chosen sources,
+//! follow the script, watch everything that arrives, and write the report.
+
+use super::report::*;
+use super::script::{Action, Expectation, Script};
+use super::stats::{AudioStats, VideoStats};
+use crate::api::ApiClient;
+use crate::call::{Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, TrackKind, VideoSource};
+use crate::codec::VideoEncoderConfig;
+use crate::error::Result;
+use crate::media::files::{save_png, WavSource, Y4mSource};
+use crate::media::pattern::TestPattern;
+use crate::media::tone::ToneSource;
+use shared::{Participant, PeerId};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast::error::RecvError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum VideoChoice {
+    /// The stamped test pattern, in this background colour.
+    Pattern,
+    None,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AudioChoice {
+    Tone(f32),
+    None,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct BotOptions {
+    pub server: String,
+    pub email: String,
+    pub password: String,
+    /// A stored login, instead of the password (and to share one login among many bots).
+    pub token: Option<String>,
+    /// Title or id.
+    pub meeting: String,
+    pub duration: Duration,
+    pub video: VideoChoice,
+    pub audio: AudioChoice,
+    /// Share this from the start.
+    pub share: Option<VideoChoice>,
+    pub width: usize,
+    pub height: usize,
+    pub fps: f32,
+    pub bitrate_bps: u32,
+    /// Background colour of the test pattern (each bot its own).
+    pub colour: (u8, u8, u8),
+    pub script: Script,
+    pub save_frames: Option<PathBuf>,
+    /// Print a status line every second, prefixed with this label.
+    pub live: Option<String>,
+}
+
+impl BotOptions {
+    pub fn new(server: &str, email: &str, password: &str, meeting: &str) -> BotOptions {
+        BotOptions {
+            server: server.into(),
+            email: email.into(),
+            password: password.into(),
+            token: None,
+            meeting: meeting.into(),
+            duration: Duration::from_secs(10),
+            video: VideoChoice::Pattern,
+            audio: AudioChoice::Tone(440.0),
+            share: None,
+            width: 1280,
+            height: 720,
+            fps: 30.0,
+            bitrate_bps: 1_500_000,
+            colour: (40, 90, 200),
+            script: Script::default(),
+            save_frames: None,
+            live: None,
+        }
+    }
+}
+
+fn video_source(choice: &VideoChoice, options: &BotOptions, colour: (u8, u8, u8), fps: f32) -> Result<Option<Box<dyn VideoSource>>> {
+    Ok(match choice {
+        VideoChoice::None => None,
+        VideoChoice::Pattern => Some(Box::new(PatternSource {
+            pattern: TestPattern::new(options.width & !1, options.height & !1, colour),
+            fps,
+        })),
+        VideoChoice::File(path) => Some(Box::new(
+            Y4mSource::open(path).map_err(|e| crate::Error::BadResponse(e.to_string()))?,
+        )),
+    })
+}
+
+/// One remote participant as this bot saw it.
+struct Seen {
+    participant: Participant,
+    seen: SeenReport,
+    left: bool,
+    video: VideoStats,
+    screen: VideoStats,
+    audio: AudioStats,
+    saved: usize,
+}
+
+impl Seen {
+    /// `settled`: the state is what the participant announced (it was in the
+    /// room before us), not the all-off placeholder of a fresh arrival.
+    fn new(participant: Participant, settled: bool) -> Seen {
+        let mut seen = Seen {
+            participant,
+            seen: SeenReport::default(),
+            left: false,
+            video: VideoStats::default(),
+            screen: VideoStats::default(),
+            audio: AudioStats::default(),
+            saved: 0,
+        };
+        if settled {
+            seen.note_state();
+        }
+        seen
+    }
+
+    fn note_state(&mut self) {
+        let p = &self.participant;
+        self.seen.muted |= !p.audio;
+        self.seen.video_off |= !p.video;
+        self.seen.screen_on |= p.screen;
+    }
+}
+
+/// Runs one bot to the end and returns its report.
+pub async fn run(options: BotOptions) -> Result<Report> {
+    let started = Instant::now();
+    let ms = |at: Instant| at.duration_since(started).as_millis() as u64;
+    let mut api = ApiClient::new(&options.server)?;
+    match &options.token {
+        Some(token) => api = ApiClient::with_token(&options.server, token.clone())?,
+        None => {
+            api.login(&options.email, &options.password).await?;
+        }
+    }
+    let meeting = api.find_meeting(&options.meeting).await?;
+    let camera = video_source(&options.video, &options, options.colour, options.fps)?;
+    let screen = match &options.share {
+        Some(choice) => video_source(choice, &options, (220, 220, 40), 10.0)?,
+        None => Some(Box::new(PatternSource {
+            pattern: TestPattern::new(1280, 720, (220, 220, 40)),
+            fps: 10.0,
+        }) as Box<dyn VideoSource>),
+    };
+    let microphone: Option<Box<dyn crate::call::AudioSource>> = match &options.audio {
+        AudioChoice::None => None,
+        AudioChoice::Tone(hz) => Some(Box::new(ToneSource::new(*hz, -12.0))),
+        AudioChoice::File(path) => {
+            Some(Box::new(WavSource::open(path).map_err(|e| crate::Error::BadResponse(e.to_string()))?))
+        }
+    };
+    let join_started = ms(Instant::now());
+    let mut call = Call::join(CallOptions {
+        ws_url: api.ws_url(),
+        token: api.token().expect("logged in").to_string(),
+        meeting: meeting.id,
+        start_muted: microphone.is_none(),
+        start_camera_off: camera.is_none(),
+        camera,
+        microphone,
+        screen,
+        camera_config: VideoEncoderConfig { bitrate_bps: options.bitrate_bps, max_fps: options.fps, screen: false },
+        screen_config: VideoEncoderConfig::screen(),
+    })
+    .await?;
+    if options.share.is_some() {
+        call.send(Command::SetScreen(true));
+    }
+    let joined_at = Instant::now();
+    let mut timings = Timings {
+        ws_connected: Some(join_started + call.connected_after.as_millis() as u64),
+        joined: Some(join_started + call.joined_after.as_millis() as u64),
+        ..Timings::default()
+    };
+    let mut peers: BTreeMap<PeerId, Seen> =
+        call.participants.iter().map(|p| (p.id, Seen::new(p.clone(), true))).collect();
+    let mut max_in_room = peers.len() + 1;
+    let mut chat: Vec<ChatLine> = call.chat_history.iter().map(|m| ChatLine { from: m.name.clone(), text: m.text.clone() }).collect();
+    let mut events: Vec<EventLine> = Vec::new();
+    let mut media = call.media();
+    let mut steps = options.script.steps.clone().into_iter().peekable();
+    let deadline = joined_at + options.duration;
+    let mut live_tick = tokio::time::interval(Duration::from_secs(1));
+    let mut live_counts: BTreeMap<PeerId, (u64, u64)> = BTreeMap::new();
+    let mut left_by_script = false;
+    loop {
+        let next_step_at = steps.peek().map(|s| joined_at + Duration::from_secs_f64(s.time)).unwrap_or(deadline);
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline.into()) => break,
+            _ = tokio::time::sleep_until(next_step_at.into()), if steps.peek().is_some() => {
+                let step = steps.next().expect("peeked");
+                if let Some(text) = step.chat {
+                    call.send(Command::Chat(text));
+                }
+                let command = match step.action {
+                    Some(Action::Mute) => Some(Command::SetAudio(false)),
+                    Some(Action::Unmute) => Some(Command::SetAudio(true)),
+                    Some(Action::VideoOff) => Some(Command::SetVideo(false)),
+                    Some(Action::VideoOn) => Some(Command::SetVideo(true)),
+                    Some(Action::ShareStart) => Some(Command::SetScreen(true)),
+                    Some(Action::ShareStop) => Some(Command::SetScreen(false)),
+                    Some(Action::Leave) => {
+                        left_by_script = true;
+                        break;
+                    }
+                    None => None,
+                };
+                if let Some(command) = command {
+                    events.push(EventLine { at_ms: ms(Instant::now()), event: format!("did {command:?}") });
+                    call.send(command);
+                }
+            }
+            event = call.next_event() => {
+                let Some(event) = event else { break };
+                let now = ms(Instant::now());
+                match &event {
+                    CallEvent::ParticipantJoined(p) => {
+                        peers.insert(p.id, Seen::new(p.clone(), false));
+                    }
+                    CallEvent::ParticipantUpdated(p) => {
+                        if let Some(seen) = peers.get_mut(&p.id) {
+                            seen.participant = p.clone();
+                            seen.note_state();
+                        }
+                    }
+                    CallEvent::ParticipantLeft(id) => {
+                        if let Some(seen) = peers.get_mut(id) {
+                            seen.left = true;
+                        }
+                    }
+                    CallEvent::Chat(message) => chat.push(ChatLine { from: message.name.clone(), text: message.text.clone() }),
+                    CallEvent::PeerLink { state: PeerLinkState::Connected, .. } => {
+                        timings.ice_connected.get_or_insert(now);
+                    }
+                    _ => {}
+                }
+                max_in_room = max_in_room.max(peers.values().filter(|p| !p.left).count() + 1);
+                let ended = matches!(event, CallEvent::MeetingEnded | CallEvent::Disconnected { .. } | CallEvent::Ended);
+                events.push(EventLine { at_ms: now, event: describe(&event, &peers) });
+                if ended {
+                    break;
+                }
+            }
+            item = media.recv() => match item {
+                Ok(MediaEvent::Video { peer, kind, frame, stamp, decoded_at }) => {
+                    timings.first_frame.get_or_insert(ms(Instant::now()));
+                    let Some(seen) = peers.get_mut(&peer) else { continue };
+                    let stats = if kind == TrackKind::Screen { &mut seen.screen } else { &mut seen.video };
+                    stats.record(&frame, stamp, decoded_at);
+                    if let Some(dir) = &options.save_frames {
+                        let n = stats.frames_decoded;
+                        if seen.saved < 6 && (n == 1 || n % 60 == 0) {
+                            seen.saved += 1;
+                            let kind = if kind == TrackKind::Screen { "screen" } else { "camera" };
+                            let name = seen.participant.name.replace(|c: char| !c.is_alphanumeric(), "_");
+                            let path = dir.join(format!("{name}-{peer}-{kind}-{n:05}.png"));
+                            if let Err(err) = save_png(&frame, &path) {
+                                tracing::warn!("{err}");
+                            }
+                        }
+                    }
+                }
+                Ok(MediaEvent::Audio { peer, samples, concealed }) => {
+                    if let Some(seen) = peers.get_mut(&peer) {
+                        seen.audio.record(&samples, concealed);
+                    }
+                }
+                // Fell behind: the oldest media was dropped, which the stats show as gaps.
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            },
+            _ = live_tick.tick(), if options.live.is_some() => {
+                let label = options.live.as_deref().unwrap_or("bot");
+                print_live(label, started, &peers, &call, &mut live_counts);
+            }
+        }
+    }
+    if left_by_script {
+        events.push(EventLine { at_ms: ms(Instant::now()), event: "left (script)".into() });
+    }
+    let (camera_frames, screen_frames) = call.frames_encoded();
+    let me = call.me.name.clone();
+    let my_peer = call.peer_id;
+    call.leave().await;
+
+    let expectations = options
+        .script
+        .expectations
+        .iter()
+        .map(|expectation| ExpectationResult { name: expectation.describe(), ok: check(expectation, &peers, &chat, max_in_room) })
+        .collect();
+    Ok(Report {
+        name: me,
+        peer_id: my_peer.0,
+        peers: peers.values().map(peer_report).collect(),
+        timings_ms: timings,
+        chat,
+        expectations,
+        events,
+        encoded_frames: Encoded { camera: camera_frames, screen: screen_frames },
+    })
+}
+
+fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
+    let name = |id: &PeerId| peers.get(id).map_or_else(|| format!("peer {id}"), |s| s.participant.name.clone());
+    match event {
+        CallEvent::ParticipantJoined(p) => format!("{} joined", p.name),
+        CallEvent::ParticipantUpdated(p) => {
+            format!("{} is now audio={} video={} screen={}", p.name, p.audio, p.video, p.screen)
+        }
+        CallEvent::ParticipantLeft(id) => format!("{} left", name(id)),
+        CallEvent::Chat(m) => format!("chat from {}", m.name),
+        CallEvent::PeerLink { peer, state } => format!("link to {} {state:?}", name(peer)),
+        other => format!("{other:?}"),
+    }
+}
+
+fn check(expectation: &Expectation, peers: &BTreeMap<PeerId, Seen>, chat: &[ChatLine], max_in_room: usize) -> bool {
+    let any_named = |name: &str, test: &dyn Fn(&Seen) -> bool| {
+        peers.values().any(|p| p.participant.name == name && test(p))
+    };
+    match expectation {
+        Expectation::ParticipantsAtLeast(n) => max_in_room >= *n,
+        Expectation::ChatSeen(text) => chat.iter().any(|c| &c.text == text),
+        Expectation::VideoFrom(name) => any_named(name, &|p| p.video.frames_decoded > 0),
+        Expectation::ScreenFrom(name) => any_named(name, &|p| p.screen.frames_decoded > 0),
+        Expectation::SeenMuted(name) => any_named(name, &|p| p.seen.muted),
+        Expectation::SeenVideoOff(name) => any_named(name, &|p| p.seen.video_off),
+        Expectation::AudioFrom { name, hz } => {
+            any_named(name, &|p| p.audio.dominant_hz().is_some_and(|found| (found - hz).abs() <= 10.0))
+        }
+    }
+}
+
+fn peer_report(seen: &Seen) -> PeerReport {
+    let p = &seen.participant;
+    PeerReport {
+        name: p.name.clone(),
+        peer_id: p.id.0,
+        video: VideoReport {
+            frames_decoded: seen.video.frames_decoded,
+            fps: (seen.video.fps() * 10.0).round() / 10.0,
+            freezes: seen.video.freezes,
+            black_frames: seen.video.black_frames,
+            latency_ms: Latency {
+                p50: seen.video.latency_percentile(0.5).map(|v| v.round()),
+                p95: seen.video.latency_percentile(0.95).map(|v| v.round()),
+            },
+            frames_lost: seen.video.frames_lost,
+            frames_out_of_order: seen.video.frames_out_of_order,
+            last_frame: seen.video.last_frame.clone(),
+        },
+        screen: ScreenReport { frames_decoded: seen.screen.frames_decoded, last_frame: seen.screen.last_frame.clone() },
+        audio: AudioReport {
+            dominant_hz: seen.audio.dominant_hz().map(|hz| hz.round()),
+            level_dbfs: (seen.audio.level_dbfs() * 10.0).round() / 10.0,
+            concealed_ms: seen.audio.concealed_frames * 20,
+        },
+        state: StateReport { audio: p.audio, video: p.video, screen: p.screen },
+        seen: seen.seen,
+        left: seen.left,
+    }
+}
+
+/// One status line: per peer, frames per second, received kbit/s and latency.
+fn print_live(
+    label: &str,
+    started: Instant,
+    peers: &BTreeMap<PeerId, Seen>,
+    call: &Call,
+    last: &mut BTreeMap<PeerId, (u64, u64)>,
+) {
+    let counters = call.counters();
+    let counters = counters.lock().unwrap_or_else(|p| p.into_inner());
+    let mut parts = Vec::new();
+    for (id, seen) in peers.iter().filter(|(_, s)| !s.left) {
+        let bytes: u64 = counters
+            .iter()
+            .filter(|((peer, _), _)| peer == id)
+            .map(|(_, c)| c.bytes.load(Ordering::Relaxed))
+            .sum();
+        let frames = seen.video.frames_decoded;
+        let (last_frames, last_bytes) = last.insert(*id, (frames, bytes)).unwrap_or((frames, bytes));
+        let latency = seen.video.latencies_ms().iter().rev().take(30).copied().collect::<Vec<_>>();
+        let latency = super::stats::percentile(&latency, 0.5).map_or("-".into(), |v| format!("{v:.0} ms"));
+        parts.push(format!(
+            "{}: {} fps {} kbit/s {}",
+            seen.participant.name,
+            frames - last_frames,
+            (bytes - last_bytes) * 8 / 1000,
+            latency
+        ));
+    }
+    println!(
+        "[{label}] {:>5.1}s peers {} | {}",
+        started.elapsed().as_secs_f64(),
+        parts.len(),
+        if parts.is_empty() { "waiting for others".to_string() } else { parts.join(" | ") }
+    );
+}

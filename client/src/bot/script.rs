@@ -1,0 +1,142 @@
+//! Bot scripts (TOML): actions at given times, and expectations checked at
+//! the end of the run. See the README for an example.
+
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// Timed actions, in any order.
+    #[serde(default, rename = "at")]
+    pub steps: Vec<Step>,
+    #[serde(default, rename = "expect")]
+    pub expectations: Vec<Expectation>,
+}
+
+/// One timed step: an action or a chat message (or both).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Seconds since the bot joined.
+    pub time: f64,
+    #[serde(default)]
+    pub action: Option<Action>,
+    #[serde(default)]
+    pub chat: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Mute,
+    Unmute,
+    VideoOff,
+    VideoOn,
+    ShareStart,
+    ShareStop,
+    Leave,
+}
+
+/// Something the bot must have observed by the end of its run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Expectation {
+    /// At least this many other participants were in the room at once.
+    ParticipantsAtLeast(usize),
+    /// A chat message with exactly this text arrived.
+    ChatSeen(String),
+    /// Video from the named participant was decoded.
+    VideoFrom(String),
+    /// A screen share from the named participant was decoded.
+    ScreenFrom(String),
+    /// The named participant was seen muted at some point.
+    SeenMuted(String),
+    /// The named participant was seen with the camera off at some point.
+    SeenVideoOff(String),
+    /// The named participant's audio had this dominant frequency (±10 Hz).
+    AudioFrom { name: String, hz: f32 },
+}
+
+impl Expectation {
+    /// How the expectation is named in the report.
+    pub fn describe(&self) -> String {
+        match self {
+            Expectation::ParticipantsAtLeast(n) => format!("sees {n} participants"),
+            Expectation::ChatSeen(text) => format!("chat {text:?} seen"),
+            Expectation::VideoFrom(name) => format!("video from {name}"),
+            Expectation::ScreenFrom(name) => format!("screen from {name}"),
+            Expectation::SeenMuted(name) => format!("{name} seen muted"),
+            Expectation::SeenVideoOff(name) => format!("{name} seen with camera off"),
+            Expectation::AudioFrom { name, hz } => format!("{hz} Hz from {name}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    #[error("cannot read the script {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("the script {path} is not valid: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+impl Script {
+    pub fn load(path: &Path) -> Result<Script, ScriptError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: shown.clone(), source })?;
+        Script::parse(&text).map_err(|reason| ScriptError::Invalid { path: shown, reason })
+    }
+
+    pub fn parse(text: &str) -> Result<Script, String> {
+        let mut script: Script = toml::from_str(text).map_err(|e| e.to_string())?;
+        for step in &script.steps {
+            if step.action.is_none() && step.chat.is_none() {
+                return Err(format!("the step at {} s has neither an action nor a chat", step.time));
+            }
+            if !step.time.is_finite() || step.time < 0.0 {
+                return Err(format!("step time {} must be zero or more seconds", step.time));
+            }
+        }
+        script.steps.sort_by(|a, b| a.time.total_cmp(&b.time));
+        Ok(script)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_reads_as_written() {
+        let script = Script::parse(
+            r#"
+[[at]]
+time = 3.0
+chat = "hello"
+[[at]]
+time = 1.5
+action = "mute"
+[[expect]]
+participants_at_least = 2
+[[expect]]
+audio_from = { name = "Test Corporate", hz = 660 }
+"#,
+        )
+        .unwrap();
+        assert_eq!(script.steps[0].action, Some(Action::Mute), "sorted by time");
+        assert_eq!(script.steps[1].chat.as_deref(), Some("hello"));
+        assert_eq!(script.expectations[0], Expectation::ParticipantsAtLeast(2));
+        assert_eq!(script.expectations[1].describe(), "660 Hz from Test Corporate");
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = Script::parse("[[at]]\ntime = 1\naction = \"dance\"\n").unwrap_err();
+        assert!(err.contains("dance"), "{err}");
+        let err = Script::parse("[[at]]\ntime = 1\n").unwrap_err();
+        assert!(err.contains("neither"), "{err}");
+        let err = Script::parse("[[expect]]\nvideo_frm = \"x\"\n").unwrap_err();
+        assert!(err.contains("video_frm"), "{err}");
+    }
+}

@@ -1,0 +1,216 @@
+//! Bots in real meetings: three at once, script actions, screen sharing,
+//! leaving, late joiners, simultaneous joins, and a peer sending garbage.
+
+use client::bot::{self, AudioChoice, BotOptions, Report, Script};
+use huddle_tests::*;
+use shared::{ClientMsg, ServerMsg};
+use std::time::Duration;
+
+fn bot(server: &TestServer, email: &str, hz: f32, colour: (u8, u8, u8), seconds: f64, script: &str) -> BotOptions {
+    let mut options = BotOptions::new(&server.url(), email, PASSWORD, ALL_USERS);
+    options.duration = Duration::from_secs_f64(seconds);
+    options.audio = AudioChoice::Tone(hz);
+    options.colour = colour;
+    options.width = 480;
+    options.height = 272;
+    options.fps = 15.0;
+    options.bitrate_bps = 400_000;
+    options.script = Script::parse(script).expect("valid script");
+    options
+}
+
+/// A third demo user, so three bots have three names.
+async fn third_user(server: &TestServer) {
+    let mut api = client::ApiClient::new(&server.url()).unwrap();
+    let request = shared::api::RegisterRequest {
+        email: "qa@huddle.test".into(),
+        password: PASSWORD.into(),
+        name: "QA Bot".into(),
+        organisation: None,
+    };
+    api.register(&request).await.unwrap();
+}
+
+fn assert_sees(report: &Report, name: &str, hz: f32) {
+    let peer = report.peer(name).unwrap_or_else(|| panic!("{} never saw {name}", report.name));
+    let video = &peer.video;
+    let received = video.frames_decoded as f64;
+    assert!(received >= 30.0, "{} got {received} frames from {name}", report.name);
+    let share = received / (received + video.frames_lost as f64);
+    assert!(share >= 0.9, "{} got {:.0} % of {name}'s frames", report.name, share * 100.0);
+    assert_eq!(video.frames_out_of_order, 0, "{} saw {name}'s frames out of order", report.name);
+    let heard = peer.audio.dominant_hz.unwrap_or(0.0);
+    assert!((heard - hz).abs() <= 10.0, "{} heard {heard} Hz from {name}, not {hz}", report.name);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_bots_see_hear_and_follow_each_other() {
+    let server = TestServer::start().await;
+    third_user(&server).await;
+    let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 9.0, r#"
+        [[at]]
+        time = 3.0
+        action = "mute"
+        [[at]]
+        time = 3.5
+        chat = "from ann"
+        [[expect]]
+        participants_at_least = 3
+        [[expect]]
+        chat_seen = "from bob"
+        [[expect]]
+        seen_video_off = "Test Corporate"
+        [[expect]]
+        screen_from = "QA Bot"
+    "#);
+    let bob = bot(&server, CORPORATE, 660.0, (40, 200, 40), 9.0, r#"
+        [[at]]
+        time = 3.2
+        action = "video_off"
+        [[at]]
+        time = 3.4
+        chat = "from bob"
+        [[at]]
+        time = 4.5
+        action = "video_on"
+        [[expect]]
+        seen_muted = "Test Startup"
+        [[expect]]
+        chat_seen = "from ann"
+    "#);
+    let cat = bot(&server, "qa@huddle.test", 880.0, (40, 40, 200), 7.0, r#"
+        [[at]]
+        time = 3.0
+        action = "share_start"
+        [[at]]
+        time = 5.0
+        action = "share_stop"
+        [[at]]
+        time = 7.0
+        action = "leave"
+    "#);
+    let (ann, bob, cat) = tokio::join!(
+        bot::run(ann),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            bot::run(bob).await
+        },
+        async {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            bot::run(cat).await
+        }
+    );
+    let (ann, bob, cat) = (ann.unwrap(), bob.unwrap(), cat.unwrap());
+    for report in [&ann, &bob, &cat] {
+        assert!(report.failed_expectations().is_empty(), "{}: {:?}", report.name, report.failed_expectations());
+    }
+    assert_sees(&ann, "Test Corporate", 660.0);
+    assert_sees(&ann, "QA Bot", 880.0);
+    assert_sees(&bob, "Test Startup", 440.0);
+    assert_sees(&bob, "QA Bot", 880.0);
+    assert_sees(&cat, "Test Startup", 440.0);
+    assert_sees(&cat, "Test Corporate", 660.0);
+    // The share started and stopped, and the camera kept going meanwhile.
+    for report in [&ann, &bob] {
+        let qa = report.peer("QA Bot").unwrap();
+        assert!(qa.screen.frames_decoded >= 5, "{}: {} screen frames", report.name, qa.screen.frames_decoded);
+        assert!(qa.seen.screen_on && !qa.state.screen, "{}: share seen, then stopped", report.name);
+        assert!(qa.left, "{} saw QA Bot leave", report.name);
+        let colour = qa.video.last_frame.as_ref().unwrap().mean_rgb;
+        assert!(colour[2] > colour[0] + 40, "QA Bot's camera is blue: {colour:?}");
+    }
+    // Everyone got every chat message.
+    for report in [&ann, &bob] {
+        let texts: Vec<_> = report.chat.iter().map(|c| c.text.as_str()).collect();
+        assert!(texts.contains(&"from ann") && texts.contains(&"from bob"), "{}: {texts:?}", report.name);
+    }
+    // Encode once: each bot encoded about one frame per tick, not one per peer.
+    for report in [&ann, &bob] {
+        let encoded = report.encoded_frames.camera as f64;
+        assert!(encoded < 9.0 * 15.0 * 1.1, "{}: {encoded} camera frames encoded for two peers", report.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_joiner_gets_the_history_and_everyones_media() {
+    let server = TestServer::start().await;
+    let early = bot(&server, STARTUP, 500.0, (200, 40, 40), 7.0, r#"
+        [[at]]
+        time = 0.5
+        chat = "before you came"
+    "#);
+    let late = bot(&server, CORPORATE, 700.0, (40, 200, 40), 4.0, r#"
+        [[expect]]
+        chat_seen = "before you came"
+        [[expect]]
+        video_from = "Test Startup"
+    "#);
+    let (early, late) = tokio::join!(bot::run(early), async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        bot::run(late).await
+    });
+    let (early, late) = (early.unwrap(), late.unwrap());
+    assert!(late.failed_expectations().is_empty(), "{:?}", late.failed_expectations());
+    assert_sees(&late, "Test Startup", 500.0);
+    assert_sees(&early, "Test Corporate", 700.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_joins_connect_and_a_rejoin_reconnects() {
+    let server = TestServer::start().await;
+    let first = bot(&server, STARTUP, 440.0, (200, 40, 40), 8.0, "");
+    let second = bot(&server, CORPORATE, 660.0, (40, 200, 40), 3.0, "");
+    let again = bot(&server, CORPORATE, 770.0, (40, 200, 40), 3.5, "");
+    let (first, second) = tokio::join!(bot::run(first), async {
+        let report = bot::run(second).await;
+        // Leave, then come back as a new connection.
+        (report, bot::run(again).await)
+    });
+    let first = first.unwrap();
+    let (second, again) = (second.0.unwrap(), second.1.unwrap());
+    assert_sees(&second, "Test Startup", 440.0);
+    assert_sees(&again, "Test Startup", 440.0);
+    // The first bot saw two Test Corporate connections, one after the other, both with media.
+    let corporate: Vec<_> = first.peers.iter().filter(|p| p.name == "Test Corporate").collect();
+    assert_eq!(corporate.len(), 2, "{:?}", corporate.iter().map(|p| p.peer_id).collect::<Vec<_>>());
+    assert!(corporate.iter().all(|p| p.video.frames_decoded >= 20), "both connections carried video");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
+    let server = TestServer::start().await;
+    let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 6.0, "");
+    let bob = bot(&server, CORPORATE, 660.0, (40, 200, 40), 5.5, "");
+    let vandal_api = server.login(STARTUP).await;
+    let meeting = server.meeting_id(&vandal_api, ALL_USERS).await;
+    let vandal = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut raw = RawClient::hello(&server, vandal_api.token().unwrap()).await;
+        raw.send(&ClientMsg::Join { meeting_id: meeting }).await;
+        let ServerMsg::Joined { participants, .. } = raw.recv().await else { panic!("not joined") };
+        let garbage = [
+            serde_json::json!("not an object"),
+            serde_json::json!({"kind": "description", "description": {"type": "offer", "sdp": "garbage"}}),
+            serde_json::json!({"kind": "description", "description": {"type": "answer", "sdp": "v=0"}}),
+            serde_json::json!({"kind": "candidate", "candidate": {"candidate": "candidate:nonsense"}}),
+            serde_json::json!({"kind": "description", "description": {"type": "dance", "sdp": ""}}),
+        ];
+        for target in participants {
+            for payload in &garbage {
+                raw.send(&ClientMsg::Signal { to: target.id, payload: payload.clone() }).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    let (ann, bob, ()) = tokio::join!(
+        bot::run(ann),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            bot::run(bob).await
+        },
+        vandal
+    );
+    let (ann, bob) = (ann.unwrap(), bob.unwrap());
+    assert_sees(&ann, "Test Corporate", 660.0);
+    assert_sees(&bob, "Test Startup", 440.0);
+}
