@@ -1,10 +1,33 @@
 #!/usr/bin/env bash
-# The demo: a signal server with demo organisations, users and meetings.
-# Prints its URL and the demo logins; Ctrl-C stops it.
+# The demo: a signal server with demo data, and two bots in "All Users Weekly
+# Sync" sending stamped video and tones to each other, each printing a live
+# line per second (peers, fps, bitrate, latency). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-cargo build --release --locked -p signal-server
+cargo build --release --locked -p signal-server -p client
+bin="$CARGO_TARGET_DIR/release"
 data_dir="${XDG_DATA_HOME:-$HOME/.local/share}/huddle"
 mkdir -p "$data_dir"
-exec "$CARGO_TARGET_DIR/release/huddle-signal" --demo --db "$data_dir/demo.db" --listen "${HUDDLE_LISTEN:-127.0.0.1:8080}"
+listen="${HUDDLE_LISTEN:-127.0.0.1:8080}"
+url="http://$listen"
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+"$bin/huddle-signal" --demo --db "$data_dir/demo.db" --listen "$listen" &
+pids+=($!)
+for _ in $(seq 50); do
+    curl -fs "$url/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+meeting="All Users Weekly Sync"
+common=(--server "$url" --password password123 --meeting "$meeting" --duration "${HUDDLE_DEMO_SECONDS:-86400}" --live)
+"$bin/huddle-bot" "${common[@]}" --email test@startup.com --audio tone:440 --report "$data_dir/bot-startup.json" 2>/dev/null &
+pids+=($!)
+sleep 1
+"$bin/huddle-bot" "${common[@]}" --email test@corporate.com --audio tone:660 --report "$data_dir/bot-corporate.json" 2>/dev/null &
+pids+=($!)
+wait "${pids[2]}"

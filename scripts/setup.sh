@@ -6,7 +6,7 @@
 set -euo pipefail
 
 # cmake builds the bundled libopus; nasm makes openh264 about twice as fast.
-HUDDLE_PACKAGES=(build-essential pkg-config cmake nasm)
+HUDDLE_PACKAGES=(build-essential pkg-config cmake nasm curl)
 
 missing=()
 for package in "${HUDDLE_PACKAGES[@]}"; do

@@ -70,6 +70,22 @@ fn every_server_message_round_trips() {
 }
 
 #[test]
+fn peer_signals_use_the_browsers_field_names() {
+    let candidate = PeerSignal::Candidate {
+        candidate: IceCandidate {
+            candidate: "candidate:1".into(),
+            sdp_mid: Some("0".into()),
+            sdp_mline_index: Some(0),
+            username_fragment: None,
+        },
+    };
+    let json = serde_json::to_string(&candidate).unwrap();
+    assert!(json.contains(r#""sdpMLineIndex":0"#) && json.contains(r#""sdpMid":"0""#), "{json}");
+    round_trip(candidate);
+    round_trip(PeerSignal::Description { description: SessionDescription { kind: "offer".into(), sdp: "v=0".into() } });
+}
+
+#[test]
 fn messages_are_tagged_by_snake_case_type() {
     let json = ClientMsg::MediaState { audio: true, video: true, screen: false }.to_json();
     assert_eq!(json, r#"{"type":"media_state","audio":true,"video":true,"screen":false}"#);
@@ -118,6 +134,7 @@ fn the_examples_in_the_protocol_doc_parse() {
         match info.trim() {
             "client" => drop(serde_json::from_str::<ClientMsg>(&body).unwrap_or_else(|e| panic!("{body}: {e}"))),
             "server" => drop(serde_json::from_str::<ServerMsg>(&body).unwrap_or_else(|e| panic!("{body}: {e}"))),
+            "peer" => drop(serde_json::from_str::<PeerSignal>(&body).unwrap_or_else(|e| panic!("{body}: {e}"))),
             _ => drop(serde_json::from_str::<serde_json::Value>(&body).unwrap_or_else(|e| panic!("{body}: {e}"))),
         }
         blocks += 1;

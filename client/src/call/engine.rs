@@ -116,6 +116,8 @@ impl Call {
         let (event_tx, events) = mpsc::unbounded_channel();
         let (media, _) = broadcast::channel(256);
         let counters = Counters::default();
+        let audio_peers = receivers::AudioPeers::default();
+        let playout = tokio::spawn(receivers::play_out(audio_peers.clone(), media.clone()));
         let welcome = session.welcome().clone();
         let engine = Engine {
             me: welcome.peer_id,
@@ -126,6 +128,8 @@ impl Call {
             events: event_tx,
             media: media.clone(),
             counters: counters.clone(),
+            audio_peers,
+            playout,
             pc_events: mpsc::unbounded_channel(),
         };
         let call = Call {
@@ -197,6 +201,8 @@ struct Engine {
     events: mpsc::UnboundedSender<CallEvent>,
     media: broadcast::Sender<MediaEvent>,
     counters: Counters,
+    audio_peers: receivers::AudioPeers,
+    playout: tokio::task::JoinHandle<()>,
     pc_events: (PcEventSender, mpsc::UnboundedReceiver<(PeerId, PcEvent)>),
 }
 
@@ -249,6 +255,7 @@ impl Engine {
         for kind in [TrackKind::Audio, TrackKind::Camera, TrackKind::Screen] {
             self.senders.get(kind).stop();
         }
+        self.playout.abort();
         session.close().await;
         let _ = self.events.send(CallEvent::Ended);
     }
@@ -390,7 +397,7 @@ impl Engine {
                 };
                 let counters = Arc::new(TrackCounters::default());
                 self.counters.lock().unwrap_or_else(|p| p.into_inner()).insert((peer, kind), counters.clone());
-                tokio::spawn(receivers::receive(peer, track, self.media.clone(), counters));
+                tokio::spawn(receivers::receive(peer, track, self.media.clone(), self.audio_peers.clone(), counters));
             }
         }
     }

@@ -3,7 +3,8 @@
 //! back; a decode error or a lost packet asks the sender for a keyframe.
 //! Audio: Opus packets → jitter buffer → one decoded 20 ms frame per tick.
 
-use crate::codec::{H264Decoder, OpusDecoder};
+use crate::codec::{H264Decoder, OpusDecoder, OPUS_FRAME_SAMPLES};
+use crate::media::mixer::mix;
 use crate::media::frame::VideoFrame;
 use crate::media::jitter::{JitterBuffer, Playout, FRAME};
 use crate::media::stamp::{self, Stamp};
@@ -50,6 +51,8 @@ pub enum MediaEvent {
     },
     /// 20 ms of one peer's audio, after the jitter buffer.
     Audio { peer: PeerId, samples: Arc<Vec<f32>>, concealed: bool },
+    /// 20 ms of everyone's audio mixed: what the speaker plays.
+    Mixed { samples: Arc<Vec<f32>> },
 }
 
 /// Counters of one remote track.
@@ -69,6 +72,7 @@ pub async fn receive(
     peer: PeerId,
     track: Arc<dyn TrackRemote>,
     media: broadcast::Sender<MediaEvent>,
+    audio: AudioPeers,
     counters: Arc<TrackCounters>,
 ) {
     let kind = match track.track_id().await.as_str() {
@@ -81,7 +85,7 @@ pub async fn receive(
     };
     tracing::debug!(%peer, ?kind, "remote track");
     match kind {
-        TrackKind::Audio => receive_audio(peer, track, media, counters).await,
+        TrackKind::Audio => receive_audio(peer, track, audio, counters).await,
         _ => receive_video(peer, kind, track, media, counters).await,
     }
 }
@@ -201,11 +205,18 @@ fn decode_video(
 async fn receive_audio(
     peer: PeerId,
     track: Arc<dyn TrackRemote>,
-    media: broadcast::Sender<MediaEvent>,
+    mixer: AudioPeers,
     counters: Arc<TrackCounters>,
 ) {
+    let decoder = match OpusDecoder::new() {
+        Ok(decoder) => decoder,
+        Err(err) => return tracing::error!("cannot start the Opus decoder: {err}"),
+    };
     let jitter = Arc::new(Mutex::new(JitterBuffer::new()));
-    let playout = tokio::spawn(play_out(peer, jitter.clone(), media, counters.clone()));
+    mixer.lock().unwrap_or_else(|p| p.into_inner()).insert(
+        peer,
+        PeerAudio { jitter: jitter.clone(), decoder, counters: counters.clone() },
+    );
     while let Some(event) = track.poll().await {
         match event {
             TrackRemoteEvent::OnRtpPacket(packet) => {
@@ -226,42 +237,60 @@ async fn receive_audio(
             _ => {}
         }
     }
-    playout.abort();
+    mixer.lock().unwrap_or_else(|p| p.into_inner()).remove(&peer);
 }
 
-/// Pops one 20 ms frame per tick from the jitter buffer and decodes it.
-async fn play_out(
-    peer: PeerId,
+/// One remote peer's audio as the playout clock sees it.
+pub struct PeerAudio {
     jitter: Arc<Mutex<JitterBuffer>>,
-    media: broadcast::Sender<MediaEvent>,
+    decoder: OpusDecoder,
     counters: Arc<TrackCounters>,
-) {
-    let mut decoder = match OpusDecoder::new() {
-        Ok(decoder) => decoder,
-        Err(err) => return tracing::error!("cannot start the Opus decoder: {err}"),
-    };
+}
+
+/// Every remote peer's audio, shared by the receivers (which fill the jitter
+/// buffers) and the playout clock (which empties them).
+pub type AudioPeers = Arc<Mutex<std::collections::BTreeMap<PeerId, PeerAudio>>>;
+
+/// The call's playout clock: every 20 ms, one frame from each peer's jitter
+/// buffer is decoded (or concealed), reported per peer, and summed by the
+/// mixer into the one stream a speaker plays.
+pub async fn play_out(peers: AudioPeers, media: broadcast::Sender<MediaEvent>) {
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tick.tick().await;
-        let next = jitter.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let (decoded, concealed) = match next {
-            Playout::Packet(packet) => (decoder.decode(&packet), false),
-            Playout::Conceal { fec } => (decoder.conceal(fec.as_deref()), true),
-            Playout::Silence => continue,
-        };
-        match decoded {
-            Ok(samples) => {
-                if concealed {
-                    counters.concealed_frames.fetch_add(1, Ordering::Relaxed);
+        let mut frames = Vec::new();
+        {
+            let mut peers = peers.lock().unwrap_or_else(|p| p.into_inner());
+            for (&peer, audio) in peers.iter_mut() {
+                let next = audio.jitter.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let (decoded, concealed) = match next {
+                    Playout::Packet(packet) => (audio.decoder.decode(&packet), false),
+                    Playout::Conceal { fec } => (audio.decoder.conceal(fec.as_deref()), true),
+                    Playout::Silence => continue,
+                };
+                match decoded {
+                    Ok(samples) => {
+                        if concealed {
+                            audio.counters.concealed_frames.fetch_add(1, Ordering::Relaxed);
+                        }
+                        audio.counters.frames_decoded.fetch_add(1, Ordering::Relaxed);
+                        frames.push((peer, Arc::new(samples), concealed));
+                    }
+                    Err(err) => {
+                        audio.counters.decode_errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(%peer, "audio decode error: {err}");
+                    }
                 }
-                counters.frames_decoded.fetch_add(1, Ordering::Relaxed);
-                let _ = media.send(MediaEvent::Audio { peer, samples: Arc::new(samples), concealed });
-            }
-            Err(err) => {
-                counters.decode_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(%peer, "audio decode error: {err}");
             }
         }
+        if frames.is_empty() {
+            continue;
+        }
+        let mixed = mix(&frames.iter().map(|(_, s, _)| s.as_slice()).collect::<Vec<_>>(), OPUS_FRAME_SAMPLES);
+        for (peer, samples, concealed) in frames {
+            let _ = media.send(MediaEvent::Audio { peer, samples, concealed });
+        }
+        let _ = media.send(MediaEvent::Mixed { samples: Arc::new(mixed) });
     }
 }

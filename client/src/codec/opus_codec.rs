@@ -97,4 +97,33 @@ mod tests {
             assert!(crate::media::mixer::level_dbfs(&rebuilt) > -30.0, "concealment keeps the sound going");
         }
     }
+
+    #[test]
+    fn with_five_percent_of_packets_lost_the_tone_stays_and_concealment_counts() {
+        use crate::media::jitter::{JitterBuffer, Playout};
+        use std::time::{Duration, Instant};
+        let mut tone = ToneSource::new(440.0, -12.0);
+        let mut encoder = OpusEncoder::new(32_000).unwrap();
+        let mut decoder = OpusDecoder::new().unwrap();
+        let mut jitter = JitterBuffer::new();
+        let start = Instant::now();
+        let mut heard = Vec::new();
+        for n in 0..250u16 {
+            let packet = encoder.encode(&tone.next_frame(OPUS_FRAME_SAMPLES).samples).unwrap();
+            // Every twentieth packet is lost on the way.
+            if n % 20 != 7 {
+                jitter.push(n, n as u32 * 960, packet, start + Duration::from_millis(n as u64 * 20));
+            }
+            let frame = match jitter.pop() {
+                Playout::Packet(packet) => decoder.decode(&packet).unwrap(),
+                Playout::Conceal { fec } => decoder.conceal(fec.as_deref()).unwrap(),
+                Playout::Silence => continue,
+            };
+            heard.extend(frame);
+        }
+        assert!(jitter.stats().concealed >= 12, "{:?}", jitter.stats());
+        let found = dominant_frequency(&heard[heard.len() - 48_000..]).unwrap();
+        assert!((found - 440.0).abs() < 3.0, "{found}");
+        assert!(crate::media::mixer::level_dbfs(&heard[heard.len() - 48_000..]) > -20.0);
+    }
 }

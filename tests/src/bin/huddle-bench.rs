@@ -1,0 +1,216 @@
+//! `huddle-bench`: call-engine benchmarks on loopback, printing Markdown
+//! tables for BENCHMARKS.md.
+//!
+//!   join     join → first decoded frame, over N joins
+//!   glass    stamp → decoded latency at 720p30 between two calls
+//!   encode   H.264 encode cost of 720p frames, beside ffmpeg's libx264
+//!   parties  CPU of each huddle-bot process in 2-, 3- and 4-party calls
+
+use anyhow::{bail, Context, Result};
+use client::bot::stats::percentile;
+use client::call::{Call, CallEvent, CallOptions, MediaEvent, PatternSource};
+use client::codec::{H264Encoder, VideoEncoderConfig};
+use client::media::pattern::TestPattern;
+use client::media::tone::ToneSource;
+use huddle_tests::{TestServer, ALL_USERS, CORPORATE, STARTUP};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("join") => join(20).await,
+        Some("glass") => glass(20).await,
+        Some("encode") => encode(300),
+        Some("parties") => parties().await,
+        _ => bail!("usage: huddle-bench join|glass|encode|parties"),
+    }
+}
+
+async fn call(server: &TestServer, email: &str, colour: (u8, u8, u8), hz: f32) -> Result<Call> {
+    let api = server.login(email).await;
+    let meeting = server.meeting_id(&api, ALL_USERS).await;
+    Ok(Call::join(CallOptions {
+        ws_url: server.ws_url(),
+        token: api.token().context("token")?.to_string(),
+        meeting,
+        camera: Some(Box::new(PatternSource { pattern: TestPattern::new(1280, 720, colour), fps: 30.0 })),
+        microphone: Some(Box::new(ToneSource::new(hz, -12.0))),
+        screen: None,
+        camera_config: VideoEncoderConfig::camera(),
+        screen_config: VideoEncoderConfig::screen(),
+        start_muted: false,
+        start_camera_off: false,
+    })
+    .await?)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn join(runs: usize) -> Result<()> {
+    let server = TestServer::start().await;
+    let host = call(&server, STARTUP, (200, 40, 40), 440.0).await?;
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let guest = call(&server, CORPORATE, (40, 40, 200), 660.0).await?;
+        let mut media = guest.media();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), media.recv()).await {
+                Ok(Ok(MediaEvent::Video { peer, .. })) if peer == host.peer_id => break,
+                Ok(_) => continue,
+                Err(_) => bail!("no frame within 10 s"),
+            }
+        }
+        times.push(ms(started.elapsed()));
+        guest.leave().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    println!("| joins | join → first frame p50 ms | p95 ms | min ms | max ms |");
+    println!("|---|---|---|---|---|");
+    let min = times.iter().copied().fold(f64::MAX, f64::min);
+    let max = times.iter().copied().fold(0.0, f64::max);
+    println!(
+        "| {runs} | {:.0} | {:.0} | {min:.0} | {max:.0} |",
+        percentile(&times, 0.5).unwrap(),
+        percentile(&times, 0.95).unwrap()
+    );
+    Ok(())
+}
+
+async fn glass(seconds: u64) -> Result<()> {
+    let server = TestServer::start().await;
+    let ann = call(&server, STARTUP, (200, 40, 40), 440.0).await?;
+    let mut bob = call(&server, CORPORATE, (40, 40, 200), 660.0).await?;
+    while let Some(event) = bob.next_event().await {
+        if let CallEvent::PeerLink { state: client::call::PeerLinkState::Connected, .. } = event {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut media = bob.media();
+    let (mut latencies, mut frames) = (Vec::new(), 0u64);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        if let Ok(Ok(MediaEvent::Video { peer, stamp: Some(stamp), decoded_at, .. })) =
+            tokio::time::timeout(Duration::from_secs(1), media.recv()).await
+            && peer == ann.peer_id
+        {
+            frames += 1;
+            latencies.extend(stamp.age_at(decoded_at).map(ms));
+        }
+    }
+    println!("| resolution | frames | fps | glass-to-glass p50 ms | p95 ms |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| 1280×720 | {frames} | {:.1} | {:.1} | {:.1} |",
+        frames as f64 / seconds as f64,
+        percentile(&latencies, 0.5).unwrap_or(f64::NAN),
+        percentile(&latencies, 0.95).unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
+
+fn encode(count: usize) -> Result<()> {
+    let mut pattern = TestPattern::new(1280, 720, (40, 90, 200));
+    let frames: Vec<_> = (0..count).map(|_| pattern.next_frame()).collect();
+    let mut encoder = H264Encoder::new(VideoEncoderConfig::camera())?;
+    let mut per_frame = Vec::new();
+    let mut bytes = 0usize;
+    let started = Instant::now();
+    for frame in &frames {
+        let t = Instant::now();
+        bytes += encoder.encode(frame)?.map_or(0, |e| e.data.len());
+        per_frame.push(ms(t.elapsed()));
+    }
+    let total = started.elapsed();
+    let ours = percentile(&per_frame, 0.5).unwrap();
+    // The same frames through ffmpeg's libx264, single-threaded.
+    let dir = tempfile::tempdir()?;
+    let y4m = dir.path().join("frames.y4m");
+    let file = std::fs::File::create(&y4m)?;
+    let mut writer = y4m::encode(1280, 720, y4m::Ratio::new(30, 1)).with_colorspace(y4m::Colorspace::C420).write_header(file)?;
+    for frame in &frames {
+        writer.write_frame(&y4m::Frame::new([&frame.y, &frame.u, &frame.v], None))?;
+    }
+    drop(writer);
+    let ffmpeg = Instant::now();
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-threads", "1", "-i"])
+        .arg(&y4m)
+        .args(["-threads", "1", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-b:v", "1500k"])
+        .arg(dir.path().join("out.mp4"))
+        .stdout(Stdio::null())
+        .status();
+    let x264 = match status {
+        Ok(s) if s.success() => Some(ms(ffmpeg.elapsed()) / count as f64),
+        _ => None,
+    };
+    println!("| encoder | frames | ms/frame (median) | ms/frame (mean) | share of a core at 30 fps | kbit/s at 30 fps |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| openh264 (ours, 1 thread) | {count} | {ours:.2} | {:.2} | {:.0} % | {:.0} |",
+        ms(total) / count as f64,
+        ours * 30.0 / 10.0,
+        bytes as f64 * 8.0 / (count as f64 / 30.0) / 1000.0
+    );
+    match x264 {
+        Some(x) => println!("| ffmpeg libx264 ultrafast zerolatency, -threads 1 (whole process, incl. reading the file) | {count} | – | {x:.2} | {:.0} % | 1500 (target) |", x * 30.0 / 10.0),
+        None => println!("| ffmpeg libx264 | – | not available (apt install ffmpeg) | | | |"),
+    }
+    Ok(())
+}
+
+/// CPU of each bot process, sampled from /proc over a steady window.
+async fn parties() -> Result<()> {
+    let server = TestServer::start().await;
+    let bot = std::env::current_exe()?.with_file_name("huddle-bot");
+    if !bot.exists() {
+        bail!("{} is missing: cargo build --release -p client", bot.display());
+    }
+    println!("| parties | CPU per bot (mean of bots) | camera frames encoded per bot in 10 s |");
+    println!("|---|---|---|");
+    for parties in 2..=4 {
+        let mut children = Vec::new();
+        for n in 0..parties {
+            let email = if n % 2 == 0 { STARTUP } else { CORPORATE };
+            let report = std::env::temp_dir().join(format!("bench-bot-{parties}-{n}.json"));
+            children.push((
+                Command::new(&bot)
+                    .args(["--server", &server.url(), "--email", email, "--password", "password123"])
+                    .args(["--meeting", ALL_USERS, "--duration", "16", "--audio", &format!("tone:{}", 300 + 110 * n)])
+                    .arg("--report")
+                    .arg(&report)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()?,
+                report,
+            ));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let before: Vec<u64> = children.iter().map(|(c, _)| cpu_ticks(c.id())).collect::<Result<_>>()?;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let after: Vec<u64> = children.iter().map(|(c, _)| cpu_ticks(c.id())).collect::<Result<_>>()?;
+        let cpu: f64 = before.iter().zip(&after).map(|(b, a)| (a - b) as f64 / 100.0 / 10.0).sum::<f64>() / parties as f64;
+        let mut encoded = Vec::new();
+        for (mut child, report) in children {
+            child.wait()?;
+            let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
+            encoded.push(json["encoded_frames"]["camera"].as_u64().unwrap_or(0));
+        }
+        let per_bot = encoded.iter().sum::<u64>() as f64 / encoded.len() as f64;
+        // Frames over the whole 16 s run, scaled to 10 s.
+        println!("| {parties} | {:.0} % of a core | {:.0} |", cpu * 100.0, per_bot * 10.0 / 16.0);
+    }
+    Ok(())
+}
+
+fn cpu_ticks(pid: u32) -> Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat[stat.rfind(')').context("stat")? + 2..].split_whitespace().collect();
+    Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
+}
