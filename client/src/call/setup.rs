@@ -76,6 +76,8 @@ pub async fn peer_connection(
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         // A peer that vanishes shows as disconnected after 3 s and failed after 8 s.
         .with_ice_timeouts(Some(Duration::from_secs(3)), Some(Duration::from_secs(5)), Some(Duration::from_millis(500)))
+        // Connectivity checks every 50 ms instead of 200 ms: a call starts sooner.
+        .with_ice_connection_attempts(Some(Duration::from_millis(50)), Some(25))
         .build();
     let pc = PeerConnectionBuilder::new()
         .with_configuration(config)

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("join") => join(20).await,
+        Some("join") => join(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(20)).await,
         Some("glass") => glass(20).await,
         Some("encode") => encode(300),
         Some("parties") => parties().await,
@@ -28,9 +28,8 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn call(server: &TestServer, email: &str, colour: (u8, u8, u8), hz: f32) -> Result<Call> {
-    let api = server.login(email).await;
-    let meeting = server.meeting_id(&api, ALL_USERS).await;
+async fn call(server: &TestServer, api: &client::ApiClient, colour: (u8, u8, u8), hz: f32) -> Result<Call> {
+    let meeting = server.meeting_id(api, ALL_USERS).await;
     Ok(Call::join(CallOptions {
         ws_url: server.ws_url(),
         token: api.token().context("token")?.to_string(),
@@ -52,11 +51,12 @@ fn ms(d: Duration) -> f64 {
 
 async fn join(runs: usize) -> Result<()> {
     let server = TestServer::start().await;
-    let host = call(&server, STARTUP, (200, 40, 40), 440.0).await?;
+    let (host_api, guest_api) = (server.login(STARTUP).await, server.login(CORPORATE).await);
+    let host = call(&server, &host_api, (200, 40, 40), 440.0).await?;
     let mut times = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
-        let guest = call(&server, CORPORATE, (40, 40, 200), 660.0).await?;
+        let guest = call(&server, &guest_api, (40, 40, 200), 660.0).await?;
         let mut media = guest.media();
         loop {
             match tokio::time::timeout(Duration::from_secs(10), media.recv()).await {
@@ -83,8 +83,8 @@ async fn join(runs: usize) -> Result<()> {
 
 async fn glass(seconds: u64) -> Result<()> {
     let server = TestServer::start().await;
-    let ann = call(&server, STARTUP, (200, 40, 40), 440.0).await?;
-    let mut bob = call(&server, CORPORATE, (40, 40, 200), 660.0).await?;
+    let ann = call(&server, &server.login(STARTUP).await, (200, 40, 40), 440.0).await?;
+    let mut bob = call(&server, &server.login(CORPORATE).await, (40, 40, 200), 660.0).await?;
     while let Some(event) = bob.next_event().await {
         if let CallEvent::PeerLink { state: client::call::PeerLinkState::Connected, .. } = event {
             break;
