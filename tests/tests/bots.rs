@@ -139,12 +139,14 @@ async fn a_late_joiner_gets_the_history_and_everyones_media() {
         time = 0.5
         chat = "before you came"
     "#);
-    let late = bot(&server, CORPORATE, 700.0, (40, 200, 40), 4.0, r#"
+    let mut late = bot(&server, CORPORATE, 700.0, (40, 200, 40), 4.0, r#"
         [[expect]]
         chat_seen = "before you came"
         [[expect]]
         video_from = "Test Startup"
     "#);
+    let frames_dir = tempfile::tempdir().unwrap();
+    late.save_frames = Some(frames_dir.path().to_owned());
     let (early, late) = tokio::join!(bot::run(early), async {
         tokio::time::sleep(Duration::from_secs(2)).await;
         bot::run(late).await
@@ -152,6 +154,10 @@ async fn a_late_joiner_gets_the_history_and_everyones_media() {
     let (early, late) = (early.unwrap(), late.unwrap());
     assert!(late.failed_expectations().is_empty(), "{:?}", late.failed_expectations());
     assert_sees(&late, "Test Startup", 500.0);
+    // --save-frames: a few decoded frames of the peer, as PNG a person can open.
+    let saved: Vec<_> = std::fs::read_dir(frames_dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(saved.len() >= 2, "{saved:?}");
+    assert!(saved.iter().all(|n| n.to_string_lossy().starts_with("Test_Startup-") && n.to_string_lossy().ends_with(".png")));
     assert_sees(&early, "Test Corporate", 700.0);
 }
 

@@ -87,6 +87,14 @@ async fn two_people_see_and_hear_each_other() {
     let shared = listen(&ann, bob.peer_id, Duration::from_secs(3)).await;
     assert!(shared.screen_frames >= 5, "screen frames: {}", shared.screen_frames);
     assert!(shared.stamps.len() >= 20, "the camera kept going: {}", shared.stamps.len());
+
+    // Picking another camera mid-call: the other side sees the new picture.
+    let green = PatternSource { pattern: TestPattern::new(640, 360, (30, 200, 30)), fps: 15.0 };
+    bob.send(Command::UseCamera(Box::new(green)));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let switched = listen(&ann, bob.peer_id, Duration::from_secs(1)).await;
+    let rgb = switched.mean_rgb.expect("frames after the switch");
+    assert!(rgb[1] > rgb[0] + 60 && rgb[1] > rgb[2] + 60, "the new camera is green: {rgb:?}");
     bob.leave().await;
     ann.leave().await;
 }

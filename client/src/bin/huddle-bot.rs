@@ -121,7 +121,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         colour: COLOURS[0],
         script,
         save_frames: args.save_frames.clone(),
-        live: args.live.then(|| "bot".to_string()),
+        live: args.live.then(String::new),
     })
 }
 
@@ -139,7 +139,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         if let AudioChoice::Tone(hz) = options.audio {
             options.audio = AudioChoice::Tone(hz + 110.0 * n as f32);
         }
-        if args.live {
+        if args.live && args.bots > 1 {
             options.live = Some(format!("bot{}", n + 1));
         }
         tasks.push(tokio::spawn(bot::run(options)));

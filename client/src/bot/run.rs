@@ -55,7 +55,8 @@ pub struct BotOptions {
     pub colour: (u8, u8, u8),
     pub script: Script,
     pub save_frames: Option<PathBuf>,
-    /// Print a status line every second, prefixed with this label.
+    /// Print a status line every second, prefixed with this label (or the
+    /// bot's display name when the label is empty).
     pub live: Option<String>,
 }
 
@@ -261,7 +262,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                     stats.record(&frame, stamp, decoded_at);
                     if let Some(dir) = &options.save_frames {
                         let n = stats.frames_decoded;
-                        if seen.saved < 6 && (n == 1 || n % 60 == 0) {
+                        if seen.saved < 6 && (n == 1 || n % 30 == 0) {
                             seen.saved += 1;
                             let kind = if kind == TrackKind::Screen { "screen" } else { "camera" };
                             let name = seen.participant.name.replace(|c: char| !c.is_alphanumeric(), "_");
@@ -283,7 +284,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                 Err(RecvError::Closed) => break,
             },
             _ = live_tick.tick(), if options.live.is_some() => {
-                let label = options.live.as_deref().unwrap_or("bot");
+                let label = options.live.as_deref().filter(|l| !l.is_empty()).unwrap_or(&call.me.name);
                 print_live(label, started, &peers, &call, &mut live_counts);
             }
         }

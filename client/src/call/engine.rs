@@ -5,7 +5,7 @@
 use super::events::PcEvent;
 use super::peer::{LocalSenders, PeerLink};
 use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
-use super::senders::{self, AudioSource, VideoSource};
+use super::senders::{self, AudioSource, SourceSwap, VideoSource};
 use crate::codec::VideoEncoderConfig;
 use crate::error::{Error, Result};
 use crate::signaling::{SignalEvent, SignalSession};
@@ -32,14 +32,33 @@ pub struct CallOptions {
 }
 
 /// What the application asks of a running call.
-#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Microphone on (true) or muted (false).
     SetAudio(bool),
     SetVideo(bool),
     SetScreen(bool),
     Chat(String),
+    /// Pick another camera (or file, or the test pattern).
+    UseCamera(Box<dyn VideoSource>),
+    UseMicrophone(Box<dyn AudioSource>),
+    /// Pick what a screen share shows.
+    UseScreen(Box<dyn VideoSource>),
     Leave,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::SetAudio(on) => write!(f, "SetAudio({on})"),
+            Command::SetVideo(on) => write!(f, "SetVideo({on})"),
+            Command::SetScreen(on) => write!(f, "SetScreen({on})"),
+            Command::Chat(text) => write!(f, "Chat({text:?})"),
+            Command::UseCamera(_) => write!(f, "UseCamera"),
+            Command::UseMicrophone(_) => write!(f, "UseMicrophone"),
+            Command::UseScreen(_) => write!(f, "UseScreen"),
+            Command::Leave => write!(f, "Leave"),
+        }
+    }
 }
 
 /// The state of the media connection to one peer.
@@ -286,6 +305,9 @@ impl Engine {
                 let _ = session.send(ClientMsg::Chat { text }).await;
                 return;
             }
+            Command::UseCamera(source) => return self.senders.camera.replace_source(SourceSwap::Video(source)),
+            Command::UseMicrophone(source) => return self.senders.audio.replace_source(SourceSwap::Audio(source)),
+            Command::UseScreen(source) => return self.senders.screen.replace_source(SourceSwap::Video(source)),
             Command::Leave => return,
         }
         self.announce_media_state().await;

@@ -82,10 +82,17 @@ impl AudioSource for NoAudio {
     }
 }
 
+/// A source handed to a running sender, taken at its next frame.
+pub enum SourceSwap {
+    Video(Box<dyn VideoSource>),
+    Audio(Box<dyn AudioSource>),
+}
+
 /// Controls of a running sender, shared with the engine.
 #[derive(Clone)]
 pub struct SenderControl {
     enabled: Arc<AtomicBool>,
+    swap: Arc<std::sync::Mutex<Option<SourceSwap>>>,
     keyframe: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     /// Frames encoded so far (for stats and the encode-once benchmark).
@@ -97,6 +104,7 @@ impl SenderControl {
     fn new(enabled: bool) -> SenderControl {
         SenderControl {
             enabled: Arc::new(AtomicBool::new(enabled)),
+            swap: Arc::default(),
             keyframe: Arc::new(AtomicBool::new(true)),
             stop: Arc::new(AtomicBool::new(false)),
             encoded: Arc::new(AtomicU64::new(0)),
@@ -123,6 +131,16 @@ impl SenderControl {
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
     }
+
+    /// Switches to another source (another camera, a file) without renegotiation.
+    pub fn replace_source(&self, source: SourceSwap) {
+        *self.swap.lock().unwrap_or_else(|p| p.into_inner()) = Some(source);
+        self.request_keyframe();
+    }
+
+    fn take_swap(&self) -> Option<SourceSwap> {
+        self.swap.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 /// Starts a video sender thread. Frames are produced and encoded only while
@@ -142,9 +160,13 @@ pub fn start_video(
                 Ok(encoder) => encoder,
                 Err(err) => return tracing::error!("cannot start the H.264 encoder: {err}"),
             };
-            let interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
+            let mut interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
             let mut next = Instant::now();
             while !ctl.stop.load(Ordering::SeqCst) {
+                if let Some(SourceSwap::Video(new)) = ctl.take_swap() {
+                    source = new;
+                    interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
+                }
                 next += interval;
                 let now = Instant::now();
                 if next > now {
@@ -188,6 +210,9 @@ pub fn start_audio(mut source: Box<dyn AudioSource>, enabled: bool, runtime: tok
             let interval = Duration::from_millis(20);
             let mut next = Instant::now();
             while !ctl.stop.load(Ordering::SeqCst) {
+                if let Some(SourceSwap::Audio(new)) = ctl.take_swap() {
+                    source = new;
+                }
                 next += interval;
                 let now = Instant::now();
                 if next > now {
