@@ -4,6 +4,7 @@
 
 mod engine;
 mod events;
+mod frame_assembler;
 mod keyframe_requests;
 mod outlets;
 mod peer;

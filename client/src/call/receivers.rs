@@ -1,6 +1,7 @@
 //! The receiving half of a call: per remote track, RTP is reassembled into
 //! frames and decoded. Video: H.264 → I420 frames with their stamps read
-//! back; a decode error or a lost packet asks the sender for a keyframe.
+//! back, each frame handed to the decoder as soon as its last packet is in;
+//! a decode error or a lost frame asks the sender for a keyframe.
 //! Audio: Opus packets → jitter buffer → one decoded 20 ms frame per tick.
 
 use crate::codec::{H264Decoder, OpusDecoder, OPUS_FRAME_SAMPLES};
@@ -8,9 +9,8 @@ use crate::media::mixer::mix;
 use crate::media::frame::VideoFrame;
 use crate::media::jitter::{JitterBuffer, Playout, FRAME};
 use crate::media::stamp::{self, Stamp};
-use rtc::media::io::sample_builder::SampleBuilder;
+use super::frame_assembler::{Assembled, FrameAssembler};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
-use rtc::rtp::codec::h264::H264Packet;
 use shared::PeerId;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -108,7 +108,7 @@ async fn receive_video(
             .spawn(move || decode_video(peer, kind, unit_rx, media, keyframe_wanted, counters))
             .expect("spawning a thread");
     }
-    let mut builder = SampleBuilder::new(256, H264Packet::default(), 90_000).with_max_time_delay(Duration::from_millis(500));
+    let mut assembler = FrameAssembler::default();
     let mut last_request = Instant::now() - Duration::from_secs(10);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
@@ -132,35 +132,20 @@ async fn receive_video(
         };
         counters.packets.fetch_add(1, Ordering::Relaxed);
         counters.bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
-        // Padding-only packets (bandwidth probes) carry nothing to depacketize (webrtc-rs #164).
-        if packet.payload.is_empty() {
-            continue;
-        }
-        let now = Instant::now();
         // The depacketizer can panic on a malformed aggregation packet: a bad
         // packet from one peer must cost a keyframe, not the call.
-        let assembled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            builder.push(now, packet);
-            let mut out = Vec::new();
-            while let Some(sample) = builder.pop(now) {
-                if sample.prev_dropped_packets > sample.prev_padding_packets {
-                    out.push(None);
-                }
-                out.push(Some(sample.data.to_vec()));
-            }
-            out
-        }));
+        let assembled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assembler.push(packet)));
         let Ok(assembled) = assembled else {
             tracing::warn!(%peer, "a malformed video packet was dropped");
-            builder = SampleBuilder::new(256, H264Packet::default(), 90_000).with_max_time_delay(Duration::from_millis(500));
+            assembler = FrameAssembler::default();
             keyframe_wanted.store(true, Ordering::SeqCst);
             continue;
         };
         for unit in assembled {
             match unit {
-                // Packets were lost before this frame: the picture will be damaged until a keyframe.
-                None => keyframe_wanted.store(true, Ordering::SeqCst),
-                Some(unit) => {
+                // A frame was lost: the picture is damaged until the next keyframe.
+                Assembled::Lost => keyframe_wanted.store(true, Ordering::SeqCst),
+                Assembled::Frame(unit) => {
                     if units.try_send(unit).is_err() {
                         // The decoder is behind; a dropped frame breaks the reference chain.
                         keyframe_wanted.store(true, Ordering::SeqCst);
