@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo: a signal server with demo data, and two bots in "All Users Weekly
-# Sync" sending stamped video and tones to each other, each printing a live
-# line per second (peers, fps, bitrate, latency). Ctrl-C stops everything.
+# The demo: a signal server with demo data and, in "All Users Weekly Sync",
+# - with a display: one bot and the desktop app, logged in and joined;
+# - without one: two bots sending each other stamped video and tones, each
+#   printing a live line per second (peers, fps, bitrate, latency).
+# Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -25,9 +27,16 @@ done
 
 meeting="All Users Weekly Sync"
 common=(--server "$url" --password password123 --meeting "$meeting" --duration "${HUDDLE_DEMO_SECONDS:-86400}" --live)
-"$bin/huddle-bot" "${common[@]}" --email test@startup.com --audio tone:440 --report "$data_dir/bot-startup.json" 2>/dev/null &
+"$bin/huddle-bot" "${common[@]}" --email test@corporate.com --audio tone:660 --report "$data_dir/bot-corporate.json" 2>/dev/null &
 pids+=($!)
 sleep 1
-"$bin/huddle-bot" "${common[@]}" --email test@corporate.com --audio tone:660 --report "$data_dir/bot-corporate.json" 2>/dev/null &
+if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
+    # The app's run-time libraries (OpenGL through Mesa, X11/Wayland input).
+    HUDDLE_PACKAGES=(libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libfontconfig1)
+    source scripts/setup.sh
+    "$bin/huddle" --server "$url" --email test@startup.com --password password123 --join "$meeting" &
+else
+    "$bin/huddle-bot" "${common[@]}" --email test@startup.com --audio tone:440 --report "$data_dir/bot-startup.json" 2>/dev/null &
+fi
 pids+=($!)
 wait "${pids[2]}"

@@ -6,7 +6,10 @@
 set -euo pipefail
 
 # cmake builds the bundled libopus; nasm makes openh264 about twice as fast.
-HUDDLE_PACKAGES=(build-essential pkg-config cmake nasm curl)
+# A caller may set HUDDLE_PACKAGES to install a list of its own.
+if [[ -z "${HUDDLE_PACKAGES+set}" ]]; then
+    HUDDLE_PACKAGES=(build-essential pkg-config cmake nasm curl)
+fi
 
 missing=()
 for package in "${HUDDLE_PACKAGES[@]}"; do

@@ -3,6 +3,7 @@
 //! ([`codec`]) and the media parts that need no network ([`media`]).
 
 pub mod api;
+pub mod app;
 pub mod bot;
 pub mod call;
 pub mod codec;

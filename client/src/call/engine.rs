@@ -61,6 +61,16 @@ impl std::fmt::Debug for Command {
     }
 }
 
+/// Sends commands to a running call.
+#[derive(Clone)]
+pub struct Commander(mpsc::UnboundedSender<Command>);
+
+impl Commander {
+    pub fn send(&self, command: Command) {
+        let _ = self.0.send(command);
+    }
+}
+
 /// The state of the media connection to one peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeerLinkState {
@@ -171,6 +181,12 @@ impl Call {
 
     pub fn send(&self, command: Command) {
         let _ = self.commands.send(command);
+    }
+
+    /// A handle for sending commands from elsewhere (a UI thread) while
+    /// another task owns the call and reads its events.
+    pub fn commander(&self) -> Commander {
+        Commander(self.commands.clone())
     }
 
     /// The next event; `None` once the engine has stopped.

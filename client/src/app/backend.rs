@@ -1,0 +1,199 @@
+//! The bridge between the UI thread and the engine: work runs on a tokio
+//! runtime owned by the app; results come back as [`BackendEvent`]s on a
+//! channel, and each one asks egui to repaint. The UI never blocks.
+
+use crate::api::ApiClient;
+use crate::call::{Call, CallEvent, CallOptions, Commander, MediaEvent, PatternSource, TrackKind};
+use crate::codec::VideoEncoderConfig;
+use crate::media::frame::VideoFrame;
+use crate::media::pattern::TestPattern;
+use crate::media::tone::ToneSource;
+use shared::api::{Meeting, LoginResponse};
+use shared::{ChatMessage, MeetingId, Participant, PeerId};
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+/// What background work reports to the UI.
+pub enum BackendEvent {
+    LoggedIn { api: ApiClient, login: Box<LoginResponse> },
+    LoginFailed(String),
+    Meetings(Vec<Meeting>),
+    MeetingsFailed(String),
+    Joined(Box<JoinedCall>),
+    JoinFailed(String),
+    Call(CallEvent),
+}
+
+/// A call the UI is in: who was there, and how to command it.
+pub struct JoinedCall {
+    pub meeting: MeetingId,
+    pub me: PeerId,
+    pub participants: Vec<Participant>,
+    pub chat_history: Vec<ChatMessage>,
+    pub commander: Commander,
+    pub frames: LatestFrames,
+}
+
+/// The newest decoded frame of every remote stream, written by the media
+/// task and read by the UI when it draws.
+#[derive(Clone, Default)]
+pub struct LatestFrames {
+    inner: Arc<Mutex<HashMap<(PeerId, TrackKind), Counted>>>,
+}
+
+/// A frame and how many frames of its stream have arrived so far.
+type Counted = (u64, Arc<VideoFrame>);
+
+impl LatestFrames {
+    fn store(&self, peer: PeerId, kind: TrackKind, frame: Arc<VideoFrame>) {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let count = map.get(&(peer, kind)).map_or(0, |(n, _)| *n) + 1;
+        map.insert((peer, kind), (count, frame));
+    }
+
+    /// The newest frame and how many have arrived so far.
+    pub fn get(&self, peer: PeerId, kind: TrackKind) -> Option<Counted> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).get(&(peer, kind)).cloned()
+    }
+}
+
+pub struct Backend {
+    runtime: tokio::runtime::Runtime,
+    events: mpsc::Sender<BackendEvent>,
+    repaint: egui::Context,
+}
+
+impl Backend {
+    pub fn new(repaint: egui::Context) -> (Backend, mpsc::Receiver<BackendEvent>) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("huddle-engine")
+            .build()
+            .expect("starting the engine's runtime");
+        let (events, receiver) = mpsc::channel();
+        (Backend { runtime, events, repaint }, receiver)
+    }
+
+    fn spawn(&self, work: impl std::future::Future<Output = BackendEvent> + Send + 'static) {
+        let (events, repaint) = (self.events.clone(), self.repaint.clone());
+        self.runtime.spawn(async move {
+            let _ = events.send(work.await);
+            repaint.request_repaint();
+        });
+    }
+
+    pub fn login(&self, server: String, email: String, password: String, token: Option<String>) {
+        self.spawn(async move {
+            let result = async {
+                match token {
+                    Some(token) => {
+                        let api = ApiClient::with_token(&server, token.clone())?;
+                        let user = api.me().await?;
+                        let expires_at = time::OffsetDateTime::now_utc();
+                        Ok((api, LoginResponse { token, user, expires_at }))
+                    }
+                    None => {
+                        let mut api = ApiClient::new(&server)?;
+                        let login = api.login(&email, &password).await?;
+                        Ok((api, login))
+                    }
+                }
+            };
+            match result.await {
+                Ok((api, login)) => BackendEvent::LoggedIn { api, login: Box::new(login) },
+                Err(err) => BackendEvent::LoginFailed(describe(&err)),
+            }
+        });
+    }
+
+    pub fn load_meetings(&self, api: ApiClient) {
+        self.spawn(async move {
+            match api.meetings().await {
+                Ok(meetings) => BackendEvent::Meetings(meetings),
+                Err(err) => BackendEvent::MeetingsFailed(describe(&err)),
+            }
+        });
+    }
+
+    /// Joins with the test pattern as camera and a tone as microphone (real
+    /// devices come with the device issues); events and frames flow back.
+    pub fn join(&self, api: ApiClient, meeting: MeetingId, start_muted: bool, start_camera_off: bool) {
+        let (events, repaint) = (self.events.clone(), self.repaint.clone());
+        self.runtime.spawn(async move {
+            let options = CallOptions {
+                ws_url: api.ws_url(),
+                token: api.token().unwrap_or_default().to_string(),
+                meeting,
+                camera: Some(Box::new(PatternSource { pattern: TestPattern::new(640, 360, (60, 110, 180)), fps: 30.0 })),
+                microphone: Some(Box::new(ToneSource::new(523.0, -20.0))),
+                screen: Some(Box::new(PatternSource { pattern: TestPattern::new(1280, 720, (220, 220, 40)), fps: 10.0 })),
+                camera_config: VideoEncoderConfig { bitrate_bps: 800_000, max_fps: 30.0, screen: false },
+                screen_config: VideoEncoderConfig::screen(),
+                start_muted,
+                start_camera_off,
+            };
+            let mut call = match Call::join(options).await {
+                Ok(call) => call,
+                Err(err) => {
+                    let _ = events.send(BackendEvent::JoinFailed(describe(&err)));
+                    repaint.request_repaint();
+                    return;
+                }
+            };
+            let frames = LatestFrames::default();
+            let joined = JoinedCall {
+                meeting: call.meeting,
+                me: call.peer_id,
+                participants: call.participants.clone(),
+                chat_history: call.chat_history.clone(),
+                commander: call.commander(),
+                frames: frames.clone(),
+            };
+            let _ = events.send(BackendEvent::Joined(Box::new(joined)));
+            repaint.request_repaint();
+            let mut media = call.media();
+            let media_repaint = repaint.clone();
+            let media_task = tokio::spawn(async move {
+                loop {
+                    match media.recv().await {
+                        Ok(MediaEvent::Video { peer, kind, frame, .. }) => {
+                            frames.store(peer, kind, frame);
+                            media_repaint.request_repaint();
+                        }
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+            while let Some(event) = call.next_event().await {
+                let ended = event == CallEvent::Ended;
+                let _ = events.send(BackendEvent::Call(event));
+                repaint.request_repaint();
+                if ended {
+                    break;
+                }
+            }
+            media_task.abort();
+        });
+    }
+}
+
+/// An engine error in words for the person at the screen.
+fn describe(err: &crate::Error) -> String {
+    use shared::ErrorCode;
+    match err {
+        crate::Error::Unreachable { url, .. } => format!("Cannot reach the server at {url}. Is it running?"),
+        crate::Error::Api { code: ErrorCode::RateLimited, .. } => {
+            "Too many attempts. Wait a minute and try again.".into()
+        }
+        crate::Error::Api { message, .. } => capitalise(message),
+        other => capitalise(&other.to_string()),
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}

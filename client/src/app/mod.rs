@@ -1,0 +1,281 @@
+//! The desktop app `huddle`: a thin egui layer over the engine. Views return
+//! [`Intent`]s, applied after drawing; background work reports through
+//! [`backend`]; saved [`settings`] stay apart from runtime handles.
+
+pub mod backend;
+mod dashboard;
+mod login;
+pub mod room;
+pub mod settings;
+
+use crate::api::ApiClient;
+use crate::call::{CallEvent, Command};
+use backend::{Backend, BackendEvent};
+use room::RoomState;
+use settings::Settings;
+use shared::api::Meeting;
+use shared::{MeetingId, User};
+use std::sync::mpsc;
+
+/// What a view asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    LogIn,
+    LogOut,
+    RefreshMeetings,
+    Join(MeetingId),
+    SetMic(bool),
+    SetCamera(bool),
+    SetShare(bool),
+    SendChat(String),
+    ToggleChat,
+    ToggleParticipants,
+    Leave,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Login,
+    Dashboard,
+    Room,
+}
+
+/// How the app was started: `huddle --server URL --email E --password P --join "Title"`.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    pub server: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    /// Join this meeting (title or id) as soon as logged in.
+    pub join: Option<String>,
+}
+
+pub struct HuddleApp {
+    pub settings: Settings,
+    pub screen: Screen,
+    backend: Backend,
+    events: mpsc::Receiver<BackendEvent>,
+    login_form: login::LoginForm,
+    status: Option<String>,
+    busy: bool,
+    api: Option<ApiClient>,
+    pub user: Option<User>,
+    pub meetings: Vec<Meeting>,
+    pub room: Option<RoomState>,
+    auto_join: Option<String>,
+}
+
+impl HuddleApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, start: StartOptions) -> HuddleApp {
+        let mut settings: Settings =
+            cc.storage.and_then(|s| eframe::get_value(s, settings::STORAGE_KEY)).unwrap_or_default();
+        if let Some(server) = start.server {
+            settings.server = server;
+        }
+        if let Some(email) = start.email {
+            settings.email = email;
+        }
+        let (backend, events) = Backend::new(cc.egui_ctx.clone());
+        let mut app = HuddleApp {
+            settings,
+            screen: Screen::Login,
+            backend,
+            events,
+            login_form: login::LoginForm { password: start.password.clone().unwrap_or_default() },
+            status: None,
+            busy: false,
+            api: None,
+            user: None,
+            meetings: Vec::new(),
+            room: None,
+            auto_join: start.join,
+        };
+        // A password on the command line, or a stored login, logs in at once.
+        if start.password.is_some() || app.settings.token.is_some() {
+            app.apply(Intent::LogIn);
+        }
+        app
+    }
+
+    /// Takes what the background work reported.
+    fn drain_events(&mut self) {
+        while let Ok(event) = self.events.try_recv() {
+            match event {
+                BackendEvent::LoggedIn { api, login } => {
+                    self.busy = false;
+                    self.status = None;
+                    self.settings.token = Some(login.token.clone());
+                    self.user = Some(login.user);
+                    self.backend.load_meetings(api.clone());
+                    self.api = Some(api);
+                    self.screen = Screen::Dashboard;
+                }
+                BackendEvent::LoginFailed(message) => {
+                    self.busy = false;
+                    // A stored login that no longer works is forgotten.
+                    self.settings.token = None;
+                    self.status = Some(message);
+                }
+                BackendEvent::Meetings(meetings) => {
+                    self.meetings = meetings;
+                    if let Some(wanted) = self.auto_join.take() {
+                        match self.meetings.iter().find(|m| m.title == wanted || m.id.to_string() == wanted) {
+                            Some(meeting) => self.apply(Intent::Join(meeting.id)),
+                            None => self.status = Some(format!("No meeting called {wanted:?} is visible to you.")),
+                        }
+                    }
+                }
+                BackendEvent::MeetingsFailed(message) => self.status = Some(message),
+                BackendEvent::Joined(call) => {
+                    self.busy = false;
+                    let title = self.meetings.iter().find(|m| m.id == call.meeting).map_or_else(String::new, |m| m.title.clone());
+                    let (mic, camera) = (!self.settings.start_muted, !self.settings.start_camera_off);
+                    self.room = Some(RoomState::new(*call, title, mic, camera));
+                    self.screen = Screen::Room;
+                }
+                BackendEvent::JoinFailed(message) => {
+                    self.busy = false;
+                    self.status = Some(message);
+                }
+                BackendEvent::Call(event) => self.on_call_event(event),
+            }
+        }
+    }
+
+    fn on_call_event(&mut self, event: CallEvent) {
+        let Some(room) = self.room.as_mut() else { return };
+        match event {
+            CallEvent::ParticipantJoined(p) => {
+                room.toast(format!("{} joined", p.name));
+                room.participants.insert(p.id, p);
+            }
+            CallEvent::ParticipantUpdated(p) => {
+                if p.screen && !room.participants.get(&p.id).is_some_and(|old| old.screen) {
+                    room.toast(format!("{} is sharing their screen", p.name));
+                }
+                room.participants.insert(p.id, p);
+            }
+            CallEvent::ParticipantLeft(id) => {
+                if let Some(p) = room.participants.remove(&id) {
+                    room.toast(format!("{} left", p.name));
+                }
+            }
+            CallEvent::Chat(message) => {
+                if !room.show_chat {
+                    room.unread += 1;
+                }
+                room.chat.push(message);
+            }
+            CallEvent::PeerLink { peer, state } => {
+                use crate::call::PeerLinkState::*;
+                let name = room.participants.get(&peer).map_or_else(|| format!("peer {peer}"), |p| p.name.clone());
+                room.banner = match state {
+                    Disconnected => Some(format!("Reconnecting to {name}…")),
+                    Failed => Some(format!("The connection to {name} failed.")),
+                    Connected | Connecting => None,
+                };
+            }
+            CallEvent::Problem(text) => room.toast(text),
+            CallEvent::MeetingEnded => self.status = Some("The host ended the meeting.".into()),
+            CallEvent::Disconnected { reason } => {
+                self.status = Some(format!("Disconnected from the server{}", reason.map(|r| format!(": {r}")).unwrap_or_default()))
+            }
+            CallEvent::Ended => {
+                self.room = None;
+                self.screen = Screen::Dashboard;
+                if let Some(api) = self.api.clone() {
+                    self.backend.load_meetings(api);
+                }
+            }
+        }
+    }
+
+    /// The message shown to the user (an error, or why a call ended), if any.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    pub fn apply(&mut self, intent: Intent) {
+        match intent {
+            Intent::LogIn => {
+                self.busy = true;
+                self.status = None;
+                let password = std::mem::take(&mut self.login_form.password);
+                let token = if password.is_empty() { self.settings.token.clone() } else { None };
+                self.backend.login(self.settings.server.clone(), self.settings.email.clone(), password, token);
+            }
+            Intent::LogOut => {
+                self.settings.token = None;
+                self.api = None;
+                self.user = None;
+                self.screen = Screen::Login;
+            }
+            Intent::RefreshMeetings => {
+                if let Some(api) = self.api.clone() {
+                    self.backend.load_meetings(api);
+                }
+            }
+            Intent::Join(meeting) => {
+                if let Some(api) = self.api.clone() {
+                    self.busy = true;
+                    self.status = None;
+                    self.backend.join(api, meeting, self.settings.start_muted, self.settings.start_camera_off);
+                }
+            }
+            Intent::SetMic(on) => self.command(|room| room.mic_on = on, Command::SetAudio(on)),
+            Intent::SetCamera(on) => self.command(|room| room.camera_on = on, Command::SetVideo(on)),
+            Intent::SetShare(on) => self.command(|room| room.sharing = on, Command::SetScreen(on)),
+            Intent::SendChat(text) => self.command(|_| {}, Command::Chat(text)),
+            Intent::ToggleChat => {
+                if let Some(room) = self.room.as_mut() {
+                    room.show_chat = !room.show_chat;
+                    room.unread = 0;
+                }
+            }
+            Intent::ToggleParticipants => {
+                if let Some(room) = self.room.as_mut() {
+                    room.show_participants = !room.show_participants;
+                }
+            }
+            Intent::Leave => self.command(|_| {}, Command::Leave),
+        }
+    }
+
+    fn command(&mut self, update: impl FnOnce(&mut RoomState), command: Command) {
+        if let Some(room) = self.room.as_mut() {
+            update(room);
+            room.commander.send(command);
+        }
+    }
+}
+
+impl eframe::App for HuddleApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_events();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let intents = egui::CentralPanel::default()
+            .show(ui, |ui| match self.screen {
+                Screen::Login => {
+                    login::show(ui, &mut self.settings, &mut self.login_form, self.status.as_deref(), self.busy)
+                }
+                Screen::Dashboard => match &self.user {
+                    Some(user) => dashboard::show(ui, user, &self.meetings, self.status.as_deref()),
+                    None => Vec::new(),
+                },
+                Screen::Room => match self.room.as_mut() {
+                    Some(room) => room::show(ui, room),
+                    None => Vec::new(),
+                },
+            })
+            .inner;
+        for intent in intents {
+            self.apply(intent);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, settings::STORAGE_KEY, &self.settings);
+    }
+}

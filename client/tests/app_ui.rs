@@ -1,0 +1,114 @@
+//! The desktop app's real views, driven by clicks and typing (egui_kittest),
+//! against a real server and a real bot in the meeting.
+
+use client::app::{HuddleApp, Screen, StartOptions};
+use client::bot::{self, BotOptions, Script};
+use client::call::TrackKind;
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use std::time::{Duration, Instant};
+
+/// Steps the app until `done` holds (background work arrives between frames).
+fn wait_until(harness: &mut Harness<'_, HuddleApp>, what: &str, done: impl Fn(&Harness<'_, HuddleApp>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(harness) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what} (status: {:?})", harness.state().status());
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn log_in_join_see_the_bot_chat_mute_and_leave() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = signal_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: dir.path().join("h.db"),
+        demo: true,
+        ..signal_server::Config::default()
+    };
+    let server = runtime.block_on(signal_server::start(config)).unwrap();
+    let url = server.url();
+
+    let mut options = BotOptions::new(&url, "test@corporate.com", "password123", "All Users Weekly Sync");
+    options.duration = Duration::from_secs(14);
+    options.width = 480;
+    options.height = 272;
+    options.fps = 15.0;
+    options.colour = (40, 200, 40);
+    options.script = Script::parse(
+        r#"
+        [[at]]
+        time = 3.0
+        chat = "hello from the bot"
+        [[expect]]
+        chat_seen = "hello from the app"
+        [[expect]]
+        seen_muted = "Test Startup"
+        "#,
+    )
+    .unwrap();
+    let bot = runtime.spawn(bot::run(options));
+    std::thread::sleep(Duration::from_millis(500));
+
+    let start = StartOptions { server: Some(url), ..StartOptions::default() };
+    let mut harness = Harness::builder().with_size([1100.0, 720.0]).build_eframe(|cc| HuddleApp::new(cc, start));
+
+    // Log in with the demo user, through the form.
+    let email = harness.get_by_role_and_label(Role::TextInput, "Email");
+    email.focus();
+    email.type_text("test@startup.com");
+    harness.step();
+    let password = harness.get_by_role_and_label(Role::PasswordInput, "Password");
+    password.focus();
+    password.type_text("password123");
+    harness.step();
+    harness.get_by_label("Log in").click();
+    wait_until(&mut harness, "the dashboard", |h| h.query_by_label("All Users Weekly Sync").is_some());
+    assert_eq!(harness.state().screen, Screen::Dashboard);
+
+    // Join "All Users Weekly Sync" and see the bot's tile with decoded video.
+    let row = harness.state().meetings.iter().position(|m| m.title == "All Users Weekly Sync").unwrap();
+    // Let the grid settle its column widths before clicking into it.
+    harness.run_steps(4);
+    harness.get_all_by_label("Join").nth(row).unwrap().click();
+    wait_until(&mut harness, "the room", |h| h.state().screen == Screen::Room);
+    wait_until(&mut harness, "the bot's tile", |h| h.query_by_label("Test Corporate").is_some());
+    let bot_peer = {
+        let room = harness.state().room.as_ref().unwrap();
+        room.participants.values().find(|p| p.name == "Test Corporate").unwrap().id
+    };
+    wait_until(&mut harness, "the bot's video on screen", |h| {
+        h.state().room.as_ref().is_some_and(|r| r.frames_shown(bot_peer, TrackKind::Camera) >= 10)
+    });
+
+    // Chat both ways.
+    harness.get_by_label_contains("Chat").click();
+    wait_until(&mut harness, "the chat panel", |h| h.query_by_role(Role::TextInput).is_some());
+    let field = harness.get_by_role(Role::TextInput);
+    field.focus();
+    field.type_text("hello from the app");
+    harness.step();
+    harness.get_by_label("Send").click();
+    wait_until(&mut harness, "our message echoed", |h| h.query_by_label("hello from the app").is_some());
+    wait_until(&mut harness, "the bot's message", |h| h.query_by_label("hello from the bot").is_some());
+
+    // Mute; the bot will report having seen it.
+    harness.get_by_label("Mute").click();
+    wait_until(&mut harness, "the unmute button", |h| h.query_by_label("Unmute").is_some());
+    std::thread::sleep(Duration::from_millis(500));
+    harness.step();
+
+    // Leave: back on the dashboard.
+    harness.get_by_label("Leave").click();
+    wait_until(&mut harness, "the dashboard again", |h| h.state().screen == Screen::Dashboard);
+
+    let report = runtime.block_on(bot).unwrap().unwrap();
+    assert!(report.failed_expectations().is_empty(), "{:?}", report.failed_expectations());
+    let app_peer = report.peer("Test Startup").expect("the bot saw the app");
+    assert!(app_peer.video.frames_decoded > 10, "the bot saw the app's video too");
+    assert!(app_peer.left, "the bot saw the app leave");
+    runtime.block_on(server.shutdown());
+}
