@@ -7,6 +7,7 @@ use client::call::TrackKind;
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+use huddle_tests::{TestServer, ALL_USERS, CORPORATE, PASSWORD, STARTUP};
 use std::time::{Duration, Instant};
 
 /// Steps the app until `done` holds (background work arrives between frames).
@@ -22,17 +23,10 @@ fn wait_until(harness: &mut Harness<'_, HuddleApp>, what: &str, done: impl Fn(&H
 #[test]
 fn log_in_join_see_the_bot_chat_mute_and_leave() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = signal_server::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: dir.path().join("h.db"),
-        demo: true,
-        ..signal_server::Config::default()
-    };
-    let server = runtime.block_on(signal_server::start(config)).unwrap();
+    let mut server = runtime.block_on(TestServer::start());
     let url = server.url();
 
-    let mut options = BotOptions::new(&url, "test@corporate.com", "password123", "All Users Weekly Sync");
+    let mut options = BotOptions::new(&url, CORPORATE, PASSWORD, ALL_USERS);
     options.duration = Duration::from_secs(14);
     options.width = 480;
     options.height = 272;
@@ -59,18 +53,18 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     // Log in with the demo user, through the form.
     let email = harness.get_by_role_and_label(Role::TextInput, "Email");
     email.focus();
-    email.type_text("test@startup.com");
+    email.type_text(STARTUP);
     harness.step();
     let password = harness.get_by_role_and_label(Role::PasswordInput, "Password");
     password.focus();
-    password.type_text("password123");
+    password.type_text(PASSWORD);
     harness.step();
     harness.get_by_label("Log in").click();
-    wait_until(&mut harness, "the dashboard", |h| h.query_by_label("All Users Weekly Sync").is_some());
+    wait_until(&mut harness, "the dashboard", |h| h.query_by_label(ALL_USERS).is_some());
     assert_eq!(harness.state().screen, Screen::Dashboard);
 
     // Join "All Users Weekly Sync" and see the bot's tile with decoded video.
-    let row = harness.state().meetings.iter().position(|m| m.title == "All Users Weekly Sync").unwrap();
+    let row = harness.state().meetings.iter().position(|m| m.title == ALL_USERS).unwrap();
     // Let the grid settle its column widths before clicking into it.
     harness.run_steps(4);
     harness.get_all_by_label("Join").nth(row).unwrap().click();
@@ -110,5 +104,5 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     let app_peer = report.peer("Test Startup").expect("the bot saw the app");
     assert!(app_peer.video.frames_decoded > 10, "the bot saw the app's video too");
     assert!(app_peer.left, "the bot saw the app leave");
-    runtime.block_on(server.shutdown());
+    runtime.block_on(server.stop());
 }
