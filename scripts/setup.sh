@@ -8,7 +8,9 @@ set -euo pipefail
 # cmake builds the bundled libopus; nasm makes openh264 about twice as fast.
 # A caller may set HUDDLE_PACKAGES to install a list of its own.
 if [[ -z "${HUDDLE_PACKAGES+set}" ]]; then
-    HUDDLE_PACKAGES=(build-essential pkg-config cmake nasm curl)
+    HUDDLE_PACKAGES=(build-essential pkg-config cmake nasm curl
+        # the desktop app's window test: a virtual X server, Mesa OpenGL, a screenshot tool
+        xvfb xauth imagemagick libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libfontconfig1)
 fi
 
 missing=()

@@ -3,23 +3,10 @@
 use std::process::Command;
 use std::time::Duration;
 
+mod common;
+use common::server;
+
 const BOT: &str = env!("CARGO_BIN_EXE_huddle-bot");
-
-struct Server {
-    server: Option<signal_server::RunningServer>,
-    _dir: tempfile::TempDir,
-}
-
-async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let config = signal_server::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: dir.path().join("h.db"),
-        demo: true,
-        ..signal_server::Config::default()
-    };
-    Server { server: Some(signal_server::start(config).await.unwrap()), _dir: dir }
-}
 
 /// Runs the bot off the async runtime; returns (exit code, stderr).
 async fn bot(args: Vec<String>) -> (i32, String) {
@@ -51,7 +38,7 @@ async fn errors_are_one_clear_line_with_a_nonzero_exit() {
     assert!(error_line(&stderr).contains("unreachable"), "{stderr}");
 
     let s = server().await;
-    let url = s.server.as_ref().unwrap().url();
+    let url = s.url();
     let (code, stderr) = bot(args(&url, "test@startup.com", "wrong-password", "All Users Weekly Sync", &[])).await;
     assert_eq!(code, 2);
     assert!(error_line(&stderr).contains("wrong email or password"), "{stderr}");
@@ -72,7 +59,7 @@ async fn errors_are_one_clear_line_with_a_nonzero_exit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_expectation_exits_1_and_is_named_in_the_report() {
     let s = server().await;
-    let url = s.server.as_ref().unwrap().url();
+    let url = s.url();
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("script.toml");
     std::fs::write(&script, "[[expect]]\nparticipants_at_least = 5\n").unwrap();

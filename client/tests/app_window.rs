@@ -1,0 +1,119 @@
+//! The real `huddle` binary in a real window under Xvfb: it logs in and joins
+//! from the command line, and the bot's test pattern shows up in the pixels
+//! of a screenshot (kept in the target directory as an artifact).
+
+mod common;
+
+use client::bot::{self, BotOptions};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const APP: &str = env!("CARGO_BIN_EXE_huddle");
+/// The bot's test-pattern background, a red nothing else on screen has.
+const BOT_RED: (u8, u8, u8) = (200, 30, 30);
+
+/// Kills a child process when the test ends, however it ends.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_xvfb() -> (Reaper, String) {
+    let number = 90 + std::process::id() % 100;
+    let display = format!(":{number}");
+    let child = Command::new("Xvfb")
+        .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb runs (the test command installs the xvfb package)");
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "Xvfb did not start on {display}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Reaper(child), display)
+}
+
+fn screenshot(display: &str, path: &Path) {
+    let status = Command::new("import")
+        .args(["-display", display, "-window", "root"])
+        .arg(path)
+        .status()
+        .expect("ImageMagick's import runs (the test command installs imagemagick)");
+    assert!(status.success(), "import failed");
+}
+
+/// Share of pixels within 40 of `colour` on every channel.
+fn share_of(path: &Path, colour: (u8, u8, u8)) -> f64 {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    let near = |a: u8, b: u8| (a as i32 - b as i32).abs() <= 40;
+    let total = (info.width * info.height) as usize;
+    let matching = pixels[..total * channels]
+        .chunks(channels)
+        .filter(|p| near(p[0], colour.0) && near(p[1], colour.1) && near(p[2], colour.2))
+        .count();
+    matching as f64 / total as f64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
+    let (_xvfb, display) = start_xvfb();
+    let server = common::server().await;
+    let url = server.url();
+    let mut options = BotOptions::new(&url, "test@corporate.com", "password123", "All Users Weekly Sync");
+    options.duration = Duration::from_secs(10);
+    options.width = 640;
+    options.height = 360;
+    options.fps = 15.0;
+    options.colour = BOT_RED;
+    let bot = tokio::spawn(bot::run(options));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let _app = Reaper(
+        Command::new(APP)
+            .args(["--server", &url, "--email", "test@startup.com", "--password", "password123"])
+            .args(["--join", "All Users Weekly Sync"])
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            // No saved login from a developer's own runs.
+            .env("HOME", tempfile::tempdir().unwrap().keep())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("huddle-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("app-window.png");
+    // Wait until the bot's picture is on screen (joining, connecting, decoding).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let share = loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let shot = shot.clone();
+        let display = display.clone();
+        let share = tokio::task::spawn_blocking(move || {
+            screenshot(&display, &shot);
+            share_of(&shot, BOT_RED)
+        })
+        .await
+        .unwrap();
+        if share > 0.05 || Instant::now() > deadline {
+            break share;
+        }
+    };
+    assert!(share > 0.05, "the bot's red test pattern covers {:.1} % of the screen; see {}", share * 100.0, shot.display());
+    let report = bot.await.unwrap().unwrap();
+    let app = report.peer("Test Startup").expect("the bot saw the app join");
+    assert!(app.video.frames_decoded > 0, "the app sent video too");
+}
