@@ -106,3 +106,70 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     assert!(app_peer.left, "the bot saw the app leave");
     runtime.block_on(server.stop());
 }
+
+fn log_in(harness: &mut Harness<'_, HuddleApp>, email: Option<&str>, password: &str) {
+    if let Some(email) = email {
+        let field = harness.get_by_role_and_label(Role::TextInput, "Email");
+        field.focus();
+        field.type_text(email);
+        harness.step();
+    }
+    let field = harness.get_by_role_and_label(Role::PasswordInput, "Password");
+    field.focus();
+    field.type_text(password);
+    harness.step();
+    harness.get_by_label("Log in").click();
+}
+
+#[test]
+fn login_problems_are_said_in_words() {
+    let start = StartOptions { server: Some("http://127.0.0.1:9".into()), ..StartOptions::default() };
+    let mut harness = Harness::builder().with_size([1100.0, 720.0]).build_eframe(|cc| HuddleApp::new(cc, start));
+    log_in(&mut harness, Some(STARTUP), PASSWORD);
+    wait_until(&mut harness, "the unreachable message", |h| {
+        h.state().status().is_some_and(|s| s.starts_with("Cannot reach the server"))
+    });
+    assert!(harness.query_by_label_contains("Cannot reach the server").is_some(), "shown on screen");
+    assert_eq!(harness.state().screen, Screen::Login);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let start = StartOptions { server: Some(server.url()), ..StartOptions::default() };
+    let mut harness = Harness::builder().with_size([1100.0, 720.0]).build_eframe(|cc| HuddleApp::new(cc, start));
+    log_in(&mut harness, Some(STARTUP), "not-the-password");
+    wait_until(&mut harness, "the wrong-password message", |h| h.query_by_label("Wrong email or password").is_some());
+    // The email is kept; the right password gets in.
+    log_in(&mut harness, None, PASSWORD);
+    wait_until(&mut harness, "the dashboard", |h| h.state().screen == Screen::Dashboard);
+    assert_eq!(harness.state().settings.email, STARTUP, "the email is remembered");
+    runtime.block_on(server.stop());
+}
+
+#[test]
+fn the_dashboard_creates_a_meeting_and_joins_it_by_id() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let start = StartOptions { server: Some(server.url()), ..StartOptions::default() };
+    let mut harness = Harness::builder().with_size([1100.0, 720.0]).build_eframe(|cc| HuddleApp::new(cc, start));
+    log_in(&mut harness, Some(STARTUP), PASSWORD);
+    wait_until(&mut harness, "the dashboard", |h| h.query_by_label(ALL_USERS).is_some());
+
+    let title = harness.get_by_role_and_label(Role::TextInput, "New meeting");
+    title.focus();
+    title.type_text("Design review");
+    harness.step();
+    harness.get_by_label("Create").click();
+    wait_until(&mut harness, "the new meeting listed", |h| h.query_by_label("Design review").is_some());
+    let id = harness.state().meetings.iter().find(|m| m.title == "Design review").unwrap().id;
+
+    let link = harness.get_by_role_and_label(Role::TextInput, "Meeting link or id");
+    link.focus();
+    link.type_text(&format!("huddle://join/{id}"));
+    harness.step();
+    harness.get_by_label("Join link").click();
+    wait_until(&mut harness, "the room", |h| h.state().screen == Screen::Room);
+    assert_eq!(harness.state().room.as_ref().unwrap().title, "Design review");
+    harness.get_by_label("Leave").click();
+    wait_until(&mut harness, "the dashboard again", |h| h.state().screen == Screen::Dashboard);
+    runtime.block_on(server.stop());
+}

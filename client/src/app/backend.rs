@@ -20,6 +20,8 @@ pub enum BackendEvent {
     LoginFailed(String),
     Meetings(Vec<Meeting>),
     MeetingsFailed(String),
+    MeetingCreated(Meeting),
+    CreateFailed(String),
     Joined(Box<JoinedCall>),
     JoinFailed(String),
     Call(CallEvent),
@@ -113,6 +115,15 @@ impl Backend {
             match api.meetings().await {
                 Ok(meetings) => BackendEvent::Meetings(meetings),
                 Err(err) => BackendEvent::MeetingsFailed(describe(&err)),
+            }
+        });
+    }
+
+    pub fn create_meeting(&self, api: ApiClient, request: shared::api::CreateMeeting) {
+        self.spawn(async move {
+            match api.create_meeting(&request).await {
+                Ok(meeting) => BackendEvent::MeetingCreated(meeting),
+                Err(err) => BackendEvent::CreateFailed(describe(&err)),
             }
         });
     }

@@ -1,10 +1,31 @@
 //! The dashboard: the meetings this user may see, who is in them now, join.
 
 use super::Intent;
-use shared::api::Meeting;
+use shared::api::{Meeting, Visibility};
 use shared::User;
 
-pub fn show(ui: &mut egui::Ui, user: &User, meetings: &[Meeting], status: Option<&str>) -> Vec<Intent> {
+/// The dashboard's own inputs: a new meeting, and a meeting link or id to join.
+#[derive(Default)]
+pub struct DashboardForm {
+    pub new_title: String,
+    pub new_duration: u32,
+    pub new_for_everyone: bool,
+    pub link: String,
+}
+
+/// The meeting id in a link such as `huddle://join/12`, `https://host/join/12` or plain `12`.
+pub fn meeting_id_in(link: &str) -> Option<i64> {
+    let tail = link.trim().trim_end_matches('/').rsplit(['/', '=', ' ']).next()?;
+    tail.parse().ok().filter(|id: &i64| *id > 0)
+}
+
+pub fn show(
+    ui: &mut egui::Ui,
+    user: &User,
+    meetings: &[Meeting],
+    status: Option<&str>,
+    form: &mut DashboardForm,
+) -> Vec<Intent> {
     let mut intents = Vec::new();
     ui.horizontal(|ui| {
         ui.heading("Meetings");
@@ -21,6 +42,35 @@ pub fn show(ui: &mut egui::Ui, user: &User, meetings: &[Meeting], status: Option
     if let Some(status) = status {
         ui.colored_label(ui.visuals().error_fg_color, status);
     }
+    ui.separator();
+    ui.horizontal(|ui| {
+        let label = ui.label("Meeting link or id");
+        ui.add(egui::TextEdit::singleline(&mut form.link).desired_width(220.0)).labelled_by(label.id);
+        if ui.button("Join link").clicked() {
+            intents.push(match meeting_id_in(&form.link) {
+                Some(id) => Intent::Join(shared::MeetingId(id)),
+                None => Intent::ShowError(format!("{:?} is not a meeting link or id", form.link)),
+            });
+        }
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("New meeting");
+        ui.add(egui::TextEdit::singleline(&mut form.new_title).hint_text("Title").desired_width(220.0))
+            .labelled_by(label.id);
+        if form.new_duration == 0 {
+            form.new_duration = 30;
+        }
+        ui.add(egui::DragValue::new(&mut form.new_duration).range(5..=480).suffix(" min"));
+        ui.checkbox(&mut form.new_for_everyone, "Everyone on this server");
+        if ui.button("Create").clicked() && !form.new_title.trim().is_empty() {
+            let visibility = if form.new_for_everyone { Visibility::AllUsers } else { Visibility::Organisation };
+            intents.push(Intent::CreateMeeting {
+                title: std::mem::take(&mut form.new_title),
+                duration_minutes: form.new_duration,
+                visibility,
+            });
+        }
+    });
     ui.separator();
     if meetings.is_empty() {
         ui.label("No meetings yet.");
@@ -53,4 +103,19 @@ pub fn show(ui: &mut egui::Ui, user: &User, meetings: &[Meeting], status: Option
         }
     });
     intents
+}
+
+#[cfg(test)]
+mod tests {
+    use super::meeting_id_in;
+
+    #[test]
+    fn meeting_links_and_ids_are_understood() {
+        assert_eq!(meeting_id_in("12"), Some(12));
+        assert_eq!(meeting_id_in(" huddle://join/7 "), Some(7));
+        assert_eq!(meeting_id_in("https://meet.example.org/join/42/"), Some(42));
+        assert_eq!(meeting_id_in("https://meet.example.org/?meeting=5"), Some(5));
+        assert_eq!(meeting_id_in("weekly sync"), None);
+        assert_eq!(meeting_id_in("0"), None);
+    }
 }

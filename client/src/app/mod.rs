@@ -17,6 +17,9 @@ use shared::api::Meeting;
 use shared::{MeetingId, User};
 use std::sync::mpsc;
 
+/// How often the dashboard reloads the meetings list.
+const DASHBOARD_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What a view asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
@@ -31,6 +34,8 @@ pub enum Intent {
     ToggleChat,
     ToggleParticipants,
     Leave,
+    CreateMeeting { title: String, duration_minutes: u32, visibility: shared::api::Visibility },
+    ShowError(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +61,8 @@ pub struct HuddleApp {
     backend: Backend,
     events: mpsc::Receiver<BackendEvent>,
     login_form: login::LoginForm,
+    dashboard_form: dashboard::DashboardForm,
+    last_refresh: std::time::Instant,
     status: Option<String>,
     busy: bool,
     api: Option<ApiClient>,
@@ -82,6 +89,8 @@ impl HuddleApp {
             backend,
             events,
             login_form: login::LoginForm { password: start.password.clone().unwrap_or_default() },
+            dashboard_form: dashboard::DashboardForm::default(),
+            last_refresh: std::time::Instant::now(),
             status: None,
             busy: false,
             api: None,
@@ -126,6 +135,12 @@ impl HuddleApp {
                     }
                 }
                 BackendEvent::MeetingsFailed(message) => self.status = Some(message),
+                BackendEvent::MeetingCreated(meeting) => {
+                    self.status = None;
+                    self.meetings.push(meeting);
+                    self.meetings.sort_by_key(|m| (m.starts_at, m.id));
+                }
+                BackendEvent::CreateFailed(message) => self.status = Some(message),
                 BackendEvent::Joined(call) => {
                     self.busy = false;
                     let title = self.meetings.iter().find(|m| m.id == call.meeting).map_or_else(String::new, |m| m.title.clone());
@@ -211,6 +226,7 @@ impl HuddleApp {
                 self.screen = Screen::Login;
             }
             Intent::RefreshMeetings => {
+                self.last_refresh = std::time::Instant::now();
                 if let Some(api) = self.api.clone() {
                     self.backend.load_meetings(api);
                 }
@@ -238,6 +254,19 @@ impl HuddleApp {
                 }
             }
             Intent::Leave => self.command(|_| {}, Command::Leave),
+            Intent::CreateMeeting { title, duration_minutes, visibility } => {
+                if let Some(api) = self.api.clone() {
+                    let request = shared::api::CreateMeeting {
+                        title,
+                        starts_at: None,
+                        duration_minutes,
+                        visibility,
+                        invitees: Vec::new(),
+                    };
+                    self.backend.create_meeting(api, request);
+                }
+            }
+            Intent::ShowError(message) => self.status = Some(message),
         }
     }
 
@@ -250,8 +279,15 @@ impl HuddleApp {
 }
 
 impl eframe::App for HuddleApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_events();
+        // The dashboard's "in it now" counts stay fresh without polling every frame.
+        if self.screen == Screen::Dashboard {
+            if self.last_refresh.elapsed() >= DASHBOARD_REFRESH {
+                self.apply(Intent::RefreshMeetings);
+            }
+            ctx.request_repaint_after(DASHBOARD_REFRESH);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -261,7 +297,9 @@ impl eframe::App for HuddleApp {
                     login::show(ui, &mut self.settings, &mut self.login_form, self.status.as_deref(), self.busy)
                 }
                 Screen::Dashboard => match &self.user {
-                    Some(user) => dashboard::show(ui, user, &self.meetings, self.status.as_deref()),
+                    Some(user) => {
+                        dashboard::show(ui, user, &self.meetings, self.status.as_deref(), &mut self.dashboard_form)
+                    }
                     None => Vec::new(),
                 },
                 Screen::Room => match self.room.as_mut() {
