@@ -51,15 +51,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     let mut harness = Harness::builder().with_size([1100.0, 720.0]).build_eframe(|cc| HuddleApp::new(cc, start));
 
     // Log in with the demo user, through the form.
-    let email = harness.get_by_role_and_label(Role::TextInput, "Email");
-    email.focus();
-    email.type_text(STARTUP);
-    harness.step();
-    let password = harness.get_by_role_and_label(Role::PasswordInput, "Password");
-    password.focus();
-    password.type_text(PASSWORD);
-    harness.step();
-    harness.get_by_label("Log in").click();
+    log_in(&mut harness, Some(STARTUP), PASSWORD);
     wait_until(&mut harness, "the dashboard", |h| h.query_by_label(ALL_USERS).is_some());
     assert_eq!(harness.state().screen, Screen::Dashboard);
 
