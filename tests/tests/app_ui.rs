@@ -70,6 +70,18 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
         h.state().room.as_ref().is_some_and(|r| r.frames_shown(bot_peer, TrackKind::Camera) >= 10)
     });
 
+    // The bot's tone makes it the active speaker; the stats overlay has its numbers.
+    wait_until(&mut harness, "the bot as active speaker", |h| {
+        h.state().room.as_ref().is_some_and(|r| r.stats.active_speaker() == Some(bot_peer))
+    });
+    harness.get_by_label("Stats").click();
+    wait_until(&mut harness, "the stats overlay", |h| {
+        h.state().room.as_ref().is_some_and(|r| r.show_stats && r.stats.get(bot_peer).is_some_and(|s| s.fps > 5.0 && s.kbit_per_s > 10.0))
+    });
+    let stats = harness.state().room.as_ref().unwrap().stats.get(bot_peer).unwrap();
+    assert_eq!((stats.width, stats.height), (480, 272));
+    assert!(stats.latency_ms.is_some_and(|l| l < 1000.0), "{stats:?}");
+
     // Chat both ways.
     harness.get_by_label_contains("Chat").click();
     wait_until(&mut harness, "the chat panel", |h| h.query_by_role(Role::TextInput).is_some());

@@ -35,6 +35,49 @@ pub struct JoinedCall {
     pub chat_history: Vec<ChatMessage>,
     pub commander: Commander,
     pub frames: LatestFrames,
+    pub stats: LiveStats,
+}
+
+/// What the stats overlay shows for one peer, refreshed every second.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeerStats {
+    pub width: usize,
+    pub height: usize,
+    pub fps: f64,
+    pub kbit_per_s: f64,
+    /// Stamp → decoded, when the peer sends the test pattern.
+    pub latency_ms: Option<f64>,
+    pub keyframe_requests: u64,
+    /// Audio level (dBFS) over the last 20 ms frame.
+    pub level_dbfs: f32,
+}
+
+/// Live numbers per peer: stats for the overlay and audio levels for the
+/// active-speaker highlight.
+#[derive(Clone, Default)]
+pub struct LiveStats {
+    inner: Arc<Mutex<HashMap<PeerId, PeerStats>>>,
+}
+
+impl LiveStats {
+    pub fn get(&self, peer: PeerId) -> Option<PeerStats> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).get(&peer).cloned()
+    }
+
+    /// The loudest peer above the speaking threshold, if anyone is speaking.
+    pub fn active_speaker(&self) -> Option<PeerId> {
+        const SPEAKING_DBFS: f32 = -45.0;
+        let stats = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        stats
+            .iter()
+            .filter(|(_, s)| s.level_dbfs > SPEAKING_DBFS)
+            .max_by(|a, b| a.1.level_dbfs.total_cmp(&b.1.level_dbfs))
+            .map(|(peer, _)| *peer)
+    }
+
+    fn update(&self, peer: PeerId, change: impl FnOnce(&mut PeerStats)) {
+        change(self.inner.lock().unwrap_or_else(|p| p.into_inner()).entry(peer).or_default());
+    }
 }
 
 /// The newest decoded frame of every remote stream, written by the media
@@ -154,6 +197,7 @@ impl Backend {
                 }
             };
             let frames = LatestFrames::default();
+            let stats = LiveStats::default();
             let joined = JoinedCall {
                 meeting: call.meeting,
                 me: call.peer_id,
@@ -161,17 +205,51 @@ impl Backend {
                 chat_history: call.chat_history.clone(),
                 commander: call.commander(),
                 frames: frames.clone(),
+                stats: stats.clone(),
             };
             let _ = events.send(BackendEvent::Joined(Box::new(joined)));
             repaint.request_repaint();
             let mut media = call.media();
             let media_repaint = repaint.clone();
+            let counters = call.counters();
             let media_task = tokio::spawn(async move {
+                // Per peer: frames and payload bytes counted since the last once-a-second update.
+                let mut window: HashMap<PeerId, (u64, u64)> = HashMap::new();
+                let mut last_bytes: HashMap<PeerId, u64> = HashMap::new();
+                let mut second = tokio::time::interval(std::time::Duration::from_secs(1));
                 loop {
-                    match media.recv().await {
-                        Ok(MediaEvent::Video { peer, kind, frame, .. }) => {
+                    let item = tokio::select! {
+                        item = media.recv() => item,
+                        _ = second.tick() => {
+                            let totals = byte_totals(&counters);
+                            for (peer, bytes) in totals {
+                                let before = last_bytes.insert(peer, bytes).unwrap_or(bytes);
+                                let frames = window.remove(&peer).map_or(0, |(f, _)| f);
+                                stats.update(peer, |s| {
+                                    s.kbit_per_s = (bytes - before) as f64 * 8.0 / 1000.0;
+                                    s.fps = frames as f64;
+                                });
+                            }
+                            continue;
+                        }
+                    };
+                    match item {
+                        Ok(MediaEvent::Video { peer, kind, frame, stamp, decoded_at }) => {
+                            if kind == TrackKind::Camera {
+                                window.entry(peer).or_default().0 += 1;
+                                let latency = stamp.and_then(|s| s.age_at(decoded_at)).map(|d| d.as_secs_f64() * 1000.0);
+                                let keyframe_requests = keyframe_requests(&counters, peer);
+                                stats.update(peer, |s| {
+                                    (s.width, s.height) = (frame.width, frame.height);
+                                    s.latency_ms = latency;
+                                    s.keyframe_requests = keyframe_requests;
+                                });
+                            }
                             frames.store(peer, kind, frame);
                             media_repaint.request_repaint();
+                        }
+                        Ok(MediaEvent::Audio { peer, samples, .. }) => {
+                            stats.update(peer, |s| s.level_dbfs = crate::media::mixer::level_dbfs(&samples));
                         }
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
@@ -189,6 +267,19 @@ impl Backend {
             media_task.abort();
         });
     }
+}
+
+fn byte_totals(counters: &crate::call::Counters) -> HashMap<PeerId, u64> {
+    let mut totals = HashMap::new();
+    for ((peer, _), c) in counters.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        *totals.entry(*peer).or_default() += c.bytes.load(std::sync::atomic::Ordering::Relaxed);
+    }
+    totals
+}
+
+fn keyframe_requests(counters: &crate::call::Counters, peer: PeerId) -> u64 {
+    let counters = counters.lock().unwrap_or_else(|p| p.into_inner());
+    counters.get(&(peer, TrackKind::Camera)).map_or(0, |c| c.keyframe_requests.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// An engine error in words for the person at the screen.

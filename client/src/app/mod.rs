@@ -33,6 +33,7 @@ pub enum Intent {
     SendChat(String),
     ToggleChat,
     ToggleParticipants,
+    ToggleStats,
     Leave,
     CreateMeeting { title: String, duration_minutes: u32, visibility: shared::api::Visibility },
     ShowError(String),
@@ -251,6 +252,11 @@ impl HuddleApp {
             Intent::ToggleParticipants => {
                 if let Some(room) = self.room.as_mut() {
                     room.show_participants = !room.show_participants;
+                }
+            }
+            Intent::ToggleStats => {
+                if let Some(room) = self.room.as_mut() {
+                    room.show_stats = !room.show_stats;
                 }
             }
             Intent::Leave => self.command(|_| {}, Command::Leave),

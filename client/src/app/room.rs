@@ -2,7 +2,7 @@
 //! the shared screen large when someone shares, a control bar, and the chat
 //! and participants panels.
 
-use super::backend::{JoinedCall, LatestFrames};
+use super::backend::{JoinedCall, LatestFrames, LiveStats};
 use super::Intent;
 use crate::call::{Commander, TrackKind};
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
@@ -24,12 +24,14 @@ pub struct RoomState {
     pub sharing: bool,
     pub show_chat: bool,
     pub show_participants: bool,
+    pub show_stats: bool,
     pub unread: usize,
     pub toasts: Vec<(String, Instant)>,
     /// Shown while the server or a peer connection is lost.
     pub banner: Option<String>,
     pub commander: Commander,
     frames: LatestFrames,
+    pub stats: LiveStats,
     textures: HashMap<(PeerId, TrackKind), (u64, egui::TextureHandle)>,
 }
 
@@ -47,11 +49,13 @@ impl RoomState {
             sharing: false,
             show_chat: false,
             show_participants: false,
+            show_stats: false,
             unread: 0,
             toasts: Vec::new(),
             banner: None,
             commander: call.commander,
             frames: call.frames,
+            stats: call.stats,
             textures: HashMap::new(),
         }
     }
@@ -134,6 +138,9 @@ fn control_bar(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
     let people = format!("Participants ({})", room.participants.len() + 1);
     if ui.selectable_label(room.show_participants, people).clicked() {
         intents.push(Intent::ToggleParticipants);
+    }
+    if ui.selectable_label(room.show_stats, "Stats").clicked() {
+        intents.push(Intent::ToggleStats);
     }
     if ui.button("Leave").clicked() {
         intents.push(Intent::Leave);
@@ -232,10 +239,33 @@ fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2)
     let texture = room.texture(&ctx, peer, TrackKind::Camera);
     let Some(participant) = room.participants.get(&peer) else { return };
     let (name, video, audio) = (participant.name.clone(), participant.video, participant.audio);
+    let speaking = room.stats.active_speaker() == Some(peer);
+    let stats = room.show_stats.then(|| room.stats.get(peer)).flatten();
     ui.vertical(|ui| {
         match texture.filter(|_| video) {
             Some(texture) => {
-                ui.add(egui::Image::new(&texture).fit_to_exact_size(fit(size, &texture)));
+                let image = ui.add(egui::Image::new(&texture).fit_to_exact_size(fit(size, &texture)));
+                if speaking {
+                    // The active speaker's tile is outlined.
+                    let stroke = egui::Stroke::new(3.0, egui::Color32::from_rgb(80, 200, 120));
+                    ui.painter().rect_stroke(image.rect, 4.0, stroke, egui::StrokeKind::Inside);
+                }
+                if let Some(s) = &stats {
+                    let text = format!(
+                        "{}×{} · {:.0} fps · {:.0} kbit/s · {} · PLI {}",
+                        s.width,
+                        s.height,
+                        s.fps,
+                        s.kbit_per_s,
+                        s.latency_ms.map_or("latency –".into(), |l| format!("{l:.0} ms")),
+                        s.keyframe_requests
+                    );
+                    let at = image.rect.left_top() + egui::vec2(6.0, 6.0);
+                    let galley = ui.painter().layout_no_wrap(text, egui::FontId::monospace(12.0), egui::Color32::WHITE);
+                    let back = egui::Rect::from_min_size(at, galley.size()).expand(3.0);
+                    ui.painter().rect_filled(back, 3.0, egui::Color32::from_black_alpha(170));
+                    ui.painter().galley(at, galley, egui::Color32::WHITE);
+                }
             }
             None => {
                 let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
@@ -248,6 +278,8 @@ fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2)
             ui.label(name);
             if !audio {
                 ui.weak("(muted)");
+            } else if speaking {
+                ui.weak("(speaking)");
             }
         });
     });

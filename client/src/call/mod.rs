@@ -12,6 +12,6 @@ pub mod receivers;
 pub mod senders;
 mod setup;
 
-pub use engine::{Call, CallEvent, CallOptions, Command, Commander, PeerLinkState};
+pub use engine::{Call, CallEvent, CallOptions, Command, Commander, Counters, PeerLinkState};
 pub use receivers::{MediaEvent, TrackCounters, TrackKind};
 pub use senders::{AudioSource, PatternSource, VideoSource};
