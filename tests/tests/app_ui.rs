@@ -60,6 +60,11 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     // Let the grid settle its column widths before clicking into it.
     harness.run_steps(4);
     harness.get_all_by_label("Join").nth(row).unwrap().click();
+    // Pre-join: the camera preview runs and the microphone meter moves.
+    wait_until(&mut harness, "the preview", |h| h.state().prejoin.as_ref().is_some_and(|p| p.previews >= 3));
+    assert!(harness.state().prejoin.as_ref().unwrap().level_dbfs > -40.0, "the meter shows the tone");
+    assert!(harness.query_by_label("Start muted").is_some());
+    harness.get_by_label("Join now").click();
     wait_until(&mut harness, "the room", |h| h.state().screen == Screen::Room);
     wait_until(&mut harness, "the bot's tile", |h| h.query_by_label("Test Corporate").is_some());
     let bot_peer = {
@@ -171,7 +176,16 @@ fn the_dashboard_creates_a_meeting_and_joins_it_by_id() {
     link.type_text(&format!("huddle://join/{id}"));
     harness.step();
     harness.get_by_label("Join link").click();
+    wait_until(&mut harness, "the pre-join screen", |h| h.query_by_label("Start muted").is_some());
+    // Joining muted with the camera off: the room starts that way.
+    harness.get_by_label("Start muted").click();
+    harness.get_by_label("Start with camera off").click();
+    harness.step();
+    harness.get_by_label("Join now").click();
     wait_until(&mut harness, "the room", |h| h.state().screen == Screen::Room);
+    let room = harness.state().room.as_ref().unwrap();
+    assert!(!room.mic_on && !room.camera_on, "joined muted with the camera off");
+    assert!(harness.query_by_label("Unmute").is_some() && harness.query_by_label("Start video").is_some());
     assert_eq!(harness.state().room.as_ref().unwrap().title, "Design review");
     // The host deletes the meeting (here through the API): the app says so and
     // returns to the dashboard, where the meeting is gone.

@@ -27,8 +27,19 @@ pub enum BackendEvent {
     Call(CallEvent),
 }
 
+/// What to send when joining, as picked on the pre-join screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaChoice {
+    pub camera: bool,
+    pub microphone: bool,
+    pub start_muted: bool,
+    pub start_camera_off: bool,
+}
+
 /// A call the UI is in: who was there, and how to command it.
 pub struct JoinedCall {
+    pub started_muted: bool,
+    pub started_camera_off: bool,
     pub meeting: MeetingId,
     pub me: PeerId,
     pub participants: Vec<Participant>,
@@ -173,20 +184,25 @@ impl Backend {
 
     /// Joins with the test pattern as camera and a tone as microphone (real
     /// devices come with the device issues); events and frames flow back.
-    pub fn join(&self, api: ApiClient, meeting: MeetingId, start_muted: bool, start_camera_off: bool) {
+    pub fn join(&self, api: ApiClient, meeting: MeetingId, choice: MediaChoice) {
         let (events, repaint) = (self.events.clone(), self.repaint.clone());
         self.runtime.spawn(async move {
             let options = CallOptions {
                 ws_url: api.ws_url(),
                 token: api.token().unwrap_or_default().to_string(),
                 meeting,
-                camera: Some(Box::new(PatternSource { pattern: TestPattern::new(640, 360, (60, 110, 180)), fps: 30.0 })),
-                microphone: Some(Box::new(ToneSource::new(523.0, -20.0))),
+                camera: choice.camera.then(|| {
+                    Box::new(PatternSource { pattern: TestPattern::new(640, 360, (60, 110, 180)), fps: 30.0 })
+                        as Box<dyn crate::call::VideoSource>
+                }),
+                microphone: choice
+                    .microphone
+                    .then(|| Box::new(ToneSource::new(523.0, -20.0)) as Box<dyn crate::call::AudioSource>),
                 screen: Some(Box::new(PatternSource { pattern: TestPattern::new(1280, 720, (220, 220, 40)), fps: 10.0 })),
                 camera_config: VideoEncoderConfig { bitrate_bps: 800_000, max_fps: 30.0, screen: false },
                 screen_config: VideoEncoderConfig::screen(),
-                start_muted,
-                start_camera_off,
+                start_muted: choice.start_muted,
+                start_camera_off: choice.start_camera_off,
             };
             let mut call = match Call::join(options).await {
                 Ok(call) => call,
@@ -199,6 +215,8 @@ impl Backend {
             let frames = LatestFrames::default();
             let stats = LiveStats::default();
             let joined = JoinedCall {
+                started_muted: choice.start_muted,
+                started_camera_off: choice.start_camera_off,
                 meeting: call.meeting,
                 me: call.peer_id,
                 participants: call.participants.clone(),

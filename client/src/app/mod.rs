@@ -5,6 +5,7 @@
 pub mod backend;
 mod dashboard;
 mod login;
+pub mod prejoin;
 pub mod room;
 pub mod settings;
 
@@ -26,7 +27,11 @@ pub enum Intent {
     LogIn,
     LogOut,
     RefreshMeetings,
+    /// Go to the pre-join screen for this meeting.
     Join(MeetingId),
+    /// Join from the pre-join screen.
+    JoinNow,
+    BackToDashboard,
     SetMic(bool),
     SetCamera(bool),
     SetShare(bool),
@@ -43,6 +48,7 @@ pub enum Intent {
 pub enum Screen {
     Login,
     Dashboard,
+    PreJoin,
     Room,
 }
 
@@ -70,6 +76,7 @@ pub struct HuddleApp {
     pub user: Option<User>,
     pub meetings: Vec<Meeting>,
     pub room: Option<RoomState>,
+    pub prejoin: Option<prejoin::PreJoinState>,
     auto_join: Option<String>,
 }
 
@@ -98,6 +105,7 @@ impl HuddleApp {
             user: None,
             meetings: Vec::new(),
             room: None,
+            prejoin: None,
             auto_join: start.join,
         };
         // A password on the command line, or a stored login, logs in at once.
@@ -130,7 +138,11 @@ impl HuddleApp {
                     self.meetings = meetings;
                     if let Some(wanted) = self.auto_join.take() {
                         match self.meetings.iter().find(|m| m.title == wanted || m.id.to_string() == wanted) {
-                            Some(meeting) => self.apply(Intent::Join(meeting.id)),
+                            // A desktop shortcut or link drops the user straight into the meeting.
+                            Some(meeting) => {
+                                self.apply(Intent::Join(meeting.id));
+                                self.apply(Intent::JoinNow);
+                            }
                             None => self.status = Some(format!("No meeting called {wanted:?} is visible to you.")),
                         }
                     }
@@ -145,7 +157,7 @@ impl HuddleApp {
                 BackendEvent::Joined(call) => {
                     self.busy = false;
                     let title = self.meetings.iter().find(|m| m.id == call.meeting).map_or_else(String::new, |m| m.title.clone());
-                    let (mic, camera) = (!self.settings.start_muted, !self.settings.start_camera_off);
+                    let (mic, camera) = (!call.started_muted, !call.started_camera_off);
                     self.room = Some(RoomState::new(*call, title, mic, camera));
                     self.screen = Screen::Room;
                 }
@@ -233,11 +245,30 @@ impl HuddleApp {
                 }
             }
             Intent::Join(meeting) => {
-                if let Some(api) = self.api.clone() {
+                let title = self.meetings.iter().find(|m| m.id == meeting).map_or_else(|| format!("meeting {meeting}"), |m| m.title.clone());
+                self.prejoin = Some(prejoin::PreJoinState::new(meeting, title));
+                self.status = None;
+                self.screen = Screen::PreJoin;
+            }
+            Intent::JoinNow => {
+                if let (Some(api), Some(prejoin)) = (self.api.clone(), self.prejoin.take()) {
                     self.busy = true;
                     self.status = None;
-                    self.backend.join(api, meeting, self.settings.start_muted, self.settings.start_camera_off);
+                    let camera = prejoin.camera == prejoin::CameraChoice::TestPattern;
+                    let microphone = prejoin.microphone == prejoin::MicrophoneChoice::TestTone;
+                    let choice = backend::MediaChoice {
+                        camera,
+                        microphone,
+                        start_muted: self.settings.start_muted || !microphone,
+                        start_camera_off: self.settings.start_camera_off || !camera,
+                    };
+                    self.backend.join(api, prejoin.meeting, choice);
+                    self.screen = Screen::Dashboard;
                 }
+            }
+            Intent::BackToDashboard => {
+                self.prejoin = None;
+                self.screen = Screen::Dashboard;
             }
             Intent::SetMic(on) => self.command(|room| room.mic_on = on, Command::SetAudio(on)),
             Intent::SetCamera(on) => self.command(|room| room.camera_on = on, Command::SetVideo(on)),
@@ -306,6 +337,15 @@ impl eframe::App for HuddleApp {
                     Some(user) => {
                         dashboard::show(ui, user, &self.meetings, self.status.as_deref(), &mut self.dashboard_form)
                     }
+                    None => Vec::new(),
+                },
+                Screen::PreJoin => match self.prejoin.as_mut() {
+                    Some(state) => prejoin::show(
+                        ui,
+                        state,
+                        &mut self.settings.start_muted,
+                        &mut self.settings.start_camera_off,
+                    ),
                     None => Vec::new(),
                 },
                 Screen::Room => match self.room.as_mut() {
