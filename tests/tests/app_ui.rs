@@ -55,6 +55,17 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     wait_until(&mut harness, "the dashboard", |h| h.query_by_label(ALL_USERS).is_some());
     assert_eq!(harness.state().screen, Screen::Dashboard);
 
+    // Settings: send 640×360 at 15 fps (the bot will report the size it received).
+    harness.get_by_label("Settings").click();
+    wait_until(&mut harness, "the settings", |h| h.query_by_label("Video size").is_some());
+    harness.get_by_role_and_label(Role::ComboBox, "Video size").click();
+    harness.run_steps(2);
+    harness.get_by_label("640×360").click();
+    harness.run_steps(2);
+    harness.get_by_label("Done").click();
+    wait_until(&mut harness, "the dashboard", |h| h.query_by_label(ALL_USERS).is_some());
+    assert_eq!((harness.state().settings.video.width, harness.state().settings.video.height), (640, 360));
+
     // Join "All Users Weekly Sync" and see the bot's tile with decoded video.
     let row = harness.state().meetings.iter().position(|m| m.title == ALL_USERS).unwrap();
     // Let the grid settle its column widths before clicking into it.
@@ -112,6 +123,8 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     assert!(report.failed_expectations().is_empty(), "{:?}", report.failed_expectations());
     let app_peer = report.peer("Test Startup").expect("the bot saw the app");
     assert!(app_peer.video.frames_decoded > 10, "the bot saw the app's video too");
+    let size = app_peer.video.last_frame.as_ref().map(|f| (f.width, f.height));
+    assert_eq!(size, Some((640, 360)), "at the size chosen in settings");
     assert!(app_peer.left, "the bot saw the app leave");
     runtime.block_on(server.stop());
 }

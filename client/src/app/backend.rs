@@ -28,10 +28,11 @@ pub enum BackendEvent {
 }
 
 /// What to send when joining, as picked on the pre-join screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MediaChoice {
     pub camera: bool,
     pub microphone: bool,
+    pub video: super::settings::VideoQuality,
     pub start_muted: bool,
     pub start_camera_off: bool,
 }
@@ -192,14 +193,18 @@ impl Backend {
                 token: api.token().unwrap_or_default().to_string(),
                 meeting,
                 camera: choice.camera.then(|| {
-                    Box::new(PatternSource { pattern: TestPattern::new(640, 360, (60, 110, 180)), fps: 30.0 })
-                        as Box<dyn crate::call::VideoSource>
+                    let pattern = TestPattern::new(choice.video.width & !1, choice.video.height & !1, (60, 110, 180));
+                    Box::new(PatternSource { pattern, fps: choice.video.fps }) as Box<dyn crate::call::VideoSource>
                 }),
                 microphone: choice
                     .microphone
                     .then(|| Box::new(ToneSource::new(523.0, -20.0)) as Box<dyn crate::call::AudioSource>),
                 screen: Some(Box::new(PatternSource { pattern: TestPattern::new(1280, 720, (220, 220, 40)), fps: 10.0 })),
-                camera_config: VideoEncoderConfig { bitrate_bps: 800_000, max_fps: 30.0, screen: false },
+                camera_config: VideoEncoderConfig {
+                    bitrate_bps: choice.video.kbit_per_s * 1000,
+                    max_fps: choice.video.fps,
+                    screen: false,
+                },
                 screen_config: VideoEncoderConfig::screen(),
                 start_muted: choice.start_muted,
                 start_camera_off: choice.start_camera_off,

@@ -33,6 +33,9 @@ pub fn show(
             if ui.button("Log out").clicked() {
                 intents.push(Intent::LogOut);
             }
+            if ui.button("Settings").clicked() {
+                intents.push(Intent::OpenSettings);
+            }
             if ui.button("Refresh").clicked() {
                 intents.push(Intent::RefreshMeetings);
             }

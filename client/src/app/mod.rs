@@ -8,6 +8,7 @@ mod login;
 pub mod prejoin;
 pub mod room;
 pub mod settings;
+mod settings_view;
 
 use crate::api::ApiClient;
 use crate::call::{CallEvent, Command};
@@ -32,6 +33,7 @@ pub enum Intent {
     /// Join from the pre-join screen.
     JoinNow,
     BackToDashboard,
+    OpenSettings,
     SetMic(bool),
     SetCamera(bool),
     SetShare(bool),
@@ -50,6 +52,7 @@ pub enum Screen {
     Dashboard,
     PreJoin,
     Room,
+    Settings,
 }
 
 /// How the app was started: `huddle --server URL --email E --password P --join "Title"`.
@@ -259,6 +262,7 @@ impl HuddleApp {
                     let choice = backend::MediaChoice {
                         camera,
                         microphone,
+                        video: self.settings.video,
                         start_muted: self.settings.start_muted || !microphone,
                         start_camera_off: self.settings.start_camera_off || !camera,
                     };
@@ -266,6 +270,7 @@ impl HuddleApp {
                     self.screen = Screen::Dashboard;
                 }
             }
+            Intent::OpenSettings => self.screen = Screen::Settings,
             Intent::BackToDashboard => {
                 self.prejoin = None;
                 self.screen = Screen::Dashboard;
@@ -348,6 +353,7 @@ impl eframe::App for HuddleApp {
                     ),
                     None => Vec::new(),
                 },
+                Screen::Settings => settings_view::show(ui, &mut self.settings),
                 Screen::Room => match self.room.as_mut() {
                     Some(room) => room::show(ui, room),
                     None => Vec::new(),

@@ -13,7 +13,27 @@ pub struct Settings {
     pub token: Option<String>,
     pub start_muted: bool,
     pub start_camera_off: bool,
+    pub video: VideoQuality,
 }
+
+/// What the camera sends.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VideoQuality {
+    pub width: usize,
+    pub height: usize,
+    pub fps: f32,
+    pub kbit_per_s: u32,
+}
+
+impl Default for VideoQuality {
+    fn default() -> Self {
+        VideoQuality { width: 1280, height: 720, fps: 30.0, kbit_per_s: 1500 }
+    }
+}
+
+/// The sizes offered in settings.
+pub const RESOLUTIONS: [(usize, usize); 3] = [(640, 360), (960, 540), (1280, 720)];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -23,6 +43,7 @@ impl Default for Settings {
             token: None,
             start_muted: false,
             start_camera_off: false,
+            video: VideoQuality::default(),
         }
     }
 }
