@@ -81,6 +81,7 @@ pub struct HuddleApp {
     pub room: Option<RoomState>,
     pub prejoin: Option<prejoin::PreJoinState>,
     auto_join: Option<String>,
+    join_started: std::time::Instant,
 }
 
 impl HuddleApp {
@@ -110,6 +111,7 @@ impl HuddleApp {
             room: None,
             prejoin: None,
             auto_join: start.join,
+            join_started: std::time::Instant::now(),
         };
         // A password on the command line, or a stored login, logs in at once.
         if start.password.is_some() || app.settings.token.is_some() {
@@ -161,7 +163,7 @@ impl HuddleApp {
                     self.busy = false;
                     let title = self.meetings.iter().find(|m| m.id == call.meeting).map_or_else(String::new, |m| m.title.clone());
                     let (mic, camera) = (!call.started_muted, !call.started_camera_off);
-                    self.room = Some(RoomState::new(*call, title, mic, camera));
+                    self.room = Some(RoomState::new(*call, title, mic, camera, self.join_started));
                     self.screen = Screen::Room;
                 }
                 BackendEvent::JoinFailed(message) => {
@@ -255,6 +257,7 @@ impl HuddleApp {
             }
             Intent::JoinNow => {
                 if let (Some(api), Some(prejoin)) = (self.api.clone(), self.prejoin.take()) {
+                    self.join_started = std::time::Instant::now();
                     self.busy = true;
                     self.status = None;
                     let camera = prejoin.camera == prejoin::CameraChoice::TestPattern;

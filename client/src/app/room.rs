@@ -30,13 +30,16 @@ pub struct RoomState {
     /// Shown while the server or a peer connection is lost.
     pub banner: Option<String>,
     pub commander: Commander,
+    /// When the user asked to join, and how long until the first remote frame was on screen.
+    join_started: Instant,
+    pub first_frame_after: Option<Duration>,
     frames: LatestFrames,
     pub stats: LiveStats,
     textures: HashMap<(PeerId, TrackKind), (u64, egui::TextureHandle)>,
 }
 
 impl RoomState {
-    pub fn new(call: JoinedCall, title: String, mic_on: bool, camera_on: bool) -> RoomState {
+    pub fn new(call: JoinedCall, title: String, mic_on: bool, camera_on: bool, join_started: Instant) -> RoomState {
         RoomState {
             meeting: call.meeting,
             title,
@@ -54,6 +57,8 @@ impl RoomState {
             toasts: Vec::new(),
             banner: None,
             commander: call.commander,
+            join_started,
+            first_frame_after: None,
             frames: call.frames,
             stats: call.stats,
             textures: HashMap::new(),
@@ -84,6 +89,11 @@ impl RoomState {
             }
             None => ctx.load_texture(format!("{peer}-{kind:?}"), image, egui::TextureOptions::LINEAR),
         };
+        if self.first_frame_after.is_none() {
+            let after = self.join_started.elapsed();
+            self.first_frame_after = Some(after);
+            tracing::info!(target: "huddle::timing", "first remote frame on screen {} ms after join", after.as_millis());
+        }
         self.textures.insert((peer, kind), (count, texture.clone()));
         Some(texture)
     }

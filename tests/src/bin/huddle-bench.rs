@@ -5,6 +5,7 @@
 //!   glass    stamp → decoded latency at 720p30 between two calls
 //!   encode   H.264 encode cost of 720p frames, beside ffmpeg's libx264
 //!   parties  CPU of each huddle-bot process in 2-, 3- and 4-party calls
+//!   app      the desktop app under Xvfb: idle CPU, join → first frame on screen, CPU and memory in a call
 
 use anyhow::{bail, Context, Result};
 use client::bot::stats::percentile;
@@ -24,7 +25,8 @@ async fn main() -> Result<()> {
         Some("glass") => glass(20).await,
         Some("encode") => encode(300),
         Some("parties") => parties().await,
-        _ => bail!("usage: huddle-bench join|glass|encode|parties"),
+        Some("app") => app().await,
+        _ => bail!("usage: huddle-bench join|glass|encode|parties|app"),
     }
 }
 
@@ -213,4 +215,93 @@ fn cpu_ticks(pid: u32) -> Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let fields: Vec<&str> = stat[stat.rfind(')').context("stat")? + 2..].split_whitespace().collect();
     Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
+}
+
+/// The desktop app under Xvfb (release builds of huddle and huddle-bot next to this program):
+/// idle CPU on the dashboard, and join → first remote frame on screen, CPU and
+/// resident memory in a 4-party call (the app and three bots).
+async fn app() -> Result<()> {
+    let server = TestServer::start().await;
+    let dir = std::env::current_exe()?.with_file_name("huddle");
+    let bot_bin = dir.with_file_name("huddle-bot");
+    if !dir.exists() || !bot_bin.exists() {
+        bail!("build first: cargo build --release -p client");
+    }
+    let number = 150 + std::process::id() % 50;
+    let display = format!(":{number}");
+    let mut xvfb = Command::new("Xvfb").args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).spawn()?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let home = tempfile::tempdir()?;
+    let app = |join: bool| -> Result<std::process::Child> {
+        let mut command = Command::new(&dir);
+        command
+            .args(["--server", &server.url(), "--email", STARTUP, "--password", "password123"])
+            .env("DISPLAY", &display)
+            .env("HOME", home.path())
+            .env("RUST_LOG", "warn,huddle::timing=info")
+            // The app logs to stdout.
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if join {
+            command.args(["--join", ALL_USERS]);
+        }
+        Ok(command.spawn()?)
+    };
+    // The dashboard, left alone.
+    let mut idle = app(false)?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let before = cpu_ticks(idle.id())?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let dashboard_cpu = (cpu_ticks(idle.id())? - before) as f64 / 100.0 / 10.0;
+    idle.kill()?;
+    idle.wait()?;
+    // A 4-party call: three bots, then the app joins.
+    let mut bots = Vec::new();
+    for n in 0..3 {
+        bots.push(
+            Command::new(&bot_bin)
+                .args(["--server", &server.url(), "--email", CORPORATE, "--password", "password123"])
+                .args(["--meeting", ALL_USERS, "--duration", "40", "--audio", &format!("tone:{}", 400 + 100 * n)])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut joined = app(true)?;
+    let stdout = joined.stdout.take().context("stdout")?;
+    let first_frame = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(|l| l.ok())
+            .find_map(|line| line.split("on screen ").nth(1).and_then(|rest| rest.split(' ').next()?.parse::<u64>().ok()))
+    });
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let before = cpu_ticks(joined.id())?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let call_cpu = (cpu_ticks(joined.id())? - before) as f64 / 100.0 / 10.0;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", joined.id()))?;
+    let rss_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .context("VmRSS")?;
+    joined.kill()?;
+    joined.wait()?;
+    let first_frame = first_frame.await?;
+    for mut bot in bots {
+        let _ = bot.kill();
+        let _ = bot.wait();
+    }
+    xvfb.kill()?;
+    let _ = xvfb.wait();
+    println!("| measurement | result |");
+    println!("|---|---|");
+    println!("| CPU on the dashboard, window unchanged (10 s) | {:.1} % of a core |", dashboard_cpu * 100.0);
+    println!("| join → first remote frame on screen (from --join) | {} |", first_frame.map_or("–".into(), |ms| format!("{ms} ms")));
+    println!("| CPU in a 4-party call (3 × 720p30 in, 720p30 out, 10 s) | {:.0} % of a core |", call_cpu * 100.0);
+    println!("| resident memory in that call | {:.0} MB |", rss_kib as f64 / 1024.0);
+    Ok(())
 }
