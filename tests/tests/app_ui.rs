@@ -86,6 +86,12 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
         h.state().room.as_ref().is_some_and(|r| r.frames_shown(bot_peer, TrackKind::Camera) >= 10)
     });
 
+    // The self view shows what we send.
+    let me = harness.state().room.as_ref().unwrap().me;
+    wait_until(&mut harness, "the self view", |h| {
+        h.state().room.as_ref().is_some_and(|r| r.frames_shown(me, TrackKind::Camera) >= 3)
+    });
+
     // The bot's tone makes it the active speaker; the stats overlay has its numbers.
     wait_until(&mut harness, "the bot as active speaker", |h| {
         h.state().room.as_ref().is_some_and(|r| r.stats.active_speaker() == Some(bot_peer))

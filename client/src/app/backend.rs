@@ -237,6 +237,7 @@ impl Backend {
             repaint.request_repaint();
             let mut media = call.media();
             let media_repaint = repaint.clone();
+            let me = call.peer_id;
             let counters = call.counters();
             let media_task = tokio::spawn(async move {
                 // Per peer: frames and payload bytes counted since the last once-a-second update.
@@ -274,6 +275,10 @@ impl Backend {
                             frames.store(peer, kind, frame);
                             // Frames of every peer arrive ~90 times a second in a 4-party
                             // call; one repaint per display frame shows them all.
+                            media_repaint.request_repaint_after(FRAME_INTERVAL);
+                        }
+                        Ok(MediaEvent::Local { kind, frame }) => {
+                            frames.store(me, kind, frame);
                             media_repaint.request_repaint_after(FRAME_INTERVAL);
                         }
                         Ok(MediaEvent::Audio { peer, samples, .. }) => {

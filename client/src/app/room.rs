@@ -89,7 +89,7 @@ impl RoomState {
             }
             None => ctx.load_texture(format!("{peer}-{kind:?}"), image, egui::TextureOptions::LINEAR),
         };
-        if self.first_frame_after.is_none() {
+        if self.first_frame_after.is_none() && peer != self.me {
             let after = self.join_started.elapsed();
             self.first_frame_after = Some(after);
             tracing::info!(target: "huddle::timing", "first remote frame on screen {} ms after join", after.as_millis());
@@ -295,12 +295,26 @@ fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2)
     });
 }
 
-fn self_tile(ui: &mut egui::Ui, room: &RoomState, size: egui::Vec2) {
+fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
+    let ctx = ui.ctx().clone();
+    let me = room.me;
+    let texture = room.texture(&ctx, me, TrackKind::Camera).filter(|_| room.camera_on);
     ui.vertical(|ui| {
-        let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-        ui.painter().rect_filled(rect, 6.0, egui::Color32::from_rgb(30, 45, 70));
-        let text = if room.camera_on { "your camera: test pattern" } else { "camera off" };
-        ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, text, egui::FontId::proportional(14.0), egui::Color32::LIGHT_GRAY);
+        match texture {
+            // The self view, mirrored as people expect to see themselves.
+            Some(texture) => {
+                let image = egui::Image::new(&texture)
+                    .fit_to_exact_size(fit(size, &texture))
+                    .uv(egui::Rect::from_min_max(egui::pos2(1.0, 0.0), egui::pos2(0.0, 1.0)));
+                ui.add(image);
+            }
+            None => {
+                let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+                ui.painter().rect_filled(rect, 6.0, egui::Color32::from_rgb(30, 45, 70));
+                let text = if room.camera_on { "starting camera…" } else { "camera off" };
+                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, text, egui::FontId::proportional(14.0), egui::Color32::LIGHT_GRAY);
+            }
+        }
         ui.horizontal(|ui| {
             ui.label("You");
             if !room.mic_on {

@@ -278,7 +278,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                         seen.audio.record(&samples, concealed);
                     }
                 }
-                Ok(MediaEvent::Mixed { .. }) => {}
+                Ok(MediaEvent::Mixed { .. } | MediaEvent::Local { .. }) => {}
                 // Fell behind: the oldest media was dropped, which the stats show as gaps.
                 Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,

@@ -129,21 +129,21 @@ impl Call {
         let joined = session.join(options.meeting).await?;
         let joined_after = started.elapsed();
         let runtime = tokio::runtime::Handle::current();
-        let video = |source: Option<Box<dyn VideoSource>>, config, on| match source {
-            Some(source) => senders::start_video(source, config, on, runtime.clone()),
-            None => senders::start_video(Box::new(senders::NoVideo), config, false, runtime.clone()),
+        let (media, _) = broadcast::channel(256);
+        let video = |source: Option<Box<dyn VideoSource>>, config, on, kind| match source {
+            Some(source) => senders::start_video(source, config, on, runtime.clone(), Some((kind, media.clone()))),
+            None => senders::start_video(Box::new(senders::NoVideo), config, false, runtime.clone(), None),
         };
         let senders = LocalSenders {
             audio: match options.microphone {
                 Some(source) => senders::start_audio(source, !options.start_muted, runtime.clone()),
                 None => senders::start_audio(Box::new(senders::NoAudio), false, runtime.clone()),
             },
-            camera: video(options.camera, options.camera_config, !options.start_camera_off),
-            screen: video(options.screen, options.screen_config, false),
+            camera: video(options.camera, options.camera_config, !options.start_camera_off, TrackKind::Camera),
+            screen: video(options.screen, options.screen_config, false, TrackKind::Screen),
         };
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
-        let (media, _) = broadcast::channel(256);
         let counters = Counters::default();
         let audio_peers = receivers::AudioPeers::default();
         let playout = tokio::spawn(receivers::play_out(audio_peers.clone(), media.clone()));

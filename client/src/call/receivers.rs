@@ -53,6 +53,8 @@ pub enum MediaEvent {
     Audio { peer: PeerId, samples: Arc<Vec<f32>>, concealed: bool },
     /// 20 ms of everyone's audio mixed: what the speaker plays.
     Mixed { samples: Arc<Vec<f32>> },
+    /// A frame this participant is sending (for the self view).
+    Local { kind: TrackKind, frame: Arc<VideoFrame> },
 }
 
 /// Counters of one remote track.

@@ -4,6 +4,7 @@
 //! renegotiation; switching it on starts with a keyframe.
 
 use super::outlets::Outlets;
+use super::receivers::{MediaEvent, TrackKind};
 use crate::codec::{H264Encoder, OpusEncoder, VideoEncoderConfig, OPUS_FRAME_SAMPLES};
 use crate::media::files::{WavSource, Y4mSource};
 use crate::media::frame::{AudioFrame, VideoFrame};
@@ -143,13 +144,17 @@ impl SenderControl {
     }
 }
 
+/// Where a video sender shows what it sends (the self view), if anywhere.
+pub type Preview = Option<(TrackKind, tokio::sync::broadcast::Sender<MediaEvent>)>;
+
 /// Starts a video sender thread. Frames are produced and encoded only while
-/// enabled and while someone is listening.
+/// enabled and while someone is watching.
 pub fn start_video(
     mut source: Box<dyn VideoSource>,
     config: VideoEncoderConfig,
     enabled: bool,
     runtime: tokio::runtime::Handle,
+    preview: Preview,
 ) -> SenderControl {
     let control = SenderControl::new(enabled);
     let ctl = control.clone();
@@ -175,20 +180,27 @@ pub fn start_video(
                     // Running late (a slow machine): skip ahead rather than burst.
                     next = now;
                 }
-                if !ctl.is_enabled() || ctl.outlets.is_empty() {
+                // Frames are made while someone sees them: a peer, or the self view.
+                if !ctl.is_enabled() || (ctl.outlets.is_empty() && preview.is_none()) {
                     continue;
                 }
                 let frame = source.next_frame();
-                if ctl.keyframe.swap(false, Ordering::SeqCst) {
-                    encoder.request_keyframe();
-                }
-                match encoder.encode(&frame) {
-                    Ok(Some(encoded)) => {
-                        ctl.encoded.fetch_add(1, Ordering::Relaxed);
-                        runtime.block_on(ctl.outlets.write(Bytes::from(encoded.data), interval));
+                // Encoded only when a peer will receive it; the self view needs none.
+                if !ctl.outlets.is_empty() {
+                    if ctl.keyframe.swap(false, Ordering::SeqCst) {
+                        encoder.request_keyframe();
                     }
-                    Ok(None) => {}
-                    Err(err) => tracing::warn!("encoding a frame failed: {err}"),
+                    match encoder.encode(&frame) {
+                        Ok(Some(encoded)) => {
+                            ctl.encoded.fetch_add(1, Ordering::Relaxed);
+                            runtime.block_on(ctl.outlets.write(Bytes::from(encoded.data), interval));
+                        }
+                        Ok(None) => {}
+                        Err(err) => tracing::warn!("encoding a frame failed: {err}"),
+                    }
+                }
+                if let Some((kind, media)) = &preview {
+                    let _ = media.send(MediaEvent::Local { kind: *kind, frame: std::sync::Arc::new(frame) });
                 }
             }
         })
