@@ -3,7 +3,10 @@
 use crate::error::{Error, Result};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
-use shared::api::{ApiError, CreateMeeting, LoginRequest, LoginResponse, Meeting, MeetingList, MessagePage, RegisterRequest};
+use shared::api::{
+    ApiError, CreateMeeting, LoginRequest, LoginResponse, Meeting, MeetingList, MessagePage,
+    RegisterRequest,
+};
 use shared::{MeetingId, MessageId, User};
 use std::time::Duration;
 
@@ -19,17 +22,29 @@ impl ApiClient {
     /// `server` is the base URL, such as `http://127.0.0.1:8080`.
     pub fn new(server: &str) -> Result<ApiClient> {
         let base = server.trim().trim_end_matches('/').to_string();
-        let url = reqwest::Url::parse(&base)
-            .map_err(|e| Error::BadUrl { url: server.to_string(), reason: e.to_string() })?;
+        let url = reqwest::Url::parse(&base).map_err(|e| Error::BadUrl {
+            url: server.to_string(),
+            reason: e.to_string(),
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::BadUrl { url: server.to_string(), reason: "use http:// or https://".into() });
+            return Err(Error::BadUrl {
+                url: server.to_string(),
+                reason: "use http:// or https://".into(),
+            });
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .build()
-            .map_err(|e| Error::BadUrl { url: server.to_string(), reason: e.to_string() })?;
-        Ok(ApiClient { http, base, token: None })
+            .map_err(|e| Error::BadUrl {
+                url: server.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(ApiClient {
+            http,
+            base,
+            token: None,
+        })
     }
 
     /// A client that already holds a token (a stored login).
@@ -49,27 +64,38 @@ impl ApiClient {
 
     /// The WebSocket URL of the live protocol: `ws(s)://host/ws`.
     pub fn ws_url(&self) -> String {
-        let rest = self.base.strip_prefix("https://").map(|r| format!("wss://{r}"));
+        let rest = self
+            .base
+            .strip_prefix("https://")
+            .map(|r| format!("wss://{r}"));
         let url = rest.unwrap_or_else(|| self.base.replacen("http://", "ws://", 1));
         format!("{url}/ws")
     }
 
     pub async fn login(&mut self, email: &str, password: &str) -> Result<LoginResponse> {
-        let body = LoginRequest { email: email.into(), password: password.into() };
-        let response: LoginResponse = self.send(self.request(Method::POST, "/api/login").json(&body)).await?;
+        let body = LoginRequest {
+            email: email.into(),
+            password: password.into(),
+        };
+        let response: LoginResponse = self
+            .send(self.request(Method::POST, "/api/login").json(&body))
+            .await?;
         self.token = Some(response.token.clone());
         Ok(response)
     }
 
     pub async fn register(&mut self, request: &RegisterRequest) -> Result<LoginResponse> {
-        let response: LoginResponse = self.send(self.request(Method::POST, "/api/register").json(request)).await?;
+        let response: LoginResponse = self
+            .send(self.request(Method::POST, "/api/register").json(request))
+            .await?;
         self.token = Some(response.token.clone());
         Ok(response)
     }
 
     /// Revokes the token on the server and forgets it.
     pub async fn logout(&mut self) -> Result<()> {
-        self.send_empty(self.request(Method::POST, "/api/logout")).await?;
+        self.send_empty(self.request(Method::POST, "/api/logout"))
+            .await?;
         self.token = None;
         Ok(())
     }
@@ -79,24 +105,34 @@ impl ApiClient {
     }
 
     pub async fn meetings(&self) -> Result<Vec<Meeting>> {
-        let list: MeetingList = self.send(self.request(Method::GET, "/api/meetings")).await?;
+        let list: MeetingList = self
+            .send(self.request(Method::GET, "/api/meetings"))
+            .await?;
         Ok(list.meetings)
     }
 
     pub async fn create_meeting(&self, meeting: &CreateMeeting) -> Result<Meeting> {
-        self.send(self.request(Method::POST, "/api/meetings").json(meeting)).await
+        self.send(self.request(Method::POST, "/api/meetings").json(meeting))
+            .await
     }
 
     pub async fn meeting(&self, id: MeetingId) -> Result<Meeting> {
-        self.send(self.request(Method::GET, &format!("/api/meetings/{id}"))).await
+        self.send(self.request(Method::GET, &format!("/api/meetings/{id}")))
+            .await
     }
 
     pub async fn delete_meeting(&self, id: MeetingId) -> Result<()> {
-        self.send_empty(self.request(Method::DELETE, &format!("/api/meetings/{id}"))).await
+        self.send_empty(self.request(Method::DELETE, &format!("/api/meetings/{id}")))
+            .await
     }
 
     /// One page of a meeting's chat, oldest first; `before` pages backwards.
-    pub async fn messages(&self, id: MeetingId, before: Option<MessageId>, limit: usize) -> Result<MessagePage> {
+    pub async fn messages(
+        &self,
+        id: MeetingId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<MessagePage> {
         let mut request = self.request(Method::GET, &format!("/api/meetings/{id}/messages"));
         request = request.query(&[("limit", limit.to_string())]);
         if let Some(before) = before {
@@ -113,8 +149,15 @@ impl ApiClient {
         }
         let meetings = self.meetings().await?;
         let exact = meetings.iter().find(|m| m.title == wanted);
-        let loose = || meetings.iter().find(|m| m.title.eq_ignore_ascii_case(wanted));
-        exact.or_else(loose).cloned().ok_or_else(|| Error::MeetingNotFound(wanted.to_string()))
+        let loose = || {
+            meetings
+                .iter()
+                .find(|m| m.title.eq_ignore_ascii_case(wanted))
+        };
+        exact
+            .or_else(loose)
+            .cloned()
+            .ok_or_else(|| Error::MeetingNotFound(wanted.to_string()))
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -127,7 +170,10 @@ impl ApiClient {
 
     async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
         let response = self.execute(request).await?;
-        response.json::<T>().await.map_err(|e| Error::BadResponse(e.to_string()))
+        response
+            .json::<T>()
+            .await
+            .map_err(|e| Error::BadResponse(e.to_string()))
     }
 
     async fn send_empty(&self, request: RequestBuilder) -> Result<()> {
@@ -135,17 +181,21 @@ impl ApiClient {
     }
 
     async fn execute(&self, request: RequestBuilder) -> Result<reqwest::Response> {
-        let response = request
-            .send()
-            .await
-            .map_err(|source| Error::Unreachable { url: self.base.clone(), source })?;
+        let response = request.send().await.map_err(|source| Error::Unreachable {
+            url: self.base.clone(),
+            source,
+        })?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
         }
         let text = response.text().await.unwrap_or_default();
         Err(match serde_json::from_str::<ApiError>(&text) {
-            Ok(ApiError { error }) => Error::Api { status: status.as_u16(), code: error.code, message: error.message },
+            Ok(ApiError { error }) => Error::Api {
+                status: status.as_u16(),
+                code: error.code,
+                message: error.message,
+            },
             Err(_) => Error::Api {
                 status: status.as_u16(),
                 code: code_for_status(status),

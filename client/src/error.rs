@@ -10,7 +10,11 @@ pub enum Error {
     Unreachable { url: String, source: reqwest::Error },
     /// The server answered with an error (`{error: {code, message}}`).
     #[error("{message} (HTTP {status})")]
-    Api { status: u16, code: ErrorCode, message: String },
+    Api {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+    },
     #[error("the server's answer was not understood: {0}")]
     BadResponse(String),
     #[error("the live connection to {url} failed: {reason}")]

@@ -4,12 +4,15 @@
 
 use crate::error::{Error, Result};
 use futures_util::{SinkExt, StreamExt};
-use shared::{ChatMessage, ClientMsg, IceServer, MeetingId, Participant, PeerId, ServerMsg, User, PROTOCOL_VERSION};
+use shared::{
+    ChatMessage, ClientMsg, IceServer, MeetingId, PROTOCOL_VERSION, Participant, PeerId, ServerMsg,
+    User,
+};
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// How long `connect` and `join` wait for the server's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,7 +41,9 @@ pub struct Joined {
 pub enum SignalEvent {
     Message(ServerMsg),
     /// The connection ended; no more events follow.
-    Closed { reason: Option<String> },
+    Closed {
+        reason: Option<String>,
+    },
 }
 
 /// A cloneable handle for sending on a session from other tasks.
@@ -47,7 +52,10 @@ pub struct SignalSender(mpsc::Sender<ClientMsg>);
 
 impl SignalSender {
     pub async fn send(&self, msg: ClientMsg) -> Result<()> {
-        self.0.send(msg).await.map_err(|_| Error::Closed { reason: None })
+        self.0
+            .send(msg)
+            .await
+            .map_err(|_| Error::Closed { reason: None })
     }
 }
 
@@ -62,7 +70,10 @@ pub struct SignalSession {
 impl SignalSession {
     /// Connects to `ws_url` (see [`crate::ApiClient::ws_url`]) and says hello with `token`.
     pub async fn connect(ws_url: &str, token: &str) -> Result<SignalSession> {
-        let ws_error = |reason: String| Error::WebSocket { url: ws_url.to_string(), reason };
+        let ws_error = |reason: String| Error::WebSocket {
+            url: ws_url.to_string(),
+            reason,
+        };
         let config = WebSocketConfig::default()
             .max_message_size(Some(shared::protocol::MAX_FRAME_BYTES * 4))
             .max_frame_size(Some(shared::protocol::MAX_FRAME_BYTES * 4));
@@ -71,21 +82,45 @@ impl SignalSession {
             .await
             .map_err(|_| Error::Timeout("the server to accept the connection"))?
             .map_err(|e| ws_error(e.to_string()))?;
-        let hello = ClientMsg::Hello { version: PROTOCOL_VERSION, token: token.to_string() };
-        socket.send(Message::text(hello.to_json())).await.map_err(|e| ws_error(e.to_string()))?;
+        let hello = ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            token: token.to_string(),
+        };
+        socket
+            .send(Message::text(hello.to_json()))
+            .await
+            .map_err(|e| ws_error(e.to_string()))?;
         let welcome = loop {
             let frame = tokio::time::timeout(ANSWER_TIMEOUT, socket.next())
                 .await
                 .map_err(|_| Error::Timeout("the server's welcome"))?;
             match frame {
                 Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(&text) {
-                    Ok(ServerMsg::Welcome { user, peer_id, ice_servers }) => break Welcome { user, peer_id, ice_servers },
-                    Ok(ServerMsg::Error { code, message }) => return Err(Error::Refused { code, message }),
-                    Ok(other) => return Err(Error::BadResponse(format!("expected welcome, got {other:?}"))),
+                    Ok(ServerMsg::Welcome {
+                        user,
+                        peer_id,
+                        ice_servers,
+                    }) => {
+                        break Welcome {
+                            user,
+                            peer_id,
+                            ice_servers,
+                        };
+                    }
+                    Ok(ServerMsg::Error { code, message }) => {
+                        return Err(Error::Refused { code, message });
+                    }
+                    Ok(other) => {
+                        return Err(Error::BadResponse(format!(
+                            "expected welcome, got {other:?}"
+                        )));
+                    }
                     Err(e) => return Err(Error::BadResponse(e.to_string())),
                 },
                 Some(Ok(Message::Close(frame))) => {
-                    return Err(Error::Closed { reason: frame.map(|f| f.reason.to_string()) });
+                    return Err(Error::Closed {
+                        reason: frame.map(|f| f.reason.to_string()),
+                    });
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(ws_error(e.to_string())),
@@ -95,7 +130,12 @@ impl SignalSession {
         let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_QUEUE);
         let (incoming_tx, incoming) = mpsc::channel(INCOMING_QUEUE);
         tokio::spawn(run_socket(socket, outgoing_rx, incoming_tx));
-        Ok(SignalSession { welcome, outgoing, incoming, pending: VecDeque::new() })
+        Ok(SignalSession {
+            welcome,
+            outgoing,
+            incoming,
+            pending: VecDeque::new(),
+        })
     }
 
     pub fn welcome(&self) -> &Welcome {
@@ -111,7 +151,10 @@ impl SignalSession {
     }
 
     pub async fn send(&self, msg: ClientMsg) -> Result<()> {
-        self.outgoing.send(msg).await.map_err(|_| Error::Closed { reason: None })
+        self.outgoing
+            .send(msg)
+            .await
+            .map_err(|_| Error::Closed { reason: None })
     }
 
     /// The next event; `None` after `Closed` has been returned.
@@ -131,8 +174,16 @@ impl SignalSession {
                 .await
                 .map_err(|_| Error::Timeout("the server to confirm the join"))?;
             match event {
-                Some(SignalEvent::Message(ServerMsg::Joined { meeting_id, participants, chat_history })) => {
-                    return Ok(Joined { meeting_id, participants, chat_history });
+                Some(SignalEvent::Message(ServerMsg::Joined {
+                    meeting_id,
+                    participants,
+                    chat_history,
+                })) => {
+                    return Ok(Joined {
+                        meeting_id,
+                        participants,
+                        chat_history,
+                    });
                 }
                 Some(SignalEvent::Message(ServerMsg::Error { code, message })) => {
                     return Err(Error::Refused { code, message });

@@ -71,7 +71,12 @@ async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
     let (_xvfb, display) = start_xvfb();
     let server = common::server().await;
     let url = server.url();
-    let mut options = BotOptions::new(&url, "test@corporate.com", "password123", "All Users Weekly Sync");
+    let mut options = BotOptions::new(
+        &url,
+        "test@corporate.com",
+        "password123",
+        "All Users Weekly Sync",
+    );
     options.duration = Duration::from_secs(10);
     options.width = 640;
     options.height = 360;
@@ -82,7 +87,14 @@ async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
 
     let _app = Reaper(
         Command::new(APP)
-            .args(["--server", &url, "--email", "test@startup.com", "--password", "password123"])
+            .args([
+                "--server",
+                &url,
+                "--email",
+                "test@startup.com",
+                "--password",
+                "password123",
+            ])
             .args(["--join", "All Users Weekly Sync"])
             .env("DISPLAY", &display)
             .env_remove("WAYLAND_DISPLAY")
@@ -112,8 +124,15 @@ async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
             break share;
         }
     };
-    assert!(share > 0.05, "the bot's red test pattern covers {:.1} % of the screen; see {}", share * 100.0, shot.display());
+    assert!(
+        share > 0.05,
+        "the bot's red test pattern covers {:.1} % of the screen; see {}",
+        share * 100.0,
+        shot.display()
+    );
     let report = bot.await.unwrap().unwrap();
-    let app = report.peer("Test Startup").expect("the bot saw the app join");
+    let app = report
+        .peer("Test Startup")
+        .expect("the bot saw the app join");
     assert!(app.video.frames_decoded > 0, "the app sent video too");
 }

@@ -10,23 +10,42 @@ const BOT: &str = env!("CARGO_BIN_EXE_huddle-bot");
 
 /// Runs the bot off the async runtime; returns (exit code, stderr).
 async fn bot(args: Vec<String>) -> (i32, String) {
-    let output = tokio::task::spawn_blocking(move || Command::new(BOT).args(args).output().unwrap()).await.unwrap();
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+    let output =
+        tokio::task::spawn_blocking(move || Command::new(BOT).args(args).output().unwrap())
+            .await
+            .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn args(server: &str, email: &str, password: &str, meeting: &str, extra: &[&str]) -> Vec<String> {
-    let mut all: Vec<String> =
-        ["--server", server, "--email", email, "--password", password, "--meeting", meeting, "--duration", "1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let mut all: Vec<String> = [
+        "--server",
+        server,
+        "--email",
+        email,
+        "--password",
+        password,
+        "--meeting",
+        meeting,
+        "--duration",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     all.extend(extra.iter().map(|s| s.to_string()));
     all
 }
 
 /// The error is one line (ignoring library warnings) that says what is wrong.
 fn error_line(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("huddle-bot:")).collect();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("huddle-bot:"))
+        .collect();
     assert_eq!(lines.len(), 1, "expected one error line in:\n{stderr}");
     lines[0].to_string()
 }
@@ -39,19 +58,53 @@ async fn errors_are_one_clear_line_with_a_nonzero_exit() {
 
     let s = server().await;
     let url = s.url();
-    let (code, stderr) = bot(args(&url, "test@startup.com", "wrong-password", "All Users Weekly Sync", &[])).await;
+    let (code, stderr) = bot(args(
+        &url,
+        "test@startup.com",
+        "wrong-password",
+        "All Users Weekly Sync",
+        &[],
+    ))
+    .await;
     assert_eq!(code, 2);
-    assert!(error_line(&stderr).contains("wrong email or password"), "{stderr}");
+    assert!(
+        error_line(&stderr).contains("wrong email or password"),
+        "{stderr}"
+    );
 
-    let (code, stderr) = bot(args(&url, "test@startup.com", "password123", "No Such Meeting", &[])).await;
+    let (code, stderr) = bot(args(
+        &url,
+        "test@startup.com",
+        "password123",
+        "No Such Meeting",
+        &[],
+    ))
+    .await;
     assert_eq!(code, 2);
     assert!(error_line(&stderr).contains("No Such Meeting"), "{stderr}");
 
-    let (code, stderr) = bot(args(&url, "test@corporate.com", "password123", "Startup Standup", &[])).await;
+    let (code, stderr) = bot(args(
+        &url,
+        "test@corporate.com",
+        "password123",
+        "Startup Standup",
+        &[],
+    ))
+    .await;
     assert_eq!(code, 2, "{stderr}");
-    assert!(error_line(&stderr).contains("no meeting called \"Startup Standup\""), "{stderr}");
+    assert!(
+        error_line(&stderr).contains("no meeting called \"Startup Standup\""),
+        "{stderr}"
+    );
 
-    let (code, stderr) = bot(args(&url, "test@startup.com", "password123", "All Users Weekly Sync", &["--audio", "tone:abc"])).await;
+    let (code, stderr) = bot(args(
+        &url,
+        "test@startup.com",
+        "password123",
+        "All Users Weekly Sync",
+        &["--audio", "tone:abc"],
+    ))
+    .await;
     assert_eq!(code, 2);
     assert!(error_line(&stderr).contains("frequency"), "{stderr}");
 }
@@ -64,11 +117,29 @@ async fn a_failed_expectation_exits_1_and_is_named_in_the_report() {
     let script = dir.path().join("script.toml");
     std::fs::write(&script, "[[expect]]\nparticipants_at_least = 5\n").unwrap();
     let report = dir.path().join("report.json");
-    let extra = ["--script", script.to_str().unwrap(), "--report", report.to_str().unwrap(), "--size", "320x240"];
-    let (code, stderr) = bot(args(&url, "test@startup.com", "password123", "All Users Weekly Sync", &extra)).await;
+    let extra = [
+        "--script",
+        script.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--size",
+        "320x240",
+    ];
+    let (code, stderr) = bot(args(
+        &url,
+        "test@startup.com",
+        "password123",
+        "All Users Weekly Sync",
+        &extra,
+    ))
+    .await;
     assert_eq!(code, 1, "{stderr}");
-    assert!(error_line(&stderr).contains("sees 5 participants"), "{stderr}");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(
+        error_line(&stderr).contains("sees 5 participants"),
+        "{stderr}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["expectations"][0]["name"], "sees 5 participants");
     assert_eq!(json["expectations"][0]["ok"], false);
     assert!(json["timings_ms"]["joined"].as_u64().is_some());

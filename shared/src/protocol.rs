@@ -23,7 +23,10 @@ pub enum ClientMsg {
     /// Enter a meeting's room (one room per connection at a time).
     Join { meeting_id: MeetingId },
     /// Relay an opaque payload (SDP offer/answer, ICE candidate) to a peer in the same room.
-    Signal { to: PeerId, payload: serde_json::Value },
+    Signal {
+        to: PeerId,
+        payload: serde_json::Value,
+    },
     /// What this participant is sending now.
     MediaState {
         audio: bool,
@@ -53,21 +56,39 @@ pub enum ServerMsg {
         participants: Vec<Participant>,
         chat_history: Vec<ChatMessage>,
     },
-    ParticipantJoined { participant: Participant },
-    ParticipantUpdated { participant: Participant },
-    ParticipantLeft { id: PeerId },
+    ParticipantJoined {
+        participant: Participant,
+    },
+    ParticipantUpdated {
+        participant: Participant,
+    },
+    ParticipantLeft {
+        id: PeerId,
+    },
     /// A relayed payload from another peer of the room.
-    Signal { from: PeerId, payload: serde_json::Value },
+    Signal {
+        from: PeerId,
+        payload: serde_json::Value,
+    },
     ChatMessage(ChatMessage),
     /// Answer to `leave`.
-    Left { meeting_id: MeetingId },
+    Left {
+        meeting_id: MeetingId,
+    },
     /// The meeting was deleted while you were in it; you are no longer in a room.
-    MeetingEnded { meeting_id: MeetingId },
+    MeetingEnded {
+        meeting_id: MeetingId,
+    },
     /// The server is shutting down; the connection closes next.
-    ServerShutdown { message: String },
+    ServerShutdown {
+        message: String,
+    },
     /// A request could not be carried out. The connection stays open unless
     /// the error says otherwise (`unsupported_version`, `unauthorized`).
-    Error { code: ErrorCode, message: String },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 /// Machine-readable error codes, used by the live protocol and the REST API.

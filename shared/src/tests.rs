@@ -2,8 +2,8 @@
 
 use crate::api::*;
 use crate::*;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use time::macros::datetime;
 
 fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) {
@@ -13,7 +13,14 @@ fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(val
 }
 
 fn person() -> Participant {
-    Participant { id: PeerId(3), user_id: UserId(1), name: "Ann".into(), audio: true, video: false, screen: true }
+    Participant {
+        id: PeerId(3),
+        user_id: UserId(1),
+        name: "Ann".into(),
+        audio: true,
+        video: false,
+        screen: true,
+    }
 }
 
 fn chat() -> ChatMessage {
@@ -29,10 +36,22 @@ fn chat() -> ChatMessage {
 #[test]
 fn every_client_message_round_trips() {
     for msg in [
-        ClientMsg::Hello { version: PROTOCOL_VERSION, token: "t".into() },
-        ClientMsg::Join { meeting_id: MeetingId(1) },
-        ClientMsg::Signal { to: PeerId(2), payload: serde_json::json!({"kind": "candidate", "candidate": "c"}) },
-        ClientMsg::MediaState { audio: true, video: false, screen: true },
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            token: "t".into(),
+        },
+        ClientMsg::Join {
+            meeting_id: MeetingId(1),
+        },
+        ClientMsg::Signal {
+            to: PeerId(2),
+            payload: serde_json::json!({"kind": "candidate", "candidate": "c"}),
+        },
+        ClientMsg::MediaState {
+            audio: true,
+            video: false,
+            screen: true,
+        },
         ClientMsg::Chat { text: "hi".into() },
         ClientMsg::Leave,
     ] {
@@ -46,24 +65,50 @@ fn every_server_message_round_trips() {
         id: UserId(1),
         email: "a@b.c".into(),
         name: "Ann".into(),
-        organisation: Some(Organisation { id: OrganisationId(1), name: "Org".into() }),
+        organisation: Some(Organisation {
+            id: OrganisationId(1),
+            name: "Org".into(),
+        }),
     };
     for msg in [
         ServerMsg::Welcome {
             user,
             peer_id: PeerId(1),
-            ice_servers: vec![IceServer { urls: vec!["stun:x:3478".into()], ..IceServer::default() }],
+            ice_servers: vec![IceServer {
+                urls: vec!["stun:x:3478".into()],
+                ..IceServer::default()
+            }],
         },
-        ServerMsg::Joined { meeting_id: MeetingId(1), participants: vec![person()], chat_history: vec![chat()] },
-        ServerMsg::ParticipantJoined { participant: person() },
-        ServerMsg::ParticipantUpdated { participant: person() },
+        ServerMsg::Joined {
+            meeting_id: MeetingId(1),
+            participants: vec![person()],
+            chat_history: vec![chat()],
+        },
+        ServerMsg::ParticipantJoined {
+            participant: person(),
+        },
+        ServerMsg::ParticipantUpdated {
+            participant: person(),
+        },
         ServerMsg::ParticipantLeft { id: PeerId(3) },
-        ServerMsg::Signal { from: PeerId(2), payload: serde_json::json!({"sdp": "v=0"}) },
+        ServerMsg::Signal {
+            from: PeerId(2),
+            payload: serde_json::json!({"sdp": "v=0"}),
+        },
         ServerMsg::ChatMessage(chat()),
-        ServerMsg::Left { meeting_id: MeetingId(1) },
-        ServerMsg::MeetingEnded { meeting_id: MeetingId(1) },
-        ServerMsg::ServerShutdown { message: "bye".into() },
-        ServerMsg::Error { code: ErrorCode::PeerNotInRoom, message: "no".into() },
+        ServerMsg::Left {
+            meeting_id: MeetingId(1),
+        },
+        ServerMsg::MeetingEnded {
+            meeting_id: MeetingId(1),
+        },
+        ServerMsg::ServerShutdown {
+            message: "bye".into(),
+        },
+        ServerMsg::Error {
+            code: ErrorCode::PeerNotInRoom,
+            message: "no".into(),
+        },
     ] {
         round_trip(msg);
     }
@@ -80,30 +125,67 @@ fn peer_signals_use_the_browsers_field_names() {
         },
     };
     let json = serde_json::to_string(&candidate).unwrap();
-    assert!(json.contains(r#""sdpMLineIndex":0"#) && json.contains(r#""sdpMid":"0""#), "{json}");
+    assert!(
+        json.contains(r#""sdpMLineIndex":0"#) && json.contains(r#""sdpMid":"0""#),
+        "{json}"
+    );
     round_trip(candidate);
-    round_trip(PeerSignal::Description { description: SessionDescription { kind: "offer".into(), sdp: "v=0".into() } });
+    round_trip(PeerSignal::Description {
+        description: SessionDescription {
+            kind: "offer".into(),
+            sdp: "v=0".into(),
+        },
+    });
 }
 
 #[test]
 fn messages_are_tagged_by_snake_case_type() {
-    let json = ClientMsg::MediaState { audio: true, video: true, screen: false }.to_json();
-    assert_eq!(json, r#"{"type":"media_state","audio":true,"video":true,"screen":false}"#);
+    let json = ClientMsg::MediaState {
+        audio: true,
+        video: true,
+        screen: false,
+    }
+    .to_json();
+    assert_eq!(
+        json,
+        r#"{"type":"media_state","audio":true,"video":true,"screen":false}"#
+    );
     let json = ServerMsg::ChatMessage(chat()).to_json();
-    assert!(json.starts_with(r#"{"type":"chat_message","id":5,"from":1,"#), "{json}");
-    assert!(json.contains(r#""sent_at":"2026-11-24T09:02:00.123Z""#), "{json}");
+    assert!(
+        json.starts_with(r#"{"type":"chat_message","id":5,"from":1,"#),
+        "{json}"
+    );
+    assert!(
+        json.contains(r#""sent_at":"2026-11-24T09:02:00.123Z""#),
+        "{json}"
+    );
 }
 
 #[test]
 fn an_unknown_error_code_from_a_newer_server_still_parses() {
-    let msg: ServerMsg = serde_json::from_str(r#"{"type":"error","code":"brand_new","message":"m"}"#).unwrap();
-    assert_eq!(msg, ServerMsg::Error { code: ErrorCode::Unknown, message: "m".into() });
+    let msg: ServerMsg =
+        serde_json::from_str(r#"{"type":"error","code":"brand_new","message":"m"}"#).unwrap();
+    assert_eq!(
+        msg,
+        ServerMsg::Error {
+            code: ErrorCode::Unknown,
+            message: "m".into()
+        }
+    );
 }
 
 #[test]
 fn media_state_without_screen_means_not_sharing() {
-    let msg: ClientMsg = serde_json::from_str(r#"{"type":"media_state","audio":true,"video":true}"#).unwrap();
-    assert_eq!(msg, ClientMsg::MediaState { audio: true, video: true, screen: false });
+    let msg: ClientMsg =
+        serde_json::from_str(r#"{"type":"media_state","audio":true,"video":true}"#).unwrap();
+    assert_eq!(
+        msg,
+        ClientMsg::MediaState {
+            audio: true,
+            video: true,
+            screen: false
+        }
+    );
 }
 
 #[test]
@@ -111,7 +193,10 @@ fn rest_bodies_round_trip() {
     let meeting = Meeting {
         id: MeetingId(1),
         title: "Sync".into(),
-        host: UserRef { id: UserId(1), name: "Ann".into() },
+        host: UserRef {
+            id: UserId(1),
+            name: "Ann".into(),
+        },
         starts_at: datetime!(2026-11-24 09:00 UTC),
         duration_minutes: 45,
         visibility: Visibility::AllUsers,
@@ -119,7 +204,10 @@ fn rest_bodies_round_trip() {
     };
     round_trip(meeting);
     let create: CreateMeeting = serde_json::from_str(r#"{"title": "Quick"}"#).unwrap();
-    assert_eq!((create.duration_minutes, create.visibility, create.starts_at), (30, Visibility::Organisation, None));
+    assert_eq!(
+        (create.duration_minutes, create.visibility, create.starts_at),
+        (30, Visibility::Organisation, None)
+    );
 }
 
 /// Every ```json block of docs/protocol.md parses as what it claims to be.
@@ -129,22 +217,54 @@ fn the_examples_in_the_protocol_doc_parse() {
     let mut blocks = 0;
     let mut lines = doc.lines();
     while let Some(line) = lines.next() {
-        let Some(info) = line.strip_prefix("```json") else { continue };
-        let body: String = lines.by_ref().take_while(|l| !l.starts_with("```")).collect::<Vec<_>>().join("\n");
+        let Some(info) = line.strip_prefix("```json") else {
+            continue;
+        };
+        let body: String = lines
+            .by_ref()
+            .take_while(|l| !l.starts_with("```"))
+            .collect::<Vec<_>>()
+            .join("\n");
         match info.trim() {
-            "client" => drop(serde_json::from_str::<ClientMsg>(&body).unwrap_or_else(|e| panic!("{body}: {e}"))),
-            "server" => drop(serde_json::from_str::<ServerMsg>(&body).unwrap_or_else(|e| panic!("{body}: {e}"))),
-            "peer" => drop(serde_json::from_str::<PeerSignal>(&body).unwrap_or_else(|e| panic!("{body}: {e}"))),
-            _ => drop(serde_json::from_str::<serde_json::Value>(&body).unwrap_or_else(|e| panic!("{body}: {e}"))),
+            "client" => drop(
+                serde_json::from_str::<ClientMsg>(&body).unwrap_or_else(|e| panic!("{body}: {e}")),
+            ),
+            "server" => drop(
+                serde_json::from_str::<ServerMsg>(&body).unwrap_or_else(|e| panic!("{body}: {e}")),
+            ),
+            "peer" => drop(
+                serde_json::from_str::<PeerSignal>(&body).unwrap_or_else(|e| panic!("{body}: {e}")),
+            ),
+            _ => drop(
+                serde_json::from_str::<serde_json::Value>(&body)
+                    .unwrap_or_else(|e| panic!("{body}: {e}")),
+            ),
         }
         blocks += 1;
     }
     assert!(blocks >= 20, "found only {blocks} examples");
     // Every message type has an example.
     for kind in [
-        "hello", "join", "signal", "media_state", "chat", "leave", "welcome", "joined", "participant_joined",
-        "participant_updated", "participant_left", "chat_message", "left", "meeting_ended", "server_shutdown", "error",
+        "hello",
+        "join",
+        "signal",
+        "media_state",
+        "chat",
+        "leave",
+        "welcome",
+        "joined",
+        "participant_joined",
+        "participant_updated",
+        "participant_left",
+        "chat_message",
+        "left",
+        "meeting_ended",
+        "server_shutdown",
+        "error",
     ] {
-        assert!(doc.contains(&format!(r#"{{"type": "{kind}""#)), "no example of {kind}");
+        assert!(
+            doc.contains(&format!(r#"{{"type": "{kind}""#)),
+            "no example of {kind}"
+        );
     }
 }

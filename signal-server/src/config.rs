@@ -81,7 +81,11 @@ impl Default for Config {
 /// The command line. Every flag also reads a `HUDDLE_*` variable; flags win
 /// over variables, variables over the config file, the file over defaults.
 #[derive(Debug, Parser)]
-#[command(name = "huddle-signal", version, about = "Huddle's signaling server: accounts, meetings, rooms, chat and WebRTC signaling.")]
+#[command(
+    name = "huddle-signal",
+    version,
+    about = "Huddle's signaling server: accounts, meetings, rooms, chat and WebRTC signaling."
+)]
 pub struct Args {
     /// TOML config file with any of the settings below (same names, snake_case),
     /// plus `[[ice_servers]]` tables and a `[limits]` table.
@@ -132,11 +136,20 @@ struct FileConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("heartbeat timeout ({timeout:?}) must be longer than the interval ({interval:?})")]
-    Heartbeat { interval: Duration, timeout: Duration },
+    Heartbeat {
+        interval: Duration,
+        timeout: Duration,
+    },
 }
 
 impl Config {
@@ -157,7 +170,10 @@ impl Config {
             ice_servers: args.ice_servers.map(|urls| {
                 urls.into_iter()
                     .filter(|url| !url.trim().is_empty())
-                    .map(|url| IceServer { urls: vec![url.trim().to_string()], ..IceServer::default() })
+                    .map(|url| IceServer {
+                        urls: vec![url.trim().to_string()],
+                        ..IceServer::default()
+                    })
                     .collect()
             }),
             heartbeat_interval_ms: args.heartbeat_interval_ms,
@@ -205,9 +221,14 @@ impl Config {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-    toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -237,9 +258,14 @@ chat_per_second = 9
 "#,
         )
         .unwrap();
-        let config =
-            Config::from_args(args(&["--config", path.to_str().unwrap(), "--listen", "0.0.0.0:7000", "--demo"]))
-                .unwrap();
+        let config = Config::from_args(args(&[
+            "--config",
+            path.to_str().unwrap(),
+            "--listen",
+            "0.0.0.0:7000",
+            "--demo",
+        ]))
+        .unwrap();
         assert_eq!(config.listen, "0.0.0.0:7000".parse().unwrap());
         assert_eq!(config.db, PathBuf::from("/var/lib/huddle.db"));
         assert!(config.demo);
@@ -260,7 +286,8 @@ chat_per_second = 9
 
     #[test]
     fn comma_separated_ice_urls_become_servers() {
-        let config = Config::from_args(args(&["--ice-servers", "stun:a:3478,stun:b:3478"])).unwrap();
+        let config =
+            Config::from_args(args(&["--ice-servers", "stun:a:3478,stun:b:3478"])).unwrap();
         assert_eq!(config.ice_servers.len(), 2);
         assert_eq!(config.ice_servers[1].urls, vec!["stun:b:3478".to_string()]);
     }

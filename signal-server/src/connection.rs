@@ -5,14 +5,17 @@ use crate::app::AppState;
 use crate::hub::{Outbox, Outgoing};
 use crate::room::{RoomError, RoomEvent};
 use crate::store::{chat, meetings, sessions};
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use governor::DefaultDirectRateLimiter;
 use shared::protocol::{MAX_CHAT_CHARS, MAX_FRAME_BYTES};
-use shared::{ClientMsg, ErrorCode, MediaState, MeetingId, Participant, PeerId, ServerMsg, User, PROTOCOL_VERSION};
+use shared::{
+    ClientMsg, ErrorCode, MediaState, MeetingId, PROTOCOL_VERSION, Participant, PeerId, ServerMsg,
+    User,
+};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -44,7 +47,12 @@ async fn run(app: AppState, socket: WebSocket) {
     let (sink, stream) = socket.split();
     let (outbox, queue) = Outbox::new(app.config.limits.outgoing_queue);
     let writer = tokio::spawn(write_loop(sink, queue, app.config.heartbeat_interval));
-    let mut session = Session { app: app.clone(), outbox, phase: Phase::AwaitingHello, chat_limiter: None };
+    let mut session = Session {
+        app: app.clone(),
+        outbox,
+        phase: Phase::AwaitingHello,
+        chat_limiter: None,
+    };
     let writer = session.read_loop(stream, writer).await;
     if let Phase::Ready { peer, .. } = session.phase {
         app.hub.unregister(peer);
@@ -54,7 +62,11 @@ async fn run(app: AppState, socket: WebSocket) {
     if let Some(mut writer) = writer {
         // Let queued messages (an error, a close frame) go out, but never hang
         // on a client that stopped reading.
-        if dropped || tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
+        if dropped
+            || tokio::time::timeout(Duration::from_secs(2), &mut writer)
+                .await
+                .is_err()
+        {
             writer.abort();
         }
     }
@@ -165,7 +177,10 @@ impl Session {
     }
 
     fn reply_error(&self, code: ErrorCode, message: impl Into<String>) {
-        self.outbox.send(&ServerMsg::Error { code, message: message.into() });
+        self.outbox.send(&ServerMsg::Error {
+            code,
+            message: message.into(),
+        });
     }
 
     fn reply_room_error(&self, err: RoomError) {
@@ -196,14 +211,26 @@ impl Session {
             Phase::Ready { user, peer } => (user.clone(), *peer),
         };
         match msg {
-            ClientMsg::Hello { .. } => {
-                self.reply_error(ErrorCode::BadRequest, "hello was already accepted on this connection")
-            }
+            ClientMsg::Hello { .. } => self.reply_error(
+                ErrorCode::BadRequest,
+                "hello was already accepted on this connection",
+            ),
             ClientMsg::Join { meeting_id } => self.join(&user, peer, meeting_id).await,
-            ClientMsg::Signal { to, payload } => self.room_event(peer, RoomEvent::Signal { to, payload }),
-            ClientMsg::MediaState { audio, video, screen } => {
-                self.room_event(peer, RoomEvent::MediaState(MediaState { audio, video, screen }))
+            ClientMsg::Signal { to, payload } => {
+                self.room_event(peer, RoomEvent::Signal { to, payload })
             }
+            ClientMsg::MediaState {
+                audio,
+                video,
+                screen,
+            } => self.room_event(
+                peer,
+                RoomEvent::MediaState(MediaState {
+                    audio,
+                    video,
+                    screen,
+                }),
+            ),
             ClientMsg::Chat { text } => self.chat(&user, peer, &text).await,
             ClientMsg::Leave => self.room_event(peer, RoomEvent::Leave),
         }
@@ -216,11 +243,17 @@ impl Session {
                 ErrorCode::UnsupportedVersion,
                 format!("this server speaks protocol version {PROTOCOL_VERSION}, not {version}; update your client"),
             );
-            self.outbox.close(close_code::POLICY, "unsupported protocol version");
+            self.outbox
+                .close(close_code::POLICY, "unsupported protocol version");
             return Flow::Close;
         }
         let token = token.to_string();
-        match self.app.db.call(move |conn| sessions::user_for_token(conn, &token)).await {
+        match self
+            .app
+            .db
+            .call(move |conn| sessions::user_for_token(conn, &token))
+            .await
+        {
             Ok(Some(user)) => {
                 let peer = self.app.hub.register(self.outbox.clone());
                 self.outbox.send(&ServerMsg::Welcome {
@@ -233,13 +266,19 @@ impl Session {
                 Flow::Continue
             }
             Ok(None) => {
-                self.reply_error(ErrorCode::Unauthorized, "the token is invalid or expired; log in again");
+                self.reply_error(
+                    ErrorCode::Unauthorized,
+                    "the token is invalid or expired; log in again",
+                );
                 self.outbox.close(close_code::POLICY, "unauthorized");
                 Flow::Close
             }
             Err(err) => {
                 tracing::error!("checking a token failed: {err}");
-                self.reply_error(ErrorCode::Internal, "the server could not check your token; try again");
+                self.reply_error(
+                    ErrorCode::Internal,
+                    "the server could not check your token; try again",
+                );
                 Flow::Continue
             }
         }
@@ -250,17 +289,31 @@ impl Session {
             return self.reply_room_error(RoomError::AlreadyInRoom);
         }
         let who = user.clone();
-        match self.app.db.call(move |conn| meetings::lookup(conn, meeting_id, &who)).await {
+        match self
+            .app
+            .db
+            .call(move |conn| meetings::lookup(conn, meeting_id, &who))
+            .await
+        {
             Ok(meetings::Lookup::Visible(_)) => {}
             Ok(meetings::Lookup::Missing) => {
-                return self.reply_error(ErrorCode::NotFound, format!("there is no meeting {meeting_id}"));
+                return self.reply_error(
+                    ErrorCode::NotFound,
+                    format!("there is no meeting {meeting_id}"),
+                );
             }
             Ok(meetings::Lookup::Hidden) => {
-                return self.reply_error(ErrorCode::Forbidden, format!("you are not invited to meeting {meeting_id}"));
+                return self.reply_error(
+                    ErrorCode::Forbidden,
+                    format!("you are not invited to meeting {meeting_id}"),
+                );
             }
             Err(err) => {
                 tracing::error!("looking up meeting {meeting_id} failed: {err}");
-                return self.reply_error(ErrorCode::Internal, "the server could not look up the meeting; try again");
+                return self.reply_error(
+                    ErrorCode::Internal,
+                    "the server could not look up the meeting; try again",
+                );
             }
         }
         // Gates exist only for meetings found above, so strangers cannot grow the map.
@@ -276,10 +329,18 @@ impl Session {
         });
         let history = match history.await {
             Ok(Some(history)) => history,
-            Ok(None) => return self.reply_error(ErrorCode::NotFound, format!("meeting {meeting_id} was deleted")),
+            Ok(None) => {
+                return self.reply_error(
+                    ErrorCode::NotFound,
+                    format!("meeting {meeting_id} was deleted"),
+                );
+            }
             Err(err) => {
                 tracing::error!("reading chat history of {meeting_id} failed: {err}");
-                return self.reply_error(ErrorCode::Internal, "the server could not read the chat history; try again");
+                return self.reply_error(
+                    ErrorCode::Internal,
+                    "the server could not read the chat history; try again",
+                );
             }
         };
         let participant = Participant {
@@ -307,17 +368,25 @@ impl Session {
             return self.reply_error(ErrorCode::BadRequest, "chat text is empty");
         }
         if text.chars().count() > MAX_CHAT_CHARS {
-            return self.reply_error(ErrorCode::TooLarge, format!("chat text is over {MAX_CHAT_CHARS} characters"));
+            return self.reply_error(
+                ErrorCode::TooLarge,
+                format!("chat text is over {MAX_CHAT_CHARS} characters"),
+            );
         }
         let Some(meeting) = self.app.hub.room_of(peer) else {
             return self.reply_room_error(RoomError::NotInRoom);
         };
         let limits = &self.app.config.limits;
-        let limiter = self.chat_limiter.get_or_insert_with(|| crate::rate_limit::chat_limiter(limits));
+        let limiter = self
+            .chat_limiter
+            .get_or_insert_with(|| crate::rate_limit::chat_limiter(limits));
         if limiter.check().is_err() {
             return self.reply_error(
                 ErrorCode::RateLimited,
-                format!("slow down: at most {} chat messages per second", limits.chat_per_second),
+                format!(
+                    "slow down: at most {} chat messages per second",
+                    limits.chat_per_second
+                ),
             );
         }
         let gate = self.app.hub.gate(meeting);
@@ -327,11 +396,19 @@ impl Session {
             return self.reply_room_error(RoomError::NotInRoom);
         }
         let (from, name, text) = (user.id, user.name.clone(), text.to_string());
-        match self.app.db.call(move |conn| chat::insert(conn, meeting, from, &name, &text)).await {
+        match self
+            .app
+            .db
+            .call(move |conn| chat::insert(conn, meeting, from, &name, &text))
+            .await
+        {
             Ok(message) => self.room_event(peer, RoomEvent::Chat(message)),
             Err(err) => {
                 tracing::error!("storing a chat message in {meeting} failed: {err}");
-                self.reply_error(ErrorCode::Internal, "the server could not store your message; send it again");
+                self.reply_error(
+                    ErrorCode::Internal,
+                    "the server could not store your message; send it again",
+                );
             }
         }
     }

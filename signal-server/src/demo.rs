@@ -2,7 +2,7 @@
 //! and meetings a new user can join at once.
 
 use crate::passwords;
-use crate::store::{self, meetings, users, Db, StoreError};
+use crate::store::{self, Db, StoreError, meetings, users};
 use shared::api::Visibility;
 use time::{Duration, OffsetDateTime, Time};
 
@@ -26,7 +26,8 @@ pub fn seed_once(db: &Db) -> Result<bool, StoreError> {
     let password_hash = passwords::hash(DEMO_PASSWORD);
     db.call_blocking(|conn| {
         let tx = conn.transaction()?;
-        let today_9am = OffsetDateTime::now_utc().replace_time(Time::from_hms(9, 0, 0).expect("valid time"));
+        let today_9am =
+            OffsetDateTime::now_utc().replace_time(Time::from_hms(9, 0, 0).expect("valid time"));
         let mut hosts = Vec::new();
         for (email, name, organisation) in DEMO_USERS {
             let org = match users::organisation_by_name(&tx, organisation)? {
@@ -41,15 +42,40 @@ pub fn seed_once(db: &Db) -> Result<bool, StoreError> {
         }
         let (startup, corporate) = (&hosts[0], &hosts[1]);
         let demo_meetings = [
-            (ALL_USERS_MEETING, startup, Visibility::AllUsers, today_9am, 45),
-            ("Startup Standup", startup, Visibility::Organisation, today_9am + Duration::hours(1), 15),
-            ("Corporate Quarterly Review", corporate, Visibility::Organisation, today_9am + Duration::hours(5), 60),
+            (
+                ALL_USERS_MEETING,
+                startup,
+                Visibility::AllUsers,
+                today_9am,
+                45,
+            ),
+            (
+                "Startup Standup",
+                startup,
+                Visibility::Organisation,
+                today_9am + Duration::hours(1),
+                15,
+            ),
+            (
+                "Corporate Quarterly Review",
+                corporate,
+                Visibility::Organisation,
+                today_9am + Duration::hours(5),
+                60,
+            ),
         ];
         for (title, host, visibility, starts_at, duration_minutes) in demo_meetings {
             if meetings::id_by_title(&tx, title)?.is_none() {
                 meetings::create(
                     &tx,
-                    &meetings::NewMeeting { title, host, starts_at, duration_minutes, visibility, invitees: &[] },
+                    &meetings::NewMeeting {
+                        title,
+                        host,
+                        starts_at,
+                        duration_minutes,
+                        visibility,
+                        invitees: &[],
+                    },
                 )?;
             }
         }

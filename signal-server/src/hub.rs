@@ -15,7 +15,10 @@ use tokio_util::sync::CancellationToken;
 pub enum Outgoing {
     Text(Utf8Bytes),
     /// Send a close frame with this code and reason, then stop.
-    Close { code: u16, reason: &'static str },
+    Close {
+        code: u16,
+        reason: &'static str,
+    },
 }
 
 /// The sending side of one connection's bounded queue. When the queue is full
@@ -30,7 +33,13 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(capacity: usize) -> (Outbox, mpsc::Receiver<Outgoing>) {
         let (tx, rx) = mpsc::channel(capacity);
-        (Outbox { tx, dropped: CancellationToken::new() }, rx)
+        (
+            Outbox {
+                tx,
+                dropped: CancellationToken::new(),
+            },
+            rx,
+        )
     }
 
     /// Cancelled when this connection fell too far behind.
@@ -93,11 +102,17 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(metrics: Metrics) -> Hub {
-        Hub { state: Mutex::default(), gates: Mutex::default(), metrics }
+        Hub {
+            state: Mutex::default(),
+            gates: Mutex::default(),
+            metrics,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Registers a new authenticated connection and gives it a peer id.
@@ -129,7 +144,10 @@ impl Hub {
 
     /// The per-meeting lock that orders joins against chat (see `gates`).
     pub fn gate(&self, meeting: MeetingId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut gates = self.gates.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut gates = self
+            .gates
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         gates.entry(meeting).or_default().clone()
     }
 
@@ -148,8 +166,17 @@ impl Hub {
             Some(entry) if entry.room.is_some() => return Err(RoomError::AlreadyInRoom),
             Some(_) => {}
         }
-        let room = state.rooms.entry(meeting).or_insert_with(|| Room::new(meeting));
-        let deliveries = room.handle(peer, RoomEvent::Join { participant, chat_history })?;
+        let room = state
+            .rooms
+            .entry(meeting)
+            .or_insert_with(|| Room::new(meeting));
+        let deliveries = room.handle(
+            peer,
+            RoomEvent::Join {
+                participant,
+                chat_history,
+            },
+        )?;
         if let Some(entry) = state.peers.get_mut(&peer) {
             entry.room = Some(meeting);
         }
@@ -168,7 +195,9 @@ impl Hub {
     /// The meeting was deleted: its participants are told and leave the room.
     pub fn end_meeting(&self, meeting: MeetingId) {
         let mut state = self.lock();
-        let Some(mut room) = state.rooms.remove(&meeting) else { return };
+        let Some(mut room) = state.rooms.remove(&meeting) else {
+            return;
+        };
         for peer in room.peers() {
             if let Some(entry) = state.peers.get_mut(&peer) {
                 entry.room = None;
@@ -181,7 +210,11 @@ impl Hub {
     }
 
     fn apply(&self, state: &mut HubState, peer: PeerId, event: RoomEvent) -> Result<(), RoomError> {
-        let meeting = state.peers.get(&peer).and_then(|p| p.room).ok_or(RoomError::NotInRoom)?;
+        let meeting = state
+            .peers
+            .get(&peer)
+            .and_then(|p| p.room)
+            .ok_or(RoomError::NotInRoom)?;
         let room = state.rooms.get_mut(&meeting).ok_or(RoomError::NotInRoom)?;
         let leaving = matches!(event, RoomEvent::Leave);
         let counter = match &event {

@@ -15,4 +15,4 @@ pub mod server;
 pub mod store;
 
 pub use config::Config;
-pub use server::{start, RunningServer, StartError};
+pub use server::{RunningServer, StartError, start};

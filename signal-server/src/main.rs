@@ -18,7 +18,9 @@ async fn main() -> anyhow::Result<()> {
         tracing::debug!("file descriptor limit: {limit}");
     }
     let demo = config.demo;
-    let server = signal_server::start(config).await.context("huddle-signal could not start")?;
+    let server = signal_server::start(config)
+        .await
+        .context("huddle-signal could not start")?;
     let mut banner = format!("Huddle signal server listening on {}\n", server.url());
     if demo {
         banner += &format!("Demo logins (password {}):\n", demo::DEMO_PASSWORD);
@@ -45,8 +47,9 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler");
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler");
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

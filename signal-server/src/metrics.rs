@@ -42,23 +42,50 @@ impl Metrics {
             login_failures: Counter::default(),
             slow_clients_dropped: Counter::default(),
         };
-        registry.register("connections", "Open WebSocket connections", metrics.connections.clone());
-        registry.register("rooms", "Rooms with at least one participant", metrics.rooms.clone());
-        registry.register("participants", "Participants in rooms", metrics.participants.clone());
-        registry.register("signals_relayed", "Signal payloads relayed between peers", metrics.signals_relayed.clone());
-        registry.register("chat_messages", "Chat messages stored and broadcast", metrics.chat_messages.clone());
+        registry.register(
+            "connections",
+            "Open WebSocket connections",
+            metrics.connections.clone(),
+        );
+        registry.register(
+            "rooms",
+            "Rooms with at least one participant",
+            metrics.rooms.clone(),
+        );
+        registry.register(
+            "participants",
+            "Participants in rooms",
+            metrics.participants.clone(),
+        );
+        registry.register(
+            "signals_relayed",
+            "Signal payloads relayed between peers",
+            metrics.signals_relayed.clone(),
+        );
+        registry.register(
+            "chat_messages",
+            "Chat messages stored and broadcast",
+            metrics.chat_messages.clone(),
+        );
         registry.register(
             "messages_delivered",
             "Messages queued to connections",
             metrics.messages_delivered.clone(),
         );
-        registry.register("login_failures", "Logins refused for wrong credentials", metrics.login_failures.clone());
+        registry.register(
+            "login_failures",
+            "Logins refused for wrong credentials",
+            metrics.login_failures.clone(),
+        );
         registry.register(
             "slow_clients_dropped",
             "Connections dropped for reading too slowly",
             metrics.slow_clients_dropped.clone(),
         );
-        Metrics { registry: Arc::new(registry), ..metrics }
+        Metrics {
+            registry: Arc::new(registry),
+            ..metrics
+        }
     }
 
     /// The OpenMetrics text exposition.

@@ -1,7 +1,9 @@
 //! Password hashing with argon2id at OWASP's recommended parameters
 //! (m = 19 MiB, t = 2, p = 1), stored as PHC strings.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
 
@@ -26,7 +28,9 @@ pub fn hash(password: &str) -> String {
 /// Checks a password against a stored hash. Slow on purpose: call it from a blocking thread.
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -46,7 +50,10 @@ mod tests {
     #[test]
     fn a_hash_verifies_its_password_only() {
         let stored = hash("password123");
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
         assert!(verify("password123", &stored));
         assert!(!verify("password124", &stored));
         assert!(!verify("password123", "not a phc string"));

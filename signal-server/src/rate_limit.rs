@@ -18,15 +18,23 @@ pub struct LoginLimits {
 impl LoginLimits {
     pub fn new(limits: &Limits) -> LoginLimits {
         LoginLimits {
-            per_address: RateLimiter::keyed(Quota::per_minute(at_least_one(limits.logins_per_address_per_minute))),
-            per_account: RateLimiter::keyed(Quota::per_minute(at_least_one(limits.logins_per_account_per_minute))),
+            per_address: RateLimiter::keyed(Quota::per_minute(at_least_one(
+                limits.logins_per_address_per_minute,
+            ))),
+            per_account: RateLimiter::keyed(Quota::per_minute(at_least_one(
+                limits.logins_per_account_per_minute,
+            ))),
         }
     }
 
     /// Counts one attempt; false when the address or the account is over its limit.
     pub fn allow(&self, address: IpAddr, email: &str) -> bool {
         let address_ok = self.per_address.check_key(&address).is_ok();
-        address_ok && self.per_account.check_key(&email.trim().to_lowercase()).is_ok()
+        address_ok
+            && self
+                .per_account
+                .check_key(&email.trim().to_lowercase())
+                .is_ok()
     }
 
     /// Counts one attempt against the address only (registration).
@@ -44,7 +52,8 @@ impl LoginLimits {
 /// A connection's chat allowance: a sustained rate plus a burst.
 pub fn chat_limiter(limits: &Limits) -> DefaultDirectRateLimiter {
     RateLimiter::direct(
-        Quota::per_second(at_least_one(limits.chat_per_second)).allow_burst(at_least_one(limits.chat_burst)),
+        Quota::per_second(at_least_one(limits.chat_per_second))
+            .allow_burst(at_least_one(limits.chat_burst)),
     )
 }
 
@@ -54,7 +63,10 @@ mod tests {
 
     #[test]
     fn an_account_is_limited_even_from_many_addresses() {
-        let limits = LoginLimits::new(&Limits { logins_per_account_per_minute: 3, ..Limits::default() });
+        let limits = LoginLimits::new(&Limits {
+            logins_per_account_per_minute: 3,
+            ..Limits::default()
+        });
         for i in 0..3 {
             assert!(limits.allow(IpAddr::from([10, 0, 0, i]), "A@x.org"));
         }
@@ -64,7 +76,10 @@ mod tests {
 
     #[test]
     fn an_address_is_limited_across_accounts() {
-        let limits = LoginLimits::new(&Limits { logins_per_address_per_minute: 2, ..Limits::default() });
+        let limits = LoginLimits::new(&Limits {
+            logins_per_address_per_minute: 2,
+            ..Limits::default()
+        });
         let addr = IpAddr::from([127, 0, 0, 1]);
         assert!(limits.allow(addr, "a@x.org"));
         assert!(limits.allow(addr, "b@x.org"));
@@ -73,7 +88,11 @@ mod tests {
 
     #[test]
     fn chat_allows_the_burst_then_refuses() {
-        let limiter = chat_limiter(&Limits { chat_per_second: 1, chat_burst: 4, ..Limits::default() });
+        let limiter = chat_limiter(&Limits {
+            chat_per_second: 1,
+            chat_burst: 4,
+            ..Limits::default()
+        });
         assert_eq!((0..10).filter(|_| limiter.check().is_ok()).count(), 4);
     }
 }

@@ -9,11 +9,17 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub enum RoomEvent {
     /// Enter the room. The chat history was read from storage by the caller.
-    Join { participant: Participant, chat_history: Vec<ChatMessage> },
+    Join {
+        participant: Participant,
+        chat_history: Vec<ChatMessage>,
+    },
     /// Leave by choice, by a closed socket or a missed heartbeat.
     Leave,
     /// Relay an opaque payload to one other peer.
-    Signal { to: PeerId, payload: serde_json::Value },
+    Signal {
+        to: PeerId,
+        payload: serde_json::Value,
+    },
     MediaState(MediaState),
     /// A chat message, already stored.
     Chat(ChatMessage),
@@ -46,7 +52,10 @@ pub struct Room {
 
 impl Room {
     pub fn new(meeting_id: MeetingId) -> Room {
-        Room { meeting_id, participants: BTreeMap::new() }
+        Room {
+            meeting_id,
+            participants: BTreeMap::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -71,24 +80,38 @@ impl Room {
             return Err(RoomError::NotInRoom);
         }
         Ok(match event {
-            RoomEvent::Join { participant, chat_history } => self.join(from, participant, chat_history)?,
+            RoomEvent::Join {
+                participant,
+                chat_history,
+            } => self.join(from, participant, chat_history)?,
             RoomEvent::Leave => self.leave(from),
             RoomEvent::Signal { to, payload } => {
                 if to == from || !self.contains(to) {
                     return Err(RoomError::PeerNotInRoom(to));
                 }
-                vec![Delivery { to: vec![to], msg: ServerMsg::Signal { from, payload } }]
+                vec![Delivery {
+                    to: vec![to],
+                    msg: ServerMsg::Signal { from, payload },
+                }]
             }
             RoomEvent::MediaState(state) => {
                 let participant = self.participants.get_mut(&from).expect("checked above");
                 participant.audio = state.audio;
                 participant.video = state.video;
                 participant.screen = state.screen;
-                let msg = ServerMsg::ParticipantUpdated { participant: participant.clone() };
-                vec![Delivery { to: self.others(from), msg }]
+                let msg = ServerMsg::ParticipantUpdated {
+                    participant: participant.clone(),
+                };
+                vec![Delivery {
+                    to: self.others(from),
+                    msg,
+                }]
             }
             RoomEvent::Chat(message) => {
-                vec![Delivery { to: self.peers().collect(), msg: ServerMsg::ChatMessage(message) }]
+                vec![Delivery {
+                    to: self.peers().collect(),
+                    msg: ServerMsg::ChatMessage(message),
+                }]
             }
         })
     }
@@ -97,7 +120,12 @@ impl Room {
     pub fn end(&mut self) -> Vec<Delivery> {
         let everyone = self.peers().collect();
         self.participants.clear();
-        vec![Delivery { to: everyone, msg: ServerMsg::MeetingEnded { meeting_id: self.meeting_id } }]
+        vec![Delivery {
+            to: everyone,
+            msg: ServerMsg::MeetingEnded {
+                meeting_id: self.meeting_id,
+            },
+        }]
     }
 
     fn join(
@@ -115,17 +143,36 @@ impl Room {
             participants: self.participants.values().cloned().collect(),
             chat_history,
         };
-        let announce = ServerMsg::ParticipantJoined { participant: participant.clone() };
+        let announce = ServerMsg::ParticipantJoined {
+            participant: participant.clone(),
+        };
         let others = self.others(from);
         self.participants.insert(from, participant);
-        Ok(vec![Delivery { to: vec![from], msg: joined }, Delivery { to: others, msg: announce }])
+        Ok(vec![
+            Delivery {
+                to: vec![from],
+                msg: joined,
+            },
+            Delivery {
+                to: others,
+                msg: announce,
+            },
+        ])
     }
 
     fn leave(&mut self, from: PeerId) -> Vec<Delivery> {
         self.participants.remove(&from);
         vec![
-            Delivery { to: vec![from], msg: ServerMsg::Left { meeting_id: self.meeting_id } },
-            Delivery { to: self.peers().collect(), msg: ServerMsg::ParticipantLeft { id: from } },
+            Delivery {
+                to: vec![from],
+                msg: ServerMsg::Left {
+                    meeting_id: self.meeting_id,
+                },
+            },
+            Delivery {
+                to: self.peers().collect(),
+                msg: ServerMsg::ParticipantLeft { id: from },
+            },
         ]
     }
 
@@ -151,8 +198,14 @@ mod tests {
     }
 
     fn join(room: &mut Room, peer: u64, name: &str) -> Vec<Delivery> {
-        room.handle(PeerId(peer), RoomEvent::Join { participant: person(peer, name), chat_history: vec![] })
-            .unwrap()
+        room.handle(
+            PeerId(peer),
+            RoomEvent::Join {
+                participant: person(peer, name),
+                chat_history: vec![],
+            },
+        )
+        .unwrap()
     }
 
     fn room_with(names: &[&str]) -> Room {
@@ -167,12 +220,30 @@ mod tests {
     fn a_joiner_gets_who_is_there_and_the_others_get_the_joiner() {
         let mut room = room_with(&["ann", "bob"]);
         let out = join(&mut room, 3, "cat");
-        let ServerMsg::Joined { participants, meeting_id, .. } = &out[0].msg else { panic!("{out:?}") };
+        let ServerMsg::Joined {
+            participants,
+            meeting_id,
+            ..
+        } = &out[0].msg
+        else {
+            panic!("{out:?}")
+        };
         assert_eq!(out[0].to, vec![PeerId(3)]);
         assert_eq!(*meeting_id, MeetingId(7));
-        assert_eq!(participants.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["ann", "bob"]);
+        assert_eq!(
+            participants
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>(),
+            ["ann", "bob"]
+        );
         assert_eq!(out[1].to, vec![PeerId(1), PeerId(2)]);
-        assert_eq!(out[1].msg, ServerMsg::ParticipantJoined { participant: person(3, "cat") });
+        assert_eq!(
+            out[1].msg,
+            ServerMsg::ParticipantJoined {
+                participant: person(3, "cat")
+            }
+        );
     }
 
     #[test]
@@ -186,15 +257,29 @@ mod tests {
             sent_at: time::OffsetDateTime::UNIX_EPOCH,
         };
         let out = room
-            .handle(PeerId(1), RoomEvent::Join { participant: person(1, "ann"), chat_history: vec![old.clone()] })
+            .handle(
+                PeerId(1),
+                RoomEvent::Join {
+                    participant: person(1, "ann"),
+                    chat_history: vec![old.clone()],
+                },
+            )
             .unwrap();
-        assert!(matches!(&out[0].msg, ServerMsg::Joined { chat_history, .. } if *chat_history == vec![old]));
+        assert!(
+            matches!(&out[0].msg, ServerMsg::Joined { chat_history, .. } if *chat_history == vec![old])
+        );
     }
 
     #[test]
     fn joining_twice_is_refused() {
         let mut room = room_with(&["ann"]);
-        let again = room.handle(PeerId(1), RoomEvent::Join { participant: person(1, "ann"), chat_history: vec![] });
+        let again = room.handle(
+            PeerId(1),
+            RoomEvent::Join {
+                participant: person(1, "ann"),
+                chat_history: vec![],
+            },
+        );
         assert_eq!(again, Err(RoomError::AlreadyInRoom));
         assert_eq!(room.len(), 1);
     }
@@ -203,8 +288,22 @@ mod tests {
     fn leaving_tells_the_others_and_acknowledges_the_leaver() {
         let mut room = room_with(&["ann", "bob", "cat"]);
         let out = room.handle(PeerId(2), RoomEvent::Leave).unwrap();
-        assert_eq!(out[0], Delivery { to: vec![PeerId(2)], msg: ServerMsg::Left { meeting_id: MeetingId(7) } });
-        assert_eq!(out[1], Delivery { to: vec![PeerId(1), PeerId(3)], msg: ServerMsg::ParticipantLeft { id: PeerId(2) } });
+        assert_eq!(
+            out[0],
+            Delivery {
+                to: vec![PeerId(2)],
+                msg: ServerMsg::Left {
+                    meeting_id: MeetingId(7)
+                }
+            }
+        );
+        assert_eq!(
+            out[1],
+            Delivery {
+                to: vec![PeerId(1), PeerId(3)],
+                msg: ServerMsg::ParticipantLeft { id: PeerId(2) }
+            }
+        );
         assert!(!room.contains(PeerId(2)));
     }
 
@@ -212,8 +311,25 @@ mod tests {
     fn a_signal_reaches_only_the_named_peer_with_the_sender_named() {
         let mut room = room_with(&["ann", "bob", "cat"]);
         let payload = serde_json::json!({"kind": "offer", "sdp": "v=0"});
-        let out = room.handle(PeerId(1), RoomEvent::Signal { to: PeerId(3), payload: payload.clone() }).unwrap();
-        assert_eq!(out, vec![Delivery { to: vec![PeerId(3)], msg: ServerMsg::Signal { from: PeerId(1), payload } }]);
+        let out = room
+            .handle(
+                PeerId(1),
+                RoomEvent::Signal {
+                    to: PeerId(3),
+                    payload: payload.clone(),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![Delivery {
+                to: vec![PeerId(3)],
+                msg: ServerMsg::Signal {
+                    from: PeerId(1),
+                    payload
+                }
+            }]
+        );
     }
 
     #[test]
@@ -221,11 +337,23 @@ mod tests {
         let mut room = room_with(&["ann", "bob"]);
         let payload = serde_json::json!({});
         assert_eq!(
-            room.handle(PeerId(1), RoomEvent::Signal { to: PeerId(99), payload: payload.clone() }),
+            room.handle(
+                PeerId(1),
+                RoomEvent::Signal {
+                    to: PeerId(99),
+                    payload: payload.clone()
+                }
+            ),
             Err(RoomError::PeerNotInRoom(PeerId(99)))
         );
         assert_eq!(
-            room.handle(PeerId(1), RoomEvent::Signal { to: PeerId(1), payload }),
+            room.handle(
+                PeerId(1),
+                RoomEvent::Signal {
+                    to: PeerId(1),
+                    payload
+                }
+            ),
             Err(RoomError::PeerNotInRoom(PeerId(1)))
         );
     }
@@ -236,7 +364,10 @@ mod tests {
         for event in [
             RoomEvent::Leave,
             RoomEvent::MediaState(MediaState::default()),
-            RoomEvent::Signal { to: PeerId(1), payload: serde_json::json!({}) },
+            RoomEvent::Signal {
+                to: PeerId(1),
+                payload: serde_json::json!({}),
+            },
         ] {
             assert_eq!(room.handle(PeerId(5), event), Err(RoomError::NotInRoom));
         }
@@ -245,15 +376,31 @@ mod tests {
     #[test]
     fn media_state_is_stored_and_sent_to_the_others() {
         let mut room = room_with(&["ann", "bob"]);
-        let state = MediaState { audio: false, video: true, screen: true };
-        let out = room.handle(PeerId(2), RoomEvent::MediaState(state)).unwrap();
+        let state = MediaState {
+            audio: false,
+            video: true,
+            screen: true,
+        };
+        let out = room
+            .handle(PeerId(2), RoomEvent::MediaState(state))
+            .unwrap();
         let mut expected = person(2, "bob");
         expected.audio = false;
         expected.screen = true;
-        assert_eq!(out, vec![Delivery { to: vec![PeerId(1)], msg: ServerMsg::ParticipantUpdated { participant: expected.clone() } }]);
+        assert_eq!(
+            out,
+            vec![Delivery {
+                to: vec![PeerId(1)],
+                msg: ServerMsg::ParticipantUpdated {
+                    participant: expected.clone()
+                }
+            }]
+        );
         // A later joiner sees the stored state.
         let out = join(&mut room, 3, "cat");
-        let ServerMsg::Joined { participants, .. } = &out[0].msg else { panic!() };
+        let ServerMsg::Joined { participants, .. } = &out[0].msg else {
+            panic!()
+        };
         assert_eq!(participants[1], expected);
     }
 
@@ -267,8 +414,16 @@ mod tests {
             text: "hi".into(),
             sent_at: time::OffsetDateTime::UNIX_EPOCH,
         };
-        let out = room.handle(PeerId(1), RoomEvent::Chat(message.clone())).unwrap();
-        assert_eq!(out, vec![Delivery { to: vec![PeerId(1), PeerId(2)], msg: ServerMsg::ChatMessage(message) }]);
+        let out = room
+            .handle(PeerId(1), RoomEvent::Chat(message.clone()))
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![Delivery {
+                to: vec![PeerId(1), PeerId(2)],
+                msg: ServerMsg::ChatMessage(message)
+            }]
+        );
     }
 
     #[test]
@@ -276,7 +431,12 @@ mod tests {
         let mut room = room_with(&["ann", "bob"]);
         let out = room.end();
         assert_eq!(out[0].to, vec![PeerId(1), PeerId(2)]);
-        assert_eq!(out[0].msg, ServerMsg::MeetingEnded { meeting_id: MeetingId(7) });
+        assert_eq!(
+            out[0].msg,
+            ServerMsg::MeetingEnded {
+                meeting_id: MeetingId(7)
+            }
+        );
         assert!(room.is_empty());
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::app::{App, AppState};
 use crate::config::Config;
-use crate::store::{sessions, Db, StoreError};
+use crate::store::{Db, StoreError, sessions};
 use crate::{demo, http};
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
@@ -19,9 +19,15 @@ const MAINTENANCE_EVERY: Duration = Duration::from_secs(60);
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot open the database {path}: {source}")]
-    Database { path: std::path::PathBuf, source: StoreError },
+    Database {
+        path: std::path::PathBuf,
+        source: StoreError,
+    },
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A server that is accepting connections.
@@ -56,7 +62,10 @@ impl RunningServer {
 
 /// Opens storage, seeds demo data if asked, binds, and starts serving.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
-    let db_error = |source| StartError::Database { path: config.db.clone(), source };
+    let db_error = |source| StartError::Database {
+        path: config.db.clone(),
+        source,
+    };
     let db = Db::open(&config.db).map_err(db_error)?;
     if config.demo {
         let seeding = db.clone();
@@ -70,8 +79,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     }
     let listener = TcpListener::bind(config.listen)
         .await
-        .map_err(|source| StartError::Listen { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
     let app = App::new(config, db);
     tokio::spawn(maintenance(app.clone()));
     let task = tokio::spawn(serve(app.clone(), listener));
@@ -89,13 +104,19 @@ async fn serve(app: AppState, listener: TcpListener) {
             tracing::debug!("TCP_NODELAY not set: {err}");
         }
     });
-    if let Err(err) = axum::serve(listener, routes).with_graceful_shutdown(shutdown.cancelled_owned()).await {
+    if let Err(err) = axum::serve(listener, routes)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+    {
         tracing::error!("the HTTP server failed: {err}");
     }
     // Upgraded WebSocket connections outlive axum's graceful shutdown; each
     // has seen the shutdown token, told its client and is closing.
     app.connections.close();
-    if tokio::time::timeout(DRAIN_TIMEOUT, app.connections.wait()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, app.connections.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("some connections did not close within {DRAIN_TIMEOUT:?}");
     }
     if let Err(err) = app.db.checkpoint() {

@@ -10,8 +10,20 @@ const BINARY: &str = env!("CARGO_BIN_EXE_huddle-signal");
 fn help_explains_every_setting_and_its_variable() {
     let output = Command::new(BINARY).arg("--help").output().unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
-    for flag in ["--listen", "--db", "--demo", "--config", "--allow-registration", "--ice-servers", "HUDDLE_LISTEN", "HUDDLE_DB"] {
-        assert!(help.contains(flag), "--help does not mention {flag}:\n{help}");
+    for flag in [
+        "--listen",
+        "--db",
+        "--demo",
+        "--config",
+        "--allow-registration",
+        "--ice-servers",
+        "HUDDLE_LISTEN",
+        "HUDDLE_DB",
+    ] {
+        assert!(
+            help.contains(flag),
+            "--help does not mention {flag}:\n{help}"
+        );
     }
 }
 
@@ -28,9 +40,15 @@ async fn the_demo_server_prints_its_logins_accepts_them_and_stops_on_sigterm() {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut printed = String::new();
     while !printed.contains("Demo meeting") {
-        assert!(stdout.read_line(&mut printed).unwrap() > 0, "the server exited early:\n{printed}");
+        assert!(
+            stdout.read_line(&mut printed).unwrap() > 0,
+            "the server exited early:\n{printed}"
+        );
     }
-    assert!(printed.contains("test@startup.com") && printed.contains("password123"), "{printed}");
+    assert!(
+        printed.contains("test@startup.com") && printed.contains("password123"),
+        "{printed}"
+    );
     let url = printed
         .split_whitespace()
         .find(|word| word.starts_with("http://"))
@@ -49,7 +67,10 @@ async fn the_demo_server_prints_its_logins_accepts_them_and_stops_on_sigterm() {
     }
 
     // SIGTERM asks for a graceful stop, as a service manager would.
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
@@ -64,7 +85,10 @@ fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::p
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(start.elapsed() < limit, "the server did not stop within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "the server did not stop within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -5,12 +5,12 @@ use client::signaling::SignalSession;
 use client::{ApiClient, SignalEvent};
 use futures_util::{SinkExt, StreamExt};
 use shared::api::{CreateMeeting, Visibility};
-use shared::{ClientMsg, MeetingId, ServerMsg, PROTOCOL_VERSION};
+use shared::{ClientMsg, MeetingId, PROTOCOL_VERSION, ServerMsg};
 use signal_server::{Config, RunningServer};
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const STARTUP: &str = "test@startup.com";
@@ -36,7 +36,10 @@ impl TestServer {
     /// Starts with the test defaults (demo data, fast heartbeats) adjusted by `adjust`.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
         // RUST_LOG=client=debug shows what the engine does when a test fails.
-        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -47,8 +50,14 @@ impl TestServer {
             ..Config::default()
         };
         adjust(&mut config);
-        let server = signal_server::start(config.clone()).await.expect("server starts");
-        TestServer { server: Some(server), config, _dir: dir }
+        let server = signal_server::start(config.clone())
+            .await
+            .expect("server starts");
+        TestServer {
+            server: Some(server),
+            config,
+            _dir: dir,
+        }
     }
 
     fn running(&self) -> &RunningServer {
@@ -71,7 +80,11 @@ impl TestServer {
     pub async fn restart(&mut self) {
         self.stop().await;
         self.config.listen = "127.0.0.1:0".parse().unwrap();
-        self.server = Some(signal_server::start(self.config.clone()).await.expect("server restarts"));
+        self.server = Some(
+            signal_server::start(self.config.clone())
+                .await
+                .expect("server restarts"),
+        );
     }
 
     pub async fn stop(&mut self) {
@@ -89,11 +102,16 @@ impl TestServer {
 
     /// A live session for a logged-in API client.
     pub async fn connect(&self, api: &ApiClient) -> SignalSession {
-        SignalSession::connect(&self.ws_url(), api.token().expect("logged in")).await.expect("hello accepted")
+        SignalSession::connect(&self.ws_url(), api.token().expect("logged in"))
+            .await
+            .expect("hello accepted")
     }
 
     pub async fn meeting_id(&self, api: &ApiClient, title: &str) -> MeetingId {
-        api.find_meeting(title).await.expect("meeting is visible").id
+        api.find_meeting(title)
+            .await
+            .expect("meeting is visible")
+            .id
     }
 
     /// Creates a meeting everyone may join.
@@ -105,19 +123,28 @@ impl TestServer {
             visibility: Visibility::AllUsers,
             invitees: vec![],
         };
-        api.create_meeting(&request).await.expect("meeting created").id
+        api.create_meeting(&request)
+            .await
+            .expect("meeting created")
+            .id
     }
 }
 
 /// Waits for the first message that `matches` accepts, skipping others.
-pub async fn wait_for(session: &mut SignalSession, what: &str, matches: impl Fn(&ServerMsg) -> bool) -> ServerMsg {
+pub async fn wait_for(
+    session: &mut SignalSession,
+    what: &str,
+    matches: impl Fn(&ServerMsg) -> bool,
+) -> ServerMsg {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         match tokio::time::timeout_at(deadline, session.recv()).await {
             Err(_) => panic!("timed out waiting for {what}"),
             Ok(Some(SignalEvent::Message(msg))) if matches(&msg) => return msg,
             Ok(Some(SignalEvent::Message(_))) => continue,
-            Ok(Some(SignalEvent::Closed { reason })) => panic!("closed ({reason:?}) while waiting for {what}"),
+            Ok(Some(SignalEvent::Closed { reason })) => {
+                panic!("closed ({reason:?}) while waiting for {what}")
+            }
             Ok(None) => panic!("session ended while waiting for {what}"),
         }
     }
@@ -142,14 +169,24 @@ pub struct RawClient {
 
 impl RawClient {
     pub async fn connect(server: &TestServer) -> RawClient {
-        let (socket, _) = tokio_tungstenite::connect_async(server.ws_url()).await.expect("ws connects");
-        RawClient { socket, peer_id: None }
+        let (socket, _) = tokio_tungstenite::connect_async(server.ws_url())
+            .await
+            .expect("ws connects");
+        RawClient {
+            socket,
+            peer_id: None,
+        }
     }
 
     /// Connects and completes `hello` with the given token.
     pub async fn hello(server: &TestServer, token: &str) -> RawClient {
         let mut client = RawClient::connect(server).await;
-        client.send(&ClientMsg::Hello { version: PROTOCOL_VERSION, token: token.into() }).await;
+        client
+            .send(&ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+                token: token.into(),
+            })
+            .await;
         match client.recv().await {
             ServerMsg::Welcome { peer_id, .. } => client.peer_id = Some(peer_id),
             other => panic!("expected welcome, got {other:?}"),
@@ -172,10 +209,13 @@ impl RawClient {
     /// The next protocol message (pings are answered and skipped).
     pub async fn recv(&mut self) -> ServerMsg {
         loop {
-            let frame = tokio::time::timeout(PATIENCE, self.socket.next()).await.expect("a message in time");
+            let frame = tokio::time::timeout(PATIENCE, self.socket.next())
+                .await
+                .expect("a message in time");
             match frame {
                 Some(Ok(Message::Text(text))) => {
-                    return serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad server JSON {text}: {e}"));
+                    return serde_json::from_str(&text)
+                        .unwrap_or_else(|e| panic!("bad server JSON {text}: {e}"));
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 other => panic!("expected a message, got {other:?}"),
@@ -186,7 +226,9 @@ impl RawClient {
     /// Waits for the server to close; returns the close code it sent (if any).
     pub async fn closed(&mut self) -> Option<CloseCode> {
         loop {
-            let frame = tokio::time::timeout(PATIENCE, self.socket.next()).await.expect("close in time");
+            let frame = tokio::time::timeout(PATIENCE, self.socket.next())
+                .await
+                .expect("close in time");
             match frame {
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
                 Some(Ok(_)) => continue,
@@ -197,13 +239,20 @@ impl RawClient {
 
     /// Whether the connection is still open: a ping gets a pong.
     pub async fn is_open(&mut self) -> bool {
-        if self.socket.send(Message::Ping(b"alive?".to_vec().into())).await.is_err() {
+        if self
+            .socket
+            .send(Message::Ping(b"alive?".to_vec().into()))
+            .await
+            .is_err()
+        {
             return false;
         }
         loop {
             match tokio::time::timeout(PATIENCE, self.socket.next()).await {
                 Ok(Some(Ok(Message::Pong(_)))) => return true,
-                Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) | Err(_) => return false,
+                Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) | Err(_) => {
+                    return false;
+                }
                 Ok(Some(Ok(_))) => continue,
             }
         }

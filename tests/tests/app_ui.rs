@@ -5,16 +5,24 @@ use client::app::{HuddleApp, Screen, StartOptions};
 use client::bot::{self, BotOptions, Script};
 use client::call::TrackKind;
 use egui::accesskit::Role;
-use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use huddle_tests::{TestServer, ALL_USERS, CORPORATE, PASSWORD, STARTUP};
+use egui_kittest::kittest::Queryable;
+use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::time::{Duration, Instant};
 
 /// Steps the app until `done` holds (background work arrives between frames).
-fn wait_until(harness: &mut Harness<'_, HuddleApp>, what: &str, done: impl Fn(&Harness<'_, HuddleApp>) -> bool) {
+fn wait_until(
+    harness: &mut Harness<'_, HuddleApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, HuddleApp>) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !done(harness) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what} (status: {:?})", harness.state().status());
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what} (status: {:?})",
+            harness.state().status()
+        );
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -47,89 +55,168 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     let bot = runtime.spawn(bot::run(options));
     std::thread::sleep(Duration::from_millis(500));
 
-    let start = StartOptions { server: Some(url), ..StartOptions::default() };
-    let mut harness = Harness::builder().with_size([1100.0, 720.0]).build_eframe(|cc| HuddleApp::new(cc, start));
+    let start = StartOptions {
+        server: Some(url),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| HuddleApp::new(cc, start));
 
     // Log in with the demo user, through the form.
     log_in(&mut harness, Some(STARTUP), PASSWORD);
-    wait_until(&mut harness, "the dashboard", |h| h.query_by_label(ALL_USERS).is_some());
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.query_by_label(ALL_USERS).is_some()
+    });
     assert_eq!(harness.state().screen, Screen::Dashboard);
 
     // Settings: send 640×360 at 15 fps (the bot will report the size it received).
     harness.get_by_label("Settings").click();
-    wait_until(&mut harness, "the settings", |h| h.query_by_label("Video size").is_some());
-    harness.get_by_role_and_label(Role::ComboBox, "Video size").click();
+    wait_until(&mut harness, "the settings", |h| {
+        h.query_by_label("Video size").is_some()
+    });
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Video size")
+        .click();
     harness.run_steps(2);
     harness.get_by_label("640×360").click();
     harness.run_steps(2);
     harness.get_by_label("Done").click();
-    wait_until(&mut harness, "the dashboard", |h| h.query_by_label(ALL_USERS).is_some());
-    assert_eq!((harness.state().settings.video.width, harness.state().settings.video.height), (640, 360));
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.query_by_label(ALL_USERS).is_some()
+    });
+    assert_eq!(
+        (
+            harness.state().settings.video.width,
+            harness.state().settings.video.height
+        ),
+        (640, 360)
+    );
 
     // Join "All Users Weekly Sync" and see the bot's tile with decoded video.
-    let row = harness.state().meetings.iter().position(|m| m.title == ALL_USERS).unwrap();
+    let row = harness
+        .state()
+        .meetings
+        .iter()
+        .position(|m| m.title == ALL_USERS)
+        .unwrap();
     // Let the grid settle its column widths before clicking into it.
     harness.run_steps(4);
     harness.get_all_by_label("Join").nth(row).unwrap().click();
     // Pre-join: the camera preview runs and the microphone meter moves.
-    wait_until(&mut harness, "the preview", |h| h.state().prejoin.as_ref().is_some_and(|p| p.previews >= 3));
-    assert!(harness.state().prejoin.as_ref().unwrap().level_dbfs > -40.0, "the meter shows the tone");
+    wait_until(&mut harness, "the preview", |h| {
+        h.state().prejoin.as_ref().is_some_and(|p| p.previews >= 3)
+    });
+    assert!(
+        harness.state().prejoin.as_ref().unwrap().level_dbfs > -40.0,
+        "the meter shows the tone"
+    );
     assert!(harness.query_by_label("Start muted").is_some());
     harness.get_by_label("Join now").click();
-    wait_until(&mut harness, "the room", |h| h.state().screen == Screen::Room);
-    wait_until(&mut harness, "the bot's tile", |h| h.query_by_label("Test Corporate").is_some());
+    wait_until(&mut harness, "the room", |h| {
+        h.state().screen == Screen::Room
+    });
+    wait_until(&mut harness, "the bot's tile", |h| {
+        h.query_by_label("Test Corporate").is_some()
+    });
     let bot_peer = {
         let room = harness.state().room.as_ref().unwrap();
-        room.participants.values().find(|p| p.name == "Test Corporate").unwrap().id
+        room.participants
+            .values()
+            .find(|p| p.name == "Test Corporate")
+            .unwrap()
+            .id
     };
     wait_until(&mut harness, "the bot's video on screen", |h| {
-        h.state().room.as_ref().is_some_and(|r| r.frames_shown(bot_peer, TrackKind::Camera) >= 10)
+        h.state()
+            .room
+            .as_ref()
+            .is_some_and(|r| r.frames_shown(bot_peer, TrackKind::Camera) >= 10)
     });
 
     // The self view shows what we send.
     let me = harness.state().room.as_ref().unwrap().me;
     wait_until(&mut harness, "the self view", |h| {
-        h.state().room.as_ref().is_some_and(|r| r.frames_shown(me, TrackKind::Camera) >= 3)
+        h.state()
+            .room
+            .as_ref()
+            .is_some_and(|r| r.frames_shown(me, TrackKind::Camera) >= 3)
     });
 
     // The bot's tone makes it the active speaker; the stats overlay has its numbers.
     wait_until(&mut harness, "the bot as active speaker", |h| {
-        h.state().room.as_ref().is_some_and(|r| r.stats.active_speaker() == Some(bot_peer))
+        h.state()
+            .room
+            .as_ref()
+            .is_some_and(|r| r.stats.active_speaker() == Some(bot_peer))
     });
     harness.get_by_label("Stats").click();
     wait_until(&mut harness, "the stats overlay", |h| {
-        h.state().room.as_ref().is_some_and(|r| r.show_stats && r.stats.get(bot_peer).is_some_and(|s| s.fps > 5.0 && s.kbit_per_s > 10.0))
+        h.state().room.as_ref().is_some_and(|r| {
+            r.show_stats
+                && r.stats
+                    .get(bot_peer)
+                    .is_some_and(|s| s.fps > 5.0 && s.kbit_per_s > 10.0)
+        })
     });
-    let stats = harness.state().room.as_ref().unwrap().stats.get(bot_peer).unwrap();
+    let stats = harness
+        .state()
+        .room
+        .as_ref()
+        .unwrap()
+        .stats
+        .get(bot_peer)
+        .unwrap();
     assert_eq!((stats.width, stats.height), (480, 272));
     assert!(stats.latency_ms.is_some_and(|l| l < 1000.0), "{stats:?}");
 
     // Chat both ways.
     harness.get_by_label_contains("Chat").click();
-    wait_until(&mut harness, "the chat panel", |h| h.query_by_role(Role::TextInput).is_some());
+    wait_until(&mut harness, "the chat panel", |h| {
+        h.query_by_role(Role::TextInput).is_some()
+    });
     let field = harness.get_by_role(Role::TextInput);
     field.focus();
     field.type_text("hello from the app");
     harness.step();
     harness.get_by_label("Send").click();
-    wait_until(&mut harness, "our message echoed", |h| h.query_by_label("hello from the app").is_some());
-    wait_until(&mut harness, "the bot's message", |h| h.query_by_label("hello from the bot").is_some());
+    wait_until(&mut harness, "our message echoed", |h| {
+        h.query_by_label("hello from the app").is_some()
+    });
+    wait_until(&mut harness, "the bot's message", |h| {
+        h.query_by_label("hello from the bot").is_some()
+    });
 
     // Mute; the bot will report having seen it.
     harness.get_by_label("Mute").click();
-    wait_until(&mut harness, "the unmute button", |h| h.query_by_label("Unmute").is_some());
+    wait_until(&mut harness, "the unmute button", |h| {
+        h.query_by_label("Unmute").is_some()
+    });
     std::thread::sleep(Duration::from_millis(500));
     harness.step();
 
     // Leave: back on the dashboard.
     harness.get_by_label("Leave").click();
-    wait_until(&mut harness, "the dashboard again", |h| h.state().screen == Screen::Dashboard);
+    wait_until(&mut harness, "the dashboard again", |h| {
+        h.state().screen == Screen::Dashboard
+    });
 
     let report = runtime.block_on(bot).unwrap().unwrap();
-    assert!(report.failed_expectations().is_empty(), "{:?}", report.failed_expectations());
+    assert!(
+        report.failed_expectations().is_empty(),
+        "{:?}",
+        report.failed_expectations()
+    );
     let app_peer = report.peer("Test Startup").expect("the bot saw the app");
-    assert!(app_peer.video.frames_decoded > 10, "the bot saw the app's video too");
-    let size = app_peer.video.last_frame.as_ref().map(|f| (f.width, f.height));
+    assert!(
+        app_peer.video.frames_decoded > 10,
+        "the bot saw the app's video too"
+    );
+    let size = app_peer
+        .video
+        .last_frame
+        .as_ref()
+        .map(|f| (f.width, f.height));
     assert_eq!(size, Some((640, 360)), "at the size chosen in settings");
     assert!(app_peer.left, "the bot saw the app leave");
     runtime.block_on(server.stop());
@@ -151,25 +238,50 @@ fn log_in(harness: &mut Harness<'_, HuddleApp>, email: Option<&str>, password: &
 
 #[test]
 fn login_problems_are_said_in_words() {
-    let start = StartOptions { server: Some("http://127.0.0.1:9".into()), ..StartOptions::default() };
-    let mut harness = Harness::builder().with_size([1100.0, 720.0]).build_eframe(|cc| HuddleApp::new(cc, start));
+    let start = StartOptions {
+        server: Some("http://127.0.0.1:9".into()),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| HuddleApp::new(cc, start));
     log_in(&mut harness, Some(STARTUP), PASSWORD);
     wait_until(&mut harness, "the unreachable message", |h| {
-        h.state().status().is_some_and(|s| s.starts_with("Cannot reach the server"))
+        h.state()
+            .status()
+            .is_some_and(|s| s.starts_with("Cannot reach the server"))
     });
-    assert!(harness.query_by_label_contains("Cannot reach the server").is_some(), "shown on screen");
+    assert!(
+        harness
+            .query_by_label_contains("Cannot reach the server")
+            .is_some(),
+        "shown on screen"
+    );
     assert_eq!(harness.state().screen, Screen::Login);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut server = runtime.block_on(TestServer::start());
-    let start = StartOptions { server: Some(server.url()), ..StartOptions::default() };
-    let mut harness = Harness::builder().with_size([1100.0, 720.0]).build_eframe(|cc| HuddleApp::new(cc, start));
+    let start = StartOptions {
+        server: Some(server.url()),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| HuddleApp::new(cc, start));
     log_in(&mut harness, Some(STARTUP), "not-the-password");
-    wait_until(&mut harness, "the wrong-password message", |h| h.query_by_label("Wrong email or password").is_some());
+    wait_until(&mut harness, "the wrong-password message", |h| {
+        h.query_by_label("Wrong email or password").is_some()
+    });
     // The email is kept; the right password gets in.
     log_in(&mut harness, None, PASSWORD);
-    wait_until(&mut harness, "the dashboard", |h| h.state().screen == Screen::Dashboard);
-    assert_eq!(harness.state().settings.email, STARTUP, "the email is remembered");
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.state().screen == Screen::Dashboard
+    });
+    assert_eq!(
+        harness.state().settings.email,
+        STARTUP,
+        "the email is remembered"
+    );
     runtime.block_on(server.stop());
 }
 
@@ -177,41 +289,76 @@ fn login_problems_are_said_in_words() {
 fn the_dashboard_creates_a_meeting_and_joins_it_by_id() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut server = runtime.block_on(TestServer::start());
-    let start = StartOptions { server: Some(server.url()), ..StartOptions::default() };
-    let mut harness = Harness::builder().with_size([1100.0, 720.0]).build_eframe(|cc| HuddleApp::new(cc, start));
+    let start = StartOptions {
+        server: Some(server.url()),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| HuddleApp::new(cc, start));
     log_in(&mut harness, Some(STARTUP), PASSWORD);
-    wait_until(&mut harness, "the dashboard", |h| h.query_by_label(ALL_USERS).is_some());
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.query_by_label(ALL_USERS).is_some()
+    });
 
     let title = harness.get_by_role_and_label(Role::TextInput, "New meeting");
     title.focus();
     title.type_text("Design review");
     harness.step();
     harness.get_by_label("Create").click();
-    wait_until(&mut harness, "the new meeting listed", |h| h.query_by_label("Design review").is_some());
-    let id = harness.state().meetings.iter().find(|m| m.title == "Design review").unwrap().id;
+    wait_until(&mut harness, "the new meeting listed", |h| {
+        h.query_by_label("Design review").is_some()
+    });
+    let id = harness
+        .state()
+        .meetings
+        .iter()
+        .find(|m| m.title == "Design review")
+        .unwrap()
+        .id;
 
     let link = harness.get_by_role_and_label(Role::TextInput, "Meeting link or id");
     link.focus();
     link.type_text(&format!("huddle://join/{id}"));
     harness.step();
     harness.get_by_label("Join link").click();
-    wait_until(&mut harness, "the pre-join screen", |h| h.query_by_label("Start muted").is_some());
+    wait_until(&mut harness, "the pre-join screen", |h| {
+        h.query_by_label("Start muted").is_some()
+    });
     // Joining muted with the camera off: the room starts that way.
     harness.get_by_label("Start muted").click();
     harness.get_by_label("Start with camera off").click();
     harness.step();
     harness.get_by_label("Join now").click();
-    wait_until(&mut harness, "the room", |h| h.state().screen == Screen::Room);
+    wait_until(&mut harness, "the room", |h| {
+        h.state().screen == Screen::Room
+    });
     let room = harness.state().room.as_ref().unwrap();
-    assert!(!room.mic_on && !room.camera_on, "joined muted with the camera off");
-    assert!(harness.query_by_label("Unmute").is_some() && harness.query_by_label("Start video").is_some());
-    assert_eq!(harness.state().room.as_ref().unwrap().title, "Design review");
+    assert!(
+        !room.mic_on && !room.camera_on,
+        "joined muted with the camera off"
+    );
+    assert!(
+        harness.query_by_label("Unmute").is_some()
+            && harness.query_by_label("Start video").is_some()
+    );
+    assert_eq!(
+        harness.state().room.as_ref().unwrap().title,
+        "Design review"
+    );
     // The host deletes the meeting (here through the API): the app says so and
     // returns to the dashboard, where the meeting is gone.
     let host = runtime.block_on(server.login(STARTUP));
     runtime.block_on(host.delete_meeting(id)).unwrap();
-    wait_until(&mut harness, "the dashboard again", |h| h.state().screen == Screen::Dashboard);
-    assert_eq!(harness.state().status(), Some("The host ended the meeting."));
-    wait_until(&mut harness, "the list without it", |h| h.state().meetings.iter().all(|m| m.id != id));
+    wait_until(&mut harness, "the dashboard again", |h| {
+        h.state().screen == Screen::Dashboard
+    });
+    assert_eq!(
+        harness.state().status(),
+        Some("The host ended the meeting.")
+    );
+    wait_until(&mut harness, "the list without it", |h| {
+        h.state().meetings.iter().all(|m| m.id != id)
+    });
     runtime.block_on(server.stop());
 }

@@ -3,7 +3,7 @@
 
 use huddle_tests::*;
 use shared::protocol::{MAX_CHAT_CHARS, MAX_FRAME_BYTES};
-use shared::{ClientMsg, ErrorCode, MeetingId, ServerMsg, PROTOCOL_VERSION};
+use shared::{ClientMsg, ErrorCode, MeetingId, PROTOCOL_VERSION, ServerMsg};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -21,7 +21,9 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
     let api = server.login(STARTUP).await;
     let token = api.token().unwrap().to_string();
     let meeting = server.meeting_id(&api, ALL_USERS).await;
-    let hidden = server.meeting_id(&server.login(CORPORATE).await, "Corporate Quarterly Review").await;
+    let hidden = server
+        .meeting_id(&server.login(CORPORATE).await, "Corporate Quarterly Review")
+        .await;
 
     // The bystander: in the room, watching.
     let mut bystander = server.connect(&api).await;
@@ -30,7 +32,11 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
     let mut fresh = RawClient::connect(&server).await;
     let mut lobby = RawClient::hello(&server, &token).await;
     let mut member = RawClient::hello(&server, &token).await;
-    member.send(&ClientMsg::Join { meeting_id: meeting }).await;
+    member
+        .send(&ClientMsg::Join {
+            meeting_id: meeting,
+        })
+        .await;
     assert!(matches!(member.recv().await, ServerMsg::Joined { .. }));
     let _ = drain(&mut bystander, Duration::from_millis(300)).await;
 
@@ -38,29 +44,157 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
     let chat = |text: &str| ClientMsg::Chat { text: text.into() }.to_json();
     let cases: Vec<(Stage, &str, String, ErrorCode)> = vec![
-        (Stage::BeforeHello, "chat before hello", chat("hi"), ErrorCode::HelloRequired),
-        (Stage::BeforeHello, "join before hello", ClientMsg::Join { meeting_id: meeting }.to_json(), ErrorCode::HelloRequired),
-        (Stage::BeforeHello, "garbage before hello", "hello?".into(), ErrorCode::BadRequest),
-        (Stage::BeforeJoin, "chat before join", chat("hi"), ErrorCode::NotInRoom),
-        (Stage::BeforeJoin, "signal before join", r#"{"type":"signal","to":1,"payload":{}}"#.into(), ErrorCode::NotInRoom),
-        (Stage::BeforeJoin, "media state before join", r#"{"type":"media_state","audio":true,"video":true}"#.into(), ErrorCode::NotInRoom),
-        (Stage::BeforeJoin, "leave before join", r#"{"type":"leave"}"#.into(), ErrorCode::NotInRoom),
-        (Stage::BeforeJoin, "join a hidden meeting", ClientMsg::Join { meeting_id: hidden }.to_json(), ErrorCode::Forbidden),
-        (Stage::BeforeJoin, "join a missing meeting", ClientMsg::Join { meeting_id: MeetingId(424_242) }.to_json(), ErrorCode::NotFound),
-        (Stage::InRoom, "not JSON", "{not json".into(), ErrorCode::BadRequest),
-        (Stage::InRoom, "empty text frame", "".into(), ErrorCode::BadRequest),
-        (Stage::InRoom, "JSON without a type", "{}".into(), ErrorCode::BadRequest),
-        (Stage::InRoom, "a JSON array", "[1,2,3]".into(), ErrorCode::BadRequest),
-        (Stage::InRoom, "unknown type", r#"{"type":"dance"}"#.into(), ErrorCode::BadRequest),
-        (Stage::InRoom, "missing field", r#"{"type":"join"}"#.into(), ErrorCode::BadRequest),
-        (Stage::InRoom, "wrong field type", r#"{"type":"chat","text":42}"#.into(), ErrorCode::BadRequest),
-        (Stage::InRoom, "peer id not a number", r#"{"type":"signal","to":"bob","payload":{}}"#.into(), ErrorCode::BadRequest),
-        (Stage::InRoom, "deeply nested JSON", deep, ErrorCode::BadRequest),
-        (Stage::InRoom, "chat text over the limit", chat(&long_text), ErrorCode::TooLarge),
-        (Stage::InRoom, "blank chat", chat("   "), ErrorCode::BadRequest),
-        (Stage::InRoom, "signal to a stranger", r#"{"type":"signal","to":999999,"payload":{}}"#.into(), ErrorCode::PeerNotInRoom),
-        (Stage::InRoom, "join twice", ClientMsg::Join { meeting_id: meeting }.to_json(), ErrorCode::AlreadyInRoom),
-        (Stage::InRoom, "hello twice", ClientMsg::Hello { version: PROTOCOL_VERSION, token: token.clone() }.to_json(), ErrorCode::BadRequest),
+        (
+            Stage::BeforeHello,
+            "chat before hello",
+            chat("hi"),
+            ErrorCode::HelloRequired,
+        ),
+        (
+            Stage::BeforeHello,
+            "join before hello",
+            ClientMsg::Join {
+                meeting_id: meeting,
+            }
+            .to_json(),
+            ErrorCode::HelloRequired,
+        ),
+        (
+            Stage::BeforeHello,
+            "garbage before hello",
+            "hello?".into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::BeforeJoin,
+            "chat before join",
+            chat("hi"),
+            ErrorCode::NotInRoom,
+        ),
+        (
+            Stage::BeforeJoin,
+            "signal before join",
+            r#"{"type":"signal","to":1,"payload":{}}"#.into(),
+            ErrorCode::NotInRoom,
+        ),
+        (
+            Stage::BeforeJoin,
+            "media state before join",
+            r#"{"type":"media_state","audio":true,"video":true}"#.into(),
+            ErrorCode::NotInRoom,
+        ),
+        (
+            Stage::BeforeJoin,
+            "leave before join",
+            r#"{"type":"leave"}"#.into(),
+            ErrorCode::NotInRoom,
+        ),
+        (
+            Stage::BeforeJoin,
+            "join a hidden meeting",
+            ClientMsg::Join { meeting_id: hidden }.to_json(),
+            ErrorCode::Forbidden,
+        ),
+        (
+            Stage::BeforeJoin,
+            "join a missing meeting",
+            ClientMsg::Join {
+                meeting_id: MeetingId(424_242),
+            }
+            .to_json(),
+            ErrorCode::NotFound,
+        ),
+        (
+            Stage::InRoom,
+            "not JSON",
+            "{not json".into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "empty text frame",
+            "".into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "JSON without a type",
+            "{}".into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "a JSON array",
+            "[1,2,3]".into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "unknown type",
+            r#"{"type":"dance"}"#.into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "missing field",
+            r#"{"type":"join"}"#.into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "wrong field type",
+            r#"{"type":"chat","text":42}"#.into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "peer id not a number",
+            r#"{"type":"signal","to":"bob","payload":{}}"#.into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "deeply nested JSON",
+            deep,
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "chat text over the limit",
+            chat(&long_text),
+            ErrorCode::TooLarge,
+        ),
+        (
+            Stage::InRoom,
+            "blank chat",
+            chat("   "),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "signal to a stranger",
+            r#"{"type":"signal","to":999999,"payload":{}}"#.into(),
+            ErrorCode::PeerNotInRoom,
+        ),
+        (
+            Stage::InRoom,
+            "join twice",
+            ClientMsg::Join {
+                meeting_id: meeting,
+            }
+            .to_json(),
+            ErrorCode::AlreadyInRoom,
+        ),
+        (
+            Stage::InRoom,
+            "hello twice",
+            ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+                token: token.clone(),
+            }
+            .to_json(),
+            ErrorCode::BadRequest,
+        ),
     ];
     assert!(cases.len() >= 20);
     for (stage, name, text, expected) in cases {
@@ -80,16 +214,35 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
     }
     // A binary frame, and a signal to oneself.
     member.send_frame(Message::binary(vec![1, 2, 3])).await;
-    assert!(matches!(member.recv().await, ServerMsg::Error { code: ErrorCode::BadRequest, .. }));
+    assert!(matches!(
+        member.recv().await,
+        ServerMsg::Error {
+            code: ErrorCode::BadRequest,
+            ..
+        }
+    ));
 
-    for (name, client) in [("fresh", &mut fresh), ("lobby", &mut lobby), ("member", &mut member)] {
+    for (name, client) in [
+        ("fresh", &mut fresh),
+        ("lobby", &mut lobby),
+        ("member", &mut member),
+    ] {
         assert!(client.is_open().await, "the {name} connection stays open");
     }
     let seen = drain(&mut bystander, Duration::from_millis(500)).await;
     assert!(seen.is_empty(), "the bystander noticed {seen:?}");
     // ...and the room still works for everyone.
-    member.send(&ClientMsg::Chat { text: "still here".into() }).await;
-    wait_for(&mut bystander, "the member's chat", |m| matches!(m, ServerMsg::ChatMessage(c) if c.text == "still here")).await;
+    member
+        .send(&ClientMsg::Chat {
+            text: "still here".into(),
+        })
+        .await;
+    wait_for(
+        &mut bystander,
+        "the member's chat",
+        |m| matches!(m, ServerMsg::ChatMessage(c) if c.text == "still here"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -104,23 +257,41 @@ async fn a_chat_flood_is_rate_limited() {
     let mut bystander = server.connect(&api).await;
     bystander.join(meeting).await.unwrap();
     let mut flooder = RawClient::hello(&server, api.token().unwrap()).await;
-    flooder.send(&ClientMsg::Join { meeting_id: meeting }).await;
+    flooder
+        .send(&ClientMsg::Join {
+            meeting_id: meeting,
+        })
+        .await;
     assert!(matches!(flooder.recv().await, ServerMsg::Joined { .. }));
     for n in 0..20 {
-        flooder.send(&ClientMsg::Chat { text: format!("spam {n}") }).await;
+        flooder
+            .send(&ClientMsg::Chat {
+                text: format!("spam {n}"),
+            })
+            .await;
     }
     let (mut delivered, mut refused) = (0, 0);
     for _ in 0..20 {
         match flooder.recv().await {
             ServerMsg::ChatMessage(_) => delivered += 1,
-            ServerMsg::Error { code: ErrorCode::RateLimited, .. } => refused += 1,
+            ServerMsg::Error {
+                code: ErrorCode::RateLimited,
+                ..
+            } => refused += 1,
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!((delivered, refused), (5, 15), "the burst passes, the rest is refused");
+    assert_eq!(
+        (delivered, refused),
+        (5, 15),
+        "the burst passes, the rest is refused"
+    );
     assert!(flooder.is_open().await);
     let seen = drain(&mut bystander, Duration::from_millis(300)).await;
-    let chats = seen.iter().filter(|e| matches!(e, client::SignalEvent::Message(ServerMsg::ChatMessage(_)))).count();
+    let chats = seen
+        .iter()
+        .filter(|e| matches!(e, client::SignalEvent::Message(ServerMsg::ChatMessage(_))))
+        .count();
     assert_eq!(chats, 5, "the bystander got only the allowed messages");
 }
 
@@ -133,10 +304,19 @@ async fn a_frame_over_64_kib_closes_with_1009_and_the_room_goes_on() {
     bystander.join(meeting).await.unwrap();
     let mut big = RawClient::hello(&server, api.token().unwrap()).await;
     let payload = "y".repeat(MAX_FRAME_BYTES + 1);
-    big.send_text(&ClientMsg::Chat { text: payload }.to_json()).await;
+    big.send_text(&ClientMsg::Chat { text: payload }.to_json())
+        .await;
     assert_eq!(big.closed().await, Some(1009.into()));
-    bystander.send(ClientMsg::Chat { text: "fine".into() }).await.unwrap();
-    wait_for(&mut bystander, "own chat", |m| matches!(m, ServerMsg::ChatMessage(_))).await;
+    bystander
+        .send(ClientMsg::Chat {
+            text: "fine".into(),
+        })
+        .await
+        .unwrap();
+    wait_for(&mut bystander, "own chat", |m| {
+        matches!(m, ServerMsg::ChatMessage(_))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -152,22 +332,38 @@ async fn a_client_that_never_reads_is_dropped_without_hurting_the_room() {
     let mut talker = server.connect(&api).await;
     talker.join(meeting).await.unwrap();
     let mut sleeper = RawClient::hello(&server, api.token().unwrap()).await;
-    sleeper.send(&ClientMsg::Join { meeting_id: meeting }).await;
+    sleeper
+        .send(&ClientMsg::Join {
+            meeting_id: meeting,
+        })
+        .await;
     let sleeper_id = sleeper.peer_id.unwrap();
     let _socket = sleeper.into_silent();
-    wait_for(&mut talker, "the sleeper joining", |m| matches!(m, ServerMsg::ParticipantJoined { .. })).await;
+    wait_for(&mut talker, "the sleeper joining", |m| {
+        matches!(m, ServerMsg::ParticipantJoined { .. })
+    })
+    .await;
     // Large signals fill the sleeper's socket buffers, then its queue.
     let blob = serde_json::Value::String("z".repeat(MAX_FRAME_BYTES - 1024));
     let sender = talker.sender();
     tokio::spawn(async move {
         for _ in 0..2000 {
-            let signal = ClientMsg::Signal { to: sleeper_id, payload: blob.clone() };
+            let signal = ClientMsg::Signal {
+                to: sleeper_id,
+                payload: blob.clone(),
+            };
             if sender.send(signal).await.is_err() {
                 break;
             }
         }
     });
-    wait_for(&mut talker, "the sleeper being dropped", |m| matches!(m, ServerMsg::ParticipantLeft { .. })).await;
+    wait_for(&mut talker, "the sleeper being dropped", |m| {
+        matches!(m, ServerMsg::ParticipantLeft { .. })
+    })
+    .await;
     let metrics = server.app().metrics.render();
-    assert!(metrics.contains("huddle_slow_clients_dropped_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("huddle_slow_clients_dropped_total 1"),
+        "{metrics}"
+    );
 }

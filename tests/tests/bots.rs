@@ -6,7 +6,14 @@ use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
 use std::time::Duration;
 
-fn bot(server: &TestServer, email: &str, hz: f32, colour: (u8, u8, u8), seconds: f64, script: &str) -> BotOptions {
+fn bot(
+    server: &TestServer,
+    email: &str,
+    hz: f32,
+    colour: (u8, u8, u8),
+    seconds: f64,
+    script: &str,
+) -> BotOptions {
     let mut options = BotOptions::new(&server.url(), email, PASSWORD, ALL_USERS);
     options.duration = Duration::from_secs_f64(seconds);
     options.audio = AudioChoice::Tone(hz);
@@ -32,22 +39,47 @@ async fn third_user(server: &TestServer) {
 }
 
 fn assert_sees(report: &Report, name: &str, hz: f32) {
-    let peer = report.peer(name).unwrap_or_else(|| panic!("{} never saw {name}", report.name));
+    let peer = report
+        .peer(name)
+        .unwrap_or_else(|| panic!("{} never saw {name}", report.name));
     let video = &peer.video;
     let received = video.frames_decoded as f64;
-    assert!(received >= 30.0, "{} got {received} frames from {name}", report.name);
+    assert!(
+        received >= 30.0,
+        "{} got {received} frames from {name}",
+        report.name
+    );
     let share = received / (received + video.frames_lost as f64);
-    assert!(share >= 0.9, "{} got {:.0} % of {name}'s frames", report.name, share * 100.0);
-    assert_eq!(video.frames_out_of_order, 0, "{} saw {name}'s frames out of order", report.name);
+    assert!(
+        share >= 0.9,
+        "{} got {:.0} % of {name}'s frames",
+        report.name,
+        share * 100.0
+    );
+    assert_eq!(
+        video.frames_out_of_order, 0,
+        "{} saw {name}'s frames out of order",
+        report.name
+    );
     let heard = peer.audio.dominant_hz.unwrap_or(0.0);
-    assert!((heard - hz).abs() <= 10.0, "{} heard {heard} Hz from {name}, not {hz}", report.name);
+    assert!(
+        (heard - hz).abs() <= 10.0,
+        "{} heard {heard} Hz from {name}, not {hz}",
+        report.name
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_bots_see_hear_and_follow_each_other() {
     let server = TestServer::start().await;
     third_user(&server).await;
-    let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 9.0, r#"
+    let ann = bot(
+        &server,
+        STARTUP,
+        440.0,
+        (200, 40, 40),
+        9.0,
+        r#"
         [[at]]
         time = 3.0
         action = "mute"
@@ -62,8 +94,15 @@ async fn three_bots_see_hear_and_follow_each_other() {
         seen_video_off = "Test Corporate"
         [[expect]]
         screen_from = "QA Bot"
-    "#);
-    let bob = bot(&server, CORPORATE, 660.0, (40, 200, 40), 9.0, r#"
+    "#,
+    );
+    let bob = bot(
+        &server,
+        CORPORATE,
+        660.0,
+        (40, 200, 40),
+        9.0,
+        r#"
         [[at]]
         time = 3.2
         action = "video_off"
@@ -77,8 +116,15 @@ async fn three_bots_see_hear_and_follow_each_other() {
         seen_muted = "Test Startup"
         [[expect]]
         chat_seen = "from ann"
-    "#);
-    let cat = bot(&server, "qa@huddle.test", 880.0, (40, 40, 200), 7.0, r#"
+    "#,
+    );
+    let cat = bot(
+        &server,
+        "qa@huddle.test",
+        880.0,
+        (40, 40, 200),
+        7.0,
+        r#"
         [[at]]
         time = 3.0
         action = "share_start"
@@ -88,7 +134,8 @@ async fn three_bots_see_hear_and_follow_each_other() {
         [[at]]
         time = 7.0
         action = "leave"
-    "#);
+    "#,
+    );
     let (ann, bob, cat) = tokio::join!(
         bot::run(ann),
         async {
@@ -102,7 +149,12 @@ async fn three_bots_see_hear_and_follow_each_other() {
     );
     let (ann, bob, cat) = (ann.unwrap(), bob.unwrap(), cat.unwrap());
     for report in [&ann, &bob, &cat] {
-        assert!(report.failed_expectations().is_empty(), "{}: {:?}", report.name, report.failed_expectations());
+        assert!(
+            report.failed_expectations().is_empty(),
+            "{}: {:?}",
+            report.name,
+            report.failed_expectations()
+        );
     }
     assert_sees(&ann, "Test Corporate", 660.0);
     assert_sees(&ann, "QA Bot", 880.0);
@@ -113,38 +165,72 @@ async fn three_bots_see_hear_and_follow_each_other() {
     // The share started and stopped, and the camera kept going meanwhile.
     for report in [&ann, &bob] {
         let qa = report.peer("QA Bot").unwrap();
-        assert!(qa.screen.frames_decoded >= 5, "{}: {} screen frames", report.name, qa.screen.frames_decoded);
-        assert!(qa.seen.screen_on && !qa.state.screen, "{}: share seen, then stopped", report.name);
+        assert!(
+            qa.screen.frames_decoded >= 5,
+            "{}: {} screen frames",
+            report.name,
+            qa.screen.frames_decoded
+        );
+        assert!(
+            qa.seen.screen_on && !qa.state.screen,
+            "{}: share seen, then stopped",
+            report.name
+        );
         assert!(qa.left, "{} saw QA Bot leave", report.name);
         let colour = qa.video.last_frame.as_ref().unwrap().mean_rgb;
-        assert!(colour[2] > colour[0] + 40, "QA Bot's camera is blue: {colour:?}");
+        assert!(
+            colour[2] > colour[0] + 40,
+            "QA Bot's camera is blue: {colour:?}"
+        );
     }
     // Everyone got every chat message.
     for report in [&ann, &bob] {
         let texts: Vec<_> = report.chat.iter().map(|c| c.text.as_str()).collect();
-        assert!(texts.contains(&"from ann") && texts.contains(&"from bob"), "{}: {texts:?}", report.name);
+        assert!(
+            texts.contains(&"from ann") && texts.contains(&"from bob"),
+            "{}: {texts:?}",
+            report.name
+        );
     }
     // Encode once: each bot encoded about one frame per tick, not one per peer.
     for report in [&ann, &bob] {
         let encoded = report.encoded_frames.camera as f64;
-        assert!(encoded < 9.0 * 15.0 * 1.1, "{}: {encoded} camera frames encoded for two peers", report.name);
+        assert!(
+            encoded < 9.0 * 15.0 * 1.1,
+            "{}: {encoded} camera frames encoded for two peers",
+            report.name
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_joiner_gets_the_history_and_everyones_media() {
     let server = TestServer::start().await;
-    let early = bot(&server, STARTUP, 500.0, (200, 40, 40), 7.0, r#"
+    let early = bot(
+        &server,
+        STARTUP,
+        500.0,
+        (200, 40, 40),
+        7.0,
+        r#"
         [[at]]
         time = 0.5
         chat = "before you came"
-    "#);
-    let mut late = bot(&server, CORPORATE, 700.0, (40, 200, 40), 4.0, r#"
+    "#,
+    );
+    let mut late = bot(
+        &server,
+        CORPORATE,
+        700.0,
+        (40, 200, 40),
+        4.0,
+        r#"
         [[expect]]
         chat_seen = "before you came"
         [[expect]]
         video_from = "Test Startup"
-    "#);
+    "#,
+    );
     let frames_dir = tempfile::tempdir().unwrap();
     late.save_frames = Some(frames_dir.path().to_owned());
     let (early, late) = tokio::join!(bot::run(early), async {
@@ -152,12 +238,24 @@ async fn a_late_joiner_gets_the_history_and_everyones_media() {
         bot::run(late).await
     });
     let (early, late) = (early.unwrap(), late.unwrap());
-    assert!(late.failed_expectations().is_empty(), "{:?}", late.failed_expectations());
+    assert!(
+        late.failed_expectations().is_empty(),
+        "{:?}",
+        late.failed_expectations()
+    );
     assert_sees(&late, "Test Startup", 500.0);
     // --save-frames: a few decoded frames of the peer, as PNG a person can open.
-    let saved: Vec<_> = std::fs::read_dir(frames_dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let saved: Vec<_> = std::fs::read_dir(frames_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert!(saved.len() >= 2, "{saved:?}");
-    assert!(saved.iter().all(|n| n.to_string_lossy().starts_with("Test_Startup-") && n.to_string_lossy().ends_with(".png")));
+    assert!(
+        saved
+            .iter()
+            .all(|n| n.to_string_lossy().starts_with("Test_Startup-")
+                && n.to_string_lossy().ends_with(".png"))
+    );
     assert_sees(&early, "Test Corporate", 700.0);
 }
 
@@ -177,9 +275,21 @@ async fn simultaneous_joins_connect_and_a_rejoin_reconnects() {
     assert_sees(&second, "Test Startup", 440.0);
     assert_sees(&again, "Test Startup", 440.0);
     // The first bot saw two Test Corporate connections, one after the other, both with media.
-    let corporate: Vec<_> = first.peers.iter().filter(|p| p.name == "Test Corporate").collect();
-    assert_eq!(corporate.len(), 2, "{:?}", corporate.iter().map(|p| p.peer_id).collect::<Vec<_>>());
-    assert!(corporate.iter().all(|p| p.video.frames_decoded >= 20), "both connections carried video");
+    let corporate: Vec<_> = first
+        .peers
+        .iter()
+        .filter(|p| p.name == "Test Corporate")
+        .collect();
+    assert_eq!(
+        corporate.len(),
+        2,
+        "{:?}",
+        corporate.iter().map(|p| p.peer_id).collect::<Vec<_>>()
+    );
+    assert!(
+        corporate.iter().all(|p| p.video.frames_decoded >= 20),
+        "both connections carried video"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,8 +302,13 @@ async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
     let vandal = async {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let mut raw = RawClient::hello(&server, vandal_api.token().unwrap()).await;
-        raw.send(&ClientMsg::Join { meeting_id: meeting }).await;
-        let ServerMsg::Joined { participants, .. } = raw.recv().await else { panic!("not joined") };
+        raw.send(&ClientMsg::Join {
+            meeting_id: meeting,
+        })
+        .await;
+        let ServerMsg::Joined { participants, .. } = raw.recv().await else {
+            panic!("not joined")
+        };
         let garbage = [
             serde_json::json!("not an object"),
             serde_json::json!({"kind": "description", "description": {"type": "offer", "sdp": "garbage"}}),
@@ -203,7 +318,11 @@ async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
         ];
         for target in participants {
             for payload in &garbage {
-                raw.send(&ClientMsg::Signal { to: target.id, payload: payload.clone() }).await;
+                raw.send(&ClientMsg::Signal {
+                    to: target.id,
+                    payload: payload.clone(),
+                })
+                .await;
             }
         }
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -16,7 +16,11 @@ async fn fifty_clients_in_five_rooms_get_every_message_once_in_order() {
     let apis = [server.login(STARTUP).await, server.login(CORPORATE).await];
     let mut meetings = Vec::new();
     for room in 0..ROOMS {
-        meetings.push(server.open_meeting(&apis[0], &format!("Load room {room}")).await);
+        meetings.push(
+            server
+                .open_meeting(&apis[0], &format!("Load room {room}"))
+                .await,
+        );
     }
     let mut sessions = Vec::new();
     for (room, &meeting) in meetings.iter().enumerate() {
@@ -33,19 +37,33 @@ async fn fifty_clients_in_five_rooms_get_every_message_once_in_order() {
             let sender = session.sender();
             let talk = tokio::spawn(async move {
                 for n in 0..MESSAGES_EACH {
-                    sender.send(ClientMsg::Chat { text: format!("r{room} s{seat} n{n}") }).await.unwrap();
+                    sender
+                        .send(ClientMsg::Chat {
+                            text: format!("r{room} s{seat} n{n}"),
+                        })
+                        .await
+                        .unwrap();
                 }
             });
             // Collect every chat of this room: PER_ROOM senders × MESSAGES_EACH.
             let mut by_sender: HashMap<String, Vec<usize>> = HashMap::new();
             let mut total = 0;
             while total < PER_ROOM * MESSAGES_EACH {
-                let event = tokio::time::timeout(PATIENCE, session.recv()).await.expect("chat keeps arriving");
+                let event = tokio::time::timeout(PATIENCE, session.recv())
+                    .await
+                    .expect("chat keeps arriving");
                 if let Some(SignalEvent::Message(ServerMsg::ChatMessage(message))) = event {
                     let mut parts = message.text.split(' ');
-                    let (r, s, n) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+                    let (r, s, n) = (
+                        parts.next().unwrap(),
+                        parts.next().unwrap(),
+                        parts.next().unwrap(),
+                    );
                     assert_eq!(r, format!("r{room}"), "a message from another room arrived");
-                    by_sender.entry(s.to_string()).or_default().push(n[1..].parse().unwrap());
+                    by_sender
+                        .entry(s.to_string())
+                        .or_default()
+                        .push(n[1..].parse().unwrap());
                     total += 1;
                 }
             }
@@ -55,10 +73,17 @@ async fn fifty_clients_in_five_rooms_get_every_message_once_in_order() {
     }
     for task in tasks {
         let (room, seat, by_sender) = task.await.unwrap();
-        assert_eq!(by_sender.len(), PER_ROOM, "room {room} seat {seat} heard every sender");
+        assert_eq!(
+            by_sender.len(),
+            PER_ROOM,
+            "room {room} seat {seat} heard every sender"
+        );
         for (sender, numbers) in by_sender {
             let expected: Vec<usize> = (0..MESSAGES_EACH).collect();
-            assert_eq!(numbers, expected, "room {room} seat {seat}: {sender}'s messages once each, in order");
+            assert_eq!(
+                numbers, expected,
+                "room {room} seat {seat}: {sender}'s messages once each, in order"
+            );
         }
     }
 }

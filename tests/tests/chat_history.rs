@@ -4,8 +4,16 @@ use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
 
 async fn say(session: &mut client::SignalSession, text: &str) {
-    session.send(ClientMsg::Chat { text: text.into() }).await.unwrap();
-    wait_for(session, "own chat echo", |m| matches!(m, ServerMsg::ChatMessage(c) if c.text == text)).await;
+    session
+        .send(ClientMsg::Chat { text: text.into() })
+        .await
+        .unwrap();
+    wait_for(
+        session,
+        "own chat echo",
+        |m| matches!(m, ServerMsg::ChatMessage(c) if c.text == text),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -22,7 +30,11 @@ async fn a_late_joiner_gets_the_history_even_after_a_restart() {
     let bob_api = server.login(CORPORATE).await;
     let mut bob = server.connect(&bob_api).await;
     let joined = bob.join(meeting).await.unwrap();
-    let texts: Vec<_> = joined.chat_history.iter().map(|m| m.text.as_str()).collect();
+    let texts: Vec<_> = joined
+        .chat_history
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect();
     assert_eq!(texts, ["first", "second", "third"], "history, oldest first");
     assert!(joined.chat_history.iter().all(|m| m.name == "Test Startup"));
 
@@ -30,10 +42,18 @@ async fn a_late_joiner_gets_the_history_even_after_a_restart() {
     drop((ann, bob));
     server.restart().await;
     let bob_api = client::ApiClient::with_token(&server.url(), bob_api.token().unwrap()).unwrap();
-    assert_eq!(bob_api.me().await.unwrap().email, CORPORATE, "the session token survives a restart");
+    assert_eq!(
+        bob_api.me().await.unwrap().email,
+        CORPORATE,
+        "the session token survives a restart"
+    );
     let mut bob = server.connect(&bob_api).await;
     let joined = bob.join(meeting).await.unwrap();
-    let texts: Vec<_> = joined.chat_history.iter().map(|m| m.text.as_str()).collect();
+    let texts: Vec<_> = joined
+        .chat_history
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect();
     assert_eq!(texts, ["first", "second", "third"]);
 }
 
@@ -69,7 +89,12 @@ async fn a_joiner_racing_a_chat_flood_gets_each_message_exactly_once() {
     let sender = talker.sender();
     let flood = tokio::spawn(async move {
         for n in 0..200 {
-            sender.send(ClientMsg::Chat { text: format!("f{n}") }).await.unwrap();
+            sender
+                .send(ClientMsg::Chat {
+                    text: format!("f{n}"),
+                })
+                .await
+                .unwrap();
         }
     });
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -79,8 +104,10 @@ async fn a_joiner_racing_a_chat_flood_gets_each_message_exactly_once() {
     let mut seen: Vec<String> = joined.chat_history.iter().map(|m| m.text.clone()).collect();
     assert!(seen.len() <= 50, "history is capped");
     while seen.last().map(String::as_str) != Some("f199") {
-        if let ServerMsg::ChatMessage(m) =
-            wait_for(&mut late, "the rest of the flood", |m| matches!(m, ServerMsg::ChatMessage(_))).await
+        if let ServerMsg::ChatMessage(m) = wait_for(&mut late, "the rest of the flood", |m| {
+            matches!(m, ServerMsg::ChatMessage(_))
+        })
+        .await
         {
             seen.push(m.text);
         }

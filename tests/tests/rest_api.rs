@@ -3,12 +3,16 @@
 
 use client::{ApiClient, Error};
 use huddle_tests::*;
-use shared::api::{CreateMeeting, RegisterRequest, Visibility};
 use shared::ErrorCode;
+use shared::api::{CreateMeeting, RegisterRequest, Visibility};
 
 fn api_error(err: Error) -> (u16, ErrorCode, String) {
     match err {
-        Error::Api { status, code, message } => (status, code, message),
+        Error::Api {
+            status,
+            code,
+            message,
+        } => (status, code, message),
         other => panic!("expected an API error, got {other}"),
     }
 }
@@ -28,8 +32,16 @@ async fn demo_logins_work_and_wrong_passwords_do_not() {
     assert_eq!(message, "wrong email or password");
     let (status, _, _) = api_error(api.login("nobody@nowhere.org", PASSWORD).await.unwrap_err());
     assert_eq!(status, 401, "an unknown email looks like a wrong password");
-    let metrics = reqwest::get(format!("{}/metrics", server.url())).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("huddle_login_failures_total 2"), "{metrics}");
+    let metrics = reqwest::get(format!("{}/metrics", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("huddle_login_failures_total 2"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -49,10 +61,17 @@ async fn login_attempts_are_rate_limited_per_account_and_per_address() {
     .await;
     let mut api = ApiClient::new(&server.url()).unwrap();
     for _ in 0..3 {
-        assert_eq!(api_error(api.login(STARTUP, "guess").await.unwrap_err()).0, 401);
+        assert_eq!(
+            api_error(api.login(STARTUP, "guess").await.unwrap_err()).0,
+            401
+        );
     }
     let (status, code, _) = api_error(api.login(STARTUP, PASSWORD).await.unwrap_err());
-    assert_eq!((status, code), (429, ErrorCode::RateLimited), "even the right password waits");
+    assert_eq!(
+        (status, code),
+        (429, ErrorCode::RateLimited),
+        "even the right password waits"
+    );
     // Another account from the same address still works, until the address limit.
     api.login(CORPORATE, PASSWORD).await.unwrap();
     api.login(CORPORATE, PASSWORD).await.unwrap();
@@ -64,16 +83,33 @@ async fn login_attempts_are_rate_limited_per_account_and_per_address() {
 async fn calls_without_a_valid_token_are_refused_in_json() {
     let server = TestServer::start().await;
     let http = reqwest::Client::new();
-    for (method, path) in [("GET", "/api/me"), ("GET", "/api/meetings"), ("POST", "/api/logout")] {
-        let response = http.request(method.parse().unwrap(), format!("{}{path}", server.url())).send().await.unwrap();
+    for (method, path) in [
+        ("GET", "/api/me"),
+        ("GET", "/api/meetings"),
+        ("POST", "/api/logout"),
+    ] {
+        let response = http
+            .request(method.parse().unwrap(), format!("{}{path}", server.url()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 401, "{path}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unauthorized", "{path}: {body}");
-        assert!(body["error"]["message"].as_str().unwrap().contains("Bearer"));
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Bearer")
+        );
     }
     let api = ApiClient::with_token(&server.url(), "made-up").unwrap();
     assert_eq!(api_error(api.me().await.unwrap_err()).0, 401);
-    let response = http.get(format!("{}/api/nothing-here", server.url())).send().await.unwrap();
+    let response = http
+        .get(format!("{}/api/nothing-here", server.url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
@@ -96,8 +132,16 @@ async fn malformed_bodies_get_a_400_that_says_why() {
     assert_eq!(response.status(), 422);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request");
-    assert!(body["error"]["message"].as_str().unwrap().contains("title"), "{body}");
-    let response = http.get(format!("{url}/not-a-number")).bearer_auth(api.token().unwrap()).send().await.unwrap();
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("title"),
+        "{body}"
+    );
+    let response = http
+        .get(format!("{url}/not-a-number"))
+        .bearer_auth(api.token().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
 }
 
@@ -106,7 +150,8 @@ async fn the_dashboard_lists_what_each_user_may_see_with_live_counts() {
     let server = TestServer::start().await;
     let startup = server.login(STARTUP).await;
     let corporate = server.login(CORPORATE).await;
-    let titles = |list: Vec<shared::api::Meeting>| list.into_iter().map(|m| m.title).collect::<Vec<_>>();
+    let titles =
+        |list: Vec<shared::api::Meeting>| list.into_iter().map(|m| m.title).collect::<Vec<_>>();
     let startup_sees = titles(startup.meetings().await.unwrap());
     assert!(startup_sees.contains(&ALL_USERS.to_string()));
     assert!(startup_sees.contains(&"Startup Standup".to_string()));
@@ -124,23 +169,50 @@ async fn the_dashboard_lists_what_each_user_may_see_with_live_counts() {
         invitees: vec![CORPORATE.into()],
     };
     let created = startup.create_meeting(&request).await.unwrap();
-    assert_eq!((created.host.name.as_str(), created.duration_minutes), ("Test Startup", 45));
+    assert_eq!(
+        (created.host.name.as_str(), created.duration_minutes),
+        ("Test Startup", 45)
+    );
     assert!(titles(corporate.meetings().await.unwrap()).contains(&"Partner call".to_string()));
-    assert_eq!(corporate.meeting(created.id).await.unwrap().title, "Partner call");
+    assert_eq!(
+        corporate.meeting(created.id).await.unwrap().title,
+        "Partner call"
+    );
 
     // participants_now counts who is in the room right now.
     let all = server.meeting_id(&startup, ALL_USERS).await;
     let mut session = server.connect(&corporate).await;
     session.join(all).await.unwrap();
     assert_eq!(startup.meeting(all).await.unwrap().participants_now, 1);
-    let listed = startup.meetings().await.unwrap().into_iter().find(|m| m.id == all).unwrap();
+    let listed = startup
+        .meetings()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.id == all)
+        .unwrap();
     assert_eq!(listed.participants_now, 1);
 
     // Hidden meetings are 403, missing ones 404.
     let standup = server.meeting_id(&startup, "Startup Standup").await;
-    assert_eq!(api_error(corporate.meeting(standup).await.unwrap_err()).0, 403);
-    assert_eq!(api_error(corporate.meeting(shared::MeetingId(99_999)).await.unwrap_err()).0, 404);
-    assert_eq!(api_error(corporate.messages(standup, None, 10).await.unwrap_err()).0, 403);
+    assert_eq!(
+        api_error(corporate.meeting(standup).await.unwrap_err()).0,
+        403
+    );
+    assert_eq!(
+        api_error(
+            corporate
+                .meeting(shared::MeetingId(99_999))
+                .await
+                .unwrap_err()
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        api_error(corporate.messages(standup, None, 10).await.unwrap_err()).0,
+        403
+    );
 }
 
 #[tokio::test]
@@ -166,10 +238,16 @@ async fn bad_meeting_requests_are_refused() {
         visibility: Visibility::Organisation,
         invitees: vec![],
     };
-    assert_eq!(api_error(api.create_meeting(&request).await.unwrap_err()).0, 400);
+    assert_eq!(
+        api_error(api.create_meeting(&request).await.unwrap_err()).0,
+        400
+    );
     request.title = "Fine".into();
     request.duration_minutes = 0;
-    assert_eq!(api_error(api.create_meeting(&request).await.unwrap_err()).0, 400);
+    assert_eq!(
+        api_error(api.create_meeting(&request).await.unwrap_err()).0,
+        400
+    );
     request.duration_minutes = 30;
     request.invitees = vec!["ghost@nowhere.org".into()];
     let (status, _, message) = api_error(api.create_meeting(&request).await.unwrap_err());
@@ -193,13 +271,25 @@ async fn registration_creates_an_account_unless_turned_off() {
     // The same email again, a taken organisation, a short password.
     let (status, code, _) = api_error(api.register(&request).await.unwrap_err());
     assert_eq!((status, code), (409, ErrorCode::Conflict));
-    let taken = RegisterRequest { email: "other@person.org".into(), organisation: Some("Startup".into()), ..request.clone() };
+    let taken = RegisterRequest {
+        email: "other@person.org".into(),
+        organisation: Some("Startup".into()),
+        ..request.clone()
+    };
     assert_eq!(api_error(api.register(&taken).await.unwrap_err()).0, 409);
-    let short = RegisterRequest { email: "third@person.org".into(), password: "short".into(), organisation: None, ..request.clone() };
+    let short = RegisterRequest {
+        email: "third@person.org".into(),
+        password: "short".into(),
+        organisation: None,
+        ..request.clone()
+    };
     assert_eq!(api_error(api.register(&short).await.unwrap_err()).0, 400);
     // And a new user logs in with the password given.
     let mut again = ApiClient::new(&server.url()).unwrap();
-    again.login("NEW@person.org", "longenough").await.expect("emails are case-insensitive");
+    again
+        .login("NEW@person.org", "longenough")
+        .await
+        .expect("emails are case-insensitive");
 
     let closed = TestServer::start_with(|c| c.allow_registration = false).await;
     let mut api = ApiClient::new(&closed.url()).unwrap();
@@ -214,11 +304,25 @@ async fn health_and_metrics_are_served() {
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let mut session = server.connect(&api).await;
     session.join(meeting).await.unwrap();
-    let health = reqwest::get(format!("{}/healthz", server.url())).await.unwrap();
+    let health = reqwest::get(format!("{}/healthz", server.url()))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let metrics = reqwest::get(format!("{}/metrics", server.url())).await.unwrap().text().await.unwrap();
-    for line in ["huddle_connections 1", "huddle_rooms 1", "huddle_participants 1"] {
-        assert!(metrics.lines().any(|l| l == line), "missing {line:?} in\n{metrics}");
+    let metrics = reqwest::get(format!("{}/metrics", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "huddle_connections 1",
+        "huddle_rooms 1",
+        "huddle_participants 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing {line:?} in\n{metrics}"
+        );
     }
 }
 
@@ -228,5 +332,8 @@ async fn an_unreachable_server_is_reported_as_such() {
     let err = api.login(STARTUP, PASSWORD).await.unwrap_err();
     assert!(matches!(err, Error::Unreachable { .. }), "{err}");
     assert!(err.to_string().contains("unreachable"), "{err}");
-    assert!(matches!(ApiClient::new("ftp://x"), Err(Error::BadUrl { .. })));
+    assert!(matches!(
+        ApiClient::new("ftp://x"),
+        Err(Error::BadUrl { .. })
+    ));
 }

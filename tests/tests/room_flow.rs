@@ -2,7 +2,7 @@
 //! hello, join, signal relay, media state, chat, leave, and vanishing clients.
 
 use huddle_tests::*;
-use shared::{ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
+use shared::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -14,7 +14,10 @@ async fn two_people_meet_signal_chat_and_leave() {
 
     let mut ann = server.connect(&ann_api).await;
     assert_eq!(ann.welcome().user.email, STARTUP);
-    assert!(ann.welcome().ice_servers.is_empty(), "no ICE servers unless configured");
+    assert!(
+        ann.welcome().ice_servers.is_empty(),
+        "no ICE servers unless configured"
+    );
     let joined = ann.join(meeting).await.unwrap();
     assert!(joined.participants.is_empty());
 
@@ -24,38 +27,86 @@ async fn two_people_meet_signal_chat_and_leave() {
     assert_eq!(joined.participants[0].name, "Test Startup");
     assert_eq!(joined.participants[0].id, ann.peer_id());
 
-    let ServerMsg::ParticipantJoined { participant } =
-        wait_for(&mut ann, "bob joining", |m| matches!(m, ServerMsg::ParticipantJoined { .. })).await
-    else { unreachable!() };
-    assert_eq!((participant.id, participant.name.as_str()), (bob.peer_id(), "Test Corporate"));
+    let ServerMsg::ParticipantJoined { participant } = wait_for(&mut ann, "bob joining", |m| {
+        matches!(m, ServerMsg::ParticipantJoined { .. })
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (participant.id, participant.name.as_str()),
+        (bob.peer_id(), "Test Corporate")
+    );
     assert_eq!(server.app().hub.participants_in(meeting), 2);
 
     // Signals are relayed opaque, with the sender named.
     let offer = serde_json::json!({"kind": "offer", "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"});
-    ann.send(ClientMsg::Signal { to: bob.peer_id(), payload: offer.clone() }).await.unwrap();
-    let got = wait_for(&mut bob, "the offer", |m| matches!(m, ServerMsg::Signal { .. })).await;
-    assert_eq!(got, ServerMsg::Signal { from: ann.peer_id(), payload: offer });
+    ann.send(ClientMsg::Signal {
+        to: bob.peer_id(),
+        payload: offer.clone(),
+    })
+    .await
+    .unwrap();
+    let got = wait_for(&mut bob, "the offer", |m| {
+        matches!(m, ServerMsg::Signal { .. })
+    })
+    .await;
+    assert_eq!(
+        got,
+        ServerMsg::Signal {
+            from: ann.peer_id(),
+            payload: offer
+        }
+    );
 
     // Media state reaches the other side.
-    bob.send(ClientMsg::MediaState { audio: false, video: true, screen: true }).await.unwrap();
-    let ServerMsg::ParticipantUpdated { participant } =
-        wait_for(&mut ann, "bob's state", |m| matches!(m, ServerMsg::ParticipantUpdated { .. })).await
-    else { unreachable!() };
-    assert_eq!((participant.audio, participant.video, participant.screen), (false, true, true));
+    bob.send(ClientMsg::MediaState {
+        audio: false,
+        video: true,
+        screen: true,
+    })
+    .await
+    .unwrap();
+    let ServerMsg::ParticipantUpdated { participant } = wait_for(&mut ann, "bob's state", |m| {
+        matches!(m, ServerMsg::ParticipantUpdated { .. })
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (participant.audio, participant.video, participant.screen),
+        (false, true, true)
+    );
 
     // Chat goes to both, sender included.
-    ann.send(ClientMsg::Chat { text: "hello bob".into() }).await.unwrap();
+    ann.send(ClientMsg::Chat {
+        text: "hello bob".into(),
+    })
+    .await
+    .unwrap();
     for session in [&mut ann, &mut bob] {
-        let ServerMsg::ChatMessage(message) =
-            wait_for(session, "the chat", |m| matches!(m, ServerMsg::ChatMessage(_))).await
-        else { unreachable!() };
-        assert_eq!((message.text.as_str(), message.name.as_str()), ("hello bob", "Test Startup"));
+        let ServerMsg::ChatMessage(message) = wait_for(session, "the chat", |m| {
+            matches!(m, ServerMsg::ChatMessage(_))
+        })
+        .await
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            (message.text.as_str(), message.name.as_str()),
+            ("hello bob", "Test Startup")
+        );
     }
 
     // Leaving is acknowledged and announced.
     bob.send(ClientMsg::Leave).await.unwrap();
     wait_for(&mut bob, "left", |m| matches!(m, ServerMsg::Left { .. })).await;
-    let left = wait_for(&mut ann, "bob leaving", |m| matches!(m, ServerMsg::ParticipantLeft { .. })).await;
+    let left = wait_for(&mut ann, "bob leaving", |m| {
+        matches!(m, ServerMsg::ParticipantLeft { .. })
+    })
+    .await;
     assert_eq!(left, ServerMsg::ParticipantLeft { id: bob.peer_id() });
     assert_eq!(server.app().hub.participants_in(meeting), 1);
 
@@ -78,8 +129,17 @@ async fn one_user_on_two_devices_is_two_participants() {
     assert_eq!(joined.participants[0].id, laptop.peer_id());
     assert_eq!(server.app().hub.participants_in(meeting), 2);
     // And they can signal each other like any two peers.
-    phone.send(ClientMsg::Signal { to: laptop.peer_id(), payload: serde_json::json!({"n": 1}) }).await.unwrap();
-    wait_for(&mut laptop, "a signal from the phone", |m| matches!(m, ServerMsg::Signal { .. })).await;
+    phone
+        .send(ClientMsg::Signal {
+            to: laptop.peer_id(),
+            payload: serde_json::json!({"n": 1}),
+        })
+        .await
+        .unwrap();
+    wait_for(&mut laptop, "a signal from the phone", |m| {
+        matches!(m, ServerMsg::Signal { .. })
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -93,7 +153,10 @@ async fn a_closed_socket_leaves_the_room() {
     goes.join(meeting).await.unwrap();
     let gone = goes.peer_id();
     goes.close().await;
-    let left = wait_for(&mut stays, "the closed peer leaving", |m| matches!(m, ServerMsg::ParticipantLeft { .. })).await;
+    let left = wait_for(&mut stays, "the closed peer leaving", |m| {
+        matches!(m, ServerMsg::ParticipantLeft { .. })
+    })
+    .await;
     assert_eq!(left, ServerMsg::ParticipantLeft { id: gone });
 }
 
@@ -106,15 +169,29 @@ async fn a_vanished_client_is_noticed_by_its_missed_heartbeat() {
     stays.join(meeting).await.unwrap();
 
     let mut ghost = RawClient::hello(&server, api.token().unwrap()).await;
-    ghost.send(&ClientMsg::Join { meeting_id: meeting }).await;
+    ghost
+        .send(&ClientMsg::Join {
+            meeting_id: meeting,
+        })
+        .await;
     assert!(matches!(ghost.recv().await, ServerMsg::Joined { .. }));
-    wait_for(&mut stays, "the ghost joining", |m| matches!(m, ServerMsg::ParticipantJoined { .. })).await;
+    wait_for(&mut stays, "the ghost joining", |m| {
+        matches!(m, ServerMsg::ParticipantJoined { .. })
+    })
+    .await;
     // Keep the TCP connection open but never read again: no pongs go back.
     let _socket = ghost.into_silent();
     let vanished_at = Instant::now();
-    wait_for(&mut stays, "the ghost leaving", |m| matches!(m, ServerMsg::ParticipantLeft { .. })).await;
+    wait_for(&mut stays, "the ghost leaving", |m| {
+        matches!(m, ServerMsg::ParticipantLeft { .. })
+    })
+    .await;
     // The test server's heartbeat timeout is 1.5 s; "a few seconds" is the promise.
-    assert!(vanished_at.elapsed() < Duration::from_secs(5), "took {:?}", vanished_at.elapsed());
+    assert!(
+        vanished_at.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        vanished_at.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -139,13 +216,34 @@ async fn a_wrong_version_or_token_is_refused_and_closed() {
     let api = server.login(STARTUP).await;
 
     let mut old = RawClient::connect(&server).await;
-    old.send(&ClientMsg::Hello { version: PROTOCOL_VERSION + 1, token: api.token().unwrap().into() }).await;
-    assert!(matches!(old.recv().await, ServerMsg::Error { code: ErrorCode::UnsupportedVersion, .. }));
+    old.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION + 1,
+        token: api.token().unwrap().into(),
+    })
+    .await;
+    assert!(matches!(
+        old.recv().await,
+        ServerMsg::Error {
+            code: ErrorCode::UnsupportedVersion,
+            ..
+        }
+    ));
     assert_eq!(old.closed().await, Some(1008.into()));
 
     let mut forged = RawClient::connect(&server).await;
-    forged.send(&ClientMsg::Hello { version: PROTOCOL_VERSION, token: "forged".into() }).await;
-    assert!(matches!(forged.recv().await, ServerMsg::Error { code: ErrorCode::Unauthorized, .. }));
+    forged
+        .send(&ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            token: "forged".into(),
+        })
+        .await;
+    assert!(matches!(
+        forged.recv().await,
+        ServerMsg::Error {
+            code: ErrorCode::Unauthorized,
+            ..
+        }
+    ));
     assert_eq!(forged.closed().await, Some(1008.into()));
 }
 
@@ -155,7 +253,10 @@ async fn a_revoked_token_no_longer_says_hello() {
     let mut api = server.login(STARTUP).await;
     let token = api.token().unwrap().to_string();
     api.logout().await.unwrap();
-    let err = client::SignalSession::connect(&server.ws_url(), &token).await.err().expect("refused");
+    let err = client::SignalSession::connect(&server.ws_url(), &token)
+        .await
+        .err()
+        .expect("refused");
     assert_eq!(err.code(), Some(ErrorCode::Unauthorized), "{err}");
 }
 
@@ -168,12 +269,37 @@ async fn deleting_a_meeting_ends_it_for_everyone_inside() {
     let mut inside = server.connect(&guest).await;
     inside.join(meeting).await.unwrap();
     host.delete_meeting(meeting).await.unwrap();
-    let ended = wait_for(&mut inside, "the meeting ending", |m| matches!(m, ServerMsg::MeetingEnded { .. })).await;
-    assert_eq!(ended, ServerMsg::MeetingEnded { meeting_id: meeting });
+    let ended = wait_for(&mut inside, "the meeting ending", |m| {
+        matches!(m, ServerMsg::MeetingEnded { .. })
+    })
+    .await;
+    assert_eq!(
+        ended,
+        ServerMsg::MeetingEnded {
+            meeting_id: meeting
+        }
+    );
     // No longer in a room: room messages are refused, the connection lives on.
-    inside.send(ClientMsg::Chat { text: "anyone?".into() }).await.unwrap();
-    let err = wait_for(&mut inside, "an error", |m| matches!(m, ServerMsg::Error { .. })).await;
-    assert!(matches!(err, ServerMsg::Error { code: ErrorCode::NotInRoom, .. }), "{err:?}");
+    inside
+        .send(ClientMsg::Chat {
+            text: "anyone?".into(),
+        })
+        .await
+        .unwrap();
+    let err = wait_for(&mut inside, "an error", |m| {
+        matches!(m, ServerMsg::Error { .. })
+    })
+    .await;
+    assert!(
+        matches!(
+            err,
+            ServerMsg::Error {
+                code: ErrorCode::NotInRoom,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let joined_again = inside.join(meeting).await.unwrap_err();
     assert_eq!(joined_again.code(), Some(ErrorCode::NotFound));
 }

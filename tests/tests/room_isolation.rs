@@ -18,14 +18,46 @@ async fn signals_and_chat_stay_in_their_room() {
     blue_1.join(blue).await.unwrap();
 
     // A signal to a peer in another room is refused, and never delivered.
-    red_1.send(ClientMsg::Signal { to: blue_1.peer_id(), payload: serde_json::json!({"x": 1}) }).await.unwrap();
-    let err = wait_for(&mut red_1, "the refusal", |m| matches!(m, ServerMsg::Error { .. })).await;
-    assert!(matches!(err, ServerMsg::Error { code: ErrorCode::PeerNotInRoom, .. }), "{err:?}");
+    red_1
+        .send(ClientMsg::Signal {
+            to: blue_1.peer_id(),
+            payload: serde_json::json!({"x": 1}),
+        })
+        .await
+        .unwrap();
+    let err = wait_for(&mut red_1, "the refusal", |m| {
+        matches!(m, ServerMsg::Error { .. })
+    })
+    .await;
+    assert!(
+        matches!(
+            err,
+            ServerMsg::Error {
+                code: ErrorCode::PeerNotInRoom,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     // A signal inside the room arrives; chat reaches only the room.
-    red_1.send(ClientMsg::Signal { to: red_2.peer_id(), payload: serde_json::json!({"x": 2}) }).await.unwrap();
-    red_1.send(ClientMsg::Chat { text: "red only".into() }).await.unwrap();
-    wait_for(&mut red_2, "the red chat", |m| matches!(m, ServerMsg::ChatMessage(_))).await;
+    red_1
+        .send(ClientMsg::Signal {
+            to: red_2.peer_id(),
+            payload: serde_json::json!({"x": 2}),
+        })
+        .await
+        .unwrap();
+    red_1
+        .send(ClientMsg::Chat {
+            text: "red only".into(),
+        })
+        .await
+        .unwrap();
+    wait_for(&mut red_2, "the red chat", |m| {
+        matches!(m, ServerMsg::ChatMessage(_))
+    })
+    .await;
 
     let blue_saw = drain(&mut blue_1, Duration::from_millis(500)).await;
     assert!(blue_saw.is_empty(), "the blue room saw {blue_saw:?}");

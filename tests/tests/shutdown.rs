@@ -9,9 +9,15 @@ async fn shutdown_tells_clients_and_keeps_what_was_written() {
     let api = server.login(STARTUP).await;
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let mut raw = RawClient::hello(&server, api.token().unwrap()).await;
-    raw.send(&ClientMsg::Join { meeting_id: meeting }).await;
+    raw.send(&ClientMsg::Join {
+        meeting_id: meeting,
+    })
+    .await;
     assert!(matches!(raw.recv().await, ServerMsg::Joined { .. }));
-    raw.send(&ClientMsg::Chat { text: "last words".into() }).await;
+    raw.send(&ClientMsg::Chat {
+        text: "last words".into(),
+    })
+    .await;
     assert!(matches!(raw.recv().await, ServerMsg::ChatMessage(_)));
 
     let stopping = tokio::spawn(async move {

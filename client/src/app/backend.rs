@@ -8,7 +8,7 @@ use crate::codec::VideoEncoderConfig;
 use crate::media::frame::VideoFrame;
 use crate::media::pattern::TestPattern;
 use crate::media::tone::ToneSource;
-use shared::api::{Meeting, LoginResponse};
+use shared::api::{LoginResponse, Meeting};
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -19,7 +19,10 @@ const FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(16)
 
 /// What background work reports to the UI.
 pub enum BackendEvent {
-    LoggedIn { api: ApiClient, login: Box<LoginResponse> },
+    LoggedIn {
+        api: ApiClient,
+        login: Box<LoginResponse>,
+    },
     LoginFailed(String),
     Meetings(Vec<Meeting>),
     MeetingsFailed(String),
@@ -76,7 +79,11 @@ pub struct LiveStats {
 
 impl LiveStats {
     pub fn get(&self, peer: PeerId) -> Option<PeerStats> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).get(&peer).cloned()
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&peer)
+            .cloned()
     }
 
     /// The loudest peer above the speaking threshold, if anyone is speaking.
@@ -91,7 +98,13 @@ impl LiveStats {
     }
 
     fn update(&self, peer: PeerId, change: impl FnOnce(&mut PeerStats)) {
-        change(self.inner.lock().unwrap_or_else(|p| p.into_inner()).entry(peer).or_default());
+        change(
+            self.inner
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(peer)
+                .or_default(),
+        );
     }
 }
 
@@ -114,7 +127,11 @@ impl LatestFrames {
 
     /// The newest frame and how many have arrived so far.
     pub fn get(&self, peer: PeerId, kind: TrackKind) -> Option<Counted> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).get(&(peer, kind)).cloned()
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(peer, kind))
+            .cloned()
     }
 }
 
@@ -133,7 +150,14 @@ impl Backend {
             .build()
             .expect("starting the engine's runtime");
         let (events, receiver) = mpsc::channel();
-        (Backend { runtime, events, repaint }, receiver)
+        (
+            Backend {
+                runtime,
+                events,
+                repaint,
+            },
+            receiver,
+        )
     }
 
     fn spawn(&self, work: impl std::future::Future<Output = BackendEvent> + Send + 'static) {
@@ -152,7 +176,14 @@ impl Backend {
                         let api = ApiClient::with_token(&server, token.clone())?;
                         let user = api.me().await?;
                         let expires_at = time::OffsetDateTime::now_utc();
-                        Ok((api, LoginResponse { token, user, expires_at }))
+                        Ok((
+                            api,
+                            LoginResponse {
+                                token,
+                                user,
+                                expires_at,
+                            },
+                        ))
                     }
                     None => {
                         let mut api = ApiClient::new(&server)?;
@@ -162,7 +193,10 @@ impl Backend {
                 }
             };
             match result.await {
-                Ok((api, login)) => BackendEvent::LoggedIn { api, login: Box::new(login) },
+                Ok((api, login)) => BackendEvent::LoggedIn {
+                    api,
+                    login: Box::new(login),
+                },
                 Err(err) => BackendEvent::LoginFailed(describe(&err)),
             }
         });
@@ -196,13 +230,23 @@ impl Backend {
                 token: api.token().unwrap_or_default().to_string(),
                 meeting,
                 camera: choice.camera.then(|| {
-                    let pattern = TestPattern::new(choice.video.width & !1, choice.video.height & !1, (60, 110, 180));
-                    Box::new(PatternSource { pattern, fps: choice.video.fps }) as Box<dyn crate::call::VideoSource>
+                    let pattern = TestPattern::new(
+                        choice.video.width & !1,
+                        choice.video.height & !1,
+                        (60, 110, 180),
+                    );
+                    Box::new(PatternSource {
+                        pattern,
+                        fps: choice.video.fps,
+                    }) as Box<dyn crate::call::VideoSource>
                 }),
-                microphone: choice
-                    .microphone
-                    .then(|| Box::new(ToneSource::new(523.0, -20.0)) as Box<dyn crate::call::AudioSource>),
-                screen: Some(Box::new(PatternSource { pattern: TestPattern::new(1280, 720, (220, 220, 40)), fps: 10.0 })),
+                microphone: choice.microphone.then(|| {
+                    Box::new(ToneSource::new(523.0, -20.0)) as Box<dyn crate::call::AudioSource>
+                }),
+                screen: Some(Box::new(PatternSource {
+                    pattern: TestPattern::new(1280, 720, (220, 220, 40)),
+                    fps: 10.0,
+                })),
                 camera_config: VideoEncoderConfig {
                     bitrate_bps: choice.video.kbit_per_s * 1000,
                     max_fps: choice.video.fps,
@@ -261,10 +305,18 @@ impl Backend {
                         }
                     };
                     match item {
-                        Ok(MediaEvent::Video { peer, kind, frame, stamp, decoded_at }) => {
+                        Ok(MediaEvent::Video {
+                            peer,
+                            kind,
+                            frame,
+                            stamp,
+                            decoded_at,
+                        }) => {
                             if kind == TrackKind::Camera {
                                 window.entry(peer).or_default().0 += 1;
-                                let latency = stamp.and_then(|s| s.age_at(decoded_at)).map(|d| d.as_secs_f64() * 1000.0);
+                                let latency = stamp
+                                    .and_then(|s| s.age_at(decoded_at))
+                                    .map(|d| d.as_secs_f64() * 1000.0);
                                 let keyframe_requests = keyframe_requests(&counters, peer);
                                 stats.update(peer, |s| {
                                     (s.width, s.height) = (frame.width, frame.height);
@@ -282,7 +334,9 @@ impl Backend {
                             media_repaint.request_repaint_after(FRAME_INTERVAL);
                         }
                         Ok(MediaEvent::Audio { peer, samples, .. }) => {
-                            stats.update(peer, |s| s.level_dbfs = crate::media::mixer::level_dbfs(&samples));
+                            stats.update(peer, |s| {
+                                s.level_dbfs = crate::media::mixer::level_dbfs(&samples)
+                            });
                         }
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
@@ -312,17 +366,23 @@ fn byte_totals(counters: &crate::call::Counters) -> HashMap<PeerId, u64> {
 
 fn keyframe_requests(counters: &crate::call::Counters, peer: PeerId) -> u64 {
     let counters = counters.lock().unwrap_or_else(|p| p.into_inner());
-    counters.get(&(peer, TrackKind::Camera)).map_or(0, |c| c.keyframe_requests.load(std::sync::atomic::Ordering::Relaxed))
+    counters.get(&(peer, TrackKind::Camera)).map_or(0, |c| {
+        c.keyframe_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    })
 }
 
 /// An engine error in words for the person at the screen.
 fn describe(err: &crate::Error) -> String {
     use shared::ErrorCode;
     match err {
-        crate::Error::Unreachable { url, .. } => format!("Cannot reach the server at {url}. Is it running?"),
-        crate::Error::Api { code: ErrorCode::RateLimited, .. } => {
-            "Too many attempts. Wait a minute and try again.".into()
+        crate::Error::Unreachable { url, .. } => {
+            format!("Cannot reach the server at {url}. Is it running?")
         }
+        crate::Error::Api {
+            code: ErrorCode::RateLimited,
+            ..
+        } => "Too many attempts. Wait a minute and try again.".into(),
         crate::Error::Api { message, .. } => capitalise(message),
         other => capitalise(&other.to_string()),
     }
@@ -330,5 +390,8 @@ fn describe(err: &crate::Error) -> String {
 
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }

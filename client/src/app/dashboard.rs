@@ -1,8 +1,8 @@
 //! The dashboard: the meetings this user may see, who is in them now, join.
 
 use super::Intent;
-use shared::api::{Meeting, Visibility};
 use shared::User;
+use shared::api::{Meeting, Visibility};
 
 /// The dashboard's own inputs: a new meeting, and a meeting link or id to join.
 #[derive(Default)]
@@ -15,7 +15,11 @@ pub struct DashboardForm {
 
 /// The meeting id in a link such as `huddle://join/12`, `https://host/join/12` or plain `12`.
 pub fn meeting_id_in(link: &str) -> Option<i64> {
-    let tail = link.trim().trim_end_matches('/').rsplit(['/', '=', ' ']).next()?;
+    let tail = link
+        .trim()
+        .trim_end_matches('/')
+        .rsplit(['/', '=', ' '])
+        .next()?;
     tail.parse().ok().filter(|id: &i64| *id > 0)
 }
 
@@ -48,7 +52,8 @@ pub fn show(
     ui.separator();
     ui.horizontal(|ui| {
         let label = ui.label("Meeting link or id");
-        ui.add(egui::TextEdit::singleline(&mut form.link).desired_width(220.0)).labelled_by(label.id);
+        ui.add(egui::TextEdit::singleline(&mut form.link).desired_width(220.0))
+            .labelled_by(label.id);
         if ui.button("Join link").clicked() {
             intents.push(match meeting_id_in(&form.link) {
                 Some(id) => Intent::Join(shared::MeetingId(id)),
@@ -58,15 +63,27 @@ pub fn show(
     });
     ui.horizontal(|ui| {
         let label = ui.label("New meeting");
-        ui.add(egui::TextEdit::singleline(&mut form.new_title).hint_text("Title").desired_width(220.0))
-            .labelled_by(label.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut form.new_title)
+                .hint_text("Title")
+                .desired_width(220.0),
+        )
+        .labelled_by(label.id);
         if form.new_duration == 0 {
             form.new_duration = 30;
         }
-        ui.add(egui::DragValue::new(&mut form.new_duration).range(5..=480).suffix(" min"));
+        ui.add(
+            egui::DragValue::new(&mut form.new_duration)
+                .range(5..=480)
+                .suffix(" min"),
+        );
         ui.checkbox(&mut form.new_for_everyone, "Everyone on this server");
         if ui.button("Create").clicked() && !form.new_title.trim().is_empty() {
-            let visibility = if form.new_for_everyone { Visibility::AllUsers } else { Visibility::Organisation };
+            let visibility = if form.new_for_everyone {
+                Visibility::AllUsers
+            } else {
+                Visibility::Organisation
+            };
             intents.push(Intent::CreateMeeting {
                 title: std::mem::take(&mut form.new_title),
                 duration_minutes: form.new_duration,
@@ -78,33 +95,41 @@ pub fn show(
     if meetings.is_empty() {
         ui.label("No meetings yet.");
     }
-    egui::Grid::new("meetings").num_columns(5).striped(true).spacing([16.0, 8.0]).show(ui, |ui| {
-        ui.strong("Title");
-        ui.strong("Host");
-        ui.strong("Starts (UTC)");
-        ui.strong("In it now");
-        ui.label("");
-        ui.end_row();
-        for meeting in meetings {
-            ui.label(&meeting.title);
-            ui.label(&meeting.host.name);
-            let starts = meeting.starts_at;
-            ui.label(format!(
-                "{:04}-{:02}-{:02} {:02}:{:02} ({} min)",
-                starts.year(),
-                starts.month() as u8,
-                starts.day(),
-                starts.hour(),
-                starts.minute(),
-                meeting.duration_minutes
-            ));
-            ui.label(meeting.participants_now.to_string());
-            if ui.button("Join").on_hover_text(format!("Join {}", meeting.title)).clicked() {
-                intents.push(Intent::Join(meeting.id));
-            }
+    egui::Grid::new("meetings")
+        .num_columns(5)
+        .striped(true)
+        .spacing([16.0, 8.0])
+        .show(ui, |ui| {
+            ui.strong("Title");
+            ui.strong("Host");
+            ui.strong("Starts (UTC)");
+            ui.strong("In it now");
+            ui.label("");
             ui.end_row();
-        }
-    });
+            for meeting in meetings {
+                ui.label(&meeting.title);
+                ui.label(&meeting.host.name);
+                let starts = meeting.starts_at;
+                ui.label(format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02} ({} min)",
+                    starts.year(),
+                    starts.month() as u8,
+                    starts.day(),
+                    starts.hour(),
+                    starts.minute(),
+                    meeting.duration_minutes
+                ));
+                ui.label(meeting.participants_now.to_string());
+                if ui
+                    .button("Join")
+                    .on_hover_text(format!("Join {}", meeting.title))
+                    .clicked()
+                {
+                    intents.push(Intent::Join(meeting.id));
+                }
+                ui.end_row();
+            }
+        });
     intents
 }
 
@@ -117,7 +142,10 @@ mod tests {
         assert_eq!(meeting_id_in("12"), Some(12));
         assert_eq!(meeting_id_in(" huddle://join/7 "), Some(7));
         assert_eq!(meeting_id_in("https://meet.example.org/join/42/"), Some(42));
-        assert_eq!(meeting_id_in("https://meet.example.org/?meeting=5"), Some(5));
+        assert_eq!(
+            meeting_id_in("https://meet.example.org/?meeting=5"),
+            Some(5)
+        );
         assert_eq!(meeting_id_in("weekly sync"), None);
         assert_eq!(meeting_id_in("0"), None);
     }

@@ -7,23 +7,38 @@ pub struct LoginForm {
     pub password: String,
 }
 
-pub fn show(ui: &mut egui::Ui, settings: &mut Settings, form: &mut LoginForm, status: Option<&str>, busy: bool) -> Vec<Intent> {
+pub fn show(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    form: &mut LoginForm,
+    status: Option<&str>,
+    busy: bool,
+) -> Vec<Intent> {
     let mut intents = Vec::new();
     ui.vertical_centered(|ui| {
         ui.add_space(40.0);
         ui.heading("Huddle");
         ui.label("Log in to see your meetings.");
         ui.add_space(16.0);
-        egui::Grid::new("login").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
-            labelled_field(ui, "Server", &mut settings.server, false);
-            labelled_field(ui, "Email", &mut settings.email, false);
-            let submitted = labelled_field(ui, "Password", &mut form.password, true);
-            if submitted && !busy {
-                intents.push(Intent::LogIn);
-            }
-        });
+        egui::Grid::new("login")
+            .num_columns(2)
+            .spacing([12.0, 8.0])
+            .show(ui, |ui| {
+                labelled_field(ui, "Server", &mut settings.server, false);
+                labelled_field(ui, "Email", &mut settings.email, false);
+                let submitted = labelled_field(ui, "Password", &mut form.password, true);
+                if submitted && !busy {
+                    intents.push(Intent::LogIn);
+                }
+            });
         ui.add_space(8.0);
-        if ui.add_enabled(!busy, egui::Button::new(if busy { "Logging in…" } else { "Log in" })).clicked() {
+        if ui
+            .add_enabled(
+                !busy,
+                egui::Button::new(if busy { "Logging in…" } else { "Log in" }),
+            )
+            .clicked()
+        {
             intents.push(Intent::LogIn);
         }
         if let Some(status) = status {
@@ -40,7 +55,13 @@ pub fn show(ui: &mut egui::Ui, settings: &mut Settings, form: &mut LoginForm, st
 /// Returns true when Enter was pressed in it.
 fn labelled_field(ui: &mut egui::Ui, name: &str, value: &mut String, password: bool) -> bool {
     let label = ui.label(name);
-    let field = ui.add(egui::TextEdit::singleline(value).password(password).desired_width(260.0)).labelled_by(label.id);
+    let field = ui
+        .add(
+            egui::TextEdit::singleline(value)
+                .password(password)
+                .desired_width(260.0),
+        )
+        .labelled_by(label.id);
     ui.end_row();
     field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
 }

@@ -42,7 +42,11 @@ pub enum Intent {
     ToggleParticipants,
     ToggleStats,
     Leave,
-    CreateMeeting { title: String, duration_minutes: u32, visibility: shared::api::Visibility },
+    CreateMeeting {
+        title: String,
+        duration_minutes: u32,
+        visibility: shared::api::Visibility,
+    },
     ShowError(String),
 }
 
@@ -86,8 +90,10 @@ pub struct HuddleApp {
 
 impl HuddleApp {
     pub fn new(cc: &eframe::CreationContext<'_>, start: StartOptions) -> HuddleApp {
-        let mut settings: Settings =
-            cc.storage.and_then(|s| eframe::get_value(s, settings::STORAGE_KEY)).unwrap_or_default();
+        let mut settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, settings::STORAGE_KEY))
+            .unwrap_or_default();
         if let Some(server) = start.server {
             settings.server = server;
         }
@@ -100,7 +106,9 @@ impl HuddleApp {
             screen: Screen::Login,
             backend,
             events,
-            login_form: login::LoginForm { password: start.password.clone().unwrap_or_default() },
+            login_form: login::LoginForm {
+                password: start.password.clone().unwrap_or_default(),
+            },
             dashboard_form: dashboard::DashboardForm::default(),
             last_refresh: std::time::Instant::now(),
             status: None,
@@ -142,13 +150,20 @@ impl HuddleApp {
                 BackendEvent::Meetings(meetings) => {
                     self.meetings = meetings;
                     if let Some(wanted) = self.auto_join.take() {
-                        match self.meetings.iter().find(|m| m.title == wanted || m.id.to_string() == wanted) {
+                        match self
+                            .meetings
+                            .iter()
+                            .find(|m| m.title == wanted || m.id.to_string() == wanted)
+                        {
                             // A desktop shortcut or link drops the user straight into the meeting.
                             Some(meeting) => {
                                 self.apply(Intent::Join(meeting.id));
                                 self.apply(Intent::JoinNow);
                             }
-                            None => self.status = Some(format!("No meeting called {wanted:?} is visible to you.")),
+                            None => {
+                                self.status =
+                                    Some(format!("No meeting called {wanted:?} is visible to you."))
+                            }
                         }
                     }
                 }
@@ -161,7 +176,11 @@ impl HuddleApp {
                 BackendEvent::CreateFailed(message) => self.status = Some(message),
                 BackendEvent::Joined(call) => {
                     self.busy = false;
-                    let title = self.meetings.iter().find(|m| m.id == call.meeting).map_or_else(String::new, |m| m.title.clone());
+                    let title = self
+                        .meetings
+                        .iter()
+                        .find(|m| m.id == call.meeting)
+                        .map_or_else(String::new, |m| m.title.clone());
                     let (mic, camera) = (!call.started_muted, !call.started_camera_off);
                     self.room = Some(RoomState::new(*call, title, mic, camera, self.join_started));
                     self.screen = Screen::Room;
@@ -176,7 +195,9 @@ impl HuddleApp {
     }
 
     fn on_call_event(&mut self, event: CallEvent) {
-        let Some(room) = self.room.as_mut() else { return };
+        let Some(room) = self.room.as_mut() else {
+            return;
+        };
         match event {
             CallEvent::ParticipantJoined(p) => {
                 room.toast(format!("{} joined", p.name));
@@ -201,7 +222,10 @@ impl HuddleApp {
             }
             CallEvent::PeerLink { peer, state } => {
                 use crate::call::PeerLinkState::*;
-                let name = room.participants.get(&peer).map_or_else(|| format!("peer {peer}"), |p| p.name.clone());
+                let name = room
+                    .participants
+                    .get(&peer)
+                    .map_or_else(|| format!("peer {peer}"), |p| p.name.clone());
                 room.banner = match state {
                     Disconnected => Some(format!("Reconnecting to {name}…")),
                     Failed => Some(format!("The connection to {name} failed.")),
@@ -211,7 +235,10 @@ impl HuddleApp {
             CallEvent::Problem(text) => room.toast(text),
             CallEvent::MeetingEnded => self.status = Some("The host ended the meeting.".into()),
             CallEvent::Disconnected { reason } => {
-                self.status = Some(format!("Disconnected from the server{}", reason.map(|r| format!(": {r}")).unwrap_or_default()))
+                self.status = Some(format!(
+                    "Disconnected from the server{}",
+                    reason.map(|r| format!(": {r}")).unwrap_or_default()
+                ))
             }
             CallEvent::Ended => {
                 self.room = None;
@@ -234,8 +261,17 @@ impl HuddleApp {
                 self.busy = true;
                 self.status = None;
                 let password = std::mem::take(&mut self.login_form.password);
-                let token = if password.is_empty() { self.settings.token.clone() } else { None };
-                self.backend.login(self.settings.server.clone(), self.settings.email.clone(), password, token);
+                let token = if password.is_empty() {
+                    self.settings.token.clone()
+                } else {
+                    None
+                };
+                self.backend.login(
+                    self.settings.server.clone(),
+                    self.settings.email.clone(),
+                    password,
+                    token,
+                );
             }
             Intent::LogOut => {
                 self.settings.token = None;
@@ -250,7 +286,11 @@ impl HuddleApp {
                 }
             }
             Intent::Join(meeting) => {
-                let title = self.meetings.iter().find(|m| m.id == meeting).map_or_else(|| format!("meeting {meeting}"), |m| m.title.clone());
+                let title = self
+                    .meetings
+                    .iter()
+                    .find(|m| m.id == meeting)
+                    .map_or_else(|| format!("meeting {meeting}"), |m| m.title.clone());
                 self.prejoin = Some(prejoin::PreJoinState::new(meeting, title));
                 self.status = None;
                 self.screen = Screen::PreJoin;
@@ -279,7 +319,9 @@ impl HuddleApp {
                 self.screen = Screen::Dashboard;
             }
             Intent::SetMic(on) => self.command(|room| room.mic_on = on, Command::SetAudio(on)),
-            Intent::SetCamera(on) => self.command(|room| room.camera_on = on, Command::SetVideo(on)),
+            Intent::SetCamera(on) => {
+                self.command(|room| room.camera_on = on, Command::SetVideo(on))
+            }
             Intent::SetShare(on) => self.command(|room| room.sharing = on, Command::SetScreen(on)),
             Intent::SendChat(text) => self.command(|_| {}, Command::Chat(text)),
             Intent::ToggleChat => {
@@ -299,7 +341,11 @@ impl HuddleApp {
                 }
             }
             Intent::Leave => self.command(|_| {}, Command::Leave),
-            Intent::CreateMeeting { title, duration_minutes, visibility } => {
+            Intent::CreateMeeting {
+                title,
+                duration_minutes,
+                visibility,
+            } => {
                 if let Some(api) = self.api.clone() {
                     let request = shared::api::CreateMeeting {
                         title,
@@ -338,13 +384,21 @@ impl eframe::App for HuddleApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let intents = egui::CentralPanel::default()
             .show(ui, |ui| match self.screen {
-                Screen::Login => {
-                    login::show(ui, &mut self.settings, &mut self.login_form, self.status.as_deref(), self.busy)
-                }
+                Screen::Login => login::show(
+                    ui,
+                    &mut self.settings,
+                    &mut self.login_form,
+                    self.status.as_deref(),
+                    self.busy,
+                ),
                 Screen::Dashboard => match &self.user {
-                    Some(user) => {
-                        dashboard::show(ui, user, &self.meetings, self.status.as_deref(), &mut self.dashboard_form)
-                    }
+                    Some(user) => dashboard::show(
+                        ui,
+                        user,
+                        &self.meetings,
+                        self.status.as_deref(),
+                        &mut self.dashboard_form,
+                    ),
                     None => Vec::new(),
                 },
                 Screen::PreJoin => match self.prejoin.as_mut() {

@@ -56,58 +56,106 @@ impl PreJoinState {
 
     /// Advances the preview and the meter when it is time; asks for the next frame.
     fn animate(&mut self, ctx: &egui::Context, muted: bool) {
-        if self.last_preview.is_some_and(|at| at.elapsed() < PREVIEW_EVERY) {
+        if self
+            .last_preview
+            .is_some_and(|at| at.elapsed() < PREVIEW_EVERY)
+        {
             ctx.request_repaint_after(PREVIEW_EVERY);
             return;
         }
         self.last_preview = Some(Instant::now());
         if self.camera == CameraChoice::TestPattern {
             let frame = self.pattern.next_frame();
-            let image = egui::ColorImage::from_rgba_unmultiplied([frame.width, frame.height], &frame.to_rgba());
+            let image = egui::ColorImage::from_rgba_unmultiplied(
+                [frame.width, frame.height],
+                &frame.to_rgba(),
+            );
             match &mut self.texture {
                 Some(texture) => texture.set(image, egui::TextureOptions::LINEAR),
-                None => self.texture = Some(ctx.load_texture("preview", image, egui::TextureOptions::LINEAR)),
+                None => {
+                    self.texture =
+                        Some(ctx.load_texture("preview", image, egui::TextureOptions::LINEAR))
+                }
             }
             self.previews += 1;
         }
         let samples = self.tone.next_frame(3200).samples;
-        self.level_dbfs = if muted || self.microphone == MicrophoneChoice::None { -100.0 } else { level_dbfs(&samples) };
+        self.level_dbfs = if muted || self.microphone == MicrophoneChoice::None {
+            -100.0
+        } else {
+            level_dbfs(&samples)
+        };
         ctx.request_repaint_after(PREVIEW_EVERY);
     }
 }
 
-pub fn show(ui: &mut egui::Ui, state: &mut PreJoinState, start_muted: &mut bool, start_camera_off: &mut bool) -> Vec<Intent> {
+pub fn show(
+    ui: &mut egui::Ui,
+    state: &mut PreJoinState,
+    start_muted: &mut bool,
+    start_camera_off: &mut bool,
+) -> Vec<Intent> {
     let mut intents = Vec::new();
     state.animate(ui.ctx(), *start_muted);
     ui.heading(format!("Join {}", state.title));
     ui.add_space(8.0);
     ui.horizontal(|ui| {
         let size = egui::vec2(480.0, 270.0);
-        match (&state.texture, state.camera == CameraChoice::TestPattern && !*start_camera_off) {
+        match (
+            &state.texture,
+            state.camera == CameraChoice::TestPattern && !*start_camera_off,
+        ) {
             (Some(texture), true) => {
                 ui.add(egui::Image::new(texture).fit_to_exact_size(size));
             }
             _ => {
                 let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-                ui.painter().rect_filled(rect, 6.0, egui::Color32::from_gray(40));
-                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, "camera off", egui::FontId::proportional(16.0), egui::Color32::GRAY);
+                ui.painter()
+                    .rect_filled(rect, 6.0, egui::Color32::from_gray(40));
+                ui.painter().text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    "camera off",
+                    egui::FontId::proportional(16.0),
+                    egui::Color32::GRAY,
+                );
             }
         }
         ui.vertical(|ui| {
             egui::ComboBox::from_label("Camera")
-                .selected_text(if state.camera == CameraChoice::TestPattern { "Test pattern" } else { "None" })
+                .selected_text(if state.camera == CameraChoice::TestPattern {
+                    "Test pattern"
+                } else {
+                    "None"
+                })
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut state.camera, CameraChoice::TestPattern, "Test pattern");
+                    ui.selectable_value(
+                        &mut state.camera,
+                        CameraChoice::TestPattern,
+                        "Test pattern",
+                    );
                     ui.selectable_value(&mut state.camera, CameraChoice::None, "None");
                 });
             egui::ComboBox::from_label("Microphone")
-                .selected_text(if state.microphone == MicrophoneChoice::TestTone { "Test tone" } else { "None" })
+                .selected_text(if state.microphone == MicrophoneChoice::TestTone {
+                    "Test tone"
+                } else {
+                    "None"
+                })
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut state.microphone, MicrophoneChoice::TestTone, "Test tone");
+                    ui.selectable_value(
+                        &mut state.microphone,
+                        MicrophoneChoice::TestTone,
+                        "Test tone",
+                    );
                     ui.selectable_value(&mut state.microphone, MicrophoneChoice::None, "None");
                 });
             let fill = ((state.level_dbfs + 60.0) / 60.0).clamp(0.0, 1.0);
-            ui.add(egui::ProgressBar::new(fill).desired_width(200.0).text(format!("mic level {:.0} dBFS", state.level_dbfs.max(-99.0))));
+            ui.add(
+                egui::ProgressBar::new(fill)
+                    .desired_width(200.0)
+                    .text(format!("mic level {:.0} dBFS", state.level_dbfs.max(-99.0))),
+            );
             ui.weak("No camera or microphone devices yet: the test sources stand in.");
             ui.add_space(8.0);
             ui.checkbox(start_muted, "Start muted");

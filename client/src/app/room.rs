@@ -2,8 +2,8 @@
 //! the shared screen large when someone shares, a control bar, and the chat
 //! and participants panels.
 
-use super::backend::{JoinedCall, LatestFrames, LiveStats};
 use super::Intent;
+use super::backend::{JoinedCall, LatestFrames, LiveStats};
 use crate::call::{Commander, TrackKind};
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
 use std::collections::{BTreeMap, HashMap};
@@ -39,7 +39,13 @@ pub struct RoomState {
 }
 
 impl RoomState {
-    pub fn new(call: JoinedCall, title: String, mic_on: bool, camera_on: bool, join_started: Instant) -> RoomState {
+    pub fn new(
+        call: JoinedCall,
+        title: String,
+        mic_on: bool,
+        camera_on: bool,
+        join_started: Instant,
+    ) -> RoomState {
         RoomState {
             meeting: call.meeting,
             title,
@@ -71,23 +77,35 @@ impl RoomState {
 
     /// How many frames of a peer's stream have reached the screen (for tests and stats).
     pub fn frames_shown(&self, peer: PeerId, kind: TrackKind) -> u64 {
-        self.textures.get(&(peer, kind)).map_or(0, |(count, _)| *count)
+        self.textures
+            .get(&(peer, kind))
+            .map_or(0, |(count, _)| *count)
     }
 
     /// Uploads the newest frame of a stream as a texture, if it changed.
-    fn texture(&mut self, ctx: &egui::Context, peer: PeerId, kind: TrackKind) -> Option<egui::TextureHandle> {
+    fn texture(
+        &mut self,
+        ctx: &egui::Context,
+        peer: PeerId,
+        kind: TrackKind,
+    ) -> Option<egui::TextureHandle> {
         let (count, frame) = self.frames.get(peer, kind)?;
         let entry = self.textures.get(&(peer, kind));
         if entry.is_some_and(|(shown, _)| *shown == count) {
             return entry.map(|(_, t)| t.clone());
         }
-        let image = egui::ColorImage::from_rgba_unmultiplied([frame.width, frame.height], &frame.to_rgba());
+        let image =
+            egui::ColorImage::from_rgba_unmultiplied([frame.width, frame.height], &frame.to_rgba());
         let texture = match self.textures.remove(&(peer, kind)) {
             Some((_, mut texture)) => {
                 texture.set(image, egui::TextureOptions::LINEAR);
                 texture
             }
-            None => ctx.load_texture(format!("{peer}-{kind:?}"), image, egui::TextureOptions::LINEAR),
+            None => ctx.load_texture(
+                format!("{peer}-{kind:?}"),
+                image,
+                egui::TextureOptions::LINEAR,
+            ),
         };
         if self.first_frame_after.is_none() && peer != self.me {
             let after = self.join_started.elapsed();
@@ -110,10 +128,14 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
         ui.horizontal(|ui| control_bar(ui, room, &mut intents));
     });
     if room.show_chat {
-        egui::Panel::right("chat").min_size(260.0).show(ui, |ui| chat_panel(ui, room, &mut intents));
+        egui::Panel::right("chat")
+            .min_size(260.0)
+            .show(ui, |ui| chat_panel(ui, room, &mut intents));
     }
     if room.show_participants {
-        egui::Panel::right("participants").min_size(220.0).show(ui, |ui| participants_panel(ui, room));
+        egui::Panel::right("participants")
+            .min_size(220.0)
+            .show(ui, |ui| participants_panel(ui, room));
     }
     egui::CentralPanel::default().show(ui, |ui| {
         ui.horizontal(|ui| {
@@ -132,21 +154,45 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
 }
 
 fn control_bar(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
-    if ui.button(if room.mic_on { "Mute" } else { "Unmute" }).clicked() {
+    if ui
+        .button(if room.mic_on { "Mute" } else { "Unmute" })
+        .clicked()
+    {
         intents.push(Intent::SetMic(!room.mic_on));
     }
-    if ui.button(if room.camera_on { "Stop video" } else { "Start video" }).clicked() {
+    if ui
+        .button(if room.camera_on {
+            "Stop video"
+        } else {
+            "Start video"
+        })
+        .clicked()
+    {
         intents.push(Intent::SetCamera(!room.camera_on));
     }
-    if ui.button(if room.sharing { "Stop sharing" } else { "Share screen" }).clicked() {
+    if ui
+        .button(if room.sharing {
+            "Stop sharing"
+        } else {
+            "Share screen"
+        })
+        .clicked()
+    {
         intents.push(Intent::SetShare(!room.sharing));
     }
-    let chat_label = if room.unread > 0 { format!("Chat ({})", room.unread) } else { "Chat".to_string() };
+    let chat_label = if room.unread > 0 {
+        format!("Chat ({})", room.unread)
+    } else {
+        "Chat".to_string()
+    };
     if ui.selectable_label(room.show_chat, chat_label).clicked() {
         intents.push(Intent::ToggleChat);
     }
     let people = format!("Participants ({})", room.participants.len() + 1);
-    if ui.selectable_label(room.show_participants, people).clicked() {
+    if ui
+        .selectable_label(room.show_participants, people)
+        .clicked()
+    {
         intents.push(Intent::ToggleParticipants);
     }
     if ui.selectable_label(room.show_stats, "Stats").clicked() {
@@ -161,36 +207,58 @@ fn chat_panel(ui: &mut egui::Ui, room: &mut RoomState, intents: &mut Vec<Intent>
     ui.heading("Chat");
     egui::Panel::bottom("chat-input").show(ui, |ui| {
         ui.horizontal(|ui| {
-            let field = ui.add(egui::TextEdit::singleline(&mut room.chat_input).hint_text("Message").desired_width(180.0));
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut room.chat_input)
+                    .hint_text("Message")
+                    .desired_width(180.0),
+            );
             let sent_by_enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button("Send").clicked() || sent_by_enter) && !room.chat_input.trim().is_empty() {
+            if (ui.button("Send").clicked() || sent_by_enter) && !room.chat_input.trim().is_empty()
+            {
                 intents.push(Intent::SendChat(std::mem::take(&mut room.chat_input)));
             }
         });
     });
-    egui::ScrollArea::vertical().stick_to_bottom(true).show(ui, |ui| {
-        for message in &room.chat {
-            let at = message.sent_at;
-            ui.horizontal_wrapped(|ui| {
-                ui.strong(&message.name);
-                ui.weak(format!("{:02}:{:02}", at.hour(), at.minute()));
-            });
-            ui.label(&message.text);
-            ui.add_space(4.0);
-        }
-    });
+    egui::ScrollArea::vertical()
+        .stick_to_bottom(true)
+        .show(ui, |ui| {
+            for message in &room.chat {
+                let at = message.sent_at;
+                ui.horizontal_wrapped(|ui| {
+                    ui.strong(&message.name);
+                    ui.weak(format!("{:02}:{:02}", at.hour(), at.minute()));
+                });
+                ui.label(&message.text);
+                ui.add_space(4.0);
+            }
+        });
 }
 
 fn participants_panel(ui: &mut egui::Ui, room: &RoomState) {
     ui.heading(format!("Participants ({})", room.participants.len() + 1));
-    ui.label(format!("You: {}, {}", if room.mic_on { "mic on" } else { "muted" }, if room.camera_on { "camera on" } else { "camera off" }));
+    ui.label(format!(
+        "You: {}, {}",
+        if room.mic_on { "mic on" } else { "muted" },
+        if room.camera_on {
+            "camera on"
+        } else {
+            "camera off"
+        }
+    ));
     for participant in room.participants.values() {
-        ui.label(format!("{}: {}", participant.name, describe_state(participant)));
+        ui.label(format!(
+            "{}: {}",
+            participant.name,
+            describe_state(participant)
+        ));
     }
 }
 
 fn describe_state(p: &Participant) -> String {
-    let mut parts = vec![if p.audio { "mic on" } else { "muted" }, if p.video { "camera on" } else { "camera off" }];
+    let mut parts = vec![
+        if p.audio { "mic on" } else { "muted" },
+        if p.video { "camera on" } else { "camera off" },
+    ];
     if p.screen {
         parts.push("sharing");
     }
@@ -201,12 +269,19 @@ fn describe_state(p: &Participant) -> String {
 fn video_area(ui: &mut egui::Ui, room: &mut RoomState) {
     let ctx = ui.ctx().clone();
     let sharer = room.participants.values().find(|p| p.screen).map(|p| p.id);
-    let screen = sharer.and_then(|peer| room.texture(&ctx, peer, TrackKind::Screen).map(|t| (peer, t)));
+    let screen = sharer.and_then(|peer| {
+        room.texture(&ctx, peer, TrackKind::Screen)
+            .map(|t| (peer, t))
+    });
     let peers: Vec<PeerId> = room.participants.keys().copied().collect();
     let tiles = peers.len() + 1;
     let available = ui.available_size();
     if let Some((peer, texture)) = screen {
-        let name = room.participants.get(&peer).map(|p| p.name.clone()).unwrap_or_default();
+        let name = room
+            .participants
+            .get(&peer)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
         ui.horizontal(|ui| {
             let big = egui::vec2(available.x * 0.75, available.y - 30.0);
             ui.vertical(|ui| {
@@ -225,17 +300,22 @@ fn video_area(ui: &mut egui::Ui, room: &mut RoomState) {
     let columns = (tiles as f32).sqrt().ceil() as usize;
     let rows = tiles.div_ceil(columns);
     let width = (available.x / columns as f32 - 8.0).max(80.0);
-    let height = ((available.y - 10.0) / rows as f32 - 28.0).max(45.0).min(width * 9.0 / 16.0);
+    let height = ((available.y - 10.0) / rows as f32 - 28.0)
+        .max(45.0)
+        .min(width * 9.0 / 16.0);
     let size = egui::vec2(height * 16.0 / 9.0, height);
-    egui::Grid::new("video-grid").num_columns(columns).spacing([8.0, 8.0]).show(ui, |ui| {
-        for (i, peer) in peers.iter().enumerate() {
-            tile(ui, room, *peer, size);
-            if (i + 1) % columns == 0 {
-                ui.end_row();
+    egui::Grid::new("video-grid")
+        .num_columns(columns)
+        .spacing([8.0, 8.0])
+        .show(ui, |ui| {
+            for (i, peer) in peers.iter().enumerate() {
+                tile(ui, room, *peer, size);
+                if (i + 1) % columns == 0 {
+                    ui.end_row();
+                }
             }
-        }
-        self_tile(ui, room, size);
-    });
+            self_tile(ui, room, size);
+        });
 }
 
 fn fit(bounds: egui::Vec2, texture: &egui::TextureHandle) -> egui::Vec2 {
@@ -247,18 +327,26 @@ fn fit(bounds: egui::Vec2, texture: &egui::TextureHandle) -> egui::Vec2 {
 fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2) {
     let ctx = ui.ctx().clone();
     let texture = room.texture(&ctx, peer, TrackKind::Camera);
-    let Some(participant) = room.participants.get(&peer) else { return };
-    let (name, video, audio) = (participant.name.clone(), participant.video, participant.audio);
+    let Some(participant) = room.participants.get(&peer) else {
+        return;
+    };
+    let (name, video, audio) = (
+        participant.name.clone(),
+        participant.video,
+        participant.audio,
+    );
     let speaking = room.stats.active_speaker() == Some(peer);
     let stats = room.show_stats.then(|| room.stats.get(peer)).flatten();
     ui.vertical(|ui| {
         match texture.filter(|_| video) {
             Some(texture) => {
-                let image = ui.add(egui::Image::new(&texture).fit_to_exact_size(fit(size, &texture)));
+                let image =
+                    ui.add(egui::Image::new(&texture).fit_to_exact_size(fit(size, &texture)));
                 if speaking {
                     // The active speaker's tile is outlined.
                     let stroke = egui::Stroke::new(3.0, egui::Color32::from_rgb(80, 200, 120));
-                    ui.painter().rect_stroke(image.rect, 4.0, stroke, egui::StrokeKind::Inside);
+                    ui.painter()
+                        .rect_stroke(image.rect, 4.0, stroke, egui::StrokeKind::Inside);
                 }
                 if let Some(s) = &stats {
                     let text = format!(
@@ -267,21 +355,34 @@ fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2)
                         s.height,
                         s.fps,
                         s.kbit_per_s,
-                        s.latency_ms.map_or("latency –".into(), |l| format!("{l:.0} ms")),
+                        s.latency_ms
+                            .map_or("latency –".into(), |l| format!("{l:.0} ms")),
                         s.keyframe_requests
                     );
                     let at = image.rect.left_top() + egui::vec2(6.0, 6.0);
-                    let galley = ui.painter().layout_no_wrap(text, egui::FontId::monospace(12.0), egui::Color32::WHITE);
+                    let galley = ui.painter().layout_no_wrap(
+                        text,
+                        egui::FontId::monospace(12.0),
+                        egui::Color32::WHITE,
+                    );
                     let back = egui::Rect::from_min_size(at, galley.size()).expand(3.0);
-                    ui.painter().rect_filled(back, 3.0, egui::Color32::from_black_alpha(170));
+                    ui.painter()
+                        .rect_filled(back, 3.0, egui::Color32::from_black_alpha(170));
                     ui.painter().galley(at, galley, egui::Color32::WHITE);
                 }
             }
             None => {
                 let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-                ui.painter().rect_filled(rect, 6.0, egui::Color32::from_gray(40));
+                ui.painter()
+                    .rect_filled(rect, 6.0, egui::Color32::from_gray(40));
                 let text = if video { "connecting…" } else { "camera off" };
-                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, text, egui::FontId::proportional(14.0), egui::Color32::GRAY);
+                ui.painter().text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    text,
+                    egui::FontId::proportional(14.0),
+                    egui::Color32::GRAY,
+                );
             }
         }
         ui.horizontal(|ui| {
@@ -298,21 +399,37 @@ fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2)
 fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
     let ctx = ui.ctx().clone();
     let me = room.me;
-    let texture = room.texture(&ctx, me, TrackKind::Camera).filter(|_| room.camera_on);
+    let texture = room
+        .texture(&ctx, me, TrackKind::Camera)
+        .filter(|_| room.camera_on);
     ui.vertical(|ui| {
         match texture {
             // The self view, mirrored as people expect to see themselves.
             Some(texture) => {
                 let image = egui::Image::new(&texture)
                     .fit_to_exact_size(fit(size, &texture))
-                    .uv(egui::Rect::from_min_max(egui::pos2(1.0, 0.0), egui::pos2(0.0, 1.0)));
+                    .uv(egui::Rect::from_min_max(
+                        egui::pos2(1.0, 0.0),
+                        egui::pos2(0.0, 1.0),
+                    ));
                 ui.add(image);
             }
             None => {
                 let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-                ui.painter().rect_filled(rect, 6.0, egui::Color32::from_rgb(30, 45, 70));
-                let text = if room.camera_on { "starting camera…" } else { "camera off" };
-                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, text, egui::FontId::proportional(14.0), egui::Color32::LIGHT_GRAY);
+                ui.painter()
+                    .rect_filled(rect, 6.0, egui::Color32::from_rgb(30, 45, 70));
+                let text = if room.camera_on {
+                    "starting camera…"
+                } else {
+                    "camera off"
+                };
+                ui.painter().text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    text,
+                    egui::FontId::proportional(14.0),
+                    egui::Color32::LIGHT_GRAY,
+                );
             }
         }
         ui.horizontal(|ui| {

@@ -28,7 +28,12 @@ pub struct VideoQuality {
 
 impl Default for VideoQuality {
     fn default() -> Self {
-        VideoQuality { width: 1280, height: 720, fps: 30.0, kbit_per_s: 1500 }
+        VideoQuality {
+            width: 1280,
+            height: 720,
+            fps: 30.0,
+            kbit_per_s: 1500,
+        }
     }
 }
 

@@ -1,42 +1,57 @@
 //! The settings screen: video quality and how to start a call.
 
-use super::settings::{Settings, RESOLUTIONS};
 use super::Intent;
+use super::settings::{RESOLUTIONS, Settings};
 
 pub fn show(ui: &mut egui::Ui, settings: &mut Settings) -> Vec<Intent> {
     let mut intents = Vec::new();
     ui.heading("Settings");
     ui.add_space(8.0);
-    egui::Grid::new("settings").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
-        ui.label("Video");
-        let video = &mut settings.video;
-        egui::ComboBox::from_label("Video size")
-            .selected_text(format!("{}×{}", video.width, video.height))
-            .show_ui(ui, |ui| {
-                for (width, height) in RESOLUTIONS {
-                    if ui.selectable_label((video.width, video.height) == (width, height), format!("{width}×{height}")).clicked() {
-                        (video.width, video.height) = (width, height);
+    egui::Grid::new("settings")
+        .num_columns(2)
+        .spacing([12.0, 8.0])
+        .show(ui, |ui| {
+            ui.label("Video");
+            let video = &mut settings.video;
+            egui::ComboBox::from_label("Video size")
+                .selected_text(format!("{}×{}", video.width, video.height))
+                .show_ui(ui, |ui| {
+                    for (width, height) in RESOLUTIONS {
+                        if ui
+                            .selectable_label(
+                                (video.width, video.height) == (width, height),
+                                format!("{width}×{height}"),
+                            )
+                            .clicked()
+                        {
+                            (video.width, video.height) = (width, height);
+                        }
                     }
-                }
+                });
+            ui.end_row();
+            ui.label("");
+            egui::ComboBox::from_label("Frames per second")
+                .selected_text(format!("{}", video.fps))
+                .show_ui(ui, |ui| {
+                    for fps in [15.0, 24.0, 30.0] {
+                        ui.selectable_value(&mut video.fps, fps, format!("{fps}"));
+                    }
+                });
+            ui.end_row();
+            ui.label("Bitrate");
+            ui.add(
+                egui::DragValue::new(&mut video.kbit_per_s)
+                    .range(200..=6000)
+                    .suffix(" kbit/s"),
+            );
+            ui.end_row();
+            ui.label("Joining");
+            ui.vertical(|ui| {
+                ui.checkbox(&mut settings.start_muted, "Start muted");
+                ui.checkbox(&mut settings.start_camera_off, "Start with camera off");
             });
-        ui.end_row();
-        ui.label("");
-        egui::ComboBox::from_label("Frames per second").selected_text(format!("{}", video.fps)).show_ui(ui, |ui| {
-            for fps in [15.0, 24.0, 30.0] {
-                ui.selectable_value(&mut video.fps, fps, format!("{fps}"));
-            }
+            ui.end_row();
         });
-        ui.end_row();
-        ui.label("Bitrate");
-        ui.add(egui::DragValue::new(&mut video.kbit_per_s).range(200..=6000).suffix(" kbit/s"));
-        ui.end_row();
-        ui.label("Joining");
-        ui.vertical(|ui| {
-            ui.checkbox(&mut settings.start_muted, "Start muted");
-            ui.checkbox(&mut settings.start_camera_off, "Start with camera off");
-        });
-        ui.end_row();
-    });
     ui.weak("Camera, microphone and speaker choices come with device support; the test sources stand in.");
     ui.add_space(8.0);
     if ui.button("Done").clicked() {

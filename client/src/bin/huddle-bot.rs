@@ -2,7 +2,7 @@
 //! like a person, sends stamped synthetic or file media, follows a script,
 //! and writes a JSON report of what it received.
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::Parser;
 use client::bot::{self, AudioChoice, BotOptions, Report, Script, VideoChoice};
 use std::path::PathBuf;
@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
-#[command(name = "huddle-bot", version, about = "Join a Huddle meeting headless, send test media, and report what arrives.")]
+#[command(
+    name = "huddle-bot",
+    version,
+    about = "Join a Huddle meeting headless, send test media, and report what arrives."
+)]
 struct Args {
     /// The signal server's URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -64,7 +68,14 @@ struct Args {
 }
 
 /// Background colours for the bots' test patterns, so receivers tell them apart.
-const COLOURS: [(u8, u8, u8); 6] = [(40, 90, 200), (200, 60, 40), (40, 170, 70), (180, 60, 180), (200, 150, 30), (40, 170, 180)];
+const COLOURS: [(u8, u8, u8); 6] = [
+    (40, 90, 200),
+    (200, 60, 40),
+    (40, 170, 70),
+    (180, 60, 180),
+    (200, 150, 30),
+    (40, 170, 180),
+];
 
 fn parse_video(value: &str) -> anyhow::Result<VideoChoice> {
     Ok(match value {
@@ -79,7 +90,9 @@ fn parse_audio(value: &str) -> anyhow::Result<AudioChoice> {
     Ok(match value {
         "none" => AudioChoice::None,
         tone if tone.starts_with("tone:") => {
-            let hz: f32 = tone[5..].parse().with_context(|| format!("{tone:?}: the frequency must be a number"))?;
+            let hz: f32 = tone[5..]
+                .parse()
+                .with_context(|| format!("{tone:?}: the frequency must be a number"))?;
             if !(20.0..=20_000.0).contains(&hz) {
                 bail!("{tone:?}: the frequency must be between 20 and 20000 Hz");
             }
@@ -150,7 +163,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     }
     let failed: Vec<String> = reports
         .iter()
-        .flat_map(|r| r.failed_expectations().into_iter().map(move |e| format!("{}: {e}", r.name)))
+        .flat_map(|r| {
+            r.failed_expectations()
+                .into_iter()
+                .map(move |e| format!("{}: {e}", r.name))
+        })
         .collect();
     let json = if reports.len() == 1 {
         serde_json::to_string_pretty(&reports[0])?
@@ -158,7 +175,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         serde_json::to_string_pretty(&serde_json::json!({ "bots": reports }))?
     };
     match &args.report {
-        Some(path) => std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(path, json)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => println!("{json}"),
     }
     for failure in &failed {
@@ -170,7 +188,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();

@@ -22,13 +22,26 @@ struct Args {
 
 fn main() -> eframe::Result {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .init();
     let args = Args::parse();
-    let start = StartOptions { server: args.server, email: args.email, password: args.password, join: args.join };
+    let start = StartOptions {
+        server: args.server,
+        email: args.email,
+        password: args.password,
+        join: args.join,
+    };
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("Huddle").with_inner_size([1100.0, 720.0]),
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Huddle")
+            .with_inner_size([1100.0, 720.0]),
         ..Default::default()
     };
-    eframe::run_native("Huddle", options, Box::new(|cc| Ok(Box::new(HuddleApp::new(cc, start)))))
+    eframe::run_native(
+        "Huddle",
+        options,
+        Box::new(|cc| Ok(Box::new(HuddleApp::new(cc, start)))),
+    )
 }

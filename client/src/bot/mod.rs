@@ -7,5 +7,5 @@ pub mod script;
 pub mod stats;
 
 pub use report::Report;
-pub use run::{run, AudioChoice, BotOptions, VideoChoice};
+pub use run::{AudioChoice, BotOptions, VideoChoice, run};
 pub use script::{Action, Expectation, Script};

@@ -113,7 +113,11 @@ pub struct Encoded {
 
 impl Report {
     pub fn failed_expectations(&self) -> Vec<&str> {
-        self.expectations.iter().filter(|e| !e.ok).map(|e| e.name.as_str()).collect()
+        self.expectations
+            .iter()
+            .filter(|e| !e.ok)
+            .map(|e| e.name.as_str())
+            .collect()
     }
 
     pub fn peer(&self, name: &str) -> Option<&PeerReport> {

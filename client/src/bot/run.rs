@@ -5,10 +5,13 @@ use super::report::*;
 use super::script::{Action, Expectation, Script};
 use super::stats::{AudioStats, VideoStats};
 use crate::api::ApiClient;
-use crate::call::{Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, TrackKind, VideoSource};
+use crate::call::{
+    Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, TrackKind,
+    VideoSource,
+};
 use crate::codec::VideoEncoderConfig;
 use crate::error::Result;
-use crate::media::files::{save_png, WavSource, Y4mSource};
+use crate::media::files::{WavSource, Y4mSource, save_png};
 use crate::media::pattern::TestPattern;
 use crate::media::tone::ToneSource;
 use shared::{Participant, PeerId};
@@ -84,7 +87,12 @@ impl BotOptions {
     }
 }
 
-fn video_source(choice: &VideoChoice, options: &BotOptions, colour: (u8, u8, u8), fps: f32) -> Result<Option<Box<dyn VideoSource>>> {
+fn video_source(
+    choice: &VideoChoice,
+    options: &BotOptions,
+    colour: (u8, u8, u8),
+    fps: f32,
+) -> Result<Option<Box<dyn VideoSource>>> {
     Ok(match choice {
         VideoChoice::None => None,
         VideoChoice::Pattern => Some(Box::new(PatternSource {
@@ -158,9 +166,9 @@ pub async fn run(options: BotOptions) -> Result<Report> {
     let microphone: Option<Box<dyn crate::call::AudioSource>> = match &options.audio {
         AudioChoice::None => None,
         AudioChoice::Tone(hz) => Some(Box::new(ToneSource::new(*hz, -12.0))),
-        AudioChoice::File(path) => {
-            Some(Box::new(WavSource::open(path).map_err(|e| crate::Error::BadResponse(e.to_string()))?))
-        }
+        AudioChoice::File(path) => Some(Box::new(
+            WavSource::open(path).map_err(|e| crate::Error::BadResponse(e.to_string()))?,
+        )),
     };
     let join_started = ms(Instant::now());
     let mut call = Call::join(CallOptions {
@@ -172,7 +180,11 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         camera,
         microphone,
         screen,
-        camera_config: VideoEncoderConfig { bitrate_bps: options.bitrate_bps, max_fps: options.fps, screen: false },
+        camera_config: VideoEncoderConfig {
+            bitrate_bps: options.bitrate_bps,
+            max_fps: options.fps,
+            screen: false,
+        },
         screen_config: VideoEncoderConfig::screen(),
     })
     .await?;
@@ -185,10 +197,20 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         joined: Some(join_started + call.joined_after.as_millis() as u64),
         ..Timings::default()
     };
-    let mut peers: BTreeMap<PeerId, Seen> =
-        call.participants.iter().map(|p| (p.id, Seen::new(p.clone(), true))).collect();
+    let mut peers: BTreeMap<PeerId, Seen> = call
+        .participants
+        .iter()
+        .map(|p| (p.id, Seen::new(p.clone(), true)))
+        .collect();
     let mut max_in_room = peers.len() + 1;
-    let mut chat: Vec<ChatLine> = call.chat_history.iter().map(|m| ChatLine { from: m.name.clone(), text: m.text.clone() }).collect();
+    let mut chat: Vec<ChatLine> = call
+        .chat_history
+        .iter()
+        .map(|m| ChatLine {
+            from: m.name.clone(),
+            text: m.text.clone(),
+        })
+        .collect();
     let mut events: Vec<EventLine> = Vec::new();
     let mut media = call.media();
     let mut steps = options.script.steps.clone().into_iter().peekable();
@@ -197,7 +219,10 @@ pub async fn run(options: BotOptions) -> Result<Report> {
     let mut live_counts: BTreeMap<PeerId, (u64, u64)> = BTreeMap::new();
     let mut left_by_script = false;
     loop {
-        let next_step_at = steps.peek().map(|s| joined_at + Duration::from_secs_f64(s.time)).unwrap_or(deadline);
+        let next_step_at = steps
+            .peek()
+            .map(|s| joined_at + Duration::from_secs_f64(s.time))
+            .unwrap_or(deadline);
         tokio::select! {
             _ = tokio::time::sleep_until(deadline.into()) => break,
             _ = tokio::time::sleep_until(next_step_at.into()), if steps.peek().is_some() => {
@@ -290,7 +315,10 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         }
     }
     if left_by_script {
-        events.push(EventLine { at_ms: ms(Instant::now()), event: "left (script)".into() });
+        events.push(EventLine {
+            at_ms: ms(Instant::now()),
+            event: "left (script)".into(),
+        });
     }
     let (camera_frames, screen_frames) = call.frames_encoded();
     let me = call.me.name.clone();
@@ -301,7 +329,10 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         .script
         .expectations
         .iter()
-        .map(|expectation| ExpectationResult { name: expectation.describe(), ok: check(expectation, &peers, &chat, max_in_room) })
+        .map(|expectation| ExpectationResult {
+            name: expectation.describe(),
+            ok: check(expectation, &peers, &chat, max_in_room),
+        })
         .collect();
     Ok(Report {
         name: me,
@@ -311,16 +342,26 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         chat,
         expectations,
         events,
-        encoded_frames: Encoded { camera: camera_frames, screen: screen_frames },
+        encoded_frames: Encoded {
+            camera: camera_frames,
+            screen: screen_frames,
+        },
     })
 }
 
 fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
-    let name = |id: &PeerId| peers.get(id).map_or_else(|| format!("peer {id}"), |s| s.participant.name.clone());
+    let name = |id: &PeerId| {
+        peers
+            .get(id)
+            .map_or_else(|| format!("peer {id}"), |s| s.participant.name.clone())
+    };
     match event {
         CallEvent::ParticipantJoined(p) => format!("{} joined", p.name),
         CallEvent::ParticipantUpdated(p) => {
-            format!("{} is now audio={} video={} screen={}", p.name, p.audio, p.video, p.screen)
+            format!(
+                "{} is now audio={} video={} screen={}",
+                p.name, p.audio, p.video, p.screen
+            )
         }
         CallEvent::ParticipantLeft(id) => format!("{} left", name(id)),
         CallEvent::Chat(m) => format!("chat from {}", m.name),
@@ -329,9 +370,16 @@ fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
     }
 }
 
-fn check(expectation: &Expectation, peers: &BTreeMap<PeerId, Seen>, chat: &[ChatLine], max_in_room: usize) -> bool {
+fn check(
+    expectation: &Expectation,
+    peers: &BTreeMap<PeerId, Seen>,
+    chat: &[ChatLine],
+    max_in_room: usize,
+) -> bool {
     let any_named = |name: &str, test: &dyn Fn(&Seen) -> bool| {
-        peers.values().any(|p| p.participant.name == name && test(p))
+        peers
+            .values()
+            .any(|p| p.participant.name == name && test(p))
     };
     match expectation {
         Expectation::ParticipantsAtLeast(n) => max_in_room >= *n,
@@ -340,9 +388,11 @@ fn check(expectation: &Expectation, peers: &BTreeMap<PeerId, Seen>, chat: &[Chat
         Expectation::ScreenFrom(name) => any_named(name, &|p| p.screen.frames_decoded > 0),
         Expectation::SeenMuted(name) => any_named(name, &|p| p.seen.muted),
         Expectation::SeenVideoOff(name) => any_named(name, &|p| p.seen.video_off),
-        Expectation::AudioFrom { name, hz } => {
-            any_named(name, &|p| p.audio.dominant_hz().is_some_and(|found| (found - hz).abs() <= 10.0))
-        }
+        Expectation::AudioFrom { name, hz } => any_named(name, &|p| {
+            p.audio
+                .dominant_hz()
+                .is_some_and(|found| (found - hz).abs() <= 10.0)
+        }),
     }
 }
 
@@ -364,13 +414,20 @@ fn peer_report(seen: &Seen) -> PeerReport {
             frames_out_of_order: seen.video.frames_out_of_order,
             last_frame: seen.video.last_frame.clone(),
         },
-        screen: ScreenReport { frames_decoded: seen.screen.frames_decoded, last_frame: seen.screen.last_frame.clone() },
+        screen: ScreenReport {
+            frames_decoded: seen.screen.frames_decoded,
+            last_frame: seen.screen.last_frame.clone(),
+        },
         audio: AudioReport {
             dominant_hz: seen.audio.dominant_hz().map(|hz| hz.round()),
             level_dbfs: (seen.audio.level_dbfs() * 10.0).round() / 10.0,
             concealed_ms: seen.audio.concealed_frames * 20,
         },
-        state: StateReport { audio: p.audio, video: p.video, screen: p.screen },
+        state: StateReport {
+            audio: p.audio,
+            video: p.video,
+            screen: p.screen,
+        },
         seen: seen.seen,
         left: seen.left,
     }
@@ -394,9 +451,18 @@ fn print_live(
             .map(|(_, c)| c.bytes.load(Ordering::Relaxed))
             .sum();
         let frames = seen.video.frames_decoded;
-        let (last_frames, last_bytes) = last.insert(*id, (frames, bytes)).unwrap_or((frames, bytes));
-        let latency = seen.video.latencies_ms().iter().rev().take(30).copied().collect::<Vec<_>>();
-        let latency = super::stats::percentile(&latency, 0.5).map_or("-".into(), |v| format!("{v:.0} ms"));
+        let (last_frames, last_bytes) =
+            last.insert(*id, (frames, bytes)).unwrap_or((frames, bytes));
+        let latency = seen
+            .video
+            .latencies_ms()
+            .iter()
+            .rev()
+            .take(30)
+            .copied()
+            .collect::<Vec<_>>();
+        let latency =
+            super::stats::percentile(&latency, 0.5).map_or("-".into(), |v| format!("{v:.0} ms"));
         parts.push(format!(
             "{}: {} fps {} kbit/s {}",
             seen.participant.name,
@@ -409,6 +475,10 @@ fn print_live(
         "[{label}] {:>5.1}s peers {} | {}",
         started.elapsed().as_secs_f64(),
         parts.len(),
-        if parts.is_empty() { "waiting for others".to_string() } else { parts.join(" | ") }
+        if parts.is_empty() {
+            "waiting for others".to_string()
+        } else {
+            parts.join(" | ")
+        }
     );
 }

@@ -76,7 +76,10 @@ impl Expectation {
 #[derive(Debug, thiserror::Error)]
 pub enum ScriptError {
     #[error("cannot read the script {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the script {path} is not valid: {reason}")]
     Invalid { path: String, reason: String },
 }
@@ -84,18 +87,30 @@ pub enum ScriptError {
 impl Script {
     pub fn load(path: &Path) -> Result<Script, ScriptError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: shown.clone(), source })?;
-        Script::parse(&text).map_err(|reason| ScriptError::Invalid { path: shown, reason })
+        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Script::parse(&text).map_err(|reason| ScriptError::Invalid {
+            path: shown,
+            reason,
+        })
     }
 
     pub fn parse(text: &str) -> Result<Script, String> {
         let mut script: Script = toml::from_str(text).map_err(|e| e.to_string())?;
         for step in &script.steps {
             if step.action.is_none() && step.chat.is_none() {
-                return Err(format!("the step at {} s has neither an action nor a chat", step.time));
+                return Err(format!(
+                    "the step at {} s has neither an action nor a chat",
+                    step.time
+                ));
             }
             if !step.time.is_finite() || step.time < 0.0 {
-                return Err(format!("step time {} must be zero or more seconds", step.time));
+                return Err(format!(
+                    "step time {} must be zero or more seconds",
+                    step.time
+                ));
             }
         }
         script.steps.sort_by(|a, b| a.time.total_cmp(&b.time));
@@ -127,7 +142,10 @@ audio_from = { name = "Test Corporate", hz = 660 }
         assert_eq!(script.steps[0].action, Some(Action::Mute), "sorted by time");
         assert_eq!(script.steps[1].chat.as_deref(), Some("hello"));
         assert_eq!(script.expectations[0], Expectation::ParticipantsAtLeast(2));
-        assert_eq!(script.expectations[1].describe(), "660 Hz from Test Corporate");
+        assert_eq!(
+            script.expectations[1].describe(),
+            "660 Hz from Test Corporate"
+        );
     }
 
     #[test]

@@ -49,7 +49,11 @@ impl VideoStats {
         if mean_rgb.iter().all(|&c| c < 20) {
             self.black_frames += 1;
         }
-        self.last_frame = Some(LastFrame { width: frame.width, height: frame.height, mean_rgb });
+        self.last_frame = Some(LastFrame {
+            width: frame.width,
+            height: frame.height,
+            mean_rgb,
+        });
         if let Some(stamp) = stamp {
             if let Some(age) = stamp.age_at(decoded_at) {
                 self.latencies_ms.push(age.as_secs_f64() * 1000.0);
@@ -69,7 +73,11 @@ impl VideoStats {
         match (self.first_at, self.last_at) {
             (Some(first), Some(last)) if self.frames_decoded > 1 => {
                 let span = last.duration_since(first).unwrap_or_default().as_secs_f64();
-                if span > 0.0 { (self.frames_decoded - 1) as f64 / span } else { 0.0 }
+                if span > 0.0 {
+                    (self.frames_decoded - 1) as f64 / span
+                } else {
+                    0.0
+                }
             }
             _ => 0.0,
         }
@@ -138,7 +146,14 @@ mod tests {
             let at = start + Duration::from_millis(33 * i as u64);
             stats.record(&frames[n], stamp::read(&frames[n]), at);
         }
-        assert_eq!((stats.frames_decoded, stats.frames_lost, stats.frames_out_of_order), (6, 1, 1));
+        assert_eq!(
+            (
+                stats.frames_decoded,
+                stats.frames_lost,
+                stats.frames_out_of_order
+            ),
+            (6, 1, 1)
+        );
         assert!((stats.fps() - 30.3).abs() < 0.5, "{}", stats.fps());
         assert_eq!(stats.freezes, 0);
         assert!(stats.last_frame.as_ref().unwrap().mean_rgb[2] > 120);

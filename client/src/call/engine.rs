@@ -9,7 +9,9 @@ use super::senders::{self, AudioSource, SourceSwap, VideoSource};
 use crate::codec::VideoEncoderConfig;
 use crate::error::{Error, Result};
 use crate::signaling::{SignalEvent, SignalSession};
-use shared::{ChatMessage, ClientMsg, MediaState, MeetingId, Participant, PeerId, PeerSignal, ServerMsg, User};
+use shared::{
+    ChatMessage, ClientMsg, MediaState, MeetingId, Participant, PeerId, PeerSignal, ServerMsg, User,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
@@ -88,11 +90,16 @@ pub enum CallEvent {
     ParticipantUpdated(Participant),
     ParticipantLeft(PeerId),
     Chat(ChatMessage),
-    PeerLink { peer: PeerId, state: PeerLinkState },
+    PeerLink {
+        peer: PeerId,
+        state: PeerLinkState,
+    },
     /// The host deleted the meeting.
     MeetingEnded,
     /// The signaling connection closed (server shut down, network lost).
-    Disconnected { reason: Option<String> },
+    Disconnected {
+        reason: Option<String>,
+    },
     /// Something went wrong that the user should know about; the call goes on.
     Problem(String),
     /// The call has ended (after `Leave`, `MeetingEnded` or `Disconnected`).
@@ -131,16 +138,38 @@ impl Call {
         let runtime = tokio::runtime::Handle::current();
         let (media, _) = broadcast::channel(256);
         let video = |source: Option<Box<dyn VideoSource>>, config, on, kind| match source {
-            Some(source) => senders::start_video(source, config, on, runtime.clone(), Some((kind, media.clone()))),
-            None => senders::start_video(Box::new(senders::NoVideo), config, false, runtime.clone(), None),
+            Some(source) => senders::start_video(
+                source,
+                config,
+                on,
+                runtime.clone(),
+                Some((kind, media.clone())),
+            ),
+            None => senders::start_video(
+                Box::new(senders::NoVideo),
+                config,
+                false,
+                runtime.clone(),
+                None,
+            ),
         };
         let senders = LocalSenders {
             audio: match options.microphone {
                 Some(source) => senders::start_audio(source, !options.start_muted, runtime.clone()),
                 None => senders::start_audio(Box::new(senders::NoAudio), false, runtime.clone()),
             },
-            camera: video(options.camera, options.camera_config, !options.start_camera_off, TrackKind::Camera),
-            screen: video(options.screen, options.screen_config, false, TrackKind::Screen),
+            camera: video(
+                options.camera,
+                options.camera_config,
+                !options.start_camera_off,
+                TrackKind::Camera,
+            ),
+            screen: video(
+                options.screen,
+                options.screen_config,
+                false,
+                TrackKind::Screen,
+            ),
         };
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
@@ -207,7 +236,10 @@ impl Call {
     /// Frames encoded so far by the camera and screen encoders (each encodes once for all peers).
     pub fn frames_encoded(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering;
-        (self.senders.camera.encoded.load(Ordering::Relaxed), self.senders.screen.encoded.load(Ordering::Relaxed))
+        (
+            self.senders.camera.encoded.load(Ordering::Relaxed),
+            self.senders.screen.encoded.load(Ordering::Relaxed),
+        )
     }
 
     /// Leaves and waits for the engine to finish.
@@ -308,7 +340,11 @@ impl Engine {
         };
         let _ = self
             .signals
-            .send(ClientMsg::MediaState { audio: state.audio, video: state.video, screen: state.screen })
+            .send(ClientMsg::MediaState {
+                audio: state.audio,
+                video: state.video,
+                screen: state.screen,
+            })
             .await;
     }
 
@@ -321,9 +357,21 @@ impl Engine {
                 let _ = session.send(ClientMsg::Chat { text }).await;
                 return;
             }
-            Command::UseCamera(source) => return self.senders.camera.replace_source(SourceSwap::Video(source)),
-            Command::UseMicrophone(source) => return self.senders.audio.replace_source(SourceSwap::Audio(source)),
-            Command::UseScreen(source) => return self.senders.screen.replace_source(SourceSwap::Video(source)),
+            Command::UseCamera(source) => {
+                return self
+                    .senders
+                    .camera
+                    .replace_source(SourceSwap::Video(source));
+            }
+            Command::UseMicrophone(source) => {
+                return self.senders.audio.replace_source(SourceSwap::Audio(source));
+            }
+            Command::UseScreen(source) => {
+                return self
+                    .senders
+                    .screen
+                    .replace_source(SourceSwap::Video(source));
+            }
             Command::Leave => return,
         }
         self.announce_media_state().await;
@@ -335,7 +383,10 @@ impl Engine {
             ServerMsg::ParticipantJoined { participant } => {
                 // The newcomer will offer; we get ready to answer.
                 if let Err(err) = self.open_link(participant.id, false).await {
-                    self.problem(format!("cannot prepare a connection to {}: {err}", participant.name));
+                    self.problem(format!(
+                        "cannot prepare a connection to {}: {err}",
+                        participant.name
+                    ));
                 }
                 let _ = self.events.send(CallEvent::ParticipantJoined(participant));
             }
@@ -357,10 +408,14 @@ impl Engine {
                 return false;
             }
             ServerMsg::ServerShutdown { message } => {
-                let _ = self.events.send(CallEvent::Disconnected { reason: Some(message) });
+                let _ = self.events.send(CallEvent::Disconnected {
+                    reason: Some(message),
+                });
                 return false;
             }
-            ServerMsg::Error { code, message } => self.problem(format!("the server refused a request ({code:?}): {message}")),
+            ServerMsg::Error { code, message } => self.problem(format!(
+                "the server refused a request ({code:?}): {message}"
+            )),
             ServerMsg::Welcome { .. } | ServerMsg::Joined { .. } | ServerMsg::Left { .. } => {}
         }
         true
@@ -371,8 +426,14 @@ impl Engine {
             return Ok(());
         }
         tracing::debug!(%peer, offer, "opening a peer connection");
-        let mut link =
-            PeerLink::new(self.me, peer, &self.ice_servers, self.signals.clone(), self.pc_events.0.clone()).await?;
+        let mut link = PeerLink::new(
+            self.me,
+            peer,
+            &self.ice_servers,
+            self.signals.clone(),
+            self.pc_events.0.clone(),
+        )
+        .await?;
         if offer {
             link.attach_tracks().await?;
             // webrtc-rs does not reliably raise "negotiation needed" for tracks
@@ -381,14 +442,21 @@ impl Engine {
         }
         tracing::debug!(%peer, "peer connection ready");
         self.links.insert(peer, link);
-        let _ = self.events.send(CallEvent::PeerLink { peer, state: PeerLinkState::Connecting });
+        let _ = self.events.send(CallEvent::PeerLink {
+            peer,
+            state: PeerLinkState::Connecting,
+        });
         Ok(())
     }
 
     async fn on_signal(&mut self, from: PeerId, payload: serde_json::Value) {
         let signal = match serde_json::from_value::<PeerSignal>(payload) {
             Ok(signal) => signal,
-            Err(err) => return self.problem(format!("ignored a malformed signal from peer {from}: {err}")),
+            Err(err) => {
+                return self.problem(format!(
+                    "ignored a malformed signal from peer {from}: {err}"
+                ));
+            }
         };
         if !self.links.contains_key(&from)
             && let Err(err) = self.open_link(from, false).await
@@ -400,13 +468,18 @@ impl Engine {
         if let Err(err) = link.on_signal(signal).await {
             // Only this peer's connection suffers; the others go on.
             self.problem(format!("connection to peer {from} failed: {err}"));
-            let _ = self.events.send(CallEvent::PeerLink { peer: from, state: PeerLinkState::Failed });
+            let _ = self.events.send(CallEvent::PeerLink {
+                peer: from,
+                state: PeerLinkState::Failed,
+            });
         }
     }
 
     async fn on_peer_event(&mut self, peer: PeerId, event: PcEvent) {
         tracing::debug!(%peer, event = event.name(), "peer connection event");
-        let Some(link) = self.links.get_mut(&peer) else { return };
+        let Some(link) = self.links.get_mut(&peer) else {
+            return;
+        };
         match event {
             PcEvent::LocalCandidate(init) => link.send_candidate(init).await,
             PcEvent::NegotiationNeeded => {
@@ -434,8 +507,17 @@ impl Engine {
                     _ => TrackKind::Camera,
                 };
                 let counters = Arc::new(TrackCounters::default());
-                self.counters.lock().unwrap_or_else(|p| p.into_inner()).insert((peer, kind), counters.clone());
-                tokio::spawn(receivers::receive(peer, track, self.media.clone(), self.audio_peers.clone(), counters));
+                self.counters
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert((peer, kind), counters.clone());
+                tokio::spawn(receivers::receive(
+                    peer,
+                    track,
+                    self.media.clone(),
+                    self.audio_peers.clone(),
+                    counters,
+                ));
             }
         }
     }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
-    PeerConnectionEventHandler, RTCIceCandidateInit, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
+    PeerConnectionEventHandler, RTCIceCandidateInit, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState,
 };
 
 pub enum PcEvent {

@@ -49,14 +49,26 @@ impl FrameAssembler {
             out.push(Assembled::Lost);
         }
         // The oldest frame runs from `next_start` to the first marker after it.
-        while let Some(start) = self.next_start.or_else(|| self.packets.keys().next().copied()) {
-            let Some(end) = self.packets.range(start..).find(|(_, p)| p.header.marker).map(|(&s, _)| s) else {
+        while let Some(start) = self
+            .next_start
+            .or_else(|| self.packets.keys().next().copied())
+        {
+            let Some(end) = self
+                .packets
+                .range(start..)
+                .find(|(_, p)| p.header.marker)
+                .map(|(&s, _)| s)
+            else {
                 break;
             };
             if !(start..=end).all(|s| self.packets.contains_key(&s)) {
                 // Missing packets may still come (reordering, NACK); give up
                 // only once several newer frames are complete behind it.
-                let newer = self.packets.range(end + 1..).filter(|(_, p)| p.header.marker).count();
+                let newer = self
+                    .packets
+                    .range(end + 1..)
+                    .filter(|(_, p)| p.header.marker)
+                    .count();
                 if newer < GIVE_UP_AFTER_FRAMES {
                     break;
                 }
@@ -72,7 +84,14 @@ impl FrameAssembler {
                     .expect("the marker packet itself");
                 let whole = (first..=end).all(|s| self.packets.contains_key(&s))
                     && H264Packet::default().is_partition_head(&self.packets[&first].payload);
-                self.take(start, if whole && first > start { first - 1 } else { end });
+                self.take(
+                    start,
+                    if whole && first > start {
+                        first - 1
+                    } else {
+                        end
+                    },
+                );
                 out.push(Assembled::Lost);
                 continue;
             }
@@ -80,8 +99,13 @@ impl FrameAssembler {
             // If an earlier frame lost its last packet, its rest sits in front
             // of this frame (another timestamp): that one is lost, this one is fine.
             let timestamp = packets.last().expect("end").header.timestamp;
-            let first_of_frame = packets.iter().position(|p| p.header.timestamp == timestamp && !p.payload.is_empty());
-            let stale = packets.iter().take(first_of_frame.unwrap_or(0)).any(|p| !p.payload.is_empty());
+            let first_of_frame = packets
+                .iter()
+                .position(|p| p.header.timestamp == timestamp && !p.payload.is_empty());
+            let stale = packets
+                .iter()
+                .take(first_of_frame.unwrap_or(0))
+                .any(|p| !p.payload.is_empty());
             if stale {
                 out.push(Assembled::Lost);
             }
@@ -96,9 +120,12 @@ impl FrameAssembler {
         let rest = self.packets.split_off(&(end + 1));
         let taken = std::mem::replace(&mut self.packets, rest);
         self.next_start = Some(end + 1);
-        taken.into_iter().filter(|(s, _)| *s >= start).map(|(_, p)| p).collect()
+        taken
+            .into_iter()
+            .filter(|(s, _)| *s >= start)
+            .map(|(_, p)| p)
+            .collect()
     }
-
 
     fn unwrap(&mut self, sequence: u16) -> u64 {
         let seq = match self.highest {
@@ -147,7 +174,8 @@ mod tests {
         let mut seq = first_seq;
         (0..count as u32)
             .map(|n| {
-                let data = Bytes::from(encoder.encode(&pattern.next_frame()).unwrap().unwrap().data);
+                let data =
+                    Bytes::from(encoder.encode(&pattern.next_frame()).unwrap().unwrap().data);
                 let payloads = payloader.payload(1200, &data).unwrap();
                 let last = payloads.len() - 1;
                 payloads
@@ -175,7 +203,12 @@ mod tests {
         outputs
             .into_iter()
             .map(|out| match out {
-                Assembled::Frame(data) => decoder.decode(&data).ok().flatten().and_then(|f| stamp::read(&f)).map(|s| s.frame),
+                Assembled::Frame(data) => decoder
+                    .decode(&data)
+                    .ok()
+                    .flatten()
+                    .and_then(|f| stamp::read(&f))
+                    .map(|s| s.frame),
                 Assembled::Lost => None,
             })
             .collect()
@@ -195,7 +228,10 @@ mod tests {
                 outputs.extend(out);
             }
         }
-        assert_eq!(decoded_stamps(outputs), [Some(0), Some(1), Some(2), Some(3), Some(4)]);
+        assert_eq!(
+            decoded_stamps(outputs),
+            [Some(0), Some(1), Some(2), Some(3), Some(4)]
+        );
     }
 
     #[test]
@@ -207,7 +243,11 @@ mod tests {
         all.swap(last - 1, last);
         let mut assembler = FrameAssembler::default();
         let outputs: Vec<_> = all.into_iter().flat_map(|p| assembler.push(p)).collect();
-        assert_eq!(decoded_stamps(outputs), [Some(0), Some(1), Some(2), Some(3)], "across the sequence wrap too");
+        assert_eq!(
+            decoded_stamps(outputs),
+            [Some(0), Some(1), Some(2), Some(3)],
+            "across the sequence wrap too"
+        );
     }
 
     #[test]
@@ -215,7 +255,11 @@ mod tests {
         let mut frames = packets(6, 1);
         frames[1].remove(0);
         let mut assembler = FrameAssembler::default();
-        let outputs: Vec<_> = frames.into_iter().flatten().flat_map(|p| assembler.push(p)).collect();
+        let outputs: Vec<_> = frames
+            .into_iter()
+            .flatten()
+            .flat_map(|p| assembler.push(p))
+            .collect();
         let stamps = decoded_stamps(outputs);
         assert_eq!(stamps[0], Some(0));
         assert_eq!(stamps[1], None, "frame 1 is reported lost");
@@ -228,9 +272,16 @@ mod tests {
         let mut frames = packets(4, 1);
         let late = frames[1].remove(0);
         let mut assembler = FrameAssembler::default();
-        let mut outputs: Vec<_> = frames.into_iter().flatten().flat_map(|p| assembler.push(p)).collect();
+        let mut outputs: Vec<_> = frames
+            .into_iter()
+            .flatten()
+            .flat_map(|p| assembler.push(p))
+            .collect();
         outputs.extend(assembler.push(late));
-        assert_eq!(decoded_stamps(outputs), [Some(0), Some(1), Some(2), Some(3)]);
+        assert_eq!(
+            decoded_stamps(outputs),
+            [Some(0), Some(1), Some(2), Some(3)]
+        );
     }
 
     #[test]
@@ -241,12 +292,21 @@ mod tests {
             packet.header.sequence_number += 1;
         }
         let padding = Packet {
-            header: Header { sequence_number: frames[0].last().unwrap().header.sequence_number + 1, timestamp: 0, ..Header::default() },
+            header: Header {
+                sequence_number: frames[0].last().unwrap().header.sequence_number + 1,
+                timestamp: 0,
+                ..Header::default()
+            },
             payload: Bytes::new(),
         };
         let mut assembler = FrameAssembler::default();
         let mut outputs = Vec::new();
-        for packet in frames[0].clone().into_iter().chain([padding]).chain(frames[1].clone()) {
+        for packet in frames[0]
+            .clone()
+            .into_iter()
+            .chain([padding])
+            .chain(frames[1].clone())
+        {
             outputs.extend(assembler.push(packet));
         }
         assert_eq!(decoded_stamps(outputs), [Some(0), Some(1)]);
@@ -257,7 +317,13 @@ mod tests {
         let mut assembler = FrameAssembler::default();
         let mut lost = 0;
         for seq in 0..5000u16 {
-            let packet = Packet { header: Header { sequence_number: seq, ..Header::default() }, payload: Bytes::from_static(b"\x65junk") };
+            let packet = Packet {
+                header: Header {
+                    sequence_number: seq,
+                    ..Header::default()
+                },
+                payload: Bytes::from_static(b"\x65junk"),
+            };
             lost += assembler.push(packet).len();
         }
         assert!(assembler.packets.len() <= MAX_BUFFERED);

@@ -31,7 +31,10 @@ impl Outlets {
     }
 
     pub fn remove(&self, peer: PeerId) {
-        self.list.lock().unwrap_or_else(|p| p.into_inner()).retain(|o| o.peer != peer);
+        self.list
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|o| o.peer != peer);
     }
 
     pub fn len(&self) -> usize {
@@ -46,8 +49,17 @@ impl Outlets {
     pub async fn write(&self, data: Bytes, duration: Duration) {
         let targets = self.list.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for outlet in targets {
-            let sample = Sample { data: data.clone(), duration, ..Sample::new(Instant::now()) };
-            if let Err(err) = outlet.track.sample_writer(outlet.ssrc, outlet.payload_type).write_sample(&sample).await {
+            let sample = Sample {
+                data: data.clone(),
+                duration,
+                ..Sample::new(Instant::now())
+            };
+            if let Err(err) = outlet
+                .track
+                .sample_writer(outlet.ssrc, outlet.payload_type)
+                .write_sample(&sample)
+                .await
+            {
                 tracing::debug!(peer = %outlet.peer, "writing a sample failed: {err}");
             }
         }

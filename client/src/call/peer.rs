@@ -13,14 +13,18 @@ use super::senders::SenderControl;
 use super::setup::{self, H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE};
 use crate::signaling::SignalSender;
 use rtc::media_stream::MediaStreamTrack;
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
 use shared::{ClientMsg, IceCandidate, IceServer, PeerId, PeerSignal, SessionDescription};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
-use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCSdpType, RTCSessionDescription};
+use webrtc::peer_connection::{
+    PeerConnection, RTCIceCandidateInit, RTCSdpType, RTCSessionDescription,
+};
 use webrtc::rtp_transceiver::RtpSender;
 
 /// The engine's senders, one per source kind, that a connected peer is added to.
@@ -77,7 +81,10 @@ impl PeerLink {
         signals: SignalSender,
         events: mpsc::UnboundedSender<(PeerId, PcEvent)>,
     ) -> Result<PeerLink, PeerError> {
-        let handler = Arc::new(super::events::Forwarder { peer: remote, events });
+        let handler = Arc::new(super::events::Forwarder {
+            peer: remote,
+            events,
+        });
         let pc = setup::peer_connection(ice_servers, handler).await?;
         Ok(PeerLink {
             remote,
@@ -114,14 +121,25 @@ impl PeerLink {
                     kind.track_id().to_owned(),
                     codec_kind,
                     vec![RTCRtpEncodingParameters {
-                        rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                        rtp_coding_parameters: RTCRtpCodingParameters {
+                            ssrc: Some(ssrc),
+                            ..Default::default()
+                        },
                         codec,
                         ..Default::default()
                     }],
                 ),
             )?);
-            let sender = self.pc.add_track(track.clone() as Arc<dyn TrackLocal>).await?;
-            self.tracks.push(LocalTrack { kind, track, ssrc, sender });
+            let sender = self
+                .pc
+                .add_track(track.clone() as Arc<dyn TrackLocal>)
+                .await?;
+            self.tracks.push(LocalTrack {
+                kind,
+                track,
+                ssrc,
+                sender,
+            });
         }
         Ok(())
     }
@@ -170,7 +188,10 @@ impl PeerLink {
     }
 
     async fn on_description(&mut self, description: SessionDescription) -> Result<(), PeerError> {
-        let bad = |reason: String| PeerError::BadSignal { peer: self.remote, reason };
+        let bad = |reason: String| PeerError::BadSignal {
+            peer: self.remote,
+            reason,
+        };
         let description = match description.kind.as_str() {
             "offer" => RTCSessionDescription::offer(description.sdp),
             "answer" => RTCSessionDescription::answer(description.sdp),
@@ -188,7 +209,9 @@ impl PeerLink {
         }
         if collision {
             tracing::debug!(peer = %self.remote, "rolling back our offer (polite)");
-            self.pc.set_local_description(RTCSessionDescription::rollback(None)?).await?;
+            self.pc
+                .set_local_description(RTCSessionDescription::rollback(None)?)
+                .await?;
         }
         self.pc.set_remote_description(description).await?;
         self.remote_description_set = true;
@@ -208,8 +231,13 @@ impl PeerLink {
     }
 
     async fn send_local_description(&self) {
-        let Some(local) = self.pc.local_description().await else { return };
-        let description = SessionDescription { kind: local.sdp_type.to_string(), sdp: local.sdp };
+        let Some(local) = self.pc.local_description().await else {
+            return;
+        };
+        let description = SessionDescription {
+            kind: local.sdp_type.to_string(),
+            sdp: local.sdp,
+        };
         self.send(PeerSignal::Description { description }).await;
     }
 
@@ -226,7 +254,13 @@ impl PeerLink {
 
     async fn send(&self, signal: PeerSignal) {
         let payload = serde_json::to_value(&signal).expect("signals serialise");
-        let _ = self.signals.send(ClientMsg::Signal { to: self.remote, payload }).await;
+        let _ = self
+            .signals
+            .send(ClientMsg::Signal {
+                to: self.remote,
+                payload,
+            })
+            .await;
     }
 
     /// The connection is up: start feeding our streams to it, each starting
@@ -238,12 +272,25 @@ impl PeerLink {
         self.connected = true;
         for local in &self.tracks {
             let control = senders.get(local.kind).clone();
-            let default_pt = if local.kind == TrackKind::Audio { OPUS_PAYLOAD_TYPE } else { H264_PAYLOAD_TYPE };
+            let default_pt = if local.kind == TrackKind::Audio {
+                OPUS_PAYLOAD_TYPE
+            } else {
+                H264_PAYLOAD_TYPE
+            };
             let payload_type = match local.sender.get_parameters().await {
-                Ok(parameters) => parameters.rtp_parameters.codecs.first().map_or(default_pt, |c| c.payload_type),
+                Ok(parameters) => parameters
+                    .rtp_parameters
+                    .codecs
+                    .first()
+                    .map_or(default_pt, |c| c.payload_type),
                 Err(_) => default_pt,
             };
-            control.outlets.add(Outlet { peer: self.remote, track: local.track.clone(), ssrc: local.ssrc, payload_type });
+            control.outlets.add(Outlet {
+                peer: self.remote,
+                track: local.track.clone(),
+                ssrc: local.ssrc,
+                payload_type,
+            });
             control.request_keyframe();
             if local.kind != TrackKind::Audio {
                 let track = local.track.clone();

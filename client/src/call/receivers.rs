@@ -4,12 +4,12 @@
 //! a decode error or a lost frame asks the sender for a keyframe.
 //! Audio: Opus packets → jitter buffer → one decoded 20 ms frame per tick.
 
-use crate::codec::{H264Decoder, OpusDecoder, OPUS_FRAME_SAMPLES};
-use crate::media::mixer::mix;
-use crate::media::frame::VideoFrame;
-use crate::media::jitter::{JitterBuffer, Playout, FRAME};
-use crate::media::stamp::{self, Stamp};
 use super::frame_assembler::{Assembled, FrameAssembler};
+use crate::codec::{H264Decoder, OPUS_FRAME_SAMPLES, OpusDecoder};
+use crate::media::frame::VideoFrame;
+use crate::media::jitter::{FRAME, JitterBuffer, Playout};
+use crate::media::mixer::mix;
+use crate::media::stamp::{self, Stamp};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use shared::PeerId;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -50,11 +50,18 @@ pub enum MediaEvent {
         decoded_at: SystemTime,
     },
     /// 20 ms of one peer's audio, after the jitter buffer.
-    Audio { peer: PeerId, samples: Arc<Vec<f32>>, concealed: bool },
+    Audio {
+        peer: PeerId,
+        samples: Arc<Vec<f32>>,
+        concealed: bool,
+    },
     /// 20 ms of everyone's audio mixed: what the speaker plays.
     Mixed { samples: Arc<Vec<f32>> },
     /// A frame this participant is sending (for the self view).
-    Local { kind: TrackKind, frame: Arc<VideoFrame> },
+    Local {
+        kind: TrackKind,
+        frame: Arc<VideoFrame>,
+    },
 }
 
 /// Counters of one remote track.
@@ -133,10 +140,13 @@ async fn receive_video(
             Some(_) => continue,
         };
         counters.packets.fetch_add(1, Ordering::Relaxed);
-        counters.bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+        counters
+            .bytes
+            .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
         // The depacketizer can panic on a malformed aggregation packet: a bad
         // packet from one peer must cost a keyframe, not the call.
-        let assembled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assembler.push(packet)));
+        let assembled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assembler.push(packet)));
         let Ok(assembled) = assembled else {
             tracing::warn!(%peer, "a malformed video packet was dropped");
             assembler = FrameAssembler::default();
@@ -175,8 +185,13 @@ fn decode_video(
             Ok(Some(frame)) => {
                 counters.frames_decoded.fetch_add(1, Ordering::Relaxed);
                 let stamp = stamp::read(&frame);
-                let event =
-                    MediaEvent::Video { peer, kind, frame: Arc::new(frame), stamp, decoded_at: SystemTime::now() };
+                let event = MediaEvent::Video {
+                    peer,
+                    kind,
+                    frame: Arc::new(frame),
+                    stamp,
+                    decoded_at: SystemTime::now(),
+                };
                 let _ = media.send(event);
             }
             Ok(None) => {}
@@ -202,13 +217,19 @@ async fn receive_audio(
     let jitter = Arc::new(Mutex::new(JitterBuffer::new()));
     mixer.lock().unwrap_or_else(|p| p.into_inner()).insert(
         peer,
-        PeerAudio { jitter: jitter.clone(), decoder, counters: counters.clone() },
+        PeerAudio {
+            jitter: jitter.clone(),
+            decoder,
+            counters: counters.clone(),
+        },
     );
     while let Some(event) = track.poll().await {
         match event {
             TrackRemoteEvent::OnRtpPacket(packet) => {
                 counters.packets.fetch_add(1, Ordering::Relaxed);
-                counters.bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+                counters
+                    .bytes
+                    .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
                 if packet.payload.is_empty() {
                     continue;
                 }
@@ -224,7 +245,10 @@ async fn receive_audio(
             _ => {}
         }
     }
-    mixer.lock().unwrap_or_else(|p| p.into_inner()).remove(&peer);
+    mixer
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&peer);
 }
 
 /// One remote peer's audio as the playout clock sees it.
@@ -259,9 +283,15 @@ pub async fn play_out(peers: AudioPeers, media: broadcast::Sender<MediaEvent>) {
                 match decoded {
                     Ok(samples) => {
                         if concealed {
-                            audio.counters.concealed_frames.fetch_add(1, Ordering::Relaxed);
+                            audio
+                                .counters
+                                .concealed_frames
+                                .fetch_add(1, Ordering::Relaxed);
                         }
-                        audio.counters.frames_decoded.fetch_add(1, Ordering::Relaxed);
+                        audio
+                            .counters
+                            .frames_decoded
+                            .fetch_add(1, Ordering::Relaxed);
                         frames.push((peer, Arc::new(samples), concealed));
                     }
                     Err(err) => {
@@ -274,10 +304,22 @@ pub async fn play_out(peers: AudioPeers, media: broadcast::Sender<MediaEvent>) {
         if frames.is_empty() {
             continue;
         }
-        let mixed = mix(&frames.iter().map(|(_, s, _)| s.as_slice()).collect::<Vec<_>>(), OPUS_FRAME_SAMPLES);
+        let mixed = mix(
+            &frames
+                .iter()
+                .map(|(_, s, _)| s.as_slice())
+                .collect::<Vec<_>>(),
+            OPUS_FRAME_SAMPLES,
+        );
         for (peer, samples, concealed) in frames {
-            let _ = media.send(MediaEvent::Audio { peer, samples, concealed });
+            let _ = media.send(MediaEvent::Audio {
+                peer,
+                samples,
+                concealed,
+            });
         }
-        let _ = media.send(MediaEvent::Mixed { samples: Arc::new(mixed) });
+        let _ = media.send(MediaEvent::Mixed {
+            samples: Arc::new(mixed),
+        });
     }
 }

@@ -5,14 +5,14 @@
 
 use super::outlets::Outlets;
 use super::receivers::{MediaEvent, TrackKind};
-use crate::codec::{H264Encoder, OpusEncoder, VideoEncoderConfig, OPUS_FRAME_SAMPLES};
+use crate::codec::{H264Encoder, OPUS_FRAME_SAMPLES, OpusEncoder, VideoEncoderConfig};
 use crate::media::files::{WavSource, Y4mSource};
 use crate::media::frame::{AudioFrame, VideoFrame};
 use crate::media::pattern::TestPattern;
 use crate::media::tone::ToneSource;
 use bytes::Bytes;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Something that produces pictures when asked.
@@ -79,7 +79,10 @@ pub struct NoAudio;
 
 impl AudioSource for NoAudio {
     fn next_frame(&mut self, samples: usize) -> AudioFrame {
-        AudioFrame { samples: vec![0.0; samples], captured_at: std::time::SystemTime::now() }
+        AudioFrame {
+            samples: vec![0.0; samples],
+            captured_at: std::time::SystemTime::now(),
+        }
     }
 }
 
@@ -193,14 +196,18 @@ pub fn start_video(
                     match encoder.encode(&frame) {
                         Ok(Some(encoded)) => {
                             ctl.encoded.fetch_add(1, Ordering::Relaxed);
-                            runtime.block_on(ctl.outlets.write(Bytes::from(encoded.data), interval));
+                            runtime
+                                .block_on(ctl.outlets.write(Bytes::from(encoded.data), interval));
                         }
                         Ok(None) => {}
                         Err(err) => tracing::warn!("encoding a frame failed: {err}"),
                     }
                 }
                 if let Some((kind, media)) = &preview {
-                    let _ = media.send(MediaEvent::Local { kind: *kind, frame: std::sync::Arc::new(frame) });
+                    let _ = media.send(MediaEvent::Local {
+                        kind: *kind,
+                        frame: std::sync::Arc::new(frame),
+                    });
                 }
             }
         })
@@ -209,7 +216,11 @@ pub fn start_video(
 }
 
 /// Starts an audio sender thread: 20 ms Opus packets while enabled (unmuted).
-pub fn start_audio(mut source: Box<dyn AudioSource>, enabled: bool, runtime: tokio::runtime::Handle) -> SenderControl {
+pub fn start_audio(
+    mut source: Box<dyn AudioSource>,
+    enabled: bool,
+    runtime: tokio::runtime::Handle,
+) -> SenderControl {
     let control = SenderControl::new(enabled);
     let ctl = control.clone();
     std::thread::Builder::new()

@@ -12,8 +12,9 @@ use shared::IceServer;
 use std::sync::Arc;
 use std::time::Duration;
 use webrtc::peer_connection::{
-    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceServer, Registry, SettingEngineBuilder,
+    register_default_interceptors,
 };
 
 pub const H264_PAYLOAD_TYPE: u8 = 102;
@@ -25,7 +26,8 @@ pub fn h264_codec() -> RTCRtpCodec {
         mime_type: MIME_TYPE_H264.to_owned(),
         clock_rate: 90_000,
         channels: 0,
-        sdp_fmtp_line: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f".to_owned(),
+        sdp_fmtp_line: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+            .to_owned(),
         rtcp_feedback: vec![],
     }
 }
@@ -51,7 +53,13 @@ pub async fn peer_connection(
         (opus_codec(), OPUS_PAYLOAD_TYPE, RtpCodecKind::Audio),
     ];
     for (rtp_codec, payload_type, kind) in codecs {
-        media_engine.register_codec(RTCRtpCodecParameters { rtp_codec, payload_type }, kind)?;
+        media_engine.register_codec(
+            RTCRtpCodecParameters {
+                rtp_codec,
+                payload_type,
+            },
+            kind,
+        )?;
     }
     // NACK generator/responder, sender/receiver reports (registered after the
     // codecs, so they get the nack/pli feedback), then our keyframe-request
@@ -75,7 +83,11 @@ pub async fn peer_connection(
         // own clients they only cost a multicast socket (fatal where multicast is not routed).
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         // A peer that vanishes shows as disconnected after 3 s and failed after 8 s.
-        .with_ice_timeouts(Some(Duration::from_secs(3)), Some(Duration::from_secs(5)), Some(Duration::from_millis(500)))
+        .with_ice_timeouts(
+            Some(Duration::from_secs(3)),
+            Some(Duration::from_secs(5)),
+            Some(Duration::from_millis(500)),
+        )
         // Connectivity checks every 50 ms instead of 200 ms: a call starts sooner.
         .with_ice_connection_attempts(Some(Duration::from_millis(50)), Some(25))
         .build();

@@ -2,13 +2,13 @@
 //! Annex-B in and out, keyframes on demand.
 
 use crate::media::frame::VideoFrame;
+use openh264::OpenH264API;
 use openh264::decoder::{Decoder, DecoderConfig};
 use openh264::encoder::{
-    BitRate, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, Level, Profile, RateControlMode,
-    UsageType,
+    BitRate, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, Level, Profile,
+    RateControlMode, UsageType,
 };
 use openh264::formats::{YUVSlices, YUVSource};
-use openh264::OpenH264API;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
@@ -30,12 +30,20 @@ pub struct VideoEncoderConfig {
 impl VideoEncoderConfig {
     /// Camera video: 1.5 Mbit/s at up to 30 fps (for 1280×720).
     pub fn camera() -> Self {
-        VideoEncoderConfig { bitrate_bps: 1_500_000, max_fps: 30.0, screen: false }
+        VideoEncoderConfig {
+            bitrate_bps: 1_500_000,
+            max_fps: 30.0,
+            screen: false,
+        }
     }
 
     /// Screen sharing: 2.5 Mbit/s at up to 15 fps (for up to 1920×1080).
     pub fn screen() -> Self {
-        VideoEncoderConfig { bitrate_bps: 2_500_000, max_fps: 15.0, screen: true }
+        VideoEncoderConfig {
+            bitrate_bps: 2_500_000,
+            max_fps: 15.0,
+            screen: true,
+        }
     }
 }
 
@@ -53,7 +61,11 @@ pub struct H264Encoder {
 
 impl H264Encoder {
     pub fn new(config: VideoEncoderConfig) -> Result<H264Encoder, CodecError> {
-        let usage = if config.screen { UsageType::ScreenContentRealTime } else { UsageType::CameraVideoRealTime };
+        let usage = if config.screen {
+            UsageType::ScreenContentRealTime
+        } else {
+            UsageType::CameraVideoRealTime
+        };
         let settings = EncoderConfig::new()
             .bitrate(BitRate::from_bps(config.bitrate_bps))
             .max_frame_rate(FrameRate::from_hz(config.max_fps))
@@ -63,14 +75,19 @@ impl H264Encoder {
             .level(Level::Level_3_1)
             .rate_control_mode(RateControlMode::Bitrate)
             // Keyframes come on request (new peer, PLI/FIR), plus a safety net every ~10 s.
-            .intra_frame_period(IntraFramePeriod::from_num_frames((config.max_fps * 10.0) as u32))
+            .intra_frame_period(IntraFramePeriod::from_num_frames(
+                (config.max_fps * 10.0) as u32,
+            ))
             // openh264 holds the bitrate only if it may skip a frame now and
             // then; a skipped frame encodes to nothing and is not sent.
             .skip_frames(true)
             // One thread: one encoder per source, and the machine has other work.
             .num_threads(1);
         let encoder = Encoder::with_api_config(OpenH264API::from_source(), settings)?;
-        Ok(H264Encoder { encoder, keyframe_wanted: true })
+        Ok(H264Encoder {
+            encoder,
+            keyframe_wanted: true,
+        })
     }
 
     /// The next encoded frame will be a keyframe (IDR with SPS/PPS).
@@ -81,7 +98,11 @@ impl H264Encoder {
     /// Encodes one frame; `None` if the encoder produced nothing for it.
     pub fn encode(&mut self, frame: &VideoFrame) -> Result<Option<EncodedVideo>, CodecError> {
         let chroma = frame.chroma_width();
-        let planes = YUVSlices::new((&frame.y, &frame.u, &frame.v), (frame.width, frame.height), (frame.width, chroma, chroma));
+        let planes = YUVSlices::new(
+            (&frame.y, &frame.u, &frame.v),
+            (frame.width, frame.height),
+            (frame.width, chroma, chroma),
+        );
         if std::mem::take(&mut self.keyframe_wanted) {
             self.encoder.force_intra_frame();
         }
@@ -98,13 +119,17 @@ pub struct H264Decoder {
 
 impl H264Decoder {
     pub fn new() -> Result<H264Decoder, CodecError> {
-        Ok(H264Decoder { decoder: Decoder::with_api_config(OpenH264API::from_source(), DecoderConfig::new())? })
+        Ok(H264Decoder {
+            decoder: Decoder::with_api_config(OpenH264API::from_source(), DecoderConfig::new())?,
+        })
     }
 
     /// Decodes one Annex-B access unit. `Ok(None)` while the decoder needs more
     /// (e.g. only parameter sets so far); an error means "ask for a keyframe".
     pub fn decode(&mut self, access_unit: &[u8]) -> Result<Option<VideoFrame>, CodecError> {
-        let Some(picture) = self.decoder.decode(access_unit)? else { return Ok(None) };
+        let Some(picture) = self.decoder.decode(access_unit)? else {
+            return Ok(None);
+        };
         let (width, height) = picture.dimensions();
         let (y_stride, u_stride, v_stride) = picture.strides();
         let (chroma_width, chroma_height) = (width / 2, height / 2);
@@ -143,13 +168,20 @@ mod tests {
             let frame = pattern.next_frame();
             let encoded = encoder.encode(&frame).unwrap().expect("a frame");
             first_keyframe.get_or_insert(encoded.keyframe);
-            let decoded = decoder.decode(&encoded.data).unwrap().expect("a picture per frame");
+            let decoded = decoder
+                .decode(&encoded.data)
+                .unwrap()
+                .expect("a picture per frame");
             assert_eq!((decoded.width, decoded.height), (1280, 720));
             read.push(stamp::read(&decoded).expect("stamp readable").frame);
             let [r, g, b] = decoded.mean_rgb();
             assert!(b > r + 50 && b > g + 20, "colour {:?}", [r, g, b]);
         }
-        assert_eq!(first_keyframe, Some(true), "the stream starts with a keyframe");
+        assert_eq!(
+            first_keyframe,
+            Some(true),
+            "the stream starts with a keyframe"
+        );
         assert_eq!(read, (0..30).collect::<Vec<u32>>());
     }
 
@@ -158,9 +190,17 @@ mod tests {
         let mut encoder = H264Encoder::new(VideoEncoderConfig::camera()).unwrap();
         let frame = TestPattern::new(640, 360, (0, 0, 0)).next_frame();
         let data = encoder.encode(&frame).unwrap().unwrap().data;
-        let sps = data.windows(5).position(|w| w == [0, 0, 0, 1, 0x67]).expect("an SPS") + 5;
+        let sps = data
+            .windows(5)
+            .position(|w| w == [0, 0, 0, 1, 0x67])
+            .expect("an SPS")
+            + 5;
         assert_eq!(data[sps], 0x42, "profile_idc baseline");
-        assert_eq!(data[sps + 1] & 0x40, 0x40, "constraint_set1: constrained baseline");
+        assert_eq!(
+            data[sps + 1] & 0x40,
+            0x40,
+            "constraint_set1: constrained baseline"
+        );
         assert!(data[sps + 2] >= 0x1f, "level 3.1 or above");
     }
 
@@ -168,10 +208,24 @@ mod tests {
     fn a_keyframe_comes_when_asked() {
         let mut pattern = TestPattern::new(320, 240, (0, 0, 0));
         let mut encoder = H264Encoder::new(VideoEncoderConfig::camera()).unwrap();
-        let kinds: Vec<bool> = (0..5).map(|_| encoder.encode(&pattern.next_frame()).unwrap().unwrap().keyframe).collect();
+        let kinds: Vec<bool> = (0..5)
+            .map(|_| {
+                encoder
+                    .encode(&pattern.next_frame())
+                    .unwrap()
+                    .unwrap()
+                    .keyframe
+            })
+            .collect();
         assert_eq!(kinds, [true, false, false, false, false]);
         encoder.request_keyframe();
-        assert!(encoder.encode(&pattern.next_frame()).unwrap().unwrap().keyframe);
+        assert!(
+            encoder
+                .encode(&pattern.next_frame())
+                .unwrap()
+                .unwrap()
+                .keyframe
+        );
     }
 
     #[test]

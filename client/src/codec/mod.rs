@@ -5,4 +5,4 @@ pub mod h264;
 pub mod opus_codec;
 
 pub use h264::{EncodedVideo, H264Decoder, H264Encoder, VideoEncoderConfig};
-pub use opus_codec::{OpusDecoder, OpusEncoder, OPUS_FRAME_SAMPLES};
+pub use opus_codec::{OPUS_FRAME_SAMPLES, OpusDecoder, OpusEncoder};

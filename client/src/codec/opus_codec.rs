@@ -35,7 +35,9 @@ pub struct OpusDecoder {
 
 impl OpusDecoder {
     pub fn new() -> Result<OpusDecoder, CodecError> {
-        Ok(OpusDecoder { decoder: Decoder::new(48_000, Channels::Mono)? })
+        Ok(OpusDecoder {
+            decoder: Decoder::new(48_000, Channels::Mono)?,
+        })
     }
 
     pub fn decode(&mut self, packet: &[u8]) -> Result<Vec<f32>, CodecError> {
@@ -73,8 +75,14 @@ mod tests {
         let mut decoder = OpusDecoder::new().unwrap();
         let mut heard = Vec::new();
         for _ in 0..50 {
-            let packet = encoder.encode(&tone.next_frame(OPUS_FRAME_SAMPLES).samples).unwrap();
-            assert!(packet.len() < 200, "{} bytes for 20 ms at 32 kbit/s", packet.len());
+            let packet = encoder
+                .encode(&tone.next_frame(OPUS_FRAME_SAMPLES).samples)
+                .unwrap();
+            assert!(
+                packet.len() < 200,
+                "{} bytes for 20 ms at 32 kbit/s",
+                packet.len()
+            );
             heard.extend(decoder.decode(&packet).unwrap());
         }
         let found = dominant_frequency(&heard[9600..]).unwrap();
@@ -86,15 +94,23 @@ mod tests {
         let mut tone = ToneSource::new(440.0, -12.0);
         let mut encoder = OpusEncoder::new(32_000).unwrap();
         let mut decoder = OpusDecoder::new().unwrap();
-        let packets: Vec<Vec<u8>> =
-            (0..30).map(|_| encoder.encode(&tone.next_frame(OPUS_FRAME_SAMPLES).samples).unwrap()).collect();
+        let packets: Vec<Vec<u8>> = (0..30)
+            .map(|_| {
+                encoder
+                    .encode(&tone.next_frame(OPUS_FRAME_SAMPLES).samples)
+                    .unwrap()
+            })
+            .collect();
         for packet in &packets[..20] {
             decoder.decode(packet).unwrap();
         }
         let from_fec = decoder.conceal(Some(&packets[21])).unwrap();
         let from_plc = decoder.conceal(None).unwrap();
         for rebuilt in [from_fec, from_plc] {
-            assert!(crate::media::mixer::level_dbfs(&rebuilt) > -30.0, "concealment keeps the sound going");
+            assert!(
+                crate::media::mixer::level_dbfs(&rebuilt) > -30.0,
+                "concealment keeps the sound going"
+            );
         }
     }
 
@@ -109,10 +125,17 @@ mod tests {
         let start = Instant::now();
         let mut heard = Vec::new();
         for n in 0..250u16 {
-            let packet = encoder.encode(&tone.next_frame(OPUS_FRAME_SAMPLES).samples).unwrap();
+            let packet = encoder
+                .encode(&tone.next_frame(OPUS_FRAME_SAMPLES).samples)
+                .unwrap();
             // Every twentieth packet is lost on the way.
             if n % 20 != 7 {
-                jitter.push(n, n as u32 * 960, packet, start + Duration::from_millis(n as u64 * 20));
+                jitter.push(
+                    n,
+                    n as u32 * 960,
+                    packet,
+                    start + Duration::from_millis(n as u64 * 20),
+                );
             }
             let frame = match jitter.pop() {
                 Playout::Packet(packet) => decoder.decode(&packet).unwrap(),

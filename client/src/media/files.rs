@@ -1,7 +1,7 @@
 //! File media: Y4M video and WAV audio as sources (looping, for QA runs), and
 //! decoded frames saved as PNG so a person can look at what arrived.
 
-use super::frame::{AudioFrame, VideoFrame, SAMPLE_RATE};
+use super::frame::{AudioFrame, SAMPLE_RATE, VideoFrame};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -9,7 +9,10 @@ use std::time::SystemTime;
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     #[error("cannot open {path}: {source}")]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a usable Y4M file: {reason}")]
     Y4m { path: PathBuf, reason: String },
     #[error("{path} is not a usable WAV file: {reason}")]
@@ -27,21 +30,38 @@ pub struct Y4mSource {
 
 impl Y4mSource {
     pub fn open(path: &Path) -> Result<Y4mSource, FileError> {
-        let bad = |reason: String| FileError::Y4m { path: path.to_owned(), reason };
-        let file = std::fs::File::open(path).map_err(|source| FileError::Open { path: path.to_owned(), source })?;
+        let bad = |reason: String| FileError::Y4m {
+            path: path.to_owned(),
+            reason,
+        };
+        let file = std::fs::File::open(path).map_err(|source| FileError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut decoder = y4m::decode(BufReader::new(file)).map_err(|e| bad(e.to_string()))?;
         let (width, height) = (decoder.get_width(), decoder.get_height());
         if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
-            return Err(bad(format!("{width}x{height}: width and height must be even")));
+            return Err(bad(format!(
+                "{width}x{height}: width and height must be even"
+            )));
         }
         if !matches!(
             decoder.get_colorspace(),
-            y4m::Colorspace::C420 | y4m::Colorspace::C420jpeg | y4m::Colorspace::C420paldv | y4m::Colorspace::C420mpeg2
+            y4m::Colorspace::C420
+                | y4m::Colorspace::C420jpeg
+                | y4m::Colorspace::C420paldv
+                | y4m::Colorspace::C420mpeg2
         ) {
-            return Err(bad("only 8-bit 4:2:0 is supported (ffmpeg -pix_fmt yuv420p)".into()));
+            return Err(bad(
+                "only 8-bit 4:2:0 is supported (ffmpeg -pix_fmt yuv420p)".into(),
+            ));
         }
         let rate = decoder.get_framerate();
-        let fps = if rate.den == 0 { 30.0 } else { rate.num as f32 / rate.den as f32 };
+        let fps = if rate.den == 0 {
+            30.0
+        } else {
+            rate.num as f32 / rate.den as f32
+        };
         let mut frames = Vec::new();
         loop {
             match decoder.read_frame() {
@@ -60,7 +80,11 @@ impl Y4mSource {
         if frames.is_empty() {
             return Err(bad("it has no frames".into()));
         }
-        Ok(Y4mSource { frames, next: 0, fps })
+        Ok(Y4mSource {
+            frames,
+            next: 0,
+            fps,
+        })
     }
 
     pub fn fps(&self) -> f32 {
@@ -84,7 +108,10 @@ pub struct WavSource {
 
 impl WavSource {
     pub fn open(path: &Path) -> Result<WavSource, FileError> {
-        let bad = |reason: String| FileError::Wav { path: path.to_owned(), reason };
+        let bad = |reason: String| FileError::Wav {
+            path: path.to_owned(),
+            reason,
+        };
         let mut reader = hound::WavReader::open(path).map_err(|e| bad(e.to_string()))?;
         let spec = reader.spec();
         if spec.sample_rate != SAMPLE_RATE {
@@ -97,17 +124,25 @@ impl WavSource {
             hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>(),
             hound::SampleFormat::Int => {
                 let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-                reader.samples::<i32>().map(|s| s.map(|s| s as f32 * scale)).collect::<Result<_, _>>()
+                reader
+                    .samples::<i32>()
+                    .map(|s| s.map(|s| s as f32 * scale))
+                    .collect::<Result<_, _>>()
             }
         }
         .map_err(|e| bad(e.to_string()))?;
         let channels = spec.channels.max(1) as usize;
-        let samples: Vec<f32> =
-            interleaved.chunks(channels).map(|frame| frame.iter().sum::<f32>() / channels as f32).collect();
+        let samples: Vec<f32> = interleaved
+            .chunks(channels)
+            .map(|frame| frame.iter().sum::<f32>() / channels as f32)
+            .collect();
         if samples.is_empty() {
             return Err(bad("it has no samples".into()));
         }
-        Ok(WavSource { samples, position: 0 })
+        Ok(WavSource {
+            samples,
+            position: 0,
+        })
     }
 
     pub fn next_frame(&mut self, count: usize) -> AudioFrame {
@@ -117,19 +152,31 @@ impl WavSource {
             out.extend_from_slice(&self.samples[self.position..self.position + take]);
             self.position = (self.position + take) % self.samples.len();
         }
-        AudioFrame { samples: out, captured_at: SystemTime::now() }
+        AudioFrame {
+            samples: out,
+            captured_at: SystemTime::now(),
+        }
     }
 }
 
 /// Writes a frame as an RGBA PNG.
 pub fn save_png(frame: &VideoFrame, path: &Path) -> Result<(), FileError> {
-    let failed = |reason: String| FileError::Write { path: path.to_owned(), reason };
+    let failed = |reason: String| FileError::Write {
+        path: path.to_owned(),
+        reason,
+    };
     let file = std::fs::File::create(path).map_err(|e| failed(e.to_string()))?;
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), frame.width as u32, frame.height as u32);
+    let mut encoder = png::Encoder::new(
+        std::io::BufWriter::new(file),
+        frame.width as u32,
+        frame.height as u32,
+    );
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().map_err(|e| failed(e.to_string()))?;
-    writer.write_image_data(&frame.to_rgba()).map_err(|e| failed(e.to_string()))?;
+    writer
+        .write_image_data(&frame.to_rgba())
+        .map_err(|e| failed(e.to_string()))?;
     writer.finish().map_err(|e| failed(e.to_string()))
 }
 
@@ -151,7 +198,9 @@ mod tests {
             .write_header(file)
             .unwrap();
         for f in &frames {
-            writer.write_frame(&y4m::Frame::new([&f.y, &f.u, &f.v], None)).unwrap();
+            writer
+                .write_frame(&y4m::Frame::new([&f.y, &f.u, &f.v], None))
+                .unwrap();
         }
         drop(writer);
         let mut source = Y4mSource::open(&path).unwrap();
@@ -166,7 +215,12 @@ mod tests {
     fn a_wav_file_is_read_as_mono_48k() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tone.wav");
-        let spec = hound::WavSpec { channels: 2, sample_rate: 48_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 48_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
         let mut writer = hound::WavWriter::create(&path, spec).unwrap();
         let mut tone = crate::media::tone::ToneSource::new(700.0, -6.0);
         for s in tone.next_frame(24_000).samples {
@@ -186,7 +240,12 @@ mod tests {
         let missing = Y4mSource::open(&dir.path().join("nope.y4m")).err().unwrap();
         assert!(missing.to_string().contains("cannot open"), "{missing}");
         let path = dir.path().join("44k.wav");
-        let spec = hound::WavSpec { channels: 1, sample_rate: 44_100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 44_100,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
         let mut writer = hound::WavWriter::create(&path, spec).unwrap();
         writer.write_sample(0i16).unwrap();
         writer.finalize().unwrap();

@@ -30,7 +30,10 @@ impl std::fmt::Debug for VideoFrame {
 impl VideoFrame {
     /// A frame of one colour, given in YUV.
     pub fn filled(width: usize, height: usize, (y, u, v): (u8, u8, u8)) -> VideoFrame {
-        assert!(width.is_multiple_of(2) && height.is_multiple_of(2), "I420 needs even dimensions, got {width}x{height}");
+        assert!(
+            width.is_multiple_of(2) && height.is_multiple_of(2),
+            "I420 needs even dimensions, got {width}x{height}"
+        );
         let chroma = (width / 2) * (height / 2);
         VideoFrame {
             width,
@@ -53,7 +56,11 @@ impl VideoFrame {
         let step = (self.width.min(self.height) / 32).max(1);
         for row in (0..self.height).step_by(step) {
             for col in (0..self.width).step_by(step) {
-                let (r, g, b) = yuv_to_rgb(self.y[row * self.width + col], self.u_at(col, row), self.v_at(col, row));
+                let (r, g, b) = yuv_to_rgb(
+                    self.y[row * self.width + col],
+                    self.u_at(col, row),
+                    self.v_at(col, row),
+                );
                 sum[0] += r as f64;
                 sum[1] += g as f64;
                 sum[2] += b as f64;
@@ -85,8 +92,14 @@ impl VideoFrame {
             height: self.height as u32,
         };
         let mut rgba = vec![0u8; self.width * self.height * 4];
-        yuv::yuv420_to_rgba(&image, &mut rgba, self.width as u32 * 4, yuv::YuvRange::Limited, yuv::YuvStandardMatrix::Bt601)
-            .expect("plane sizes match the frame's dimensions");
+        yuv::yuv420_to_rgba(
+            &image,
+            &mut rgba,
+            self.width as u32 * 4,
+            yuv::YuvRange::Limited,
+            yuv::YuvStandardMatrix::Bt601,
+        )
+        .expect("plane sizes match the frame's dimensions");
         rgba
     }
 }
@@ -97,7 +110,11 @@ pub fn yuv_to_rgb(y: u8, u: u8, v: u8) -> (u8, u8, u8) {
     let d = u as f32 - 128.0;
     let e = v as f32 - 128.0;
     let clamp = |x: f32| x.round().clamp(0.0, 255.0) as u8;
-    (clamp(c + 1.596 * e), clamp(c - 0.392 * d - 0.813 * e), clamp(c + 2.017 * d))
+    (
+        clamp(c + 1.596 * e),
+        clamp(c - 0.392 * d - 0.813 * e),
+        clamp(c + 2.017 * d),
+    )
 }
 
 /// BT.601 limited-range RGB → YUV for one colour.
@@ -124,11 +141,21 @@ mod tests {
 
     #[test]
     fn colours_survive_the_round_trip_through_yuv() {
-        for rgb in [(255, 0, 0), (0, 255, 0), (0, 0, 255), (200, 120, 40), (0, 0, 0), (255, 255, 255)] {
+        for rgb in [
+            (255, 0, 0),
+            (0, 255, 0),
+            (0, 0, 255),
+            (200, 120, 40),
+            (0, 0, 0),
+            (255, 255, 255),
+        ] {
             let (y, u, v) = rgb_to_yuv(rgb.0, rgb.1, rgb.2);
             let back = yuv_to_rgb(y, u, v);
             for (a, b) in [(rgb.0, back.0), (rgb.1, back.1), (rgb.2, back.2)] {
-                assert!((a as i32 - b as i32).abs() <= 3, "{rgb:?} came back as {back:?}");
+                assert!(
+                    (a as i32 - b as i32).abs() <= 3,
+                    "{rgb:?} came back as {back:?}"
+                );
             }
         }
     }
@@ -137,7 +164,12 @@ mod tests {
     fn a_filled_frame_has_that_mean_colour() {
         let frame = VideoFrame::filled(64, 48, rgb_to_yuv(30, 160, 220));
         let mean = frame.mean_rgb();
-        assert!(mean.iter().zip([30, 160, 220]).all(|(&m, e)| (m as i32 - e).abs() <= 3), "{mean:?}");
+        assert!(
+            mean.iter()
+                .zip([30, 160, 220])
+                .all(|(&m, e)| (m as i32 - e).abs() <= 3),
+            "{mean:?}"
+        );
         assert_eq!(frame.to_rgba().len(), 64 * 48 * 4);
     }
 }

@@ -127,9 +127,18 @@ impl JitterBuffer {
             return self.pop();
         };
         // Too far behind: skip ahead so delay does not grow without bound.
-        let excess = self.packets.range(next..).count().saturating_sub(self.depth() + 3);
+        let excess = self
+            .packets
+            .range(next..)
+            .count()
+            .saturating_sub(self.depth() + 3);
         if excess > 0 {
-            let keep_from = *self.packets.range(next..).nth(excess).map(|(k, _)| k).expect("counted");
+            let keep_from = *self
+                .packets
+                .range(next..)
+                .nth(excess)
+                .map(|(k, _)| k)
+                .expect("counted");
             self.stats.dropped += self.packets.range(..keep_from).count() as u64;
             self.packets = self.packets.split_off(&keep_from);
             self.next = Some(keep_from);
@@ -159,7 +168,9 @@ impl JitterBuffer {
             // Lost, not late: conceal it (from the next packet's FEC if here) and move on.
             self.next = Some(next + 1);
             self.waited = 0;
-            return Playout::Conceal { fec: self.packets.get(&(next + 1)).cloned() };
+            return Playout::Conceal {
+                fec: self.packets.get(&(next + 1)).cloned(),
+            };
         }
         // Maybe late rather than lost: conceal but keep its place, which
         // deepens the buffer by one frame.
@@ -205,7 +216,12 @@ mod tests {
                 if at > now {
                     break;
                 }
-                buffer.push(seq, seq as u32 * TICKS_PER_FRAME, payload(seq), start + Duration::from_millis(at));
+                buffer.push(
+                    seq,
+                    seq as u32 * TICKS_PER_FRAME,
+                    payload(seq),
+                    start + Duration::from_millis(at),
+                );
                 pending.remove(0);
             }
             out.push(buffer.pop());
@@ -215,8 +231,14 @@ mod tests {
 
     /// Concealments before the last packet played (the stream's end is not a loss).
     fn concealed_while_streaming(out: &[Playout]) -> usize {
-        let last = out.iter().rposition(|p| matches!(p, Playout::Packet(_))).unwrap_or(0);
-        out[..last].iter().filter(|p| matches!(p, Playout::Conceal { .. })).count()
+        let last = out
+            .iter()
+            .rposition(|p| matches!(p, Playout::Packet(_)))
+            .unwrap_or(0);
+        out[..last]
+            .iter()
+            .filter(|p| matches!(p, Playout::Conceal { .. }))
+            .count()
     }
 
     fn played(out: &[Playout]) -> Vec<u16> {
@@ -252,25 +274,52 @@ mod tests {
     #[test]
     fn a_lost_packet_is_concealed_with_the_next_packets_fec() {
         let mut buffer = JitterBuffer::new();
-        let arrivals: Vec<_> = (0..40u16).filter(|&s| s != 20).map(|s| (s, s as u64 * 20)).collect();
+        let arrivals: Vec<_> = (0..40u16)
+            .filter(|&s| s != 20)
+            .map(|s| (s, s as u64 * 20))
+            .collect();
         let out = run(&mut buffer, &arrivals, 50);
         // It waits a little in case 20 is only late, then rebuilds it from 21's FEC.
-        let end = out.iter().rposition(|p| matches!(p, Playout::Packet(_))).unwrap();
-        let last_conceal = out[..end].iter().rfind(|p| matches!(p, Playout::Conceal { .. })).expect("a concealment");
-        assert_eq!(last_conceal, &Playout::Conceal { fec: Some(payload(21)) });
-        assert!((1..=4).contains(&concealed_while_streaming(&out)), "{out:?}");
-        assert_eq!(played(&out), (0..40).filter(|&s| s != 20).collect::<Vec<_>>());
+        let end = out
+            .iter()
+            .rposition(|p| matches!(p, Playout::Packet(_)))
+            .unwrap();
+        let last_conceal = out[..end]
+            .iter()
+            .rfind(|p| matches!(p, Playout::Conceal { .. }))
+            .expect("a concealment");
+        assert_eq!(
+            last_conceal,
+            &Playout::Conceal {
+                fec: Some(payload(21))
+            }
+        );
+        assert!(
+            (1..=4).contains(&concealed_while_streaming(&out)),
+            "{out:?}"
+        );
+        assert_eq!(
+            played(&out),
+            (0..40).filter(|&s| s != 20).collect::<Vec<_>>()
+        );
     }
 
     #[test]
     fn jittery_arrivals_deepen_the_buffer_and_avoid_gaps() {
         let mut buffer = JitterBuffer::new();
         // Every fourth packet is 70 ms late.
-        let arrivals: Vec<_> = (0..200u16).map(|s| (s, s as u64 * 20 + if s % 4 == 0 { 70 } else { 0 })).collect();
+        let arrivals: Vec<_> = (0..200u16)
+            .map(|s| (s, s as u64 * 20 + if s % 4 == 0 { 70 } else { 0 }))
+            .collect();
         let out = run(&mut buffer, &arrivals, 230);
         assert!(buffer.depth() >= 4, "depth {}", buffer.depth());
         // After the first second of learning, nothing more is concealed.
-        assert_eq!(concealed_while_streaming(&out[60..]), 0, "{:?}", buffer.stats());
+        assert_eq!(
+            concealed_while_streaming(&out[60..]),
+            0,
+            "{:?}",
+            buffer.stats()
+        );
     }
 
     #[test]
@@ -280,22 +329,35 @@ mod tests {
         // Muted for a second, then sending again with later sequence numbers.
         arrivals.extend((70..100u16).map(|s| (s, s as u64 * 20)));
         let out = run(&mut buffer, &arrivals, 110);
-        assert!(concealed_while_streaming(&out) < STALL_FRAMES as usize, "{:?}", buffer.stats());
+        assert!(
+            concealed_while_streaming(&out) < STALL_FRAMES as usize,
+            "{:?}",
+            buffer.stats()
+        );
         assert_eq!(played(&out), (0..20).chain(70..100).collect::<Vec<_>>());
     }
 
     #[test]
     fn sequence_numbers_wrap_around() {
         let mut buffer = JitterBuffer::new();
-        let arrivals: Vec<_> = (0..40u16).map(|i| (65_520u16.wrapping_add(i), i as u64 * 20)).collect();
+        let arrivals: Vec<_> = (0..40u16)
+            .map(|i| (65_520u16.wrapping_add(i), i as u64 * 20))
+            .collect();
         let start = buffer.origin;
         let mut out = Vec::new();
         for (i, &(seq, at)) in arrivals.iter().enumerate() {
-            buffer.push(seq, i as u32 * TICKS_PER_FRAME, payload(seq), start + Duration::from_millis(at));
+            buffer.push(
+                seq,
+                i as u32 * TICKS_PER_FRAME,
+                payload(seq),
+                start + Duration::from_millis(at),
+            );
             out.push(buffer.pop());
         }
         let got = played(&out);
-        let expected: Vec<u16> = (0..got.len() as u16).map(|i| 65_520u16.wrapping_add(i)).collect();
+        let expected: Vec<u16> = (0..got.len() as u16)
+            .map(|i| 65_520u16.wrapping_add(i))
+            .collect();
         assert_eq!(got, expected);
         assert!(got.len() >= 35);
     }

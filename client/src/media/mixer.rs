@@ -21,7 +21,11 @@ pub fn level_dbfs(samples: &[f32]) -> f32 {
         return -100.0;
     }
     let mean_square = samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32;
-    if mean_square <= 1e-10 { -100.0 } else { 10.0 * mean_square.log10() }
+    if mean_square <= 1e-10 {
+        -100.0
+    } else {
+        10.0 * mean_square.log10()
+    }
 }
 
 #[cfg(test)]
@@ -54,7 +58,11 @@ mod tests {
     #[test]
     fn levels_are_in_dbfs() {
         let sine: Vec<f32> = (0..4800).map(|i| (i as f32 * 0.1).sin()).collect();
-        assert!((level_dbfs(&sine) + 3.01).abs() < 0.1, "{}", level_dbfs(&sine));
+        assert!(
+            (level_dbfs(&sine) + 3.01).abs() < 0.1,
+            "{}",
+            level_dbfs(&sine)
+        );
         assert_eq!(level_dbfs(&[0.0; 10]), -100.0);
     }
 }

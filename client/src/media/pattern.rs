@@ -2,13 +2,19 @@
 //! the sender's choosing, with every frame stamped (see `stamp`). A product
 //! feature: it makes calls demonstrable and testable with no camera.
 
-use super::frame::{rgb_to_yuv, VideoFrame};
+use super::frame::{VideoFrame, rgb_to_yuv};
 use super::stamp::{self, Stamp};
 use std::time::SystemTime;
 
 /// Colours of the moving bars (RGB).
-const BARS: [(u8, u8, u8); 6] =
-    [(235, 235, 235), (235, 235, 16), (16, 235, 235), (16, 235, 16), (235, 16, 235), (235, 16, 16)];
+const BARS: [(u8, u8, u8); 6] = [
+    (235, 235, 235),
+    (235, 235, 16),
+    (16, 235, 235),
+    (16, 235, 16),
+    (235, 16, 235),
+    (235, 16, 16),
+];
 
 pub struct TestPattern {
     width: usize,
@@ -21,7 +27,10 @@ pub struct TestPattern {
 impl TestPattern {
     /// `background` is RGB; it dominates the picture, so receivers can tell senders apart by colour.
     pub fn new(width: usize, height: usize, background: (u8, u8, u8)) -> TestPattern {
-        assert!(width.is_multiple_of(2) && height.is_multiple_of(2), "I420 needs even dimensions");
+        assert!(
+            width.is_multiple_of(2) && height.is_multiple_of(2),
+            "I420 needs even dimensions"
+        );
         TestPattern {
             width,
             height,

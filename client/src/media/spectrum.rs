@@ -23,11 +23,19 @@ pub fn dominant_frequency(samples: &[f32]) -> Option<f32> {
     fft.process(&mut input, &mut spectrum).ok()?;
     let magnitudes: Vec<f32> = spectrum.iter().map(|c| c.norm()).collect();
     // Skip DC and the lowest bins (hum, offsets).
-    let (peak, _) = magnitudes.iter().enumerate().skip(2).max_by(|a, b| a.1.total_cmp(b.1))?;
+    let (peak, _) = magnitudes
+        .iter()
+        .enumerate()
+        .skip(2)
+        .max_by(|a, b| a.1.total_cmp(b.1))?;
     let offset = if peak + 1 < magnitudes.len() {
         let (left, centre, right) = (magnitudes[peak - 1], magnitudes[peak], magnitudes[peak + 1]);
         let denominator = left - 2.0 * centre + right;
-        if denominator.abs() > f32::EPSILON { 0.5 * (left - right) / denominator } else { 0.0 }
+        if denominator.abs() > f32::EPSILON {
+            0.5 * (left - right) / denominator
+        } else {
+            0.0
+        }
     } else {
         0.0
     };
@@ -52,7 +60,12 @@ mod tests {
     fn finds_the_louder_of_two_tones() {
         let a = ToneSource::new(440.0, -10.0).next_frame(9600);
         let b = ToneSource::new(880.0, -25.0).next_frame(9600);
-        let mixed: Vec<f32> = a.samples.iter().zip(&b.samples).map(|(x, y)| x + y).collect();
+        let mixed: Vec<f32> = a
+            .samples
+            .iter()
+            .zip(&b.samples)
+            .map(|(x, y)| x + y)
+            .collect();
         let found = dominant_frequency(&mixed).unwrap();
         assert!((found - 440.0).abs() < 5.0, "{found}");
     }

@@ -30,13 +30,20 @@ pub struct Stamp {
 
 impl Stamp {
     pub fn new(frame: u32, captured_at: SystemTime) -> Stamp {
-        let micros = captured_at.duration_since(UNIX_EPOCH).unwrap_or_default().as_micros() as u64;
-        Stamp { frame, captured_us: micros & ((1 << TIME_BITS) - 1) }
+        let micros = captured_at
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros() as u64;
+        Stamp {
+            frame,
+            captured_us: micros & ((1 << TIME_BITS) - 1),
+        }
     }
 
     /// Time from capture to `now`, if `now` is later (same machine clock).
     pub fn age_at(&self, now: SystemTime) -> Option<Duration> {
-        let now_us = now.duration_since(UNIX_EPOCH).ok()?.as_micros() as u64 & ((1 << TIME_BITS) - 1);
+        let now_us =
+            now.duration_since(UNIX_EPOCH).ok()?.as_micros() as u64 & ((1 << TIME_BITS) - 1);
         let age = now_us.wrapping_sub(self.captured_us) & ((1 << TIME_BITS) - 1);
         // An "age" of more than a day means the clocks disagree, not a slow network.
         (age < 86_400_000_000).then(|| Duration::from_micros(age))

@@ -14,7 +14,11 @@ pub struct ToneSource {
 impl ToneSource {
     /// `level_dbfs` is the peak level, e.g. -12.
     pub fn new(frequency: f32, level_dbfs: f32) -> ToneSource {
-        ToneSource { frequency, amplitude: 10f32.powf(level_dbfs / 20.0), phase: 0.0 }
+        ToneSource {
+            frequency,
+            amplitude: 10f32.powf(level_dbfs / 20.0),
+            phase: 0.0,
+        }
     }
 
     pub fn frequency(&self) -> f32 {
@@ -29,7 +33,10 @@ impl ToneSource {
             out.push((self.phase * std::f64::consts::TAU).sin() as f32 * self.amplitude);
             self.phase = (self.phase + step).fract();
         }
-        AudioFrame { samples: out, captured_at: SystemTime::now() }
+        AudioFrame {
+            samples: out,
+            captured_at: SystemTime::now(),
+        }
     }
 }
 
@@ -44,7 +51,11 @@ mod tests {
         let peak = frame.samples.iter().fold(0f32, |m, s| m.max(s.abs()));
         assert!((peak - 0.501).abs() < 0.01, "peak {peak}");
         // 1 kHz over 100 ms: 100 rising zero crossings.
-        let rising = frame.samples.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
+        let rising = frame
+            .samples
+            .windows(2)
+            .filter(|w| w[0] < 0.0 && w[1] >= 0.0)
+            .count();
         assert!((99..=100).contains(&rising), "{rising}");
     }
 

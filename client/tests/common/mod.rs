@@ -19,5 +19,8 @@ pub async fn server() -> Server {
         demo: true,
         ..signal_server::Config::default()
     };
-    Server { server: Some(signal_server::start(config).await.unwrap()), _dir: dir }
+    Server {
+        server: Some(signal_server::start(config).await.unwrap()),
+        _dir: dir,
+    }
 }

@@ -4,12 +4,12 @@
 //! idle connection, then has everyone chat at a fixed rate and reports
 //! delivered messages/s and fan-out latency percentiles.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use shared::api::Visibility;
-use shared::{ClientMsg, MeetingId, ServerMsg, PROTOCOL_VERSION};
-use signal_server::store::{meetings, now_millis, sessions, users, Db};
+use shared::{ClientMsg, MeetingId, PROTOCOL_VERSION, ServerMsg};
+use signal_server::store::{Db, meetings, now_millis, sessions, users};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -20,7 +20,9 @@ use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Parser, Debug)]
-#[command(about = "Load-test huddle-signal: N chat clients in rooms, fan-out latency and memory per connection")]
+#[command(
+    about = "Load-test huddle-signal: N chat clients in rooms, fan-out latency and memory per connection"
+)]
 struct Args {
     /// Number of WebSocket clients.
     #[arg(long, default_value_t = 1000)]
@@ -60,13 +62,21 @@ async fn main() -> Result<()> {
     let (mut server, url) = start_server(&args, &dir)?;
     let pid = server.id();
     let result = run(&args, pid, &url, &token, &meeting_ids).await;
-    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn run(args: &Args, pid: u32, url: &str, token: &str, meeting_ids: &[MeetingId]) -> Result<()> {
+async fn run(
+    args: &Args,
+    pid: u32,
+    url: &str,
+    token: &str,
+    meeting_ids: &[MeetingId],
+) -> Result<()> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_kib(pid)?;
     let epoch = Instant::now();
@@ -78,9 +88,13 @@ async fn run(args: &Args, pid: u32, url: &str, token: &str, meeting_ids: &[Meeti
     let mut ready = Vec::new();
     let connect_started = Instant::now();
     for n in 0..args.clients {
-        let (ws_url, token) = (format!("{}/ws", url.replacen("http://", "ws://", 1)), token.to_string());
+        let (ws_url, token) = (
+            format!("{}/ws", url.replacen("http://", "ws://", 1)),
+            token.to_string(),
+        );
         let meeting = meeting_ids[n / args.room_size];
-        let (gate, tally, chatting, stop) = (gate.clone(), tally.clone(), chatting.clone(), stop.clone());
+        let (gate, tally, chatting, stop) =
+            (gate.clone(), tally.clone(), chatting.clone(), stop.clone());
         let every = Duration::from_secs_f64(args.chat_every);
         let offset = every.mul_f64((n as f64 * 0.618_034) % 1.0);
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
@@ -100,7 +114,10 @@ async fn run(args: &Args, pid: u32, url: &str, token: &str, meeting_ids: &[Meeti
         });
     }
     for (n, ready) in ready.into_iter().enumerate() {
-        ready.await.context("client task ended")?.with_context(|| format!("client {n} could not connect"))?;
+        ready
+            .await
+            .context("client task ended")?
+            .with_context(|| format!("client {n} could not connect"))?;
     }
     let connect_time = connect_started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -126,7 +143,9 @@ async fn run(args: &Args, pid: u32, url: &str, token: &str, meeting_ids: &[Meeti
         latencies[((latencies.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0
     };
     let per_connection = (rss_idle.saturating_sub(rss_before)) as f64 / args.clients as f64;
-    println!("| clients | rooms | connect s | chat msgs sent | delivered/s | fan-out p50 ms | p95 ms | p99 ms | server CPU | server RSS idle MiB | KiB per idle connection |");
+    println!(
+        "| clients | rooms | connect s | chat msgs sent | delivered/s | fan-out p50 ms | p95 ms | p99 ms | server CPU | server RSS idle MiB | KiB per idle connection |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
         "| {} | {} | {:.1} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} % | {:.1} | {:.1} |",
@@ -150,13 +169,19 @@ async fn run(args: &Args, pid: u32, url: &str, token: &str, meeting_ids: &[Meeti
     Ok(())
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(ws_url: &str, token: &str, meeting_id: MeetingId) -> Result<Socket> {
     let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await?;
-    let hello = ClientMsg::Hello { version: PROTOCOL_VERSION, token: token.into() };
+    let hello = ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        token: token.into(),
+    };
     socket.send(Message::text(hello.to_json())).await?;
-    socket.send(Message::text(ClientMsg::Join { meeting_id }.to_json())).await?;
+    socket
+        .send(Message::text(ClientMsg::Join { meeting_id }.to_json()))
+        .await?;
     while let Some(frame) = socket.next().await {
         if let Message::Text(text) = frame? {
             match serde_json::from_str::<ServerMsg>(&text)? {
@@ -187,10 +212,19 @@ async fn chat_client(
         while let Some(Ok(frame)) = stream.next().await {
             let Message::Text(text) = frame else { continue };
             if let Ok(ServerMsg::ChatMessage(message)) = serde_json::from_str::<ServerMsg>(&text) {
-                let sent_us: u64 = message.text.split(' ').nth(1).and_then(|t| t.parse().ok()).unwrap_or(0);
+                let sent_us: u64 = message
+                    .text
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
                 let latency_us = (epoch.elapsed().as_micros() as u64).saturating_sub(sent_us);
                 reader_tally.delivered.fetch_add(1, Ordering::Relaxed);
-                reader_tally.latencies_us.lock().unwrap().push(latency_us as u32);
+                reader_tally
+                    .latencies_us
+                    .lock()
+                    .unwrap()
+                    .push(latency_us as u32);
             }
         }
     });
@@ -221,7 +255,13 @@ fn prepare_database(path: &std::path::Path, rooms: usize) -> Result<(String, Vec
     let ids = db.call_blocking(|conn| {
         let tx = conn.transaction()?;
         let org = users::create_organisation(&tx, "Load")?;
-        let id = users::create(&tx, "load@example.org", "Load Client", "not-a-login", Some(org))?;
+        let id = users::create(
+            &tx,
+            "load@example.org",
+            "Load Client",
+            "not-a-login",
+            Some(org),
+        )?;
         let user = users::get(&tx, id)?.expect("user just created");
         sessions::create(&tx, id, &token.hash, now_millis() + 24 * 3600 * 1000)?;
         let mut ids = Vec::new();
@@ -257,11 +297,19 @@ fn start_server(args: &Args, dir: &std::path::Path) -> Result<(Child, String)> {
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
-        .with_context(|| format!("starting {} (build it with cargo build --release -p signal-server)", binary.display()))?;
+        .with_context(|| {
+            format!(
+                "starting {} (build it with cargo build --release -p signal-server)",
+                binary.display()
+            )
+        })?;
     let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
     let mut line = String::new();
     stdout.read_line(&mut line)?;
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).context("server printed no URL")?;
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .context("server printed no URL")?;
     // Keep reading, so the server's later lines have somewhere to go.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     Ok((child, url.to_string()))
@@ -276,8 +324,15 @@ fn tempfile_dir() -> Result<PathBuf> {
 /// Resident memory of a process, from /proc (Linux).
 fn rss_kib(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
-    Ok(line.split_whitespace().nth(1).context("VmRSS value")?.parse()?)
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .context("no VmRSS")?;
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .context("VmRSS value")?
+        .parse()?)
 }
 
 /// User + system CPU time of a process in clock ticks, from /proc (Linux).

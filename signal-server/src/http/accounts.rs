@@ -4,11 +4,11 @@ use super::auth::Authenticated;
 use super::error::{ApiFailure, ApiResult};
 use crate::app::AppState;
 use crate::passwords;
-use crate::store::{now_millis, sessions, users, Db, StoreError};
+use crate::store::{Db, StoreError, now_millis, sessions, users};
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::Json;
 use shared::api::{LoginRequest, LoginResponse, RegisterRequest};
 use shared::{ErrorCode, User};
 use std::net::SocketAddr;
@@ -25,7 +25,10 @@ pub async fn login(
         return Err(ApiFailure::rate_limited(TOO_MANY_LOGINS));
     }
     let email = request.email.clone();
-    let found = app.db.call(move |conn| users::credentials_by_email(conn, &email)).await?;
+    let found = app
+        .db
+        .call(move |conn| users::credentials_by_email(conn, &email))
+        .await?;
     let password = request.password;
     let user = tokio::task::spawn_blocking(move || match found {
         Some(found) if passwords::verify(&password, &found.password_hash) => Some(found.user),
@@ -38,7 +41,9 @@ pub async fn login(
     .await
     .map_err(StoreError::from)?;
     match user {
-        Some(user) => Ok(Json(start_session(&app.db, user, app.config.session_ttl).await?)),
+        Some(user) => Ok(Json(
+            start_session(&app.db, user, app.config.session_ttl).await?,
+        )),
         None => {
             app.metrics.login_failures.inc();
             Err(ApiFailure::unauthorized("wrong email or password"))
@@ -65,7 +70,9 @@ pub async fn register(
     let email = request.email.trim().to_string();
     let name = request.name.trim().to_string();
     if !email.contains('@') || email.len() > 254 {
-        return Err(ApiFailure::bad_request("email must be an address like name@example.org"));
+        return Err(ApiFailure::bad_request(
+            "email must be an address like name@example.org",
+        ));
     }
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiFailure::bad_request("name must be 1 to 100 characters"));
@@ -80,7 +87,10 @@ pub async fn register(
     let password_hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
         .await
         .map_err(StoreError::from)?;
-    let organisation = request.organisation.map(|o| o.trim().to_string()).filter(|o| !o.is_empty());
+    let organisation = request
+        .organisation
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty());
     let created = app
         .db
         .call(move |conn| {
@@ -99,7 +109,9 @@ pub async fn register(
             let id = match users::create(&tx, &email, &name, &password_hash, org) {
                 Ok(id) => id,
                 Err(err) if users::is_unique_violation(&err) => {
-                    return Ok(Err(ApiFailure::conflict("an account with this email exists; log in instead")));
+                    return Ok(Err(ApiFailure::conflict(
+                        "an account with this email exists; log in instead",
+                    )));
                 }
                 Err(err) => return Err(err),
             };
@@ -112,18 +124,30 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
-async fn start_session(db: &Db, user: User, ttl: std::time::Duration) -> Result<LoginResponse, StoreError> {
+async fn start_session(
+    db: &Db,
+    user: User,
+    ttl: std::time::Duration,
+) -> Result<LoginResponse, StoreError> {
     let token = sessions::new_token();
     let expires_at_ms = now_millis() + ttl.as_millis() as i64;
     let user_id = user.id;
-    db.call(move |conn| sessions::create(conn, user_id, &token.hash, expires_at_ms).map(|_| token.token))
-        .await
-        .map(|token| LoginResponse { token, user, expires_at: crate::store::from_millis(expires_at_ms) })
+    db.call(move |conn| {
+        sessions::create(conn, user_id, &token.hash, expires_at_ms).map(|_| token.token)
+    })
+    .await
+    .map(|token| LoginResponse {
+        token,
+        user,
+        expires_at: crate::store::from_millis(expires_at_ms),
+    })
 }
 
 /// Revokes the token used for this request.
 pub async fn logout(State(app): State<AppState>, auth: Authenticated) -> ApiResult<StatusCode> {
-    app.db.call(move |conn| sessions::revoke(conn, &auth.token)).await?;
+    app.db
+        .call(move |conn| sessions::revoke(conn, &auth.token))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

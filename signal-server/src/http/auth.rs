@@ -17,23 +17,33 @@ pub struct Authenticated {
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiFailure;
 
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiFailure::unauthorized("log in first: send Authorization: Bearer <token>"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            ApiFailure::unauthorized("log in first: send Authorization: Bearer <token>")
+        })?;
         let token = header
             .to_str()
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|token| !token.is_empty())
-            .ok_or_else(|| ApiFailure::unauthorized("the Authorization header must be: Bearer <token>"))?
+            .ok_or_else(|| {
+                ApiFailure::unauthorized("the Authorization header must be: Bearer <token>")
+            })?
             .to_string();
         let lookup = token.clone();
-        match app.db.call(move |conn| sessions::user_for_token(conn, &lookup)).await? {
+        match app
+            .db
+            .call(move |conn| sessions::user_for_token(conn, &lookup))
+            .await?
+        {
             Some(user) => Ok(Authenticated { user, token }),
-            None => Err(ApiFailure::unauthorized("the token is invalid or expired; log in again")),
+            None => Err(ApiFailure::unauthorized(
+                "the token is invalid or expired; log in again",
+            )),
         }
     }
 }

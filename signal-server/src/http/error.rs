@@ -1,12 +1,12 @@
 //! REST errors: `{"error": {"code", "message"}}` with the matching HTTP status.
 
 use crate::store::StoreError;
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use shared::api::{ApiError, ApiErrorBody};
 use shared::ErrorCode;
+use shared::api::{ApiError, ApiErrorBody};
 
 #[derive(Debug)]
 pub struct ApiFailure {
@@ -19,7 +19,11 @@ pub type ApiResult<T> = Result<T, ApiFailure>;
 
 impl ApiFailure {
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiFailure {
-        ApiFailure { status, code, message: message.into() }
+        ApiFailure {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiFailure {
@@ -43,13 +47,22 @@ impl ApiFailure {
     }
 
     pub fn rate_limited(message: impl Into<String>) -> ApiFailure {
-        ApiFailure::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message)
+        ApiFailure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            message,
+        )
     }
 }
 
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
-        let body = ApiError { error: ApiErrorBody { code: self.code, message: self.message } };
+        let body = ApiError {
+            error: ApiErrorBody {
+                code: self.code,
+                message: self.message,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }
@@ -57,7 +70,11 @@ impl IntoResponse for ApiFailure {
 impl From<StoreError> for ApiFailure {
     fn from(err: StoreError) -> ApiFailure {
         tracing::error!("storage failed: {err}");
-        ApiFailure::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "the server's storage failed; try again")
+        ApiFailure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "the server's storage failed; try again",
+        )
     }
 }
 
@@ -65,7 +82,11 @@ impl From<StoreError> for ApiFailure {
 impl From<JsonRejection> for ApiFailure {
     fn from(rejection: JsonRejection) -> ApiFailure {
         let status = rejection.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { ErrorCode::TooLarge } else { ErrorCode::BadRequest };
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::TooLarge
+        } else {
+            ErrorCode::BadRequest
+        };
         ApiFailure::new(status, code, rejection.body_text())
     }
 }

@@ -5,10 +5,10 @@ use super::error::{ApiFailure, ApiResult};
 use crate::app::AppState;
 use crate::store::meetings::{self, Lookup, MeetingRecord, NewMeeting};
 use crate::store::{chat, users};
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 use shared::api::{CreateMeeting, Meeting, MeetingList, MessagePage};
 use shared::{MeetingId, MessageId, User};
@@ -34,16 +34,31 @@ fn with_live_count(app: &AppState, record: MeetingRecord) -> Meeting {
 /// The meeting if this user may see it; 404 if it does not exist, 403 if hidden.
 async fn visible_meeting(app: &AppState, id: MeetingId, user: &User) -> ApiResult<MeetingRecord> {
     let user = user.clone();
-    match app.db.call(move |conn| meetings::lookup(conn, id, &user)).await? {
+    match app
+        .db
+        .call(move |conn| meetings::lookup(conn, id, &user))
+        .await?
+    {
         Lookup::Visible(record) => Ok(record),
         Lookup::Missing => Err(ApiFailure::not_found(format!("there is no meeting {id}"))),
-        Lookup::Hidden => Err(ApiFailure::forbidden(format!("you are not invited to meeting {id}"))),
+        Lookup::Hidden => Err(ApiFailure::forbidden(format!(
+            "you are not invited to meeting {id}"
+        ))),
     }
 }
 
-pub async fn list(State(app): State<AppState>, auth: Authenticated) -> ApiResult<Json<MeetingList>> {
-    let records = app.db.call(move |conn| meetings::list_visible(conn, &auth.user)).await?;
-    let meetings = records.into_iter().map(|record| with_live_count(&app, record)).collect();
+pub async fn list(
+    State(app): State<AppState>,
+    auth: Authenticated,
+) -> ApiResult<Json<MeetingList>> {
+    let records = app
+        .db
+        .call(move |conn| meetings::list_visible(conn, &auth.user))
+        .await?;
+    let meetings = records
+        .into_iter()
+        .map(|record| with_live_count(&app, record))
+        .collect();
     Ok(Json(MeetingList { meetings }))
 }
 
@@ -55,7 +70,9 @@ pub async fn create(
     let Json(request) = body?;
     let title = request.title.trim().to_string();
     if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-        return Err(ApiFailure::bad_request(format!("title must be 1 to {MAX_TITLE_CHARS} characters")));
+        return Err(ApiFailure::bad_request(format!(
+            "title must be 1 to {MAX_TITLE_CHARS} characters"
+        )));
     }
     if request.duration_minutes == 0 || request.duration_minutes > MAX_DURATION_MINUTES {
         return Err(ApiFailure::bad_request(format!(
@@ -71,7 +88,11 @@ pub async fn create(
             for email in &request.invitees {
                 match users::id_by_email(&tx, email)? {
                     Some(id) => invitees.push(id),
-                    None => return Ok(Err(ApiFailure::bad_request(format!("no user has the email {email:?}")))),
+                    None => {
+                        return Ok(Err(ApiFailure::bad_request(format!(
+                            "no user has the email {email:?}"
+                        ))));
+                    }
                 }
             }
             let id = meetings::create(
@@ -142,7 +163,17 @@ pub async fn messages(
     visible_meeting(&app, id, &auth.user).await?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let before = query.before.map(MessageId);
-    let messages = app.db.call(move |conn| chat::page(conn, id, before, limit)).await?;
-    let next_before = if messages.len() == limit { messages.first().map(|m| m.id) } else { None };
-    Ok(Json(MessagePage { messages, next_before }))
+    let messages = app
+        .db
+        .call(move |conn| chat::page(conn, id, before, limit))
+        .await?;
+    let next_before = if messages.len() == limit {
+        messages.first().map(|m| m.id)
+    } else {
+        None
+    };
+    Ok(Json(MessagePage {
+        messages,
+        next_before,
+    }))
 }

@@ -8,8 +8,8 @@ mod ops;
 
 use crate::app::AppState;
 use crate::connection;
-use axum::routing::{get, post};
 use axum::Router;
+use axum::routing::{get, post};
 
 pub use error::ApiFailure;
 
@@ -20,7 +20,10 @@ pub fn router(app: AppState) -> Router {
         .route("/api/logout", post(accounts::logout))
         .route("/api/me", get(accounts::me))
         .route("/api/meetings", get(meetings::list).post(meetings::create))
-        .route("/api/meetings/{id}", get(meetings::get_one).delete(meetings::delete))
+        .route(
+            "/api/meetings/{id}",
+            get(meetings::get_one).delete(meetings::delete),
+        )
         .route("/api/meetings/{id}/messages", get(meetings::messages))
         .route("/ws", get(connection::upgrade))
         .route("/healthz", get(ops::healthz))

@@ -11,7 +11,13 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], app.metrics.render())
+    (
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
 }
 
 pub async fn not_found() -> ApiFailure {

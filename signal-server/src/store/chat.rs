@@ -1,7 +1,7 @@
 //! Chat messages of meetings.
 
-use super::{from_millis, now_millis, Result};
-use rusqlite::{params, Connection, Row};
+use super::{Result, from_millis, now_millis};
+use rusqlite::{Connection, Row, params};
 use shared::{ChatMessage, MeetingId, MessageId, UserId};
 
 fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
@@ -15,7 +15,13 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
 }
 
 /// Stores a message and returns it as the room will see it.
-pub fn insert(conn: &Connection, meeting: MeetingId, from: UserId, name: &str, text: &str) -> Result<ChatMessage> {
+pub fn insert(
+    conn: &Connection,
+    meeting: MeetingId,
+    from: UserId,
+    name: &str,
+    text: &str,
+) -> Result<ChatMessage> {
     let sent_at = now_millis();
     conn.execute(
         "INSERT INTO chat_messages (meeting_id, user_id, name, text, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -31,7 +37,12 @@ pub fn insert(conn: &Connection, meeting: MeetingId, from: UserId, name: &str, t
 }
 
 /// Up to `limit` messages older than `before` (or the newest), oldest first.
-pub fn page(conn: &Connection, meeting: MeetingId, before: Option<MessageId>, limit: usize) -> Result<Vec<ChatMessage>> {
+pub fn page(
+    conn: &Connection,
+    meeting: MeetingId,
+    before: Option<MessageId>,
+    limit: usize,
+) -> Result<Vec<ChatMessage>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, user_id, name, text, sent_at FROM chat_messages
          WHERE meeting_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",

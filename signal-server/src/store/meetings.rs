@@ -1,7 +1,7 @@
 //! Scheduled meetings and who may see them.
 
-use super::{from_millis, now_millis, to_millis, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::{Result, from_millis, now_millis, to_millis};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use shared::api::{UserRef, Visibility};
 use shared::{MeetingId, User, UserId};
 use time::OffsetDateTime;
@@ -42,7 +42,8 @@ fn visibility_from_name(name: &str) -> Visibility {
     }
 }
 
-const COLUMNS: &str = "m.id, m.title, m.host_id, h.name, m.starts_at, m.duration_minutes, m.visibility";
+const COLUMNS: &str =
+    "m.id, m.title, m.host_id, h.name, m.starts_at, m.duration_minutes, m.visibility";
 
 /// The rule for who may see (and so join) a meeting, as SQL over `m` and `?1` = user id, `?2` = organisation id.
 const VISIBLE_TO_USER: &str = "(m.host_id = ?1
@@ -54,7 +55,10 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<MeetingRecord> {
     Ok(MeetingRecord {
         id: MeetingId(row.get(0)?),
         title: row.get(1)?,
-        host: UserRef { id: UserId(row.get(2)?), name: row.get(3)? },
+        host: UserRef {
+            id: UserId(row.get(2)?),
+            name: row.get(3)?,
+        },
         starts_at: from_millis(row.get(4)?),
         duration_minutes: row.get(5)?,
         visibility: visibility_from_name(&row.get::<_, String>(6)?),
@@ -93,7 +97,10 @@ pub fn list_visible(conn: &Connection, user: &User) -> Result<Vec<MeetingRecord>
          WHERE {VISIBLE_TO_USER} ORDER BY m.starts_at, m.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![user.id.0, user.organisation.as_ref().map(|o| o.id.0)], record_from_row)?;
+    let rows = stmt.query_map(
+        params![user.id.0, user.organisation.as_ref().map(|o| o.id.0)],
+        record_from_row,
+    )?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
@@ -109,9 +116,11 @@ pub fn lookup(conn: &Connection, id: MeetingId, user: &User) -> Result<Lookup> {
         "SELECT {COLUMNS}, {VISIBLE_TO_USER} FROM meetings m JOIN users h ON h.id = m.host_id WHERE m.id = ?3"
     );
     let found = conn
-        .query_row(&sql, params![user.id.0, user.organisation.as_ref().map(|o| o.id.0), id.0], |row| {
-            Ok((record_from_row(row)?, row.get::<_, bool>(7)?))
-        })
+        .query_row(
+            &sql,
+            params![user.id.0, user.organisation.as_ref().map(|o| o.id.0), id.0],
+            |row| Ok((record_from_row(row)?, row.get::<_, bool>(7)?)),
+        )
         .optional()?;
     Ok(match found {
         None => Lookup::Missing,
@@ -121,7 +130,11 @@ pub fn lookup(conn: &Connection, id: MeetingId, user: &User) -> Result<Lookup> {
 }
 
 pub fn exists(conn: &Connection, id: MeetingId) -> Result<bool> {
-    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM meetings WHERE id = ?1)", [id.0], |row| row.get(0))?)
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM meetings WHERE id = ?1)",
+        [id.0],
+        |row| row.get(0),
+    )?)
 }
 
 pub fn delete(conn: &Connection, id: MeetingId) -> Result<bool> {
@@ -131,16 +144,18 @@ pub fn delete(conn: &Connection, id: MeetingId) -> Result<bool> {
 /// Finds a meeting by exact title (used by the demo seed).
 pub fn id_by_title(conn: &Connection, title: &str) -> Result<Option<MeetingId>> {
     Ok(conn
-        .query_row("SELECT id FROM meetings WHERE title = ?1 ORDER BY id LIMIT 1", [title], |row| {
-            row.get(0).map(MeetingId)
-        })
+        .query_row(
+            "SELECT id FROM meetings WHERE title = ?1 ORDER BY id LIMIT 1",
+            [title],
+            |row| row.get(0).map(MeetingId),
+        )
         .optional()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{users, Db};
+    use crate::store::{Db, users};
 
     struct World {
         _dir: tempfile::TempDir,
@@ -154,62 +169,101 @@ mod tests {
     }
 
     fn user(conn: &Connection, email: &str, org: Option<&str>) -> User {
-        let org = org.map(|name| match users::organisation_by_name(conn, name).unwrap() {
-            Some(id) => id,
-            None => users::create_organisation(conn, name).unwrap(),
-        });
+        let org = org.map(
+            |name| match users::organisation_by_name(conn, name).unwrap() {
+                Some(id) => id,
+                None => users::create_organisation(conn, name).unwrap(),
+            },
+        );
         let id = users::create(conn, email, email, "hash", org).unwrap();
         users::get(conn, id).unwrap().unwrap()
     }
 
-    fn meeting(conn: &Connection, title: &str, host: &User, visibility: Visibility, invitees: &[UserId]) -> MeetingId {
+    fn meeting(
+        conn: &Connection,
+        title: &str,
+        host: &User,
+        visibility: Visibility,
+        invitees: &[UserId],
+    ) -> MeetingId {
         create(
             conn,
-            &NewMeeting { title, host, starts_at: OffsetDateTime::now_utc(), duration_minutes: 30, visibility, invitees },
+            &NewMeeting {
+                title,
+                host,
+                starts_at: OffsetDateTime::now_utc(),
+                duration_minutes: 30,
+                visibility,
+                invitees,
+            },
         )
         .unwrap()
     }
 
     fn titles(conn: &Connection, user: &User) -> Vec<String> {
-        list_visible(conn, user).unwrap().into_iter().map(|m| m.title).collect()
+        list_visible(conn, user)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.title)
+            .collect()
     }
 
     #[test]
     fn who_sees_which_meeting() {
         let w = world();
-        w.db
-            .call_blocking(|conn| {
-                let ann = user(conn, "ann@a.org", Some("A"));
-                let amy = user(conn, "amy@a.org", Some("A"));
-                let bob = user(conn, "bob@b.org", Some("B"));
-                let lone = user(conn, "lone@x.org", None);
-                meeting(conn, "A team", &ann, Visibility::Organisation, &[]);
-                meeting(conn, "Everyone", &bob, Visibility::AllUsers, &[]);
-                meeting(conn, "Secret", &ann, Visibility::InviteOnly, &[]);
-                let invited = meeting(conn, "A with guest", &ann, Visibility::Organisation, &[lone.id]);
-                assert_eq!(titles(conn, &ann), ["A team", "Everyone", "Secret", "A with guest"]);
-                assert_eq!(titles(conn, &amy), ["A team", "Everyone", "A with guest"], "not the host's secret");
-                assert_eq!(titles(conn, &bob), ["Everyone"]);
-                assert_eq!(titles(conn, &lone), ["Everyone", "A with guest"], "invited");
-                assert!(matches!(lookup(conn, invited, &bob).unwrap(), Lookup::Hidden));
-                assert!(matches!(lookup(conn, invited, &lone).unwrap(), Lookup::Visible(_)));
-                assert!(matches!(lookup(conn, MeetingId(999), &ann).unwrap(), Lookup::Missing));
-                Ok(())
-            })
-            .unwrap();
+        w.db.call_blocking(|conn| {
+            let ann = user(conn, "ann@a.org", Some("A"));
+            let amy = user(conn, "amy@a.org", Some("A"));
+            let bob = user(conn, "bob@b.org", Some("B"));
+            let lone = user(conn, "lone@x.org", None);
+            meeting(conn, "A team", &ann, Visibility::Organisation, &[]);
+            meeting(conn, "Everyone", &bob, Visibility::AllUsers, &[]);
+            meeting(conn, "Secret", &ann, Visibility::InviteOnly, &[]);
+            let invited = meeting(
+                conn,
+                "A with guest",
+                &ann,
+                Visibility::Organisation,
+                &[lone.id],
+            );
+            assert_eq!(
+                titles(conn, &ann),
+                ["A team", "Everyone", "Secret", "A with guest"]
+            );
+            assert_eq!(
+                titles(conn, &amy),
+                ["A team", "Everyone", "A with guest"],
+                "not the host's secret"
+            );
+            assert_eq!(titles(conn, &bob), ["Everyone"]);
+            assert_eq!(titles(conn, &lone), ["Everyone", "A with guest"], "invited");
+            assert!(matches!(
+                lookup(conn, invited, &bob).unwrap(),
+                Lookup::Hidden
+            ));
+            assert!(matches!(
+                lookup(conn, invited, &lone).unwrap(),
+                Lookup::Visible(_)
+            ));
+            assert!(matches!(
+                lookup(conn, MeetingId(999), &ann).unwrap(),
+                Lookup::Missing
+            ));
+            Ok(())
+        })
+        .unwrap();
     }
 
     #[test]
     fn a_user_without_organisation_does_not_see_other_orgless_meetings() {
         let w = world();
-        w.db
-            .call_blocking(|conn| {
-                let one = user(conn, "one@x.org", None);
-                let two = user(conn, "two@x.org", None);
-                meeting(conn, "Mine", &one, Visibility::Organisation, &[]);
-                assert_eq!(titles(conn, &two), Vec::<String>::new());
-                Ok(())
-            })
-            .unwrap();
+        w.db.call_blocking(|conn| {
+            let one = user(conn, "one@x.org", None);
+            let two = user(conn, "two@x.org", None);
+            meeting(conn, "Mine", &one, Visibility::Organisation, &[]);
+            assert_eq!(titles(conn, &two), Vec::<String>::new());
+            Ok(())
+        })
+        .unwrap();
     }
 }

@@ -48,7 +48,9 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations().to_latest(&mut conn)?;
-        Ok(Db { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Db {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -67,7 +69,10 @@ impl Db {
 
     /// Runs `f` with the connection on the current thread (start-up and tools only).
     pub fn call_blocking<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
-        let mut guard = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 
@@ -98,7 +103,11 @@ pub fn now_millis() -> i64 {
 pub fn flag(conn: &Connection, name: &str) -> Result<Option<String>> {
     use rusqlite::OptionalExtension;
     Ok(conn
-        .query_row("SELECT value FROM server_flags WHERE name = ?1", [name], |row| row.get(0))
+        .query_row(
+            "SELECT value FROM server_flags WHERE name = ?1",
+            [name],
+            |row| row.get(0),
+        )
         .optional()?)
 }
 
@@ -128,6 +137,9 @@ mod tests {
         db.call_blocking(|c| set_flag(c, "x", "1")).unwrap();
         drop(db);
         let db = Db::open(&path).unwrap();
-        assert_eq!(db.call_blocking(|c| flag(c, "x")).unwrap().as_deref(), Some("1"));
+        assert_eq!(
+            db.call_blocking(|c| flag(c, "x")).unwrap().as_deref(),
+            Some("1")
+        );
     }
 }

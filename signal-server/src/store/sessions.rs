@@ -1,9 +1,9 @@
 //! Login sessions: random bearer tokens, stored only as their SHA-256.
 
-use super::{now_millis, users, Result};
+use super::{Result, now_millis, users};
 use base64::Engine;
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use shared::{User, UserId};
 
@@ -53,10 +53,16 @@ pub fn user_for_token(conn: &Connection, token: &str) -> Result<Option<User>> {
 
 /// Revokes a token (logout). Returns whether it existed.
 pub fn revoke(conn: &Connection, token: &str) -> Result<bool> {
-    Ok(conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [hash_token(token)])? > 0)
+    Ok(conn.execute(
+        "DELETE FROM sessions WHERE token_hash = ?1",
+        [hash_token(token)],
+    )? > 0)
 }
 
 /// Deletes expired sessions; run now and then.
 pub fn purge_expired(conn: &Connection) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now_millis()])?)
+    Ok(conn.execute(
+        "DELETE FROM sessions WHERE expires_at <= ?1",
+        [now_millis()],
+    )?)
 }

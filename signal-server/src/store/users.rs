@@ -1,7 +1,7 @@
 //! Users and organisations.
 
-use super::{now_millis, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::{Result, now_millis};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use shared::{Organisation, OrganisationId, User, UserId};
 
 /// A user with the password hash, for login only.
@@ -14,10 +14,18 @@ const USER_COLUMNS: &str = "u.id, u.email, u.name, o.id, o.name";
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     let organisation = match row.get::<_, Option<i64>>(3)? {
-        Some(id) => Some(Organisation { id: OrganisationId(id), name: row.get(4)? }),
+        Some(id) => Some(Organisation {
+            id: OrganisationId(id),
+            name: row.get(4)?,
+        }),
         None => None,
     };
-    Ok(User { id: UserId(row.get(0)?), email: row.get(1)?, name: row.get(2)?, organisation })
+    Ok(User {
+        id: UserId(row.get(0)?),
+        email: row.get(1)?,
+        name: row.get(2)?,
+        organisation,
+    })
 }
 
 pub fn get(conn: &Connection, id: UserId) -> Result<Option<User>> {
@@ -35,14 +43,21 @@ pub fn credentials_by_email(conn: &Connection, email: &str) -> Result<Option<Cre
     );
     Ok(conn
         .query_row(&sql, [email.trim()], |row| {
-            Ok(Credentials { user: user_from_row(row)?, password_hash: row.get(5)? })
+            Ok(Credentials {
+                user: user_from_row(row)?,
+                password_hash: row.get(5)?,
+            })
         })
         .optional()?)
 }
 
 pub fn id_by_email(conn: &Connection, email: &str) -> Result<Option<UserId>> {
     Ok(conn
-        .query_row("SELECT id FROM users WHERE email = ?1", [email.trim()], |row| row.get(0).map(UserId))
+        .query_row(
+            "SELECT id FROM users WHERE email = ?1",
+            [email.trim()],
+            |row| row.get(0).map(UserId),
+        )
         .optional()?)
 }
 
@@ -63,9 +78,11 @@ pub fn create(
 
 pub fn organisation_by_name(conn: &Connection, name: &str) -> Result<Option<OrganisationId>> {
     Ok(conn
-        .query_row("SELECT id FROM organisations WHERE name = ?1", [name.trim()], |row| {
-            row.get(0).map(OrganisationId)
-        })
+        .query_row(
+            "SELECT id FROM organisations WHERE name = ?1",
+            [name.trim()],
+            |row| row.get(0).map(OrganisationId),
+        )
         .optional()?)
 }
 

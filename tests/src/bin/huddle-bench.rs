@@ -7,13 +7,13 @@
 //!   parties  CPU of each huddle-bot process in 2-, 3- and 4-party calls
 //!   app      the desktop app under Xvfb: idle CPU, join → first frame on screen, CPU and memory in a call
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use client::bot::stats::percentile;
 use client::call::{Call, CallEvent, CallOptions, MediaEvent, PatternSource};
 use client::codec::{H264Encoder, VideoEncoderConfig};
 use client::media::pattern::TestPattern;
 use client::media::tone::ToneSource;
-use huddle_tests::{TestServer, ALL_USERS, CORPORATE, STARTUP};
+use huddle_tests::{ALL_USERS, CORPORATE, STARTUP, TestServer};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,13 +30,21 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn call(server: &TestServer, api: &client::ApiClient, colour: (u8, u8, u8), hz: f32) -> Result<Call> {
+async fn call(
+    server: &TestServer,
+    api: &client::ApiClient,
+    colour: (u8, u8, u8),
+    hz: f32,
+) -> Result<Call> {
     let meeting = server.meeting_id(api, ALL_USERS).await;
     Ok(Call::join(CallOptions {
         ws_url: server.ws_url(),
         token: api.token().context("token")?.to_string(),
         meeting,
-        camera: Some(Box::new(PatternSource { pattern: TestPattern::new(1280, 720, colour), fps: 30.0 })),
+        camera: Some(Box::new(PatternSource {
+            pattern: TestPattern::new(1280, 720, colour),
+            fps: 30.0,
+        })),
         microphone: Some(Box::new(ToneSource::new(hz, -12.0))),
         screen: None,
         camera_config: VideoEncoderConfig::camera(),
@@ -86,9 +94,19 @@ async fn join(runs: usize) -> Result<()> {
 async fn glass(seconds: u64) -> Result<()> {
     let server = TestServer::start().await;
     let ann = call(&server, &server.login(STARTUP).await, (200, 40, 40), 440.0).await?;
-    let mut bob = call(&server, &server.login(CORPORATE).await, (40, 40, 200), 660.0).await?;
+    let mut bob = call(
+        &server,
+        &server.login(CORPORATE).await,
+        (40, 40, 200),
+        660.0,
+    )
+    .await?;
     while let Some(event) = bob.next_event().await {
-        if let CallEvent::PeerLink { state: client::call::PeerLinkState::Connected, .. } = event {
+        if let CallEvent::PeerLink {
+            state: client::call::PeerLinkState::Connected,
+            ..
+        } = event
+        {
             break;
         }
     }
@@ -97,8 +115,12 @@ async fn glass(seconds: u64) -> Result<()> {
     let (mut latencies, mut frames) = (Vec::new(), 0u64);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     while Instant::now() < deadline {
-        if let Ok(Ok(MediaEvent::Video { peer, stamp: Some(stamp), decoded_at, .. })) =
-            tokio::time::timeout(Duration::from_secs(1), media.recv()).await
+        if let Ok(Ok(MediaEvent::Video {
+            peer,
+            stamp: Some(stamp),
+            decoded_at,
+            ..
+        })) = tokio::time::timeout(Duration::from_secs(1), media.recv()).await
             && peer == ann.peer_id
         {
             frames += 1;
@@ -134,7 +156,9 @@ fn encode(count: usize) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let y4m = dir.path().join("frames.y4m");
     let file = std::fs::File::create(&y4m)?;
-    let mut writer = y4m::encode(1280, 720, y4m::Ratio::new(30, 1)).with_colorspace(y4m::Colorspace::C420).write_header(file)?;
+    let mut writer = y4m::encode(1280, 720, y4m::Ratio::new(30, 1))
+        .with_colorspace(y4m::Colorspace::C420)
+        .write_header(file)?;
     for frame in &frames {
         writer.write_frame(&y4m::Frame::new([&frame.y, &frame.u, &frame.v], None))?;
     }
@@ -143,7 +167,18 @@ fn encode(count: usize) -> Result<()> {
     let status = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-threads", "1", "-i"])
         .arg(&y4m)
-        .args(["-threads", "1", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-b:v", "1500k"])
+        .args([
+            "-threads",
+            "1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-b:v",
+            "1500k",
+        ])
         .arg(dir.path().join("out.mp4"))
         .stdout(Stdio::null())
         .status();
@@ -151,7 +186,9 @@ fn encode(count: usize) -> Result<()> {
         Ok(s) if s.success() => Some(ms(ffmpeg.elapsed()) / count as f64),
         _ => None,
     };
-    println!("| encoder | frames | ms/frame (median) | ms/frame (mean) | share of a core at 30 fps | kbit/s at 30 fps |");
+    println!(
+        "| encoder | frames | ms/frame (median) | ms/frame (mean) | share of a core at 30 fps | kbit/s at 30 fps |"
+    );
     println!("|---|---|---|---|---|---|");
     println!(
         "| openh264 (ours, 1 thread) | {count} | {ours:.2} | {:.2} | {:.0} % | {:.0} |",
@@ -160,7 +197,10 @@ fn encode(count: usize) -> Result<()> {
         bytes as f64 * 8.0 / (count as f64 / 30.0) / 1000.0
     );
     match x264 {
-        Some(x) => println!("| ffmpeg libx264 ultrafast zerolatency, -threads 1 (whole process, incl. reading the file) | {count} | – | {x:.2} | {:.0} % | 1500 (target) |", x * 30.0 / 10.0),
+        Some(x) => println!(
+            "| ffmpeg libx264 ultrafast zerolatency, -threads 1 (whole process, incl. reading the file) | {count} | – | {x:.2} | {:.0} % | 1500 (target) |",
+            x * 30.0 / 10.0
+        ),
         None => println!("| ffmpeg libx264 | – | not available (apt install ffmpeg) | | | |"),
     }
     Ok(())
@@ -171,7 +211,10 @@ async fn parties() -> Result<()> {
     let server = TestServer::start().await;
     let bot = std::env::current_exe()?.with_file_name("huddle-bot");
     if !bot.exists() {
-        bail!("{} is missing: cargo build --release -p client", bot.display());
+        bail!(
+            "{} is missing: cargo build --release -p client",
+            bot.display()
+        );
     }
     println!("| parties | CPU per bot (mean of bots) | camera frames encoded per bot in 10 s |");
     println!("|---|---|---|");
@@ -182,8 +225,22 @@ async fn parties() -> Result<()> {
             let report = std::env::temp_dir().join(format!("bench-bot-{parties}-{n}.json"));
             children.push((
                 Command::new(&bot)
-                    .args(["--server", &server.url(), "--email", email, "--password", "password123"])
-                    .args(["--meeting", ALL_USERS, "--duration", "16", "--audio", &format!("tone:{}", 300 + 110 * n)])
+                    .args([
+                        "--server",
+                        &server.url(),
+                        "--email",
+                        email,
+                        "--password",
+                        "password123",
+                    ])
+                    .args([
+                        "--meeting",
+                        ALL_USERS,
+                        "--duration",
+                        "16",
+                        "--audio",
+                        &format!("tone:{}", 300 + 110 * n),
+                    ])
                     .arg("--report")
                     .arg(&report)
                     .stdout(Stdio::null())
@@ -194,10 +251,21 @@ async fn parties() -> Result<()> {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         tokio::time::sleep(Duration::from_secs(4)).await;
-        let before: Vec<u64> = children.iter().map(|(c, _)| cpu_ticks(c.id())).collect::<Result<_>>()?;
+        let before: Vec<u64> = children
+            .iter()
+            .map(|(c, _)| cpu_ticks(c.id()))
+            .collect::<Result<_>>()?;
         tokio::time::sleep(Duration::from_secs(10)).await;
-        let after: Vec<u64> = children.iter().map(|(c, _)| cpu_ticks(c.id())).collect::<Result<_>>()?;
-        let cpu: f64 = before.iter().zip(&after).map(|(b, a)| (a - b) as f64 / 100.0 / 10.0).sum::<f64>() / parties as f64;
+        let after: Vec<u64> = children
+            .iter()
+            .map(|(c, _)| cpu_ticks(c.id()))
+            .collect::<Result<_>>()?;
+        let cpu: f64 = before
+            .iter()
+            .zip(&after)
+            .map(|(b, a)| (a - b) as f64 / 100.0 / 10.0)
+            .sum::<f64>()
+            / parties as f64;
         let mut encoded = Vec::new();
         for (mut child, report) in children {
             child.wait()?;
@@ -206,14 +274,20 @@ async fn parties() -> Result<()> {
         }
         let per_bot = encoded.iter().sum::<u64>() as f64 / encoded.len() as f64;
         // Frames over the whole 16 s run, scaled to 10 s.
-        println!("| {parties} | {:.0} % of a core | {:.0} |", cpu * 100.0, per_bot * 10.0 / 16.0);
+        println!(
+            "| {parties} | {:.0} % of a core | {:.0} |",
+            cpu * 100.0,
+            per_bot * 10.0 / 16.0
+        );
     }
     Ok(())
 }
 
 fn cpu_ticks(pid: u32) -> Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let fields: Vec<&str> = stat[stat.rfind(')').context("stat")? + 2..].split_whitespace().collect();
+    let fields: Vec<&str> = stat[stat.rfind(')').context("stat")? + 2..]
+        .split_whitespace()
+        .collect();
     Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
 }
 
@@ -229,13 +303,22 @@ async fn app() -> Result<()> {
     }
     let number = 150 + std::process::id() % 50;
     let display = format!(":{number}");
-    let mut xvfb = Command::new("Xvfb").args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).spawn()?;
+    let mut xvfb = Command::new("Xvfb")
+        .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .spawn()?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let home = tempfile::tempdir()?;
     let app = |join: bool| -> Result<std::process::Child> {
         let mut command = Command::new(&dir);
         command
-            .args(["--server", &server.url(), "--email", STARTUP, "--password", "password123"])
+            .args([
+                "--server",
+                &server.url(),
+                "--email",
+                STARTUP,
+                "--password",
+                "password123",
+            ])
             .env("DISPLAY", &display)
             .env("HOME", home.path())
             .env("RUST_LOG", "warn,huddle::timing=info")
@@ -260,8 +343,22 @@ async fn app() -> Result<()> {
     for n in 0..3 {
         bots.push(
             Command::new(&bot_bin)
-                .args(["--server", &server.url(), "--email", CORPORATE, "--password", "password123"])
-                .args(["--meeting", ALL_USERS, "--duration", "40", "--audio", &format!("tone:{}", 400 + 100 * n)])
+                .args([
+                    "--server",
+                    &server.url(),
+                    "--email",
+                    CORPORATE,
+                    "--password",
+                    "password123",
+                ])
+                .args([
+                    "--meeting",
+                    ALL_USERS,
+                    "--duration",
+                    "40",
+                    "--audio",
+                    &format!("tone:{}", 400 + 100 * n),
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()?,
@@ -276,7 +373,11 @@ async fn app() -> Result<()> {
         std::io::BufReader::new(stdout)
             .lines()
             .map_while(|l| l.ok())
-            .find_map(|line| line.split("on screen ").nth(1).and_then(|rest| rest.split(' ').next()?.parse::<u64>().ok()))
+            .find_map(|line| {
+                line.split("on screen ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(' ').next()?.parse::<u64>().ok())
+            })
     });
     tokio::time::sleep(Duration::from_secs(10)).await;
     let before = cpu_ticks(joined.id())?;
@@ -299,9 +400,21 @@ async fn app() -> Result<()> {
     let _ = xvfb.wait();
     println!("| measurement | result |");
     println!("|---|---|");
-    println!("| CPU on the dashboard, window unchanged (10 s) | {:.1} % of a core |", dashboard_cpu * 100.0);
-    println!("| join → first remote frame on screen (from --join) | {} |", first_frame.map_or("–".into(), |ms| format!("{ms} ms")));
-    println!("| CPU in a 4-party call (3 × 720p30 in, 720p30 out, 10 s) | {:.0} % of a core |", call_cpu * 100.0);
-    println!("| resident memory in that call | {:.0} MB |", rss_kib as f64 / 1024.0);
+    println!(
+        "| CPU on the dashboard, window unchanged (10 s) | {:.1} % of a core |",
+        dashboard_cpu * 100.0
+    );
+    println!(
+        "| join → first remote frame on screen (from --join) | {} |",
+        first_frame.map_or("–".into(), |ms| format!("{ms} ms"))
+    );
+    println!(
+        "| CPU in a 4-party call (3 × 720p30 in, 720p30 out, 10 s) | {:.0} % of a core |",
+        call_cpu * 100.0
+    );
+    println!(
+        "| resident memory in that call | {:.0} MB |",
+        rss_kib as f64 / 1024.0
+    );
     Ok(())
 }
