@@ -284,8 +284,8 @@ impl Backend {
             let me = call.peer_id;
             let counters = call.counters();
             let media_task = tokio::spawn(async move {
-                // Per peer: frames and payload bytes counted since the last once-a-second update.
-                let mut window: HashMap<PeerId, (u64, u64)> = HashMap::new();
+                // Per peer: frames decoded since the last once-a-second update, and payload bytes at it.
+                let mut frames_this_second: HashMap<PeerId, u64> = HashMap::new();
                 let mut last_bytes: HashMap<PeerId, u64> = HashMap::new();
                 let mut second = tokio::time::interval(std::time::Duration::from_secs(1));
                 loop {
@@ -295,9 +295,11 @@ impl Backend {
                             let totals = byte_totals(&counters);
                             for (peer, bytes) in totals {
                                 let before = last_bytes.insert(peer, bytes).unwrap_or(bytes);
-                                let frames = window.remove(&peer).map_or(0, |(f, _)| f);
+                                let frames = frames_this_second.remove(&peer).unwrap_or(0);
+                                let keyframe_requests = keyframe_requests(&counters, peer);
                                 stats.update(peer, |s| {
                                     s.kbit_per_s = (bytes - before) as f64 * 8.0 / 1000.0;
+                                    s.keyframe_requests = keyframe_requests;
                                     s.fps = frames as f64;
                                 });
                             }
@@ -313,15 +315,13 @@ impl Backend {
                             decoded_at,
                         }) => {
                             if kind == TrackKind::Camera {
-                                window.entry(peer).or_default().0 += 1;
+                                *frames_this_second.entry(peer).or_default() += 1;
                                 let latency = stamp
                                     .and_then(|s| s.age_at(decoded_at))
                                     .map(|d| d.as_secs_f64() * 1000.0);
-                                let keyframe_requests = keyframe_requests(&counters, peer);
                                 stats.update(peer, |s| {
                                     (s.width, s.height) = (frame.width, frame.height);
                                     s.latency_ms = latency;
-                                    s.keyframe_requests = keyframe_requests;
                                 });
                             }
                             frames.store(peer, kind, frame);

@@ -296,7 +296,7 @@ impl Engine {
                         let _ = session.send(ClientMsg::Leave).await;
                         break;
                     }
-                    Some(command) => self.on_command(&session, command).await,
+                    Some(command) => self.on_command(command).await,
                 },
                 event = session.recv() => match event {
                     Some(SignalEvent::Message(msg)) => {
@@ -348,13 +348,13 @@ impl Engine {
             .await;
     }
 
-    async fn on_command(&mut self, session: &SignalSession, command: Command) {
+    async fn on_command(&mut self, command: Command) {
         match command {
             Command::SetAudio(on) => self.senders.audio.set_enabled(on),
             Command::SetVideo(on) => self.senders.camera.set_enabled(on),
             Command::SetScreen(on) => self.senders.screen.set_enabled(on),
             Command::Chat(text) => {
-                let _ = session.send(ClientMsg::Chat { text }).await;
+                let _ = self.signals.send(ClientMsg::Chat { text }).await;
                 return;
             }
             Command::UseCamera(source) => {
@@ -500,12 +500,7 @@ impl Engine {
                 let _ = self.events.send(CallEvent::PeerLink { peer, state });
             }
             PcEvent::Track(track) => {
-                let kind_hint = track.track_id().await;
-                let kind = match kind_hint.as_str() {
-                    "screen" => TrackKind::Screen,
-                    "audio" => TrackKind::Audio,
-                    _ => TrackKind::Camera,
-                };
+                let kind = receivers::track_kind(track.as_ref()).await;
                 let counters = Arc::new(TrackCounters::default());
                 self.counters
                     .lock()
@@ -513,6 +508,7 @@ impl Engine {
                     .insert((peer, kind), counters.clone());
                 tokio::spawn(receivers::receive(
                     peer,
+                    kind,
                     track,
                     self.media.clone(),
                     self.audio_peers.clone(),

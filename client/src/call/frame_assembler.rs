@@ -5,6 +5,7 @@
 //! be completed because a newer one already has is reported lost, so the
 //! receiver asks for a keyframe.
 
+use crate::media::sequence::SequenceUnwrapper;
 use bytes::Bytes;
 use rtc::rtp::codec::h264::H264Packet;
 use rtc::rtp::packet::Packet;
@@ -28,7 +29,7 @@ pub enum Assembled {
 #[derive(Default)]
 pub struct FrameAssembler {
     packets: BTreeMap<u64, Packet>,
-    highest: Option<u64>,
+    sequence: SequenceUnwrapper,
     /// Where the next frame starts: just after the last marker handled.
     next_start: Option<u64>,
 }
@@ -36,7 +37,7 @@ pub struct FrameAssembler {
 impl FrameAssembler {
     /// Takes one packet; returns the frames (or losses) it completes, oldest first.
     pub fn push(&mut self, packet: Packet) -> Vec<Assembled> {
-        let seq = self.unwrap(packet.header.sequence_number);
+        let seq = self.sequence.unwrap(packet.header.sequence_number);
         if self.next_start.is_some_and(|start| seq < start) {
             return Vec::new(); // a late duplicate of something already handled
         }
@@ -125,22 +126,6 @@ impl FrameAssembler {
             .filter(|(s, _)| *s >= start)
             .map(|(_, p)| p)
             .collect()
-    }
-
-    fn unwrap(&mut self, sequence: u16) -> u64 {
-        let seq = match self.highest {
-            None => sequence as u64 + (1 << 16),
-            Some(highest) => {
-                let base = highest & !0xffff;
-                [base.wrapping_sub(1 << 16), base, base + (1 << 16)]
-                    .into_iter()
-                    .map(|b| b + sequence as u64)
-                    .min_by_key(|&c| c.abs_diff(highest))
-                    .expect("three candidates")
-            }
-        };
-        self.highest = Some(self.highest.map_or(seq, |h| h.max(seq)));
-        seq
     }
 }
 

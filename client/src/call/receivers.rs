@@ -76,22 +76,28 @@ pub struct TrackCounters {
     pub concealed_frames: AtomicU64,
 }
 
-/// Receives one remote track until it ends.
-pub async fn receive(
-    peer: PeerId,
-    track: Arc<dyn TrackRemote>,
-    media: broadcast::Sender<MediaEvent>,
-    audio: AudioPeers,
-    counters: Arc<TrackCounters>,
-) {
-    let kind = match track.track_id().await.as_str() {
+/// Which stream a remote track carries: by the track id its sender gave it
+/// (see [`TrackKind::track_id`]), else (a sender that names tracks otherwise) by media kind.
+pub async fn track_kind(track: &dyn TrackRemote) -> TrackKind {
+    match track.track_id().await.as_str() {
         "screen" => TrackKind::Screen,
         "audio" => TrackKind::Audio,
         _ => match track.kind().await {
             rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio => TrackKind::Audio,
             _ => TrackKind::Camera,
         },
-    };
+    }
+}
+
+/// Receives one remote track until it ends.
+pub async fn receive(
+    peer: PeerId,
+    kind: TrackKind,
+    track: Arc<dyn TrackRemote>,
+    media: broadcast::Sender<MediaEvent>,
+    audio: AudioPeers,
+    counters: Arc<TrackCounters>,
+) {
     tracing::debug!(%peer, ?kind, "remote track");
     match kind {
         TrackKind::Audio => receive_audio(peer, track, audio, counters).await,

@@ -117,10 +117,10 @@ impl SenderControl {
     }
 
     pub fn set_enabled(&self, on: bool) {
-        if on && !self.enabled.swap(true, Ordering::SeqCst) {
+        let was_on = self.enabled.swap(on, Ordering::SeqCst);
+        if on && !was_on {
             self.request_keyframe();
         }
-        self.enabled.store(on, Ordering::SeqCst);
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -147,6 +147,33 @@ impl SenderControl {
     }
 }
 
+/// Keeps a sender thread on a fixed clock.
+struct Pacer {
+    next: Instant,
+    /// Later than this behind the clock, it restarts from now instead of catching up.
+    max_late: Duration,
+}
+
+impl Pacer {
+    fn new(max_late: Duration) -> Pacer {
+        Pacer {
+            next: Instant::now(),
+            max_late,
+        }
+    }
+
+    /// Sleeps until the next tick, `interval` after the previous one.
+    fn wait(&mut self, interval: Duration) {
+        self.next += interval;
+        let now = Instant::now();
+        if self.next > now {
+            std::thread::sleep(self.next - now);
+        } else if now - self.next > self.max_late {
+            self.next = now;
+        }
+    }
+}
+
 /// Where a video sender shows what it sends (the self view), if anywhere.
 pub type Preview = Option<(TrackKind, tokio::sync::broadcast::Sender<MediaEvent>)>;
 
@@ -169,20 +196,14 @@ pub fn start_video(
                 Err(err) => return tracing::error!("cannot start the H.264 encoder: {err}"),
             };
             let mut interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
-            let mut next = Instant::now();
+            // Running late (a slow machine): skip ahead rather than burst frames.
+            let mut pacer = Pacer::new(Duration::ZERO);
             while !ctl.stop.load(Ordering::SeqCst) {
                 if let Some(SourceSwap::Video(new)) = ctl.take_swap() {
                     source = new;
                     interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
                 }
-                next += interval;
-                let now = Instant::now();
-                if next > now {
-                    std::thread::sleep(next - now);
-                } else {
-                    // Running late (a slow machine): skip ahead rather than burst.
-                    next = now;
-                }
+                pacer.wait(interval);
                 // Frames are made while someone sees them: a peer, or the self view.
                 if !ctl.is_enabled() || (ctl.outlets.is_empty() && preview.is_none()) {
                     continue;
@@ -231,18 +252,14 @@ pub fn start_audio(
                 Err(err) => return tracing::error!("cannot start the Opus encoder: {err}"),
             };
             let interval = Duration::from_millis(20);
-            let mut next = Instant::now();
+            // Audio catches up after a short hiccup (the receiver's jitter
+            // buffer absorbs it); only a long stall restarts the clock.
+            let mut pacer = Pacer::new(Duration::from_millis(200));
             while !ctl.stop.load(Ordering::SeqCst) {
                 if let Some(SourceSwap::Audio(new)) = ctl.take_swap() {
                     source = new;
                 }
-                next += interval;
-                let now = Instant::now();
-                if next > now {
-                    std::thread::sleep(next - now);
-                } else if now - next > Duration::from_millis(200) {
-                    next = now;
-                }
+                pacer.wait(interval);
                 // The source keeps running while muted, so unmuting resumes in step.
                 let frame = source.next_frame(OPUS_FRAME_SAMPLES);
                 if !ctl.is_enabled() || ctl.outlets.is_empty() {

@@ -3,6 +3,7 @@
 //! playout tick. Its depth follows the recent spread of arrival delays; a gap
 //! is concealed (with the next packet's FEC when it is already here).
 
+use super::sequence::SequenceUnwrapper;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -44,8 +45,7 @@ pub struct JitterStats {
 
 pub struct JitterBuffer {
     packets: BTreeMap<u64, Vec<u8>>,
-    /// The highest extended sequence number seen, for unwrapping u16 numbers.
-    highest: Option<u64>,
+    sequence: SequenceUnwrapper,
     /// The next sequence number to play, once playing.
     next: Option<u64>,
     /// Recent (arrival time − RTP time) in ms; their spread is the jitter.
@@ -67,7 +67,7 @@ impl JitterBuffer {
     pub fn new() -> JitterBuffer {
         JitterBuffer {
             packets: BTreeMap::new(),
-            highest: None,
+            sequence: SequenceUnwrapper::default(),
             next: None,
             transits: VecDeque::with_capacity(DELAY_WINDOW),
             origin: Instant::now(),
@@ -101,7 +101,7 @@ impl JitterBuffer {
     /// Takes a packet as it arrives.
     pub fn push(&mut self, sequence: u16, rtp_timestamp: u32, payload: Vec<u8>, arrived: Instant) {
         self.stats.received += 1;
-        let seq = self.unwrap(sequence);
+        let seq = self.sequence.unwrap(sequence);
         let arrival_ms = arrived.saturating_duration_since(self.origin).as_secs_f64() * 1000.0;
         let media_ms = rtp_timestamp as f64 / (TICKS_PER_FRAME as f64 / FRAME.as_millis() as f64);
         if self.transits.len() == DELAY_WINDOW {
@@ -176,23 +176,6 @@ impl JitterBuffer {
         // deepens the buffer by one frame.
         self.waited += 1;
         Playout::Conceal { fec: None }
-    }
-
-    fn unwrap(&mut self, sequence: u16) -> u64 {
-        let seq = match self.highest {
-            None => sequence as u64 + (1 << 16),
-            Some(highest) => {
-                let base = highest & !0xffff;
-                // The candidate nearest to the highest seen, across a wrap either way.
-                [base.wrapping_sub(1 << 16), base, base + (1 << 16)]
-                    .into_iter()
-                    .map(|b| b + sequence as u64)
-                    .min_by_key(|&c| c.abs_diff(highest))
-                    .expect("three candidates")
-            }
-        };
-        self.highest = Some(self.highest.map_or(seq, |h| h.max(seq)));
-        seq
     }
 }
 

@@ -6,6 +6,7 @@ pub mod frame;
 pub mod jitter;
 pub mod mixer;
 pub mod pattern;
+pub mod sequence;
 pub mod spectrum;
 pub mod stamp;
 pub mod tone;
