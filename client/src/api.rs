@@ -5,7 +5,7 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use shared::api::{
     ApiError, CreateMeeting, LoginRequest, LoginResponse, Meeting, MeetingList, MessagePage,
-    RegisterRequest,
+    RegisterRequest, ServerInfo, UpdateMe,
 };
 use shared::{MeetingId, MessageId, User};
 use std::time::Duration;
@@ -102,6 +102,20 @@ impl ApiClient {
 
     pub async fn me(&self) -> Result<User> {
         self.send(self.request(Method::GET, "/api/me")).await
+    }
+
+    /// Changes the display name; others see it from our next join.
+    pub async fn rename(&self, name: &str) -> Result<User> {
+        let body = UpdateMe {
+            name: Some(name.to_string()),
+        };
+        self.send(self.request(Method::PATCH, "/api/me").json(&body))
+            .await
+    }
+
+    /// Version, registration and the demo login; needs no token.
+    pub async fn server_info(&self) -> Result<ServerInfo> {
+        self.send(self.request(Method::GET, "/api/server")).await
     }
 
     pub async fn meetings(&self) -> Result<Vec<Meeting>> {

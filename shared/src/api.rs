@@ -87,6 +87,36 @@ pub struct Meeting {
     pub visibility: Visibility,
     /// How many participants are in the room right now.
     pub participants_now: usize,
+    /// Who is in the room right now, in order of arrival (names as they joined).
+    #[serde(default)]
+    pub people_now: Vec<UserRef>,
+}
+
+/// `PATCH /api/me`: the fields to change; absent ones stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateMe {
+    /// The display name others see; applies from the next join.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `GET /api/server`: what a client may know before logging in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// The server's version (its crate version).
+    pub version: String,
+    pub protocol_version: u32,
+    /// Whether `POST /api/register` is open.
+    pub registration: bool,
+    /// Present when the server runs with demo data: a login anyone may try.
+    #[serde(default)]
+    pub demo: Option<DemoLogin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoLogin {
+    pub email: String,
+    pub password: String,
 }
 
 /// `GET /api/meetings`

@@ -200,7 +200,11 @@ fn rest_bodies_round_trip() {
         starts_at: datetime!(2026-11-24 09:00 UTC),
         duration_minutes: 45,
         visibility: Visibility::AllUsers,
-        participants_now: 2,
+        participants_now: 1,
+        people_now: vec![UserRef {
+            id: UserId(2),
+            name: "Bo".into(),
+        }],
     };
     round_trip(meeting);
     let create: CreateMeeting = serde_json::from_str(r#"{"title": "Quick"}"#).unwrap();
@@ -234,6 +238,12 @@ fn the_examples_in_the_protocol_doc_parse() {
             ),
             "peer" => drop(
                 serde_json::from_str::<PeerSignal>(&body).unwrap_or_else(|e| panic!("{body}: {e}")),
+            ),
+            "meeting" => drop(
+                serde_json::from_str::<Meeting>(&body).unwrap_or_else(|e| panic!("{body}: {e}")),
+            ),
+            "server_info" => drop(
+                serde_json::from_str::<ServerInfo>(&body).unwrap_or_else(|e| panic!("{body}: {e}")),
             ),
             _ => drop(
                 serde_json::from_str::<serde_json::Value>(&body)

@@ -4,6 +4,7 @@
 use crate::metrics::Metrics;
 use crate::room::{Delivery, Room, RoomError, RoomEvent};
 use axum::extract::ws::Utf8Bytes;
+use shared::api::UserRef;
 use shared::{ChatMessage, MeetingId, Participant, PeerId, ServerMsg};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -137,9 +138,19 @@ impl Hub {
         self.lock().peers.get(&peer).and_then(|p| p.room)
     }
 
-    /// How many participants a meeting's room has now.
-    pub fn participants_in(&self, meeting: MeetingId) -> usize {
-        self.lock().rooms.get(&meeting).map_or(0, Room::len)
+    /// Who is in a meeting's room now, in order of arrival.
+    pub fn people_in(&self, meeting: MeetingId) -> Vec<UserRef> {
+        self.lock()
+            .rooms
+            .get(&meeting)
+            .map_or_else(Vec::new, |room| {
+                room.participants()
+                    .map(|p| UserRef {
+                        id: p.user_id,
+                        name: p.name.clone(),
+                    })
+                    .collect()
+            })
     }
 
     /// The per-meeting lock that orders joins against chat (see `gates`).

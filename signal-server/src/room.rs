@@ -70,6 +70,11 @@ impl Room {
         self.participants.contains_key(&peer)
     }
 
+    /// The participants, in order of arrival.
+    pub fn participants(&self) -> impl Iterator<Item = &Participant> + '_ {
+        self.participants.values()
+    }
+
     pub fn peers(&self) -> impl Iterator<Item = PeerId> + '_ {
         self.participants.keys().copied()
     }

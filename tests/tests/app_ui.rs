@@ -93,6 +93,14 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
         (640, 360)
     );
 
+    // The dashboard names who is in the meeting now: the bot.
+    harness
+        .state_mut()
+        .apply(client::app::Intent::RefreshMeetings);
+    wait_until(&mut harness, "the bot named on the dashboard", |h| {
+        h.query_by_label("Test Corporate").is_some()
+    });
+
     // Join "All Users Weekly Sync" and see the bot's tile with decoded video.
     let row = harness
         .state()
@@ -220,6 +228,20 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     assert_eq!(size, Some((640, 360)), "at the size chosen in settings");
     assert!(app_peer.left, "the bot saw the app leave");
     runtime.block_on(server.stop());
+}
+
+/// Selects all of a text field and types over it.
+fn replace_text(harness: &mut Harness<'_, HuddleApp>, field: &str, text: &str) {
+    harness
+        .get_by_role_and_label(Role::TextInput, field)
+        .focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::TextInput, field)
+        .type_text(text);
+    harness.step();
 }
 
 fn log_in(harness: &mut Harness<'_, HuddleApp>, email: Option<&str>, password: &str) {
@@ -361,4 +383,59 @@ fn the_dashboard_creates_a_meeting_and_joins_it_by_id() {
         h.state().meetings.iter().all(|m| m.id != id)
     });
     runtime.block_on(server.stop());
+}
+
+#[test]
+fn a_demo_server_offers_its_login_and_a_user_renames_themselves() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut plain = runtime.block_on(TestServer::start_with(|c| c.demo = false));
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| {
+            HuddleApp::new(
+                cc,
+                StartOptions {
+                    server: Some(plain.url()),
+                    ..StartOptions::default()
+                },
+            )
+        });
+    // The plain server answers, and offers no demo login.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(harness.query_by_label("Use the demo login").is_none());
+
+    // Pointing the form at a demo server brings the hint, and it logs in.
+    let mut server = runtime.block_on(TestServer::start());
+    replace_text(&mut harness, "Server", &server.url());
+    assert_eq!(harness.state().settings.server, server.url());
+    wait_until(&mut harness, "the demo hint", |h| {
+        h.query_by_label("Use the demo login").is_some()
+    });
+    harness.get_by_label("Use the demo login").click();
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.state().screen == Screen::Dashboard
+    });
+    assert_eq!(harness.state().user.as_ref().unwrap().email, STARTUP);
+
+    // Settings: a new display name is saved on the server.
+    harness.get_by_label("Settings").click();
+    wait_until(&mut harness, "the settings", |h| {
+        h.query_by_label("Save name").is_some()
+    });
+    replace_text(&mut harness, "Display name", "Ann Startup");
+    harness.get_by_label("Save name").click();
+    wait_until(&mut harness, "the new name", |h| {
+        h.state()
+            .user
+            .as_ref()
+            .is_some_and(|u| u.name == "Ann Startup")
+    });
+    let api = runtime.block_on(server.login(STARTUP));
+    assert_eq!(runtime.block_on(api.me()).unwrap().name, "Ann Startup");
+    runtime.block_on(server.stop());
+    runtime.block_on(plain.stop());
 }

@@ -192,6 +192,8 @@ async fn the_dashboard_lists_what_each_user_may_see_with_live_counts() {
         .find(|m| m.id == all)
         .unwrap();
     assert_eq!(listed.participants_now, 1);
+    let names: Vec<&str> = listed.people_now.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Test Corporate"]);
 
     // Hidden meetings are 403, missing ones 404.
     let standup = server.meeting_id(&startup, "Startup Standup").await;
@@ -295,6 +297,56 @@ async fn registration_creates_an_account_unless_turned_off() {
     let mut api = ApiClient::new(&closed.url()).unwrap();
     let (status, code, _) = api_error(api.register(&request).await.unwrap_err());
     assert_eq!((status, code), (403, ErrorCode::RegistrationClosed));
+}
+
+#[tokio::test]
+async fn a_user_renames_themselves_and_others_see_it_at_the_next_join() {
+    let server = TestServer::start().await;
+    let api = server.login(STARTUP).await;
+    let renamed = api.rename("  Ann from Startup ").await.unwrap();
+    assert_eq!(renamed.name, "Ann from Startup");
+    assert_eq!(api.me().await.unwrap().name, "Ann from Startup");
+    for bad in ["", "   ", &"x".repeat(101)] {
+        let (status, _, message) = api_error(api.rename(bad).await.unwrap_err());
+        assert_eq!(status, 400, "{bad:?}");
+        assert!(message.contains("1 to 100"), "{message}");
+    }
+    assert_eq!(api.me().await.unwrap().name, "Ann from Startup");
+    // The room and the dashboard name the participant by the new name.
+    let meeting = server.meeting_id(&api, ALL_USERS).await;
+    let mut session = server.connect(&api).await;
+    session.join(meeting).await.unwrap();
+    let other = server.login(CORPORATE).await;
+    let listed = other.meeting(meeting).await.unwrap();
+    assert_eq!(listed.people_now[0].name, "Ann from Startup");
+    // Without a token: 401.
+    let anonymous = ApiClient::new(&server.url()).unwrap();
+    assert_eq!(api_error(anonymous.rename("x").await.unwrap_err()).0, 401);
+}
+
+#[tokio::test]
+async fn server_info_offers_the_demo_login_only_with_demo_data() {
+    let server = TestServer::start().await;
+    let anonymous = ApiClient::new(&server.url()).unwrap();
+    let info = anonymous.server_info().await.unwrap();
+    assert_eq!(info.protocol_version, shared::PROTOCOL_VERSION);
+    let demo = info.demo.expect("the test server runs with demo data");
+    let mut api = ApiClient::new(&server.url()).unwrap();
+    api.login(&demo.email, &demo.password)
+        .await
+        .expect("the offered demo login works");
+
+    let plain = TestServer::start_with(|c| {
+        c.demo = false;
+        c.allow_registration = false;
+    })
+    .await;
+    let info = ApiClient::new(&plain.url())
+        .unwrap()
+        .server_info()
+        .await
+        .unwrap();
+    assert_eq!((info.demo, info.registration), (None, false));
 }
 
 #[tokio::test]

@@ -24,6 +24,13 @@ pub enum BackendEvent {
         login: Box<LoginResponse>,
     },
     LoginFailed(String),
+    /// What the server at this URL says about itself (before login).
+    ServerInfo {
+        server: String,
+        info: Option<shared::api::ServerInfo>,
+    },
+    Renamed(shared::User),
+    RenameFailed(String),
     Meetings(Vec<Meeting>),
     MeetingsFailed(String),
     MeetingCreated(Meeting),
@@ -198,6 +205,26 @@ impl Backend {
                     login: Box::new(login),
                 },
                 Err(err) => BackendEvent::LoginFailed(describe(&err)),
+            }
+        });
+    }
+
+    /// Asks a server about itself; `None` when it cannot be asked (unreachable, not Huddle).
+    pub fn server_info(&self, server: String) {
+        self.spawn(async move {
+            let info = match ApiClient::new(&server) {
+                Ok(api) => api.server_info().await.ok(),
+                Err(_) => None,
+            };
+            BackendEvent::ServerInfo { server, info }
+        });
+    }
+
+    pub fn rename(&self, api: ApiClient, name: String) {
+        self.spawn(async move {
+            match api.rename(&name).await {
+                Ok(user) => BackendEvent::Renamed(user),
+                Err(err) => BackendEvent::RenameFailed(describe(&err)),
             }
         });
     }

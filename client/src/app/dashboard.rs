@@ -119,7 +119,8 @@ pub fn show(
                     starts.minute(),
                     meeting.duration_minutes
                 ));
-                ui.label(meeting.participants_now.to_string());
+                ui.label(who_is_in(meeting))
+                    .on_hover_text(format!("{} in the room now", meeting.participants_now));
                 if ui
                     .button("Join")
                     .on_hover_text(format!("Join {}", meeting.title))
@@ -133,9 +134,50 @@ pub fn show(
     intents
 }
 
+/// The names of who is in a meeting's room now, shortened past three.
+fn who_is_in(meeting: &Meeting) -> String {
+    const SHOWN: usize = 3;
+    let names: Vec<&str> = meeting.people_now.iter().map(|p| p.name.as_str()).collect();
+    match names.len() {
+        0 => "–".into(),
+        n if n <= SHOWN => names.join(", "),
+        n => format!("{} and {} more", names[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::meeting_id_in;
+    use super::{meeting_id_in, who_is_in};
+    use shared::api::{Meeting, UserRef, Visibility};
+    use shared::{MeetingId, UserId};
+
+    #[test]
+    fn who_is_in_a_room_is_named_and_shortened() {
+        let people = |n: i64| {
+            (1..=n)
+                .map(|i| UserRef {
+                    id: UserId(i),
+                    name: format!("P{i}"),
+                })
+                .collect()
+        };
+        let meeting = |n| Meeting {
+            id: MeetingId(1),
+            title: "Sync".into(),
+            host: UserRef {
+                id: UserId(1),
+                name: "P1".into(),
+            },
+            starts_at: time::OffsetDateTime::UNIX_EPOCH,
+            duration_minutes: 30,
+            visibility: Visibility::AllUsers,
+            participants_now: n as usize,
+            people_now: people(n),
+        };
+        assert_eq!(who_is_in(&meeting(0)), "–");
+        assert_eq!(who_is_in(&meeting(2)), "P1, P2");
+        assert_eq!(who_is_in(&meeting(5)), "P1, P2, P3 and 2 more");
+    }
 
     #[test]
     fn meeting_links_and_ids_are_understood() {

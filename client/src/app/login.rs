@@ -1,7 +1,9 @@
-//! The login screen: server, email, password; the server's answer in words.
+//! The login screen: server, email, password; the server's answer in words;
+//! the demo login when the server offers one.
 
 use super::Intent;
 use super::settings::Settings;
+use shared::api::DemoLogin;
 
 pub struct LoginForm {
     pub password: String,
@@ -11,6 +13,7 @@ pub fn show(
     ui: &mut egui::Ui,
     settings: &mut Settings,
     form: &mut LoginForm,
+    demo: Option<&DemoLogin>,
     status: Option<&str>,
     busy: bool,
 ) -> Vec<Intent> {
@@ -45,8 +48,19 @@ pub fn show(
             ui.add_space(8.0);
             ui.colored_label(ui.visuals().error_fg_color, status);
         }
-        ui.add_space(16.0);
-        ui.weak("Trying the demo? Log in as test@startup.com with password123.");
+        // Only a server with demo data offers its demo login.
+        if let Some(demo) = demo {
+            ui.add_space(16.0);
+            ui.weak(format!(
+                "Trying the demo? Log in as {} with {}.",
+                demo.email, demo.password
+            ));
+            if ui.button("Use the demo login").clicked() && !busy {
+                settings.email = demo.email.clone();
+                form.password = demo.password.clone();
+                intents.push(Intent::LogIn);
+            }
+        }
     });
     intents
 }

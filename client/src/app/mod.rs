@@ -19,6 +19,9 @@ use shared::api::Meeting;
 use shared::{MeetingId, User};
 use std::sync::mpsc;
 
+/// How long the server field must stay unchanged before the app asks that server about itself.
+const SERVER_FIELD_SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// How often the dashboard reloads the meetings list.
 const DASHBOARD_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -48,6 +51,8 @@ pub enum Intent {
         visibility: shared::api::Visibility,
     },
     ShowError(String),
+    /// Change the display name (settings).
+    Rename(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +91,13 @@ pub struct HuddleApp {
     pub prejoin: Option<prejoin::PreJoinState>,
     auto_join: Option<String>,
     join_started: std::time::Instant,
+    /// The server field as last seen and when it last changed.
+    server_field: (String, std::time::Instant),
+    /// The server last asked about itself, and its answer.
+    asked_about: String,
+    server_info: Option<(String, shared::api::ServerInfo)>,
+    /// The display name being edited in settings.
+    name_draft: String,
 }
 
 impl HuddleApp {
@@ -120,6 +132,10 @@ impl HuddleApp {
             prejoin: None,
             auto_join: start.join,
             join_started: std::time::Instant::now(),
+            server_field: (String::new(), std::time::Instant::now()),
+            asked_about: String::new(),
+            server_info: None,
+            name_draft: String::new(),
         };
         // A password on the command line, or a stored login, logs in at once.
         if start.password.is_some() || app.settings.token.is_some() {
@@ -147,6 +163,15 @@ impl HuddleApp {
                     self.settings.token = None;
                     self.status = Some(message);
                 }
+                BackendEvent::ServerInfo { server, info } => {
+                    self.server_info = info.map(|info| (server, info));
+                }
+                BackendEvent::Renamed(user) => {
+                    self.status = None;
+                    self.name_draft = user.name.clone();
+                    self.user = Some(user);
+                }
+                BackendEvent::RenameFailed(message) => self.status = Some(message),
                 BackendEvent::Meetings(meetings) => {
                     self.meetings = meetings;
                     if let Some(wanted) = self.auto_join.take() {
@@ -250,6 +275,32 @@ impl HuddleApp {
         }
     }
 
+    /// The demo login the server in the login form offers, if it runs with demo data.
+    pub fn demo_login(&self) -> Option<&shared::api::DemoLogin> {
+        self.server_info
+            .as_ref()
+            .filter(|(server, _)| *server == self.settings.server)
+            .and_then(|(_, info)| info.demo.as_ref())
+    }
+
+    /// On the login screen, asks the server in the form about itself once the
+    /// field has settled (not at every keystroke).
+    fn ask_server_about_itself(&mut self, ctx: &egui::Context) {
+        if self.screen != Screen::Login || self.asked_about == self.settings.server {
+            return;
+        }
+        if self.server_field.0 != self.settings.server {
+            self.server_field = (self.settings.server.clone(), std::time::Instant::now());
+        }
+        let still = self.server_field.1.elapsed();
+        if still >= SERVER_FIELD_SETTLE {
+            self.asked_about = self.settings.server.clone();
+            self.backend.server_info(self.asked_about.clone());
+        } else {
+            ctx.request_repaint_after(SERVER_FIELD_SETTLE - still);
+        }
+    }
+
     /// The message shown to the user (an error, or why a call ended), if any.
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
@@ -313,7 +364,19 @@ impl HuddleApp {
                     self.screen = Screen::Dashboard;
                 }
             }
-            Intent::OpenSettings => self.screen = Screen::Settings,
+            Intent::OpenSettings => {
+                self.name_draft = self
+                    .user
+                    .as_ref()
+                    .map_or_else(String::new, |u| u.name.clone());
+                self.status = None;
+                self.screen = Screen::Settings;
+            }
+            Intent::Rename(name) => {
+                if let Some(api) = self.api.clone() {
+                    self.backend.rename(api, name);
+                }
+            }
             Intent::BackToDashboard => {
                 self.prejoin = None;
                 self.screen = Screen::Dashboard;
@@ -372,6 +435,7 @@ impl HuddleApp {
 impl eframe::App for HuddleApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_events();
+        self.ask_server_about_itself(ctx);
         // The dashboard's "in it now" counts stay fresh without polling every frame.
         if self.screen == Screen::Dashboard {
             if self.last_refresh.elapsed() >= DASHBOARD_REFRESH {
@@ -384,13 +448,17 @@ impl eframe::App for HuddleApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let intents = egui::CentralPanel::default()
             .show(ui, |ui| match self.screen {
-                Screen::Login => login::show(
-                    ui,
-                    &mut self.settings,
-                    &mut self.login_form,
-                    self.status.as_deref(),
-                    self.busy,
-                ),
+                Screen::Login => {
+                    let demo = self.demo_login().cloned();
+                    login::show(
+                        ui,
+                        &mut self.settings,
+                        &mut self.login_form,
+                        demo.as_ref(),
+                        self.status.as_deref(),
+                        self.busy,
+                    )
+                }
                 Screen::Dashboard => match &self.user {
                     Some(user) => dashboard::show(
                         ui,
@@ -410,7 +478,13 @@ impl eframe::App for HuddleApp {
                     ),
                     None => Vec::new(),
                 },
-                Screen::Settings => settings_view::show(ui, &mut self.settings),
+                Screen::Settings => settings_view::show(
+                    ui,
+                    &mut self.settings,
+                    &mut self.name_draft,
+                    self.user.as_ref().map(|u| u.name.as_str()),
+                    self.status.as_deref(),
+                ),
                 Screen::Room => match self.room.as_mut() {
                     Some(room) => room::show(ui, room),
                     None => Vec::new(),

@@ -1,9 +1,16 @@
-//! The settings screen: video quality and how to start a call.
+//! The settings screen: display name, video quality and how to start a call.
 
 use super::Intent;
 use super::settings::{RESOLUTIONS, Settings};
 
-pub fn show(ui: &mut egui::Ui, settings: &mut Settings) -> Vec<Intent> {
+/// `name_draft` is the display name being edited; `current_name` the one the server has.
+pub fn show(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    name_draft: &mut String,
+    current_name: Option<&str>,
+    status: Option<&str>,
+) -> Vec<Intent> {
     let mut intents = Vec::new();
     ui.heading("Settings");
     ui.add_space(8.0);
@@ -11,6 +18,19 @@ pub fn show(ui: &mut egui::Ui, settings: &mut Settings) -> Vec<Intent> {
         .num_columns(2)
         .spacing([12.0, 8.0])
         .show(ui, |ui| {
+            let label = ui.label("Display name");
+            ui.horizontal(|ui| {
+                ui.add(egui::TextEdit::singleline(name_draft).desired_width(220.0))
+                    .labelled_by(label.id);
+                let changed = Some(name_draft.trim()) != current_name;
+                if ui
+                    .add_enabled(changed, egui::Button::new("Save name"))
+                    .clicked()
+                {
+                    intents.push(Intent::Rename(name_draft.trim().to_string()));
+                }
+            });
+            ui.end_row();
             ui.label("Video");
             let video = &mut settings.video;
             egui::ComboBox::from_label("Video size")
@@ -52,7 +72,10 @@ pub fn show(ui: &mut egui::Ui, settings: &mut Settings) -> Vec<Intent> {
             });
             ui.end_row();
         });
-    ui.weak("Camera, microphone and speaker choices come with device support; the test sources stand in.");
+    ui.weak("Others see a new name from your next join.");
+    if let Some(status) = status {
+        ui.colored_label(ui.visuals().error_fg_color, status);
+    }
     ui.add_space(8.0);
     if ui.button("Done").clicked() {
         intents.push(Intent::BackToDashboard);

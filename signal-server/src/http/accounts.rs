@@ -9,10 +9,11 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use shared::api::{LoginRequest, LoginResponse, RegisterRequest};
+use shared::api::{LoginRequest, LoginResponse, RegisterRequest, UpdateMe};
 use shared::{ErrorCode, User};
 use std::net::SocketAddr;
 
+const MAX_NAME_CHARS: usize = 100;
 const TOO_MANY_LOGINS: &str = "too many login attempts; wait a minute and try again";
 
 pub async fn login(
@@ -68,15 +69,13 @@ pub async fn register(
         return Err(ApiFailure::rate_limited(TOO_MANY_LOGINS));
     }
     let email = request.email.trim().to_string();
-    let name = request.name.trim().to_string();
+    let name = request.name;
     if !email.contains('@') || email.len() > 254 {
         return Err(ApiFailure::bad_request(
             "email must be an address like name@example.org",
         ));
     }
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiFailure::bad_request("name must be 1 to 100 characters"));
-    }
+    let name = valid_name(&name)?;
     if request.password.chars().count() < passwords::MIN_PASSWORD_CHARS {
         return Err(ApiFailure::bad_request(format!(
             "password must be at least {} characters",
@@ -153,4 +152,36 @@ pub async fn logout(State(app): State<AppState>, auth: Authenticated) -> ApiResu
 
 pub async fn me(auth: Authenticated) -> Json<User> {
     Json(auth.user)
+}
+
+/// Changes the caller's own account (today: the display name). Rooms the user is
+/// in keep the old name until the next join: peers name tiles at join time.
+pub async fn update_me(
+    State(app): State<AppState>,
+    auth: Authenticated,
+    body: Result<Json<UpdateMe>, JsonRejection>,
+) -> ApiResult<Json<User>> {
+    let Json(request) = body?;
+    let id = auth.user.id;
+    if let Some(name) = request.name {
+        let name = valid_name(&name)?;
+        app.db
+            .call(move |conn| users::rename(conn, id, &name))
+            .await?;
+    }
+    let user = app.db.call(move |conn| users::get(conn, id)).await?;
+    Ok(Json(user.ok_or_else(|| {
+        ApiFailure::unauthorized("this account no longer exists")
+    })?))
+}
+
+/// A display name trimmed, 1 to 100 characters.
+fn valid_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiFailure::bad_request(format!(
+            "name must be 1 to {MAX_NAME_CHARS} characters"
+        )));
+    }
+    Ok(name.to_string())
 }

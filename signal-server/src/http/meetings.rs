@@ -20,8 +20,10 @@ const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 200;
 
 fn with_live_count(app: &AppState, record: MeetingRecord) -> Meeting {
+    let people_now = app.hub.people_in(record.id);
     Meeting {
-        participants_now: app.hub.participants_in(record.id),
+        participants_now: people_now.len(),
+        people_now,
         id: record.id,
         title: record.title,
         host: record.host,

@@ -18,7 +18,8 @@ pub fn router(app: AppState) -> Router {
         .route("/api/login", post(accounts::login))
         .route("/api/register", post(accounts::register))
         .route("/api/logout", post(accounts::logout))
-        .route("/api/me", get(accounts::me))
+        .route("/api/me", get(accounts::me).patch(accounts::update_me))
+        .route("/api/server", get(ops::server_info))
         .route("/api/meetings", get(meetings::list).post(meetings::create))
         .route(
             "/api/meetings/{id}",

@@ -76,6 +76,14 @@ pub fn create(
     Ok(UserId(conn.last_insert_rowid()))
 }
 
+pub fn rename(conn: &Connection, id: UserId, name: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET name = ?2 WHERE id = ?1",
+        params![id.0, name.trim()],
+    )?;
+    Ok(())
+}
+
 pub fn organisation_by_name(conn: &Connection, name: &str) -> Result<Option<OrganisationId>> {
     Ok(conn
         .query_row(
