@@ -26,13 +26,14 @@ pub struct App {
 impl App {
     pub fn new(config: Config, db: Db) -> AppState {
         let metrics = Metrics::new();
+        let shutdown = CancellationToken::new();
         Arc::new(App {
             login_limits: LoginLimits::new(&config.limits),
-            hub: Hub::new(metrics.clone()),
+            hub: Hub::new(metrics.clone(), shutdown.clone()),
             metrics,
             config,
             db,
-            shutdown: CancellationToken::new(),
+            shutdown,
             connections: TaskTracker::new(),
         })
     }

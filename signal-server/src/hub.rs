@@ -99,14 +99,19 @@ pub struct Hub {
     /// history or live. One small lock per meeting ever joined.
     gates: Mutex<HashMap<MeetingId, Arc<tokio::sync::Mutex<()>>>>,
     metrics: Metrics,
+    /// Cancelled at server shutdown. Everyone is leaving then, and nobody is
+    /// told that the others left: their peer-to-peer media goes on while they
+    /// reconnect to the restarted server.
+    shutdown: CancellationToken,
 }
 
 impl Hub {
-    pub fn new(metrics: Metrics) -> Hub {
+    pub fn new(metrics: Metrics, shutdown: CancellationToken) -> Hub {
         Hub {
             state: Mutex::default(),
             gates: Mutex::default(),
             metrics,
+            shutdown,
         }
     }
 
@@ -246,7 +251,9 @@ impl Hub {
                 entry.room = None;
             }
         }
-        self.deliver(state, deliveries);
+        if !(leaving && self.shutdown.is_cancelled()) {
+            self.deliver(state, deliveries);
+        }
         self.update_gauges(state);
         Ok(())
     }

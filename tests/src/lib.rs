@@ -76,21 +76,28 @@ impl TestServer {
         self.running().app()
     }
 
-    /// Stops gracefully and starts again on the same database (and a new port).
+    /// Stops gracefully and starts again on the same database and port, as an
+    /// upgrade would: clients can reconnect to the same URL.
     pub async fn restart(&mut self) {
         self.stop().await;
-        self.config.listen = "127.0.0.1:0".parse().unwrap();
+        self.start_again().await;
+    }
+
+    /// Stops gracefully; [`TestServer::start_again`] brings it back on the same port.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.config.listen = server.addr();
+            server.shutdown().await;
+        }
+    }
+
+    pub async fn start_again(&mut self) {
+        assert!(self.server.is_none(), "the server is running");
         self.server = Some(
             signal_server::start(self.config.clone())
                 .await
-                .expect("server restarts"),
+                .expect("server restarts on its port"),
         );
-    }
-
-    pub async fn stop(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.shutdown().await;
-        }
     }
 
     /// An API client logged in as a demo user.
@@ -225,14 +232,23 @@ impl RawClient {
 
     /// Waits for the server to close; returns the close code it sent (if any).
     pub async fn closed(&mut self) -> Option<CloseCode> {
+        self.messages_until_closed().await.1
+    }
+
+    /// Every message up to the close, and the close code.
+    pub async fn messages_until_closed(&mut self) -> (Vec<ServerMsg>, Option<CloseCode>) {
+        let mut messages = Vec::new();
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.socket.next())
                 .await
                 .expect("close in time");
             match frame {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(Message::Close(frame))) => return (messages, frame.map(|f| f.code)),
+                Some(Ok(Message::Text(text))) => {
+                    messages.push(serde_json::from_str(&text).expect("a server message"))
+                }
                 Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return None,
+                Some(Err(_)) | None => return (messages, None),
             }
         }
     }

@@ -143,7 +143,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     });
 
     // The self view shows what we send.
-    let me = harness.state().room.as_ref().unwrap().me;
+    let me = client::app::backend::SELF_VIEW;
     wait_until(&mut harness, "the self view", |h| {
         h.state()
             .room
@@ -438,4 +438,69 @@ fn a_demo_server_offers_its_login_and_a_user_renames_themselves() {
     assert_eq!(runtime.block_on(api.me()).unwrap().name, "Ann Startup");
     runtime.block_on(server.stop());
     runtime.block_on(plain.stop());
+}
+
+#[test]
+fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let mut options = BotOptions::new(&server.url(), CORPORATE, PASSWORD, ALL_USERS);
+    options.duration = Duration::from_secs(25);
+    options.width = 320;
+    options.height = 180;
+    let bot = runtime.spawn(bot::run(options));
+    std::thread::sleep(Duration::from_millis(500));
+    let start = StartOptions {
+        server: Some(server.url()),
+        email: Some(STARTUP.into()),
+        password: Some(PASSWORD.into()),
+        join: Some(ALL_USERS.into()),
+    };
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| HuddleApp::new(cc, start));
+    let bot_video = |h: &Harness<'_, HuddleApp>| {
+        h.state().room.as_ref().and_then(|r| {
+            let bot = r
+                .participants
+                .values()
+                .find(|p| p.name == "Test Corporate")?;
+            Some(r.frames_shown(bot.id, TrackKind::Camera))
+        })
+    };
+    wait_until(&mut harness, "the bot's video", |h| {
+        bot_video(h).is_some_and(|n| n >= 5)
+    });
+
+    runtime.block_on(server.stop());
+    wait_until(&mut harness, "the reconnecting banner", |h| {
+        h.query_by_label_contains("Reconnecting to the server")
+            .is_some()
+    });
+    assert_eq!(harness.state().screen, Screen::Room, "still in the room");
+
+    runtime.block_on(server.start_again());
+    wait_until(&mut harness, "the banner gone", |h| {
+        h.query_by_label_contains("Reconnecting to the server")
+            .is_none()
+    });
+    // The bot is back under its new id (the restarted server numbers from 1
+    // again, so it may be the old one), and its video comes over the new link.
+    wait_until(&mut harness, "the bot in the room again", |h| {
+        bot_video(h).is_some()
+    });
+    let before = bot_video(&harness).unwrap();
+    wait_until(&mut harness, "the bot's video again", |h| {
+        bot_video(h).is_some_and(|n| n >= before + 10)
+    });
+    assert!(
+        harness.query_by_label("Reconnected").is_some(),
+        "a toast says so"
+    );
+    harness.get_by_label("Leave").click();
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.state().screen == Screen::Dashboard
+    });
+    bot.abort();
+    runtime.block_on(server.stop());
 }

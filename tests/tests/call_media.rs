@@ -1,6 +1,8 @@
 //! Real calls: WebRTC peers over loopback, H.264 and Opus, through a real server.
 
-use client::call::{Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, TrackKind};
+use client::call::{
+    Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, TrackKind,
+};
 use client::codec::VideoEncoderConfig;
 use client::media::pattern::TestPattern;
 use client::media::spectrum::dominant_frequency;
@@ -10,6 +12,16 @@ use shared::PeerId;
 use std::time::Duration;
 
 async fn join(server: &TestServer, email: &str, colour: (u8, u8, u8), hz: f32) -> Call {
+    join_with(server, email, colour, hz, client::call::RECONNECT_FOR).await
+}
+
+async fn join_with(
+    server: &TestServer,
+    email: &str,
+    colour: (u8, u8, u8),
+    hz: f32,
+    reconnect_for: Duration,
+) -> Call {
     let api = server.login(email).await;
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     Call::join(CallOptions {
@@ -33,9 +45,23 @@ async fn join(server: &TestServer, email: &str, colour: (u8, u8, u8), hz: f32) -
         screen_config: VideoEncoderConfig::screen(),
         start_muted: false,
         start_camera_off: false,
+        reconnect_for,
     })
     .await
     .expect("joins")
+}
+
+/// Waits for the first event `wanted` accepts, skipping others.
+async fn next_event(call: &mut Call, what: &str, wanted: impl Fn(&CallEvent) -> bool) -> CallEvent {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match tokio::time::timeout_at(deadline, call.next_event()).await {
+            Ok(Some(event)) if wanted(&event) => return event,
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the call ended while waiting for {what}"),
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
 }
 
 /// Collects what one call receives from `from` for `window`.
@@ -158,4 +184,113 @@ async fn two_people_see_and_hear_each_other() {
     );
     bob.leave().await;
     ann.leave().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_survives_a_server_restart_and_loses_no_chat() {
+    let mut server = TestServer::start().await;
+    let mut ann = join(&server, STARTUP, (200, 40, 40), 440.0).await;
+    let mut bob = join(&server, CORPORATE, (40, 40, 200), 660.0).await;
+    next_event(&mut ann, "the link to bob", |e| {
+        matches!(
+            e,
+            CallEvent::PeerLink {
+                state: PeerLinkState::Connected,
+                ..
+            }
+        )
+    })
+    .await;
+
+    // The server goes away: both try to get back in, and media goes on peer to peer.
+    server.stop().await;
+    for call in [&mut ann, &mut bob] {
+        next_event(call, "reconnecting", |e| {
+            matches!(e, CallEvent::Reconnecting { .. })
+        })
+        .await;
+    }
+    let meanwhile = listen(&ann, bob.peer_id, Duration::from_secs(1)).await;
+    assert!(
+        meanwhile.stamps.len() >= 5,
+        "bob's video kept coming while the server was away: {}",
+        meanwhile.stamps.len()
+    );
+    ann.send(Command::Chat("typed while the server was away".into()));
+
+    // It comes back: both rejoin under new ids and see and hear each other again.
+    server.start_again().await;
+    let bob_now = match next_event(&mut bob, "bob back in", |e| {
+        matches!(e, CallEvent::Reconnected { .. })
+    })
+    .await
+    {
+        CallEvent::Reconnected { me, .. } => me,
+        _ => unreachable!(),
+    };
+    next_event(&mut ann, "ann back in", |e| {
+        matches!(e, CallEvent::Reconnected { .. })
+    })
+    .await;
+    let chat = next_event(&mut bob, "the chat ann typed while away", |e| {
+        matches!(e, CallEvent::Chat(_))
+    })
+    .await;
+    assert!(
+        matches!(&chat, CallEvent::Chat(m) if m.text == "typed while the server was away" && m.name == "Test Startup"),
+        "{chat:?}"
+    );
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let heard = loop {
+        let heard = listen(&ann, bob_now, Duration::from_secs(2)).await;
+        if heard.stamps.len() >= 10 || tokio::time::Instant::now() > deadline {
+            break heard;
+        }
+    };
+    assert!(
+        heard.stamps.len() >= 10,
+        "bob's video under his new id: {} frames",
+        heard.stamps.len()
+    );
+    let found = dominant_frequency(&heard.audio[heard.audio.len().saturating_sub(24_000)..]);
+    assert!(
+        found.is_some_and(|hz| (hz - 660.0).abs() < 5.0),
+        "bob's tone again: {found:?}"
+    );
+    bob.leave().await;
+    ann.leave().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_ends_with_a_reason_when_the_server_stays_away() {
+    let mut server = TestServer::start().await;
+    let mut ann = join_with(
+        &server,
+        STARTUP,
+        (200, 40, 40),
+        440.0,
+        Duration::from_secs(1),
+    )
+    .await;
+    server.stop().await;
+    next_event(&mut ann, "reconnecting", |e| {
+        matches!(e, CallEvent::Reconnecting { .. })
+    })
+    .await;
+    let gone = next_event(&mut ann, "giving up", |e| {
+        matches!(e, CallEvent::Disconnected { .. })
+    })
+    .await;
+    let CallEvent::Disconnected {
+        reason: Some(reason),
+    } = gone
+    else {
+        panic!("no reason: {gone:?}")
+    };
+    assert!(
+        reason.contains("127.0.0.1"),
+        "says where it tried: {reason}"
+    );
+    next_event(&mut ann, "the end", |e| *e == CallEvent::Ended).await;
 }

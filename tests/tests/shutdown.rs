@@ -19,13 +19,33 @@ async fn shutdown_tells_clients_and_keeps_what_was_written() {
     })
     .await;
     assert!(matches!(raw.recv().await, ServerMsg::ChatMessage(_)));
+    // A second participant: at shutdown neither is told the other left (their
+    // media goes on peer to peer while they reconnect).
+    let other = server.login(CORPORATE).await;
+    let mut bystander = RawClient::hello(&server, other.token().unwrap()).await;
+    bystander
+        .send(&ClientMsg::Join {
+            meeting_id: meeting,
+        })
+        .await;
+    assert!(matches!(bystander.recv().await, ServerMsg::Joined { .. }));
+    assert!(matches!(
+        raw.recv().await,
+        ServerMsg::ParticipantJoined { .. }
+    ));
 
     let stopping = tokio::spawn(async move {
         server.stop().await;
         server
     });
-    assert!(matches!(raw.recv().await, ServerMsg::ServerShutdown { .. }));
-    assert_eq!(raw.closed().await, Some(1001.into()), "going away");
+    for client in [&mut raw, &mut bystander] {
+        let (messages, code) = client.messages_until_closed().await;
+        assert!(
+            matches!(messages.as_slice(), [ServerMsg::ServerShutdown { .. }]),
+            "only the shutdown notice: {messages:?}"
+        );
+        assert_eq!(code, Some(1001.into()), "going away");
+    }
     let mut server = stopping.await.unwrap();
 
     server.restart().await;

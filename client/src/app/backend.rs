@@ -17,6 +17,10 @@ use std::sync::{Arc, Mutex};
 /// The longest a new video frame waits for the screen (60 Hz).
 const FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(16);
 
+/// The key of our own frames (the self view) in [`LatestFrames`]. The server
+/// numbers peers from 1, and our own id changes when we reconnect.
+pub const SELF_VIEW: PeerId = PeerId(0);
+
 /// What background work reports to the UI.
 pub enum BackendEvent {
     LoggedIn {
@@ -282,6 +286,7 @@ impl Backend {
                 screen_config: VideoEncoderConfig::screen(),
                 start_muted: choice.start_muted,
                 start_camera_off: choice.start_camera_off,
+                reconnect_for: crate::call::RECONNECT_FOR,
             };
             let mut call = match Call::join(options).await {
                 Ok(call) => call,
@@ -308,7 +313,6 @@ impl Backend {
             repaint.request_repaint();
             let mut media = call.media();
             let media_repaint = repaint.clone();
-            let me = call.peer_id;
             let counters = call.counters();
             let media_task = tokio::spawn(async move {
                 // Per peer: frames decoded since the last once-a-second update, and payload bytes at it.
@@ -357,7 +361,7 @@ impl Backend {
                             media_repaint.request_repaint_after(FRAME_INTERVAL);
                         }
                         Ok(MediaEvent::Local { kind, frame }) => {
-                            frames.store(me, kind, frame);
+                            frames.store(SELF_VIEW, kind, frame);
                             media_repaint.request_repaint_after(FRAME_INTERVAL);
                         }
                         Ok(MediaEvent::Audio { peer, samples, .. }) => {

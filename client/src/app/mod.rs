@@ -257,6 +257,17 @@ impl HuddleApp {
                     Connected | Connecting => None,
                 };
             }
+            CallEvent::Reconnecting { reason } => {
+                tracing::info!(?reason, "reconnecting to the server");
+                room.reconnecting = true;
+            }
+            CallEvent::Reconnected { me, participants } => {
+                room.reconnecting = false;
+                room.banner = None;
+                room.me = me;
+                room.participants = participants.into_iter().map(|p| (p.id, p)).collect();
+                room.toast("Reconnected".into());
+            }
             CallEvent::Problem(text) => room.toast(text),
             CallEvent::MeetingEnded => self.status = Some("The host ended the meeting.".into()),
             CallEvent::Disconnected { reason } => {

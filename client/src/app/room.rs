@@ -3,7 +3,7 @@
 //! and participants panels.
 
 use super::Intent;
-use super::backend::{JoinedCall, LatestFrames, LiveStats};
+use super::backend::{JoinedCall, LatestFrames, LiveStats, SELF_VIEW};
 use crate::call::{Commander, TrackKind};
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
 use std::collections::{BTreeMap, HashMap};
@@ -27,8 +27,10 @@ pub struct RoomState {
     pub show_stats: bool,
     pub unread: usize,
     pub toasts: Vec<(String, Instant)>,
-    /// Shown while the server or a peer connection is lost.
+    /// Shown while a peer connection is lost.
     pub banner: Option<String>,
+    /// True while the engine is getting back into the meeting after the server dropped.
+    pub reconnecting: bool,
     pub commander: Commander,
     /// When the user asked to join, and how long until the first remote frame was on screen.
     join_started: Instant,
@@ -62,6 +64,7 @@ impl RoomState {
             unread: 0,
             toasts: Vec::new(),
             banner: None,
+            reconnecting: false,
             commander: call.commander,
             join_started,
             first_frame_after: None,
@@ -107,7 +110,7 @@ impl RoomState {
                 egui::TextureOptions::LINEAR,
             ),
         };
-        if self.first_frame_after.is_none() && peer != self.me {
+        if self.first_frame_after.is_none() && peer != SELF_VIEW {
             let after = self.join_started.elapsed();
             self.first_frame_after = Some(after);
             tracing::info!(target: "huddle::timing", "first remote frame on screen {} ms after join", after.as_millis());
@@ -142,7 +145,12 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
             ui.heading(&room.title);
             ui.label(format!("{} in the call", room.participants.len() + 1));
         });
-        if let Some(banner) = &room.banner {
+        let banner = if room.reconnecting {
+            Some("Reconnecting to the server… (you can still see and hear the others)")
+        } else {
+            room.banner.as_deref()
+        };
+        if let Some(banner) = banner {
             ui.colored_label(ui.visuals().warn_fg_color, banner);
         }
         for (text, _) in &room.toasts {
@@ -398,9 +406,8 @@ fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2)
 
 fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
     let ctx = ui.ctx().clone();
-    let me = room.me;
     let texture = room
-        .texture(&ctx, me, TrackKind::Camera)
+        .texture(&ctx, SELF_VIEW, TrackKind::Camera)
         .filter(|_| room.camera_on);
     ui.vertical(|ui| {
         match texture {

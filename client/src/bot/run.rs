@@ -177,6 +177,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         meeting: meeting.id,
         start_muted: microphone.is_none(),
         start_camera_off: camera.is_none(),
+        reconnect_for: crate::call::RECONNECT_FOR,
         camera,
         microphone,
         screen,
@@ -202,6 +203,10 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         .iter()
         .map(|p| (p.id, Seen::new(p.clone(), true)))
         .collect();
+    // Our id changes when the engine reconnects to the server.
+    let mut my_peer = call.peer_id;
+    // Peers as known before a reconnect (their ids were of the old connection).
+    let mut earlier: Vec<Seen> = Vec::new();
     let mut max_in_room = peers.len() + 1;
     let mut chat: Vec<ChatLine> = call
         .chat_history
@@ -267,6 +272,14 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                         }
                     }
                     CallEvent::Chat(message) => chat.push(ChatLine { from: message.name.clone(), text: message.text.clone() }),
+                    CallEvent::Reconnected { me, participants } => {
+                        my_peer = *me;
+                        earlier.extend(std::mem::take(&mut peers).into_values().map(|mut seen| {
+                            seen.left = true;
+                            seen
+                        }));
+                        peers = participants.iter().map(|p| (p.id, Seen::new(p.clone(), true))).collect();
+                    }
                     CallEvent::PeerLink { state: PeerLinkState::Connected, .. } => {
                         timings.ice_connected.get_or_insert(now);
                     }
@@ -322,22 +335,22 @@ pub async fn run(options: BotOptions) -> Result<Report> {
     }
     let (camera_frames, screen_frames) = call.frames_encoded();
     let me = call.me.name.clone();
-    let my_peer = call.peer_id;
     call.leave().await;
 
+    let everyone: Vec<&Seen> = earlier.iter().chain(peers.values()).collect();
     let expectations = options
         .script
         .expectations
         .iter()
         .map(|expectation| ExpectationResult {
             name: expectation.describe(),
-            ok: check(expectation, &peers, &chat, max_in_room),
+            ok: check(expectation, &everyone, &chat, max_in_room),
         })
         .collect();
     Ok(Report {
         name: me,
         peer_id: my_peer.0,
-        peers: peers.values().map(peer_report).collect(),
+        peers: everyone.into_iter().map(peer_report).collect(),
         timings_ms: timings,
         chat,
         expectations,
@@ -372,14 +385,12 @@ fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
 
 fn check(
     expectation: &Expectation,
-    peers: &BTreeMap<PeerId, Seen>,
+    peers: &[&Seen],
     chat: &[ChatLine],
     max_in_room: usize,
 ) -> bool {
     let any_named = |name: &str, test: &dyn Fn(&Seen) -> bool| {
-        peers
-            .values()
-            .any(|p| p.participant.name == name && test(p))
+        peers.iter().any(|p| p.participant.name == name && test(p))
     };
     match expectation {
         Expectation::ParticipantsAtLeast(n) => max_in_room >= *n,

@@ -5,10 +5,11 @@
 use super::events::PcEvent;
 use super::peer::{LocalSenders, PeerLink};
 use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
+use super::reconnect::{self, RejoinFailure, RejoinTarget};
 use super::senders::{self, AudioSource, SourceSwap, VideoSource};
 use crate::codec::VideoEncoderConfig;
 use crate::error::{Error, Result};
-use crate::signaling::{SignalEvent, SignalSession};
+use crate::signaling::{Joined, SignalEvent, SignalSession};
 use shared::{
     ChatMessage, ClientMsg, MediaState, MeetingId, Participant, PeerId, PeerSignal, ServerMsg, User,
 };
@@ -31,6 +32,8 @@ pub struct CallOptions {
     pub screen_config: VideoEncoderConfig,
     pub start_muted: bool,
     pub start_camera_off: bool,
+    /// How long to keep trying to reconnect when the server drops.
+    pub reconnect_for: std::time::Duration,
 }
 
 /// What the application asks of a running call.
@@ -96,7 +99,18 @@ pub enum CallEvent {
     },
     /// The host deleted the meeting.
     MeetingEnded,
-    /// The signaling connection closed (server shut down, network lost).
+    /// The connection to the server dropped; the engine is trying to get back
+    /// in. Media with peers goes on while it can.
+    Reconnecting {
+        reason: Option<String>,
+    },
+    /// Back in the meeting with a new peer id. `participants` is who is there
+    /// now (links to them are re-made); missed chat arrives as `Chat` events.
+    Reconnected {
+        me: PeerId,
+        participants: Vec<Participant>,
+    },
+    /// The server connection is gone for good (refused us, or stayed away too long).
     Disconnected {
         reason: Option<String>,
     },
@@ -177,7 +191,16 @@ impl Call {
         let audio_peers = receivers::AudioPeers::default();
         let playout = tokio::spawn(receivers::play_out(audio_peers.clone(), media.clone()));
         let welcome = session.welcome().clone();
+        let last_chat = joined.chat_history.last().map(|m| m.id);
         let engine = Engine {
+            target: RejoinTarget {
+                ws_url: options.ws_url.clone(),
+                token: options.token.clone(),
+                meeting: options.meeting,
+            },
+            reconnect_for: options.reconnect_for,
+            last_chat,
+            unsent_chat: Vec::new(),
             me: welcome.peer_id,
             ice_servers: welcome.ice_servers.clone(),
             signals: session.sender(),
@@ -260,6 +283,12 @@ impl Drop for Call {
 }
 
 struct Engine {
+    target: RejoinTarget,
+    reconnect_for: std::time::Duration,
+    /// The newest chat message seen, so a rejoin reports only what was missed.
+    last_chat: Option<shared::MessageId>,
+    /// Chat typed while the server was away, sent once back.
+    unsent_chat: Vec<String>,
     me: PeerId,
     ice_servers: Vec<shared::IceServer>,
     signals: crate::signaling::SignalSender,
@@ -274,57 +303,167 @@ struct Engine {
 }
 
 type PcEventSender = mpsc::UnboundedSender<(PeerId, PcEvent)>;
+type RejoinResult = Result<(SignalSession, Joined), RejoinFailure>;
+
+/// What the engine loop does after handling one thing.
+enum Flow {
+    Continue,
+    /// The server connection is lost: try to get back in.
+    Reconnect(Option<String>),
+    /// The call is over; report this event first, if any.
+    End(Option<CallEvent>),
+}
+
+/// The next message from the server, or never while there is no connection.
+async fn next_signal(session: &mut Option<SignalSession>) -> Option<SignalEvent> {
+    match session {
+        Some(session) => session.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The outcome of the rejoin attempt, or never while none runs.
+async fn finished(rejoining: &mut Option<tokio::task::JoinHandle<RejoinResult>>) -> RejoinResult {
+    match rejoining {
+        Some(attempt) => match attempt.await {
+            Ok(result) => result,
+            Err(panicked) => Err(RejoinFailure::GaveUp(Error::BadResponse(format!(
+                "rejoining failed: {panicked}"
+            )))),
+        },
+        None => std::future::pending().await,
+    }
+}
 
 impl Engine {
     async fn run(
         mut self,
-        mut session: SignalSession,
+        session: SignalSession,
         mut commands: mpsc::UnboundedReceiver<Command>,
         already_there: Vec<Participant>,
     ) {
+        let mut session = Some(session);
+        // While the server is away: the attempt to get back in.
+        let mut rejoining: Option<tokio::task::JoinHandle<RejoinResult>> = None;
         self.announce_media_state().await;
         // We are the newcomer: we offer to everyone already in the room.
-        for participant in already_there {
-            if let Err(err) = self.open_link(participant.id, true).await {
-                self.problem(format!("cannot connect to {}: {err}", participant.name));
-            }
-        }
+        self.offer_to(already_there).await;
         loop {
-            tokio::select! {
+            let flow = tokio::select! {
                 command = commands.recv() => match command {
                     Some(Command::Leave) | None => {
-                        let _ = session.send(ClientMsg::Leave).await;
-                        break;
-                    }
-                    Some(command) => self.on_command(command).await,
-                },
-                event = session.recv() => match event {
-                    Some(SignalEvent::Message(msg)) => {
-                        if !self.on_server(msg).await {
-                            break;
+                        if let Some(session) = &session {
+                            let _ = session.send(ClientMsg::Leave).await;
                         }
+                        Flow::End(None)
                     }
-                    Some(SignalEvent::Closed { reason }) => {
-                        let _ = self.events.send(CallEvent::Disconnected { reason });
-                        break;
-                    }
-                    None => {
-                        let _ = self.events.send(CallEvent::Disconnected { reason: None });
-                        break;
+                    Some(command) => {
+                        self.on_command(command, session.is_some()).await;
+                        Flow::Continue
                     }
                 },
-                Some((peer, event)) = self.pc_events.1.recv() => self.on_peer_event(peer, event).await,
+                event = next_signal(&mut session) => match event {
+                    Some(SignalEvent::Message(msg)) => self.on_server(msg).await,
+                    Some(SignalEvent::Closed { reason }) => Flow::Reconnect(reason),
+                    None => Flow::Reconnect(None),
+                },
+                result = finished(&mut rejoining) => {
+                    rejoining = None;
+                    match result {
+                        Ok((new_session, joined)) => {
+                            self.on_rejoined(&new_session, joined).await;
+                            session = Some(new_session);
+                            Flow::Continue
+                        }
+                        Err(RejoinFailure::MeetingGone(err)) => {
+                            tracing::info!("the meeting is gone: {err}");
+                            Flow::End(Some(CallEvent::MeetingEnded))
+                        }
+                        Err(RejoinFailure::GaveUp(err)) => Flow::End(Some(CallEvent::Disconnected {
+                            reason: Some(err.to_string()),
+                        })),
+                    }
+                }
+                Some((peer, event)) = self.pc_events.1.recv() => {
+                    self.on_peer_event(peer, event).await;
+                    Flow::Continue
+                }
+            };
+            match flow {
+                Flow::Continue => {}
+                Flow::Reconnect(reason) => {
+                    tracing::info!(?reason, "lost the server; rejoining");
+                    if let Some(old) = session.take() {
+                        old.close().await;
+                    }
+                    let _ = self.events.send(CallEvent::Reconnecting { reason });
+                    let (target, give_up_after) = (self.target.clone(), self.reconnect_for);
+                    rejoining = Some(tokio::spawn(async move {
+                        reconnect::rejoin(&target, give_up_after).await
+                    }));
+                }
+                Flow::End(event) => {
+                    if let Some(event) = event {
+                        let _ = self.events.send(event);
+                    }
+                    break;
+                }
             }
         }
-        for (_, mut link) in self.links.drain() {
-            link.close(&self.senders).await;
+        if let Some(attempt) = rejoining {
+            attempt.abort();
         }
+        self.close_links().await;
         for kind in [TrackKind::Audio, TrackKind::Camera, TrackKind::Screen] {
             self.senders.get(kind).stop();
         }
         self.playout.abort();
-        session.close().await;
+        if let Some(session) = session {
+            session.close().await;
+        }
         let _ = self.events.send(CallEvent::Ended);
+    }
+
+    async fn offer_to(&mut self, participants: Vec<Participant>) {
+        for participant in participants {
+            if let Err(err) = self.open_link(participant.id, true).await {
+                self.problem(format!("cannot connect to {}: {err}", participant.name));
+            }
+        }
+    }
+
+    async fn close_links(&mut self) {
+        for (_, mut link) in self.links.drain() {
+            link.close(&self.senders).await;
+        }
+    }
+
+    /// Back in the room under a new peer id: everyone there knows us as a
+    /// newcomer, so the old links go and we offer again, as at the first join.
+    async fn on_rejoined(&mut self, session: &SignalSession, joined: Joined) {
+        let welcome = session.welcome();
+        self.me = welcome.peer_id;
+        self.ice_servers = welcome.ice_servers.clone();
+        self.signals = session.sender();
+        self.close_links().await;
+        let missed: Vec<ChatMessage> = joined
+            .chat_history
+            .into_iter()
+            .filter(|m| self.last_chat.is_none_or(|last| m.id > last))
+            .collect();
+        let _ = self.events.send(CallEvent::Reconnected {
+            me: self.me,
+            participants: joined.participants.clone(),
+        });
+        for message in missed {
+            self.last_chat = Some(message.id);
+            let _ = self.events.send(CallEvent::Chat(message));
+        }
+        self.announce_media_state().await;
+        for text in std::mem::take(&mut self.unsent_chat) {
+            let _ = self.signals.send(ClientMsg::Chat { text }).await;
+        }
+        self.offer_to(joined.participants).await;
     }
 
     fn problem(&self, text: String) {
@@ -348,11 +487,13 @@ impl Engine {
             .await;
     }
 
-    async fn on_command(&mut self, command: Command) {
+    /// Applies a command; `online` says whether the server is there to be told.
+    async fn on_command(&mut self, command: Command, online: bool) {
         match command {
             Command::SetAudio(on) => self.senders.audio.set_enabled(on),
             Command::SetVideo(on) => self.senders.camera.set_enabled(on),
             Command::SetScreen(on) => self.senders.screen.set_enabled(on),
+            Command::Chat(text) if !online => return self.unsent_chat.push(text),
             Command::Chat(text) => {
                 let _ = self.signals.send(ClientMsg::Chat { text }).await;
                 return;
@@ -374,11 +515,13 @@ impl Engine {
             }
             Command::Leave => return,
         }
-        self.announce_media_state().await;
+        // Offline, the state is announced on rejoining.
+        if online {
+            self.announce_media_state().await;
+        }
     }
 
-    /// Returns false when the call is over.
-    async fn on_server(&mut self, msg: ServerMsg) -> bool {
+    async fn on_server(&mut self, msg: ServerMsg) -> Flow {
         match msg {
             ServerMsg::ParticipantJoined { participant } => {
                 // The newcomer will offer; we get ready to answer.
@@ -401,24 +544,18 @@ impl Engine {
             }
             ServerMsg::Signal { from, payload } => self.on_signal(from, payload).await,
             ServerMsg::ChatMessage(message) => {
+                self.last_chat = Some(message.id);
                 let _ = self.events.send(CallEvent::Chat(message));
             }
-            ServerMsg::MeetingEnded { .. } => {
-                let _ = self.events.send(CallEvent::MeetingEnded);
-                return false;
-            }
-            ServerMsg::ServerShutdown { message } => {
-                let _ = self.events.send(CallEvent::Disconnected {
-                    reason: Some(message),
-                });
-                return false;
-            }
+            ServerMsg::MeetingEnded { .. } => return Flow::End(Some(CallEvent::MeetingEnded)),
+            // A restart (an upgrade) is the usual reason: try to get back in.
+            ServerMsg::ServerShutdown { message } => return Flow::Reconnect(Some(message)),
             ServerMsg::Error { code, message } => self.problem(format!(
                 "the server refused a request ({code:?}): {message}"
             )),
             ServerMsg::Welcome { .. } | ServerMsg::Joined { .. } | ServerMsg::Left { .. } => {}
         }
-        true
+        Flow::Continue
     }
 
     async fn open_link(&mut self, peer: PeerId, offer: bool) -> Result<(), super::peer::PeerError> {

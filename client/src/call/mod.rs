@@ -9,9 +9,11 @@ mod keyframe_requests;
 mod outlets;
 mod peer;
 pub mod receivers;
+mod reconnect;
 pub mod senders;
 mod setup;
 
 pub use engine::{Call, CallEvent, CallOptions, Command, Commander, Counters, PeerLinkState};
 pub use receivers::{MediaEvent, TrackCounters, TrackKind};
+pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;
 pub use senders::{AudioSource, PatternSource, VideoSource};

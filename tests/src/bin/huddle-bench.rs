@@ -51,6 +51,7 @@ async fn call(
         screen_config: VideoEncoderConfig::screen(),
         start_muted: false,
         start_camera_off: false,
+        reconnect_for: client::call::RECONNECT_FOR,
     })
     .await?)
 }
