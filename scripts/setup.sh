@@ -9,6 +9,8 @@ set -euo pipefail
 # A caller may set HUDDLE_PACKAGES to install a list of its own.
 if [[ -z "${HUDDLE_PACKAGES+set}" ]]; then
     HUDDLE_PACKAGES=(build-essential pkg-config cmake nasm curl
+        # cameras: nokhwa's V4L2 bindings are generated with bindgen, which needs libclang
+        libclang-dev
         # the desktop app's window test: a virtual X server, Mesa OpenGL, a screenshot tool
         xvfb xauth imagemagick libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libfontconfig1)
 fi

@@ -120,6 +120,12 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
         "the meter shows the tone"
     );
     assert!(harness.query_by_label("Start muted").is_some());
+    // No camera on this machine: the test pattern is offered by name and said to stand in.
+    assert!(
+        harness
+            .query_by_label("No camera found: the test pattern stands in.")
+            .is_some()
+    );
     harness.get_by_label("Join now").click();
     wait_until(&mut harness, "the room", |h| {
         h.state().screen == Screen::Room

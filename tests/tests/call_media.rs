@@ -1,7 +1,8 @@
 //! Real calls: WebRTC peers over loopback, H.264 and Opus, through a real server.
 
 use client::call::{
-    Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, TrackKind,
+    Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, SourceLost,
+    TrackKind, VideoSource,
 };
 use client::codec::VideoEncoderConfig;
 use client::media::pattern::TestPattern;
@@ -62,6 +63,23 @@ async fn next_event(call: &mut Call, what: &str, wanted: impl Fn(&CallEvent) -> 
             Err(_) => panic!("timed out waiting for {what}"),
         }
     }
+}
+
+/// Ann (red, 440 Hz) and Bob (blue, 660 Hz) in a call, their link up.
+async fn ann_and_bob(server: &TestServer) -> (Call, Call) {
+    let mut ann = join(server, STARTUP, (200, 40, 40), 440.0).await;
+    let bob = join(server, CORPORATE, (40, 40, 200), 660.0).await;
+    next_event(&mut ann, "the link to bob", |e| {
+        matches!(
+            e,
+            CallEvent::PeerLink {
+                state: PeerLinkState::Connected,
+                ..
+            }
+        )
+    })
+    .await;
+    (ann, bob)
 }
 
 /// Collects what one call receives from `from` for `window`.
@@ -189,18 +207,7 @@ async fn two_people_see_and_hear_each_other() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_survives_a_server_restart_and_loses_no_chat() {
     let mut server = TestServer::start().await;
-    let mut ann = join(&server, STARTUP, (200, 40, 40), 440.0).await;
-    let mut bob = join(&server, CORPORATE, (40, 40, 200), 660.0).await;
-    next_event(&mut ann, "the link to bob", |e| {
-        matches!(
-            e,
-            CallEvent::PeerLink {
-                state: PeerLinkState::Connected,
-                ..
-            }
-        )
-    })
-    .await;
+    let (mut ann, mut bob) = ann_and_bob(&server).await;
 
     // The server goes away: both try to get back in, and media goes on peer to peer.
     server.stop().await;
@@ -293,4 +300,79 @@ async fn a_call_ends_with_a_reason_when_the_server_stays_away() {
         "says where it tried: {reason}"
     );
     next_event(&mut ann, "the end", |e| *e == CallEvent::Ended).await;
+}
+
+/// Stands in for a camera that is unplugged after `frames_left` frames: no
+/// camera can be unplugged on this machine, and a real `CameraSource` reports
+/// its loss through the same `SourceLost`.
+struct UnpluggedCamera {
+    pattern: PatternSource,
+    frames_left: u32,
+}
+
+impl VideoSource for UnpluggedCamera {
+    fn next_frame(&mut self) -> Result<client::media::frame::VideoFrame, SourceLost> {
+        if self.frames_left == 0 {
+            return Err(SourceLost("the camera stopped: No such device".into()));
+        }
+        self.frames_left -= 1;
+        self.pattern.next_frame()
+    }
+    fn fps(&self) -> f32 {
+        self.pattern.fps
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplugged_camera_turns_video_off_and_the_call_goes_on() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob) = ann_and_bob(&server).await;
+    bob.send(Command::UseCamera(Box::new(UnpluggedCamera {
+        pattern: PatternSource {
+            pattern: TestPattern::new(640, 360, (30, 200, 30)),
+            fps: 15.0,
+        },
+        frames_left: 10,
+    })));
+    let lost = next_event(&mut bob, "the camera lost", |e| {
+        matches!(e, CallEvent::SourceLost { .. })
+    })
+    .await;
+    assert_eq!(
+        lost,
+        CallEvent::SourceLost {
+            kind: TrackKind::Camera,
+            reason: "the camera stopped: No such device".into()
+        }
+    );
+    // Ann is told bob's video is off, and still hears him.
+    next_event(&mut ann, "bob's video off", |e| {
+        matches!(e, CallEvent::ParticipantUpdated(p) if p.id == bob.peer_id && !p.video && p.audio)
+    })
+    .await;
+    let after = listen(&ann, bob.peer_id, Duration::from_secs(2)).await;
+    assert!(
+        after.stamps.is_empty(),
+        "no video after the loss: {}",
+        after.stamps.len()
+    );
+    let found = dominant_frequency(&after.audio);
+    assert!(
+        found.is_some_and(|hz| (hz - 660.0).abs() < 5.0),
+        "bob's tone goes on: {found:?}"
+    );
+    // Picking another camera and switching video on again works.
+    bob.send(Command::UseCamera(Box::new(PatternSource {
+        pattern: TestPattern::new(640, 360, (30, 200, 30)),
+        fps: 15.0,
+    })));
+    bob.send(Command::SetVideo(true));
+    let back = listen(&ann, bob.peer_id, Duration::from_secs(2)).await;
+    assert!(
+        back.stamps.len() >= 10,
+        "video again: {}",
+        back.stamps.len()
+    );
+    bob.leave().await;
+    ann.leave().await;
 }

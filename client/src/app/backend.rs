@@ -34,6 +34,11 @@ pub enum BackendEvent {
         info: Option<shared::api::ServerInfo>,
     },
     Renamed(shared::User),
+    /// A camera opened for the preview, or why it could not be.
+    CameraOpened {
+        name: String,
+        result: Result<crate::media::camera::CameraSource, String>,
+    },
     RenameFailed(String),
     Meetings(Vec<Meeting>),
     MeetingsFailed(String),
@@ -224,6 +229,29 @@ impl Backend {
         });
     }
 
+    /// Opens a camera off the UI thread (it can take a second).
+    pub fn open_camera(
+        &self,
+        device: crate::media::camera::CameraDevice,
+        video: super::settings::VideoQuality,
+    ) {
+        self.spawn(async move {
+            let wish = crate::media::camera::CaptureWish {
+                width: video.width as u32,
+                height: video.height as u32,
+                fps: video.fps.round() as u32,
+            };
+            let name = device.name.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                crate::media::camera::CameraSource::open(&device, wish)
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|opened| opened.map_err(|e| capitalise(&e.to_string())));
+            BackendEvent::CameraOpened { name, result }
+        });
+    }
+
     pub fn rename(&self, api: ApiClient, name: String) {
         self.spawn(async move {
             match api.rename(&name).await {
@@ -251,25 +279,33 @@ impl Backend {
         });
     }
 
-    /// Joins with the test pattern as camera and a tone as microphone (real
-    /// devices come with the device issues); events and frames flow back.
-    pub fn join(&self, api: ApiClient, meeting: MeetingId, choice: MediaChoice) {
+    /// Joins with the opened camera `device` if one was chosen, else the test
+    /// pattern when `choice.camera`; the microphone is the test tone until
+    /// audio devices come. Events and frames flow back.
+    pub fn join(
+        &self,
+        api: ApiClient,
+        meeting: MeetingId,
+        choice: MediaChoice,
+        device: Option<Box<dyn crate::call::VideoSource>>,
+    ) {
         let (events, repaint) = (self.events.clone(), self.repaint.clone());
         self.runtime.spawn(async move {
             let options = CallOptions {
                 ws_url: api.ws_url(),
                 token: api.token().unwrap_or_default().to_string(),
                 meeting,
-                camera: choice.camera.then(|| {
+                camera: device.or_else(|| {
+                    choice.camera.then_some(())?;
                     let pattern = TestPattern::new(
                         choice.video.width & !1,
                         choice.video.height & !1,
                         (60, 110, 180),
                     );
-                    Box::new(PatternSource {
+                    Some(Box::new(PatternSource {
                         pattern,
                         fps: choice.video.fps,
-                    }) as Box<dyn crate::call::VideoSource>
+                    }) as Box<dyn crate::call::VideoSource>)
                 }),
                 microphone: choice.microphone.then(|| {
                     Box::new(ToneSource::new(523.0, -20.0)) as Box<dyn crate::call::AudioSource>

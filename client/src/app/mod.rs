@@ -53,6 +53,8 @@ pub enum Intent {
     ShowError(String),
     /// Change the display name (settings).
     Rename(String),
+    /// Open this camera for the pre-join preview (in the background).
+    OpenCamera(crate::media::camera::CameraDevice),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +100,8 @@ pub struct HuddleApp {
     server_info: Option<(String, shared::api::ServerInfo)>,
     /// The display name being edited in settings.
     name_draft: String,
+    /// Cameras found when settings were opened.
+    cameras: Vec<crate::media::camera::CameraDevice>,
 }
 
 impl HuddleApp {
@@ -136,6 +140,7 @@ impl HuddleApp {
             asked_about: String::new(),
             server_info: None,
             name_draft: String::new(),
+            cameras: Vec::new(),
         };
         // A password on the command line, or a stored login, logs in at once.
         if start.password.is_some() || app.settings.token.is_some() {
@@ -172,6 +177,17 @@ impl HuddleApp {
                     self.user = Some(user);
                 }
                 BackendEvent::RenameFailed(message) => self.status = Some(message),
+                BackendEvent::CameraOpened { name, result } => {
+                    // Only if the pre-join screen still wants that camera.
+                    if let Some(prejoin) = self.prejoin.as_mut()
+                        && prejoin.camera.label() == name
+                    {
+                        match result {
+                            Ok(camera) => prejoin.camera_source = Some(camera),
+                            Err(problem) => prejoin.camera_problem = Some(problem),
+                        }
+                    }
+                }
                 BackendEvent::Meetings(meetings) => {
                     self.meetings = meetings;
                     if let Some(wanted) = self.auto_join.take() {
@@ -268,6 +284,26 @@ impl HuddleApp {
                 room.participants = participants.into_iter().map(|p| (p.id, p)).collect();
                 room.toast("Reconnected".into());
             }
+            CallEvent::SourceLost { kind, reason } => {
+                use crate::call::TrackKind;
+                let what = match kind {
+                    TrackKind::Camera => {
+                        room.camera_on = false;
+                        "camera"
+                    }
+                    TrackKind::Audio => {
+                        room.mic_on = false;
+                        "microphone"
+                    }
+                    TrackKind::Screen => {
+                        room.sharing = false;
+                        "screen share"
+                    }
+                };
+                room.toast(format!(
+                    "Your {what} stopped ({reason}); the others were told."
+                ));
+            }
             CallEvent::Problem(text) => room.toast(text),
             CallEvent::MeetingEnded => self.status = Some("The host ended the meeting.".into()),
             CallEvent::Disconnected { reason } => {
@@ -353,16 +389,40 @@ impl HuddleApp {
                     .iter()
                     .find(|m| m.id == meeting)
                     .map_or_else(|| format!("meeting {meeting}"), |m| m.title.clone());
-                self.prejoin = Some(prejoin::PreJoinState::new(meeting, title));
+                let cameras = crate::media::camera::list_cameras();
+                let state = prejoin::PreJoinState::new(
+                    meeting,
+                    title,
+                    cameras,
+                    self.settings.camera.as_deref(),
+                );
+                if let prejoin::CameraChoice::Device(device) = &state.camera {
+                    self.backend
+                        .open_camera(device.clone(), self.settings.video);
+                }
+                self.prejoin = Some(state);
                 self.status = None;
                 self.screen = Screen::PreJoin;
             }
             Intent::JoinNow => {
-                if let (Some(api), Some(prejoin)) = (self.api.clone(), self.prejoin.take()) {
+                if let (Some(api), Some(mut prejoin)) = (self.api.clone(), self.prejoin.take()) {
                     self.join_started = std::time::Instant::now();
                     self.busy = true;
                     self.status = None;
-                    let camera = prejoin.camera == prejoin::CameraChoice::TestPattern;
+                    // The camera chosen is remembered for next time.
+                    self.settings.camera = match &prejoin.camera {
+                        prejoin::CameraChoice::Device(device) => Some(device.name.clone()),
+                        _ => None,
+                    };
+                    let device = prejoin
+                        .camera_source
+                        .take()
+                        .map(|c| Box::new(c) as Box<dyn crate::call::VideoSource>);
+                    let camera = match prejoin.camera {
+                        prejoin::CameraChoice::TestPattern => true,
+                        prejoin::CameraChoice::Device(_) => device.is_some(),
+                        prejoin::CameraChoice::None => false,
+                    };
                     let microphone = prejoin.microphone == prejoin::MicrophoneChoice::TestTone;
                     let choice = backend::MediaChoice {
                         camera,
@@ -371,7 +431,7 @@ impl HuddleApp {
                         start_muted: self.settings.start_muted || !microphone,
                         start_camera_off: self.settings.start_camera_off || !camera,
                     };
-                    self.backend.join(api, prejoin.meeting, choice);
+                    self.backend.join(api, prejoin.meeting, choice, device);
                     self.screen = Screen::Dashboard;
                 }
             }
@@ -383,6 +443,7 @@ impl HuddleApp {
                 self.status = None;
                 self.screen = Screen::Settings;
             }
+            Intent::OpenCamera(device) => self.backend.open_camera(device, self.settings.video),
             Intent::Rename(name) => {
                 if let Some(api) = self.api.clone() {
                     self.backend.rename(api, name);
@@ -495,6 +556,7 @@ impl eframe::App for HuddleApp {
                     &mut self.name_draft,
                     self.user.as_ref().map(|u| u.name.as_str()),
                     self.status.as_deref(),
+                    &self.cameras,
                 ),
                 Screen::Room => match self.room.as_mut() {
                     Some(room) => room::show(ui, room),

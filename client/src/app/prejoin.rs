@@ -1,9 +1,10 @@
 //! The pre-join screen: a preview of the camera, a level meter of the
 //! microphone, device pickers and "start muted / camera off", then join.
-//! Real devices come with the device issues; until then the engine's
-//! synthetic sources are offered by name.
+//! Real cameras are listed by name beside the "Test pattern"; microphones
+//! come with the audio work, until then the test tone stands in.
 
 use super::Intent;
+use crate::media::camera::{CameraDevice, CameraSource};
 use crate::media::mixer::level_dbfs;
 use crate::media::pattern::TestPattern;
 use crate::media::tone::ToneSource;
@@ -12,10 +13,21 @@ use std::time::{Duration, Instant};
 
 const PREVIEW_EVERY: Duration = Duration::from_millis(66);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CameraChoice {
     TestPattern,
+    Device(CameraDevice),
     None,
+}
+
+impl CameraChoice {
+    pub fn label(&self) -> &str {
+        match self {
+            CameraChoice::TestPattern => "Test pattern",
+            CameraChoice::Device(device) => &device.name,
+            CameraChoice::None => "None",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +40,12 @@ pub struct PreJoinState {
     pub meeting: MeetingId,
     pub title: String,
     pub camera: CameraChoice,
+    /// The cameras found when the screen opened.
+    pub cameras: Vec<CameraDevice>,
+    /// The chosen real camera once open (opening happens in the background).
+    pub camera_source: Option<CameraSource>,
+    /// Why the chosen camera could not be used, if it could not.
+    pub camera_problem: Option<String>,
     pub microphone: MicrophoneChoice,
     pattern: TestPattern,
     tone: ToneSource,
@@ -39,11 +57,26 @@ pub struct PreJoinState {
 }
 
 impl PreJoinState {
-    pub fn new(meeting: MeetingId, title: String) -> PreJoinState {
+    /// `cameras` as listed now; `preferred` is the camera name saved in settings.
+    pub fn new(
+        meeting: MeetingId,
+        title: String,
+        cameras: Vec<CameraDevice>,
+        preferred: Option<&str>,
+    ) -> PreJoinState {
+        let camera = cameras
+            .iter()
+            .find(|c| Some(c.name.as_str()) == preferred)
+            .map_or(CameraChoice::TestPattern, |c| {
+                CameraChoice::Device(c.clone())
+            });
         PreJoinState {
             meeting,
             title,
-            camera: CameraChoice::TestPattern,
+            camera,
+            cameras,
+            camera_source: None,
+            camera_problem: None,
             microphone: MicrophoneChoice::TestTone,
             pattern: TestPattern::new(480, 270, (60, 110, 180)),
             tone: ToneSource::new(523.0, -20.0),
@@ -64,8 +97,19 @@ impl PreJoinState {
             return;
         }
         self.last_preview = Some(Instant::now());
-        if self.camera == CameraChoice::TestPattern {
-            let frame = self.pattern.next_frame();
+        let frame = match (&self.camera, &self.camera_source) {
+            (CameraChoice::TestPattern, _) => Some(self.pattern.next_frame()),
+            (CameraChoice::Device(_), Some(camera)) => match camera.latest() {
+                Ok(frame) => frame,
+                Err(err) => {
+                    self.camera_problem = Some(err.to_string());
+                    self.camera_source = None;
+                    None
+                }
+            },
+            _ => None,
+        };
+        if let Some(frame) = frame {
             let image = egui::ColorImage::from_rgba_unmultiplied(
                 [frame.width, frame.height],
                 &frame.to_rgba(),
@@ -101,10 +145,12 @@ pub fn show(
     ui.add_space(8.0);
     ui.horizontal(|ui| {
         let size = egui::vec2(480.0, 270.0);
-        match (
-            &state.texture,
-            state.camera == CameraChoice::TestPattern && !*start_camera_off,
-        ) {
+        let live = match state.camera {
+            CameraChoice::TestPattern => true,
+            CameraChoice::Device(_) => state.camera_source.is_some(),
+            CameraChoice::None => false,
+        };
+        match (&state.texture, live && !*start_camera_off) {
             (Some(texture), true) => {
                 ui.add(egui::Image::new(texture).fit_to_exact_size(size));
             }
@@ -122,20 +168,31 @@ pub fn show(
             }
         }
         ui.vertical(|ui| {
+            let before = state.camera.clone();
             egui::ComboBox::from_label("Camera")
-                .selected_text(if state.camera == CameraChoice::TestPattern {
-                    "Test pattern"
-                } else {
-                    "None"
-                })
+                .selected_text(state.camera.label().to_string())
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(
-                        &mut state.camera,
-                        CameraChoice::TestPattern,
-                        "Test pattern",
-                    );
-                    ui.selectable_value(&mut state.camera, CameraChoice::None, "None");
+                    let choices = std::iter::once(CameraChoice::TestPattern)
+                        .chain(state.cameras.iter().cloned().map(CameraChoice::Device))
+                        .chain(std::iter::once(CameraChoice::None));
+                    for choice in choices {
+                        let label = choice.label().to_string();
+                        ui.selectable_value(&mut state.camera, choice, label);
+                    }
                 });
+            if state.camera != before {
+                state.camera_source = None;
+                state.camera_problem = None;
+                state.texture = None;
+                if let CameraChoice::Device(device) = &state.camera {
+                    intents.push(Intent::OpenCamera(device.clone()));
+                }
+            }
+            if let Some(problem) = &state.camera_problem {
+                ui.colored_label(ui.visuals().error_fg_color, problem);
+            } else if state.cameras.is_empty() {
+                ui.weak("No camera found: the test pattern stands in.");
+            }
             egui::ComboBox::from_label("Microphone")
                 .selected_text(if state.microphone == MicrophoneChoice::TestTone {
                     "Test tone"
@@ -156,7 +213,7 @@ pub fn show(
                     .desired_width(200.0)
                     .text(format!("mic level {:.0} dBFS", state.level_dbfs.max(-99.0))),
             );
-            ui.weak("No camera or microphone devices yet: the test sources stand in.");
+            ui.weak("Microphones come with audio support: the test tone stands in.");
             ui.add_space(8.0);
             ui.checkbox(start_muted, "Start muted");
             ui.checkbox(start_camera_off, "Start with camera off");

@@ -14,6 +14,9 @@ pub struct Settings {
     pub start_muted: bool,
     pub start_camera_off: bool,
     pub video: VideoQuality,
+    /// The camera to use, by name; `None` is the test pattern. A camera that
+    /// is not plugged in falls back to the test pattern.
+    pub camera: Option<String>,
 }
 
 /// What the camera sends.
@@ -49,6 +52,7 @@ impl Default for Settings {
             start_muted: false,
             start_camera_off: false,
             video: VideoQuality::default(),
+            camera: None,
         }
     }
 }

@@ -1,7 +1,8 @@
-//! The settings screen: display name, video quality and how to start a call.
+//! The settings screen: display name, camera, video quality and how to start a call.
 
 use super::Intent;
 use super::settings::{RESOLUTIONS, Settings};
+use crate::media::camera::CameraDevice;
 
 /// `name_draft` is the display name being edited; `current_name` the one the server has.
 pub fn show(
@@ -10,6 +11,7 @@ pub fn show(
     name_draft: &mut String,
     current_name: Option<&str>,
     status: Option<&str>,
+    cameras: &[CameraDevice],
 ) -> Vec<Intent> {
     let mut intents = Vec::new();
     ui.heading("Settings");
@@ -31,6 +33,25 @@ pub fn show(
                 }
             });
             ui.end_row();
+            ui.label("Devices");
+            egui::ComboBox::from_label("Camera")
+                .selected_text(settings.camera.as_deref().unwrap_or("Test pattern"))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut settings.camera, None, "Test pattern");
+                    for camera in cameras {
+                        ui.selectable_value(
+                            &mut settings.camera,
+                            Some(camera.name.clone()),
+                            &camera.name,
+                        );
+                    }
+                });
+            ui.end_row();
+            if cameras.is_empty() {
+                ui.label("");
+                ui.weak("No camera found: the test pattern stands in.");
+                ui.end_row();
+            }
             ui.label("Video");
             let video = &mut settings.video;
             egui::ComboBox::from_label("Video size")

@@ -6,7 +6,7 @@ use super::events::PcEvent;
 use super::peer::{LocalSenders, PeerLink};
 use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
 use super::reconnect::{self, RejoinFailure, RejoinTarget};
-use super::senders::{self, AudioSource, SourceSwap, VideoSource};
+use super::senders::{self, AudioSource, SourceLost, SourceSwap, VideoSource};
 use crate::codec::VideoEncoderConfig;
 use crate::error::{Error, Result};
 use crate::signaling::{Joined, SignalEvent, SignalSession};
@@ -114,6 +114,12 @@ pub enum CallEvent {
     Disconnected {
         reason: Option<String>,
     },
+    /// A camera, microphone or screen stopped for good (unplugged). Its
+    /// sender is switched off and the room told; pick another source to go on.
+    SourceLost {
+        kind: TrackKind,
+        reason: String,
+    },
     /// Something went wrong that the user should know about; the call goes on.
     Problem(String),
     /// The call has ended (after `Leave`, `MeetingEnded` or `Disconnected`).
@@ -151,26 +157,39 @@ impl Call {
         let joined_after = started.elapsed();
         let runtime = tokio::runtime::Handle::current();
         let (media, _) = broadcast::channel(256);
+        let (lost, lost_sources) = mpsc::unbounded_channel();
         let video = |source: Option<Box<dyn VideoSource>>, config, on, kind| match source {
             Some(source) => senders::start_video(
                 source,
                 config,
                 on,
                 runtime.clone(),
-                Some((kind, media.clone())),
+                (kind, Some(media.clone())),
+                lost.clone(),
             ),
             None => senders::start_video(
                 Box::new(senders::NoVideo),
                 config,
                 false,
                 runtime.clone(),
-                None,
+                (kind, None),
+                lost.clone(),
             ),
         };
         let senders = LocalSenders {
             audio: match options.microphone {
-                Some(source) => senders::start_audio(source, !options.start_muted, runtime.clone()),
-                None => senders::start_audio(Box::new(senders::NoAudio), false, runtime.clone()),
+                Some(source) => senders::start_audio(
+                    source,
+                    !options.start_muted,
+                    runtime.clone(),
+                    lost.clone(),
+                ),
+                None => senders::start_audio(
+                    Box::new(senders::NoAudio),
+                    false,
+                    runtime.clone(),
+                    lost.clone(),
+                ),
             },
             camera: video(
                 options.camera,
@@ -227,7 +246,7 @@ impl Call {
             counters,
             senders,
         };
-        tokio::spawn(engine.run(session, command_rx, joined.participants));
+        tokio::spawn(engine.run(session, command_rx, lost_sources, joined.participants));
         Ok(call)
     }
 
@@ -340,6 +359,7 @@ impl Engine {
         mut self,
         session: SignalSession,
         mut commands: mpsc::UnboundedReceiver<Command>,
+        mut lost_sources: mpsc::UnboundedReceiver<(TrackKind, SourceLost)>,
         already_there: Vec<Participant>,
     ) {
         let mut session = Some(session);
@@ -383,6 +403,15 @@ impl Engine {
                             reason: Some(err.to_string()),
                         })),
                     }
+                }
+                Some((kind, lost)) = lost_sources.recv() => {
+                    // The sender has switched itself off; the room hears of it.
+                    tracing::warn!(?kind, "source lost: {lost}");
+                    if session.is_some() {
+                        self.announce_media_state().await;
+                    }
+                    let _ = self.events.send(CallEvent::SourceLost { kind, reason: lost.0 });
+                    Flow::Continue
                 }
                 Some((peer, event)) = self.pc_events.1.recv() => {
                     self.on_peer_event(peer, event).await;

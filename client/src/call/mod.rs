@@ -12,8 +12,9 @@ pub mod receivers;
 mod reconnect;
 pub mod senders;
 mod setup;
+mod sources;
 
 pub use engine::{Call, CallEvent, CallOptions, Command, Commander, Counters, PeerLinkState};
 pub use receivers::{MediaEvent, TrackCounters, TrackKind};
 pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;
-pub use senders::{AudioSource, PatternSource, VideoSource};
+pub use sources::{AudioSource, PatternSource, SourceLost, VideoSource};

@@ -5,86 +5,12 @@
 
 use super::outlets::Outlets;
 use super::receivers::{MediaEvent, TrackKind};
+pub use super::sources::{AudioSource, NoAudio, NoVideo, PatternSource, SourceLost, VideoSource};
 use crate::codec::{H264Encoder, OPUS_FRAME_SAMPLES, OpusEncoder, VideoEncoderConfig};
-use crate::media::files::{WavSource, Y4mSource};
-use crate::media::frame::{AudioFrame, VideoFrame};
-use crate::media::pattern::TestPattern;
-use crate::media::tone::ToneSource;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-/// Something that produces pictures when asked.
-pub trait VideoSource: Send + 'static {
-    fn next_frame(&mut self) -> VideoFrame;
-    fn fps(&self) -> f32;
-}
-
-/// Something that produces 48 kHz mono audio when asked.
-pub trait AudioSource: Send + 'static {
-    fn next_frame(&mut self, samples: usize) -> AudioFrame;
-}
-
-/// The test pattern at a fixed rate.
-pub struct PatternSource {
-    pub pattern: TestPattern,
-    pub fps: f32,
-}
-
-impl VideoSource for PatternSource {
-    fn next_frame(&mut self) -> VideoFrame {
-        self.pattern.next_frame()
-    }
-    fn fps(&self) -> f32 {
-        self.fps
-    }
-}
-
-impl VideoSource for Y4mSource {
-    fn next_frame(&mut self) -> VideoFrame {
-        Y4mSource::next_frame(self)
-    }
-    fn fps(&self) -> f32 {
-        Y4mSource::fps(self)
-    }
-}
-
-impl AudioSource for ToneSource {
-    fn next_frame(&mut self, samples: usize) -> AudioFrame {
-        ToneSource::next_frame(self, samples)
-    }
-}
-
-impl AudioSource for WavSource {
-    fn next_frame(&mut self, samples: usize) -> AudioFrame {
-        WavSource::next_frame(self, samples)
-    }
-}
-
-/// No camera: black frames, should video be switched on anyway.
-pub struct NoVideo;
-
-impl VideoSource for NoVideo {
-    fn next_frame(&mut self) -> VideoFrame {
-        VideoFrame::filled(640, 360, (16, 128, 128))
-    }
-    fn fps(&self) -> f32 {
-        15.0
-    }
-}
-
-/// No microphone: silence.
-pub struct NoAudio;
-
-impl AudioSource for NoAudio {
-    fn next_frame(&mut self, samples: usize) -> AudioFrame {
-        AudioFrame {
-            samples: vec![0.0; samples],
-            captured_at: std::time::SystemTime::now(),
-        }
-    }
-}
 
 /// A source handed to a running sender, taken at its next frame.
 pub enum SourceSwap {
@@ -175,16 +101,20 @@ impl Pacer {
 }
 
 /// Where a video sender shows what it sends (the self view), if anywhere.
-pub type Preview = Option<(TrackKind, tokio::sync::broadcast::Sender<MediaEvent>)>;
+pub type Preview = Option<tokio::sync::broadcast::Sender<MediaEvent>>;
+
+/// Where a sender reports a source that is gone for good (the engine tells the room).
+pub type LostSender = tokio::sync::mpsc::UnboundedSender<(TrackKind, SourceLost)>;
 
 /// Starts a video sender thread. Frames are produced and encoded only while
-/// enabled and while someone is watching.
+/// enabled and while someone is watching. A lost source switches the sender off.
 pub fn start_video(
     mut source: Box<dyn VideoSource>,
     config: VideoEncoderConfig,
     enabled: bool,
     runtime: tokio::runtime::Handle,
-    preview: Preview,
+    (kind, preview): (TrackKind, Preview),
+    lost: LostSender,
 ) -> SenderControl {
     let control = SenderControl::new(enabled);
     let ctl = control.clone();
@@ -208,7 +138,15 @@ pub fn start_video(
                 if !ctl.is_enabled() || (ctl.outlets.is_empty() && preview.is_none()) {
                     continue;
                 }
-                let frame = source.next_frame();
+                let frame = match source.next_frame() {
+                    Ok(frame) => frame,
+                    Err(gone) => {
+                        source = Box::new(NoVideo);
+                        ctl.set_enabled(false);
+                        let _ = lost.send((kind, gone));
+                        continue;
+                    }
+                };
                 // Encoded only when a peer will receive it; the self view needs none.
                 if !ctl.outlets.is_empty() {
                     if ctl.keyframe.swap(false, Ordering::SeqCst) {
@@ -224,9 +162,9 @@ pub fn start_video(
                         Err(err) => tracing::warn!("encoding a frame failed: {err}"),
                     }
                 }
-                if let Some((kind, media)) = &preview {
+                if let Some(media) = &preview {
                     let _ = media.send(MediaEvent::Local {
-                        kind: *kind,
+                        kind,
                         frame: std::sync::Arc::new(frame),
                     });
                 }
@@ -237,10 +175,12 @@ pub fn start_video(
 }
 
 /// Starts an audio sender thread: 20 ms Opus packets while enabled (unmuted).
+/// A lost source mutes the sender.
 pub fn start_audio(
     mut source: Box<dyn AudioSource>,
     enabled: bool,
     runtime: tokio::runtime::Handle,
+    lost: LostSender,
 ) -> SenderControl {
     let control = SenderControl::new(enabled);
     let ctl = control.clone();
@@ -261,7 +201,15 @@ pub fn start_audio(
                 }
                 pacer.wait(interval);
                 // The source keeps running while muted, so unmuting resumes in step.
-                let frame = source.next_frame(OPUS_FRAME_SAMPLES);
+                let frame = match source.next_frame(OPUS_FRAME_SAMPLES) {
+                    Ok(frame) => frame,
+                    Err(gone) => {
+                        source = Box::new(NoAudio);
+                        ctl.set_enabled(false);
+                        let _ = lost.send((TrackKind::Audio, gone));
+                        continue;
+                    }
+                };
                 if !ctl.is_enabled() || ctl.outlets.is_empty() {
                     continue;
                 }

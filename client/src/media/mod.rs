@@ -1,6 +1,8 @@
 //! The media pipeline's parts that need no network: frames, the stamp codec,
-//! synthetic sources, the jitter buffer and the mixer.
+//! synthetic sources, cameras and pixel formats, the jitter buffer and the mixer.
 
+pub mod camera;
+pub mod convert;
 pub mod files;
 pub mod frame;
 pub mod jitter;
