@@ -170,7 +170,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
             r.show_stats
                 && r.stats
                     .get(bot_peer)
-                    .is_some_and(|s| s.fps > 5.0 && s.kbit_per_s > 10.0)
+                    .is_some_and(|s| s.fps > 5.0 && s.kbit_per_s > 10.0 && s.loss_percent < 5.0)
         })
     });
     let stats = harness

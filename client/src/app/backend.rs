@@ -79,6 +79,8 @@ pub struct PeerStats {
     pub height: usize,
     pub fps: f64,
     pub kbit_per_s: f64,
+    /// Packets lost over the last second (audio and video), in percent.
+    pub loss_percent: f64,
     /// Stamp → decoded, when the peer sends the test pattern.
     pub latency_ms: Option<f64>,
     pub keyframe_requests: u64,
@@ -351,22 +353,21 @@ impl Backend {
             let media_repaint = repaint.clone();
             let counters = call.counters();
             let media_task = tokio::spawn(async move {
-                // Per peer: frames decoded since the last once-a-second update, and payload bytes at it.
+                // Per peer: frames decoded since the last once-a-second update, and the totals at it.
                 let mut frames_this_second: HashMap<PeerId, u64> = HashMap::new();
-                let mut last_bytes: HashMap<PeerId, u64> = HashMap::new();
+                let mut last_totals: HashMap<PeerId, Totals> = HashMap::new();
                 let mut second = tokio::time::interval(std::time::Duration::from_secs(1));
                 loop {
                     let item = tokio::select! {
                         item = media.recv() => item,
                         _ = second.tick() => {
-                            let totals = byte_totals(&counters);
-                            for (peer, bytes) in totals {
-                                let before = last_bytes.insert(peer, bytes).unwrap_or(bytes);
+                            for (peer, now) in peer_totals(&counters) {
+                                let before = last_totals.insert(peer, now).unwrap_or(now);
                                 let frames = frames_this_second.remove(&peer).unwrap_or(0);
-                                let keyframe_requests = keyframe_requests(&counters, peer);
                                 stats.update(peer, |s| {
-                                    s.kbit_per_s = (bytes - before) as f64 * 8.0 / 1000.0;
-                                    s.keyframe_requests = keyframe_requests;
+                                    s.kbit_per_s = (now.bytes - before.bytes) as f64 * 8.0 / 1000.0;
+                                    s.loss_percent = now.loss_percent_since(&before);
+                                    s.keyframe_requests = now.keyframe_requests;
                                     s.fps = frames as f64;
                                 });
                             }
@@ -423,20 +424,41 @@ impl Backend {
     }
 }
 
-fn byte_totals(counters: &crate::call::Counters) -> HashMap<PeerId, u64> {
-    let mut totals = HashMap::new();
-    for ((peer, _), c) in counters.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-        *totals.entry(*peer).or_default() += c.bytes.load(std::sync::atomic::Ordering::Relaxed);
-    }
-    totals
+/// One peer's counters summed over its tracks.
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    bytes: u64,
+    packets: u64,
+    expected: u64,
+    /// Of the camera only.
+    keyframe_requests: u64,
 }
 
-fn keyframe_requests(counters: &crate::call::Counters, peer: PeerId) -> u64 {
-    let counters = counters.lock().unwrap_or_else(|p| p.into_inner());
-    counters.get(&(peer, TrackKind::Camera)).map_or(0, |c| {
-        c.keyframe_requests
-            .load(std::sync::atomic::Ordering::Relaxed)
-    })
+impl Totals {
+    /// Packets lost since `before`, as a share of those expected.
+    fn loss_percent_since(&self, before: &Totals) -> f64 {
+        let expected = self.expected.saturating_sub(before.expected);
+        let received = self.packets.saturating_sub(before.packets);
+        if expected == 0 {
+            return 0.0;
+        }
+        expected.saturating_sub(received) as f64 * 100.0 / expected as f64
+    }
+}
+
+fn peer_totals(counters: &crate::call::Counters) -> HashMap<PeerId, Totals> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut totals: HashMap<PeerId, Totals> = HashMap::new();
+    for ((peer, kind), c) in counters.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let t = totals.entry(*peer).or_default();
+        t.bytes += c.bytes.load(Relaxed);
+        t.packets += c.packets.load(Relaxed);
+        t.expected += c.expected.load(Relaxed);
+        if *kind == TrackKind::Camera {
+            t.keyframe_requests = c.keyframe_requests.load(Relaxed);
+        }
+    }
+    totals
 }
 
 /// An engine error in words for the person at the screen.
@@ -461,4 +483,25 @@ fn capitalise(text: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Totals;
+
+    #[test]
+    fn loss_is_the_share_of_expected_packets_that_did_not_arrive() {
+        let before = Totals {
+            packets: 100,
+            expected: 100,
+            ..Totals::default()
+        };
+        let now = Totals {
+            packets: 195,
+            expected: 200,
+            ..Totals::default()
+        };
+        assert_eq!(now.loss_percent_since(&before), 5.0);
+        assert_eq!(before.loss_percent_since(&before), 0.0, "nothing expected");
+    }
 }

@@ -358,11 +358,12 @@ fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2)
                 }
                 if let Some(s) = &stats {
                     let text = format!(
-                        "{}×{} · {:.0} fps · {:.0} kbit/s · {} · PLI {}",
+                        "{}×{} · {:.0} fps · {:.0} kbit/s · loss {:.1}% · {} · PLI {}",
                         s.width,
                         s.height,
                         s.fps,
                         s.kbit_per_s,
+                        s.loss_percent,
                         s.latency_ms
                             .map_or("latency –".into(), |l| format!("{l:.0} ms")),
                         s.keyframe_requests

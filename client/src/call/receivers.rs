@@ -9,6 +9,7 @@ use crate::codec::{H264Decoder, OPUS_FRAME_SAMPLES, OpusDecoder};
 use crate::media::frame::VideoFrame;
 use crate::media::jitter::{FRAME, JitterBuffer, Playout};
 use crate::media::mixer::mix;
+use crate::media::sequence::ExpectedPackets;
 use crate::media::stamp::{self, Stamp};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use shared::PeerId;
@@ -68,12 +69,27 @@ pub enum MediaEvent {
 #[derive(Debug, Default)]
 pub struct TrackCounters {
     pub packets: AtomicU64,
+    /// Packets the sequence numbers say should have arrived (lost = expected − packets).
+    pub expected: AtomicU64,
     /// RTP payload bytes, for the received bitrate.
     pub bytes: AtomicU64,
     pub frames_decoded: AtomicU64,
     pub decode_errors: AtomicU64,
     pub keyframe_requests: AtomicU64,
     pub concealed_frames: AtomicU64,
+}
+
+impl TrackCounters {
+    /// Counts one received RTP packet.
+    fn count(&self, packet: &rtc::rtp::Packet, expected: &mut ExpectedPackets) {
+        self.packets.fetch_add(1, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+        self.expected.store(
+            expected.on_packet(packet.header.sequence_number),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// Which stream a remote track carries: by the track id its sender gave it
@@ -124,6 +140,7 @@ async fn receive_video(
             .expect("spawning a thread");
     }
     let mut assembler = FrameAssembler::default();
+    let mut expected = ExpectedPackets::default();
     let mut last_request = Instant::now() - Duration::from_secs(10);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
@@ -145,10 +162,7 @@ async fn receive_video(
             Some(TrackRemoteEvent::OnEnded) | None => break,
             Some(_) => continue,
         };
-        counters.packets.fetch_add(1, Ordering::Relaxed);
-        counters
-            .bytes
-            .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+        counters.count(&packet, &mut expected);
         // The depacketizer can panic on a malformed aggregation packet: a bad
         // packet from one peer must cost a keyframe, not the call.
         let assembled =
@@ -221,6 +235,7 @@ async fn receive_audio(
         Err(err) => return tracing::error!("cannot start the Opus decoder: {err}"),
     };
     let jitter = Arc::new(Mutex::new(JitterBuffer::new()));
+    let mut expected = ExpectedPackets::default();
     mixer.lock().unwrap_or_else(|p| p.into_inner()).insert(
         peer,
         PeerAudio {
@@ -232,10 +247,7 @@ async fn receive_audio(
     while let Some(event) = track.poll().await {
         match event {
             TrackRemoteEvent::OnRtpPacket(packet) => {
-                counters.packets.fetch_add(1, Ordering::Relaxed);
-                counters
-                    .bytes
-                    .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+                counters.count(&packet, &mut expected);
                 if packet.payload.is_empty() {
                     continue;
                 }
