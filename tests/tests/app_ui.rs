@@ -461,6 +461,8 @@ fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
         email: Some(STARTUP.into()),
         password: Some(PASSWORD.into()),
         join: Some(ALL_USERS.into()),
+        join_muted: true,
+        join_camera_off: false,
     };
     let mut harness = Harness::builder()
         .with_size([1100.0, 720.0])
@@ -477,6 +479,12 @@ fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
     wait_until(&mut harness, "the bot's video", |h| {
         bot_video(h).is_some_and(|n| n >= 5)
     });
+    // `--muted` applies to that join, not to the saved settings.
+    assert!(
+        !harness.state().room.as_ref().unwrap().mic_on,
+        "joined muted"
+    );
+    assert!(!harness.state().settings.start_muted);
 
     runtime.block_on(server.stop());
     wait_until(&mut harness, "the reconnecting banner", |h| {

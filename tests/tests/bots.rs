@@ -339,3 +339,50 @@ async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
     assert_sees(&ann, "Test Corporate", 660.0);
     assert_sees(&bob, "Test Startup", 440.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_four_parties_on_cameras_are_sent_at_360p_with_their_stamps() {
+    let server = TestServer::start().await;
+    third_user(&server).await;
+    let mut api = client::ApiClient::new(&server.url()).unwrap();
+    api.register(&shared::api::RegisterRequest {
+        email: "qa2@huddle.test".into(),
+        password: PASSWORD.into(),
+        name: "QA Two".into(),
+        organisation: None,
+    })
+    .await
+    .unwrap();
+    let mut hd = bot(&server, STARTUP, 500.0, (200, 40, 40), 6.0, "");
+    (hd.width, hd.height, hd.fps) = (1280, 720, 10.0);
+    let small = |email, hz| {
+        let mut options = bot(&server, email, hz, (40, 40, 200), 6.0, "");
+        (options.width, options.height, options.fps) = (320, 180, 5.0);
+        options
+    };
+    let (hd, a, b, c) = tokio::join!(
+        bot::run(hd),
+        bot::run(small(CORPORATE, 600.0)),
+        bot::run(small("qa@huddle.test", 700.0)),
+        bot::run(small("qa2@huddle.test", 800.0)),
+    );
+    hd.unwrap();
+    for report in [a.unwrap(), b.unwrap(), c.unwrap()] {
+        let video = &report
+            .peer("Test Startup")
+            .expect("sees the HD sender")
+            .video;
+        let last = video.last_frame.as_ref().expect("frames");
+        assert_eq!(
+            (last.width, last.height),
+            (640, 360),
+            "{} got the 720p camera at 360p",
+            report.name
+        );
+        assert!(
+            video.latency_ms.p50.is_some(),
+            "{}: the stamp survived the scaling",
+            report.name
+        );
+    }
+}

@@ -350,6 +350,7 @@ impl Backend {
             let _ = events.send(BackendEvent::Joined(Box::new(joined)));
             repaint.request_repaint();
             let mut media = call.media();
+            let mut self_view = call.self_view();
             let media_repaint = repaint.clone();
             let counters = call.counters();
             let media_task = tokio::spawn(async move {
@@ -360,6 +361,13 @@ impl Backend {
                 loop {
                     let item = tokio::select! {
                         item = media.recv() => item,
+                        Ok(()) = self_view.changed() => {
+                            if let Some(frame) = self_view.borrow_and_update().clone() {
+                                frames.store(SELF_VIEW, TrackKind::Camera, frame);
+                                media_repaint.request_repaint_after(FRAME_INTERVAL);
+                            }
+                            continue;
+                        }
                         _ = second.tick() => {
                             for (peer, now) in peer_totals(&counters) {
                                 let before = last_totals.insert(peer, now).unwrap_or(now);
@@ -395,10 +403,6 @@ impl Backend {
                             frames.store(peer, kind, frame);
                             // Frames of every peer arrive ~90 times a second in a 4-party
                             // call; one repaint per display frame shows them all.
-                            media_repaint.request_repaint_after(FRAME_INTERVAL);
-                        }
-                        Ok(MediaEvent::Local { kind, frame }) => {
-                            frames.store(SELF_VIEW, kind, frame);
                             media_repaint.request_repaint_after(FRAME_INTERVAL);
                         }
                         Ok(MediaEvent::Audio { peer, samples, .. }) => {

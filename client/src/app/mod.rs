@@ -74,6 +74,9 @@ pub struct StartOptions {
     pub password: Option<String>,
     /// Join this meeting (title or id) as soon as logged in.
     pub join: Option<String>,
+    /// For that join only (settings stay as they are): muted, camera off.
+    pub join_muted: bool,
+    pub join_camera_off: bool,
 }
 
 pub struct HuddleApp {
@@ -92,6 +95,9 @@ pub struct HuddleApp {
     pub room: Option<RoomState>,
     pub prejoin: Option<prejoin::PreJoinState>,
     auto_join: Option<String>,
+    /// Muted / camera off for the next join only (from the command line).
+    join_muted: bool,
+    join_camera_off: bool,
     join_started: std::time::Instant,
     /// The server field as last seen and when it last changed.
     server_field: (String, std::time::Instant),
@@ -135,6 +141,8 @@ impl HuddleApp {
             room: None,
             prejoin: None,
             auto_join: start.join,
+            join_muted: start.join_muted,
+            join_camera_off: start.join_camera_off,
             join_started: std::time::Instant::now(),
             server_field: (String::new(), std::time::Instant::now()),
             asked_about: String::new(),
@@ -428,8 +436,12 @@ impl HuddleApp {
                         camera,
                         microphone,
                         video: self.settings.video,
-                        start_muted: self.settings.start_muted || !microphone,
-                        start_camera_off: self.settings.start_camera_off || !camera,
+                        start_muted: self.settings.start_muted
+                            || !microphone
+                            || std::mem::take(&mut self.join_muted),
+                        start_camera_off: self.settings.start_camera_off
+                            || !camera
+                            || std::mem::take(&mut self.join_camera_off),
                     };
                     self.backend.join(api, prejoin.meeting, choice, device);
                     self.screen = Screen::Dashboard;

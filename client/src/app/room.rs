@@ -5,6 +5,7 @@
 use super::Intent;
 use super::backend::{JoinedCall, LatestFrames, LiveStats, SELF_VIEW};
 use crate::call::{Commander, TrackKind};
+use crate::media::scale::{FrameScaler, ScaleQuality};
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -38,6 +39,7 @@ pub struct RoomState {
     frames: LatestFrames,
     pub stats: LiveStats,
     textures: HashMap<(PeerId, TrackKind), (u64, egui::TextureHandle)>,
+    scaler: FrameScaler,
 }
 
 impl RoomState {
@@ -71,6 +73,7 @@ impl RoomState {
             frames: call.frames,
             stats: call.stats,
             textures: HashMap::new(),
+            scaler: FrameScaler::new(ScaleQuality::Fast),
         }
     }
 
@@ -85,20 +88,30 @@ impl RoomState {
             .map_or(0, |(count, _)| *count)
     }
 
-    /// Uploads the newest frame of a stream as a texture, if it changed.
+    /// Uploads the newest frame of a stream as a texture, if it changed,
+    /// shrunk to the size it is shown at (`shown_at`, in points): converting
+    /// and rendering pixels nobody sees was most of the app's memory and CPU.
     fn texture(
         &mut self,
         ctx: &egui::Context,
         peer: PeerId,
         kind: TrackKind,
+        shown_at: egui::Vec2,
     ) -> Option<egui::TextureHandle> {
         let (count, frame) = self.frames.get(peer, kind)?;
         let entry = self.textures.get(&(peer, kind));
         if entry.is_some_and(|(shown, _)| *shown == count) {
             return entry.map(|(_, t)| t.clone());
         }
-        let image =
-            egui::ColorImage::from_rgba_unmultiplied([frame.width, frame.height], &frame.to_rgba());
+        let pixels = shown_at * ctx.pixels_per_point();
+        let shrunk =
+            self.scaler
+                .shrink_to_fit(&frame, pixels.x.ceil() as usize, pixels.y.ceil() as usize);
+        let frame = shrunk.as_ref().unwrap_or(&frame);
+        let image = egui::ColorImage::from_rgba_premultiplied(
+            [frame.width, frame.height],
+            &frame.to_rgba(),
+        );
         let texture = match self.textures.remove(&(peer, kind)) {
             Some((_, mut texture)) => {
                 texture.set(image, egui::TextureOptions::LINEAR);
@@ -276,14 +289,15 @@ fn describe_state(p: &Participant) -> String {
 /// The grid, or the shared screen large with the cameras beside it.
 fn video_area(ui: &mut egui::Ui, room: &mut RoomState) {
     let ctx = ui.ctx().clone();
+    let available = ui.available_size();
+    let big = egui::vec2(available.x * 0.75, available.y - 30.0);
     let sharer = room.participants.values().find(|p| p.screen).map(|p| p.id);
     let screen = sharer.and_then(|peer| {
-        room.texture(&ctx, peer, TrackKind::Screen)
+        room.texture(&ctx, peer, TrackKind::Screen, big)
             .map(|t| (peer, t))
     });
     let peers: Vec<PeerId> = room.participants.keys().copied().collect();
     let tiles = peers.len() + 1;
-    let available = ui.available_size();
     if let Some((peer, texture)) = screen {
         let name = room
             .participants
@@ -291,7 +305,6 @@ fn video_area(ui: &mut egui::Ui, room: &mut RoomState) {
             .map(|p| p.name.clone())
             .unwrap_or_default();
         ui.horizontal(|ui| {
-            let big = egui::vec2(available.x * 0.75, available.y - 30.0);
             ui.vertical(|ui| {
                 ui.add(egui::Image::new(&texture).fit_to_exact_size(fit(big, &texture)));
                 ui.label(format!("{name} is sharing"));
@@ -334,7 +347,7 @@ fn fit(bounds: egui::Vec2, texture: &egui::TextureHandle) -> egui::Vec2 {
 
 fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2) {
     let ctx = ui.ctx().clone();
-    let texture = room.texture(&ctx, peer, TrackKind::Camera);
+    let texture = room.texture(&ctx, peer, TrackKind::Camera, size);
     let Some(participant) = room.participants.get(&peer) else {
         return;
     };
@@ -408,7 +421,7 @@ fn tile(ui: &mut egui::Ui, room: &mut RoomState, peer: PeerId, size: egui::Vec2)
 fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
     let ctx = ui.ctx().clone();
     let texture = room
-        .texture(&ctx, SELF_VIEW, TrackKind::Camera)
+        .texture(&ctx, SELF_VIEW, TrackKind::Camera, size)
         .filter(|_| room.camera_on);
     ui.vertical(|ui| {
         match texture {

@@ -18,9 +18,30 @@ struct Args {
     /// Join this meeting (title or id) right after logging in.
     #[arg(long)]
     join: Option<String>,
+    /// With --join: join with the microphone muted.
+    #[arg(long, requires = "join")]
+    muted: bool,
+    /// With --join: join with the camera off.
+    #[arg(long, requires = "join")]
+    camera_off: bool,
+}
+
+/// Decoded frames and their textures (hundreds of KiB each) are allocated and
+/// freed on many threads. glibc raises its mmap threshold after such frees and
+/// then keeps them in per-thread arenas; a fixed threshold gives them back to
+/// the system at once: 162 → 147 MB resident in a 4-party call (BENCHMARKS.md).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn give_big_buffers_back() {
+    const THRESHOLD: libc::c_int = 128 * 1024;
+    // SAFETY: mallopt only changes allocator tuning; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
+    }
 }
 
 fn main() -> eframe::Result {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    give_big_buffers_back();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
@@ -32,6 +53,8 @@ fn main() -> eframe::Result {
         email: args.email,
         password: args.password,
         join: args.join,
+        join_muted: args.muted,
+        join_camera_off: args.camera_off,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

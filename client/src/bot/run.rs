@@ -316,7 +316,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                         seen.audio.record(&samples, concealed);
                     }
                 }
-                Ok(MediaEvent::Mixed { .. } | MediaEvent::Local { .. }) => {}
+                Ok(MediaEvent::Mixed { .. }) => {}
                 // Fell behind: the oldest media was dropped, which the stats show as gaps.
                 Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,

@@ -9,6 +9,7 @@ use super::reconnect::{self, RejoinFailure, RejoinTarget};
 use super::senders::{self, AudioSource, SourceLost, SourceSwap, VideoSource};
 use crate::codec::VideoEncoderConfig;
 use crate::error::{Error, Result};
+use crate::media::frame::VideoFrame;
 use crate::signaling::{Joined, SignalEvent, SignalSession};
 use shared::{
     ChatMessage, ClientMsg, MediaState, MeetingId, Participant, PeerId, PeerSignal, ServerMsg, User,
@@ -164,7 +165,7 @@ impl Call {
                 config,
                 on,
                 runtime.clone(),
-                (kind, Some(media.clone())),
+                (kind, true),
                 lost.clone(),
             ),
             None => senders::start_video(
@@ -172,7 +173,7 @@ impl Call {
                 config,
                 false,
                 runtime.clone(),
-                (kind, None),
+                (kind, false),
                 lost.clone(),
             ),
         };
@@ -269,6 +270,11 @@ impl Call {
     /// one that falls behind loses the oldest items.
     pub fn media(&self) -> broadcast::Receiver<MediaEvent> {
         self.media.subscribe()
+    }
+
+    /// The newest frame our camera sent (the self view); keeps only the newest.
+    pub fn self_view(&self) -> tokio::sync::watch::Receiver<Option<Arc<VideoFrame>>> {
+        self.senders.camera.watch_sent()
     }
 
     pub fn counters(&self) -> Counters {

@@ -58,11 +58,6 @@ pub enum MediaEvent {
     },
     /// 20 ms of everyone's audio mixed: what the speaker plays.
     Mixed { samples: Arc<Vec<f32>> },
-    /// A frame this participant is sending (for the self view).
-    Local {
-        kind: TrackKind,
-        frame: Arc<VideoFrame>,
-    },
 }
 
 /// Counters of one remote track.

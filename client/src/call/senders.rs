@@ -4,9 +4,12 @@
 //! renegotiation; switching it on starts with a keyframe.
 
 use super::outlets::Outlets;
-use super::receivers::{MediaEvent, TrackKind};
+use super::receivers::TrackKind;
 pub use super::sources::{AudioSource, NoAudio, NoVideo, PatternSource, SourceLost, VideoSource};
 use crate::codec::{H264Encoder, OPUS_FRAME_SAMPLES, OpusEncoder, VideoEncoderConfig};
+use crate::media::frame::VideoFrame;
+use crate::media::scale::{FrameScaler, ScaleQuality};
+use crate::media::stamp;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,6 +31,9 @@ pub struct SenderControl {
     /// Frames encoded so far (for stats and the encode-once benchmark).
     pub encoded: Arc<AtomicU64>,
     pub outlets: Outlets,
+    /// The newest frame sent, for the self view. A watch keeps only the
+    /// newest: frames nobody draws are not held.
+    sent: Arc<tokio::sync::watch::Sender<Option<Arc<VideoFrame>>>>,
 }
 
 impl SenderControl {
@@ -39,7 +45,13 @@ impl SenderControl {
             stop: Arc::new(AtomicBool::new(false)),
             encoded: Arc::new(AtomicU64::new(0)),
             outlets: Outlets::default(),
+            sent: Arc::new(tokio::sync::watch::Sender::new(None)),
         }
+    }
+
+    /// The newest frame this sender sent (the self view); `None` before the first.
+    pub fn watch_sent(&self) -> tokio::sync::watch::Receiver<Option<Arc<VideoFrame>>> {
+        self.sent.subscribe()
     }
 
     pub fn set_enabled(&self, on: bool) {
@@ -100,20 +112,25 @@ impl Pacer {
     }
 }
 
-/// Where a video sender shows what it sends (the self view), if anywhere.
-pub type Preview = Option<tokio::sync::broadcast::Sender<MediaEvent>>;
+/// In a mesh every sender uploads one copy per peer. From this many peers on,
+/// a camera is sent at most at [`LARGE_MESH_CAMERA`]: the tiles it is shown in
+/// are that small anyway, and each receiver decodes (and holds) a quarter of
+/// the pixels of 720p.
+const LARGE_MESH_PEERS: usize = 3;
+const LARGE_MESH_CAMERA: (usize, usize) = (640, 360);
 
 /// Where a sender reports a source that is gone for good (the engine tells the room).
 pub type LostSender = tokio::sync::mpsc::UnboundedSender<(TrackKind, SourceLost)>;
 
 /// Starts a video sender thread. Frames are produced and encoded only while
-/// enabled and while someone is watching. A lost source switches the sender off.
+/// enabled and while someone is watching: a peer, or the self view when
+/// `self_view`. A lost source switches the sender off.
 pub fn start_video(
     mut source: Box<dyn VideoSource>,
     config: VideoEncoderConfig,
     enabled: bool,
     runtime: tokio::runtime::Handle,
-    (kind, preview): (TrackKind, Preview),
+    (kind, self_view): (TrackKind, bool),
     lost: LostSender,
 ) -> SenderControl {
     let control = SenderControl::new(enabled);
@@ -126,6 +143,7 @@ pub fn start_video(
                 Err(err) => return tracing::error!("cannot start the H.264 encoder: {err}"),
             };
             let mut interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
+            let mut scaler = FrameScaler::new(ScaleQuality::Smooth);
             // Running late (a slow machine): skip ahead rather than burst frames.
             let mut pacer = Pacer::new(Duration::ZERO);
             while !ctl.stop.load(Ordering::SeqCst) {
@@ -135,7 +153,7 @@ pub fn start_video(
                 }
                 pacer.wait(interval);
                 // Frames are made while someone sees them: a peer, or the self view.
-                if !ctl.is_enabled() || (ctl.outlets.is_empty() && preview.is_none()) {
+                if !ctl.is_enabled() || (ctl.outlets.is_empty() && !self_view) {
                     continue;
                 }
                 let frame = match source.next_frame() {
@@ -152,7 +170,19 @@ pub fn start_video(
                     if ctl.keyframe.swap(false, Ordering::SeqCst) {
                         encoder.request_keyframe();
                     }
-                    match encoder.encode(&frame) {
+                    let (width, height) = LARGE_MESH_CAMERA;
+                    let smaller = (kind == TrackKind::Camera
+                        && ctl.outlets.len() >= LARGE_MESH_PEERS)
+                        .then(|| scaler.shrink_to_fit(&frame, width, height))
+                        .flatten()
+                        .map(|mut smaller| {
+                            // A stamped source keeps its stamp readable at the new size.
+                            if let Some(stamped) = stamp::read(&frame) {
+                                stamp::write(&mut smaller, stamped);
+                            }
+                            smaller
+                        });
+                    match encoder.encode(smaller.as_ref().unwrap_or(&frame)) {
                         Ok(Some(encoded)) => {
                             ctl.encoded.fetch_add(1, Ordering::Relaxed);
                             runtime
@@ -162,11 +192,8 @@ pub fn start_video(
                         Err(err) => tracing::warn!("encoding a frame failed: {err}"),
                     }
                 }
-                if let Some(media) = &preview {
-                    let _ = media.send(MediaEvent::Local {
-                        kind,
-                        frame: std::sync::Arc::new(frame),
-                    });
+                if self_view {
+                    ctl.sent.send_replace(Some(Arc::new(frame)));
                 }
             }
         })

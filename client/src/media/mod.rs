@@ -8,6 +8,7 @@ pub mod frame;
 pub mod jitter;
 pub mod mixer;
 pub mod pattern;
+pub mod scale;
 pub mod sequence;
 pub mod spectrum;
 pub mod stamp;

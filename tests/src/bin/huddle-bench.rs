@@ -295,6 +295,16 @@ fn cpu_ticks(pid: u32) -> Result<u64> {
 /// The desktop app under Xvfb (release builds of huddle and huddle-bot next to this program):
 /// idle CPU on the dashboard, and join → first remote frame on screen, CPU and
 /// resident memory in a 4-party call (the app and three bots).
+/// A process's resident memory (VmRSS), in KiB.
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .context("VmRSS")
+}
+
 async fn app() -> Result<()> {
     let server = TestServer::start().await;
     let dir = std::env::current_exe()?.with_file_name("huddle");
@@ -309,7 +319,7 @@ async fn app() -> Result<()> {
         .spawn()?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let home = tempfile::tempdir()?;
-    let app = |join: bool| -> Result<std::process::Child> {
+    let app = |join: &[&str]| -> Result<std::process::Child> {
         let mut command = Command::new(&dir);
         command
             .args([
@@ -326,48 +336,59 @@ async fn app() -> Result<()> {
             // The app logs to stdout.
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        if join {
-            command.args(["--join", ALL_USERS]);
-        }
+        command.args(join);
         Ok(command.spawn()?)
     };
+    let bots = |quiet: bool| -> Result<Vec<std::process::Child>> {
+        let mut bots = Vec::new();
+        for n in 0..3 {
+            let (video, audio) = if quiet {
+                ("none".to_string(), "none".to_string())
+            } else {
+                ("pattern".to_string(), format!("tone:{}", 400 + 100 * n))
+            };
+            bots.push(
+                Command::new(&bot_bin)
+                    .args(["--server", &server.url(), "--email", CORPORATE])
+                    .args(["--password", "password123", "--meeting", ALL_USERS])
+                    .args(["--duration", "40", "--video", &video, "--audio", &audio])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()?,
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        Ok(bots)
+    };
+    let stop = |mut children: Vec<std::process::Child>| {
+        for child in &mut children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    };
     // The dashboard, left alone.
-    let mut idle = app(false)?;
+    let mut idle = app(&[])?;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let before = cpu_ticks(idle.id())?;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let dashboard_cpu = (cpu_ticks(idle.id())? - before) as f64 / 100.0 / 10.0;
     idle.kill()?;
     idle.wait()?;
+    // A quiet call: three bots with camera and microphone off; the app joins
+    // muted with its camera off. Nothing on screen changes.
+    let quiet = bots(true)?;
+    let mut still = app(&["--join", ALL_USERS, "--muted", "--camera-off"])?;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let before = cpu_ticks(still.id())?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let quiet_call_cpu = (cpu_ticks(still.id())? - before) as f64 / 100.0 / 10.0;
+    still.kill()?;
+    still.wait()?;
+    stop(quiet);
     // A 4-party call: three bots, then the app joins.
-    let mut bots = Vec::new();
-    for n in 0..3 {
-        bots.push(
-            Command::new(&bot_bin)
-                .args([
-                    "--server",
-                    &server.url(),
-                    "--email",
-                    CORPORATE,
-                    "--password",
-                    "password123",
-                ])
-                .args([
-                    "--meeting",
-                    ALL_USERS,
-                    "--duration",
-                    "40",
-                    "--audio",
-                    &format!("tone:{}", 400 + 100 * n),
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?,
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let loud = bots(false)?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut joined = app(true)?;
+    let mut joined = app(&["--join", ALL_USERS])?;
     let stdout = joined.stdout.take().context("stdout")?;
     let first_frame = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
@@ -382,21 +403,18 @@ async fn app() -> Result<()> {
     });
     tokio::time::sleep(Duration::from_secs(10)).await;
     let before = cpu_ticks(joined.id())?;
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    // Resident memory once a second over the same 10 s: allocators make it wander.
+    let mut rss_mib = Vec::new();
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        rss_mib.push(rss_kib(joined.id())? as f64 / 1024.0);
+    }
     let call_cpu = (cpu_ticks(joined.id())? - before) as f64 / 100.0 / 10.0;
-    let status = std::fs::read_to_string(format!("/proc/{}/status", joined.id()))?;
-    let rss_kib: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .context("VmRSS")?;
+    rss_mib.sort_by(f64::total_cmp);
     joined.kill()?;
     joined.wait()?;
     let first_frame = first_frame.await?;
-    for mut bot in bots {
-        let _ = bot.kill();
-        let _ = bot.wait();
-    }
+    stop(loud);
     xvfb.kill()?;
     let _ = xvfb.wait();
     println!("| measurement | result |");
@@ -404,6 +422,10 @@ async fn app() -> Result<()> {
     println!(
         "| CPU on the dashboard, window unchanged (10 s) | {:.1} % of a core |",
         dashboard_cpu * 100.0
+    );
+    println!(
+        "| CPU in a quiet 4-party call, window unchanged (10 s) | {:.1} % of a core |",
+        quiet_call_cpu * 100.0
     );
     println!(
         "| join → first remote frame on screen (from --join) | {} |",
@@ -414,8 +436,9 @@ async fn app() -> Result<()> {
         call_cpu * 100.0
     );
     println!(
-        "| resident memory in that call | {:.0} MB |",
-        rss_kib as f64 / 1024.0
+        "| resident memory in that call, median (max) of 10 samples | {:.0} MB ({:.0} MB) |",
+        rss_mib[rss_mib.len() / 2],
+        rss_mib[rss_mib.len() - 1]
     );
     Ok(())
 }
