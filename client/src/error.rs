@@ -28,6 +28,9 @@ pub enum Error {
     MeetingNotFound(String),
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
+    /// A camera, microphone or screen that cannot be used.
+    #[error("{0}")]
+    Device(String),
 }
 
 impl Error {

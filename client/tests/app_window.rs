@@ -4,47 +4,23 @@
 
 mod common;
 
+use common::start_xvfb;
+
 use client::bot::{self, BotOptions};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const APP: &str = env!("CARGO_BIN_EXE_huddle");
 /// The bot's test-pattern background, a red nothing else on screen has.
 const BOT_RED: (u8, u8, u8) = (200, 30, 30);
 
-/// Kills a child process when the test ends, however it ends.
-struct Reaper(Child);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_xvfb() -> (Reaper, String) {
-    let number = 90 + std::process::id() % 100;
-    let display = format!(":{number}");
-    let child = Command::new("Xvfb")
-        .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb runs (the test command installs the xvfb package)");
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(Instant::now() < deadline, "Xvfb did not start on {display}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Reaper(child), display)
-}
-
 fn screenshot(display: &str, path: &Path) {
+    // PNG24: always RGB. Left to itself ImageMagick writes a grey-only screen
+    // (the app still starting) as a one-channel PNG.
     let status = Command::new("import")
         .args(["-display", display, "-window", "root"])
-        .arg(path)
+        .arg(format!("PNG24:{}", path.display()))
         .status()
         .expect("ImageMagick's import runs (the test command installs imagemagick)");
     assert!(status.success(), "import failed");
@@ -57,6 +33,11 @@ fn share_of(path: &Path, colour: (u8, u8, u8)) -> f64 {
     let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut pixels).unwrap();
     let channels = info.color_type.samples();
+    assert!(
+        channels >= 3,
+        "an RGB screenshot, got {:?}",
+        info.color_type
+    );
     let near = |a: u8, b: u8| (a as i32 - b as i32).abs() <= 40;
     let total = (info.width * info.height) as usize;
     let matching = pixels[..total * channels]
@@ -68,7 +49,7 @@ fn share_of(path: &Path, colour: (u8, u8, u8)) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
-    let (_xvfb, display) = start_xvfb();
+    let (_xvfb, display) = start_xvfb("1280x800x24");
     let server = common::server().await;
     let url = server.url();
     let mut options = BotOptions::new(
@@ -85,7 +66,7 @@ async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
     let bot = tokio::spawn(bot::run(options));
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let _app = Reaper(
+    let _app = common::Reaper(
         Command::new(APP)
             .args([
                 "--server",

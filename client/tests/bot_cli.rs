@@ -8,12 +8,19 @@ use common::server;
 
 const BOT: &str = env!("CARGO_BIN_EXE_huddle-bot");
 
-/// Runs the bot off the async runtime; returns (exit code, stderr).
+/// Runs the bot off the async runtime, with no display; returns (exit code, stderr).
 async fn bot(args: Vec<String>) -> (i32, String) {
-    let output =
-        tokio::task::spawn_blocking(move || Command::new(BOT).args(args).output().unwrap())
-            .await
-            .unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(BOT)
+            .args(args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("XDG_SESSION_TYPE")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -107,6 +114,21 @@ async fn errors_are_one_clear_line_with_a_nonzero_exit() {
     .await;
     assert_eq!(code, 2);
     assert!(error_line(&stderr).contains("frequency"), "{stderr}");
+
+    // `--share screen` with no display to capture.
+    let (code, stderr) = bot(args(
+        &url,
+        "test@startup.com",
+        "password123",
+        "All Users Weekly Sync",
+        &["--share", "screen"],
+    ))
+    .await;
+    assert_eq!(code, 2);
+    assert!(
+        error_line(&stderr).contains("cannot share the screen: there is no display to share"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

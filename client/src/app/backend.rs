@@ -14,6 +14,9 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
+/// Screens are shared sharp rather than smooth (see `VideoEncoderConfig::screen`).
+const SHARE_FPS: f32 = 10.0;
+
 /// The longest a new video frame waits for the screen (60 Hz).
 const FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(16);
 
@@ -34,6 +37,10 @@ pub enum BackendEvent {
         info: Option<shared::api::ServerInfo>,
     },
     Renamed(shared::User),
+    /// What can be shared, or why nothing can.
+    ScreenSources(Result<Vec<crate::media::screen::ScreenSourceInfo>, String>),
+    /// The chosen screen or window, opened for capture, or why it could not be.
+    ScreenOpened(Result<Box<crate::media::screen::ScreenCapture>, String>),
     /// A camera opened for the preview, or why it could not be.
     CameraOpened {
         name: String,
@@ -228,6 +235,33 @@ impl Backend {
                 Err(_) => None,
             };
             BackendEvent::ServerInfo { server, info }
+        });
+    }
+
+    /// Lists shareable screens and windows, with thumbnails, off the UI thread.
+    pub fn list_screens(&self) {
+        self.spawn(async {
+            let listed = tokio::task::spawn_blocking(crate::media::screen::list_sources).await;
+            BackendEvent::ScreenSources(match listed {
+                Ok(sources) => sources.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            })
+        });
+    }
+
+    /// Opens a capture of the chosen screen or window at the share frame rate.
+    pub fn open_screen(&self, target: crate::media::screen::ScreenTarget) {
+        self.spawn(async move {
+            let opened = tokio::task::spawn_blocking(move || {
+                crate::media::screen::ScreenCapture::open(target, SHARE_FPS)
+            })
+            .await;
+            BackendEvent::ScreenOpened(match opened {
+                Ok(capture) => capture
+                    .map(Box::new)
+                    .map_err(|e| capitalise(&e.to_string())),
+                Err(e) => Err(e.to_string()),
+            })
         });
     }
 

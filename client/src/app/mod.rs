@@ -9,6 +9,7 @@ pub mod prejoin;
 pub mod room;
 pub mod settings;
 mod settings_view;
+mod share_picker;
 
 use crate::api::ApiClient;
 use crate::call::{CallEvent, Command};
@@ -39,7 +40,13 @@ pub enum Intent {
     OpenSettings,
     SetMic(bool),
     SetCamera(bool),
+    /// Stop sharing (false); sharing starts through the picker.
     SetShare(bool),
+    /// List what can be shared and show the picker.
+    OpenSharePicker,
+    /// Share this screen or window; `None` is the test pattern.
+    ShareSource(Option<crate::media::screen::ScreenTarget>),
+    CloseSharePicker,
     SendChat(String),
     ToggleChat,
     ToggleParticipants,
@@ -185,6 +192,21 @@ impl HuddleApp {
                     self.user = Some(user);
                 }
                 BackendEvent::RenameFailed(message) => self.status = Some(message),
+                BackendEvent::ScreenSources(sources) => {
+                    if let Some(room) = self.room.as_mut() {
+                        room.share_picker = Some(share_picker::SharePicker::new(sources));
+                    }
+                }
+                BackendEvent::ScreenOpened(result) => match result {
+                    Ok(capture) => self.start_sharing(capture),
+                    Err(problem) => {
+                        if let Some(picker) =
+                            self.room.as_mut().and_then(|r| r.share_picker.as_mut())
+                        {
+                            picker.problem = Some(problem);
+                        }
+                    }
+                },
                 BackendEvent::CameraOpened { name, result } => {
                     // Only if the pre-join screen still wants that camera.
                     if let Some(prejoin) = self.prejoin.as_mut()
@@ -470,6 +492,17 @@ impl HuddleApp {
                 self.command(|room| room.camera_on = on, Command::SetVideo(on))
             }
             Intent::SetShare(on) => self.command(|room| room.sharing = on, Command::SetScreen(on)),
+            Intent::OpenSharePicker => self.backend.list_screens(),
+            Intent::ShareSource(Some(target)) => self.backend.open_screen(target),
+            Intent::ShareSource(None) => self.start_sharing(Box::new(crate::call::PatternSource {
+                pattern: crate::media::pattern::TestPattern::new(1280, 720, (220, 220, 40)),
+                fps: 10.0,
+            })),
+            Intent::CloseSharePicker => {
+                if let Some(room) = self.room.as_mut() {
+                    room.share_picker = None;
+                }
+            }
             Intent::SendChat(text) => self.command(|_| {}, Command::Chat(text)),
             Intent::ToggleChat => {
                 if let Some(room) = self.room.as_mut() {
@@ -505,6 +538,17 @@ impl HuddleApp {
                 }
             }
             Intent::ShowError(message) => self.status = Some(message),
+        }
+    }
+
+    /// Shares `source`: the picker closes, the engine switches its screen
+    /// sender to it and turns it on (a keyframe first), the room is told.
+    fn start_sharing(&mut self, source: Box<dyn crate::call::VideoSource>) {
+        if let Some(room) = self.room.as_mut() {
+            room.share_picker = None;
+            room.sharing = true;
+            room.commander.send(Command::UseScreen(source));
+            room.commander.send(Command::SetScreen(true));
         }
     }
 

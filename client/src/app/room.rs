@@ -40,6 +40,8 @@ pub struct RoomState {
     pub stats: LiveStats,
     textures: HashMap<(PeerId, TrackKind), (u64, egui::TextureHandle)>,
     scaler: FrameScaler,
+    /// Open while choosing what to share.
+    pub share_picker: Option<super::share_picker::SharePicker>,
 }
 
 impl RoomState {
@@ -74,6 +76,7 @@ impl RoomState {
             stats: call.stats,
             textures: HashMap::new(),
             scaler: FrameScaler::new(ScaleQuality::Fast),
+            share_picker: None,
         }
     }
 
@@ -153,6 +156,9 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
             .min_size(220.0)
             .show(ui, |ui| participants_panel(ui, room));
     }
+    if let Some(picker) = room.share_picker.as_mut() {
+        intents.extend(super::share_picker::show(ui.ctx(), picker));
+    }
     egui::CentralPanel::default().show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.heading(&room.title);
@@ -199,7 +205,11 @@ fn control_bar(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
         })
         .clicked()
     {
-        intents.push(Intent::SetShare(!room.sharing));
+        intents.push(if room.sharing {
+            Intent::SetShare(false)
+        } else {
+            Intent::OpenSharePicker
+        });
     }
     let chat_label = if room.unread > 0 {
         format!("Chat ({})", room.unread)

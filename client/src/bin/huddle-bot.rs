@@ -39,7 +39,7 @@ struct Args {
     /// Microphone: `tone:HZ`, `none`, or a 48 kHz .wav file.
     #[arg(long, default_value = "tone:440")]
     audio: String,
-    /// Share a screen from the start: `pattern` or a .y4m file.
+    /// Share from the start: `screen` (the real screen, X11), `pattern` or a .y4m file.
     #[arg(long)]
     share: Option<String>,
     /// Test-pattern size, as WIDTHxHEIGHT.
@@ -81,8 +81,9 @@ fn parse_video(value: &str) -> anyhow::Result<VideoChoice> {
     Ok(match value {
         "pattern" => VideoChoice::Pattern,
         "none" => VideoChoice::None,
+        "screen" => VideoChoice::Screen,
         path if path.ends_with(".y4m") => VideoChoice::File(path.into()),
-        other => bail!("--video/--share takes pattern, none or a .y4m file, not {other:?}"),
+        other => bail!("--video/--share takes pattern, screen, none or a .y4m file, not {other:?}"),
     })
 }
 

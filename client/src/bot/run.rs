@@ -27,6 +27,8 @@ pub enum VideoChoice {
     Pattern,
     None,
     File(PathBuf),
+    /// The real screen (the X11 path on Linux): for `--share screen`.
+    Screen,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +104,17 @@ fn video_source(
         VideoChoice::File(path) => Some(Box::new(
             Y4mSource::open(path).map_err(|e| crate::Error::BadResponse(e.to_string()))?,
         )),
+        VideoChoice::Screen => {
+            let whole = crate::media::screen::list_sources()
+                .and_then(|sources| {
+                    sources.into_iter().next().ok_or_else(|| {
+                        crate::media::screen::ScreenError::Unavailable("no screen to share".into())
+                    })
+                })
+                .and_then(|screen| crate::media::screen::ScreenCapture::open(screen.target, fps))
+                .map_err(|e| crate::Error::Device(format!("cannot share the screen: {e}")))?;
+            Some(Box::new(whole))
+        }
     })
 }
 

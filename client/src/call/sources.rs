@@ -5,6 +5,7 @@ use crate::media::camera::CameraSource;
 use crate::media::files::{WavSource, Y4mSource};
 use crate::media::frame::{AudioFrame, VideoFrame};
 use crate::media::pattern::TestPattern;
+use crate::media::screen::ScreenCapture;
 use crate::media::tone::ToneSource;
 
 /// Why a source stopped for good: a camera unplugged, a microphone gone.
@@ -95,5 +96,15 @@ impl VideoSource for CameraSource {
     }
     fn fps(&self) -> f32 {
         CameraSource::fps(self)
+    }
+}
+
+/// A shared screen or window; a closed window ends the share.
+impl VideoSource for ScreenCapture {
+    fn next_frame(&mut self) -> Result<VideoFrame, SourceLost> {
+        ScreenCapture::next_frame(self).map_err(|e| SourceLost(e.to_string()))
+    }
+    fn fps(&self) -> f32 {
+        ScreenCapture::fps(self)
     }
 }

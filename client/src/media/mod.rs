@@ -9,6 +9,7 @@ pub mod jitter;
 pub mod mixer;
 pub mod pattern;
 pub mod scale;
+pub mod screen;
 pub mod sequence;
 pub mod spectrum;
 pub mod stamp;

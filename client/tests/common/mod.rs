@@ -1,4 +1,11 @@
-//! A real demo server on a free port, for the binaries' tests.
+//! For the binaries' tests: a real demo server on a free port, a virtual X
+//! server, and child processes that die with the test.
+// Each test file uses some of these.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub struct Server {
     pub server: Option<signal_server::RunningServer>,
@@ -23,4 +30,33 @@ pub async fn server() -> Server {
         server: Some(signal_server::start(config).await.unwrap()),
         _dir: dir,
     }
+}
+
+/// Kills a child process when the test ends, however it ends.
+pub struct Reaper(pub Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A virtual X server of `size` (WIDTHxHEIGHTxDEPTH) on a display of its own.
+pub fn start_xvfb(size: &str) -> (Reaper, String) {
+    let number = 90 + std::process::id() % 100;
+    let display = format!(":{number}");
+    let child = Command::new("Xvfb")
+        .args([&display, "-screen", "0", size, "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb runs (the test command installs the xvfb package)");
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "Xvfb did not start on {display}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Reaper(child), display)
 }

@@ -292,9 +292,6 @@ fn cpu_ticks(pid: u32) -> Result<u64> {
     Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
 }
 
-/// The desktop app under Xvfb (release builds of huddle and huddle-bot next to this program):
-/// idle CPU on the dashboard, and join → first remote frame on screen, CPU and
-/// resident memory in a 4-party call (the app and three bots).
 /// A process's resident memory (VmRSS), in KiB.
 fn rss_kib(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -305,6 +302,9 @@ fn rss_kib(pid: u32) -> Result<u64> {
         .context("VmRSS")
 }
 
+/// The desktop app under Xvfb (release builds of huddle and huddle-bot next to this program):
+/// idle CPU on the dashboard and in a quiet call, and join → first remote frame
+/// on screen, CPU and resident memory in a 4-party call (the app and three bots).
 async fn app() -> Result<()> {
     let server = TestServer::start().await;
     let dir = std::env::current_exe()?.with_file_name("huddle");
@@ -312,12 +312,8 @@ async fn app() -> Result<()> {
     if !dir.exists() || !bot_bin.exists() {
         bail!("build first: cargo build --release -p client");
     }
-    let number = 150 + std::process::id() % 50;
-    let display = format!(":{number}");
-    let mut xvfb = Command::new("Xvfb")
-        .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .spawn()?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let xvfb = huddle_tests::display::VirtualDisplay::start("1280x800x24");
+    let display = xvfb.name().to_string();
     let home = tempfile::tempdir()?;
     let app = |join: &[&str]| -> Result<std::process::Child> {
         let mut command = Command::new(&dir);
@@ -415,8 +411,7 @@ async fn app() -> Result<()> {
     joined.wait()?;
     let first_frame = first_frame.await?;
     stop(loud);
-    xvfb.kill()?;
-    let _ = xvfb.wait();
+    drop(xvfb);
     println!("| measurement | result |");
     println!("|---|---|");
     println!(

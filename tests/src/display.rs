@@ -1,0 +1,94 @@
+//! A virtual X server (Xvfb) for tests and benchmarks that need a screen, and
+//! a window of one colour on it, drawn through X11.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, WindowClass};
+use x11rb::rust_connection::RustConnection;
+
+/// Xvfb on a display of its own; stopped when dropped.
+pub struct VirtualDisplay {
+    child: Child,
+    name: String,
+}
+
+impl VirtualDisplay {
+    /// Starts Xvfb with a screen of `size` (WIDTHxHEIGHTxDEPTH) and waits until it accepts.
+    pub fn start(size: &str) -> VirtualDisplay {
+        let number = 200 + std::process::id() % 100;
+        let name = format!(":{number}");
+        let child = Command::new("Xvfb")
+            .args([&name, "-screen", "0", size, "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb runs (the test command installs the xvfb package)");
+        let display = VirtualDisplay { child, name };
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() || x11rb::connect(Some(&display.name)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "Xvfb did not start on {}",
+                display.name
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        display
+    }
+
+    /// The `DISPLAY` value, like `:207`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Makes this the display of the whole process (`DISPLAY`, and no Wayland),
+    /// for code that finds its display in the environment.
+    ///
+    /// # Safety
+    /// Call before the process starts any other thread (see [`std::env::set_var`]).
+    pub unsafe fn make_default(&self) {
+        // SAFETY: the caller guarantees no other thread runs yet.
+        unsafe {
+            std::env::set_var("DISPLAY", &self.name);
+            std::env::remove_var("WAYLAND_DISPLAY");
+            std::env::remove_var("XDG_SESSION_TYPE");
+        }
+    }
+
+    /// A window filling the screen in one colour, open while the returned
+    /// connection lives.
+    pub fn coloured_window(&self, (r, g, b): (u8, u8, u8)) -> RustConnection {
+        let (conn, screen) = x11rb::connect(Some(&self.name)).expect("the X server answers");
+        let root = &conn.setup().roots[screen];
+        let window = conn.generate_id().unwrap();
+        let pixel = (r as u32) << 16 | (g as u32) << 8 | b as u32;
+        conn.create_window(
+            root.root_depth,
+            window,
+            root.root,
+            0,
+            0,
+            root.width_in_pixels,
+            root.height_in_pixels,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            0,
+            &CreateWindowAux::new().background_pixel(pixel),
+        )
+        .unwrap();
+        conn.map_window(window).unwrap();
+        // A round trip: the window is painted before anyone captures.
+        conn.get_input_focus().unwrap().reply().unwrap();
+        conn
+    }
+}
+
+impl Drop for VirtualDisplay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,91 @@
+//! Sharing the screen from the app's control bar, under Xvfb: the picker lists
+//! the real screen, and a bot in the meeting receives its colour as screen
+//! frames while the app's camera keeps coming. One test per process: it sets
+//! `DISPLAY` for the app's X11 capture.
+
+use client::app::{HuddleApp, Screen, StartOptions};
+use client::bot::{self, AudioChoice, BotOptions, VideoChoice};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use huddle_tests::display::VirtualDisplay;
+use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
+use std::time::{Duration, Instant};
+
+const TEAL: (u8, u8, u8) = (20, 200, 190);
+
+fn wait_until(
+    harness: &mut Harness<'_, HuddleApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, HuddleApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(harness) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
+    let display = VirtualDisplay::start("800x600x24");
+    let _window = display.coloured_window(TEAL);
+    // SAFETY: no other thread of this process exists yet.
+    unsafe { display.make_default() };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let mut options = BotOptions::new(&server.url(), CORPORATE, PASSWORD, ALL_USERS);
+    options.duration = Duration::from_secs(12);
+    options.video = VideoChoice::None;
+    options.audio = AudioChoice::None;
+    let bot = runtime.spawn(bot::run(options));
+    std::thread::sleep(Duration::from_millis(500));
+
+    let start = StartOptions {
+        server: Some(server.url()),
+        email: Some(STARTUP.into()),
+        password: Some(PASSWORD.into()),
+        join: Some(ALL_USERS.into()),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| HuddleApp::new(cc, start));
+    wait_until(&mut harness, "the room", |h| {
+        h.state().screen == Screen::Room
+    });
+    harness.get_by_label("Share screen").click();
+    wait_until(&mut harness, "the picker", |h| {
+        h.query_by_label("Share Entire screen").is_some()
+    });
+    harness.get_by_label("Share Entire screen").click();
+    wait_until(&mut harness, "sharing", |h| {
+        h.state()
+            .room
+            .as_ref()
+            .is_some_and(|r| r.sharing && r.share_picker.is_none())
+    });
+    assert!(harness.query_by_label("Stop sharing").is_some());
+
+    let report = runtime.block_on(bot).unwrap().unwrap();
+    let app = report.peer("Test Startup").expect("the bot saw the app");
+    assert!(
+        app.screen.frames_decoded >= 10,
+        "screen frames: {}",
+        app.screen.frames_decoded
+    );
+    let [r, g, b] = app.screen.last_frame.as_ref().unwrap().mean_rgb;
+    let near = |a: u8, b: u8| a.abs_diff(b) <= 25;
+    assert!(
+        near(r, TEAL.0) && near(g, TEAL.1) && near(b, TEAL.2),
+        "the shared screen's colour: {:?}",
+        [r, g, b]
+    );
+    // ~30 a second for 11 s; had the camera stopped at the share, ~60.
+    assert!(
+        app.video.frames_decoded >= 150,
+        "the camera kept going: {} frames",
+        app.video.frames_decoded
+    );
+    runtime.block_on(server.stop());
+}
