@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, WindowClass};
+use x11rb::protocol::xproto::{
+    ChangeWindowAttributesAux, ConnectionExt as _, CreateWindowAux, Window, WindowClass,
+};
 use x11rb::rust_connection::RustConnection;
 
 /// Xvfb on a display of its own; stopped when dropped.
@@ -60,30 +62,47 @@ impl VirtualDisplay {
 
     /// A window filling the screen in one colour, open while the returned
     /// connection lives.
-    pub fn coloured_window(&self, (r, g, b): (u8, u8, u8)) -> RustConnection {
-        let (conn, screen) = x11rb::connect(Some(&self.name)).expect("the X server answers");
-        let root = &conn.setup().roots[screen];
-        let window = conn.generate_id().unwrap();
-        let pixel = (r as u32) << 16 | (g as u32) << 8 | b as u32;
-        conn.create_window(
-            root.root_depth,
-            window,
-            root.root,
-            0,
-            0,
-            root.width_in_pixels,
-            root.height_in_pixels,
-            0,
-            WindowClass::INPUT_OUTPUT,
-            0,
-            &CreateWindowAux::new().background_pixel(pixel),
-        )
-        .unwrap();
-        conn.map_window(window).unwrap();
-        // A round trip: the window is painted before anyone captures.
-        conn.get_input_focus().unwrap().reply().unwrap();
-        conn
+    pub fn coloured_window(&self, colour: (u8, u8, u8)) -> RustConnection {
+        coloured_window(&self.name, colour).0
     }
+}
+
+/// A window filling the screen of `display` in one colour: the connection
+/// (the window lives as long as it) and the window, to recolour it.
+pub fn coloured_window(display: &str, colour: (u8, u8, u8)) -> (RustConnection, Window) {
+    let (conn, screen) = x11rb::connect(Some(display)).expect("the X server answers");
+    let root = &conn.setup().roots[screen];
+    let window = conn.generate_id().unwrap();
+    conn.create_window(
+        root.root_depth,
+        window,
+        root.root,
+        0,
+        0,
+        root.width_in_pixels,
+        root.height_in_pixels,
+        0,
+        WindowClass::INPUT_OUTPUT,
+        0,
+        &CreateWindowAux::new().background_pixel(pixel(colour)),
+    )
+    .unwrap();
+    conn.map_window(window).unwrap();
+    // A round trip: the window is painted before anyone captures.
+    conn.get_input_focus().unwrap().reply().unwrap();
+    (conn, window)
+}
+
+/// Paints `window` all in `colour` (and waits until the server has).
+pub fn recolour(conn: &RustConnection, window: Window, colour: (u8, u8, u8)) {
+    let aux = ChangeWindowAttributesAux::new().background_pixel(pixel(colour));
+    conn.change_window_attributes(window, &aux).unwrap();
+    conn.clear_area(false, window, 0, 0, 0, 0).unwrap();
+    conn.get_input_focus().unwrap().reply().unwrap();
+}
+
+fn pixel((r, g, b): (u8, u8, u8)) -> u32 {
+    (r as u32) << 16 | (g as u32) << 8 | b as u32
 }
 
 impl Drop for VirtualDisplay {

@@ -6,6 +6,7 @@
 //!   encode   H.264 encode cost of 720p frames, beside ffmpeg's libx264
 //!   parties  CPU of each huddle-bot process in 2-, 3- and 4-party calls
 //!   app      the desktop app under Xvfb: idle CPU, join → first frame on screen, CPU and memory in a call
+//!   screen   sharing a 1920×1080 screen under Xvfb: capture + convert + encode cost, change → decoded delay
 
 use anyhow::{Context, Result, bail};
 use client::bot::stats::percentile;
@@ -17,6 +18,8 @@ use huddle_tests::{ALL_USERS, CORPORATE, STARTUP, TestServer};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod screen;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,7 +29,10 @@ async fn main() -> Result<()> {
         Some("encode") => encode(300),
         Some("parties") => parties().await,
         Some("app") => app().await,
-        _ => bail!("usage: huddle-bench join|glass|encode|parties|app"),
+        Some("screen") => screen::screen(),
+        // The half of `screen` that runs with DISPLAY set to its Xvfb.
+        Some("screen-measure") => screen::measure().await,
+        _ => bail!("usage: huddle-bench join|glass|encode|parties|app|screen"),
     }
 }
 
