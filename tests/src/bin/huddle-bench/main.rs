@@ -6,6 +6,7 @@
 //!   encode   H.264 encode cost of 720p frames, beside ffmpeg's libx264
 //!   parties  CPU of each huddle-bot process in 2-, 3- and 4-party calls
 //!   app      the desktop app under Xvfb: idle CPU, join → first frame on screen, CPU and memory in a call
+//!   voice    the microphone's voice processing (AEC, NS, AGC, high-pass) per 10 ms frame
 //!   screen   sharing a 1920×1080 screen under Xvfb: capture + convert + encode cost, change → decoded delay
 
 use anyhow::{Context, Result, bail};
@@ -19,6 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod screen;
+mod voice;
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -30,9 +32,13 @@ async fn main() -> Result<()> {
         Some("parties") => parties().await,
         Some("app") => app().await,
         Some("screen") => screen::screen(),
+        Some("voice") => {
+            voice::voice();
+            Ok(())
+        }
         // The half of `screen` that runs with DISPLAY set to its Xvfb.
         Some("screen-measure") => screen::measure().await,
-        _ => bail!("usage: huddle-bench join|glass|encode|parties|app|screen"),
+        _ => bail!("usage: huddle-bench join|glass|encode|parties|app|screen|voice"),
     }
 }
 
