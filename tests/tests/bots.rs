@@ -386,3 +386,29 @@ async fn from_four_parties_on_cameras_are_sent_at_360p_with_their_stamps() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_five_percent_of_audio_lost_the_tone_stays_and_is_concealed() {
+    let server = TestServer::start().await;
+    let sender = bot(&server, STARTUP, 660.0, (200, 40, 40), 6.0, "");
+    let mut listener = bot(&server, CORPORATE, 440.0, (40, 200, 40), 6.0, "");
+    listener.audio_loss = 0.05;
+    let (sender, listener) = tokio::join!(bot::run(sender), bot::run(listener));
+    sender.unwrap();
+    let listener = listener.unwrap();
+    let audio = &listener
+        .peer("Test Startup")
+        .expect("heard the sender")
+        .audio;
+    let heard = audio.dominant_hz.unwrap_or(0.0);
+    assert!(
+        (heard - 660.0).abs() <= 10.0,
+        "heard {heard} Hz through the loss"
+    );
+    // ~5 % of ~250 packets lost, each concealed (FEC or PLC) for 20 ms.
+    assert!(
+        audio.concealed_ms >= 100,
+        "concealed only {} ms",
+        audio.concealed_ms
+    );
+}

@@ -47,6 +47,7 @@ async fn join_with(
         start_muted: false,
         start_camera_off: false,
         reconnect_for,
+        simulated_audio_loss: 0.0,
     })
     .await
     .expect("joins")

@@ -359,6 +359,7 @@ impl Backend {
                 start_muted: choice.start_muted,
                 start_camera_off: choice.start_camera_off,
                 reconnect_for: crate::call::RECONNECT_FOR,
+                simulated_audio_loss: 0.0,
             };
             let mut call = match Call::join(options).await {
                 Ok(call) => call,

@@ -42,6 +42,9 @@ struct Args {
     /// Share from the start: `screen` (the real screen, X11), `pattern` or a .y4m file.
     #[arg(long)]
     share: Option<String>,
+    /// Drop this percentage of received audio packets, as a lossy network would (QA).
+    #[arg(long, default_value_t = 0.0, value_parser = percent)]
+    drop_audio: f32,
     /// Test-pattern size, as WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x720")]
     size: String,
@@ -76,6 +79,13 @@ const COLOURS: [(u8, u8, u8); 6] = [
     (200, 150, 30),
     (40, 170, 180),
 ];
+
+fn percent(value: &str) -> Result<f32, String> {
+    match value.parse::<f32>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{value:?} is not a percentage from 0 to 100")),
+    }
+}
 
 fn parse_video(value: &str) -> anyhow::Result<VideoChoice> {
     Ok(match value {
@@ -128,6 +138,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         video: parse_video(&args.video)?,
         audio: parse_audio(&args.audio)?,
         share: args.share.as_deref().map(parse_video).transpose()?,
+        audio_loss: args.drop_audio / 100.0,
         width,
         height,
         fps: args.fps.clamp(1.0, 60.0),

@@ -52,6 +52,8 @@ pub struct BotOptions {
     pub audio: AudioChoice,
     /// Share this from the start.
     pub share: Option<VideoChoice>,
+    /// Drop this share (0.0–1.0) of received audio packets (simulated network loss).
+    pub audio_loss: f32,
     pub width: usize,
     pub height: usize,
     pub fps: f32,
@@ -77,6 +79,7 @@ impl BotOptions {
             video: VideoChoice::Pattern,
             audio: AudioChoice::Tone(440.0),
             share: None,
+            audio_loss: 0.0,
             width: 1280,
             height: 720,
             fps: 30.0,
@@ -191,6 +194,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         start_muted: microphone.is_none(),
         start_camera_off: camera.is_none(),
         reconnect_for: crate::call::RECONNECT_FOR,
+        simulated_audio_loss: options.audio_loss,
         camera,
         microphone,
         screen,

@@ -35,6 +35,8 @@ pub struct CallOptions {
     pub start_camera_off: bool,
     /// How long to keep trying to reconnect when the server drops.
     pub reconnect_for: std::time::Duration,
+    /// QA: drop this share (0.0–1.0) of received audio packets, as a lossy network would.
+    pub simulated_audio_loss: f32,
 }
 
 /// What the application asks of a running call.
@@ -219,6 +221,7 @@ impl Call {
                 meeting: options.meeting,
             },
             reconnect_for: options.reconnect_for,
+            audio_loss: options.simulated_audio_loss,
             last_chat,
             unsent_chat: Vec::new(),
             me: welcome.peer_id,
@@ -310,6 +313,7 @@ impl Drop for Call {
 struct Engine {
     target: RejoinTarget,
     reconnect_for: std::time::Duration,
+    audio_loss: f32,
     /// The newest chat message seen, so a rejoin reports only what was missed.
     last_chat: Option<shared::MessageId>,
     /// Chat typed while the server was away, sent once back.
@@ -685,6 +689,7 @@ impl Engine {
                     self.media.clone(),
                     self.audio_peers.clone(),
                     counters,
+                    self.audio_loss,
                 ));
             }
         }

@@ -8,6 +8,7 @@ use super::frame_assembler::{Assembled, FrameAssembler};
 use crate::codec::{H264Decoder, OPUS_FRAME_SAMPLES, OpusDecoder};
 use crate::media::frame::VideoFrame;
 use crate::media::jitter::{FRAME, JitterBuffer, Playout};
+use crate::media::loss::SimulatedLoss;
 use crate::media::mixer::mix;
 use crate::media::sequence::ExpectedPackets;
 use crate::media::stamp::{self, Stamp};
@@ -108,10 +109,11 @@ pub async fn receive(
     media: broadcast::Sender<MediaEvent>,
     audio: AudioPeers,
     counters: Arc<TrackCounters>,
+    audio_loss: f32,
 ) {
     tracing::debug!(%peer, ?kind, "remote track");
     match kind {
-        TrackKind::Audio => receive_audio(peer, track, audio, counters).await,
+        TrackKind::Audio => receive_audio(peer, track, audio, counters, audio_loss).await,
         _ => receive_video(peer, kind, track, media, counters).await,
     }
 }
@@ -224,7 +226,9 @@ async fn receive_audio(
     track: Arc<dyn TrackRemote>,
     mixer: AudioPeers,
     counters: Arc<TrackCounters>,
+    simulated_loss: f32,
 ) {
+    let mut loss = SimulatedLoss::new(simulated_loss);
     let decoder = match OpusDecoder::new() {
         Ok(decoder) => decoder,
         Err(err) => return tracing::error!("cannot start the Opus decoder: {err}"),
@@ -242,6 +246,9 @@ async fn receive_audio(
     while let Some(event) = track.poll().await {
         match event {
             TrackRemoteEvent::OnRtpPacket(packet) => {
+                if loss.drop_next() {
+                    continue;
+                }
                 counters.count(&packet, &mut expected);
                 if packet.payload.is_empty() {
                     continue;

@@ -6,6 +6,7 @@ pub mod convert;
 pub mod files;
 pub mod frame;
 pub mod jitter;
+pub mod loss;
 pub mod mixer;
 pub mod pattern;
 pub mod processing;

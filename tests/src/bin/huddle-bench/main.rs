@@ -64,6 +64,7 @@ async fn call(
         start_muted: false,
         start_camera_off: false,
         reconnect_for: client::call::RECONNECT_FOR,
+        simulated_audio_loss: 0.0,
     })
     .await?)
 }
