@@ -21,8 +21,10 @@ impl VirtualDisplay {
     pub fn start(size: &str) -> VirtualDisplay {
         let number = 200 + std::process::id() % 100;
         let name = format!(":{number}");
+        // -noreset: otherwise the server restarts whenever its last client
+        // leaves, and resets connections made meanwhile.
         let child = Command::new("Xvfb")
-            .args([&name, "-screen", "0", size, "-nolisten", "tcp"])
+            .args([&name, "-screen", "0", size, "-nolisten", "tcp", "-noreset"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -46,8 +46,18 @@ impl Drop for Reaper {
 pub fn start_xvfb(size: &str) -> (Reaper, String) {
     let number = 90 + std::process::id() % 100;
     let display = format!(":{number}");
+    // -noreset: otherwise the server restarts whenever its last client leaves,
+    // and resets connections made meanwhile.
     let child = Command::new("Xvfb")
-        .args([&display, "-screen", "0", size, "-nolisten", "tcp"])
+        .args([
+            &display,
+            "-screen",
+            "0",
+            size,
+            "-nolisten",
+            "tcp",
+            "-noreset",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

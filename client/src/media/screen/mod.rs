@@ -1,9 +1,11 @@
 //! What can be shared as a screen, and capturing it: an X11 path of our own
-//! (x11rb) where the session is X11. On Wayland the desktop's ScreenCast
+//! (x11rb, with MIT-SHM) where the session is X11. On Wayland the desktop's ScreenCast
 //! portal would be the way; it is not supported yet and says so.
 
 #[cfg(all(unix, not(target_os = "macos")))]
 mod x11;
+#[cfg(all(unix, not(target_os = "macos")))]
+mod x11_shm;
 
 use super::frame::VideoFrame;
 use super::scale::{FrameScaler, ScaleQuality};

@@ -1,9 +1,12 @@
 //! Screen capture on X11 through x11rb: the whole screen (the root window) or
-//! one window, with GetImage, the cursor drawn in from XFixes, converted to
-//! I420. Needs a 24/32-bit TrueColor display, which is what X servers use.
+//! one window, through shared memory (MIT-SHM) where the server offers it and
+//! GetImage otherwise, the cursor drawn in from XFixes, converted to I420.
+//! Needs a 24/32-bit TrueColor display, which is what X servers use.
 
+use super::x11_shm::ShmSegment;
 use super::{ScreenError, ScreenSourceInfo, ScreenTarget};
 use crate::media::frame::VideoFrame;
+use std::sync::Mutex;
 use x11rb::connection::Connection;
 use x11rb::protocol::xfixes::ConnectionExt as _;
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, ImageFormat, MapState, Window};
@@ -18,6 +21,18 @@ pub struct X11Display {
     root: Window,
     /// XFixes answers: the cursor can be drawn in.
     cursor: bool,
+    /// The server offers MIT-SHM.
+    shm_supported: bool,
+    /// The shared segment captures go through, grown to the largest capture.
+    shm: Mutex<Option<ShmSegment>>,
+}
+
+impl Drop for X11Display {
+    fn drop(&mut self) {
+        if let Some(segment) = self.shm.get_mut().ok().and_then(Option::take) {
+            segment.release(&self.conn);
+        }
+    }
 }
 
 impl X11Display {
@@ -46,7 +61,14 @@ impl X11Display {
             .ok()
             .and_then(|c| c.reply().ok())
             .is_some();
-        Ok(X11Display { conn, root, cursor })
+        let shm_supported = ShmSegment::supported(&conn);
+        Ok(X11Display {
+            conn,
+            root,
+            cursor,
+            shm_supported,
+            shm: Mutex::new(None),
+        })
     }
 
     /// The whole screen and every visible, titled top-level window.
@@ -81,25 +103,52 @@ impl X11Display {
             .reply()
             .map_err(|e| gone(&e))?;
         let (width, height) = (geometry.width as usize, geometry.height as usize);
-        let image = self
-            .conn
-            .get_image(
-                ImageFormat::Z_PIXMAP,
-                window,
-                0,
-                0,
-                geometry.width,
-                geometry.height,
-                !0,
-            )
-            .map_err(|e| gone(&e))?
-            .reply()
-            .map_err(|e| gone(&e))?;
-        let mut bgrx = image.data;
+        let mut bgrx = match self.grab_shared(window, geometry.width, geometry.height) {
+            Some(pixels) => pixels,
+            None => {
+                self.conn
+                    .get_image(
+                        ImageFormat::Z_PIXMAP,
+                        window,
+                        0,
+                        0,
+                        geometry.width,
+                        geometry.height,
+                        !0,
+                    )
+                    .map_err(|e| gone(&e))?
+                    .reply()
+                    .map_err(|e| gone(&e))?
+                    .data
+            }
+        };
         if self.cursor {
             self.draw_cursor(window, &mut bgrx, width, height);
         }
         bgrx_to_i420(&bgrx, width, height)
+    }
+
+    /// The window's pixels through shared memory; `None` to fall back to GetImage.
+    fn grab_shared(&self, window: Window, width: u16, height: u16) -> Option<Vec<u8>> {
+        if !self.shm_supported {
+            return None;
+        }
+        let needed = width as usize * height as usize * 4;
+        let mut slot = self.shm.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.as_ref().is_none_or(|s| s.size() < needed) {
+            if let Some(old) = slot.take() {
+                old.release(&self.conn);
+            }
+            *slot = ShmSegment::new(&self.conn, needed);
+        }
+        let pixels = slot.as_mut()?.grab(&self.conn, window, width, height);
+        match pixels {
+            Ok(pixels) => Some(pixels.to_vec()),
+            Err(err) => {
+                tracing::debug!("shared-memory capture failed, using GetImage: {err}");
+                None
+            }
+        }
     }
 
     /// Blends the pointer's image in, where it is over `window`.
