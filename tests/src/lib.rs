@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: a real server on `127.0.0.1:0` with its
 //! own SQLite file, logged-in clients, and raw WebSocket clients for bad input.
 
+pub mod app_harness;
 pub mod display;
 
 use client::signaling::SignalSession;

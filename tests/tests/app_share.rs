@@ -7,24 +7,12 @@ use client::app::{HuddleApp, Screen, StartOptions};
 use client::bot::{self, AudioChoice, BotOptions, VideoChoice};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use huddle_tests::app_harness::wait_until;
 use huddle_tests::display::VirtualDisplay;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const TEAL: (u8, u8, u8) = (20, 200, 190);
-
-fn wait_until(
-    harness: &mut Harness<'_, HuddleApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, HuddleApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done(harness) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {

@@ -7,26 +7,9 @@ use client::call::TrackKind;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use huddle_tests::app_harness::wait_until;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::time::{Duration, Instant};
-
-/// Steps the app until `done` holds (background work arrives between frames).
-fn wait_until(
-    harness: &mut Harness<'_, HuddleApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, HuddleApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done(harness) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what} (status: {:?})",
-            harness.state().status()
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn log_in_join_see_the_bot_chat_mute_and_leave() {

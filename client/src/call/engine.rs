@@ -2,12 +2,12 @@
 //! commands, and turns server messages and connection events into
 //! [`CallEvent`]s. Media flows beside it (see `senders` and `receivers`).
 
+use super::control::{CallEvent, CallOptions, Command, Commander, PeerLinkState};
 use super::events::PcEvent;
 use super::peer::{LocalSenders, PeerLink};
 use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
 use super::reconnect::{self, RejoinFailure, RejoinTarget};
-use super::senders::{self, AudioSource, SourceLost, SourceSwap, VideoSource};
-use crate::codec::VideoEncoderConfig;
+use super::senders::{self, SourceLost, SourceSwap, VideoSource};
 use crate::error::{Error, Result};
 use crate::media::frame::VideoFrame;
 use crate::signaling::{Joined, SignalEvent, SignalSession};
@@ -18,116 +18,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
 use webrtc::peer_connection::RTCPeerConnectionState;
-
-/// What to join with.
-pub struct CallOptions {
-    /// `ws://host/ws` (see [`crate::ApiClient::ws_url`]).
-    pub ws_url: String,
-    pub token: String,
-    pub meeting: MeetingId,
-    pub camera: Option<Box<dyn VideoSource>>,
-    pub microphone: Option<Box<dyn AudioSource>>,
-    /// The source used when screen sharing starts.
-    pub screen: Option<Box<dyn VideoSource>>,
-    pub camera_config: VideoEncoderConfig,
-    pub screen_config: VideoEncoderConfig,
-    pub start_muted: bool,
-    pub start_camera_off: bool,
-    /// How long to keep trying to reconnect when the server drops.
-    pub reconnect_for: std::time::Duration,
-    /// QA: drop this share (0.0–1.0) of received audio packets, as a lossy network would.
-    pub simulated_audio_loss: f32,
-}
-
-/// What the application asks of a running call.
-pub enum Command {
-    /// Microphone on (true) or muted (false).
-    SetAudio(bool),
-    SetVideo(bool),
-    SetScreen(bool),
-    Chat(String),
-    /// Pick another camera (or file, or the test pattern).
-    UseCamera(Box<dyn VideoSource>),
-    UseMicrophone(Box<dyn AudioSource>),
-    /// Pick what a screen share shows.
-    UseScreen(Box<dyn VideoSource>),
-    Leave,
-}
-
-impl std::fmt::Debug for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Command::SetAudio(on) => write!(f, "SetAudio({on})"),
-            Command::SetVideo(on) => write!(f, "SetVideo({on})"),
-            Command::SetScreen(on) => write!(f, "SetScreen({on})"),
-            Command::Chat(text) => write!(f, "Chat({text:?})"),
-            Command::UseCamera(_) => write!(f, "UseCamera"),
-            Command::UseMicrophone(_) => write!(f, "UseMicrophone"),
-            Command::UseScreen(_) => write!(f, "UseScreen"),
-            Command::Leave => write!(f, "Leave"),
-        }
-    }
-}
-
-/// Sends commands to a running call.
-#[derive(Clone)]
-pub struct Commander(mpsc::UnboundedSender<Command>);
-
-impl Commander {
-    pub fn send(&self, command: Command) {
-        let _ = self.0.send(command);
-    }
-}
-
-/// The state of the media connection to one peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerLinkState {
-    Connecting,
-    Connected,
-    /// Lost for now; may come back.
-    Disconnected,
-    Failed,
-}
-
-/// What a running call reports (media comes separately, see [`Call::media`]).
-#[derive(Debug, Clone, PartialEq)]
-pub enum CallEvent {
-    ParticipantJoined(Participant),
-    ParticipantUpdated(Participant),
-    ParticipantLeft(PeerId),
-    Chat(ChatMessage),
-    PeerLink {
-        peer: PeerId,
-        state: PeerLinkState,
-    },
-    /// The host deleted the meeting.
-    MeetingEnded,
-    /// The connection to the server dropped; the engine is trying to get back
-    /// in. Media with peers goes on while it can.
-    Reconnecting {
-        reason: Option<String>,
-    },
-    /// Back in the meeting with a new peer id. `participants` is who is there
-    /// now (links to them are re-made); missed chat arrives as `Chat` events.
-    Reconnected {
-        me: PeerId,
-        participants: Vec<Participant>,
-    },
-    /// The server connection is gone for good (refused us, or stayed away too long).
-    Disconnected {
-        reason: Option<String>,
-    },
-    /// A camera, microphone or screen stopped for good (unplugged). Its
-    /// sender is switched off and the room told; pick another source to go on.
-    SourceLost {
-        kind: TrackKind,
-        reason: String,
-    },
-    /// Something went wrong that the user should know about; the call goes on.
-    Problem(String),
-    /// The call has ended (after `Leave`, `MeetingEnded` or `Disconnected`).
-    Ended,
-}
 
 /// Counters of every remote track, for reports and the stats overlay.
 pub type Counters = Arc<Mutex<HashMap<(PeerId, TrackKind), Arc<TrackCounters>>>>;

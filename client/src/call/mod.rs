@@ -2,6 +2,7 @@
 //! participant) driven by commands, reporting events, with one encoder per
 //! local source fanned out to every peer.
 
+mod control;
 mod engine;
 mod events;
 mod frame_assembler;
@@ -14,7 +15,8 @@ pub mod senders;
 mod setup;
 mod sources;
 
-pub use engine::{Call, CallEvent, CallOptions, Command, Commander, Counters, PeerLinkState};
+pub use control::{CallEvent, CallOptions, Command, Commander, PeerLinkState};
+pub use engine::{Call, Counters};
 pub use receivers::{MediaEvent, TrackCounters, TrackKind};
 pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;
 pub use sources::{AudioSource, PatternSource, SourceLost, VideoSource};

@@ -1,6 +1,7 @@
 //! Camera pixel formats to I420, trusting the format each frame says it has
 //! (cameras change format when they renegotiate): MJPEG, YUYV, NV12, grey,
-//! RGB and BGR. Colour math is the `yuv` crate's; JPEG is `zune-jpeg`'s.
+//! RGB and BGR, and X11's 32-bit BGRX for screens. Colour math is the `yuv`
+//! crate's; JPEG is `zune-jpeg`'s.
 
 use super::frame::VideoFrame;
 use std::time::SystemTime;
@@ -19,6 +20,8 @@ pub enum PixelFormat {
     Gray,
     Rgb,
     Bgr,
+    /// B, G, R and an unused byte: X11's 32-bit pixels.
+    Bgrx,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -55,6 +58,7 @@ pub fn to_i420(
         PixelFormat::Nv12 => width * height + 2 * width.div_ceil(2) * height.div_ceil(2),
         PixelFormat::Gray => width * height,
         PixelFormat::Rgb | PixelFormat::Bgr => width * height * 3,
+        PixelFormat::Bgrx => width * height * 4,
         PixelFormat::Mjpeg => unreachable!("handled above"),
     };
     if bytes.len() < needed {
@@ -90,16 +94,16 @@ pub fn to_i420(
                 }
             }
         }
-        PixelFormat::Rgb | PixelFormat::Bgr => {
-            let convert = if format == PixelFormat::Rgb {
-                yuv::rgb_to_yuv420
-            } else {
-                yuv::bgr_to_yuv420
+        PixelFormat::Rgb | PixelFormat::Bgr | PixelFormat::Bgrx => {
+            let (convert, bytes_per_pixel): (ToYuv420, usize) = match format {
+                PixelFormat::Rgb => (yuv::rgb_to_yuv420, 3),
+                PixelFormat::Bgr => (yuv::bgr_to_yuv420, 3),
+                _ => (yuv::bgra_to_yuv420, 4),
             };
             convert(
                 &mut planar(&mut frame),
                 bytes,
-                (width * 3) as u32,
+                (width * bytes_per_pixel) as u32,
                 YuvRange::Limited,
                 YuvStandardMatrix::Bt601,
                 YuvConversionMode::Balanced,
@@ -110,6 +114,16 @@ pub fn to_i420(
     }
     Ok(frame)
 }
+
+/// The `yuv` crate's packed-pixels → I420 conversions share this shape.
+type ToYuv420 = fn(
+    &mut yuv::YuvPlanarImageMut<'_, u8>,
+    &[u8],
+    u32,
+    YuvRange,
+    YuvStandardMatrix,
+    YuvConversionMode,
+) -> Result<(), yuv::YuvError>;
 
 fn jpeg_to_i420(bytes: &[u8]) -> Result<VideoFrame, ConvertError> {
     let mut decoder = zune_jpeg::JpegDecoder::new(zune_core::bytestream::ZCursor::new(bytes));
@@ -200,6 +214,7 @@ mod tests {
         let mut nv12 = vec![y; w * h];
         nv12.extend([u, v].repeat(w * h / 4));
         let bgr = [ORANGE[2], ORANGE[1], ORANGE[0]].repeat(w * h);
+        let bgrx = [ORANGE[2], ORANGE[1], ORANGE[0], 0].repeat(w * h);
         let mut jpeg = Vec::new();
         jpeg_encoder::Encoder::new(&mut jpeg, 90)
             .encode(
@@ -212,6 +227,7 @@ mod tests {
         for (format, bytes) in [
             (PixelFormat::Rgb, rgb_image(w, h, ORANGE)),
             (PixelFormat::Bgr, bgr),
+            (PixelFormat::Bgrx, bgrx),
             (PixelFormat::Yuyv, yuyv),
             (PixelFormat::Nv12, nv12),
             (PixelFormat::Mjpeg, jpeg),

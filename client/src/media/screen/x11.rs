@@ -5,6 +5,7 @@
 
 use super::x11_shm::ShmSegment;
 use super::{ScreenError, ScreenSourceInfo, ScreenTarget};
+use crate::media::convert::{self, PixelFormat};
 use crate::media::frame::VideoFrame;
 use std::sync::Mutex;
 use x11rb::connection::Connection;
@@ -125,7 +126,8 @@ impl X11Display {
         if self.cursor {
             self.draw_cursor(window, &mut bgrx, width, height);
         }
-        bgrx_to_i420(&bgrx, width, height)
+        convert::to_i420(PixelFormat::Bgrx, width, height, &bgrx)
+            .map_err(|e| ScreenError::Lost(format!("an unusable picture of the screen: {e}")))
     }
 
     /// The window's pixels through shared memory; `None` to fall back to GetImage.
@@ -267,36 +269,4 @@ impl X11Display {
         let reply = self.conn.intern_atom(true, name).ok()?.reply().ok()?;
         (reply.atom != u32::from(AtomEnum::NONE)).then_some(reply.atom)
     }
-}
-
-/// X's 32-bit pixels are B, G, R, unused, in memory order.
-fn bgrx_to_i420(bgrx: &[u8], width: usize, height: usize) -> Result<VideoFrame, ScreenError> {
-    let (even_width, even_height) = (width & !1, height & !1);
-    if even_width < 2 || even_height < 2 || bgrx.len() < width * height * 4 {
-        return Err(ScreenError::Lost(format!(
-            "an unusable {width}x{height} picture of the screen"
-        )));
-    }
-    let mut frame = VideoFrame::filled(even_width, even_height, (16, 128, 128));
-    let chroma = frame.chroma_width() as u32;
-    let mut planar = yuv::YuvPlanarImageMut {
-        y_plane: yuv::BufferStoreMut::Borrowed(&mut frame.y),
-        y_stride: even_width as u32,
-        u_plane: yuv::BufferStoreMut::Borrowed(&mut frame.u),
-        u_stride: chroma,
-        v_plane: yuv::BufferStoreMut::Borrowed(&mut frame.v),
-        v_stride: chroma,
-        width: even_width as u32,
-        height: even_height as u32,
-    };
-    yuv::bgra_to_yuv420(
-        &mut planar,
-        bgrx,
-        (width * 4) as u32,
-        yuv::YuvRange::Limited,
-        yuv::YuvStandardMatrix::Bt601,
-        yuv::YuvConversionMode::Balanced,
-    )
-    .map_err(|e| ScreenError::Lost(format!("converting the screen failed: {e}")))?;
-    Ok(frame)
 }
