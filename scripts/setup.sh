@@ -12,7 +12,10 @@ if [[ -z "${HUDDLE_PACKAGES+set}" ]]; then
         # cameras: nokhwa's V4L2 bindings are generated with bindgen, which needs libclang
         libclang-dev
         # the desktop app's window test: a virtual X server, Mesa OpenGL, a screenshot tool
-        xvfb xauth imagemagick libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libfontconfig1)
+        xvfb xauth imagemagick libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libfontconfig1
+        # sound: cpal always builds its ALSA backend; the tests run a private
+        # PulseAudio server with null sinks as microphones and speakers
+        libasound2-dev pulseaudio pulseaudio-utils)
 fi
 
 missing=()

@@ -3,6 +3,9 @@
 
 pub mod app_harness;
 pub mod display;
+/// A private PulseAudio server with null sinks (shared with the client's tests).
+#[path = "../../client/tests/common/pulse.rs"]
+pub mod pulse;
 
 use client::signaling::SignalSession;
 use client::{ApiClient, SignalEvent};

@@ -34,6 +34,8 @@ async fn join_with(
             fps: 15.0,
         })),
         microphone: Some(Box::new(ToneSource::new(hz, -12.0))),
+        speaker: None,
+        voice_processing: client::media::processing::ProcessingSettings::OFF,
         screen: Some(Box::new(PatternSource {
             pattern: TestPattern::new(640, 360, (200, 200, 30)),
             fps: 5.0,

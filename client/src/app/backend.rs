@@ -346,6 +346,8 @@ impl Backend {
                 microphone: choice.microphone.then(|| {
                     Box::new(ToneSource::new(523.0, -20.0)) as Box<dyn crate::call::AudioSource>
                 }),
+                speaker: None,
+                voice_processing: crate::media::processing::ProcessingSettings::default(),
                 screen: Some(Box::new(PatternSource {
                     pattern: TestPattern::new(1280, 720, (220, 220, 40)),
                     fps: 10.0,

@@ -177,7 +177,7 @@ impl HuddleApp {
                     "Your {what} stopped ({reason}); the others were told."
                 ));
             }
-            CallEvent::Problem(text) => room.toast(text),
+            CallEvent::DeviceChanged(text) | CallEvent::Problem(text) => room.toast(text),
             CallEvent::MeetingEnded => self.status = Some("The host ended the meeting.".into()),
             CallEvent::Disconnected { reason } => {
                 self.status = Some(format!(

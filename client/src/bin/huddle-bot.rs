@@ -4,6 +4,7 @@
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use client::audio::DeviceChoice;
 use client::bot::{self, AudioChoice, BotOptions, Report, Script, VideoChoice};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,16 @@ struct Args {
     /// Microphone: `tone:HZ`, `none`, or a 48 kHz .wav file.
     #[arg(long, default_value = "tone:440")]
     audio: String,
+    /// Send what this sound input captures instead: a device id or name, or
+    /// `default`. A wrong name lists the devices there are.
+    #[arg(long, value_name = "NAME|default", conflicts_with = "audio")]
+    audio_device: Option<String>,
+    /// Play what is received on this sound output: a device id or name, or `default`.
+    #[arg(long, value_name = "NAME|default")]
+    speaker: Option<String>,
+    /// Echo cancellation, noise suppression and gain control on --audio-device.
+    #[arg(long, requires = "audio_device")]
+    voice_processing: bool,
     /// Share from the start: `screen` (the real screen, X11), `pattern` or a .y4m file.
     #[arg(long)]
     share: Option<String>,
@@ -136,7 +147,12 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         meeting: args.meeting.clone(),
         duration: Duration::from_secs_f64(args.duration.max(0.0)),
         video: parse_video(&args.video)?,
-        audio: parse_audio(&args.audio)?,
+        audio: match &args.audio_device {
+            Some(device) => AudioChoice::Device(DeviceChoice::parse(device)),
+            None => parse_audio(&args.audio)?,
+        },
+        speaker: args.speaker.as_deref().map(DeviceChoice::parse),
+        voice_processing: args.voice_processing,
         share: args.share.as_deref().map(parse_video).transpose()?,
         audio_loss: args.drop_audio / 100.0,
         width,
@@ -201,7 +217,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| client::DEFAULT_LOG_FILTER.into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -44,7 +44,8 @@ fn main() -> eframe::Result {
     give_big_buffers_back();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| client::DEFAULT_LOG_FILTER.into()),
         )
         .init();
     let args = Args::parse();

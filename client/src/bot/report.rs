@@ -16,6 +16,14 @@ pub struct Report {
     pub events: Vec<EventLine>,
     /// Frames this bot encoded: once per frame, however many peers.
     pub encoded_frames: Encoded,
+    /// The sound devices opened (ids), when the bot used real ones.
+    pub audio_devices: AudioDevicesReport,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AudioDevicesReport {
+    pub microphone: Option<String>,
+    pub speaker: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

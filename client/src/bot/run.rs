@@ -5,14 +5,16 @@ use super::report::*;
 use super::script::{Action, Expectation, Script};
 use super::stats::{AudioStats, VideoStats};
 use crate::api::ApiClient;
+use crate::audio::{DeviceChoice, Microphone, Speaker};
 use crate::call::{
-    Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, TrackKind,
-    VideoSource,
+    AudioSink, AudioSource, Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource,
+    PeerLinkState, TrackKind, VideoSource,
 };
 use crate::codec::VideoEncoderConfig;
 use crate::error::Result;
 use crate::media::files::{WavSource, Y4mSource, save_png};
 use crate::media::pattern::TestPattern;
+use crate::media::processing::ProcessingSettings;
 use crate::media::tone::ToneSource;
 use shared::{Participant, PeerId};
 use std::collections::BTreeMap;
@@ -36,6 +38,8 @@ pub enum AudioChoice {
     Tone(f32),
     None,
     File(PathBuf),
+    /// What a real input device captures (`--audio-device`).
+    Device(DeviceChoice),
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +58,11 @@ pub struct BotOptions {
     pub share: Option<VideoChoice>,
     /// Drop this share (0.0–1.0) of received audio packets (simulated network loss).
     pub audio_loss: f32,
+    /// Play what is received on this output device (`--speaker`).
+    pub speaker: Option<DeviceChoice>,
+    /// Echo cancellation, noise suppression and gain control on a device
+    /// microphone (off by default: QA usually wants the signal as sent).
+    pub voice_processing: bool,
     pub width: usize,
     pub height: usize,
     pub fps: f32,
@@ -80,6 +89,8 @@ impl BotOptions {
             audio: AudioChoice::Tone(440.0),
             share: None,
             audio_loss: 0.0,
+            speaker: None,
+            voice_processing: false,
             width: 1280,
             height: 720,
             fps: 30.0,
@@ -179,13 +190,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
             fps: 10.0,
         }) as Box<dyn VideoSource>),
     };
-    let microphone: Option<Box<dyn crate::call::AudioSource>> = match &options.audio {
-        AudioChoice::None => None,
-        AudioChoice::Tone(hz) => Some(Box::new(ToneSource::new(*hz, -12.0))),
-        AudioChoice::File(path) => Some(Box::new(
-            WavSource::open(path).map_err(|e| crate::Error::BadResponse(e.to_string()))?,
-        )),
-    };
+    let (microphone, speaker, devices) = open_audio(&options).await?;
     let join_started = ms(Instant::now());
     let mut call = Call::join(CallOptions {
         ws_url: api.ws_url(),
@@ -197,6 +202,12 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         simulated_audio_loss: options.audio_loss,
         camera,
         microphone,
+        speaker,
+        voice_processing: if options.voice_processing {
+            ProcessingSettings::default()
+        } else {
+            ProcessingSettings::OFF
+        },
         screen,
         camera_config: VideoEncoderConfig {
             bitrate_bps: options.bitrate_bps,
@@ -376,7 +387,49 @@ pub async fn run(options: BotOptions) -> Result<Report> {
             camera: camera_frames,
             screen: screen_frames,
         },
+        audio_devices: devices,
     })
+}
+
+/// The bot's microphone (a tone, a file, a device) and speaker, and the
+/// names of the devices opened (for the report). Devices take a second to open.
+async fn open_audio(
+    options: &BotOptions,
+) -> Result<(
+    Option<Box<dyn AudioSource>>,
+    Option<Box<dyn AudioSink>>,
+    AudioDevicesReport,
+)> {
+    let device_error = |e: crate::audio::AudioError| crate::Error::Device(e.to_string());
+    let mut devices = AudioDevicesReport::default();
+    let microphone: Option<Box<dyn AudioSource>> = match &options.audio {
+        AudioChoice::None => None,
+        AudioChoice::Tone(hz) => Some(Box::new(ToneSource::new(*hz, -12.0))),
+        AudioChoice::File(path) => Some(Box::new(
+            WavSource::open(path).map_err(|e| crate::Error::BadResponse(e.to_string()))?,
+        )),
+        AudioChoice::Device(choice) => {
+            let choice = choice.clone();
+            let microphone = tokio::task::spawn_blocking(move || Microphone::open(&choice))
+                .await
+                .expect("opening the microphone")
+                .map_err(device_error)?;
+            devices.microphone = Some(microphone.device().id.clone());
+            Some(Box::new(microphone))
+        }
+    };
+    let speaker: Option<Box<dyn AudioSink>> = match options.speaker.clone() {
+        None => None,
+        Some(choice) => {
+            let speaker = tokio::task::spawn_blocking(move || Speaker::open(&choice))
+                .await
+                .expect("opening the speaker")
+                .map_err(device_error)?;
+            devices.speaker = Some(speaker.device().id.clone());
+            Some(Box::new(speaker))
+        }
+    };
+    Ok((microphone, speaker, devices))
 }
 
 fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
@@ -396,6 +449,7 @@ fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
         CallEvent::ParticipantLeft(id) => format!("{} left", name(id)),
         CallEvent::Chat(m) => format!("chat from {}", m.name),
         CallEvent::PeerLink { peer, state } => format!("link to {} {state:?}", name(peer)),
+        CallEvent::DeviceChanged(text) => format!("device: {text}"),
         other => format!("{other:?}"),
     }
 }

@@ -3,7 +3,9 @@
 
 use super::receivers::TrackKind;
 use super::senders::{AudioSource, VideoSource};
+use super::sources::AudioSink;
 use crate::codec::VideoEncoderConfig;
+use crate::media::processing::ProcessingSettings;
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
 use tokio::sync::mpsc;
 
@@ -15,6 +17,10 @@ pub struct CallOptions {
     pub meeting: MeetingId,
     pub camera: Option<Box<dyn VideoSource>>,
     pub microphone: Option<Box<dyn AudioSource>>,
+    /// Where everyone else's mixed audio is played.
+    pub speaker: Option<Box<dyn AudioSink>>,
+    /// Echo cancellation, noise suppression, gain control on a microphone.
+    pub voice_processing: ProcessingSettings,
     /// The source used when screen sharing starts.
     pub screen: Option<Box<dyn VideoSource>>,
     pub camera_config: VideoEncoderConfig,
@@ -37,6 +43,9 @@ pub enum Command {
     /// Pick another camera (or file, or the test pattern).
     UseCamera(Box<dyn VideoSource>),
     UseMicrophone(Box<dyn AudioSource>),
+    /// Play the call somewhere else (`None`: nowhere).
+    UseSpeaker(Option<Box<dyn AudioSink>>),
+    SetVoiceProcessing(ProcessingSettings),
     /// Pick what a screen share shows.
     UseScreen(Box<dyn VideoSource>),
     Leave,
@@ -51,6 +60,8 @@ impl std::fmt::Debug for Command {
             Command::Chat(text) => write!(f, "Chat({text:?})"),
             Command::UseCamera(_) => write!(f, "UseCamera"),
             Command::UseMicrophone(_) => write!(f, "UseMicrophone"),
+            Command::UseSpeaker(sink) => write!(f, "UseSpeaker({})", sink.is_some()),
+            Command::SetVoiceProcessing(settings) => write!(f, "SetVoiceProcessing({settings:?})"),
             Command::UseScreen(_) => write!(f, "UseScreen"),
             Command::Leave => write!(f, "Leave"),
         }
@@ -111,6 +122,9 @@ pub enum CallEvent {
         kind: TrackKind,
         reason: String,
     },
+    /// A microphone or speaker changed under the call: it was removed and the
+    /// default took over, or it is back. The text says so.
+    DeviceChanged(String),
     /// Something went wrong that the user should know about; the call goes on.
     Problem(String),
     /// The call has ended (after `Leave`, `MeetingEnded` or `Disconnected`).

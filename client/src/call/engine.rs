@@ -8,6 +8,8 @@ use super::peer::{LocalSenders, PeerLink};
 use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
 use super::reconnect::{self, RejoinFailure, RejoinTarget};
 use super::senders::{self, SourceLost, SourceSwap, VideoSource};
+use super::sources::AudioSink;
+use super::voice::VoicePath;
 use crate::error::{Error, Result};
 use crate::media::frame::VideoFrame;
 use crate::signaling::{Joined, SignalEvent, SignalSession};
@@ -42,6 +44,8 @@ pub struct Call {
 
 impl Call {
     /// Connects, says hello, joins the meeting and starts the engine.
+    /// Opening devices is the caller's (it can take a second): the call gets
+    /// them ready in `options`.
     pub async fn join(options: CallOptions) -> Result<Call> {
         let started = std::time::Instant::now();
         let mut session = SignalSession::connect(&options.ws_url, &options.token).await?;
@@ -51,6 +55,8 @@ impl Call {
         let runtime = tokio::runtime::Handle::current();
         let (media, _) = broadcast::channel(256);
         let (lost, lost_sources) = mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::unbounded_channel();
+        let voice = VoicePath::new(options.voice_processing);
         let video = |source: Option<Box<dyn VideoSource>>, config, on, kind| match source {
             Some(source) => senders::start_video(
                 source,
@@ -69,20 +75,16 @@ impl Call {
                 lost.clone(),
             ),
         };
+        let audio_parts = senders::AudioSenderParts {
+            runtime: runtime.clone(),
+            lost: lost.clone(),
+            voice: voice.clone(),
+            events: event_tx.clone(),
+        };
         let senders = LocalSenders {
             audio: match options.microphone {
-                Some(source) => senders::start_audio(
-                    source,
-                    !options.start_muted,
-                    runtime.clone(),
-                    lost.clone(),
-                ),
-                None => senders::start_audio(
-                    Box::new(senders::NoAudio),
-                    false,
-                    runtime.clone(),
-                    lost.clone(),
-                ),
+                Some(source) => senders::start_audio(source, !options.start_muted, audio_parts),
+                None => senders::start_audio(Box::new(senders::NoAudio), false, audio_parts),
             },
             camera: video(
                 options.camera,
@@ -98,10 +100,18 @@ impl Call {
             ),
         };
         let (commands, command_rx) = mpsc::unbounded_channel();
-        let (event_tx, events) = mpsc::unbounded_channel();
         let counters = Counters::default();
         let audio_peers = receivers::AudioPeers::default();
-        let playout = tokio::spawn(receivers::play_out(audio_peers.clone(), media.clone()));
+        let speaker: SpeakerSlot = Arc::new(Mutex::new(options.speaker));
+        let playout = tokio::spawn(receivers::play_out(
+            audio_peers.clone(),
+            receivers::PlayoutOutputs {
+                media: media.clone(),
+                speaker: speaker.clone(),
+                voice: voice.clone(),
+                events: event_tx.clone(),
+            },
+        ));
         let welcome = session.welcome().clone();
         let last_chat = joined.chat_history.last().map(|m| m.id);
         let engine = Engine {
@@ -124,6 +134,8 @@ impl Call {
             counters: counters.clone(),
             audio_peers,
             playout,
+            speaker,
+            voice,
             pc_events: mpsc::unbounded_channel(),
         };
         let call = Call {
@@ -174,6 +186,12 @@ impl Call {
         self.counters.clone()
     }
 
+    /// The microphone's level now (dBFS, after voice processing; also while
+    /// muted, so the app can say "you are muted" to someone talking).
+    pub fn microphone_level_dbfs(&self) -> f32 {
+        self.senders.audio.level_dbfs()
+    }
+
     /// Frames encoded so far by the camera and screen encoders (each encodes once for all peers).
     pub fn frames_encoded(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering;
@@ -200,6 +218,9 @@ impl Drop for Call {
     }
 }
 
+/// The speaker a call plays to, replaceable mid-call.
+pub(crate) type SpeakerSlot = Arc<Mutex<Option<Box<dyn AudioSink>>>>;
+
 struct Engine {
     target: RejoinTarget,
     reconnect_for: std::time::Duration,
@@ -218,6 +239,9 @@ struct Engine {
     counters: Counters,
     audio_peers: receivers::AudioPeers,
     playout: tokio::task::JoinHandle<()>,
+    /// Where the playout clock sends the mix.
+    speaker: SpeakerSlot,
+    voice: VoicePath,
     pc_events: (PcEventSender, mpsc::UnboundedReceiver<(PeerId, PcEvent)>),
 }
 
@@ -436,6 +460,11 @@ impl Engine {
             Command::UseMicrophone(source) => {
                 return self.senders.audio.replace_source(SourceSwap::Audio(source));
             }
+            Command::UseSpeaker(sink) => {
+                *self.speaker.lock().unwrap_or_else(|p| p.into_inner()) = sink;
+                return;
+            }
+            Command::SetVoiceProcessing(settings) => return self.voice.apply(settings),
             Command::UseScreen(source) => {
                 return self
                     .senders

@@ -14,9 +14,11 @@ mod reconnect;
 pub mod senders;
 mod setup;
 mod sources;
+mod voice;
 
 pub use control::{CallEvent, CallOptions, Command, Commander, PeerLinkState};
 pub use engine::{Call, Counters};
 pub use receivers::{MediaEvent, TrackCounters, TrackKind};
 pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;
-pub use sources::{AudioSource, PatternSource, SourceLost, VideoSource};
+pub use sources::{AudioSink, AudioSource, PatternSource, SourceLost, VideoSource};
+pub use voice::VoicePath;

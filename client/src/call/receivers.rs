@@ -282,14 +282,36 @@ pub struct PeerAudio {
 /// buffers) and the playout clock (which empties them).
 pub type AudioPeers = Arc<Mutex<std::collections::BTreeMap<PeerId, PeerAudio>>>;
 
+/// Where the playout clock's results go.
+pub struct PlayoutOutputs {
+    /// Per-peer and mixed audio for whoever listens (the app's levels, the bot's report).
+    pub media: broadcast::Sender<MediaEvent>,
+    pub speaker: super::engine::SpeakerSlot,
+    /// Told what is played: the echo canceller's reference.
+    pub voice: super::voice::VoicePath,
+    /// Speaker notices ("your speaker was removed; …").
+    pub events: tokio::sync::mpsc::UnboundedSender<super::control::CallEvent>,
+}
+
 /// The call's playout clock: every 20 ms, one frame from each peer's jitter
 /// buffer is decoded (or concealed), reported per peer, and summed by the
-/// mixer into the one stream a speaker plays.
-pub async fn play_out(peers: AudioPeers, media: broadcast::Sender<MediaEvent>) {
+/// mixer into the one stream the speaker plays.
+pub async fn play_out(peers: AudioPeers, out: PlayoutOutputs) {
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tick.tick().await;
+        let notice = out
+            .speaker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+            .and_then(|speaker| speaker.take_notice());
+        if let Some(notice) = notice {
+            let _ = out
+                .events
+                .send(super::control::CallEvent::DeviceChanged(notice));
+        }
         let mut frames = Vec::new();
         {
             let mut peers = peers.lock().unwrap_or_else(|p| p.into_inner());
@@ -331,14 +353,23 @@ pub async fn play_out(peers: AudioPeers, media: broadcast::Sender<MediaEvent>) {
                 .collect::<Vec<_>>(),
             OPUS_FRAME_SAMPLES,
         );
+        if let Some(speaker) = out
+            .speaker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            speaker.play(&mixed);
+        }
+        out.voice.far_end(&mixed);
         for (peer, samples, concealed) in frames {
-            let _ = media.send(MediaEvent::Audio {
+            let _ = out.media.send(MediaEvent::Audio {
                 peer,
                 samples,
                 concealed,
             });
         }
-        let _ = media.send(MediaEvent::Mixed {
+        let _ = out.media.send(MediaEvent::Mixed {
             samples: Arc::new(mixed),
         });
     }

@@ -3,16 +3,19 @@
 //! source off (mute, camera off, share stopped) stops the frames without any
 //! renegotiation; switching it on starts with a keyframe.
 
+use super::control::CallEvent;
 use super::outlets::Outlets;
 use super::receivers::TrackKind;
 pub use super::sources::{AudioSource, NoAudio, NoVideo, PatternSource, SourceLost, VideoSource};
+use super::voice::VoicePath;
 use crate::codec::{H264Encoder, OPUS_FRAME_SAMPLES, OpusEncoder, VideoEncoderConfig};
 use crate::media::frame::VideoFrame;
+use crate::media::mixer::level_dbfs;
 use crate::media::scale::{FrameScaler, ScaleQuality};
 use crate::media::stamp;
 use bytes::Bytes;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A source handed to a running sender, taken at its next frame.
@@ -34,6 +37,9 @@ pub struct SenderControl {
     /// The newest frame sent, for the self view. A watch keeps only the
     /// newest: frames nobody draws are not held.
     sent: Arc<tokio::sync::watch::Sender<Option<Arc<VideoFrame>>>>,
+    /// Audio: the level of the newest frame captured (dBFS, as f32 bits),
+    /// after processing and whether or not it is sent (the mic meter).
+    level: Arc<AtomicU32>,
 }
 
 impl SenderControl {
@@ -46,7 +52,13 @@ impl SenderControl {
             encoded: Arc::new(AtomicU64::new(0)),
             outlets: Outlets::default(),
             sent: Arc::new(tokio::sync::watch::Sender::new(None)),
+            level: Arc::new(AtomicU32::new((-100f32).to_bits())),
         }
+    }
+
+    /// Audio: the level of the newest microphone frame, in dBFS.
+    pub fn level_dbfs(&self) -> f32 {
+        f32::from_bits(self.level.load(Ordering::Relaxed))
     }
 
     /// The newest frame this sender sent (the self view); `None` before the first.
@@ -201,16 +213,31 @@ pub fn start_video(
     control
 }
 
+/// What an audio sender needs besides its source.
+pub struct AudioSenderParts {
+    pub runtime: tokio::runtime::Handle,
+    pub lost: LostSender,
+    /// Microphones go through it; synthetic sources do not.
+    pub voice: VoicePath,
+    /// Device notices ("your microphone was removed; …") go out here.
+    pub events: tokio::sync::mpsc::UnboundedSender<CallEvent>,
+}
+
 /// Starts an audio sender thread: 20 ms Opus packets while enabled (unmuted).
 /// A lost source mutes the sender.
 pub fn start_audio(
     mut source: Box<dyn AudioSource>,
     enabled: bool,
-    runtime: tokio::runtime::Handle,
-    lost: LostSender,
+    parts: AudioSenderParts,
 ) -> SenderControl {
     let control = SenderControl::new(enabled);
     let ctl = control.clone();
+    let AudioSenderParts {
+        runtime,
+        lost,
+        voice,
+        events,
+    } = parts;
     std::thread::Builder::new()
         .name("audio-sender".into())
         .spawn(move || {
@@ -226,9 +253,12 @@ pub fn start_audio(
                 if let Some(SourceSwap::Audio(new)) = ctl.take_swap() {
                     source = new;
                 }
-                pacer.wait(interval);
-                // The source keeps running while muted, so unmuting resumes in step.
-                let frame = match source.next_frame(OPUS_FRAME_SAMPLES) {
+                if !source.paces_itself() {
+                    pacer.wait(interval);
+                }
+                // The source keeps running while muted, so unmuting resumes in
+                // step (and the echo canceller stays converged).
+                let mut frame = match source.next_frame(OPUS_FRAME_SAMPLES) {
                     Ok(frame) => frame,
                     Err(gone) => {
                         source = Box::new(NoAudio);
@@ -237,6 +267,14 @@ pub fn start_audio(
                         continue;
                     }
                 };
+                if let Some(notice) = source.take_notice() {
+                    let _ = events.send(CallEvent::DeviceChanged(notice));
+                }
+                if source.is_microphone() {
+                    voice.near_end(&mut frame.samples);
+                }
+                ctl.level
+                    .store(level_dbfs(&frame.samples).to_bits(), Ordering::Relaxed);
                 if !ctl.is_enabled() || ctl.outlets.is_empty() {
                     continue;
                 }

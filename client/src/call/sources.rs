@@ -1,9 +1,11 @@
-//! What the senders read from: the source traits and the sources the engine
-//! has (the test pattern, tone and files, real cameras, and "nothing").
+//! What the senders read from and the speaker plays to: the source and sink
+//! traits, and the ones the engine has (the test pattern, tone and files,
+//! real cameras, screens, microphones and speakers, and "nothing").
 
+use crate::audio::{Microphone, Speaker};
 use crate::media::camera::CameraSource;
 use crate::media::files::{WavSource, Y4mSource};
-use crate::media::frame::{AudioFrame, VideoFrame};
+use crate::media::frame::{AudioFrame, SAMPLE_RATE, VideoFrame};
 use crate::media::pattern::TestPattern;
 use crate::media::screen::ScreenCapture;
 use crate::media::tone::ToneSource;
@@ -22,6 +24,61 @@ pub trait VideoSource: Send + 'static {
 /// Something that produces 48 kHz mono audio when asked.
 pub trait AudioSource: Send + 'static {
     fn next_frame(&mut self, samples: usize) -> Result<AudioFrame, SourceLost>;
+    /// A device with its own clock: `next_frame` waits for it, so the sender
+    /// does not pace itself on top.
+    fn paces_itself(&self) -> bool {
+        false
+    }
+    /// A real microphone, whose sound goes through voice processing (echo
+    /// cancellation would only damage a synthetic tone).
+    fn is_microphone(&self) -> bool {
+        false
+    }
+    /// What the user should know of a change ("the device was removed").
+    fn take_notice(&mut self) -> Option<String> {
+        None
+    }
+}
+
+/// Something that plays the call's 48 kHz mono mix.
+pub trait AudioSink: Send + 'static {
+    /// 20 ms of audio, every 20 ms.
+    fn play(&mut self, samples: &[f32]);
+    /// What the user should know of a change ("the device was removed").
+    fn take_notice(&mut self) -> Option<String> {
+        None
+    }
+}
+
+impl AudioSource for Microphone {
+    fn next_frame(&mut self, samples: usize) -> Result<AudioFrame, SourceLost> {
+        let samples = self.read(samples);
+        // The frame's first sample was taken this long ago, at least.
+        let age = self.backlog()
+            + std::time::Duration::from_secs_f64(samples.len() as f64 / SAMPLE_RATE as f64);
+        Ok(AudioFrame {
+            samples,
+            captured_at: std::time::SystemTime::now() - age,
+        })
+    }
+    fn paces_itself(&self) -> bool {
+        true
+    }
+    fn is_microphone(&self) -> bool {
+        true
+    }
+    fn take_notice(&mut self) -> Option<String> {
+        Microphone::take_notice(self)
+    }
+}
+
+impl AudioSink for Speaker {
+    fn play(&mut self, samples: &[f32]) {
+        Speaker::play(self, samples)
+    }
+    fn take_notice(&mut self) -> Option<String> {
+        Speaker::take_notice(self)
+    }
 }
 
 /// The test pattern at a fixed rate.

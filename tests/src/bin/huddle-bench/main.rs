@@ -8,6 +8,7 @@
 //!   app      the desktop app under Xvfb: idle CPU, join → first frame on screen, CPU and memory in a call
 //!   voice    the microphone's voice processing (AEC, NS, AGC, high-pass) per 10 ms frame
 //!   screen   sharing a 1920×1080 screen under Xvfb: capture + convert + encode cost, change → decoded delay
+//!   mouth-to-ear  a sound from A's microphone to B's speaker, through PulseAudio null devices
 
 use anyhow::{Context, Result, bail};
 use client::bot::stats::percentile;
@@ -19,6 +20,7 @@ use huddle_tests::{ALL_USERS, CORPORATE, STARTUP, TestServer};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod mouth_to_ear;
 mod screen;
 mod voice;
 
@@ -38,7 +40,10 @@ async fn main() -> Result<()> {
         }
         // The half of `screen` that runs with DISPLAY set to its Xvfb.
         Some("screen-measure") => screen::measure().await,
-        _ => bail!("usage: huddle-bench join|glass|encode|parties|app|screen|voice"),
+        Some("mouth-to-ear") => mouth_to_ear::mouth_to_ear(),
+        // The half of `mouth-to-ear` that is a client of its PulseAudio server.
+        Some("mouth-to-ear-measure") => mouth_to_ear::measure().await,
+        _ => bail!("usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear"),
     }
 }
 
@@ -58,6 +63,8 @@ async fn call(
             fps: 30.0,
         })),
         microphone: Some(Box::new(ToneSource::new(hz, -12.0))),
+        speaker: None,
+        voice_processing: client::media::processing::ProcessingSettings::OFF,
         screen: None,
         camera_config: VideoEncoderConfig::camera(),
         screen_config: VideoEncoderConfig::screen(),

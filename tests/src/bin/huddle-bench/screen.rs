@@ -117,6 +117,8 @@ async fn join(
         meeting,
         camera: None,
         microphone: None,
+        speaker: None,
+        voice_processing: client::media::processing::ProcessingSettings::OFF,
         screen,
         camera_config: VideoEncoderConfig::camera(),
         screen_config: VideoEncoderConfig::screen(),

@@ -1,0 +1,277 @@
+//! Keeps a microphone or speaker stream alive on a thread of its own: opens
+//! the chosen device (the default when it is missing), and rebuilds the
+//! stream when the device fails, goes quiet or disappears, on the default
+//! until the chosen one is back. Each change is put into words for the user.
+
+use super::devices::{self, AudioDeviceInfo, AudioError, DeviceChoice, Direction};
+use super::stream::{self, RingEnd, Running};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+/// No callback for this long means the stream is dead (PulseAudio stops
+/// calling a playback stream whose sink was removed, without an error).
+const STALL: Duration = Duration::from_millis(600);
+/// How often the device list is checked for the device in use.
+const PRESENCE_CHECK: Duration = Duration::from_secs(1);
+const RETRY: Duration = Duration::from_secs(1);
+
+/// The user side of a (re)built stream: the ring end, its rate, the device.
+pub(crate) struct Fresh {
+    pub end: UserEnd,
+    pub rate: u32,
+    pub device: AudioDeviceInfo,
+}
+
+pub(crate) enum UserEnd {
+    /// Read what the microphone captured.
+    Input(rtrb::Consumer<f32>),
+    /// Write what the speaker should play.
+    Output(rtrb::Producer<f32>),
+}
+
+/// Owns the thread; dropping it closes the device.
+pub(crate) struct Keeper {
+    stop: Arc<AtomicBool>,
+    notices: mpsc::Receiver<String>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Keeper {
+    /// Opens the device and starts keeping it; returns once the stream plays
+    /// (or with why it cannot), with the channel new ring ends arrive on.
+    pub(crate) fn start(
+        direction: Direction,
+        choice: DeviceChoice,
+    ) -> Result<(Keeper, mpsc::Receiver<Fresh>), AudioError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (fresh_tx, fresh_rx) = mpsc::channel();
+        let (notice_tx, notices) = mpsc::channel();
+        let (first_tx, first_rx) = mpsc::channel();
+        let watch = Watch {
+            direction,
+            choice,
+            fresh: fresh_tx,
+            notices: notice_tx,
+            stop: stop.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("{}-keeper", direction.noun()))
+            .spawn(move || watch.run(first_tx))
+            .expect("spawning a thread");
+        match first_rx.recv() {
+            Ok(Ok(())) => Ok((
+                Keeper {
+                    stop,
+                    notices,
+                    thread: Some(thread),
+                },
+                fresh_rx,
+            )),
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(AudioError::NoHost("the sound thread stopped".into())),
+        }
+    }
+
+    /// What changed since last asked ("Your microphone … was removed; …").
+    pub(crate) fn take_notice(&self) -> Option<String> {
+        self.notices.try_recv().ok()
+    }
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A stream in use and what it is on.
+struct Live {
+    host: cpal::Host,
+    device: AudioDeviceInfo,
+    /// Not the device that was chosen (it was missing or failed).
+    fell_back: bool,
+    _running: Running,
+    health: Arc<stream::Health>,
+}
+
+struct Watch {
+    direction: Direction,
+    choice: DeviceChoice,
+    fresh: mpsc::Sender<Fresh>,
+    notices: mpsc::Sender<String>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Watch {
+    fn run(self, first: mpsc::Sender<Result<(), AudioError>>) {
+        let mut first = Some(first);
+        let mut live: Option<Live> = None;
+        // Why the stream is being rebuilt, for the notice once it is.
+        let mut reopening: Option<String> = None;
+        let mut said_unavailable = false;
+        let mut last_check = Instant::now();
+        while !self.stop.load(Ordering::SeqCst) {
+            let Some(current) = &live else {
+                // The first open gives what was asked for or an error; later
+                // ones keep the call going on the default.
+                match self.open(first.is_none()) {
+                    Ok((opened, fallback)) => {
+                        let now_using = format!("now using «{}»", opened.device.name);
+                        let notice = match (first.take(), reopening.take(), fallback) {
+                            (Some(first), _, _) => {
+                                let _ = first.send(Ok(()));
+                                None
+                            }
+                            (None, Some(why), _) => Some(format!("{why}; {now_using}.")),
+                            (None, None, _) => {
+                                Some(format!("{} is back; {now_using}.", self.noun()))
+                            }
+                        };
+                        if let Some(notice) = notice {
+                            tracing::info!("{notice}");
+                            let _ = self.notices.send(notice);
+                        }
+                        said_unavailable = false;
+                        last_check = Instant::now();
+                        live = Some(opened);
+                    }
+                    Err(err) => {
+                        if let Some(first) = first.take() {
+                            let _ = first.send(Err(err));
+                            return;
+                        }
+                        if !said_unavailable {
+                            let why = reopening
+                                .take()
+                                .map(|w| format!("{w}. "))
+                                .unwrap_or_default();
+                            let _ = self.notices.send(format!(
+                                "{why}No {} works now ({err}); still trying.",
+                                self.direction.noun()
+                            ));
+                            said_unavailable = true;
+                        }
+                        std::thread::sleep(RETRY);
+                    }
+                }
+                continue;
+            };
+            std::thread::sleep(Duration::from_millis(100));
+            let failure = current.health.problem(STALL);
+            if failure.is_none() && last_check.elapsed() < PRESENCE_CHECK {
+                continue;
+            }
+            last_check = Instant::now();
+            let name = &current.device.name;
+            reopening = match devices::devices(&current.host, self.direction) {
+                Ok(all) if !all.iter().any(|(d, _)| d.id == current.device.id) => {
+                    Some(format!("{} «{name}» was removed", self.noun()))
+                }
+                _ if failure.is_some() => Some(format!(
+                    "{} «{name}» failed: {}",
+                    self.noun(),
+                    failure.unwrap_or_default()
+                )),
+                // "Default" follows the system's choice.
+                Ok(all)
+                    if self.choice == DeviceChoice::Default
+                        && !all
+                            .iter()
+                            .any(|(d, _)| d.is_default && d.id == current.device.id) =>
+                {
+                    Some(format!(
+                        "The system's default {} changed",
+                        self.direction.noun()
+                    ))
+                }
+                // The chosen device is back: move to it ("… is back").
+                Ok(all) if current.fell_back && all.iter().any(|(d, _)| self.choice.matches(d)) => {
+                    None
+                }
+                Ok(_) => continue,
+                Err(err) => Some(format!("the sound system went away ({err})")),
+            };
+            // Close before opening again: some devices allow one stream.
+            live = None;
+        }
+    }
+
+    /// "Your microphone" / "Your speaker".
+    fn noun(&self) -> String {
+        format!("Your {}", self.direction.noun())
+    }
+
+    /// Opens the chosen device, or (if allowed) the default with the reason
+    /// the chosen one was not.
+    fn open(&self, allow_fallback: bool) -> Result<(Live, Option<String>), AudioError> {
+        let host = devices::host()?;
+        let chosen = devices::find(&host, self.direction, &self.choice)
+            .and_then(|(info, device)| self.start_stream(info, device));
+        let (device, running, fallback) = match chosen {
+            Ok((device, running)) => (device, running, None),
+            Err(err) if allow_fallback && self.choice != DeviceChoice::Default => {
+                tracing::warn!("{err}; trying the default");
+                let (info, device) = devices::find(&host, self.direction, &DeviceChoice::Default)?;
+                let (device, running) = self.start_stream(info, device)?;
+                (device, running, Some(capitalised(&err.to_string())))
+            }
+            Err(err) => return Err(err),
+        };
+        let live = Live {
+            host,
+            device,
+            fell_back: fallback.is_some(),
+            health: running.health.clone(),
+            _running: running,
+        };
+        Ok((live, fallback))
+    }
+
+    /// Starts a stream and hands its ring end to the user side.
+    fn start_stream(
+        &self,
+        device_info: AudioDeviceInfo,
+        device: cpal::Device,
+    ) -> Result<(AudioDeviceInfo, Running), AudioError> {
+        let direction = self.direction;
+        let mut user_end = None;
+        let running = stream::open(&device, direction, |rate| {
+            // A second of room: a reader that falls that far behind is gone.
+            let (producer, consumer) = rtrb::RingBuffer::new(rate as usize);
+            match direction {
+                Direction::Input => {
+                    user_end = Some(UserEnd::Input(consumer));
+                    RingEnd::Input(producer)
+                }
+                Direction::Output => {
+                    user_end = Some(UserEnd::Output(producer));
+                    RingEnd::Output(consumer)
+                }
+            }
+        })
+        .map_err(|err| AudioError::Open {
+            direction,
+            device: device_info.name.clone(),
+            reason: err.to_string(),
+        })?;
+        let end = user_end.expect("the ring is made before the stream opens");
+        let _ = self.fresh.send(Fresh {
+            end,
+            rate: running.rate,
+            device: device_info.clone(),
+        });
+        Ok((device_info, running))
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,204 @@
+//! Opening one cpal stream: the format to ask a device for, and the
+//! callbacks that move mono samples between the device and a ring buffer.
+
+use super::devices::Direction;
+use cpal::traits::{DeviceTrait, StreamTrait};
+use cpal::{
+    FromSample, Sample, SampleFormat, SizedSample, SupportedBufferSize, SupportedStreamConfig,
+};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The engine's rate; asked for first so nothing needs resampling.
+const PREFERRED_RATE: u32 = 48_000;
+/// How long a stream may take to start (PulseAudio took up to 1.9 s here).
+const OPEN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Whether a running stream still works, as its callbacks see it.
+pub(crate) struct Health {
+    started: Instant,
+    last_callback_ms: AtomicU64,
+    failure: Mutex<Option<String>>,
+}
+
+impl Health {
+    fn new() -> Arc<Health> {
+        Arc::new(Health {
+            started: Instant::now(),
+            last_callback_ms: AtomicU64::new(0),
+            failure: Mutex::new(None),
+        })
+    }
+
+    fn beat(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.last_callback_ms.store(now, Ordering::Relaxed);
+    }
+
+    fn fail(&self, err: cpal::Error) {
+        if err.kind() == cpal::ErrorKind::Xrun {
+            return tracing::debug!("sound device under- or overrun");
+        }
+        *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(err.to_string());
+    }
+
+    /// Why the stream must be rebuilt: an error, or no callback for `stall`.
+    /// (PulseAudio reports nothing when a sink is removed: the playback
+    /// stream is moved elsewhere and its callbacks just stop.)
+    pub(crate) fn problem(&self, stall: Duration) -> Option<String> {
+        if let Some(failure) = self
+            .failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Some(failure);
+        }
+        let last = Duration::from_millis(self.last_callback_ms.load(Ordering::Relaxed));
+        (self.started.elapsed().saturating_sub(last) > stall)
+            .then(|| "it stopped delivering sound".to_string())
+    }
+}
+
+/// A playing stream and the rate its ring buffer runs at.
+pub(crate) struct Running {
+    /// Dropping it stops the device.
+    pub _stream: cpal::Stream,
+    pub rate: u32,
+    pub health: Arc<Health>,
+}
+
+/// The ring-buffer end a stream's callback uses.
+pub(crate) enum RingEnd {
+    /// The microphone's callback writes into it.
+    Input(rtrb::Producer<f32>),
+    /// The speaker's callback reads from it.
+    Output(rtrb::Consumer<f32>),
+}
+
+/// The format to ask for: 48 kHz if the device can, float samples if it
+/// can, as few channels as it can (the engine is mono); and 10 ms callbacks.
+fn choose_config(
+    device: &cpal::Device,
+    direction: Direction,
+) -> Result<SupportedStreamConfig, cpal::Error> {
+    let ranges: Vec<_> = match direction {
+        Direction::Input => device.supported_input_configs()?.collect(),
+        Direction::Output => device.supported_output_configs()?.collect(),
+    };
+    let format_rank = |format: SampleFormat| match format {
+        SampleFormat::F32 => 0,
+        SampleFormat::I16 => 1,
+        SampleFormat::I32 => 2,
+        SampleFormat::U16 => 3,
+        _ => 9,
+    };
+    let best = ranges
+        .into_iter()
+        .filter(|r| format_rank(r.sample_format()) < 9)
+        .min_by_key(|r| {
+            (
+                !r.contains_rate(PREFERRED_RATE),
+                format_rank(r.sample_format()),
+                r.channels(),
+            )
+        });
+    match best {
+        Some(range) => {
+            let rate = if range.contains_rate(PREFERRED_RATE) {
+                PREFERRED_RATE
+            } else {
+                range.max_sample_rate().min(PREFERRED_RATE * 2)
+            };
+            Ok(range.with_sample_rate(rate))
+        }
+        None => match direction {
+            Direction::Input => device.default_input_config(),
+            Direction::Output => device.default_output_config(),
+        },
+    }
+}
+
+/// Opens and starts a stream on `device` that moves mono samples through `ring`.
+pub(crate) fn open(
+    device: &cpal::Device,
+    direction: Direction,
+    make_ring: impl FnOnce(u32) -> RingEnd,
+) -> Result<Running, cpal::Error> {
+    let chosen = choose_config(device, direction)?;
+    let rate = chosen.sample_rate();
+    let mut config = chosen.config();
+    if let SupportedBufferSize::Range { min, max } = chosen.buffer_size() {
+        let ten_ms = rate / 100;
+        if (*min..=*max).contains(&ten_ms) {
+            config.buffer_size = cpal::BufferSize::Fixed(ten_ms);
+        }
+    }
+    let health = Health::new();
+    let ring = make_ring(rate);
+    let stream = match chosen.sample_format() {
+        SampleFormat::F32 => build::<f32>(device, config, ring, &health),
+        SampleFormat::I16 => build::<i16>(device, config, ring, &health),
+        SampleFormat::I32 => build::<i32>(device, config, ring, &health),
+        SampleFormat::U16 => build::<u16>(device, config, ring, &health),
+        other => Err(cpal::Error::with_message(
+            cpal::ErrorKind::UnsupportedConfig,
+            format!("sample format {other} is not supported"),
+        )),
+    }?;
+    stream.play()?;
+    health.beat();
+    Ok(Running {
+        _stream: stream,
+        rate,
+        health,
+    })
+}
+
+fn build<T>(
+    device: &cpal::Device,
+    config: cpal::StreamConfig,
+    ring: RingEnd,
+    health: &Arc<Health>,
+) -> Result<cpal::Stream, cpal::Error>
+where
+    T: SizedSample + FromSample<f32>,
+    f32: FromSample<T>,
+{
+    let channels = config.channels.max(1) as usize;
+    let on_error = {
+        let health = health.clone();
+        move |err| health.fail(err)
+    };
+    let health = health.clone();
+    match ring {
+        RingEnd::Input(mut ring) => device.build_input_stream::<T, _, _>(
+            config,
+            move |data: &[T], _| {
+                health.beat();
+                for frame in data.chunks(channels) {
+                    // Mono is the average of the channels. A full ring means
+                    // nobody is reading: newer samples are dropped.
+                    let sum: f32 = frame.iter().map(|&s| f32::from_sample(s)).sum();
+                    let _ = ring.push(sum / frame.len() as f32);
+                }
+            },
+            on_error,
+            Some(OPEN_TIMEOUT),
+        ),
+        RingEnd::Output(mut ring) => device.build_output_stream::<T, _, _>(
+            config,
+            move |data: &mut [T], _| {
+                health.beat();
+                for frame in data.chunks_mut(channels) {
+                    // Nothing to play (yet) is silence.
+                    let sample = ring.pop().unwrap_or(0.0);
+                    frame.fill(T::from_sample(sample));
+                }
+            },
+            on_error,
+            Some(OPEN_TIMEOUT),
+        ),
+    }
+}

@@ -1,0 +1,273 @@
+//! Real sound devices: `huddle-bot` records from and plays to PulseAudio
+//! null sinks through cpal, and what comes out is read back from the sinks'
+//! monitors. Also: devices unplugged mid-call, and devices that do not exist.
+
+use client::media::mixer::level_dbfs;
+use client::media::spectrum::dominant_frequency;
+use common::pulse::{PulseServer, RATE, tone};
+use common::{Reaper, server};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+mod common;
+
+const BOT: &str = env!("CARGO_BIN_EXE_huddle-bot");
+const MEETING: &str = "All Users Weekly Sync";
+
+/// Starts a bot as the given demo user, talking to this PulseAudio server.
+fn bot(pulse: &PulseServer, url: &str, email: &str, report: &Path, extra: &[&str]) -> Reaper {
+    let mut command = pulse.command(BOT);
+    command
+        .args([
+            "--server",
+            url,
+            "--email",
+            email,
+            "--password",
+            "password123",
+        ])
+        .args(["--meeting", MEETING, "--video", "none"])
+        .args(["--report", report.to_str().unwrap()])
+        .args(extra)
+        .env_remove("DISPLAY")
+        .stdout(Stdio::null());
+    Reaper(command.spawn().unwrap())
+}
+
+/// Waits for a bot to finish and reads its report.
+async fn report_of(mut bot: Reaper, report: &Path) -> Value {
+    let status = tokio::task::spawn_blocking(move || bot.0.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "the bot failed: {status}");
+    serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap()
+}
+
+/// Two bots in the meeting: A as test@startup.com, B as test@corporate.com.
+struct Pair {
+    a: Reaper,
+    b: Reaper,
+    dir: tempfile::TempDir,
+}
+
+impl Pair {
+    fn start(pulse: &PulseServer, url: &str, a: &[&str], b: &[&str]) -> Pair {
+        let dir = tempfile::tempdir().unwrap();
+        Pair {
+            a: bot(
+                pulse,
+                url,
+                "test@startup.com",
+                &dir.path().join("a.json"),
+                a,
+            ),
+            b: bot(
+                pulse,
+                url,
+                "test@corporate.com",
+                &dir.path().join("b.json"),
+                b,
+            ),
+            dir,
+        }
+    }
+
+    /// Waits for both and reads their reports.
+    async fn reports(self) -> (Value, Value) {
+        let a = report_of(self.a, &self.dir.path().join("a.json")).await;
+        let b = report_of(self.b, &self.dir.path().join("b.json")).await;
+        (a, b)
+    }
+}
+
+/// The audio a bot's report says it received from its one peer.
+fn heard(report: &Value) -> (f64, f64) {
+    let audio = &report["peers"][0]["audio"];
+    (
+        audio["dominant_hz"].as_f64().unwrap_or(0.0),
+        audio["level_dbfs"].as_f64().unwrap(),
+    )
+}
+
+/// The loudest second of a recording: where the call was.
+fn loudest_second(samples: &[f32]) -> &[f32] {
+    let second = RATE as usize;
+    assert!(
+        samples.len() > second,
+        "recorded only {} samples",
+        samples.len()
+    );
+    let start = (0..samples.len() - second)
+        .step_by(RATE as usize / 10)
+        .max_by(|&a, &b| {
+            level_dbfs(&samples[a..a + second]).total_cmp(&level_dbfs(&samples[b..b + second]))
+        })
+        .unwrap();
+    &samples[start..start + second]
+}
+
+fn events(report: &Value) -> Vec<String> {
+    report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_hear_each_other_through_real_microphones_and_speakers() {
+    let pulse = PulseServer::start();
+    for (name, description) in [("mic_a", "MicA"), ("spk_a", "SpkA"), ("spk_b", "SpkB")] {
+        pulse.add_sink(name, description);
+    }
+    let s = server().await;
+    // Someone speaks into A's microphone (a 440 Hz tone) the whole time.
+    let _voice = pulse.play("mic_a", &tone(440.0, 20.0));
+    let (out_a, out_b) = (pulse.record("spk_a"), pulse.record("spk_b"));
+    let (a, b) = Pair::start(
+        &pulse,
+        &s.url(),
+        &[
+            "--audio-device",
+            "mic_a.monitor",
+            "--speaker",
+            "spk_a",
+            "--duration",
+            "6",
+        ],
+        // B's speaker is picked by its name, as a user sees it.
+        &[
+            "--audio",
+            "tone:660",
+            "--speaker",
+            "SpkB",
+            "--duration",
+            "6",
+        ],
+    )
+    .reports()
+    .await;
+    let (out_a, out_b) = (out_a.stop(), out_b.stop());
+
+    assert_eq!(a["audio_devices"]["microphone"], "mic_a.monitor");
+    assert_eq!(a["audio_devices"]["speaker"], "spk_a");
+    assert_eq!(b["audio_devices"]["speaker"], "spk_b");
+    // A's microphone reached B…
+    let (hz, level) = heard(&b);
+    assert!(
+        (hz - 440.0).abs() < 10.0 && level > -30.0,
+        "B heard {hz} Hz at {level} dBFS"
+    );
+    // …and came out of B's speaker; B's tone came out of A's.
+    for (speaker, recording, want) in [("B", out_b, 440.0), ("A", out_a, 660.0)] {
+        let played = loudest_second(&recording);
+        let hz = dominant_frequency(played).unwrap_or(0.0);
+        let level = level_dbfs(played);
+        assert!(
+            (hz - want).abs() < 10.0 && level > -30.0,
+            "{speaker}'s speaker played {hz} Hz at {level} dBFS"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplugged_speaker_gives_way_to_the_default_and_the_user_is_told() {
+    let pulse = PulseServer::start();
+    let desk = pulse.add_sink("desk", "Desk");
+    let s = server().await;
+    let bots = Pair::start(
+        &pulse,
+        &s.url(),
+        &["--audio", "tone:660", "--duration", "9"],
+        &["--audio", "none", "--speaker", "desk", "--duration", "9"],
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    pulse.remove_sink(&desk);
+    let fallback = pulse.record("fallback");
+    let (_, b) = bots.reports().await;
+    let played = fallback.stop();
+
+    let events = events(&b);
+    assert!(
+        events
+            .iter()
+            .any(|e| e == "device: Your speaker «Desk» was removed; now using «Fallback»."),
+        "{events:#?}"
+    );
+    let hz = dominant_frequency(loudest_second(&played)).unwrap_or(0.0);
+    assert!(
+        (hz - 660.0).abs() < 10.0,
+        "the default speaker played {hz} Hz"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplugged_microphone_gives_way_to_the_default_and_the_user_is_told() {
+    let pulse = PulseServer::start();
+    let headset = pulse.add_sink("headset", "Headset");
+    // The headset hears 440 Hz, the default microphone 550 Hz.
+    let headset_voice = pulse.play("headset", &tone(440.0, 20.0));
+    let _room_voice = pulse.play("fallback", &tone(550.0, 20.0));
+    let s = server().await;
+    let bots = Pair::start(
+        &pulse,
+        &s.url(),
+        &["--audio-device", "headset.monitor", "--duration", "9"],
+        &["--audio", "none", "--duration", "9"],
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    // (PulseAudio would move the player to the default sink too.)
+    drop(headset_voice);
+    pulse.remove_sink(&headset);
+    let (a, b) = bots.reports().await;
+
+    let events = events(&a);
+    assert!(
+        events.iter().any(|e| e
+            == "device: Your microphone «Monitor of Headset» was removed; now using «Monitor of Fallback»."),
+        "{events:#?}"
+    );
+    // B's report covers the last second: the default microphone's sound.
+    let (hz, _) = heard(&b);
+    assert!((hz - 550.0).abs() < 10.0, "B heard {hz} Hz");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_does_not_exist_is_one_clear_error() {
+    let pulse = PulseServer::start();
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, noun) in [("--speaker", "speaker"), ("--audio-device", "microphone")] {
+        let report = dir.path().join("r.json");
+        let mut command = pulse.command(BOT);
+        command
+            .args([
+                "--server",
+                &s.url(),
+                "--email",
+                "test@startup.com",
+                "--password",
+                "password123",
+            ])
+            .args(["--meeting", MEETING, "--duration", "1", flag, "Nonesuch"])
+            .args(["--report", report.to_str().unwrap()]);
+        let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("huddle-bot:"))
+            .unwrap_or_default();
+        assert!(
+            line.contains(&format!(
+                "there is no {noun} «Nonesuch»; there are: fallback"
+            )),
+            "{stderr}"
+        );
+    }
+}
