@@ -52,6 +52,8 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
         h.query_by_label(ALL_USERS).is_some()
     });
     assert_eq!(harness.state().screen, Screen::Dashboard);
+    // Whatever sound devices this machine has, the microphone is the tone.
+    harness.state_mut().settings.microphone = client::app::settings::SoundInput::TestTone;
 
     // Settings: send 640×360 at 15 fps (the bot will report the size it received).
     harness.get_by_label("Settings").click();

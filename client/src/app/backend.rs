@@ -41,6 +41,15 @@ pub enum BackendEvent {
     ScreenSources(Result<Vec<crate::media::screen::ScreenSourceInfo>, String>),
     /// The chosen screen or window, opened for capture, or why it could not be.
     ScreenOpened(Result<Box<crate::media::screen::ScreenCapture>, String>),
+    /// A microphone or speaker opened for the pre-join screen, or why not.
+    MicrophoneOpened {
+        choice: crate::audio::DeviceChoice,
+        result: Result<crate::audio::Microphone, String>,
+    },
+    SpeakerOpened {
+        choice: crate::audio::DeviceChoice,
+        result: Result<crate::audio::Speaker, String>,
+    },
     /// A camera opened for the preview, or why it could not be.
     CameraOpened {
         name: String,
@@ -62,8 +71,17 @@ pub struct MediaChoice {
     pub camera: bool,
     pub microphone: bool,
     pub video: super::settings::VideoQuality,
+    pub voice_processing: crate::media::processing::ProcessingSettings,
     pub start_muted: bool,
     pub start_camera_off: bool,
+}
+
+/// Devices opened on the pre-join screen, handed to the call.
+#[derive(Default)]
+pub struct OpenedDevices {
+    pub camera: Option<Box<dyn crate::call::VideoSource>>,
+    pub microphone: Option<Box<dyn crate::call::AudioSource>>,
+    pub speaker: Option<Box<dyn crate::call::AudioSink>>,
 }
 
 /// A call the UI is in: who was there, and how to command it.
@@ -265,6 +283,30 @@ impl Backend {
         });
     }
 
+    /// Opens a microphone off the UI thread (PulseAudio can take a second or two).
+    pub fn open_microphone(&self, choice: crate::audio::DeviceChoice) {
+        self.spawn(async move {
+            let wanted = choice.clone();
+            let result =
+                tokio::task::spawn_blocking(move || crate::audio::Microphone::open(&wanted))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|opened| opened.map_err(|e| capitalise(&e.to_string())));
+            BackendEvent::MicrophoneOpened { choice, result }
+        });
+    }
+
+    pub fn open_speaker(&self, choice: crate::audio::DeviceChoice) {
+        self.spawn(async move {
+            let wanted = choice.clone();
+            let result = tokio::task::spawn_blocking(move || crate::audio::Speaker::open(&wanted))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|opened| opened.map_err(|e| capitalise(&e.to_string())));
+            BackendEvent::SpeakerOpened { choice, result }
+        });
+    }
+
     /// Opens a camera off the UI thread (it can take a second).
     pub fn open_camera(
         &self,
@@ -315,15 +357,15 @@ impl Backend {
         });
     }
 
-    /// Joins with the opened camera `device` if one was chosen, else the test
-    /// pattern when `choice.camera`; the microphone is the test tone until
-    /// audio devices come. Events and frames flow back.
+    /// Joins with the devices opened on the pre-join screen; where one was
+    /// not, the test pattern (when `choice.camera`) and the test tone (when
+    /// `choice.microphone`) stand in. Events and frames flow back.
     pub fn join(
         &self,
         api: ApiClient,
         meeting: MeetingId,
         choice: MediaChoice,
-        device: Option<Box<dyn crate::call::VideoSource>>,
+        opened: OpenedDevices,
     ) {
         let (events, repaint) = (self.events.clone(), self.repaint.clone());
         self.runtime.spawn(async move {
@@ -331,7 +373,7 @@ impl Backend {
                 ws_url: api.ws_url(),
                 token: api.token().unwrap_or_default().to_string(),
                 meeting,
-                camera: device.or_else(|| {
+                camera: opened.camera.or_else(|| {
                     choice.camera.then_some(())?;
                     let pattern = TestPattern::new(
                         choice.video.width & !1,
@@ -343,11 +385,13 @@ impl Backend {
                         fps: choice.video.fps,
                     }) as Box<dyn crate::call::VideoSource>)
                 }),
-                microphone: choice.microphone.then(|| {
-                    Box::new(ToneSource::new(523.0, -20.0)) as Box<dyn crate::call::AudioSource>
+                microphone: opened.microphone.or_else(|| {
+                    choice.microphone.then(|| {
+                        Box::new(ToneSource::new(523.0, -20.0)) as Box<dyn crate::call::AudioSource>
+                    })
                 }),
-                speaker: None,
-                voice_processing: crate::media::processing::ProcessingSettings::default(),
+                speaker: opened.speaker,
+                voice_processing: choice.voice_processing,
                 screen: Some(Box::new(PatternSource {
                     pattern: TestPattern::new(1280, 720, (220, 220, 40)),
                     fps: 10.0,

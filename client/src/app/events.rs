@@ -3,6 +3,7 @@
 
 use super::backend::BackendEvent;
 use super::room::RoomState;
+use super::settings::SoundInput;
 use super::{HuddleApp, Intent, Screen, share_picker};
 use crate::call::CallEvent;
 
@@ -61,6 +62,27 @@ impl HuddleApp {
                         }
                     }
                 }
+                BackendEvent::MicrophoneOpened { choice, result } => {
+                    // Only if the pre-join screen still wants that microphone.
+                    if let Some(sound) = self.prejoin.as_mut().map(|p| &mut p.sound)
+                        && sound.microphone == Some(SoundInput::Device(choice))
+                    {
+                        match result {
+                            Ok(microphone) => sound.microphone_source = Some(microphone),
+                            Err(problem) => sound.microphone_problem = Some(problem),
+                        }
+                    }
+                }
+                BackendEvent::SpeakerOpened { choice, result } => {
+                    if let Some(sound) = self.prejoin.as_mut().map(|p| &mut p.sound)
+                        && sound.speaker == Some(choice)
+                    {
+                        match result {
+                            Ok(speaker) => sound.speaker_source = Some(speaker),
+                            Err(problem) => sound.speaker_problem = Some(problem),
+                        }
+                    }
+                }
                 BackendEvent::Meetings(meetings) => {
                     self.meetings = meetings;
                     if let Some(wanted) = self.auto_join.take() {
@@ -96,7 +118,9 @@ impl HuddleApp {
                         .find(|m| m.id == call.meeting)
                         .map_or_else(String::new, |m| m.title.clone());
                     let (mic, camera) = (!call.started_muted, !call.started_camera_off);
-                    self.room = Some(RoomState::new(*call, title, mic, camera, self.join_started));
+                    let mut room = RoomState::new(*call, title, mic, camera, self.join_started);
+                    room.push_to_talk = self.settings.push_to_talk;
+                    self.room = Some(room);
                     self.screen = Screen::Room;
                 }
                 BackendEvent::JoinFailed(message) => {

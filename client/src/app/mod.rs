@@ -16,7 +16,7 @@ use crate::api::ApiClient;
 use crate::call::Command;
 use backend::{Backend, BackendEvent};
 use room::RoomState;
-use settings::Settings;
+use settings::{Settings, SoundInput};
 use shared::api::Meeting;
 use shared::{MeetingId, User};
 use std::sync::mpsc;
@@ -63,6 +63,9 @@ pub enum Intent {
     Rename(String),
     /// Open this camera for the pre-join preview (in the background).
     OpenCamera(crate::media::camera::CameraDevice),
+    /// Open this microphone / speaker for the pre-join meter and test.
+    OpenMicrophone(crate::audio::DeviceChoice),
+    OpenSpeaker(crate::audio::DeviceChoice),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,7 +236,7 @@ impl HuddleApp {
                     .find(|m| m.id == meeting)
                     .map_or_else(|| format!("meeting {meeting}"), |m| m.title.clone());
                 let cameras = crate::media::camera::list_cameras();
-                let state = prejoin::PreJoinState::new(
+                let mut state = prejoin::PreJoinState::new(
                     meeting,
                     title,
                     cameras,
@@ -243,6 +246,7 @@ impl HuddleApp {
                     self.backend
                         .open_camera(device.clone(), self.settings.video);
                 }
+                state.sound = self.sound_choice();
                 self.prejoin = Some(state);
                 self.status = None;
                 self.screen = Screen::PreJoin;
@@ -266,19 +270,38 @@ impl HuddleApp {
                         prejoin::CameraChoice::Device(_) => device.is_some(),
                         prejoin::CameraChoice::None => false,
                     };
-                    let microphone = prejoin.microphone == prejoin::MicrophoneChoice::TestTone;
+                    let sound = &mut prejoin.sound;
+                    self.settings.microphone =
+                        sound.microphone.clone().unwrap_or(SoundInput::TestTone);
+                    self.settings.speaker = sound.speaker.clone();
+                    let opened = backend::OpenedDevices {
+                        camera: device,
+                        microphone: sound
+                            .microphone_source
+                            .take()
+                            .map(|m| Box::new(m) as Box<dyn crate::call::AudioSource>),
+                        speaker: sound
+                            .speaker_source
+                            .take()
+                            .map(|s| Box::new(s) as Box<dyn crate::call::AudioSink>),
+                    };
+                    // The test tone stands in for a microphone that failed to open.
+                    let microphone =
+                        opened.microphone.is_some() || sound.microphone != Some(SoundInput::None);
                     let choice = backend::MediaChoice {
                         camera,
                         microphone,
                         video: self.settings.video,
+                        voice_processing: self.settings.voice_processing,
                         start_muted: self.settings.start_muted
+                            || self.settings.push_to_talk
                             || !microphone
                             || std::mem::take(&mut self.join_muted),
                         start_camera_off: self.settings.start_camera_off
                             || !camera
                             || std::mem::take(&mut self.join_camera_off),
                     };
-                    self.backend.join(api, prejoin.meeting, choice, device);
+                    self.backend.join(api, prejoin.meeting, choice, opened);
                     self.screen = Screen::Dashboard;
                 }
             }
@@ -291,6 +314,8 @@ impl HuddleApp {
                 self.screen = Screen::Settings;
             }
             Intent::OpenCamera(device) => self.backend.open_camera(device, self.settings.video),
+            Intent::OpenMicrophone(choice) => self.backend.open_microphone(choice),
+            Intent::OpenSpeaker(choice) => self.backend.open_speaker(choice),
             Intent::Rename(name) => {
                 if let Some(api) = self.api.clone() {
                     self.backend.rename(api, name);
@@ -363,6 +388,26 @@ impl HuddleApp {
             room.commander.send(Command::UseScreen(source));
             room.commander.send(Command::SetScreen(true));
         }
+    }
+
+    /// The sound devices there are, the saved choices, and those devices
+    /// being opened for the pre-join meter and speaker test.
+    fn sound_choice(&self) -> prejoin::SoundChoice {
+        use crate::audio::{Direction, devices};
+        let sound = prejoin::SoundChoice {
+            microphone: Some(self.settings.microphone.clone()),
+            microphones: devices::list(Direction::Input).unwrap_or_default(),
+            speaker: self.settings.speaker.clone(),
+            speakers: devices::list(Direction::Output).unwrap_or_default(),
+            ..Default::default()
+        };
+        if let SoundInput::Device(choice) = &self.settings.microphone {
+            self.backend.open_microphone(choice.clone());
+        }
+        if let Some(choice) = &self.settings.speaker {
+            self.backend.open_speaker(choice.clone());
+        }
+        sound
     }
 
     fn command(&mut self, update: impl FnOnce(&mut RoomState), command: Command) {

@@ -1,9 +1,11 @@
 //! The pre-join screen: a preview of the camera, a level meter of the
-//! microphone, device pickers and "start muted / camera off", then join.
-//! Real cameras are listed by name beside the "Test pattern"; microphones
-//! come with the audio work, until then the test tone stands in.
+//! microphone, a speaker test, device pickers and "start muted / camera off",
+//! then join. Real cameras, microphones and speakers are listed by name
+//! beside the synthetic sources (test pattern, test tone).
 
 use super::Intent;
+use super::settings::SoundInput;
+use crate::audio::{AudioDeviceInfo, DeviceChoice, Microphone, Speaker};
 use crate::media::camera::{CameraDevice, CameraSource};
 use crate::media::mixer::level_dbfs;
 use crate::media::pattern::TestPattern;
@@ -30,10 +32,18 @@ impl CameraChoice {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MicrophoneChoice {
-    TestTone,
-    None,
+/// The sound devices there are and the ones picked, opened in the background.
+#[derive(Default)]
+pub struct SoundChoice {
+    pub microphone: Option<SoundInput>,
+    pub microphones: Vec<AudioDeviceInfo>,
+    pub microphone_source: Option<Microphone>,
+    /// Why the chosen microphone could not be opened (the test tone stands in).
+    pub microphone_problem: Option<String>,
+    pub speaker: Option<DeviceChoice>,
+    pub speakers: Vec<AudioDeviceInfo>,
+    pub speaker_source: Option<Speaker>,
+    pub speaker_problem: Option<String>,
 }
 
 pub struct PreJoinState {
@@ -46,7 +56,7 @@ pub struct PreJoinState {
     pub camera_source: Option<CameraSource>,
     /// Why the chosen camera could not be used, if it could not.
     pub camera_problem: Option<String>,
-    pub microphone: MicrophoneChoice,
+    pub sound: SoundChoice,
     pattern: TestPattern,
     tone: ToneSource,
     texture: Option<egui::TextureHandle>,
@@ -77,7 +87,7 @@ impl PreJoinState {
             cameras,
             camera_source: None,
             camera_problem: None,
-            microphone: MicrophoneChoice::TestTone,
+            sound: SoundChoice::default(),
             pattern: TestPattern::new(480, 270, (60, 110, 180)),
             tone: ToneSource::new(523.0, -20.0),
             texture: None,
@@ -123,12 +133,15 @@ impl PreJoinState {
             }
             self.previews += 1;
         }
-        let samples = self.tone.next_frame(3200).samples;
-        self.level_dbfs = if muted || self.microphone == MicrophoneChoice::None {
-            -100.0
-        } else {
-            level_dbfs(&samples)
+        let sound = &mut self.sound;
+        let samples = match (&sound.microphone, &mut sound.microphone_source) {
+            (Some(SoundInput::Device(_)), Some(microphone)) => microphone.take_available(),
+            // A device that failed to open: the test tone stands in.
+            (Some(SoundInput::Device(_)), None) if sound.microphone_problem.is_none() => Vec::new(),
+            (Some(SoundInput::None) | None, _) => Vec::new(),
+            _ => self.tone.next_frame(3200).samples,
         };
+        self.level_dbfs = if muted { -100.0 } else { level_dbfs(&samples) };
         ctx.request_repaint_after(PREVIEW_EVERY);
     }
 }
@@ -193,27 +206,13 @@ pub fn show(
             } else if state.cameras.is_empty() {
                 ui.weak("No camera found: the test pattern stands in.");
             }
-            egui::ComboBox::from_label("Microphone")
-                .selected_text(if state.microphone == MicrophoneChoice::TestTone {
-                    "Test tone"
-                } else {
-                    "None"
-                })
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(
-                        &mut state.microphone,
-                        MicrophoneChoice::TestTone,
-                        "Test tone",
-                    );
-                    ui.selectable_value(&mut state.microphone, MicrophoneChoice::None, "None");
-                });
+            sound_pickers(ui, &mut state.sound, &mut intents);
             let fill = ((state.level_dbfs + 60.0) / 60.0).clamp(0.0, 1.0);
             ui.add(
                 egui::ProgressBar::new(fill)
                     .desired_width(200.0)
                     .text(format!("mic level {:.0} dBFS", state.level_dbfs.max(-99.0))),
             );
-            ui.weak("Microphones come with audio support: the test tone stands in.");
             ui.add_space(8.0);
             ui.checkbox(start_muted, "Start muted");
             ui.checkbox(start_camera_off, "Start with camera off");
@@ -229,4 +228,83 @@ pub fn show(
         });
     });
     intents
+}
+
+/// The microphone and speaker pickers, their problems, and the speaker test.
+fn sound_pickers(ui: &mut egui::Ui, sound: &mut SoundChoice, intents: &mut Vec<Intent>) {
+    let before = sound.microphone.clone();
+    let microphone = sound.microphone.get_or_insert(SoundInput::TestTone);
+    egui::ComboBox::from_label("Microphone")
+        .selected_text(microphone.label())
+        .show_ui(ui, |ui| {
+            let devices = std::iter::once(SoundInput::Device(DeviceChoice::Default)).chain(
+                sound
+                    .microphones
+                    .iter()
+                    .map(|d| SoundInput::Device(DeviceChoice::Named(d.name.clone()))),
+            );
+            for choice in devices.chain([SoundInput::TestTone, SoundInput::None]) {
+                let label = choice.label();
+                ui.selectable_value(microphone, choice, label);
+            }
+        });
+    if sound.microphone != before {
+        sound.microphone_source = None;
+        sound.microphone_problem = None;
+        if let Some(SoundInput::Device(choice)) = &sound.microphone {
+            intents.push(Intent::OpenMicrophone(choice.clone()));
+        }
+    }
+    if let Some(problem) = &sound.microphone_problem {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("{problem}: the test tone stands in."),
+        );
+    }
+    let before = sound.speaker.clone();
+    let label = |choice: &Option<DeviceChoice>| match choice {
+        Some(DeviceChoice::Default) => "System default".to_string(),
+        Some(DeviceChoice::Named(name)) => name.clone(),
+        None => "None".to_string(),
+    };
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("Speaker")
+            .selected_text(label(&sound.speaker))
+            .show_ui(ui, |ui| {
+                let choices = std::iter::once(Some(DeviceChoice::Default))
+                    .chain(
+                        sound
+                            .speakers
+                            .iter()
+                            .map(|d| Some(DeviceChoice::Named(d.name.clone()))),
+                    )
+                    .chain([None]);
+                for choice in choices {
+                    let text = label(&choice);
+                    ui.selectable_value(&mut sound.speaker, choice, text);
+                }
+            });
+        let ready = sound.speaker_source.is_some();
+        if ui
+            .add_enabled(ready, egui::Button::new("Test speaker"))
+            .clicked()
+            && let Some(speaker) = &mut sound.speaker_source
+        {
+            speaker.play(
+                &crate::media::tone::ToneSource::new(440.0, -12.0)
+                    .next_frame(28_800)
+                    .samples,
+            );
+        }
+    });
+    if sound.speaker != before {
+        sound.speaker_source = None;
+        sound.speaker_problem = None;
+        if let Some(choice) = &sound.speaker {
+            intents.push(Intent::OpenSpeaker(choice.clone()));
+        }
+    }
+    if let Some(problem) = &sound.speaker_problem {
+        ui.colored_label(ui.visuals().error_fg_color, problem);
+    }
 }

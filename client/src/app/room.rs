@@ -42,6 +42,8 @@ pub struct RoomState {
     scaler: FrameScaler,
     /// Open while choosing what to share.
     pub share_picker: Option<super::share_picker::SharePicker>,
+    /// The microphone is on only while Space is held.
+    pub push_to_talk: bool,
 }
 
 impl RoomState {
@@ -72,6 +74,7 @@ impl RoomState {
             commander: call.commander,
             join_started,
             first_frame_after: None,
+            push_to_talk: false,
             frames: call.frames,
             stats: call.stats,
             textures: HashMap::new(),
@@ -143,6 +146,9 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
         // Toasts fade by themselves; ask for a frame when the oldest expires.
         ui.ctx().request_repaint_after(TOAST_FOR);
     }
+    if room.push_to_talk {
+        push_to_talk(ui, room, &mut intents);
+    }
     egui::Panel::bottom("controls").show(ui, |ui| {
         ui.horizontal(|ui| control_bar(ui, room, &mut intents));
     });
@@ -180,8 +186,24 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
     intents
 }
 
+/// Holding Space turns the microphone on, letting go turns it off, unless
+/// the user is typing (chat).
+fn push_to_talk(ui: &egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
+    let typing = ui.memory(|m| m.focused().is_some());
+    let held = !typing && ui.input(|i| i.key_down(egui::Key::Space));
+    if held != room.mic_on {
+        intents.push(Intent::SetMic(held));
+    }
+}
+
 fn control_bar(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
-    if ui
+    if room.push_to_talk {
+        ui.label(if room.mic_on {
+            "Talking…"
+        } else {
+            "Hold Space to talk"
+        });
+    } else if ui
         .button(if room.mic_on { "Mute" } else { "Unmute" })
         .clicked()
     {

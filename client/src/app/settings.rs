@@ -1,5 +1,7 @@
 //! What the app remembers between runs (eframe storage): never runtime handles.
 
+use crate::audio::DeviceChoice;
+use crate::media::processing::ProcessingSettings;
 use serde::{Deserialize, Serialize};
 
 pub const STORAGE_KEY: &str = "huddle-settings";
@@ -17,6 +19,35 @@ pub struct Settings {
     /// The camera to use, by name; `None` is the test pattern. A camera that
     /// is not plugged in falls back to the test pattern.
     pub camera: Option<String>,
+    /// The microphone; one that cannot be opened falls back to the test tone.
+    pub microphone: SoundInput,
+    /// Where the call is played; `None`: nowhere.
+    pub speaker: Option<DeviceChoice>,
+    /// Echo cancellation, noise suppression, gain control, high-pass.
+    pub voice_processing: ProcessingSettings,
+    /// Muted unless the push-to-talk key (Space, in the window) is held.
+    pub push_to_talk: bool,
+}
+
+/// What the microphone is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SoundInput {
+    /// A real input device.
+    Device(DeviceChoice),
+    /// A synthetic tone (for demos, and where there is no sound device).
+    TestTone,
+    None,
+}
+
+impl SoundInput {
+    pub fn label(&self) -> String {
+        match self {
+            SoundInput::Device(DeviceChoice::Default) => "System default".into(),
+            SoundInput::Device(DeviceChoice::Named(name)) => name.clone(),
+            SoundInput::TestTone => "Test tone".into(),
+            SoundInput::None => "None".into(),
+        }
+    }
 }
 
 /// What the camera sends.
@@ -53,6 +84,10 @@ impl Default for Settings {
             start_camera_off: false,
             video: VideoQuality::default(),
             camera: None,
+            microphone: SoundInput::Device(DeviceChoice::Default),
+            speaker: Some(DeviceChoice::Default),
+            voice_processing: ProcessingSettings::default(),
+            push_to_talk: false,
         }
     }
 }

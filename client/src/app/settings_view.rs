@@ -1,4 +1,5 @@
-//! The settings screen: display name, camera, video quality and how to start a call.
+//! The settings screen: display name, camera, video quality, voice
+//! processing, push-to-talk and how to start a call.
 
 use super::Intent;
 use super::settings::{RESOLUTIONS, Settings};
@@ -85,6 +86,16 @@ pub fn show(
                     .range(200..=6000)
                     .suffix(" kbit/s"),
             );
+            ui.end_row();
+            ui.label("Voice");
+            ui.vertical(|ui| {
+                let voice = &mut settings.voice_processing;
+                ui.checkbox(&mut voice.echo_cancellation, "Echo cancellation");
+                ui.checkbox(&mut voice.noise_suppression, "Noise suppression");
+                ui.checkbox(&mut voice.gain_control, "Automatic gain control");
+                ui.checkbox(&mut voice.high_pass, "Low-frequency filter");
+                ui.checkbox(&mut settings.push_to_talk, "Push to talk (hold Space)");
+            });
             ui.end_row();
             ui.label("Joining");
             ui.vertical(|ui| {

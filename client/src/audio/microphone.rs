@@ -79,6 +79,14 @@ impl Microphone {
         out
     }
 
+    /// Whatever has been captured since last asked, without waiting (for a
+    /// level meter on the UI thread).
+    pub fn take_available(&mut self) -> Vec<f32> {
+        self.take_fresh();
+        self.drain_ring();
+        self.ready.drain(..).collect()
+    }
+
     /// Audio waiting to be read, as time.
     pub fn backlog(&self) -> Duration {
         Duration::from_secs_f64(self.ready.len() as f64 / SAMPLE_RATE as f64)
