@@ -285,9 +285,9 @@ impl HuddleApp {
                             .take()
                             .map(|s| Box::new(s) as Box<dyn crate::call::AudioSink>),
                     };
-                    // The test tone stands in for a microphone that failed to open.
-                    let microphone =
-                        opened.microphone.is_some() || sound.microphone != Some(SoundInput::None);
+                    // A microphone that failed to open means joining without one.
+                    let microphone = opened.microphone.is_some()
+                        || sound.microphone == Some(SoundInput::TestTone);
                     let choice = backend::MediaChoice {
                         camera,
                         microphone,

@@ -38,7 +38,7 @@ pub struct SoundChoice {
     pub microphone: Option<SoundInput>,
     pub microphones: Vec<AudioDeviceInfo>,
     pub microphone_source: Option<Microphone>,
-    /// Why the chosen microphone could not be opened (the test tone stands in).
+    /// Why the chosen microphone could not be opened (the call is joined without one).
     pub microphone_problem: Option<String>,
     pub speaker: Option<DeviceChoice>,
     pub speakers: Vec<AudioDeviceInfo>,
@@ -136,10 +136,9 @@ impl PreJoinState {
         let sound = &mut self.sound;
         let samples = match (&sound.microphone, &mut sound.microphone_source) {
             (Some(SoundInput::Device(_)), Some(microphone)) => microphone.take_available(),
-            // A device that failed to open: the test tone stands in.
-            (Some(SoundInput::Device(_)), None) if sound.microphone_problem.is_none() => Vec::new(),
-            (Some(SoundInput::None) | None, _) => Vec::new(),
-            _ => self.tone.next_frame(3200).samples,
+            (Some(SoundInput::TestTone), _) => self.tone.next_frame(3200).samples,
+            // Not open yet, failed, or none.
+            _ => Vec::new(),
         };
         self.level_dbfs = if muted { -100.0 } else { level_dbfs(&samples) };
         ctx.request_repaint_after(PREVIEW_EVERY);
@@ -258,7 +257,7 @@ fn sound_pickers(ui: &mut egui::Ui, sound: &mut SoundChoice, intents: &mut Vec<I
     if let Some(problem) = &sound.microphone_problem {
         ui.colored_label(
             ui.visuals().error_fg_color,
-            format!("{problem}: the test tone stands in."),
+            format!("{problem}. You will join muted."),
         );
     }
     let before = sound.speaker.clone();

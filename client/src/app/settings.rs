@@ -19,7 +19,7 @@ pub struct Settings {
     /// The camera to use, by name; `None` is the test pattern. A camera that
     /// is not plugged in falls back to the test pattern.
     pub camera: Option<String>,
-    /// The microphone; one that cannot be opened falls back to the test tone.
+    /// The microphone; if it cannot be opened, the call is joined without one.
     pub microphone: SoundInput,
     /// Where the call is played; `None`: nowhere.
     pub speaker: Option<DeviceChoice>,
