@@ -22,7 +22,7 @@ impl Direction {
 }
 
 /// A device as the user picks it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AudioDeviceInfo {
     /// Stable within the host (PulseAudio: the sink or source name).
     pub id: String,

@@ -39,11 +39,7 @@ impl Microphone {
             ring: None,
             converter: RateConverter::new(SAMPLE_RATE, SAMPLE_RATE),
             ready: VecDeque::new(),
-            device: AudioDeviceInfo {
-                id: String::new(),
-                name: String::new(),
-                is_default: false,
-            },
+            device: AudioDeviceInfo::default(),
         };
         microphone.take_fresh();
         Ok(microphone)

@@ -46,11 +46,7 @@ impl Speaker {
             converted: Vec::new(),
             lowest_queued: usize::MAX,
             frames_in_period: 0,
-            device: AudioDeviceInfo {
-                id: String::new(),
-                name: String::new(),
-                is_default: false,
-            },
+            device: AudioDeviceInfo::default(),
         };
         speaker.take_fresh();
         Ok(speaker)
@@ -94,15 +90,6 @@ impl Speaker {
         for &sample in &self.converted[skip..fits] {
             let _ = ring.push(sample);
         }
-    }
-
-    /// Audio queued and not yet taken by the device, as time.
-    pub fn queued(&self) -> Duration {
-        let queued = self
-            .ring
-            .as_ref()
-            .map_or(0, |ring| ring.buffer().capacity() - ring.slots());
-        Duration::from_secs_f64(queued as f64 / self.rate as f64)
     }
 
     fn take_fresh(&mut self) {

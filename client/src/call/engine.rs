@@ -7,7 +7,7 @@ use super::events::PcEvent;
 use super::peer::{LocalSenders, PeerLink};
 use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
 use super::reconnect::{self, RejoinFailure, RejoinTarget};
-use super::senders::{self, SourceLost, SourceSwap, VideoSource};
+use super::senders::{self, SourceLost, SourceSwap};
 use super::sources::AudioSink;
 use super::voice::VoicePath;
 use crate::error::{Error, Result};
@@ -46,7 +46,7 @@ impl Call {
     /// Connects, says hello, joins the meeting and starts the engine.
     /// Opening devices is the caller's (it can take a second): the call gets
     /// them ready in `options`.
-    pub async fn join(options: CallOptions) -> Result<Call> {
+    pub async fn join(mut options: CallOptions) -> Result<Call> {
         let started = std::time::Instant::now();
         let mut session = SignalSession::connect(&options.ws_url, &options.token).await?;
         let connected_after = started.elapsed();
@@ -57,48 +57,13 @@ impl Call {
         let (lost, lost_sources) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
         let voice = VoicePath::new(options.voice_processing);
-        let video = |source: Option<Box<dyn VideoSource>>, config, on, kind| match source {
-            Some(source) => senders::start_video(
-                source,
-                config,
-                on,
-                runtime.clone(),
-                (kind, true),
-                lost.clone(),
-            ),
-            None => senders::start_video(
-                Box::new(senders::NoVideo),
-                config,
-                false,
-                runtime.clone(),
-                (kind, false),
-                lost.clone(),
-            ),
-        };
         let audio_parts = senders::AudioSenderParts {
-            runtime: runtime.clone(),
-            lost: lost.clone(),
+            runtime,
+            lost,
             voice: voice.clone(),
             events: event_tx.clone(),
         };
-        let senders = LocalSenders {
-            audio: match options.microphone {
-                Some(source) => senders::start_audio(source, !options.start_muted, audio_parts),
-                None => senders::start_audio(Box::new(senders::NoAudio), false, audio_parts),
-            },
-            camera: video(
-                options.camera,
-                options.camera_config,
-                !options.start_camera_off,
-                TrackKind::Camera,
-            ),
-            screen: video(
-                options.screen,
-                options.screen_config,
-                false,
-                TrackKind::Screen,
-            ),
-        };
+        let senders = senders::start_all(&mut options, audio_parts);
         let (commands, command_rx) = mpsc::unbounded_channel();
         let counters = Counters::default();
         let audio_peers = receivers::AudioPeers::default();

@@ -3,8 +3,9 @@
 //! source off (mute, camera off, share stopped) stops the frames without any
 //! renegotiation; switching it on starts with a keyframe.
 
-use super::control::CallEvent;
+use super::control::{CallEvent, CallOptions};
 use super::outlets::Outlets;
+use super::peer::LocalSenders;
 use super::receivers::TrackKind;
 pub use super::sources::{AudioSource, NoAudio, NoVideo, PatternSource, SourceLost, VideoSource};
 use super::voice::VoicePath;
@@ -211,6 +212,43 @@ pub fn start_video(
         })
         .expect("spawning a thread");
     control
+}
+
+/// Starts a call's three senders with the sources taken from `options`:
+/// the microphone, the camera and the screen. A missing source starts as
+/// "nothing", switched off.
+pub fn start_all(options: &mut CallOptions, audio: AudioSenderParts) -> LocalSenders {
+    let (runtime, lost) = (audio.runtime.clone(), audio.lost.clone());
+    let video = |source: Option<Box<dyn VideoSource>>, config, on: bool, kind| {
+        let present = source.is_some();
+        let source = source.unwrap_or_else(|| Box::new(NoVideo));
+        start_video(
+            source,
+            config,
+            on && present,
+            runtime.clone(),
+            (kind, present),
+            lost.clone(),
+        )
+    };
+    LocalSenders {
+        audio: match options.microphone.take() {
+            Some(source) => start_audio(source, !options.start_muted, audio),
+            None => start_audio(Box::new(NoAudio), false, audio),
+        },
+        camera: video(
+            options.camera.take(),
+            options.camera_config,
+            !options.start_camera_off,
+            TrackKind::Camera,
+        ),
+        screen: video(
+            options.screen.take(),
+            options.screen_config,
+            false,
+            TrackKind::Screen,
+        ),
+    }
 }
 
 /// What an audio sender needs besides its source.
