@@ -1,5 +1,6 @@
-//! A virtual X server (Xvfb) for tests and benchmarks that need a screen, and
-//! a window of one colour on it, drawn through X11.
+//! A virtual X server (Xvfb) for tests and benchmarks that need a screen, a
+//! window of one colour on it, drawn through X11, and a keyboard typed on
+//! through XTest.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -101,6 +102,71 @@ pub fn recolour(conn: &RustConnection, window: Window, colour: (u8, u8, u8)) {
     conn.change_window_attributes(window, &aux).unwrap();
     conn.clear_area(false, window, 0, 0, 0, 0).unwrap();
     conn.get_input_focus().unwrap().reply().unwrap();
+}
+
+/// X keysyms of the keys tests press.
+pub mod keysym {
+    pub const CONTROL_L: u32 = 0xffe3;
+    pub const SHIFT_L: u32 = 0xffe1;
+    pub const SPACE: u32 = 0x0020;
+}
+
+/// Key presses injected into the X server (XTest), as a user's keyboard
+/// would make them: every application sees them, focused or not.
+pub struct FakeKeyboard {
+    conn: RustConnection,
+    root: Window,
+}
+
+impl FakeKeyboard {
+    pub fn connect(display: &str) -> FakeKeyboard {
+        let (conn, screen) = x11rb::connect(Some(display)).expect("the X server answers");
+        let root = conn.setup().roots[screen].root;
+        FakeKeyboard { conn, root }
+    }
+
+    /// Presses `keys` (keysyms) in order and holds them.
+    pub fn press(&self, keys: &[u32]) {
+        for &key in keys {
+            self.fake(x11rb::protocol::xproto::KEY_PRESS_EVENT, key);
+        }
+    }
+
+    /// Releases `keys` in reverse order.
+    pub fn release(&self, keys: &[u32]) {
+        for &key in keys.iter().rev() {
+            self.fake(x11rb::protocol::xproto::KEY_RELEASE_EVENT, key);
+        }
+    }
+
+    fn fake(&self, event: u8, key: u32) {
+        use x11rb::protocol::xtest::ConnectionExt as _;
+        let code = self.keycode(key);
+        self.conn
+            .xtest_fake_input(event, code, 0, self.root, 0, 0, 0)
+            .unwrap();
+        // A round trip: the server has handled the key when this returns.
+        self.conn.get_input_focus().unwrap().reply().unwrap();
+    }
+
+    /// The keycode the server's keymap gives `keysym`.
+    fn keycode(&self, keysym: u32) -> u8 {
+        let setup = self.conn.setup();
+        let (min, max) = (setup.min_keycode, setup.max_keycode);
+        let map = self
+            .conn
+            .get_keyboard_mapping(min, max - min + 1)
+            .unwrap()
+            .reply()
+            .unwrap();
+        let per = map.keysyms_per_keycode as usize;
+        let index = map
+            .keysyms
+            .chunks(per)
+            .position(|syms| syms.contains(&keysym))
+            .unwrap_or_else(|| panic!("no key for keysym {keysym:#x}"));
+        min + index as u8
+    }
 }
 
 fn pixel((r, g, b): (u8, u8, u8)) -> u32 {

@@ -69,7 +69,6 @@ pub enum BackendEvent {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MediaChoice {
     pub camera: bool,
-    pub microphone: bool,
     pub video: super::settings::VideoQuality,
     pub voice_processing: crate::media::processing::ProcessingSettings,
     pub start_muted: bool,
@@ -80,8 +79,27 @@ pub struct MediaChoice {
 #[derive(Default)]
 pub struct OpenedDevices {
     pub camera: Option<Box<dyn crate::call::VideoSource>>,
-    pub microphone: Option<Box<dyn crate::call::AudioSource>>,
+    pub microphone: Microphone,
     pub speaker: Option<Box<dyn crate::call::AudioSink>>,
+    /// A speaker chosen but not open yet (joining straight away): opened while joining.
+    pub speaker_to_open: Option<crate::audio::DeviceChoice>,
+}
+
+/// The microphone a call is joined with.
+#[derive(Default)]
+pub enum Microphone {
+    Opened(Box<dyn crate::call::AudioSource>),
+    /// Chosen but not open yet (joining straight away): opened while joining;
+    /// if it cannot be, the call is joined muted without one.
+    ToOpen(crate::audio::DeviceChoice),
+    TestTone,
+    #[default]
+    None,
+}
+
+/// The synthetic microphone: a steady C5 at −20 dBFS.
+pub fn test_tone() -> ToneSource {
+    ToneSource::new(523.0, -20.0)
 }
 
 /// A call the UI is in: who was there, and how to command it.
@@ -93,6 +111,8 @@ pub struct JoinedCall {
     pub participants: Vec<Participant>,
     pub chat_history: Vec<ChatMessage>,
     pub commander: Commander,
+    /// Our microphone's level, live.
+    pub microphone_level: crate::media::mixer::LevelMeter,
     pub frames: LatestFrames,
     pub stats: LiveStats,
 }
@@ -286,23 +306,14 @@ impl Backend {
     /// Opens a microphone off the UI thread (PulseAudio can take a second or two).
     pub fn open_microphone(&self, choice: crate::audio::DeviceChoice) {
         self.spawn(async move {
-            let wanted = choice.clone();
-            let result =
-                tokio::task::spawn_blocking(move || crate::audio::Microphone::open(&wanted))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|opened| opened.map_err(|e| capitalise(&e.to_string())));
+            let result = open_blocking(choice.clone(), crate::audio::Microphone::open).await;
             BackendEvent::MicrophoneOpened { choice, result }
         });
     }
 
     pub fn open_speaker(&self, choice: crate::audio::DeviceChoice) {
         self.spawn(async move {
-            let wanted = choice.clone();
-            let result = tokio::task::spawn_blocking(move || crate::audio::Speaker::open(&wanted))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|opened| opened.map_err(|e| capitalise(&e.to_string())));
+            let result = open_blocking(choice.clone(), crate::audio::Speaker::open).await;
             BackendEvent::SpeakerOpened { choice, result }
         });
     }
@@ -357,9 +368,9 @@ impl Backend {
         });
     }
 
-    /// Joins with the devices opened on the pre-join screen; where one was
-    /// not, the test pattern (when `choice.camera`) and the test tone (when
-    /// `choice.microphone`) stand in. Events and frames flow back.
+    /// Joins with the devices opened on the pre-join screen (opening those
+    /// it had not yet); where no camera was, the test pattern stands in
+    /// when `choice.camera`. Events and frames flow back.
     pub fn join(
         &self,
         api: ApiClient,
@@ -369,6 +380,42 @@ impl Backend {
     ) {
         let (events, repaint) = (self.events.clone(), self.repaint.clone());
         self.runtime.spawn(async move {
+            let mut choice = choice;
+            let mut problems = Vec::new();
+            let microphone = match opened.microphone {
+                Microphone::Opened(source) => Some(source),
+                Microphone::ToOpen(wanted) => {
+                    match open_blocking(wanted, crate::audio::Microphone::open).await {
+                        Ok(microphone) => {
+                            Some(Box::new(microphone) as Box<dyn crate::call::AudioSource>)
+                        }
+                        Err(problem) => {
+                            choice.start_muted = true;
+                            problems.push(format!(
+                                "{problem}. You joined muted, without a microphone."
+                            ));
+                            None
+                        }
+                    }
+                }
+                Microphone::TestTone => {
+                    Some(Box::new(test_tone()) as Box<dyn crate::call::AudioSource>)
+                }
+                Microphone::None => None,
+            };
+            let speaker = match (opened.speaker, opened.speaker_to_open) {
+                (Some(speaker), _) => Some(speaker),
+                (None, Some(wanted)) => {
+                    match open_blocking(wanted, crate::audio::Speaker::open).await {
+                        Ok(speaker) => Some(Box::new(speaker) as Box<dyn crate::call::AudioSink>),
+                        Err(problem) => {
+                            problems.push(format!("{problem}. You will not hear the others."));
+                            None
+                        }
+                    }
+                }
+                (None, None) => None,
+            };
             let options = CallOptions {
                 ws_url: api.ws_url(),
                 token: api.token().unwrap_or_default().to_string(),
@@ -385,12 +432,8 @@ impl Backend {
                         fps: choice.video.fps,
                     }) as Box<dyn crate::call::VideoSource>)
                 }),
-                microphone: opened.microphone.or_else(|| {
-                    choice.microphone.then(|| {
-                        Box::new(ToneSource::new(523.0, -20.0)) as Box<dyn crate::call::AudioSource>
-                    })
-                }),
-                speaker: opened.speaker,
+                microphone,
+                speaker,
                 voice_processing: choice.voice_processing,
                 screen: Some(Box::new(PatternSource {
                     pattern: TestPattern::new(1280, 720, (220, 220, 40)),
@@ -425,10 +468,14 @@ impl Backend {
                 participants: call.participants.clone(),
                 chat_history: call.chat_history.clone(),
                 commander: call.commander(),
+                microphone_level: call.microphone_level(),
                 frames: frames.clone(),
                 stats: stats.clone(),
             };
             let _ = events.send(BackendEvent::Joined(Box::new(joined)));
+            for problem in problems {
+                let _ = events.send(BackendEvent::Call(CallEvent::Problem(problem)));
+            }
             repaint.request_repaint();
             let mut media = call.media();
             let mut self_view = call.self_view();
@@ -507,6 +554,18 @@ impl Backend {
             media_task.abort();
         });
     }
+}
+
+/// Opens a sound device off the runtime's threads (PulseAudio can take a
+/// second or two); the error in words for the user.
+async fn open_blocking<T: Send + 'static, E: std::fmt::Display + 'static>(
+    wanted: crate::audio::DeviceChoice,
+    open: fn(&crate::audio::DeviceChoice) -> Result<T, E>,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(move || open(&wanted).map_err(|e| capitalise(&e.to_string())))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|opened| opened)
 }
 
 /// One peer's counters summed over its tracks.

@@ -3,9 +3,10 @@
 
 use super::backend::BackendEvent;
 use super::room::RoomState;
+use super::room_audio::RoomAudio;
 use super::settings::SoundInput;
 use super::{HuddleApp, Intent, Screen, share_picker};
-use crate::call::CallEvent;
+use crate::call::{CallEvent, Command};
 
 impl HuddleApp {
     /// Takes what the background work reported.
@@ -63,23 +64,54 @@ impl HuddleApp {
                     }
                 }
                 BackendEvent::MicrophoneOpened { choice, result } => {
-                    // Only if the pre-join screen still wants that microphone.
+                    // Only if the pre-join screen or the room still wants that microphone.
                     if let Some(sound) = self.prejoin.as_mut().map(|p| &mut p.sound)
-                        && sound.microphone == Some(SoundInput::Device(choice))
+                        && sound.microphone == Some(SoundInput::Device(choice.clone()))
                     {
                         match result {
                             Ok(microphone) => sound.microphone_source = Some(microphone),
                             Err(problem) => sound.microphone_problem = Some(problem),
                         }
+                    } else if let Some(room) = self.room.as_mut()
+                        && room.audio.opening_microphone.as_ref() == Some(&choice)
+                    {
+                        room.audio.opening_microphone = None;
+                        match result {
+                            Ok(microphone) => {
+                                room.commander
+                                    .send(Command::UseMicrophone(Box::new(microphone)));
+                                room.audio.microphone = SoundInput::Device(choice);
+                                self.settings.microphone = room.audio.microphone.clone();
+                            }
+                            Err(problem) => room.toast(format!(
+                                "{problem}. Still using {}.",
+                                room.audio.microphone.label()
+                            )),
+                        }
                     }
                 }
                 BackendEvent::SpeakerOpened { choice, result } => {
                     if let Some(sound) = self.prejoin.as_mut().map(|p| &mut p.sound)
-                        && sound.speaker == Some(choice)
+                        && sound.speaker == Some(choice.clone())
                     {
                         match result {
                             Ok(speaker) => sound.speaker_source = Some(speaker),
                             Err(problem) => sound.speaker_problem = Some(problem),
+                        }
+                    } else if let Some(room) = self.room.as_mut()
+                        && room.audio.opening_speaker.as_ref() == Some(&choice)
+                    {
+                        room.audio.opening_speaker = None;
+                        match result {
+                            Ok(speaker) => {
+                                room.commander
+                                    .send(Command::UseSpeaker(Some(Box::new(speaker))));
+                                room.audio.speaker = Some(choice);
+                                self.settings.speaker = room.audio.speaker.clone();
+                            }
+                            Err(problem) => {
+                                room.toast(format!("{problem}. The speaker stays as it was."))
+                            }
                         }
                     }
                 }
@@ -118,8 +150,10 @@ impl HuddleApp {
                         .find(|m| m.id == call.meeting)
                         .map_or_else(String::new, |m| m.title.clone());
                     let (mic, camera) = (!call.started_muted, !call.started_camera_off);
-                    let mut room = RoomState::new(*call, title, mic, camera, self.join_started);
-                    room.push_to_talk = self.settings.push_to_talk;
+                    let audio = RoomAudio::new(call.microphone_level.clone(), &self.settings);
+                    let mut room =
+                        RoomState::new(*call, title, mic, camera, self.join_started, audio);
+                    room.audio.follow_push_to_talk(&self.repaint);
                     self.room = Some(room);
                     self.screen = Screen::Room;
                 }

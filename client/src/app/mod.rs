@@ -4,10 +4,13 @@
 
 pub mod backend;
 mod dashboard;
+mod device_pickers;
 mod events;
+mod hotkey;
 mod login;
 pub mod prejoin;
 pub mod room;
+pub mod room_audio;
 pub mod settings;
 mod settings_view;
 mod share_picker;
@@ -52,6 +55,13 @@ pub enum Intent {
     ToggleChat,
     ToggleParticipants,
     ToggleStats,
+    ToggleAudioPanel,
+    /// Mid-call: another microphone (opened in the background, then swapped in).
+    SwitchMicrophone(SoundInput),
+    /// Mid-call: another speaker; `None` plays nothing.
+    SwitchSpeaker(Option<crate::audio::DeviceChoice>),
+    SetVoiceProcessing(crate::media::processing::ProcessingSettings),
+    SetPushToTalk(bool),
     Leave,
     CreateMeeting {
         title: String,
@@ -105,6 +115,8 @@ pub struct HuddleApp {
     pub meetings: Vec<Meeting>,
     pub room: Option<RoomState>,
     pub prejoin: Option<prejoin::PreJoinState>,
+    /// Wakes the UI from other threads (the global push-to-talk key).
+    repaint: egui::Context,
     auto_join: Option<String>,
     /// Muted / camera off for the next join only (from the command line).
     join_muted: bool,
@@ -151,6 +163,7 @@ impl HuddleApp {
             meetings: Vec::new(),
             room: None,
             prejoin: None,
+            repaint: cc.egui_ctx.clone(),
             auto_join: start.join,
             join_muted: start.join_muted,
             join_camera_off: start.join_camera_off,
@@ -274,28 +287,41 @@ impl HuddleApp {
                     self.settings.microphone =
                         sound.microphone.clone().unwrap_or(SoundInput::TestTone);
                     self.settings.speaker = sound.speaker.clone();
+                    // A microphone that failed to open means joining without
+                    // one; one still opening (joining straight away) is
+                    // opened while joining.
+                    let microphone = match (&sound.microphone, sound.microphone_source.take()) {
+                        (_, Some(opened)) => backend::Microphone::Opened(Box::new(opened)),
+                        (Some(SoundInput::Device(wanted)), None)
+                            if sound.microphone_problem.is_none() =>
+                        {
+                            backend::Microphone::ToOpen(wanted.clone())
+                        }
+                        (Some(SoundInput::TestTone), None) => backend::Microphone::TestTone,
+                        _ => backend::Microphone::None,
+                    };
+                    let no_microphone = matches!(microphone, backend::Microphone::None);
+                    let speaker = sound
+                        .speaker_source
+                        .take()
+                        .map(|s| Box::new(s) as Box<dyn crate::call::AudioSink>);
+                    let speaker_to_open = match (&speaker, &sound.speaker_problem) {
+                        (None, None) => sound.speaker.clone(),
+                        _ => None,
+                    };
                     let opened = backend::OpenedDevices {
                         camera: device,
-                        microphone: sound
-                            .microphone_source
-                            .take()
-                            .map(|m| Box::new(m) as Box<dyn crate::call::AudioSource>),
-                        speaker: sound
-                            .speaker_source
-                            .take()
-                            .map(|s| Box::new(s) as Box<dyn crate::call::AudioSink>),
+                        microphone,
+                        speaker,
+                        speaker_to_open,
                     };
-                    // A microphone that failed to open means joining without one.
-                    let microphone = opened.microphone.is_some()
-                        || sound.microphone == Some(SoundInput::TestTone);
                     let choice = backend::MediaChoice {
                         camera,
-                        microphone,
                         video: self.settings.video,
                         voice_processing: self.settings.voice_processing,
                         start_muted: self.settings.start_muted
                             || self.settings.push_to_talk
-                            || !microphone
+                            || no_microphone
                             || std::mem::take(&mut self.join_muted),
                         start_camera_off: self.settings.start_camera_off
                             || !camera
@@ -358,6 +384,34 @@ impl HuddleApp {
                     room.show_stats = !room.show_stats;
                 }
             }
+            Intent::ToggleAudioPanel => {
+                if let Some(room) = self.room.as_mut() {
+                    room.audio.show_panel = !room.audio.show_panel;
+                    if room.audio.show_panel {
+                        room.audio.list_devices();
+                    }
+                }
+            }
+            Intent::SwitchMicrophone(input) => self.switch_microphone(input),
+            Intent::SwitchSpeaker(choice) => self.switch_speaker(choice),
+            Intent::SetVoiceProcessing(processing) => {
+                self.settings.voice_processing = processing;
+                self.command(
+                    |room| room.audio.processing = processing,
+                    Command::SetVoiceProcessing(processing),
+                );
+            }
+            Intent::SetPushToTalk(on) => {
+                self.settings.push_to_talk = on;
+                if let Some(room) = self.room.as_mut() {
+                    room.audio.push_to_talk = on;
+                    room.audio.follow_push_to_talk(&self.repaint);
+                }
+                // Push to talk starts muted; turning it off leaves the microphone as it is.
+                if on {
+                    self.apply(Intent::SetMic(false));
+                }
+            }
             Intent::Leave => self.command(|_| {}, Command::Leave),
             Intent::CreateMeeting {
                 title,
@@ -408,6 +462,47 @@ impl HuddleApp {
             self.backend.open_speaker(choice.clone());
         }
         sound
+    }
+
+    /// Mid-call: a device is opened in the background and swapped in when
+    /// open (see `events`); the test tone at once.
+    fn switch_microphone(&mut self, input: SoundInput) {
+        let Some(room) = self.room.as_mut() else {
+            return;
+        };
+        match input {
+            SoundInput::Device(choice) => {
+                room.audio.opening_microphone = Some(choice.clone());
+                self.backend.open_microphone(choice);
+            }
+            SoundInput::TestTone => {
+                room.audio.opening_microphone = None;
+                room.audio.microphone = SoundInput::TestTone;
+                self.settings.microphone = SoundInput::TestTone;
+                room.commander
+                    .send(Command::UseMicrophone(Box::new(backend::test_tone())));
+            }
+            // Not offered mid-call: muting is the way to send nothing.
+            SoundInput::None => self.apply(Intent::SetMic(false)),
+        }
+    }
+
+    fn switch_speaker(&mut self, choice: Option<crate::audio::DeviceChoice>) {
+        let Some(room) = self.room.as_mut() else {
+            return;
+        };
+        match choice {
+            Some(choice) => {
+                room.audio.opening_speaker = Some(choice.clone());
+                self.backend.open_speaker(choice);
+            }
+            None => {
+                room.audio.opening_speaker = None;
+                room.audio.speaker = None;
+                self.settings.speaker = None;
+                room.commander.send(Command::UseSpeaker(None));
+            }
+        }
     }
 
     fn command(&mut self, update: impl FnOnce(&mut RoomState), command: Command) {

@@ -233,20 +233,7 @@ pub fn show(
 fn sound_pickers(ui: &mut egui::Ui, sound: &mut SoundChoice, intents: &mut Vec<Intent>) {
     let before = sound.microphone.clone();
     let microphone = sound.microphone.get_or_insert(SoundInput::TestTone);
-    egui::ComboBox::from_label("Microphone")
-        .selected_text(microphone.label())
-        .show_ui(ui, |ui| {
-            let devices = std::iter::once(SoundInput::Device(DeviceChoice::Default)).chain(
-                sound
-                    .microphones
-                    .iter()
-                    .map(|d| SoundInput::Device(DeviceChoice::Named(d.name.clone()))),
-            );
-            for choice in devices.chain([SoundInput::TestTone, SoundInput::None]) {
-                let label = choice.label();
-                ui.selectable_value(microphone, choice, label);
-            }
-        });
+    super::device_pickers::microphone(ui, microphone, &sound.microphones, true);
     if sound.microphone != before {
         sound.microphone_source = None;
         sound.microphone_problem = None;
@@ -261,28 +248,8 @@ fn sound_pickers(ui: &mut egui::Ui, sound: &mut SoundChoice, intents: &mut Vec<I
         );
     }
     let before = sound.speaker.clone();
-    let label = |choice: &Option<DeviceChoice>| match choice {
-        Some(DeviceChoice::Default) => "System default".to_string(),
-        Some(DeviceChoice::Named(name)) => name.clone(),
-        None => "None".to_string(),
-    };
     ui.horizontal(|ui| {
-        egui::ComboBox::from_label("Speaker")
-            .selected_text(label(&sound.speaker))
-            .show_ui(ui, |ui| {
-                let choices = std::iter::once(Some(DeviceChoice::Default))
-                    .chain(
-                        sound
-                            .speakers
-                            .iter()
-                            .map(|d| Some(DeviceChoice::Named(d.name.clone()))),
-                    )
-                    .chain([None]);
-                for choice in choices {
-                    let text = label(&choice);
-                    ui.selectable_value(&mut sound.speaker, choice, text);
-                }
-            });
+        super::device_pickers::speaker(ui, &mut sound.speaker, &sound.speakers);
         let ready = sound.speaker_source.is_some();
         if ui
             .add_enabled(ready, egui::Button::new("Test speaker"))

@@ -4,6 +4,7 @@
 
 use super::Intent;
 use super::backend::{JoinedCall, LatestFrames, LiveStats, SELF_VIEW};
+use super::room_audio::{self, RoomAudio};
 use crate::call::{Commander, TrackKind};
 use crate::media::scale::{FrameScaler, ScaleQuality};
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
@@ -42,8 +43,7 @@ pub struct RoomState {
     scaler: FrameScaler,
     /// Open while choosing what to share.
     pub share_picker: Option<super::share_picker::SharePicker>,
-    /// The microphone is on only while Space is held.
-    pub push_to_talk: bool,
+    pub audio: RoomAudio,
 }
 
 impl RoomState {
@@ -53,6 +53,7 @@ impl RoomState {
         mic_on: bool,
         camera_on: bool,
         join_started: Instant,
+        audio: RoomAudio,
     ) -> RoomState {
         RoomState {
             meeting: call.meeting,
@@ -74,7 +75,7 @@ impl RoomState {
             commander: call.commander,
             join_started,
             first_frame_after: None,
-            push_to_talk: false,
+            audio,
             frames: call.frames,
             stats: call.stats,
             textures: HashMap::new(),
@@ -146,8 +147,8 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
         // Toasts fade by themselves; ask for a frame when the oldest expires.
         ui.ctx().request_repaint_after(TOAST_FOR);
     }
-    if room.push_to_talk {
-        push_to_talk(ui, room, &mut intents);
+    if room.audio.push_to_talk {
+        room_audio::push_to_talk(ui, &mut room.audio, room.mic_on, &mut intents);
     }
     egui::Panel::bottom("controls").show(ui, |ui| {
         ui.horizontal(|ui| control_bar(ui, room, &mut intents));
@@ -156,6 +157,11 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
         egui::Panel::right("chat")
             .min_size(260.0)
             .show(ui, |ui| chat_panel(ui, room, &mut intents));
+    }
+    if room.audio.show_panel {
+        egui::Panel::right("audio").min_size(240.0).show(ui, |ui| {
+            intents.extend(room_audio::audio_panel(ui, &mut room.audio, room.mic_on))
+        });
     }
     if room.show_participants {
         egui::Panel::right("participants")
@@ -181,34 +187,14 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
         for (text, _) in &room.toasts {
             ui.weak(text);
         }
+        room_audio::muted_hint(ui, &mut room.audio, room.mic_on);
         video_area(ui, room);
     });
     intents
 }
 
-/// Holding Space turns the microphone on, letting go turns it off, unless
-/// the user is typing (chat).
-fn push_to_talk(ui: &egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
-    let typing = ui.memory(|m| m.focused().is_some());
-    let held = !typing && ui.input(|i| i.key_down(egui::Key::Space));
-    if held != room.mic_on {
-        intents.push(Intent::SetMic(held));
-    }
-}
-
 fn control_bar(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
-    if room.push_to_talk {
-        ui.label(if room.mic_on {
-            "Talking…"
-        } else {
-            "Hold Space to talk"
-        });
-    } else if ui
-        .button(if room.mic_on { "Mute" } else { "Unmute" })
-        .clicked()
-    {
-        intents.push(Intent::SetMic(!room.mic_on));
-    }
+    room_audio::microphone_controls(ui, &room.audio, room.mic_on, intents);
     if ui
         .button(if room.camera_on {
             "Stop video"
@@ -489,6 +475,8 @@ fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
             ui.label("You");
             if !room.mic_on {
                 ui.weak("(muted)");
+            } else if room.audio.level.dbfs() > room_audio::TALKING_DBFS {
+                ui.weak("(speaking)");
             }
         });
     });

@@ -25,8 +25,12 @@ pub struct Settings {
     pub speaker: Option<DeviceChoice>,
     /// Echo cancellation, noise suppression, gain control, high-pass.
     pub voice_processing: ProcessingSettings,
-    /// Muted unless the push-to-talk key (Space, in the window) is held.
+    /// Muted unless a push-to-talk key is held: Space in the window, or
+    /// `push_to_talk_key` anywhere.
     pub push_to_talk: bool,
+    /// The global push-to-talk key, like "Ctrl+Shift+Space" (works while
+    /// Huddle is in the background); empty for none.
+    pub push_to_talk_key: String,
 }
 
 /// What the microphone is.
@@ -88,6 +92,7 @@ impl Default for Settings {
             speaker: Some(DeviceChoice::Default),
             voice_processing: ProcessingSettings::default(),
             push_to_talk: false,
+            push_to_talk_key: "Ctrl+Shift+Space".into(),
         }
     }
 }

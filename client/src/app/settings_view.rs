@@ -95,6 +95,9 @@ pub fn show(
                 ui.checkbox(&mut voice.gain_control, "Automatic gain control");
                 ui.checkbox(&mut voice.high_pass, "Low-frequency filter");
                 ui.checkbox(&mut settings.push_to_talk, "Push to talk (hold Space)");
+                if settings.push_to_talk {
+                    global_key_field(ui, &mut settings.push_to_talk_key);
+                }
             });
             ui.end_row();
             ui.label("Joining");
@@ -113,4 +116,22 @@ pub fn show(
         intents.push(Intent::BackToDashboard);
     }
     intents
+}
+
+/// The global push-to-talk key, checked as it is typed.
+fn global_key_field(ui: &mut egui::Ui, key: &mut String) {
+    ui.horizontal(|ui| {
+        let label = ui.label("…or anywhere, hold");
+        ui.add(
+            egui::TextEdit::singleline(key)
+                .hint_text("none")
+                .desired_width(140.0),
+        )
+        .labelled_by(label.id);
+    });
+    if !key.trim().is_empty()
+        && let Err(problem) = super::hotkey::parse(key.trim())
+    {
+        ui.colored_label(ui.visuals().error_fg_color, problem);
+    }
 }

@@ -151,10 +151,10 @@ impl Call {
         self.counters.clone()
     }
 
-    /// The microphone's level now (dBFS, after voice processing; also while
+    /// The microphone's level, live (after voice processing; also while
     /// muted, so the app can say "you are muted" to someone talking).
-    pub fn microphone_level_dbfs(&self) -> f32 {
-        self.senders.audio.level_dbfs()
+    pub fn microphone_level(&self) -> crate::media::mixer::LevelMeter {
+        self.senders.audio.level()
     }
 
     /// Frames encoded so far by the camera and screen encoders (each encodes once for all peers).

@@ -11,12 +11,12 @@ pub use super::sources::{AudioSource, NoAudio, NoVideo, PatternSource, SourceLos
 use super::voice::VoicePath;
 use crate::codec::{H264Encoder, OPUS_FRAME_SAMPLES, OpusEncoder, VideoEncoderConfig};
 use crate::media::frame::VideoFrame;
-use crate::media::mixer::level_dbfs;
+use crate::media::mixer::LevelMeter;
 use crate::media::scale::{FrameScaler, ScaleQuality};
 use crate::media::stamp;
 use bytes::Bytes;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A source handed to a running sender, taken at its next frame.
@@ -40,7 +40,7 @@ pub struct SenderControl {
     sent: Arc<tokio::sync::watch::Sender<Option<Arc<VideoFrame>>>>,
     /// Audio: the level of the newest frame captured (dBFS, as f32 bits),
     /// after processing and whether or not it is sent (the mic meter).
-    level: Arc<AtomicU32>,
+    level: LevelMeter,
 }
 
 impl SenderControl {
@@ -53,13 +53,13 @@ impl SenderControl {
             encoded: Arc::new(AtomicU64::new(0)),
             outlets: Outlets::default(),
             sent: Arc::new(tokio::sync::watch::Sender::new(None)),
-            level: Arc::new(AtomicU32::new((-100f32).to_bits())),
+            level: LevelMeter::default(),
         }
     }
 
-    /// Audio: the level of the newest microphone frame, in dBFS.
-    pub fn level_dbfs(&self) -> f32 {
-        f32::from_bits(self.level.load(Ordering::Relaxed))
+    /// Audio: the level of the newest microphone frame.
+    pub fn level(&self) -> LevelMeter {
+        self.level.clone()
     }
 
     /// The newest frame this sender sent (the self view); `None` before the first.
@@ -311,8 +311,7 @@ pub fn start_audio(
                 if source.is_microphone() {
                     voice.near_end(&mut frame.samples);
                 }
-                ctl.level
-                    .store(level_dbfs(&frame.samples).to_bits(), Ordering::Relaxed);
+                ctl.level.measure(&frame.samples);
                 if !ctl.is_enabled() || ctl.outlets.is_empty() {
                     continue;
                 }

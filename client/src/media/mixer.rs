@@ -28,6 +28,31 @@ pub fn level_dbfs(samples: &[f32]) -> f32 {
     }
 }
 
+/// A level shared between the thread that measures it and those that show
+/// it (the microphone meter): the newest frame's dBFS, lock-free.
+#[derive(Clone)]
+pub struct LevelMeter(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl Default for LevelMeter {
+    fn default() -> Self {
+        LevelMeter(std::sync::Arc::new((-100f32).to_bits().into()))
+    }
+}
+
+impl LevelMeter {
+    pub fn measure(&self, samples: &[f32]) {
+        self.0.store(
+            level_dbfs(samples).to_bits(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The newest level in dBFS (−100 before anything was measured).
+    pub fn dbfs(&self) -> f32 {
+        f32::from_bits(self.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

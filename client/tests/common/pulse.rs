@@ -91,7 +91,8 @@ impl PulseServer {
             "rate=48000",
             "channels=1",
             "format=float32le",
-            &format!("sink_properties=device.description={description}"),
+            // Quoted twice: module arguments, then the property list (a description may have spaces).
+            &format!("sink_properties=\"device.description='{description}'\""),
         ])
     }
 

@@ -1,0 +1,242 @@
+//! The desktop app on real sound devices (a private PulseAudio server with
+//! null sinks) and a real X server for the global push-to-talk key: the
+//! pre-join meter and speaker test, push to talk by the global key and by
+//! Space in the window, the "you are muted" hint, and switching microphones
+//! mid-call, and joining before the microphone is open, each heard (or
+//! not) by a bot in the meeting. One test per
+//! process: it sets `DISPLAY` and PulseAudio's directories for the app.
+
+use client::app::settings::SoundInput;
+use client::app::{HuddleApp, Screen, StartOptions};
+use client::audio::DeviceChoice;
+use client::bot::{self, AudioChoice, BotOptions, Report, VideoChoice};
+use client::media::spectrum::dominant_frequency;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use huddle_tests::app_harness::wait_until;
+use huddle_tests::display::{FakeKeyboard, VirtualDisplay, keysym};
+use huddle_tests::pulse::{PulseServer, tone};
+use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
+use std::time::Duration;
+
+const GLOBAL_KEY: [u32; 3] = [keysym::CONTROL_L, keysym::SHIFT_L, keysym::SPACE];
+
+#[test]
+fn the_app_talks_through_real_devices_with_push_to_talk() {
+    let display = VirtualDisplay::start("640x480x24");
+    let pulse = PulseServer::start();
+    // SAFETY: no other thread of this process exists yet.
+    unsafe {
+        display.make_default();
+        for (name, value) in pulse.env() {
+            std::env::set_var(name, value);
+        }
+        std::env::remove_var("PULSE_SERVER");
+    }
+    // Someone talks into the desk microphone (440 Hz, the default) and into
+    // the headset (660 Hz) the whole time.
+    pulse.add_sink("desk_mic", "Desk microphone");
+    pulse.add_sink("headset_mic", "Headset microphone");
+    pulse.pactl(&["set-default-source", "desk_mic.monitor"]);
+    let _desk = pulse.play("desk_mic", &tone(440.0, 90.0));
+    let _headset = pulse.play("headset_mic", &tone(660.0, 90.0));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let start = StartOptions {
+        server: Some(server.url()),
+        email: Some(STARTUP.into()),
+        password: Some(PASSWORD.into()),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| HuddleApp::new(cc, start));
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.state().screen == Screen::Dashboard && !h.state().meetings.is_empty()
+    });
+    {
+        let settings = &mut harness.state_mut().settings;
+        settings.microphone = SoundInput::Device(DeviceChoice::Default);
+        settings.speaker = Some(DeviceChoice::Default);
+        settings.push_to_talk = true;
+        settings.push_to_talk_key = "Ctrl+Shift+Space".into();
+        // A steady tone is what noise suppression is there to remove.
+        settings.voice_processing.noise_suppression = false;
+    }
+
+    // Pre-join: the meter shows the real microphone; the speaker test plays.
+    let meeting = harness
+        .state()
+        .meetings
+        .iter()
+        .find(|m| m.title == ALL_USERS)
+        .unwrap()
+        .id;
+    harness
+        .state_mut()
+        .apply(client::app::Intent::Join(meeting));
+    wait_until(&mut harness, "the meter to hear the desk microphone", |h| {
+        h.state()
+            .prejoin
+            .as_ref()
+            .is_some_and(|p| p.level_dbfs > -30.0)
+    });
+    wait_until(&mut harness, "the speaker to open", |h| {
+        h.state()
+            .prejoin
+            .as_ref()
+            .is_some_and(|p| p.sound.speaker_source.is_some())
+    });
+    let speaker_out = pulse.record("fallback");
+    harness.get_by_label("Test speaker").click();
+    step_for(&mut harness, Duration::from_millis(1200));
+    let played = speaker_out.stop();
+    let hz = dominant_frequency(&played).unwrap_or(0.0);
+    assert!((hz - 440.0).abs() < 10.0, "the speaker test played {hz} Hz");
+
+    harness.get_by_label("Join now").click();
+    wait_until(&mut harness, "the room", |h| {
+        h.state().screen == Screen::Room
+    });
+    assert!(!room(&harness).mic_on, "push to talk starts muted");
+    assert!(
+        room(&harness).audio.global_key.is_some(),
+        "the global key registered: {:?}",
+        room(&harness).audio.global_key_problem
+    );
+
+    // Talking into a muted microphone brings up the hint.
+    wait_until(&mut harness, "the muted hint", |h| {
+        h.query_by_label("You are muted").is_some()
+    });
+
+    // The global key held (no window has focus: there is none) unmutes; a
+    // bot hears the desk microphone.
+    let heard = with_bot(&runtime, &server, &mut harness, 7, |harness| {
+        step_for(harness, Duration::from_secs(2));
+        FakeKeyboard::connect(display.name()).press(&GLOBAL_KEY);
+        wait_until(harness, "the global key to unmute", |h| room(h).mic_on);
+    });
+    let app = heard.peer("Test Startup").expect("the bot saw the app");
+    assert!(app.seen.muted, "the bot saw the app muted before the key");
+    assert!(app.state.audio, "and unmuted while it was held");
+    let hz = app.audio.dominant_hz.unwrap_or(0.0);
+    assert!((hz - 440.0).abs() < 10.0, "the bot heard {hz} Hz");
+    FakeKeyboard::connect(display.name()).release(&GLOBAL_KEY);
+    wait_until(&mut harness, "letting go to mute", |h| !room(h).mic_on);
+
+    // Mid-call, the audio panel switches to the headset; Space held in
+    // the window talks through it.
+    // (The control bar is drawn before the intents of its frame apply:
+    // let it settle before clicking into it.)
+    harness.run_steps(2);
+    harness.get_by_label("Audio").click();
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Microphone")
+        .click();
+    harness.run_steps(2);
+    harness
+        .get_by_label("Monitor of Headset microphone")
+        .click();
+    wait_until(&mut harness, "the headset to be in use", |h| {
+        room(h).audio.microphone
+            == SoundInput::Device(DeviceChoice::Named("Monitor of Headset microphone".into()))
+    });
+    harness.key_down(egui::Key::Space);
+    let heard = with_bot(&runtime, &server, &mut harness, 5, |harness| {
+        wait_until(harness, "Space to unmute", |h| room(h).mic_on);
+    });
+    let app = heard.peer("Test Startup").expect("the bot saw the app");
+    let hz = app.audio.dominant_hz.unwrap_or(0.0);
+    assert!(
+        (hz - 660.0).abs() < 10.0,
+        "the bot heard {hz} Hz from the headset"
+    );
+    harness.key_up(egui::Key::Space);
+    wait_until(&mut harness, "letting go of Space to mute", |h| {
+        !room(h).mic_on
+    });
+
+    // Nothing held: the bot hears nothing.
+    let heard = with_bot(&runtime, &server, &mut harness, 4, |_| {});
+    let app = heard.peer("Test Startup").expect("the bot saw the app");
+    assert!(!app.state.audio, "the app is muted");
+    assert!(
+        app.audio.level_dbfs < -60.0,
+        "the bot heard {} dBFS from a muted app",
+        app.audio.level_dbfs
+    );
+
+    // Joining straight away, as `huddle --join` does, before the pre-join
+    // screen has opened the microphone: it is opened while joining.
+    harness.run_steps(2);
+    harness.get_by_label("Leave").click();
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.state().screen == Screen::Dashboard
+    });
+    harness.state_mut().settings.push_to_talk = false;
+    harness.state_mut().settings.microphone = SoundInput::Device(DeviceChoice::Default);
+    harness
+        .state_mut()
+        .apply(client::app::Intent::Join(meeting));
+    harness.state_mut().apply(client::app::Intent::JoinNow);
+    wait_until(&mut harness, "the room", |h| {
+        h.state().screen == Screen::Room
+    });
+    assert!(room(&harness).mic_on, "joined unmuted");
+    let heard = with_bot(&runtime, &server, &mut harness, 4, |_| {});
+    let hz = heard
+        .peer("Test Startup")
+        .and_then(|app| app.audio.dominant_hz)
+        .unwrap_or(0.0);
+    assert!(
+        (hz - 440.0).abs() < 10.0,
+        "the bot heard {hz} Hz from the desk microphone"
+    );
+    runtime.block_on(server.stop());
+}
+
+fn room<'a>(harness: &'a Harness<'_, HuddleApp>) -> &'a client::app::room::RoomState {
+    harness.state().room.as_ref().expect("in the room")
+}
+
+/// Steps the app for `how_long` (the engine runs meanwhile).
+fn step_for(harness: &mut Harness<'_, HuddleApp>, how_long: Duration) {
+    let until = std::time::Instant::now() + how_long;
+    while std::time::Instant::now() < until {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs a silent bot in the meeting for `seconds`, doing `meanwhile` once it
+/// is in and stepping the app until the bot is done; its report.
+fn with_bot(
+    runtime: &tokio::runtime::Runtime,
+    server: &TestServer,
+    harness: &mut Harness<'_, HuddleApp>,
+    seconds: u64,
+    meanwhile: impl FnOnce(&mut Harness<'_, HuddleApp>),
+) -> Report {
+    let mut options = BotOptions::new(&server.url(), CORPORATE, PASSWORD, ALL_USERS);
+    options.duration = Duration::from_secs(seconds);
+    options.video = VideoChoice::None;
+    options.audio = AudioChoice::None;
+    let bot = runtime.spawn(bot::run(options));
+    wait_until(harness, "the bot in the room", |h| {
+        !room(h).participants.is_empty()
+    });
+    meanwhile(harness);
+    while !bot.is_finished() {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = runtime.block_on(bot).unwrap().expect("the bot ran");
+    wait_until(harness, "the bot to leave", |h| {
+        room(h).participants.is_empty()
+    });
+    report
+}
