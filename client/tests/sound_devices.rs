@@ -1,10 +1,12 @@
 //! Real sound devices: `huddle-bot` records from and plays to PulseAudio
 //! null sinks through cpal, and what comes out is read back from the sinks'
-//! monitors. Also: devices unplugged mid-call, and devices that do not exist.
+//! monitors. Also: devices unplugged mid-call, devices that do not exist, and
+//! the computer's sound shared with the screen.
 
 use client::media::mixer::level_dbfs;
 use client::media::spectrum::dominant_frequency;
-use common::pulse::{PulseServer, RATE, tone};
+use client::media::speech::SpeechLike;
+use common::pulse::{PulseServer, RATE, tone, write_wav};
 use common::{Reaper, server};
 use serde_json::Value;
 use std::path::Path;
@@ -233,6 +235,92 @@ async fn an_unplugged_microphone_gives_way_to_the_default_and_the_user_is_told()
     // B's report covers the last second: the default microphone's sound.
     let (hz, _) = heard(&b);
     assert!((hz - 550.0).abs() < 10.0, "B heard {hz} Hz");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_computer_sound_reaches_the_others_without_their_own_voices() {
+    let pulse = PulseServer::start();
+    pulse.add_sink("spk_b", "SpkB");
+    let s = server().await;
+    // A video plays on A's computer (a 3150 Hz whistle, on the default
+    // speaker), where A also hears B talk: the computer's sound has both.
+    // (Talk, not a tone: an echo canceller is built for speech.)
+    let _video = pulse.play("fallback", &tone(3150.0, 20.0));
+    let voice_b = SpeechLike::new(110.0, 220.0, -12.0).next_samples(15 * RATE as usize);
+    let voice_file = tempfile::Builder::new().suffix(".wav").tempfile().unwrap();
+    write_wav(voice_file.path(), &voice_b);
+    let out_b = pulse.record("spk_b");
+    let (a, _) = Pair::start(
+        &pulse,
+        &s.url(),
+        &[
+            "--audio",
+            "none",
+            "--share",
+            "pattern",
+            "--share-sound",
+            "--speaker",
+            "default",
+            "--duration",
+            "10",
+        ],
+        &[
+            "--audio",
+            voice_file.path().to_str().unwrap(),
+            "--speaker",
+            "spk_b",
+            "--duration",
+            "10",
+        ],
+    )
+    .reports()
+    .await;
+    let out_b = out_b.stop();
+    assert_eq!(a["audio_devices"]["computer_sound"], "fallback.monitor");
+
+    // The seconds in which B heard the video (A's microphone is off)…
+    let heard_video: Vec<&[f32]> = out_b
+        .chunks_exact(RATE as usize)
+        .filter(|second| tone_level_db(second, 3150.0) > -40.0)
+        .collect();
+    assert!(
+        heard_video.len() >= 5,
+        "B heard the video for {} s",
+        heard_video.len()
+    );
+    // …and, once the echo canceller has converged, not its own voice back.
+    let voice = speech_band_db(&voice_b[..RATE as usize * 4]);
+    let echo = speech_band_db(&heard_video[heard_video.len() - 3..].concat());
+    assert!(
+        voice - echo > 20.0,
+        "B's voice at {voice:.1} dB came back at {echo:.1} dB"
+    );
+}
+
+/// The level of one frequency in `samples` (Goertzel), in dB.
+fn tone_level_db(samples: &[f32], hz: f32) -> f32 {
+    let w = std::f32::consts::TAU * hz / RATE as f32;
+    let (mut s1, mut s2) = (0f32, 0f32);
+    for &x in samples {
+        let s0 = x + 2.0 * w.cos() * s1 - s2;
+        (s2, s1) = (s1, s0);
+    }
+    let power = s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2;
+    10.0 * (power / (samples.len() as f32).powi(2)).max(1e-20).log10()
+}
+
+/// The mean power (dB) between 100 and 1500 Hz, where the voice is (and
+/// the video's whistle is not).
+fn speech_band_db(samples: &[f32]) -> f32 {
+    let mut planner = realfft::RealFftPlanner::<f32>::new();
+    let fft = planner.plan_fft_forward(samples.len());
+    let mut input = samples.to_vec();
+    let mut spectrum = fft.make_output_vec();
+    fft.process(&mut input, &mut spectrum).unwrap();
+    let hz_per_bin = RATE as f32 / samples.len() as f32;
+    let band = (100.0 / hz_per_bin) as usize..(1500.0 / hz_per_bin) as usize;
+    let power: f32 = spectrum[band].iter().map(|c| c.norm_sqr()).sum();
+    10.0 * (power / samples.len() as f32).max(1e-20).log10()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

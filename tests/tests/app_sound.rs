@@ -1,10 +1,11 @@
 //! The desktop app on real sound devices (a private PulseAudio server with
 //! null sinks) and a real X server for the global push-to-talk key: the
 //! pre-join meter and speaker test, push to talk by the global key and by
-//! Space in the window, the "you are muted" hint, and switching microphones
-//! mid-call, and joining before the microphone is open, each heard (or
-//! not) by a bot in the meeting. One test per
-//! process: it sets `DISPLAY` and PulseAudio's directories for the app.
+//! Space in the window, the "you are muted" hint, switching microphones
+//! mid-call, sharing the computer's sound with the screen, and joining
+//! before the microphone is open, each heard (or not) by a bot in the
+//! meeting. One test per process: it sets `DISPLAY` and PulseAudio's
+//! directories for the app.
 
 use client::app::settings::SoundInput;
 use client::app::{HuddleApp, Screen, StartOptions};
@@ -169,6 +170,30 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         "the bot heard {} dBFS from a muted app",
         app.audio.level_dbfs
     );
+
+    // Sharing the screen with the computer's sound (a video's 3150 Hz
+    // whistle): the bot hears it although the microphone is muted.
+    let _video = pulse.play("fallback", &tone(3150.0, 60.0));
+    harness.run_steps(2);
+    harness.get_by_label("Share screen").click();
+    wait_until(&mut harness, "the picker", |h| {
+        h.query_by_label("Share computer sound").is_some()
+    });
+    harness.get_by_label("Share computer sound").click();
+    harness.run_steps(2);
+    harness.get_by_label("Share the test pattern").click();
+    wait_until(&mut harness, "sharing", |h| room(h).sharing);
+    let heard = with_bot(&runtime, &server, &mut harness, 5, |_| {});
+    let app = heard.peer("Test Startup").expect("the bot saw the app");
+    assert!(!app.state.audio, "the microphone stayed muted");
+    let hz = app.audio.dominant_hz.unwrap_or(0.0);
+    assert!(
+        (hz - 3150.0).abs() < 20.0,
+        "the bot heard {hz} Hz of the computer's sound"
+    );
+    harness.run_steps(2);
+    harness.get_by_label("Stop sharing").click();
+    wait_until(&mut harness, "sharing to stop", |h| !room(h).sharing);
 
     // Joining straight away, as `huddle --join` does, before the pre-join
     // screen has opened the microphone: it is opened while joining.

@@ -50,6 +50,8 @@ pub enum BackendEvent {
         choice: crate::audio::DeviceChoice,
         result: Result<crate::audio::Speaker, String>,
     },
+    /// The computer's sound opened for sharing, or why it could not be.
+    ComputerSoundOpened(Result<crate::audio::Microphone, String>),
     /// A camera opened for the preview, or why it could not be.
     CameraOpened {
         name: String,
@@ -315,6 +317,17 @@ impl Backend {
         self.spawn(async move {
             let result = open_blocking(choice.clone(), crate::audio::Speaker::open).await;
             BackendEvent::SpeakerOpened { choice, result }
+        });
+    }
+
+    /// Opens a recording of the computer's sound, to share with the screen.
+    pub fn open_computer_sound(&self) {
+        self.spawn(async {
+            let opened = tokio::task::spawn_blocking(crate::audio::computer_sound::open).await;
+            BackendEvent::ComputerSoundOpened(match opened {
+                Ok(sound) => sound.map_err(|e| capitalise(&e.to_string())),
+                Err(e) => Err(e.to_string()),
+            })
         });
     }
 

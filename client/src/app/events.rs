@@ -52,6 +52,19 @@ impl HuddleApp {
                         }
                     }
                 },
+                BackendEvent::ComputerSoundOpened(result) => {
+                    // Only while still sharing.
+                    if let Some(room) = self.room.as_mut().filter(|r| r.sharing) {
+                        match result {
+                            Ok(sound) => room
+                                .commander
+                                .send(Command::ShareComputerSound(Some(Box::new(sound)))),
+                            Err(problem) => room.toast(format!(
+                                "The computer's sound cannot be shared: {problem}."
+                            )),
+                        }
+                    }
+                }
                 BackendEvent::CameraOpened { name, result } => {
                     // Only if the pre-join screen still wants that camera.
                     if let Some(prejoin) = self.prejoin.as_mut()

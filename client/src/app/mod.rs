@@ -435,12 +435,17 @@ impl HuddleApp {
 
     /// Shares `source`: the picker closes, the engine switches its screen
     /// sender to it and turns it on (a keyframe first), the room is told.
+    /// With "Share computer sound" ticked, that sound is opened and mixed in
+    /// once open.
     fn start_sharing(&mut self, source: Box<dyn crate::call::VideoSource>) {
         if let Some(room) = self.room.as_mut() {
-            room.share_picker = None;
+            let with_sound = room.share_picker.take().is_some_and(|p| p.with_sound);
             room.sharing = true;
             room.commander.send(Command::UseScreen(source));
             room.commander.send(Command::SetScreen(true));
+            if with_sound {
+                self.backend.open_computer_sound();
+            }
         }
     }
 

@@ -284,12 +284,23 @@ fn participants_panel(ui: &mut egui::Ui, room: &RoomState) {
             "camera off"
         }
     ));
+    // Each voice's level as it arrives (the meter beside a name moves while
+    // they talk).
     for participant in room.participants.values() {
-        ui.label(format!(
-            "{}: {}",
-            participant.name,
-            describe_state(participant)
-        ));
+        ui.horizontal(|ui| {
+            ui.label(format!(
+                "{}: {}",
+                participant.name,
+                describe_state(participant)
+            ));
+            if participant.audio {
+                let level = room
+                    .stats
+                    .get(participant.id)
+                    .map_or(-100.0, |s| s.level_dbfs);
+                room_audio::level_meter(ui, level, true, 50.0);
+            }
+        });
     }
 }
 

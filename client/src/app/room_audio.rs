@@ -158,9 +158,9 @@ pub fn microphone_controls(
     }
 }
 
-/// A bar from −60 to 0 dBFS; grey while muted (it still shows what the
-/// microphone hears, so one can check it before unmuting).
-fn level_meter(ui: &mut egui::Ui, dbfs: f32, live: bool, width: f32) {
+/// A bar from −60 to 0 dBFS; grey while muted (our own microphone's meter
+/// still shows what it hears, so one can check it before unmuting).
+pub fn level_meter(ui: &mut egui::Ui, dbfs: f32, live: bool, width: f32) {
     let fill = ((dbfs + 60.0) / 60.0).clamp(0.0, 1.0);
     let colour = if live {
         egui::Color32::from_rgb(80, 200, 120)
@@ -172,7 +172,7 @@ fn level_meter(ui: &mut egui::Ui, dbfs: f32, live: bool, width: f32) {
             .desired_width(width)
             .fill(colour),
     )
-    .on_hover_text(format!("Microphone level {:.0} dBFS", dbfs.max(-99.0)));
+    .on_hover_text(format!("Level {:.0} dBFS", dbfs.max(-99.0)));
 }
 
 /// "You are muted", shown to someone talking into a muted microphone.

@@ -1,6 +1,7 @@
 //! The screen-share picker: the whole screen and each window, with titles and
-//! thumbnails, plus the test pattern (shareable anywhere); or, where capture
-//! cannot work, the reason in words.
+//! thumbnails, plus the test pattern (shareable anywhere), and whether the
+//! computer's sound goes with it; or, where capture cannot work, the reason
+//! in words.
 
 use super::Intent;
 use crate::media::screen::ScreenSourceInfo;
@@ -12,6 +13,8 @@ pub struct SharePicker {
     thumbnails: Vec<Option<egui::TextureHandle>>,
     /// Why the chosen source could not be opened, if it could not.
     pub problem: Option<String>,
+    /// "Share computer sound" is ticked.
+    pub with_sound: bool,
 }
 
 impl SharePicker {
@@ -20,6 +23,7 @@ impl SharePicker {
             sources,
             thumbnails: Vec::new(),
             problem: None,
+            with_sound: false,
         }
     }
 
@@ -95,7 +99,8 @@ pub fn show(ctx: &egui::Context, picker: &mut SharePicker) -> Vec<Intent> {
             if ui.button("Share the test pattern").clicked() {
                 intents.push(Intent::ShareSource(None));
             }
-            ui.weak("Sharing the computer's sound comes with audio support.");
+            ui.checkbox(&mut picker.with_sound, "Share computer sound")
+                .on_hover_text("What your computer plays, without the call itself");
             if ui.button("Cancel").clicked() {
                 intents.push(Intent::CloseSharePicker);
             }

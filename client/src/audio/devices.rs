@@ -82,6 +82,9 @@ pub enum AudioError {
         wanted: String,
         available: Vec<String>,
     },
+    /// What this platform or sound system cannot do.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("the {noun} «{device}» cannot be opened: {reason}", noun = .direction.noun())]
     Open {
         direction: Direction,

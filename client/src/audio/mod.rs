@@ -2,6 +2,7 @@
 //! streams to them that survive a device disappearing, resampled to and from
 //! the engine's 48 kHz mono in 10 ms steps.
 
+pub mod computer_sound;
 pub mod devices;
 mod keeper;
 pub mod microphone;

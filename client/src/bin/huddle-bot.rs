@@ -53,6 +53,10 @@ struct Args {
     /// Share from the start: `screen` (the real screen, X11), `pattern` or a .y4m file.
     #[arg(long)]
     share: Option<String>,
+    /// With --share, the computer's sound too (what the default speaker
+    /// plays, without the call's own voices).
+    #[arg(long, requires = "share")]
+    share_sound: bool,
     /// Drop this percentage of received audio packets, as a lossy network would (QA).
     #[arg(long, default_value_t = 0.0, value_parser = percent)]
     drop_audio: f32,
@@ -154,6 +158,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         speaker: args.speaker.as_deref().map(DeviceChoice::parse),
         voice_processing: args.voice_processing,
         share: args.share.as_deref().map(parse_video).transpose()?,
+        share_sound: args.share_sound,
         audio_loss: args.drop_audio / 100.0,
         width,
         height,

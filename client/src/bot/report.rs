@@ -24,6 +24,8 @@ pub struct Report {
 pub struct AudioDevicesReport {
     pub microphone: Option<String>,
     pub speaker: Option<String>,
+    /// What the shared computer sound was recorded from (`--share-sound`).
+    pub computer_sound: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -56,6 +56,8 @@ pub struct BotOptions {
     pub audio: AudioChoice,
     /// Share this from the start.
     pub share: Option<VideoChoice>,
+    /// With the share, the computer's sound (what the default speaker plays).
+    pub share_sound: bool,
     /// Drop this share (0.0–1.0) of received audio packets (simulated network loss).
     pub audio_loss: f32,
     /// Play what is received on this output device (`--speaker`).
@@ -88,6 +90,7 @@ impl BotOptions {
             video: VideoChoice::Pattern,
             audio: AudioChoice::Tone(440.0),
             share: None,
+            share_sound: false,
             audio_loss: 0.0,
             speaker: None,
             voice_processing: false,
@@ -190,7 +193,20 @@ pub async fn run(options: BotOptions) -> Result<Report> {
             fps: 10.0,
         }) as Box<dyn VideoSource>),
     };
-    let (microphone, speaker, devices) = open_audio(&options).await?;
+    let (microphone, speaker, mut devices) = open_audio(&options).await?;
+    let computer_sound = match options.share_sound {
+        true => {
+            let sound = tokio::task::spawn_blocking(crate::audio::computer_sound::open)
+                .await
+                .expect("opening the computer's sound")
+                .map_err(|e| {
+                    crate::Error::Device(format!("cannot share the computer's sound: {e}"))
+                })?;
+            devices.computer_sound = Some(sound.device().id.clone());
+            Some(Box::new(sound) as Box<dyn AudioSource>)
+        }
+        false => None,
+    };
     let join_started = ms(Instant::now());
     let mut call = Call::join(CallOptions {
         ws_url: api.ws_url(),
@@ -219,6 +235,9 @@ pub async fn run(options: BotOptions) -> Result<Report> {
     .await?;
     if options.share.is_some() {
         call.send(Command::SetScreen(true));
+        if computer_sound.is_some() {
+            call.send(Command::ShareComputerSound(computer_sound));
+        }
     }
     let joined_at = Instant::now();
     let mut timings = Timings {

@@ -46,6 +46,10 @@ pub enum Command {
     /// Play the call somewhere else (`None`: nowhere).
     UseSpeaker(Option<Box<dyn AudioSink>>),
     SetVoiceProcessing(ProcessingSettings),
+    /// Mix the computer's sound into what we send, with the call's own
+    /// voices taken out (`None`: stop). It stops by itself when the screen
+    /// share does.
+    ShareComputerSound(Option<Box<dyn AudioSource>>),
     /// Pick what a screen share shows.
     UseScreen(Box<dyn VideoSource>),
     Leave,
@@ -62,6 +66,9 @@ impl std::fmt::Debug for Command {
             Command::UseMicrophone(_) => write!(f, "UseMicrophone"),
             Command::UseSpeaker(sink) => write!(f, "UseSpeaker({})", sink.is_some()),
             Command::SetVoiceProcessing(settings) => write!(f, "SetVoiceProcessing({settings:?})"),
+            Command::ShareComputerSound(sound) => {
+                write!(f, "ShareComputerSound({})", sound.is_some())
+            }
             Command::UseScreen(_) => write!(f, "UseScreen"),
             Command::Leave => write!(f, "Leave"),
         }

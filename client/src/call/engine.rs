@@ -410,7 +410,13 @@ impl Engine {
         match command {
             Command::SetAudio(on) => self.senders.audio.set_enabled(on),
             Command::SetVideo(on) => self.senders.camera.set_enabled(on),
-            Command::SetScreen(on) => self.senders.screen.set_enabled(on),
+            Command::SetScreen(on) => {
+                self.senders.screen.set_enabled(on);
+                if !on {
+                    let stop = SourceSwap::ComputerSound(None);
+                    self.senders.audio.replace_source(stop);
+                }
+            }
             Command::Chat(text) if !online => return self.unsent_chat.push(text),
             Command::Chat(text) => {
                 let _ = self.signals.send(ClientMsg::Chat { text }).await;
@@ -430,6 +436,10 @@ impl Engine {
                 return;
             }
             Command::SetVoiceProcessing(settings) => return self.voice.apply(settings),
+            Command::ShareComputerSound(sound) => {
+                let swap = SourceSwap::ComputerSound(sound);
+                return self.senders.audio.replace_source(swap);
+            }
             Command::UseScreen(source) => {
                 return self
                     .senders

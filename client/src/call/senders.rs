@@ -11,7 +11,7 @@ pub use super::sources::{AudioSource, NoAudio, NoVideo, PatternSource, SourceLos
 use super::voice::VoicePath;
 use crate::codec::{H264Encoder, OPUS_FRAME_SAMPLES, OpusEncoder, VideoEncoderConfig};
 use crate::media::frame::VideoFrame;
-use crate::media::mixer::LevelMeter;
+use crate::media::mixer::{LevelMeter, mix};
 use crate::media::scale::{FrameScaler, ScaleQuality};
 use crate::media::stamp;
 use bytes::Bytes;
@@ -23,13 +23,16 @@ use std::time::{Duration, Instant};
 pub enum SourceSwap {
     Video(Box<dyn VideoSource>),
     Audio(Box<dyn AudioSource>),
+    /// Audio: computer sound mixed in while the screen is shared (`None`: stop).
+    ComputerSound(Option<Box<dyn AudioSource>>),
 }
 
 /// Controls of a running sender, shared with the engine.
 #[derive(Clone)]
 pub struct SenderControl {
     enabled: Arc<AtomicBool>,
-    swap: Arc<std::sync::Mutex<Option<SourceSwap>>>,
+    /// Sources handed over, in order, until the sender takes them.
+    swaps: Arc<std::sync::Mutex<Vec<SourceSwap>>>,
     keyframe: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     /// Frames encoded so far (for stats and the encode-once benchmark).
@@ -47,7 +50,7 @@ impl SenderControl {
     fn new(enabled: bool) -> SenderControl {
         SenderControl {
             enabled: Arc::new(AtomicBool::new(enabled)),
-            swap: Arc::default(),
+            swaps: Arc::default(),
             keyframe: Arc::new(AtomicBool::new(true)),
             stop: Arc::new(AtomicBool::new(false)),
             encoded: Arc::new(AtomicU64::new(0)),
@@ -89,12 +92,15 @@ impl SenderControl {
 
     /// Switches to another source (another camera, a file) without renegotiation.
     pub fn replace_source(&self, source: SourceSwap) {
-        *self.swap.lock().unwrap_or_else(|p| p.into_inner()) = Some(source);
+        self.swaps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(source);
         self.request_keyframe();
     }
 
-    fn take_swap(&self) -> Option<SourceSwap> {
-        self.swap.lock().unwrap_or_else(|p| p.into_inner()).take()
+    fn take_swaps(&self) -> Vec<SourceSwap> {
+        std::mem::take(&mut *self.swaps.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -160,9 +166,11 @@ pub fn start_video(
             // Running late (a slow machine): skip ahead rather than burst frames.
             let mut pacer = Pacer::new(Duration::ZERO);
             while !ctl.stop.load(Ordering::SeqCst) {
-                if let Some(SourceSwap::Video(new)) = ctl.take_swap() {
-                    source = new;
-                    interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
+                for swap in ctl.take_swaps() {
+                    if let SourceSwap::Video(new) = swap {
+                        source = new;
+                        interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
+                    }
                 }
                 pacer.wait(interval);
                 // Frames are made while someone sees them: a peer, or the self view.
@@ -287,9 +295,17 @@ pub fn start_audio(
             // Audio catches up after a short hiccup (the receiver's jitter
             // buffer absorbs it); only a long stall restarts the clock.
             let mut pacer = Pacer::new(Duration::from_millis(200));
+            let mut computer_sound: Option<Box<dyn AudioSource>> = None;
             while !ctl.stop.load(Ordering::SeqCst) {
-                if let Some(SourceSwap::Audio(new)) = ctl.take_swap() {
-                    source = new;
+                for swap in ctl.take_swaps() {
+                    match swap {
+                        SourceSwap::Audio(new) => source = new,
+                        SourceSwap::ComputerSound(new) => {
+                            voice.share_computer_sound(new.is_some());
+                            computer_sound = new;
+                        }
+                        SourceSwap::Video(_) => {}
+                    }
                 }
                 if !source.paces_itself() {
                     pacer.wait(interval);
@@ -312,7 +328,30 @@ pub fn start_audio(
                     voice.near_end(&mut frame.samples);
                 }
                 ctl.level.measure(&frame.samples);
-                if !ctl.is_enabled() || ctl.outlets.is_empty() {
+                let microphone_on = ctl.is_enabled();
+                if let Some(sound) = computer_sound.as_mut() {
+                    match sound.next_frame(frame.samples.len()) {
+                        Ok(mut shared) => {
+                            voice.clean_computer_sound(&mut shared.samples);
+                            // Shared sound goes out while the microphone is muted too.
+                            if !microphone_on {
+                                frame.samples.fill(0.0);
+                            }
+                            frame.samples =
+                                mix(&[&frame.samples, &shared.samples], frame.samples.len());
+                        }
+                        Err(gone) => {
+                            computer_sound = None;
+                            voice.share_computer_sound(false);
+                            let _ = events.send(CallEvent::Problem(format!(
+                                "Sharing the computer's sound stopped: {}",
+                                gone.0
+                            )));
+                        }
+                    }
+                }
+                let sending = microphone_on || computer_sound.is_some();
+                if !sending || ctl.outlets.is_empty() {
                     continue;
                 }
                 match encoder.encode(&frame.samples) {

@@ -191,7 +191,8 @@ pub fn tone(hz: f32, seconds: f32) -> Vec<f32> {
         .collect()
 }
 
-fn write_wav(path: &Path, samples: &[f32]) {
+/// Writes 48 kHz mono samples as a 16-bit WAV file.
+pub fn write_wav(path: &Path, samples: &[f32]) {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: RATE,
