@@ -15,7 +15,11 @@ if [[ -z "${HUDDLE_PACKAGES+set}" ]]; then
         xvfb xauth imagemagick libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libfontconfig1
         # sound: cpal always builds its ALSA backend; the tests run a private
         # PulseAudio server with null sinks as microphones and speakers
-        libasound2-dev pulseaudio pulseaudio-utils)
+        libasound2-dev pulseaudio pulseaudio-utils
+        # Wayland screen sharing: scap asks the desktop's ScreenCast portal over
+        # D-Bus and takes the frames over PipeWire (bindgen: libclang above);
+        # a test runs a private D-Bus to see it say when there is no portal
+        libdbus-1-dev libpipewire-0.3-dev libspa-0.2-dev dbus)
 fi
 
 missing=()

@@ -10,12 +10,19 @@ const BOT: &str = env!("CARGO_BIN_EXE_huddle-bot");
 
 /// Runs the bot off the async runtime, with no display; returns (exit code, stderr).
 async fn bot(args: Vec<String>) -> (i32, String) {
+    bot_with_env(args, Vec::new()).await
+}
+
+/// The same, with these variables set too.
+async fn bot_with_env(args: Vec<String>, env: Vec<(&'static str, String)>) -> (i32, String) {
     let output = tokio::task::spawn_blocking(move || {
         Command::new(BOT)
             .args(args)
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("XDG_SESSION_TYPE")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .envs(env)
             .output()
             .unwrap()
     })
@@ -129,6 +136,55 @@ async fn errors_are_one_clear_line_with_a_nonzero_exit() {
         error_line(&stderr).contains("cannot share the screen: there is no display to share"),
         "{stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_wayland_without_a_screencast_portal_sharing_says_why() {
+    let s = server().await;
+    let share = args(
+        &s.url(),
+        "test@startup.com",
+        "password123",
+        "All Users Weekly Sync",
+        &["--share", "screen"],
+    );
+    // No D-Bus session at all (and none to find in the runtime directory).
+    let empty = tempfile::tempdir().unwrap();
+    let wayland = || ("XDG_SESSION_TYPE", "wayland".to_string());
+    let runtime_dir = ("XDG_RUNTIME_DIR", empty.path().display().to_string());
+    let (code, stderr) = bot_with_env(share.clone(), vec![wayland(), runtime_dir]).await;
+    assert_eq!(code, 2);
+    assert!(
+        error_line(&stderr).contains("this Wayland session has no D-Bus session bus"),
+        "{stderr}"
+    );
+
+    // A session bus, but no portal on it.
+    let (_bus, address) = session_bus();
+    let bus = ("DBUS_SESSION_BUS_ADDRESS", address);
+    let (code, stderr) = bot_with_env(share, vec![wayland(), bus]).await;
+    assert_eq!(code, 2);
+    assert!(
+        error_line(&stderr).contains("this desktop has no ScreenCast portal"),
+        "{stderr}"
+    );
+}
+
+/// A private D-Bus session bus (the test command installs `dbus`) and its address.
+fn session_bus() -> (common::Reaper, String) {
+    use std::io::BufRead;
+    let mut daemon = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(std::process::Stdio::piped())
+        // (As root it warns that it cannot raise its file limit.)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dbus-daemon runs");
+    let mut address = String::new();
+    std::io::BufReader::new(daemon.stdout.take().unwrap())
+        .read_line(&mut address)
+        .unwrap();
+    (common::Reaper(daemon), address.trim().to_string())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

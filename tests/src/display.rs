@@ -111,18 +111,35 @@ pub mod keysym {
     pub const SPACE: u32 = 0x0020;
 }
 
-/// Key presses injected into the X server (XTest), as a user's keyboard
-/// would make them: every application sees them, focused or not.
-pub struct FakeKeyboard {
+/// Keys and pointer moves injected into the X server (XTest), as a user's
+/// keyboard and mouse would make them: every application sees them.
+pub struct FakeInput {
     conn: RustConnection,
     root: Window,
 }
 
-impl FakeKeyboard {
-    pub fn connect(display: &str) -> FakeKeyboard {
+impl FakeInput {
+    pub fn connect(display: &str) -> FakeInput {
         let (conn, screen) = x11rb::connect(Some(display)).expect("the X server answers");
         let root = conn.setup().roots[screen].root;
-        FakeKeyboard { conn, root }
+        FakeInput { conn, root }
+    }
+
+    /// Moves the pointer to `(x, y)` on the screen.
+    pub fn move_pointer(&self, x: i16, y: i16) {
+        use x11rb::protocol::xtest::ConnectionExt as _;
+        self.conn
+            .xtest_fake_input(
+                x11rb::protocol::xproto::MOTION_NOTIFY_EVENT,
+                0,
+                0,
+                self.root,
+                x,
+                y,
+                0,
+            )
+            .unwrap();
+        self.conn.get_input_focus().unwrap().reply().unwrap();
     }
 
     /// Presses `keys` (keysyms) in order and holds them.

@@ -16,7 +16,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use huddle_tests::app_harness::wait_until;
-use huddle_tests::display::{FakeKeyboard, VirtualDisplay, keysym};
+use huddle_tests::display::{FakeInput, VirtualDisplay, keysym};
 use huddle_tests::pulse::{PulseServer, tone};
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::time::Duration;
@@ -117,7 +117,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     // bot hears the desk microphone.
     let heard = with_bot(&runtime, &server, &mut harness, 7, |harness| {
         step_for(harness, Duration::from_secs(2));
-        FakeKeyboard::connect(display.name()).press(&GLOBAL_KEY);
+        FakeInput::connect(display.name()).press(&GLOBAL_KEY);
         wait_until(harness, "the global key to unmute", |h| room(h).mic_on);
     });
     let app = heard.peer("Test Startup").expect("the bot saw the app");
@@ -125,7 +125,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     assert!(app.state.audio, "and unmuted while it was held");
     let hz = app.audio.dominant_hz.unwrap_or(0.0);
     assert!((hz - 440.0).abs() < 10.0, "the bot heard {hz} Hz");
-    FakeKeyboard::connect(display.name()).release(&GLOBAL_KEY);
+    FakeInput::connect(display.name()).release(&GLOBAL_KEY);
     wait_until(&mut harness, "letting go to mute", |h| !room(h).mic_on);
 
     // Mid-call, the audio panel switches to the headset; Space held in

@@ -22,6 +22,8 @@ pub enum PixelFormat {
     Bgr,
     /// B, G, R and an unused byte: X11's 32-bit pixels.
     Bgrx,
+    /// R, G, B and an unused byte (some PipeWire screen streams).
+    Rgbx,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -58,7 +60,7 @@ pub fn to_i420(
         PixelFormat::Nv12 => width * height + 2 * width.div_ceil(2) * height.div_ceil(2),
         PixelFormat::Gray => width * height,
         PixelFormat::Rgb | PixelFormat::Bgr => width * height * 3,
-        PixelFormat::Bgrx => width * height * 4,
+        PixelFormat::Bgrx | PixelFormat::Rgbx => width * height * 4,
         PixelFormat::Mjpeg => unreachable!("handled above"),
     };
     if bytes.len() < needed {
@@ -94,10 +96,11 @@ pub fn to_i420(
                 }
             }
         }
-        PixelFormat::Rgb | PixelFormat::Bgr | PixelFormat::Bgrx => {
+        PixelFormat::Rgb | PixelFormat::Bgr | PixelFormat::Bgrx | PixelFormat::Rgbx => {
             let (convert, bytes_per_pixel): (ToYuv420, usize) = match format {
                 PixelFormat::Rgb => (yuv::rgb_to_yuv420, 3),
                 PixelFormat::Bgr => (yuv::bgr_to_yuv420, 3),
+                PixelFormat::Rgbx => (yuv::rgba_to_yuv420, 4),
                 _ => (yuv::bgra_to_yuv420, 4),
             };
             convert(
@@ -215,6 +218,7 @@ mod tests {
         nv12.extend([u, v].repeat(w * h / 4));
         let bgr = [ORANGE[2], ORANGE[1], ORANGE[0]].repeat(w * h);
         let bgrx = [ORANGE[2], ORANGE[1], ORANGE[0], 0].repeat(w * h);
+        let rgbx = [ORANGE[0], ORANGE[1], ORANGE[2], 0].repeat(w * h);
         let mut jpeg = Vec::new();
         jpeg_encoder::Encoder::new(&mut jpeg, 90)
             .encode(
@@ -228,6 +232,7 @@ mod tests {
             (PixelFormat::Rgb, rgb_image(w, h, ORANGE)),
             (PixelFormat::Bgr, bgr),
             (PixelFormat::Bgrx, bgrx),
+            (PixelFormat::Rgbx, rgbx),
             (PixelFormat::Yuyv, yuyv),
             (PixelFormat::Nv12, nv12),
             (PixelFormat::Mjpeg, jpeg),

@@ -1,7 +1,9 @@
-//! What can be shared as a screen, and capturing it: an X11 path of our own
-//! (x11rb, with MIT-SHM) where the session is X11. On Wayland the desktop's ScreenCast
-//! portal would be the way; it is not supported yet and says so.
+//! What can be shared as a screen, and capturing it, chosen at run time: an
+//! X11 path of our own (x11rb, with MIT-SHM) where the session is X11, and
+//! the desktop's ScreenCast portal (scap, over PipeWire) where it is Wayland.
 
+#[cfg(target_os = "linux")]
+mod portal;
 #[cfg(all(unix, not(target_os = "macos")))]
 mod x11;
 #[cfg(all(unix, not(target_os = "macos")))]
@@ -18,6 +20,8 @@ pub const MAX_SHARE: (usize, usize) = (1920, 1080);
 pub enum ScreenTarget {
     /// An X11 window; the root window is the whole screen.
     X11Window(u32),
+    /// Whatever the user picks in the desktop's own dialog (Wayland).
+    Portal,
 }
 
 /// A shareable screen or window as the picker shows it.
@@ -42,7 +46,10 @@ pub enum ScreenError {
 pub fn list_sources() -> Result<Vec<ScreenSourceInfo>, ScreenError> {
     #[cfg(all(unix, not(target_os = "macos")))]
     {
-        unsupported_session()?;
+        if wayland_session() {
+            return portal_sources();
+        }
+        no_display()?;
         x11::X11Display::open()?.sources()
     }
     #[cfg(not(all(unix, not(target_os = "macos"))))]
@@ -51,19 +58,34 @@ pub fn list_sources() -> Result<Vec<ScreenSourceInfo>, ScreenError> {
     ))
 }
 
-/// Wayland sessions forbid X11 capture of native windows; say so instead of
-/// sending black.
+/// Wayland sessions forbid X11 capture of native windows (XWayland shows
+/// only X11 ones): there, the portal.
 #[cfg(all(unix, not(target_os = "macos")))]
-fn unsupported_session() -> Result<(), ScreenError> {
-    let wayland = std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t == "wayland")
-        || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    if wayland {
-        return Err(ScreenError::Unavailable(
-            "this is a Wayland session: sharing needs the desktop's ScreenCast portal, \
-             which Huddle does not support yet"
-                .into(),
-        ));
+fn wayland_session() -> bool {
+    std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t == "wayland")
+        || std::env::var_os("WAYLAND_DISPLAY").is_some()
+}
+
+/// On Wayland the desktop's dialog picks the screen or window: one entry.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn portal_sources() -> Result<Vec<ScreenSourceInfo>, ScreenError> {
+    #[cfg(target_os = "linux")]
+    {
+        portal::available()?;
+        Ok(vec![ScreenSourceInfo {
+            target: ScreenTarget::Portal,
+            title: "a screen or window (your desktop asks which)".into(),
+            thumbnail: None,
+        }])
     }
+    #[cfg(not(target_os = "linux"))]
+    Err(ScreenError::Unavailable(
+        "screen sharing on this Wayland system is not supported yet".into(),
+    ))
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn no_display() -> Result<(), ScreenError> {
     if std::env::var_os("DISPLAY").is_none() {
         return Err(ScreenError::Unavailable(
             "there is no display to share (DISPLAY is not set)".into(),
@@ -74,37 +96,52 @@ fn unsupported_session() -> Result<(), ScreenError> {
 
 /// A running capture of one screen or window.
 pub struct ScreenCapture {
-    #[cfg(all(unix, not(target_os = "macos")))]
-    display: x11::X11Display,
-    target: ScreenTarget,
+    grabber: Grabber,
     fps: f32,
     scaler: FrameScaler,
 }
 
+/// Where the pictures come from.
+enum Grabber {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    X11 {
+        display: Box<x11::X11Display>,
+        window: u32,
+    },
+    #[cfg(target_os = "linux")]
+    Portal(portal::PortalCapture),
+}
+
 impl ScreenCapture {
-    /// Opens a capture of `target` at `fps` (screens: 5–15 is plenty).
+    /// Opens a capture of `target` at `fps` (screens: 5–15 is plenty). On
+    /// Wayland this asks the desktop, whose dialog may wait for the user.
     pub fn open(target: ScreenTarget, fps: f32) -> Result<ScreenCapture, ScreenError> {
-        #[cfg(all(unix, not(target_os = "macos")))]
-        {
-            unsupported_session()?;
-            let display = x11::X11Display::open()?;
-            let capture = ScreenCapture {
-                display,
-                target,
-                fps,
-                scaler: FrameScaler::new(ScaleQuality::Smooth),
-            };
-            // Fail now, not at the first frame, if the target cannot be read.
-            capture.grab_once()?;
-            Ok(capture)
-        }
-        #[cfg(not(all(unix, not(target_os = "macos"))))]
-        {
-            let _ = (target, fps, FrameScaler::new(ScaleQuality::Smooth));
-            Err(ScreenError::Unavailable(
-                "screen sharing on this system is not supported yet".into(),
-            ))
-        }
+        let grabber = match target {
+            #[cfg(all(unix, not(target_os = "macos")))]
+            ScreenTarget::X11Window(window) => {
+                no_display()?;
+                Grabber::X11 {
+                    display: Box::new(x11::X11Display::open()?),
+                    window,
+                }
+            }
+            #[cfg(target_os = "linux")]
+            ScreenTarget::Portal => Grabber::Portal(portal::PortalCapture::open(fps)?),
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Err(ScreenError::Unavailable(
+                    "screen sharing on this system is not supported yet".into(),
+                ));
+            }
+        };
+        let capture = ScreenCapture {
+            grabber,
+            fps,
+            scaler: FrameScaler::new(ScaleQuality::Smooth),
+        };
+        // Fail now, not at the first frame, if the target cannot be read.
+        capture.grab_once()?;
+        Ok(capture)
     }
 
     pub fn fps(&self) -> f32 {
@@ -122,11 +159,11 @@ impl ScreenCapture {
     }
 
     fn grab_once(&self) -> Result<VideoFrame, ScreenError> {
-        #[cfg(all(unix, not(target_os = "macos")))]
-        match self.target {
-            ScreenTarget::X11Window(window) => self.display.grab(window),
+        match &self.grabber {
+            #[cfg(all(unix, not(target_os = "macos")))]
+            Grabber::X11 { display, window } => display.grab(*window),
+            #[cfg(target_os = "linux")]
+            Grabber::Portal(portal) => portal.latest(),
         }
-        #[cfg(not(all(unix, not(target_os = "macos"))))]
-        Err(ScreenError::Unavailable("not supported".into()))
     }
 }
