@@ -262,9 +262,11 @@ async fn a_late_joiner_gets_the_history_and_everyones_media() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simultaneous_joins_connect_and_a_rejoin_reconnects() {
     let server = TestServer::start().await;
-    let first = bot(&server, STARTUP, 440.0, (200, 40, 40), 8.0, "");
-    let second = bot(&server, CORPORATE, 660.0, (40, 200, 40), 3.0, "");
-    let again = bot(&server, CORPORATE, 770.0, (40, 200, 40), 3.5, "");
+    // Long enough for 30 frames at 15 fps with room to spare on a busy
+    // machine (3 s once gave 29 in CI).
+    let first = bot(&server, STARTUP, 440.0, (200, 40, 40), 10.0, "");
+    let second = bot(&server, CORPORATE, 660.0, (40, 200, 40), 4.0, "");
+    let again = bot(&server, CORPORATE, 770.0, (40, 200, 40), 4.5, "");
     let (first, second) = tokio::join!(bot::run(first), async {
         let report = bot::run(second).await;
         // Leave, then come back as a new connection.
