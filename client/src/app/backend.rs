@@ -2,17 +2,18 @@
 //! runtime owned by the app; results come back as [`BackendEvent`]s on a
 //! channel, and each one asks egui to repaint. The UI never blocks.
 
+use super::join_devices::open_blocking;
+pub use super::join_devices::{Microphone, OpenedDevices, test_tone};
+pub use super::live::{LatestFrames, LiveStats, PeerStats};
+use super::live::{Totals, peer_totals};
 use crate::api::ApiClient;
 use crate::call::{Call, CallEvent, CallOptions, Commander, MediaEvent, PatternSource, TrackKind};
 use crate::codec::VideoEncoderConfig;
-use crate::media::frame::VideoFrame;
 use crate::media::pattern::TestPattern;
-use crate::media::tone::ToneSource;
 use shared::api::{LoginResponse, Meeting};
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
 use std::collections::HashMap;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 
 /// Screens are shared sharp rather than smooth (see `VideoEncoderConfig::screen`).
 const SHARE_FPS: f32 = 10.0;
@@ -77,33 +78,6 @@ pub struct MediaChoice {
     pub start_camera_off: bool,
 }
 
-/// Devices opened on the pre-join screen, handed to the call.
-#[derive(Default)]
-pub struct OpenedDevices {
-    pub camera: Option<Box<dyn crate::call::VideoSource>>,
-    pub microphone: Microphone,
-    pub speaker: Option<Box<dyn crate::call::AudioSink>>,
-    /// A speaker chosen but not open yet (joining straight away): opened while joining.
-    pub speaker_to_open: Option<crate::audio::DeviceChoice>,
-}
-
-/// The microphone a call is joined with.
-#[derive(Default)]
-pub enum Microphone {
-    Opened(Box<dyn crate::call::AudioSource>),
-    /// Chosen but not open yet (joining straight away): opened while joining;
-    /// if it cannot be, the call is joined muted without one.
-    ToOpen(crate::audio::DeviceChoice),
-    TestTone,
-    #[default]
-    None,
-}
-
-/// The synthetic microphone: a steady C5 at −20 dBFS.
-pub fn test_tone() -> ToneSource {
-    ToneSource::new(523.0, -20.0)
-}
-
 /// A call the UI is in: who was there, and how to command it.
 pub struct JoinedCall {
     pub started_muted: bool,
@@ -117,87 +91,6 @@ pub struct JoinedCall {
     pub microphone_level: crate::media::mixer::LevelMeter,
     pub frames: LatestFrames,
     pub stats: LiveStats,
-}
-
-/// What the stats overlay shows for one peer, refreshed every second.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PeerStats {
-    pub width: usize,
-    pub height: usize,
-    pub fps: f64,
-    pub kbit_per_s: f64,
-    /// Packets lost over the last second (audio and video), in percent.
-    pub loss_percent: f64,
-    /// Stamp → decoded, when the peer sends the test pattern.
-    pub latency_ms: Option<f64>,
-    pub keyframe_requests: u64,
-    /// Audio level (dBFS) over the last 20 ms frame.
-    pub level_dbfs: f32,
-}
-
-/// Live numbers per peer: stats for the overlay and audio levels for the
-/// active-speaker highlight.
-#[derive(Clone, Default)]
-pub struct LiveStats {
-    inner: Arc<Mutex<HashMap<PeerId, PeerStats>>>,
-}
-
-impl LiveStats {
-    pub fn get(&self, peer: PeerId) -> Option<PeerStats> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&peer)
-            .cloned()
-    }
-
-    /// The loudest peer above the speaking threshold, if anyone is speaking.
-    pub fn active_speaker(&self) -> Option<PeerId> {
-        const SPEAKING_DBFS: f32 = -45.0;
-        let stats = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        stats
-            .iter()
-            .filter(|(_, s)| s.level_dbfs > SPEAKING_DBFS)
-            .max_by(|a, b| a.1.level_dbfs.total_cmp(&b.1.level_dbfs))
-            .map(|(peer, _)| *peer)
-    }
-
-    fn update(&self, peer: PeerId, change: impl FnOnce(&mut PeerStats)) {
-        change(
-            self.inner
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(peer)
-                .or_default(),
-        );
-    }
-}
-
-/// The newest decoded frame of every remote stream, written by the media
-/// task and read by the UI when it draws.
-#[derive(Clone, Default)]
-pub struct LatestFrames {
-    inner: Arc<Mutex<HashMap<(PeerId, TrackKind), Counted>>>,
-}
-
-/// A frame and how many frames of its stream have arrived so far.
-type Counted = (u64, Arc<VideoFrame>);
-
-impl LatestFrames {
-    fn store(&self, peer: PeerId, kind: TrackKind, frame: Arc<VideoFrame>) {
-        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let count = map.get(&(peer, kind)).map_or(0, |(n, _)| *n) + 1;
-        map.insert((peer, kind), (count, frame));
-    }
-
-    /// The newest frame and how many have arrived so far.
-    pub fn get(&self, peer: PeerId, kind: TrackKind) -> Option<Counted> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&(peer, kind))
-            .cloned()
-    }
 }
 
 pub struct Backend {
@@ -389,51 +282,19 @@ impl Backend {
         api: ApiClient,
         meeting: MeetingId,
         choice: MediaChoice,
-        opened: OpenedDevices,
+        mut opened: OpenedDevices,
     ) {
         let (events, repaint) = (self.events.clone(), self.repaint.clone());
         self.runtime.spawn(async move {
             let mut choice = choice;
-            let mut problems = Vec::new();
-            let microphone = match opened.microphone {
-                Microphone::Opened(source) => Some(source),
-                Microphone::ToOpen(wanted) => {
-                    match open_blocking(wanted, crate::audio::Microphone::open).await {
-                        Ok(microphone) => {
-                            Some(Box::new(microphone) as Box<dyn crate::call::AudioSource>)
-                        }
-                        Err(problem) => {
-                            choice.start_muted = true;
-                            problems.push(format!(
-                                "{problem}. You joined muted, without a microphone."
-                            ));
-                            None
-                        }
-                    }
-                }
-                Microphone::TestTone => {
-                    Some(Box::new(test_tone()) as Box<dyn crate::call::AudioSource>)
-                }
-                Microphone::None => None,
-            };
-            let speaker = match (opened.speaker, opened.speaker_to_open) {
-                (Some(speaker), _) => Some(speaker),
-                (None, Some(wanted)) => {
-                    match open_blocking(wanted, crate::audio::Speaker::open).await {
-                        Ok(speaker) => Some(Box::new(speaker) as Box<dyn crate::call::AudioSink>),
-                        Err(problem) => {
-                            problems.push(format!("{problem}. You will not hear the others."));
-                            None
-                        }
-                    }
-                }
-                (None, None) => None,
-            };
+            let (microphone, speaker, problems) = opened.open_the_rest().await;
+            // A microphone that could not be opened means joining muted.
+            choice.start_muted |= microphone.is_none();
             let options = CallOptions {
                 ws_url: api.ws_url(),
                 token: api.token().unwrap_or_default().to_string(),
                 meeting,
-                camera: opened.camera.or_else(|| {
+                camera: opened.camera.take().or_else(|| {
                     choice.camera.then_some(())?;
                     let pattern = TestPattern::new(
                         choice.video.width & !1,
@@ -569,55 +430,6 @@ impl Backend {
     }
 }
 
-/// Opens a sound device off the runtime's threads (PulseAudio can take a
-/// second or two); the error in words for the user.
-async fn open_blocking<T: Send + 'static, E: std::fmt::Display + 'static>(
-    wanted: crate::audio::DeviceChoice,
-    open: fn(&crate::audio::DeviceChoice) -> Result<T, E>,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(move || open(&wanted).map_err(|e| capitalise(&e.to_string())))
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|opened| opened)
-}
-
-/// One peer's counters summed over its tracks.
-#[derive(Debug, Clone, Copy, Default)]
-struct Totals {
-    bytes: u64,
-    packets: u64,
-    expected: u64,
-    /// Of the camera only.
-    keyframe_requests: u64,
-}
-
-impl Totals {
-    /// Packets lost since `before`, as a share of those expected.
-    fn loss_percent_since(&self, before: &Totals) -> f64 {
-        let expected = self.expected.saturating_sub(before.expected);
-        let received = self.packets.saturating_sub(before.packets);
-        if expected == 0 {
-            return 0.0;
-        }
-        expected.saturating_sub(received) as f64 * 100.0 / expected as f64
-    }
-}
-
-fn peer_totals(counters: &crate::call::Counters) -> HashMap<PeerId, Totals> {
-    use std::sync::atomic::Ordering::Relaxed;
-    let mut totals: HashMap<PeerId, Totals> = HashMap::new();
-    for ((peer, kind), c) in counters.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-        let t = totals.entry(*peer).or_default();
-        t.bytes += c.bytes.load(Relaxed);
-        t.packets += c.packets.load(Relaxed);
-        t.expected += c.expected.load(Relaxed);
-        if *kind == TrackKind::Camera {
-            t.keyframe_requests = c.keyframe_requests.load(Relaxed);
-        }
-    }
-    totals
-}
-
 /// An engine error in words for the person at the screen.
 fn describe(err: &crate::Error) -> String {
     use shared::ErrorCode;
@@ -634,31 +446,10 @@ fn describe(err: &crate::Error) -> String {
     }
 }
 
-fn capitalise(text: &str) -> String {
+pub(super) fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
         .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Totals;
-
-    #[test]
-    fn loss_is_the_share_of_expected_packets_that_did_not_arrive() {
-        let before = Totals {
-            packets: 100,
-            expected: 100,
-            ..Totals::default()
-        };
-        let now = Totals {
-            packets: 195,
-            expected: 200,
-            ..Totals::default()
-        };
-        assert_eq!(now.loss_percent_since(&before), 5.0);
-        assert_eq!(before.loss_percent_since(&before), 0.0, "nothing expected");
-    }
 }
