@@ -18,6 +18,9 @@ mod common;
 const BOT: &str = env!("CARGO_BIN_EXE_huddle-bot");
 const MEETING: &str = "All Users Weekly Sync";
 
+/// A bot sharing the test pattern and the computer's sound, its microphone off.
+const SHARES_SOUND: &[&str] = &["--audio", "none", "--share", "pattern", "--share-sound"];
+
 /// Starts a bot as the given demo user, talking to this PulseAudio server.
 fn bot(pulse: &PulseServer, url: &str, email: &str, report: &Path, extra: &[&str]) -> Reaper {
     let mut command = pulse.command(BOT);
@@ -253,17 +256,7 @@ async fn shared_computer_sound_reaches_the_others_without_their_own_voices() {
     let (a, _) = Pair::start(
         &pulse,
         &s.url(),
-        &[
-            "--audio",
-            "none",
-            "--share",
-            "pattern",
-            "--share-sound",
-            "--speaker",
-            "default",
-            "--duration",
-            "10",
-        ],
+        &[SHARES_SOUND, &["--speaker", "default", "--duration", "10"]].concat(),
         &[
             "--audio",
             voice_file.path().to_str().unwrap(),
@@ -295,6 +288,40 @@ async fn shared_computer_sound_reaches_the_others_without_their_own_voices() {
         voice - echo > 20.0,
         "B's voice at {voice:.1} dB came back at {echo:.1} dB"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_computer_sound_follows_the_default_speaker() {
+    let pulse = PulseServer::start();
+    pulse.add_sink("desk", "Desk");
+    pulse.add_sink("headset", "Headset");
+    pulse.pactl(&["set-default-sink", "desk"]);
+    let s = server().await;
+    // A video plays on the desk speaker (3150 Hz)…
+    let desk_video = pulse.play("desk", &tone(3150.0, 20.0));
+    let bots = Pair::start(
+        &pulse,
+        &s.url(),
+        &[SHARES_SOUND, &["--duration", "9"]].concat(),
+        &["--audio", "none", "--duration", "9"],
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    // …then the user moves to the headset, where another one plays (2000 Hz).
+    pulse.pactl(&["set-default-sink", "headset"]);
+    drop(desk_video);
+    let _headset_video = pulse.play("headset", &tone(2000.0, 20.0));
+    let (a, b) = bots.reports().await;
+
+    let events = events(&a);
+    assert!(
+        events
+            .iter()
+            .any(|e| e == "device: The default speaker changed; now using «Monitor of Headset»."),
+        "{events:#?}"
+    );
+    // B's report covers the last second: the headset's sound, not a microphone's.
+    let (hz, _) = heard(&b);
+    assert!((hz - 2000.0).abs() < 10.0, "B heard {hz} Hz");
 }
 
 /// The level of one frequency in `samples` (Goertzel), in dB.

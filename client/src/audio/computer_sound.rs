@@ -1,8 +1,9 @@
 //! The computer's own sound, to share with the screen: what the default
 //! speaker plays, recorded from its monitor (PulseAudio, and PipeWire's
-//! Pulse server). Other sound systems say so in words.
+//! Pulse server), following the default speaker when it changes. Other
+//! sound systems say so in words.
 
-use super::devices::{self, AudioError, DeviceChoice, Direction};
+use super::devices::{self, AudioError};
 use super::microphone::Microphone;
 
 /// Opens a recording of what the default speaker plays.
@@ -10,12 +11,7 @@ pub fn open() -> Result<Microphone, AudioError> {
     let host = devices::host()?;
     #[cfg(target_os = "linux")]
     if host.id() == cpal::HostId::PulseAudio {
-        let speaker = devices::list(Direction::Output)?
-            .into_iter()
-            .find(|d| d.is_default)
-            .ok_or_else(|| AudioError::Unsupported("there is no speaker to share".into()))?;
-        // PulseAudio names a speaker's recording side "<speaker>.monitor".
-        return Microphone::open(&DeviceChoice::Named(format!("{}.monitor", speaker.id)));
+        return Microphone::open_speaker_monitor();
     }
     Err(AudioError::Unsupported(format!(
         "the computer's sound can be shared through PulseAudio or PipeWire only, not {}",

@@ -116,6 +116,16 @@ pub fn list(direction: Direction) -> Result<Vec<AudioDeviceInfo>, AudioError> {
         .collect())
 }
 
+/// The id of the input that records what the default speaker plays
+/// (PulseAudio names it "<speaker>.monitor").
+pub(crate) fn speaker_monitor(host: &cpal::Host) -> Result<String, AudioError> {
+    devices(host, Direction::Output)?
+        .into_iter()
+        .find(|(d, _)| d.is_default)
+        .map(|(d, _)| format!("{}.monitor", d.id))
+        .ok_or_else(|| AudioError::Unsupported("there is no speaker to share".into()))
+}
+
 /// Every device of one direction with what the user sees of it.
 pub(crate) fn devices(
     host: &cpal::Host,

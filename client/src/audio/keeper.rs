@@ -2,6 +2,8 @@
 //! the chosen device (the default when it is missing), and rebuilds the
 //! stream when the device fails, goes quiet or disappears, on the default
 //! until the chosen one is back. Each change is put into words for the user.
+//! The default speaker's monitor (shared computer sound) follows the default
+//! speaker instead, and never falls back to a microphone.
 
 use super::devices::{self, AudioDeviceInfo, AudioError, DeviceChoice, Direction};
 use super::stream::{self, RingEnd, Running};
@@ -30,6 +32,15 @@ pub(crate) enum UserEnd {
     Output(rtrb::Producer<f32>),
 }
 
+/// What a keeper opens.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Wanted {
+    /// A device the user chose (a missing one gives way to the default).
+    Device(DeviceChoice),
+    /// What the default speaker plays: its PulseAudio monitor, an input.
+    SpeakerMonitor,
+}
+
 /// Owns the thread; dropping it closes the device.
 pub(crate) struct Keeper {
     stop: Arc<AtomicBool>,
@@ -42,7 +53,7 @@ impl Keeper {
     /// (or with why it cannot), with the channel new ring ends arrive on.
     pub(crate) fn start(
         direction: Direction,
-        choice: DeviceChoice,
+        choice: Wanted,
     ) -> Result<(Keeper, mpsc::Receiver<Fresh>), AudioError> {
         let stop = Arc::new(AtomicBool::new(false));
         let (fresh_tx, fresh_rx) = mpsc::channel();
@@ -100,7 +111,7 @@ struct Live {
 
 struct Watch {
     direction: Direction,
-    choice: DeviceChoice,
+    choice: Wanted,
     fresh: mpsc::Sender<Fresh>,
     notices: mpsc::Sender<String>,
     stop: Arc<AtomicBool>,
@@ -178,7 +189,7 @@ impl Watch {
                 )),
                 // "Default" follows the system's choice.
                 Ok(all)
-                    if self.choice == DeviceChoice::Default
+                    if self.choice == Wanted::Device(DeviceChoice::Default)
                         && !all
                             .iter()
                             .any(|(d, _)| d.is_default && d.id == current.device.id) =>
@@ -188,8 +199,19 @@ impl Watch {
                         self.direction.noun()
                     ))
                 }
+                // So does the speaker's sound.
+                Ok(_)
+                    if self.choice == Wanted::SpeakerMonitor
+                        && devices::speaker_monitor(&current.host).ok().as_ref()
+                            != Some(&current.device.id) =>
+                {
+                    Some("The default speaker changed".to_string())
+                }
                 // The chosen device is back: move to it ("… is back").
-                Ok(all) if current.fell_back && all.iter().any(|(d, _)| self.choice.matches(d)) => {
+                Ok(all)
+                    if current.fell_back
+                        && matches!(&self.choice, Wanted::Device(c) if all.iter().any(|(d, _)| c.matches(d))) =>
+                {
                     None
                 }
                 Ok(_) => continue,
@@ -209,11 +231,16 @@ impl Watch {
     /// the chosen one was not.
     fn open(&self, allow_fallback: bool) -> Result<(Live, Option<String>), AudioError> {
         let host = devices::host()?;
-        let chosen = devices::find(&host, self.direction, &self.choice)
+        let choice = match &self.choice {
+            Wanted::Device(choice) => choice.clone(),
+            Wanted::SpeakerMonitor => DeviceChoice::Named(devices::speaker_monitor(&host)?),
+        };
+        let chosen = devices::find(&host, self.direction, &choice)
             .and_then(|(info, device)| self.start_stream(info, device));
+        let named = matches!(self.choice, Wanted::Device(DeviceChoice::Named(_)));
         let (device, running, fallback) = match chosen {
             Ok((device, running)) => (device, running, None),
-            Err(err) if allow_fallback && self.choice != DeviceChoice::Default => {
+            Err(err) if allow_fallback && named => {
                 tracing::warn!("{err}; trying the default");
                 let (info, device) = devices::find(&host, self.direction, &DeviceChoice::Default)?;
                 let (device, running) = self.start_stream(info, device)?;

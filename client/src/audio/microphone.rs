@@ -3,7 +3,7 @@
 //! the device's clock paces the sender.
 
 use super::devices::{AudioDeviceInfo, AudioError, DeviceChoice, Direction};
-use super::keeper::{Fresh, Keeper, UserEnd};
+use super::keeper::{Fresh, Keeper, UserEnd, Wanted};
 use super::resample::RateConverter;
 use crate::media::frame::{SAMPLE_RATE, SAMPLES_PER_10MS};
 use std::collections::VecDeque;
@@ -32,7 +32,17 @@ impl Microphone {
     /// second or two). A chosen device that is missing gives the default and
     /// a notice.
     pub fn open(choice: &DeviceChoice) -> Result<Microphone, AudioError> {
-        let (keeper, fresh) = Keeper::start(Direction::Input, choice.clone())?;
+        Microphone::start(Wanted::Device(choice.clone()))
+    }
+
+    /// Records what the default speaker plays (PulseAudio), following the
+    /// default speaker when it changes.
+    pub(crate) fn open_speaker_monitor() -> Result<Microphone, AudioError> {
+        Microphone::start(Wanted::SpeakerMonitor)
+    }
+
+    fn start(wanted: Wanted) -> Result<Microphone, AudioError> {
+        let (keeper, fresh) = Keeper::start(Direction::Input, wanted)?;
         let mut microphone = Microphone {
             keeper,
             fresh,

@@ -3,7 +3,7 @@
 //! device is behind or gone) is not added to, so the sound stays in time.
 
 use super::devices::{AudioDeviceInfo, AudioError, DeviceChoice, Direction};
-use super::keeper::{Fresh, Keeper, UserEnd};
+use super::keeper::{Fresh, Keeper, UserEnd, Wanted};
 use super::resample::RateConverter;
 use crate::media::frame::SAMPLE_RATE;
 use std::sync::mpsc;
@@ -36,7 +36,7 @@ impl Speaker {
     /// Opens a speaker; a chosen device that is missing gives the default and
     /// a notice.
     pub fn open(choice: &DeviceChoice) -> Result<Speaker, AudioError> {
-        let (keeper, fresh) = Keeper::start(Direction::Output, choice.clone())?;
+        let (keeper, fresh) = Keeper::start(Direction::Output, Wanted::Device(choice.clone()))?;
         let mut speaker = Speaker {
             keeper,
             fresh,

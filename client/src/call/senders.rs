@@ -330,6 +330,9 @@ pub fn start_audio(
                 ctl.level.measure(&frame.samples);
                 let microphone_on = ctl.is_enabled();
                 if let Some(sound) = computer_sound.as_mut() {
+                    if let Some(notice) = sound.take_notice() {
+                        let _ = events.send(CallEvent::DeviceChanged(notice));
+                    }
                     match sound.next_frame(frame.samples.len()) {
                         Ok(mut shared) => {
                             voice.clean_computer_sound(&mut shared.samples);
