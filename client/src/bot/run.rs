@@ -345,6 +345,10 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                     let Some(seen) = peers.get_mut(&peer) else { continue };
                     let stats = if kind == TrackKind::Screen { &mut seen.screen } else { &mut seen.video };
                     stats.record(&frame, stamp, decoded_at);
+                    // The bitrate is counted from the first picture on.
+                    if kind == TrackKind::Camera && stats.frames_decoded == 1 {
+                        stats.bytes_at_first_frame = camera_bytes(&call).get(&peer).copied();
+                    }
                     if let Some(dir) = &options.save_frames {
                         let n = stats.frames_decoded;
                         if seen.saved < 6 && (n == 1 || n % 30 == 0) {
@@ -381,6 +385,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         });
     }
     let (camera_frames, screen_frames) = call.frames_encoded();
+    let camera_bytes = camera_bytes(&call);
     let me = call.me.name.clone();
     call.leave().await;
 
@@ -397,7 +402,10 @@ pub async fn run(options: BotOptions) -> Result<Report> {
     Ok(Report {
         name: me,
         peer_id: my_peer.0,
-        peers: everyone.into_iter().map(peer_report).collect(),
+        peers: everyone
+            .into_iter()
+            .map(|seen| peer_report(seen, &camera_bytes))
+            .collect(),
         timings_ms: timings,
         chat,
         expectations,
@@ -497,14 +505,30 @@ fn check(
     }
 }
 
-fn peer_report(seen: &Seen) -> PeerReport {
+/// Camera bytes received from each peer so far (RTP payload).
+fn camera_bytes(call: &Call) -> BTreeMap<PeerId, u64> {
+    let counters = call.counters();
+    let counters = counters.lock().unwrap_or_else(|p| p.into_inner());
+    counters
+        .iter()
+        .filter(|((_, kind), _)| *kind == TrackKind::Camera)
+        .map(|((peer, _), c)| (*peer, c.bytes.load(Ordering::Relaxed)))
+        .collect()
+}
+
+fn peer_report(seen: &Seen, camera_bytes: &BTreeMap<PeerId, u64>) -> PeerReport {
     let p = &seen.participant;
+    let kbit_per_s = camera_bytes
+        .get(&p.id)
+        .and_then(|bytes| seen.video.kbit_per_s(*bytes))
+        .map(|kbit| (kbit * 10.0).round() / 10.0);
     PeerReport {
         name: p.name.clone(),
         peer_id: p.id.0,
         video: VideoReport {
             frames_decoded: seen.video.frames_decoded,
             fps: (seen.video.fps() * 10.0).round() / 10.0,
+            kbit_per_s,
             freezes: seen.video.freezes,
             black_frames: seen.video.black_frames,
             latency_ms: Latency {

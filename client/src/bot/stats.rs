@@ -26,6 +26,8 @@ pub struct VideoStats {
     pub frames_lost: u64,
     pub frames_out_of_order: u64,
     pub last_frame: Option<LastFrame>,
+    /// The stream's byte count when its first frame was decoded.
+    pub bytes_at_first_frame: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -81,6 +83,15 @@ impl VideoStats {
             }
             _ => 0.0,
         }
+    }
+
+    /// The bitrate between the first and the last decoded frame, given the
+    /// stream's byte count now (after the last frame), in kbit/s.
+    pub fn kbit_per_s(&self, bytes_now: u64) -> Option<f64> {
+        let (first, last) = (self.first_at?, self.last_at?);
+        let span = last.duration_since(first).ok()?.as_secs_f64();
+        let bytes = bytes_now.checked_sub(self.bytes_at_first_frame?)?;
+        (span > 0.0).then(|| bytes as f64 * 8.0 / 1000.0 / span)
     }
 
     /// Stamp → decoded latency percentile, in ms.

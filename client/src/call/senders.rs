@@ -137,6 +137,33 @@ impl Pacer {
 /// the pixels of 720p.
 const LARGE_MESH_PEERS: usize = 3;
 const LARGE_MESH_CAMERA: (usize, usize) = (640, 360);
+/// …and at most at this bitrate: a quarter of the pixels need far fewer
+/// bits, and each one is uploaded once per peer.
+const LARGE_MESH_BITRATE_BPS: u32 = 600_000;
+/// Back to full size only after the mesh has been small this long: people
+/// leave and come back, and each switch costs a keyframe.
+const LARGE_MESH_HOLD: Duration = Duration::from_secs(5);
+
+/// Whether a camera is sent for a large mesh now.
+#[derive(Default)]
+struct MeshSize {
+    large: bool,
+    small_since: Option<Instant>,
+}
+
+impl MeshSize {
+    /// Takes the number of peers now; true when the size to send changed.
+    fn update(&mut self, peers: usize) -> bool {
+        let was = self.large;
+        if peers >= LARGE_MESH_PEERS {
+            (self.large, self.small_since) = (true, None);
+        } else if self.large {
+            let since = *self.small_since.get_or_insert_with(Instant::now);
+            self.large = since.elapsed() < LARGE_MESH_HOLD;
+        }
+        self.large != was
+    }
+}
 
 /// Where a sender reports a source that is gone for good (the engine tells the room).
 pub type LostSender = tokio::sync::mpsc::UnboundedSender<(TrackKind, SourceLost)>;
@@ -163,6 +190,7 @@ pub fn start_video(
             };
             let mut interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
             let mut scaler = FrameScaler::new(ScaleQuality::Smooth);
+            let mut mesh = MeshSize::default();
             // Running late (a slow machine): skip ahead rather than burst frames.
             let mut pacer = Pacer::new(Duration::ZERO);
             while !ctl.stop.load(Ordering::SeqCst) {
@@ -191,9 +219,12 @@ pub fn start_video(
                     if ctl.keyframe.swap(false, Ordering::SeqCst) {
                         encoder.request_keyframe();
                     }
+                    if kind == TrackKind::Camera && mesh.update(ctl.outlets.len()) {
+                        encoder = rebuilt_for_mesh(encoder, config, mesh.large);
+                    }
                     let (width, height) = LARGE_MESH_CAMERA;
-                    let smaller = (kind == TrackKind::Camera
-                        && ctl.outlets.len() >= LARGE_MESH_PEERS)
+                    let smaller = mesh
+                        .large
                         .then(|| scaler.shrink_to_fit(&frame, width, height))
                         .flatten()
                         .map(|mut smaller| {
@@ -220,6 +251,26 @@ pub fn start_video(
         })
         .expect("spawning a thread");
     control
+}
+
+/// A new encoder at the bitrate for a large mesh (or back at the one
+/// configured); it starts with a keyframe. The old one is kept if the new
+/// one cannot be made.
+fn rebuilt_for_mesh(old: H264Encoder, config: VideoEncoderConfig, large_mesh: bool) -> H264Encoder {
+    let bitrate_bps = match large_mesh {
+        true => config.bitrate_bps.min(LARGE_MESH_BITRATE_BPS),
+        false => config.bitrate_bps,
+    };
+    match H264Encoder::new(VideoEncoderConfig {
+        bitrate_bps,
+        ..config
+    }) {
+        Ok(encoder) => encoder,
+        Err(err) => {
+            tracing::warn!("cannot change the camera's bitrate: {err}");
+            old
+        }
+    }
 }
 
 /// Starts a call's three senders with the sources taken from `options`:
@@ -368,4 +419,26 @@ pub fn start_audio(
         })
         .expect("spawning a thread");
     control
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_mesh_is_left_only_after_it_stayed_small() {
+        let mut mesh = MeshSize::default();
+        assert!(!mesh.update(2), "two peers: full size");
+        assert!(mesh.update(3) && mesh.large, "three peers: smaller at once");
+        assert!(
+            !mesh.update(2) && mesh.large,
+            "one left: still smaller for now"
+        );
+        assert!(!mesh.update(3) && mesh.large, "came back: no switch at all");
+        mesh.small_since = Some(Instant::now() - LARGE_MESH_HOLD);
+        assert!(
+            mesh.update(2) && !mesh.large,
+            "small for long enough: full size"
+        );
+    }
 }
