@@ -47,7 +47,7 @@ pub struct PeerReport {
 pub struct VideoReport {
     pub frames_decoded: u64,
     pub fps: f64,
-    /// Camera bitrate received from the first decoded frame to the last (RTP payload).
+    /// Camera bitrate received over the last ~3 s of decoding (RTP payload).
     pub kbit_per_s: Option<f64>,
     pub freezes: u64,
     pub black_frames: u64,

@@ -345,9 +345,10 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                     let Some(seen) = peers.get_mut(&peer) else { continue };
                     let stats = if kind == TrackKind::Screen { &mut seen.screen } else { &mut seen.video };
                     stats.record(&frame, stamp, decoded_at);
-                    // The bitrate is counted from the first picture on.
-                    if kind == TrackKind::Camera && stats.frames_decoded == 1 {
-                        stats.bytes_at_first_frame = camera_bytes(&call).get(&peer).copied();
+                    if kind == TrackKind::Camera && stats.wants_byte_count(decoded_at)
+                        && let Some(bytes) = camera_bytes(&call).get(&peer)
+                    {
+                        stats.add_byte_count(decoded_at, *bytes);
                     }
                     if let Some(dir) = &options.save_frames {
                         let n = stats.frames_decoded;
@@ -385,7 +386,6 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         });
     }
     let (camera_frames, screen_frames) = call.frames_encoded();
-    let camera_bytes = camera_bytes(&call);
     let me = call.me.name.clone();
     call.leave().await;
 
@@ -402,10 +402,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
     Ok(Report {
         name: me,
         peer_id: my_peer.0,
-        peers: everyone
-            .into_iter()
-            .map(|seen| peer_report(seen, &camera_bytes))
-            .collect(),
+        peers: everyone.into_iter().map(peer_report).collect(),
         timings_ms: timings,
         chat,
         expectations,
@@ -516,11 +513,11 @@ fn camera_bytes(call: &Call) -> BTreeMap<PeerId, u64> {
         .collect()
 }
 
-fn peer_report(seen: &Seen, camera_bytes: &BTreeMap<PeerId, u64>) -> PeerReport {
+fn peer_report(seen: &Seen) -> PeerReport {
     let p = &seen.participant;
-    let kbit_per_s = camera_bytes
-        .get(&p.id)
-        .and_then(|bytes| seen.video.kbit_per_s(*bytes))
+    let kbit_per_s = seen
+        .video
+        .kbit_per_s()
         .map(|kbit| (kbit * 10.0).round() / 10.0);
     PeerReport {
         name: p.name.clone(),

@@ -14,6 +14,9 @@ pub const FREEZE: Duration = Duration::from_millis(200);
 /// Audio kept for the frequency and level analysis (the last second).
 const AUDIO_WINDOW: usize = 48_000;
 
+/// Byte counts kept for the bitrate: about the last 3 s.
+const BITRATE_SAMPLES: usize = 4;
+
 #[derive(Debug, Default)]
 pub struct VideoStats {
     pub frames_decoded: u64,
@@ -26,8 +29,9 @@ pub struct VideoStats {
     pub frames_lost: u64,
     pub frames_out_of_order: u64,
     pub last_frame: Option<LastFrame>,
-    /// The stream's byte count when its first frame was decoded.
-    pub bytes_at_first_frame: Option<u64>,
+    /// The stream's byte count, sampled about once a second as frames are
+    /// decoded (the newest few), for the bitrate at the end.
+    byte_counts: VecDeque<(SystemTime, u64)>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -85,13 +89,26 @@ impl VideoStats {
         }
     }
 
-    /// The bitrate between the first and the last decoded frame, given the
-    /// stream's byte count now (after the last frame), in kbit/s.
-    pub fn kbit_per_s(&self, bytes_now: u64) -> Option<f64> {
-        let (first, last) = (self.first_at?, self.last_at?);
-        let span = last.duration_since(first).ok()?.as_secs_f64();
-        let bytes = bytes_now.checked_sub(self.bytes_at_first_frame?)?;
-        (span > 0.0).then(|| bytes as f64 * 8.0 / 1000.0 / span)
+    /// Whether the byte count should be sampled at this frame (once a second).
+    pub fn wants_byte_count(&self, decoded_at: SystemTime) -> bool {
+        self.byte_counts.back().is_none_or(|(at, _)| {
+            decoded_at.duration_since(*at).unwrap_or_default() >= Duration::from_secs(1)
+        })
+    }
+
+    pub fn add_byte_count(&mut self, decoded_at: SystemTime, bytes: u64) {
+        if self.byte_counts.len() == BITRATE_SAMPLES {
+            self.byte_counts.pop_front();
+        }
+        self.byte_counts.push_back((decoded_at, bytes));
+    }
+
+    /// The bitrate over the last few seconds of decoding, in kbit/s.
+    pub fn kbit_per_s(&self) -> Option<f64> {
+        let ((first_at, first), (last_at, last)) =
+            (self.byte_counts.front()?, self.byte_counts.back()?);
+        let span = last_at.duration_since(*first_at).ok()?.as_secs_f64();
+        (span > 0.0).then(|| last.saturating_sub(*first) as f64 * 8.0 / 1000.0 / span)
     }
 
     /// Stamp → decoded latency percentile, in ms.

@@ -41,8 +41,8 @@ pub struct SenderControl {
     /// The newest frame sent, for the self view. A watch keeps only the
     /// newest: frames nobody draws are not held.
     sent: Arc<tokio::sync::watch::Sender<Option<Arc<VideoFrame>>>>,
-    /// Audio: the level of the newest frame captured (dBFS, as f32 bits),
-    /// after processing and whether or not it is sent (the mic meter).
+    /// Audio: the level of the newest microphone frame, after processing
+    /// and whether or not it is sent (the mic meter).
     level: LevelMeter,
 }
 

@@ -120,7 +120,11 @@ fn capture(
             Some(frame) => {
                 *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(frame);
                 if !told {
-                    told = opened.send(Ok(())).is_ok();
+                    // Nobody waits any more (the dialog took too long): stop.
+                    if opened.send(Ok(())).is_err() {
+                        break;
+                    }
+                    told = true;
                 }
             }
             None => tracing::debug!("portal frame in a format not handled; skipped"),
