@@ -4,6 +4,7 @@
 pub mod report;
 pub mod run;
 pub mod script;
+mod sound;
 pub mod stats;
 
 pub use report::Report;

@@ -3,19 +3,19 @@
 
 use super::report::*;
 use super::script::{Action, Expectation, Script};
+use super::sound::{self, BotSound};
 use super::stats::{AudioStats, VideoStats};
 use crate::api::ApiClient;
-use crate::audio::{DeviceChoice, Microphone, Speaker};
+use crate::audio::DeviceChoice;
 use crate::call::{
-    AudioSink, AudioSource, Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource,
-    PeerLinkState, TrackKind, VideoSource,
+    Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, TrackKind,
+    VideoSource,
 };
 use crate::codec::VideoEncoderConfig;
 use crate::error::Result;
-use crate::media::files::{WavSource, Y4mSource, save_png};
+use crate::media::files::{Y4mSource, save_png};
 use crate::media::pattern::TestPattern;
 use crate::media::processing::ProcessingSettings;
-use crate::media::tone::ToneSource;
 use shared::{Participant, PeerId};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -193,20 +193,12 @@ pub async fn run(options: BotOptions) -> Result<Report> {
             fps: 10.0,
         }) as Box<dyn VideoSource>),
     };
-    let (microphone, speaker, mut devices) = open_audio(&options).await?;
-    let computer_sound = match options.share_sound {
-        true => {
-            let sound = tokio::task::spawn_blocking(crate::audio::computer_sound::open)
-                .await
-                .expect("opening the computer's sound")
-                .map_err(|e| {
-                    crate::Error::Device(format!("cannot share the computer's sound: {e}"))
-                })?;
-            devices.computer_sound = Some(sound.device().id.clone());
-            Some(Box::new(sound) as Box<dyn AudioSource>)
-        }
-        false => None,
-    };
+    let BotSound {
+        microphone,
+        speaker,
+        computer_sound,
+        devices,
+    } = sound::open(&options).await?;
     let join_started = ms(Instant::now());
     let mut call = Call::join(CallOptions {
         ws_url: api.ws_url(),
@@ -346,9 +338,9 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                     let stats = if kind == TrackKind::Screen { &mut seen.screen } else { &mut seen.video };
                     stats.record(&frame, stamp, decoded_at);
                     if kind == TrackKind::Camera && stats.wants_byte_count(decoded_at)
-                        && let Some(bytes) = camera_bytes(&call).get(&peer)
+                        && let Some(bytes) = camera_bytes(&call, peer)
                     {
-                        stats.add_byte_count(decoded_at, *bytes);
+                        stats.add_byte_count(decoded_at, bytes);
                     }
                     if let Some(dir) = &options.save_frames {
                         let n = stats.frames_decoded;
@@ -415,47 +407,6 @@ pub async fn run(options: BotOptions) -> Result<Report> {
     })
 }
 
-/// The bot's microphone (a tone, a file, a device) and speaker, and the
-/// names of the devices opened (for the report). Devices take a second to open.
-async fn open_audio(
-    options: &BotOptions,
-) -> Result<(
-    Option<Box<dyn AudioSource>>,
-    Option<Box<dyn AudioSink>>,
-    AudioDevicesReport,
-)> {
-    let device_error = |e: crate::audio::AudioError| crate::Error::Device(e.to_string());
-    let mut devices = AudioDevicesReport::default();
-    let microphone: Option<Box<dyn AudioSource>> = match &options.audio {
-        AudioChoice::None => None,
-        AudioChoice::Tone(hz) => Some(Box::new(ToneSource::new(*hz, -12.0))),
-        AudioChoice::File(path) => Some(Box::new(
-            WavSource::open(path).map_err(|e| crate::Error::BadResponse(e.to_string()))?,
-        )),
-        AudioChoice::Device(choice) => {
-            let choice = choice.clone();
-            let microphone = tokio::task::spawn_blocking(move || Microphone::open(&choice))
-                .await
-                .expect("opening the microphone")
-                .map_err(device_error)?;
-            devices.microphone = Some(microphone.device().id.clone());
-            Some(Box::new(microphone))
-        }
-    };
-    let speaker: Option<Box<dyn AudioSink>> = match options.speaker.clone() {
-        None => None,
-        Some(choice) => {
-            let speaker = tokio::task::spawn_blocking(move || Speaker::open(&choice))
-                .await
-                .expect("opening the speaker")
-                .map_err(device_error)?;
-            devices.speaker = Some(speaker.device().id.clone());
-            Some(Box::new(speaker))
-        }
-    };
-    Ok((microphone, speaker, devices))
-}
-
 fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
     let name = |id: &PeerId| {
         peers
@@ -502,15 +453,12 @@ fn check(
     }
 }
 
-/// Camera bytes received from each peer so far (RTP payload).
-fn camera_bytes(call: &Call) -> BTreeMap<PeerId, u64> {
+/// Camera bytes received from `peer` so far (RTP payload).
+fn camera_bytes(call: &Call, peer: PeerId) -> Option<u64> {
     let counters = call.counters();
     let counters = counters.lock().unwrap_or_else(|p| p.into_inner());
-    counters
-        .iter()
-        .filter(|((_, kind), _)| *kind == TrackKind::Camera)
-        .map(|((peer, _), c)| (*peer, c.bytes.load(Ordering::Relaxed)))
-        .collect()
+    let camera = counters.get(&(peer, TrackKind::Camera))?;
+    Some(camera.bytes.load(Ordering::Relaxed))
 }
 
 fn peer_report(seen: &Seen) -> PeerReport {
