@@ -19,7 +19,9 @@ if [[ -z "${HUDDLE_PACKAGES+set}" ]]; then
         # Wayland screen sharing: scap asks the desktop's ScreenCast portal over
         # D-Bus and takes the frames over PipeWire (bindgen: libclang above);
         # a test runs a private D-Bus to see it say when there is no portal
-        libdbus-1-dev libpipewire-0.3-dev libspa-0.2-dev dbus)
+        libdbus-1-dev libpipewire-0.3-dev libspa-0.2-dev dbus
+        # the README's reverse-proxy examples are tested as written
+        nginx caddy)
 fi
 
 missing=()

@@ -1,6 +1,7 @@
 //! The REST client: login, logout, the user, meetings and chat history.
 
 use crate::error::{Error, Result};
+use crate::tls::{Trust, host_of, tls_failure};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use shared::api::{
@@ -16,11 +17,18 @@ pub struct ApiClient {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+    trust: Trust,
 }
 
 impl ApiClient {
-    /// `server` is the base URL, such as `http://127.0.0.1:8080`.
+    /// `server` is the base URL, such as `https://huddle.example.org`,
+    /// trusted through the system's certificate authorities.
     pub fn new(server: &str) -> Result<ApiClient> {
+        ApiClient::with_trust(server, Trust::system())
+    }
+
+    /// A client that trusts the authorities in `trust` (a private CA).
+    pub fn with_trust(server: &str, trust: Trust) -> Result<ApiClient> {
         let base = server.trim().trim_end_matches('/').to_string();
         let url = reqwest::Url::parse(&base).map_err(|e| Error::BadUrl {
             url: server.to_string(),
@@ -33,6 +41,7 @@ impl ApiClient {
             });
         }
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(trust.rustls().as_ref().clone())
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .build()
@@ -44,14 +53,24 @@ impl ApiClient {
             http,
             base,
             token: None,
+            trust,
         })
     }
 
     /// A client that already holds a token (a stored login).
     pub fn with_token(server: &str, token: impl Into<String>) -> Result<ApiClient> {
-        let mut client = ApiClient::new(server)?;
-        client.token = Some(token.into());
-        Ok(client)
+        Ok(ApiClient::new(server)?.and_token(token))
+    }
+
+    /// The same client holding a token (a stored login).
+    pub fn and_token(mut self, token: impl Into<String>) -> ApiClient {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The certificate authorities this client trusts, for the live connection.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     pub fn server(&self) -> &str {
@@ -195,9 +214,11 @@ impl ApiClient {
     }
 
     async fn execute(&self, request: RequestBuilder) -> Result<reqwest::Response> {
-        let response = request.send().await.map_err(|source| Error::Unreachable {
-            url: self.base.clone(),
-            source,
+        let response = request.send().await.map_err(|source| {
+            tls_failure(&source, &host_of(&self.base)).unwrap_or_else(|| Error::Unreachable {
+                url: self.base.clone(),
+                source,
+            })
         })?;
         let status = response.status();
         if status.is_success() {

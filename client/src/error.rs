@@ -15,6 +15,18 @@ pub enum Error {
         code: ErrorCode,
         message: String,
     },
+    /// The server's certificate was refused: `certificate for HOST is not valid for that name`.
+    #[error("certificate for {host} {reason}")]
+    Certificate { host: String, reason: String },
+    #[error("{host} does not speak TLS there; try http:// instead of https://")]
+    NotTls { host: String },
+    #[error("the secure connection to {host} failed: {reason}")]
+    Tls { host: String, reason: String },
+    #[error("cannot use the CA certificate file {path}: {reason}")]
+    CaFile {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     #[error("the server's answer was not understood: {0}")]
     BadResponse(String),
     #[error("the live connection to {url} failed: {reason}")]
@@ -34,6 +46,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether this is a refused certificate or a failed TLS handshake.
+    pub fn is_tls(&self) -> bool {
+        matches!(
+            self,
+            Error::Certificate { .. }
+                | Error::NotTls { .. }
+                | Error::Tls { .. }
+                | Error::CaFile { .. }
+        )
+    }
+
     /// The protocol error code, if the server gave one.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {

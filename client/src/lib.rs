@@ -12,10 +12,12 @@ pub mod codec;
 pub mod error;
 pub mod media;
 pub mod signaling;
+pub mod tls;
 
 pub use api::ApiClient;
 pub use error::{Error, Result};
 pub use signaling::{SignalEvent, SignalSession, Welcome};
+pub use tls::Trust;
 
 /// The binaries' log filter when `RUST_LOG` is not set: warnings, except the
 /// `pulseaudio` crate's "Client disconnected" error on every normal close.

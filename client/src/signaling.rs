@@ -3,6 +3,7 @@
 //! [`ClientMsg`]s and receives [`SignalEvent`]s over channels.
 
 use crate::error::{Error, Result};
+use crate::tls::{Trust, host_of, tls_failure};
 use futures_util::{SinkExt, StreamExt};
 use shared::{
     ChatMessage, ClientMsg, IceServer, MeetingId, PROTOCOL_VERSION, Participant, PeerId, ServerMsg,
@@ -16,6 +17,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// How long `connect` and `join` wait for the server's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Heartbeats missed before a silent server is taken for gone.
+const MISSED_HEARTBEATS: u32 = 3;
+/// The heartbeat assumed of a server that does not say (older servers ping every 2 s).
+const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(10);
 /// Incoming messages buffered for a slow consumer before the socket stops being read.
 const INCOMING_QUEUE: usize = 1024;
 const OUTGOING_QUEUE: usize = 256;
@@ -26,6 +31,8 @@ pub struct Welcome {
     pub user: User,
     pub peer_id: PeerId,
     pub ice_servers: Vec<IceServer>,
+    /// How often the server pings.
+    pub heartbeat: Duration,
 }
 
 /// The server's `joined`.
@@ -68,20 +75,29 @@ pub struct SignalSession {
 }
 
 impl SignalSession {
-    /// Connects to `ws_url` (see [`crate::ApiClient::ws_url`]) and says hello with `token`.
-    pub async fn connect(ws_url: &str, token: &str) -> Result<SignalSession> {
+    /// Connects to `ws_url` (see [`crate::ApiClient::ws_url`]), trusting the
+    /// authorities in `trust` for `wss://`, and says hello with `token`.
+    pub async fn connect(ws_url: &str, token: &str, trust: &Trust) -> Result<SignalSession> {
         let ws_error = |reason: String| Error::WebSocket {
             url: ws_url.to_string(),
             reason,
         };
         let config = WebSocketConfig::default()
-            .max_message_size(Some(shared::protocol::MAX_FRAME_BYTES * 4))
-            .max_frame_size(Some(shared::protocol::MAX_FRAME_BYTES * 4));
-        let connecting = tokio_tungstenite::connect_async_with_config(ws_url, Some(config), true);
+            .max_message_size(Some(shared::protocol::MAX_FRAME_BYTES))
+            .max_frame_size(Some(shared::protocol::MAX_FRAME_BYTES));
+        let connector = tokio_tungstenite::Connector::Rustls(trust.rustls());
+        let connecting = tokio_tungstenite::connect_async_tls_with_config(
+            ws_url,
+            Some(config),
+            true,
+            Some(connector),
+        );
         let (mut socket, _) = tokio::time::timeout(ANSWER_TIMEOUT, connecting)
             .await
             .map_err(|_| Error::Timeout("the server to accept the connection"))?
-            .map_err(|e| ws_error(e.to_string()))?;
+            .map_err(|e| {
+                tls_failure(&e, &host_of(ws_url)).unwrap_or_else(|| ws_error(e.to_string()))
+            })?;
         let hello = ClientMsg::Hello {
             version: PROTOCOL_VERSION,
             token: token.to_string(),
@@ -100,11 +116,14 @@ impl SignalSession {
                         user,
                         peer_id,
                         ice_servers,
+                        heartbeat_ms,
                     }) => {
                         break Welcome {
                             user,
                             peer_id,
                             ice_servers,
+                            heartbeat: heartbeat_ms
+                                .map_or(DEFAULT_HEARTBEAT, Duration::from_millis),
                         };
                     }
                     Ok(ServerMsg::Error { code, message }) => {
@@ -129,7 +148,8 @@ impl SignalSession {
         };
         let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_QUEUE);
         let (incoming_tx, incoming) = mpsc::channel(INCOMING_QUEUE);
-        tokio::spawn(run_socket(socket, outgoing_rx, incoming_tx));
+        let silence_limit = welcome.heartbeat * MISSED_HEARTBEATS;
+        tokio::spawn(run_socket(socket, outgoing_rx, incoming_tx, silence_limit));
         Ok(SignalSession {
             welcome,
             outgoing,
@@ -202,16 +222,24 @@ impl SignalSession {
 }
 
 /// Owns the socket: writes what the session sends, reads what the server sends.
-/// tungstenite answers the server's heartbeat pings by itself as we read.
+/// tungstenite answers the server's heartbeat pings by itself as we read. A
+/// server that sends nothing, not even a ping, for `silence_limit` is taken
+/// for gone (a dead link never says so): the session ends, and the engine
+/// reconnects.
 async fn run_socket<S>(
     mut socket: tokio_tungstenite::WebSocketStream<S>,
     mut outgoing: mpsc::Receiver<ClientMsg>,
     incoming: mpsc::Sender<SignalEvent>,
+    silence_limit: Duration,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
+    let mut heard_at = tokio::time::Instant::now();
     let reason = loop {
         tokio::select! {
+            _ = tokio::time::sleep_until(heard_at + silence_limit) => {
+                break Some(format!("the server went silent for {:.1} s", silence_limit.as_secs_f32()));
+            }
             msg = outgoing.recv() => match msg {
                 Some(msg) => {
                     if let Err(e) = socket.send(Message::text(msg.to_json())).await {
@@ -223,7 +251,7 @@ async fn run_socket<S>(
                     break None;
                 }
             },
-            frame = socket.next() => match frame {
+            frame = socket.next() => match frame.inspect(|_| heard_at = tokio::time::Instant::now()) {
                 Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(&text) {
                     Ok(msg) => {
                         if incoming.send(SignalEvent::Message(msg)).await.is_err() {

@@ -4,7 +4,7 @@ use std::process::Command;
 use std::time::Duration;
 
 mod common;
-use common::server;
+use common::{server, tls_server};
 
 const BOT: &str = env!("CARGO_BIN_EXE_huddle-bot");
 
@@ -62,6 +62,44 @@ fn error_line(stderr: &str) -> String {
         .collect();
     assert_eq!(lines.len(), 1, "expected one error line in:\n{stderr}");
     lines[0].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_is_one_line_and_exit_2_and_a_private_ca_fixes_it() {
+    let (s, ca_file) = tls_server().await;
+    let url = s.url();
+    let meeting = "All Users Weekly Sync";
+    let (code, stderr) = bot(args(&url, "test@startup.com", "password123", meeting, &[])).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        error_line(&stderr),
+        "huddle-bot: certificate for 127.0.0.1 is issued by an unknown authority"
+    );
+    let ca = ca_file.to_str().unwrap();
+    let extra = ["--ca-cert", ca, "--video", "none"];
+    let (code, stderr) = bot(args(
+        &url,
+        "test@startup.com",
+        "password123",
+        meeting,
+        &extra,
+    ))
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stderr.contains("plain http"),
+        "no warning for https: {stderr}"
+    );
+    let (code, stderr) = bot(args(
+        &url,
+        "a@b.c",
+        "x",
+        meeting,
+        &["--ca-cert", "/nonexistent.pem"],
+    ))
+    .await;
+    assert_eq!(code, 2);
+    assert!(error_line(&stderr).contains("/nonexistent.pem"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

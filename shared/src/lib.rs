@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod ids;
+pub mod limits;
 pub mod protocol;
 
 pub use ids::{MeetingId, MessageId, OrganisationId, PeerId, UserId};

@@ -8,11 +8,19 @@ use time::OffsetDateTime;
 /// Checked at `hello`: a client speaking another version is refused.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// The largest WebSocket frame or message the server accepts (close code 1009 above it).
+/// The largest WebSocket message either side sends or accepts. The server
+/// closes a connection that sends more with code 1009, and never builds a
+/// larger message itself; clients accept messages up to this size.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
-/// The longest chat text, in characters.
-pub const MAX_CHAT_CHARS: usize = 4000;
+/// The largest `signal` payload, as JSON: what is left of a frame once the
+/// server has wrapped it in `{"type":"signal","from":…}`.
+pub const MAX_SIGNAL_PAYLOAD_BYTES: usize = MAX_FRAME_BYTES - 1024;
+
+/// The chat history `joined` carries, at most: the newest messages that fit
+/// in this many bytes of JSON. Older ones are read with
+/// `GET /api/meetings/{id}/messages`.
+pub const JOINED_HISTORY_BUDGET_BYTES: usize = 32 * 1024;
 
 /// Client → server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +57,10 @@ pub enum ServerMsg {
         user: User,
         peer_id: PeerId,
         ice_servers: Vec<IceServer>,
+        /// How often the server pings: a client that hears nothing for three
+        /// of these may take the server for gone. Absent from older servers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        heartbeat_ms: Option<u64>,
     },
     /// Answer to `join`: who is already in the room and the recent chat, oldest first.
     Joined {
@@ -118,6 +130,8 @@ pub enum ErrorCode {
     AlreadyInRoom,
     /// `signal` to a peer that is not in your room.
     PeerNotInRoom,
+    /// `join` when the room has as many participants as the server allows.
+    RoomFull,
     /// Registration is turned off on this server.
     RegistrationClosed,
     Internal,

@@ -78,6 +78,7 @@ fn every_server_message_round_trips() {
                 urls: vec!["stun:x:3478".into()],
                 ..IceServer::default()
             }],
+            heartbeat_ms: Some(2000),
         },
         ServerMsg::Joined {
             meeting_id: MeetingId(1),

@@ -1,7 +1,9 @@
 //! The state every request and connection shares.
 
 use crate::config::Config;
+use crate::connection_counts::ConnectionCounts;
 use crate::hub::Hub;
+use crate::message_limits::UserAllowances;
 use crate::metrics::Metrics;
 use crate::rate_limit::LoginLimits;
 use crate::store::Db;
@@ -17,6 +19,14 @@ pub struct App {
     pub hub: Hub,
     pub metrics: Metrics,
     pub login_limits: LoginLimits,
+    /// Each user's live-message allowance, across their connections.
+    pub user_allowances: UserAllowances,
+    /// Live connections per client address and per user.
+    pub connection_counts: Arc<ConnectionCounts>,
+    /// Password hashing (argon2, 19 MiB and tens of milliseconds each) runs
+    /// under this, so a login flood waits here instead of filling the
+    /// blocking pool the database also uses.
+    pub password_checks: tokio::sync::Semaphore,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Live WebSocket connections, awaited at shutdown (axum does not track upgraded connections).
@@ -29,7 +39,12 @@ impl App {
         let shutdown = CancellationToken::new();
         Arc::new(App {
             login_limits: LoginLimits::new(&config.limits),
-            hub: Hub::new(metrics.clone(), shutdown.clone()),
+            user_allowances: UserAllowances::new(&config.limits),
+            connection_counts: ConnectionCounts::new(),
+            password_checks: tokio::sync::Semaphore::new(
+                config.limits.password_checks_at_once.max(1),
+            ),
+            hub: Hub::new(metrics.clone(), shutdown.clone(), config.limits.room_size),
             metrics,
             config,
             db,

@@ -5,8 +5,9 @@ use crate::metrics::Metrics;
 use crate::room::{Delivery, Room, RoomError, RoomEvent};
 use axum::extract::ws::Utf8Bytes;
 use shared::api::UserRef;
-use shared::{ChatMessage, MeetingId, Participant, PeerId, ServerMsg};
+use shared::{ChatMessage, MeetingId, Participant, PeerId, ServerMsg, UserId};
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -77,9 +78,19 @@ impl Outbox {
     }
 }
 
+/// Whose login a connection runs on. `ended` is cancelled when that login
+/// ends (logout, expiry, account removal): the connection then closes.
+#[derive(Clone)]
+pub struct LiveLogin {
+    pub user: UserId,
+    pub token_hash: String,
+    pub ended: CancellationToken,
+}
+
 struct PeerEntry {
     outbox: Outbox,
     room: Option<MeetingId>,
+    login: LiveLogin,
 }
 
 #[derive(Default)]
@@ -99,6 +110,8 @@ pub struct Hub {
     /// history or live. One small lock per meeting ever joined.
     gates: Mutex<HashMap<MeetingId, Arc<tokio::sync::Mutex<()>>>>,
     metrics: Metrics,
+    /// The most participants one room takes.
+    room_capacity: usize,
     /// Cancelled at server shutdown. Everyone is leaving then, and nobody is
     /// told that the others left: their peer-to-peer media goes on while they
     /// reconnect to the restarted server.
@@ -106,11 +119,12 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new(metrics: Metrics, shutdown: CancellationToken) -> Hub {
+    pub fn new(metrics: Metrics, shutdown: CancellationToken, room_capacity: usize) -> Hub {
         Hub {
             state: Mutex::default(),
             gates: Mutex::default(),
             metrics,
+            room_capacity,
             shutdown,
         }
     }
@@ -122,12 +136,37 @@ impl Hub {
     }
 
     /// Registers a new authenticated connection and gives it a peer id.
-    pub fn register(&self, outbox: Outbox) -> PeerId {
+    pub fn register(&self, outbox: Outbox, login: LiveLogin) -> PeerId {
         let mut state = self.lock();
         state.next_peer += 1;
         let peer = PeerId(state.next_peer);
-        state.peers.insert(peer, PeerEntry { outbox, room: None });
+        let entry = PeerEntry {
+            outbox,
+            room: None,
+            login,
+        };
+        state.peers.insert(peer, entry);
         peer
+    }
+
+    /// The token hashes live connections run on (each once).
+    pub fn live_logins(&self) -> HashSet<String> {
+        let state = self.lock();
+        state
+            .peers
+            .values()
+            .map(|p| p.login.token_hash.clone())
+            .collect()
+    }
+
+    /// Ends every connection whose login is one of `token_hashes`; returns how many.
+    pub fn end_logins(&self, token_hashes: &HashSet<String>) -> usize {
+        let state = self.lock();
+        let ending = state
+            .peers
+            .values()
+            .filter(|p| token_hashes.contains(&p.login.token_hash));
+        ending.map(|p| p.login.ended.cancel()).count()
     }
 
     /// Removes a connection, leaving its room (the others are told).
@@ -141,6 +180,14 @@ impl Hub {
 
     pub fn room_of(&self, peer: PeerId) -> Option<MeetingId> {
         self.lock().peers.get(&peer).and_then(|p| p.room)
+    }
+
+    /// The participants of a meeting's room now, in order of arrival.
+    pub fn participants_of(&self, meeting: MeetingId) -> Vec<Participant> {
+        self.lock()
+            .rooms
+            .get(&meeting)
+            .map_or_else(Vec::new, |room| room.participants().cloned().collect())
     }
 
     /// Who is in a meeting's room now, in order of arrival.
@@ -167,6 +214,42 @@ impl Hub {
         gates.entry(meeting).or_default().clone()
     }
 
+    /// Drops an empty room's gate unless someone holds it (a join or a chat
+    /// message on its way): then the next one to need it shares it still.
+    fn forget_gate(&self, meeting: MeetingId) {
+        let mut gates = self
+            .gates
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if gates
+            .get(&meeting)
+            .is_some_and(|gate| Arc::strong_count(gate) == 1)
+        {
+            gates.remove(&meeting);
+        }
+    }
+
+    /// Drops every gate nobody holds whose room is empty: those left by a
+    /// join that failed (a meeting deleted meanwhile, a full room).
+    pub fn prune_gates(&self) {
+        let state = self.lock();
+        let mut gates = self
+            .gates
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        gates.retain(|meeting, gate| {
+            state.rooms.contains_key(meeting) || Arc::strong_count(gate) > 1
+        });
+    }
+
+    /// How many meetings have a gate now (for tests: empty rooms leave none).
+    pub fn gates(&self) -> usize {
+        self.gates
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
+    }
+
     /// Puts a peer in a meeting's room. Hold the meeting's gate while reading
     /// `chat_history` and calling this.
     pub fn join(
@@ -182,17 +265,24 @@ impl Hub {
             Some(entry) if entry.room.is_some() => return Err(RoomError::AlreadyInRoom),
             Some(_) => {}
         }
+        let capacity = self.room_capacity;
         let room = state
             .rooms
             .entry(meeting)
-            .or_insert_with(|| Room::new(meeting));
-        let deliveries = room.handle(
-            peer,
-            RoomEvent::Join {
-                participant,
-                chat_history,
-            },
-        )?;
+            .or_insert_with(|| Room::new(meeting, capacity));
+        let joining = RoomEvent::Join {
+            participant,
+            chat_history,
+        };
+        let deliveries = match room.handle(peer, joining) {
+            Ok(deliveries) => deliveries,
+            Err(err) => {
+                if room.is_empty() {
+                    state.rooms.remove(&meeting);
+                }
+                return Err(err);
+            }
+        };
         if let Some(entry) = state.peers.get_mut(&peer) {
             entry.room = Some(meeting);
         }
@@ -220,6 +310,7 @@ impl Hub {
             }
         }
         self.metrics.participants.dec_by(room.len() as i64);
+        self.forget_gate(meeting);
         let deliveries = room.end();
         self.deliver(&state, deliveries);
         self.update_gauges(&state);
@@ -246,6 +337,7 @@ impl Hub {
             self.metrics.participants.dec();
             if room.is_empty() {
                 state.rooms.remove(&meeting);
+                self.forget_gate(meeting);
             }
             if let Some(entry) = state.peers.get_mut(&peer) {
                 entry.room = None;

@@ -2,17 +2,23 @@
 //! load generator and the end-to-end tests all start it through [`start`].
 
 pub mod app;
+pub mod client_addr;
 pub mod config;
 pub mod connection;
+pub mod connection_counts;
 pub mod demo;
 pub mod http;
 pub mod hub;
+pub mod joined;
+pub mod maintenance;
+pub mod message_limits;
 pub mod metrics;
 pub mod passwords;
 pub mod rate_limit;
 pub mod room;
 pub mod server;
 pub mod store;
+pub mod tls;
 
 pub use config::Config;
 pub use server::{RunningServer, StartError, start};

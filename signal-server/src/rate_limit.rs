@@ -1,7 +1,8 @@
-//! Rate limits against password guessing and chat floods, on `governor`.
+//! Rate limits against password guessing, on `governor` (live messages
+//! have theirs in `message_limits`).
 
 use crate::config::Limits;
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
@@ -49,14 +50,6 @@ impl LoginLimits {
     }
 }
 
-/// A connection's chat allowance: a sustained rate plus a burst.
-pub fn chat_limiter(limits: &Limits) -> DefaultDirectRateLimiter {
-    RateLimiter::direct(
-        Quota::per_second(at_least_one(limits.chat_per_second))
-            .allow_burst(at_least_one(limits.chat_burst)),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,15 +77,5 @@ mod tests {
         assert!(limits.allow(addr, "a@x.org"));
         assert!(limits.allow(addr, "b@x.org"));
         assert!(!limits.allow(addr, "c@x.org"));
-    }
-
-    #[test]
-    fn chat_allows_the_burst_then_refuses() {
-        let limiter = chat_limiter(&Limits {
-            chat_per_second: 1,
-            chat_burst: 4,
-            ..Limits::default()
-        });
-        assert_eq!((0..10).filter(|_| limiter.check().is_ok()).count(), 4);
     }
 }

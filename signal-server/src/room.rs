@@ -40,6 +40,8 @@ pub enum RoomError {
     AlreadyInRoom,
     #[error("peer {0} is not in this meeting")]
     PeerNotInRoom(PeerId),
+    #[error("the meeting is full ({0} people); try again when someone leaves")]
+    Full(usize),
 }
 
 /// The live room of one meeting: who is in it and what they send.
@@ -48,13 +50,16 @@ pub struct Room {
     meeting_id: MeetingId,
     /// Ordered by peer id, which is also the order of arrival.
     participants: BTreeMap<PeerId, Participant>,
+    /// Joins beyond this many participants are refused.
+    capacity: usize,
 }
 
 impl Room {
-    pub fn new(meeting_id: MeetingId) -> Room {
+    pub fn new(meeting_id: MeetingId, capacity: usize) -> Room {
         Room {
             meeting_id,
             participants: BTreeMap::new(),
+            capacity,
         }
     }
 
@@ -142,12 +147,12 @@ impl Room {
         if self.contains(from) {
             return Err(RoomError::AlreadyInRoom);
         }
+        if self.len() >= self.capacity {
+            return Err(RoomError::Full(self.capacity));
+        }
         participant.id = from;
-        let joined = ServerMsg::Joined {
-            meeting_id: self.meeting_id,
-            participants: self.participants.values().cloned().collect(),
-            chat_history,
-        };
+        let present = self.participants.values().cloned().collect();
+        let joined = crate::joined::joined(self.meeting_id, present, chat_history);
         let announce = ServerMsg::ParticipantJoined {
             participant: participant.clone(),
         };
@@ -214,7 +219,7 @@ mod tests {
     }
 
     fn room_with(names: &[&str]) -> Room {
-        let mut room = Room::new(MeetingId(7));
+        let mut room = Room::new(MeetingId(7), 50);
         for (i, name) in names.iter().enumerate() {
             join(&mut room, i as u64 + 1, name);
         }
@@ -253,7 +258,7 @@ mod tests {
 
     #[test]
     fn the_chat_history_given_at_join_reaches_the_joiner() {
-        let mut room = Room::new(MeetingId(1));
+        let mut room = Room::new(MeetingId(1), 50);
         let old = ChatMessage {
             id: MessageId(4),
             from: UserId(9),
@@ -287,6 +292,25 @@ mod tests {
         );
         assert_eq!(again, Err(RoomError::AlreadyInRoom));
         assert_eq!(room.len(), 1);
+    }
+
+    #[test]
+    fn a_full_room_refuses_the_next_joiner_and_takes_one_after_a_leave() {
+        let mut room = Room::new(MeetingId(7), 2);
+        join(&mut room, 1, "ann");
+        join(&mut room, 2, "bob");
+        let refused = room.handle(
+            PeerId(3),
+            RoomEvent::Join {
+                participant: person(3, "cat"),
+                chat_history: vec![],
+            },
+        );
+        assert_eq!(refused, Err(RoomError::Full(2)));
+        assert_eq!(room.len(), 2);
+        room.handle(PeerId(1), RoomEvent::Leave).unwrap();
+        join(&mut room, 3, "cat");
+        assert!(room.contains(PeerId(3)));
     }
 
     #[test]

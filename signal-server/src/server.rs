@@ -3,9 +3,11 @@
 
 use crate::app::{App, AppState};
 use crate::config::Config;
-use crate::store::{Db, StoreError, sessions};
+use crate::store::{Db, StoreError};
+use crate::tls::{Tls, TlsError};
 use crate::{demo, http};
-use axum::serve::ListenerExt;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::RustlsAcceptor;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -13,8 +15,6 @@ use tokio::task::JoinHandle;
 
 /// How long shutdown waits for WebSocket connections to say goodbye.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often idle rate-limit keys and expired sessions are cleaned up.
-const MAINTENANCE_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -23,6 +23,8 @@ pub enum StartError {
         path: std::path::PathBuf,
         source: StoreError,
     },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -34,6 +36,7 @@ pub enum StartError {
 pub struct RunningServer {
     addr: SocketAddr,
     app: AppState,
+    tls: Option<Tls>,
     task: JoinHandle<()>,
 }
 
@@ -43,9 +46,16 @@ impl RunningServer {
         self.addr
     }
 
-    /// `http://host:port`, the base URL clients use.
+    /// `http://host:port` (`https://` with TLS), the base URL clients use.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.app.config.scheme(), self.addr)
+    }
+
+    /// Reads the TLS certificate and key again (certificate renewal): new
+    /// connections get the new one, open connections stay as they are.
+    /// Without TLS there is nothing to reload.
+    pub fn reload_tls(&self) -> Result<(), TlsError> {
+        self.tls.as_ref().map_or(Ok(()), Tls::reload)
     }
 
     /// The shared state (for in-process tests and tools).
@@ -66,6 +76,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         path: config.db.clone(),
         source,
     };
+    let tls = config.tls.clone().map(Tls::load).transpose()?;
     let db = Db::open(&config.db).map_err(db_error)?;
     if config.demo {
         let seeding = db.clone();
@@ -88,26 +99,48 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         source,
     })?;
     let app = App::new(config, db);
-    tokio::spawn(maintenance(app.clone()));
-    let task = tokio::spawn(serve(app.clone(), listener));
-    tracing::info!("listening on http://{addr}");
-    Ok(RunningServer { addr, app, task })
+    crate::maintenance::start(&app);
+    let task = tokio::spawn(serve(app.clone(), listener, tls.clone()));
+    tracing::info!("listening on {}://{addr}", app.config.scheme());
+    Ok(RunningServer {
+        addr,
+        app,
+        tls,
+        task,
+    })
 }
 
-async fn serve(app: AppState, listener: TcpListener) {
+async fn serve(app: AppState, listener: TcpListener, tls: Option<Tls>) {
     let routes = http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::<SocketAddr>::new();
     let shutdown = app.shutdown.clone();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        stopping.graceful_shutdown(Some(DRAIN_TIMEOUT));
+    });
+    let limits = &app.config.limits;
+    let mut server = axum_server::Server::from_listener(listener)
+        .handle(handle)
+        // A connection that sends no request in time is closed: idle
+        // sockets cost a file descriptor each.
+        .first_request_timeout(limits.http_header_timeout());
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(limits.http_header_timeout());
     // Small messages (signals, chat) must not wait for Nagle's algorithm: it
     // held each relayed offer back ~40 ms on loopback.
-    let listener = listener.tap_io(|stream| {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY not set: {err}");
+    let served = match tls {
+        Some(tls) => {
+            let acceptor = RustlsAcceptor::new(tls.rustls())
+                .handshake_timeout(limits.http_header_timeout())
+                .acceptor(NoDelayAcceptor);
+            server.acceptor(acceptor).serve(routes).await
         }
-    });
-    if let Err(err) = axum::serve(listener, routes)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-    {
+        None => server.acceptor(NoDelayAcceptor).serve(routes).await,
+    };
+    if let Err(err) = served {
         tracing::error!("the HTTP server failed: {err}");
     }
     // Upgraded WebSocket connections outlive axum's graceful shutdown; each
@@ -123,19 +156,4 @@ async fn serve(app: AppState, listener: TcpListener) {
         tracing::error!("flushing the database failed: {err}");
     }
     tracing::info!("stopped");
-}
-
-async fn maintenance(app: AppState) {
-    let mut every = tokio::time::interval(MAINTENANCE_EVERY);
-    loop {
-        tokio::select! {
-            _ = app.shutdown.cancelled() => return,
-            _ = every.tick() => {
-                app.login_limits.forget_idle();
-                if let Err(err) = app.db.call(|conn| sessions::purge_expired(conn)).await {
-                    tracing::warn!("purging expired sessions failed: {err}");
-                }
-            }
-        }
-    }
 }

@@ -2,13 +2,15 @@
 //! own SQLite file, logged-in clients, and raw WebSocket clients for bad input.
 
 pub mod app_harness;
+pub mod certs;
 pub mod display;
 /// A private PulseAudio server with null sinks (shared with the client's tests).
 #[path = "../../client/tests/common/pulse.rs"]
 pub mod pulse;
 
+use certs::TestCa;
 use client::signaling::SignalSession;
-use client::{ApiClient, SignalEvent};
+use client::{ApiClient, SignalEvent, Trust};
 use futures_util::{SinkExt, StreamExt};
 use shared::api::{CreateMeeting, Visibility};
 use shared::{ClientMsg, MeetingId, PROTOCOL_VERSION, ServerMsg};
@@ -31,12 +33,36 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub struct TestServer {
     server: Option<RunningServer>,
     config: Config,
+    /// What clients trust: the system's roots, or the test CA of a TLS server.
+    pub trust: Trust,
+    /// The test CA's certificate file, for a TLS server.
+    pub ca_file: Option<std::path::PathBuf>,
+    _certs: Option<tempfile::TempDir>,
     _dir: tempfile::TempDir,
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
         TestServer::start_with(|_| {}).await
+    }
+
+    /// A server that serves HTTPS and WSS only, with a certificate for
+    /// 127.0.0.1 (not for `localhost`) from a CA made for the test.
+    pub async fn start_tls() -> TestServer {
+        let certs = tempfile::tempdir().expect("temp dir");
+        let ca = TestCa::new("Huddle test CA");
+        let ca_file = ca.write(certs.path());
+        let (cert, key) = ca
+            .issue(&["127.0.0.1"], "huddle test server")
+            .write(certs.path());
+        let mut server = TestServer::start_with(|config| {
+            config.tls = Some(signal_server::tls::TlsFiles { cert, key });
+        })
+        .await;
+        server.trust = Trust::with_ca_file(&ca_file).expect("the test CA is usable");
+        server.ca_file = Some(ca_file);
+        server._certs = Some(certs);
+        server
     }
 
     /// Starts with the test defaults (demo data, fast heartbeats) adjusted by `adjust`.
@@ -62,6 +88,9 @@ impl TestServer {
         TestServer {
             server: Some(server),
             config,
+            trust: Trust::system(),
+            ca_file: None,
+            _certs: None,
             _dir: dir,
         }
     }
@@ -74,8 +103,16 @@ impl TestServer {
         self.running().url()
     }
 
+    /// The address the server listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running().addr()
+    }
+
+    /// `ws://…/ws`, or `wss://…/ws` for a TLS server.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.running().addr())
+        let url = self.url();
+        let rest = url.strip_prefix("http").expect("an http(s) URL");
+        format!("ws{rest}/ws")
     }
 
     pub fn app(&self) -> &signal_server::app::AppState {
@@ -108,14 +145,14 @@ impl TestServer {
 
     /// An API client logged in as a demo user.
     pub async fn login(&self, email: &str) -> ApiClient {
-        let mut api = ApiClient::new(&self.url()).unwrap();
+        let mut api = ApiClient::with_trust(&self.url(), self.trust.clone()).unwrap();
         api.login(email, PASSWORD).await.expect("demo login works");
         api
     }
 
     /// A live session for a logged-in API client.
     pub async fn connect(&self, api: &ApiClient) -> SignalSession {
-        SignalSession::connect(&self.ws_url(), api.token().expect("logged in"))
+        SignalSession::connect(&self.ws_url(), api.token().expect("logged in"), api.trust())
             .await
             .expect("hello accepted")
     }
@@ -163,6 +200,23 @@ pub async fn wait_for(
     }
 }
 
+/// Waits for the first call event `wanted` accepts, skipping others.
+pub async fn next_event(
+    call: &mut client::call::Call,
+    what: &str,
+    wanted: impl Fn(&client::call::CallEvent) -> bool,
+) -> client::call::CallEvent {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match tokio::time::timeout_at(deadline, call.next_event()).await {
+            Ok(Some(event)) if wanted(&event) => return event,
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the call ended while waiting for {what}"),
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
 /// Everything that arrives within `window`.
 pub async fn drain(session: &mut SignalSession, window: Duration) -> Vec<SignalEvent> {
     let mut seen = Vec::new();
@@ -185,6 +239,14 @@ impl RawClient {
         let (socket, _) = tokio_tungstenite::connect_async(server.ws_url())
             .await
             .expect("ws connects");
+        RawClient {
+            socket,
+            peer_id: None,
+        }
+    }
+
+    /// A client on a socket connected elsewhere.
+    pub fn from_socket(socket: WebSocketStream<MaybeTlsStream<TcpStream>>) -> RawClient {
         RawClient {
             socket,
             peer_id: None,

@@ -7,7 +7,7 @@ use client::call::TrackKind;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use huddle_tests::app_harness::wait_until;
+use huddle_tests::app_harness::{log_in, wait_until};
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::time::{Duration, Instant};
 
@@ -233,20 +233,6 @@ fn replace_text(harness: &mut Harness<'_, HuddleApp>, field: &str, text: &str) {
         .get_by_role_and_label(Role::TextInput, field)
         .type_text(text);
     harness.step();
-}
-
-fn log_in(harness: &mut Harness<'_, HuddleApp>, email: Option<&str>, password: &str) {
-    if let Some(email) = email {
-        let field = harness.get_by_role_and_label(Role::TextInput, "Email");
-        field.focus();
-        field.type_text(email);
-        harness.step();
-    }
-    let field = harness.get_by_role_and_label(Role::PasswordInput, "Password");
-    field.focus();
-    field.type_text(password);
-    harness.step();
-    harness.get_by_label("Log in").click();
 }
 
 #[test]

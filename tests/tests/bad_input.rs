@@ -2,7 +2,8 @@
 //! stays open where that is safe, and nobody else in the room notices.
 
 use huddle_tests::*;
-use shared::protocol::{MAX_CHAT_CHARS, MAX_FRAME_BYTES};
+use shared::limits::MAX_CHAT_BYTES;
+use shared::protocol::{MAX_FRAME_BYTES, MAX_SIGNAL_PAYLOAD_BYTES};
 use shared::{ClientMsg, ErrorCode, MeetingId, PROTOCOL_VERSION, ServerMsg};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -40,7 +41,13 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
     assert!(matches!(member.recv().await, ServerMsg::Joined { .. }));
     let _ = drain(&mut bystander, Duration::from_millis(300)).await;
 
-    let long_text = "x".repeat(MAX_CHAT_CHARS + 1);
+    let long_text = "x".repeat(MAX_CHAT_BYTES + 1);
+    // 1366 characters, but 4098 bytes: the limit is in bytes.
+    let long_cjk = "会".repeat(1366);
+    let to_myself = format!(
+        r#"{{"type":"signal","to":{},"payload":{{}}}}"#,
+        member.peer_id.unwrap()
+    );
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
     let chat = |text: &str| ClientMsg::Chat { text: text.into() }.to_json();
     let cases: Vec<(Stage, &str, String, ErrorCode)> = vec![
@@ -166,6 +173,24 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
         ),
         (
             Stage::InRoom,
+            "CJK chat text over the limit in bytes",
+            chat(&long_cjk),
+            ErrorCode::TooLarge,
+        ),
+        (
+            Stage::InRoom,
+            "chat with a control character",
+            chat("ring \u{7} ring"),
+            ErrorCode::BadRequest,
+        ),
+        (
+            Stage::InRoom,
+            "signal to oneself",
+            to_myself,
+            ErrorCode::PeerNotInRoom,
+        ),
+        (
+            Stage::InRoom,
             "blank chat",
             chat("   "),
             ErrorCode::BadRequest,
@@ -212,7 +237,7 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
             other => panic!("{name}: expected an error, got {other:?}"),
         }
     }
-    // A binary frame, and a signal to oneself.
+    // A binary frame.
     member.send_frame(Message::binary(vec![1, 2, 3])).await;
     assert!(matches!(
         member.recv().await,
@@ -344,7 +369,7 @@ async fn a_client_that_never_reads_is_dropped_without_hurting_the_room() {
     })
     .await;
     // Large signals fill the sleeper's socket buffers, then its queue.
-    let blob = serde_json::Value::String("z".repeat(MAX_FRAME_BYTES - 1024));
+    let blob = serde_json::Value::String("z".repeat(MAX_SIGNAL_PAYLOAD_BYTES - 2));
     let sender = talker.sender();
     tokio::spawn(async move {
         for _ in 0..2000 {

@@ -318,13 +318,17 @@ async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
             serde_json::json!({"kind": "candidate", "candidate": {"candidate": "candidate:nonsense"}}),
             serde_json::json!({"kind": "description", "description": {"type": "dance", "sdp": ""}}),
         ];
-        for target in participants {
-            for payload in &garbage {
-                raw.send(&ClientMsg::Signal {
-                    to: target.id,
-                    payload: payload.clone(),
-                })
-                .await;
+        assert_eq!(participants.len(), 2, "the vandal found both bots");
+        // A flood: twenty rounds of garbage to each bot.
+        for _ in 0..20 {
+            for target in &participants {
+                for payload in &garbage {
+                    raw.send(&ClientMsg::Signal {
+                        to: target.id,
+                        payload: payload.clone(),
+                    })
+                    .await;
+                }
             }
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -340,6 +344,15 @@ async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
     let (ann, bob) = (ann.unwrap(), bob.unwrap());
     assert_sees(&ann, "Test Corporate", 660.0);
     assert_sees(&bob, "Test Startup", 440.0);
+    // Each bot was told once, not a hundred times.
+    for report in [&ann, &bob] {
+        let notices = report
+            .events
+            .iter()
+            .filter(|e| e.event.contains("malformed signals"))
+            .count();
+        assert_eq!(notices, 1, "{}: {:?}", report.name, report.events);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,7 @@ async fn join_with(
     Call::join(CallOptions {
         ws_url: server.ws_url(),
         token: api.token().unwrap().to_string(),
+        trust: api.trust().clone(),
         meeting,
         camera: Some(Box::new(PatternSource {
             pattern: TestPattern::new(640, 360, colour),
@@ -53,19 +54,6 @@ async fn join_with(
     })
     .await
     .expect("joins")
-}
-
-/// Waits for the first event `wanted` accepts, skipping others.
-async fn next_event(call: &mut Call, what: &str, wanted: impl Fn(&CallEvent) -> bool) -> CallEvent {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        match tokio::time::timeout_at(deadline, call.next_event()).await {
-            Ok(Some(event)) if wanted(&event) => return event,
-            Ok(Some(_)) => continue,
-            Ok(None) => panic!("the call ended while waiting for {what}"),
-            Err(_) => panic!("timed out waiting for {what}"),
-        }
-    }
 }
 
 /// Ann (red, 440 Hz) and Bob (blue, 660 Hz) in a call, their link up.

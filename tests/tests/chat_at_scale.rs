@@ -12,7 +12,13 @@ const MESSAGES_EACH: usize = 15;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_clients_in_five_rooms_get_every_message_once_in_order() {
-    let server = TestServer::start().await;
+    // Two demo accounts stand in for fifty people: each may hold 25
+    // connections, sending together what 25 people would.
+    let server = TestServer::start_with(|c| {
+        c.limits.connections_per_user = ROOMS * PER_ROOM;
+        c.limits.user_allowance_factor = (ROOMS * PER_ROOM) as u32;
+    })
+    .await;
     let apis = [server.login(STARTUP).await, server.login(CORPORATE).await];
     let mut meetings = Vec::new();
     for room in 0..ROOMS {

@@ -293,7 +293,7 @@ async fn registration_creates_an_account_unless_turned_off() {
         .await
         .expect("emails are case-insensitive");
 
-    let closed = TestServer::start_with(|c| c.allow_registration = false).await;
+    let closed = TestServer::start_with(|c| c.allow_registration = Some(false)).await;
     let mut api = ApiClient::new(&closed.url()).unwrap();
     let (status, code, _) = api_error(api.register(&request).await.unwrap_err());
     assert_eq!((status, code), (403, ErrorCode::RegistrationClosed));
@@ -306,11 +306,23 @@ async fn a_user_renames_themselves_and_others_see_it_at_the_next_join() {
     let renamed = api.rename("  Ann from Startup ").await.unwrap();
     assert_eq!(renamed.name, "Ann from Startup");
     assert_eq!(api.me().await.unwrap().name, "Ann from Startup");
-    for bad in ["", "   ", &"x".repeat(101)] {
-        let (status, _, message) = api_error(api.rename(bad).await.unwrap_err());
-        assert_eq!(status, 400, "{bad:?}");
-        assert!(message.contains("1 to 100"), "{message}");
+    // Limits are bytes of UTF-8: 67 CJK characters are 201 bytes.
+    let too_long = ["x".repeat(201), "名".repeat(67)];
+    let bad_names = [
+        "",
+        "   ",
+        &too_long[0],
+        &too_long[1],
+        "two\nlines",
+        "evil\u{202E}txt.exe",
+    ];
+    for bad in bad_names {
+        let (status, code, message) = api_error(api.rename(bad).await.unwrap_err());
+        assert_eq!((status, code), (400, ErrorCode::BadRequest), "{bad:?}");
+        assert!(message.starts_with("the name "), "{message}");
     }
+    assert!(api.rename(&"名".repeat(66)).await.is_ok(), "198 bytes fit");
+    api.rename("Ann from Startup").await.unwrap();
     assert_eq!(api.me().await.unwrap().name, "Ann from Startup");
     // The room and the dashboard name the participant by the new name.
     let meeting = server.meeting_id(&api, ALL_USERS).await;
@@ -338,7 +350,7 @@ async fn server_info_offers_the_demo_login_only_with_demo_data() {
 
     let plain = TestServer::start_with(|c| {
         c.demo = false;
-        c.allow_registration = false;
+        c.allow_registration = Some(false);
     })
     .await;
     let info = ApiClient::new(&plain.url())

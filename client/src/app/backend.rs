@@ -93,6 +93,13 @@ pub struct JoinedCall {
     pub stats: LiveStats,
 }
 
+/// A server and the private CA to trust for it, as the login screen has them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerAddress {
+    pub server: String,
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
 pub struct Backend {
     runtime: tokio::runtime::Runtime,
     events: mpsc::Sender<BackendEvent>,
@@ -126,12 +133,15 @@ impl Backend {
         });
     }
 
-    pub fn login(&self, server: String, email: String, password: String, token: Option<String>) {
+    /// Logs in (or checks a stored token) at `to`.
+    pub fn login(&self, to: ServerAddress, email: String, password: String, token: Option<String>) {
         self.spawn(async move {
             let result = async {
+                let trust = crate::Trust::from_option(to.ca_cert.as_deref())?;
+                let api = ApiClient::with_trust(&to.server, trust)?;
                 match token {
                     Some(token) => {
-                        let api = ApiClient::with_token(&server, token.clone())?;
+                        let api = api.and_token(token.clone());
                         let user = api.me().await?;
                         let expires_at = time::OffsetDateTime::now_utc();
                         Ok((
@@ -144,7 +154,7 @@ impl Backend {
                         ))
                     }
                     None => {
-                        let mut api = ApiClient::new(&server)?;
+                        let mut api = api;
                         let login = api.login(&email, &password).await?;
                         Ok((api, login))
                     }
@@ -161,13 +171,18 @@ impl Backend {
     }
 
     /// Asks a server about itself; `None` when it cannot be asked (unreachable, not Huddle).
-    pub fn server_info(&self, server: String) {
+    pub fn server_info(&self, to: ServerAddress) {
         self.spawn(async move {
-            let info = match ApiClient::new(&server) {
+            let api = crate::Trust::from_option(to.ca_cert.as_deref())
+                .and_then(|trust| ApiClient::with_trust(&to.server, trust));
+            let info = match api {
                 Ok(api) => api.server_info().await.ok(),
                 Err(_) => None,
             };
-            BackendEvent::ServerInfo { server, info }
+            BackendEvent::ServerInfo {
+                server: to.server,
+                info,
+            }
         });
     }
 
@@ -293,6 +308,7 @@ impl Backend {
             let options = CallOptions {
                 ws_url: api.ws_url(),
                 token: api.token().unwrap_or_default().to_string(),
+                trust: api.trust().clone(),
                 meeting,
                 camera: opened.camera.take().or_else(|| {
                     choice.camera.then_some(())?;

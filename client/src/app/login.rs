@@ -28,12 +28,22 @@ pub fn show(
             .spacing([12.0, 8.0])
             .show(ui, |ui| {
                 labelled_field(ui, "Server", &mut settings.server, false);
+                labelled_field(
+                    ui,
+                    "Private CA file (optional)",
+                    &mut settings.ca_cert,
+                    false,
+                );
                 labelled_field(ui, "Email", &mut settings.email, false);
                 let submitted = labelled_field(ui, "Password", &mut form.password, true);
                 if submitted && !busy {
                     intents.push(Intent::LogIn);
                 }
             });
+        if let Some(warning) = crate::tls::plain_http_warning(&settings.server) {
+            ui.add_space(4.0);
+            ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {warning}"));
+        }
         ui.add_space(8.0);
         if ui
             .add_enabled(

@@ -192,6 +192,13 @@ impl HuddleApp {
             .and_then(|(_, info)| info.demo.as_ref())
     }
 
+    fn server_address(&self) -> backend::ServerAddress {
+        backend::ServerAddress {
+            server: self.settings.server.clone(),
+            ca_cert: self.settings.ca_cert_path(),
+        }
+    }
+
     /// On the login screen, asks the server in the form about itself once the
     /// field has settled (not at every keystroke).
     fn ask_server_about_itself(&mut self, ctx: &egui::Context) {
@@ -204,7 +211,7 @@ impl HuddleApp {
         let still = self.server_field.1.elapsed();
         if still >= SERVER_FIELD_SETTLE {
             self.asked_about = self.settings.server.clone();
-            self.backend.server_info(self.asked_about.clone());
+            self.backend.server_info(self.server_address());
         } else {
             ctx.request_repaint_after(SERVER_FIELD_SETTLE - still);
         }
@@ -227,7 +234,7 @@ impl HuddleApp {
                     None
                 };
                 self.backend.login(
-                    self.settings.server.clone(),
+                    self.server_address(),
                     self.settings.email.clone(),
                     password,
                     token,

@@ -10,6 +10,9 @@ pub const STORAGE_KEY: &str = "huddle-settings";
 #[serde(default)]
 pub struct Settings {
     pub server: String,
+    /// A PEM file of private certificate authorities to trust for an
+    /// `https://` server, besides the system's; empty for none.
+    pub ca_cert: String,
     pub email: String,
     /// A stored login, so the next start skips the password.
     pub token: Option<String>,
@@ -78,10 +81,19 @@ impl Default for VideoQuality {
 /// The sizes offered in settings.
 pub const RESOLUTIONS: [(usize, usize); 3] = [(640, 360), (960, 540), (1280, 720)];
 
+impl Settings {
+    /// The private CA file, if one is set.
+    pub fn ca_cert_path(&self) -> Option<std::path::PathBuf> {
+        let path = self.ca_cert.trim();
+        (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             server: "http://127.0.0.1:8080".into(),
+            ca_cert: String::new(),
             email: String::new(),
             token: None,
             start_muted: false,

@@ -20,6 +20,10 @@ struct Args {
     /// The signal server's URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     server: String,
+    /// Also trust the certificate authorities in this PEM file (a private CA)
+    /// for an https:// server, besides the system's.
+    #[arg(long, value_name = "FILE", env = "HUDDLE_CA_CERT")]
+    ca_cert: Option<PathBuf>,
     #[arg(long)]
     email: String,
     /// The password (or use --token).
@@ -145,6 +149,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
     }
     Ok(BotOptions {
         server: args.server.clone(),
+        trust: client::Trust::from_option(args.ca_cert.as_deref())?,
         email: args.email.clone(),
         password: args.password.clone().unwrap_or_default(),
         token: args.token.clone(),
@@ -173,9 +178,12 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
 
 async fn run(args: Args) -> anyhow::Result<bool> {
     let mut base = options(&args)?;
+    if let Some(warning) = client::tls::plain_http_warning(&base.server) {
+        eprintln!("huddle-bot: warning: {warning}");
+    }
     // Many bots share one login: one password check, and no login rate limit.
     if args.bots > 1 && base.token.is_none() {
-        let mut api = client::ApiClient::new(&base.server)?;
+        let mut api = client::ApiClient::with_trust(&base.server, base.trust.clone())?;
         base.token = Some(api.login(&base.email, &base.password).await?.token);
     }
     let mut tasks = Vec::new();

@@ -45,6 +45,8 @@ pub enum AudioChoice {
 #[derive(Debug, Clone)]
 pub struct BotOptions {
     pub server: String,
+    /// The certificate authorities trusted for an `https://` server.
+    pub trust: crate::tls::Trust,
     pub email: String,
     pub password: String,
     /// A stored login, instead of the password (and to share one login among many bots).
@@ -82,6 +84,7 @@ impl BotOptions {
     pub fn new(server: &str, email: &str, password: &str, meeting: &str) -> BotOptions {
         BotOptions {
             server: server.into(),
+            trust: crate::tls::Trust::system(),
             email: email.into(),
             password: password.into(),
             token: None,
@@ -177,9 +180,9 @@ impl Seen {
 pub async fn run(options: BotOptions) -> Result<Report> {
     let started = Instant::now();
     let ms = |at: Instant| at.duration_since(started).as_millis() as u64;
-    let mut api = ApiClient::new(&options.server)?;
+    let mut api = ApiClient::with_trust(&options.server, options.trust.clone())?;
     match &options.token {
-        Some(token) => api = ApiClient::with_token(&options.server, token.clone())?,
+        Some(token) => api = api.and_token(token.clone()),
         None => {
             api.login(&options.email, &options.password).await?;
         }
@@ -203,6 +206,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
     let mut call = Call::join(CallOptions {
         ws_url: api.ws_url(),
         token: api.token().expect("logged in").to_string(),
+        trust: api.trust().clone(),
         meeting: meeting.id,
         start_muted: microphone.is_none(),
         start_camera_off: camera.is_none(),

@@ -11,9 +11,11 @@ use tokio::sync::mpsc;
 
 /// What to join with.
 pub struct CallOptions {
-    /// `ws://host/ws` (see [`crate::ApiClient::ws_url`]).
+    /// `ws://host/ws` or `wss://host/ws` (see [`crate::ApiClient::ws_url`]).
     pub ws_url: String,
     pub token: String,
+    /// The certificate authorities trusted for `wss://` (see [`crate::ApiClient::trust`]).
+    pub trust: crate::tls::Trust,
     pub meeting: MeetingId,
     pub camera: Option<Box<dyn VideoSource>>,
     pub microphone: Option<Box<dyn AudioSource>>,

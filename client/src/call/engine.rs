@@ -13,9 +13,7 @@ use super::voice::VoicePath;
 use crate::error::{Error, Result};
 use crate::media::frame::VideoFrame;
 use crate::signaling::{Joined, SignalEvent, SignalSession};
-use shared::{
-    ChatMessage, ClientMsg, MediaState, MeetingId, Participant, PeerId, PeerSignal, ServerMsg, User,
-};
+use shared::{ChatMessage, ClientMsg, MediaState, MeetingId, Participant, PeerId, ServerMsg, User};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
@@ -48,7 +46,8 @@ impl Call {
     /// them ready in `options`.
     pub async fn join(mut options: CallOptions) -> Result<Call> {
         let started = std::time::Instant::now();
-        let mut session = SignalSession::connect(&options.ws_url, &options.token).await?;
+        let mut session =
+            SignalSession::connect(&options.ws_url, &options.token, &options.trust).await?;
         let connected_after = started.elapsed();
         let joined = session.join(options.meeting).await?;
         let joined_after = started.elapsed();
@@ -83,6 +82,7 @@ impl Call {
             target: RejoinTarget {
                 ws_url: options.ws_url.clone(),
                 token: options.token.clone(),
+                trust: options.trust.clone(),
                 meeting: options.meeting,
             },
             reconnect_for: options.reconnect_for,
@@ -102,6 +102,7 @@ impl Call {
             speaker,
             voice,
             pc_events: mpsc::unbounded_channel(),
+            garbling_peers: Default::default(),
         };
         let call = Call {
             me: welcome.user,
@@ -208,6 +209,8 @@ struct Engine {
     speaker: SpeakerSlot,
     voice: VoicePath,
     pc_events: (PcEventSender, mpsc::UnboundedReceiver<(PeerId, PcEvent)>),
+    /// Peers already reported for sending malformed signals.
+    garbling_peers: std::collections::HashSet<PeerId>,
 }
 
 type PcEventSender = mpsc::UnboundedSender<(PeerId, PcEvent)>;
@@ -520,13 +523,15 @@ impl Engine {
     }
 
     async fn on_signal(&mut self, from: PeerId, payload: serde_json::Value) {
-        let signal = match serde_json::from_value::<PeerSignal>(payload) {
+        let signal = match super::signal_payload::decode(payload) {
             Ok(signal) => signal,
-            Err(err) => {
+            // Said once per peer: a flood of garbage is one notice, not a toast each.
+            Err(err) if self.garbling_peers.insert(from) => {
                 return self.problem(format!(
-                    "ignored a malformed signal from peer {from}: {err}"
+                    "ignoring malformed signals from peer {from} ({err})"
                 ));
             }
+            Err(err) => return tracing::debug!(%from, "malformed signal: {err}"),
         };
         if !self.links.contains_key(&from)
             && let Err(err) = self.open_link(from, false).await

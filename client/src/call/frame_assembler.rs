@@ -77,12 +77,13 @@ impl FrameAssembler {
                 // belongs to an earlier frame whose last packet never came, and
                 // only that one is lost.
                 let timestamp = self.packets[&end].header.timestamp;
+                // The frame's first packet with a payload; a hostile or broken
+                // sender may mark an empty packet, and then there is none.
                 let first = self
                     .packets
                     .range(start..=end)
                     .find(|(_, p)| p.header.timestamp == timestamp && !p.payload.is_empty())
-                    .map(|(&s, _)| s)
-                    .expect("the marker packet itself");
+                    .map_or(end, |(&s, _)| s);
                 let whole = (first..=end).all(|s| self.packets.contains_key(&s))
                     && H264Packet::default().is_partition_head(&self.packets[&first].payload);
                 self.take(
@@ -313,5 +314,80 @@ mod tests {
         }
         assert!(assembler.packets.len() <= MAX_BUFFERED);
         assert!(lost >= 2);
+    }
+
+    /// The crash from issue 12: after a gap, a marker packet with no payload.
+    #[test]
+    fn an_empty_marker_packet_after_a_gap_is_a_lost_frame_not_a_panic() {
+        let mut assembler = FrameAssembler::default();
+        let packet = |seq: u16, marker: bool, payload: &'static [u8]| Packet {
+            header: Header {
+                sequence_number: seq,
+                marker,
+                timestamp: seq as u32 * 3000,
+                ..Header::default()
+            },
+            payload: Bytes::from_static(payload),
+        };
+        let mut outputs = assembler.push(packet(1, false, b"\x7c\x85head"));
+        // 2 never comes; then empty marker packets.
+        for seq in 3..10 {
+            outputs.extend(assembler.push(packet(seq, true, b"")));
+        }
+        assert!(outputs.contains(&Assembled::Lost), "{outputs:?}");
+    }
+
+    mod random {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A packet near `base`: any marker, a few timestamps, H.264-ish or empty payloads.
+        fn packet() -> impl Strategy<Value = (u16, bool, u32, Vec<u8>)> {
+            (
+                0u16..80,
+                any::<bool>(),
+                0u32..4,
+                prop_oneof![
+                    Just(Vec::new()),
+                    prop::collection::vec(any::<u8>(), 1..40),
+                    (0u8..32, prop::collection::vec(any::<u8>(), 0..40)).prop_map(
+                        |(nal, mut rest)| {
+                            rest.insert(0, 0x60 | nal);
+                            rest
+                        }
+                    ),
+                ],
+            )
+        }
+
+        proptest! {
+            // 2,000 streams of 50 packets: 100,000 packets.
+            #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_packets_in_any_order_never_panic_or_grow_without_bound(
+                base in any::<u16>(),
+                stream in prop::collection::vec(packet(), 50),
+            ) {
+                let mut assembler = FrameAssembler::default();
+                for (offset, marker, timestamp, payload) in stream {
+                    let packet = Packet {
+                        header: Header {
+                            sequence_number: base.wrapping_add(offset),
+                            marker,
+                            timestamp: timestamp * 3000,
+                            ..Header::default()
+                        },
+                        payload: Bytes::from(payload),
+                    };
+                    for output in assembler.push(packet) {
+                        if let Assembled::Frame(frame) = output {
+                            prop_assert!(!frame.is_empty());
+                        }
+                    }
+                    prop_assert!(assembler.packets.len() <= MAX_BUFFERED);
+                }
+            }
+        }
     }
 }

@@ -7,12 +7,14 @@ mod engine;
 mod events;
 mod frame_assembler;
 mod keyframe_requests;
+mod keyframe_throttle;
 mod outlets;
 mod peer;
 pub mod receivers;
 mod reconnect;
 pub mod senders;
 mod setup;
+pub mod signal_payload;
 mod sources;
 mod voice;
 

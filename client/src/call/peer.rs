@@ -27,6 +27,10 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::RtpSender;
 
+/// ICE candidates kept for a description still to come (a real peer
+/// gathers a handful per network interface).
+const MAX_PENDING_CANDIDATES: usize = 64;
+
 /// The engine's senders, one per source kind, that a connected peer is added to.
 #[derive(Clone)]
 pub struct LocalSenders {
@@ -175,8 +179,11 @@ impl PeerLink {
                     url: None,
                 };
                 if !self.remote_description_set {
-                    // Candidates can overtake the description they belong to.
-                    self.pending_candidates.push(init);
+                    // Candidates can overtake the description they belong to;
+                    // a peer that sends nothing else cannot grow this without end.
+                    if self.pending_candidates.len() < MAX_PENDING_CANDIDATES {
+                        self.pending_candidates.push(init);
+                    }
                     return Ok(());
                 }
                 match self.pc.add_ice_candidate(init).await {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 pub struct RejoinTarget {
     pub ws_url: String,
     pub token: String,
+    pub trust: crate::tls::Trust,
     pub meeting: MeetingId,
 }
 
@@ -42,7 +43,8 @@ pub async fn rejoin(
     loop {
         tokio::time::sleep(delay).await;
         let attempt = async {
-            let mut session = SignalSession::connect(&target.ws_url, &target.token).await?;
+            let mut session =
+                SignalSession::connect(&target.ws_url, &target.token, &target.trust).await?;
             let joined = session.join(target.meeting).await?;
             Ok::<_, Error>((session, joined))
         };

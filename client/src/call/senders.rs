@@ -4,6 +4,7 @@
 //! renegotiation; switching it on starts with a keyframe.
 
 use super::control::{CallEvent, CallOptions};
+use super::keyframe_throttle::KeyframeThrottle;
 use super::outlets::Outlets;
 use super::peer::LocalSenders;
 use super::receivers::TrackKind;
@@ -191,6 +192,7 @@ pub fn start_video(
             let mut interval = Duration::from_secs_f32(1.0 / source.fps().clamp(1.0, 60.0));
             let mut scaler = FrameScaler::new(ScaleQuality::Smooth);
             let mut mesh = MeshSize::default();
+            let mut keyframes = KeyframeThrottle::default();
             // Running late (a slow machine): skip ahead rather than burst frames.
             let mut pacer = Pacer::new(Duration::ZERO);
             while !ctl.stop.load(Ordering::SeqCst) {
@@ -217,6 +219,9 @@ pub fn start_video(
                 // Encoded only when a peer will receive it; the self view needs none.
                 if !ctl.outlets.is_empty() {
                     if ctl.keyframe.swap(false, Ordering::SeqCst) {
+                        keyframes.request();
+                    }
+                    if keyframes.take(Instant::now()) {
                         encoder.request_keyframe();
                     }
                     if kind == TrackKind::Camera && mesh.update(ctl.outlets.len()) {

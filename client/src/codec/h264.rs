@@ -16,6 +16,9 @@ pub enum CodecError {
     H264(#[from] openh264::Error),
     #[error("Opus: {0}")]
     Opus(#[from] opus::Error),
+    /// Refused before decoding: too large a picture, or broken parameters.
+    #[error("H.264: {0}")]
+    Picture(#[from] super::picture_limits::PictureError),
 }
 
 /// What an encoder is tuned for.
@@ -126,7 +129,9 @@ impl H264Decoder {
 
     /// Decodes one Annex-B access unit. `Ok(None)` while the decoder needs more
     /// (e.g. only parameter sets so far); an error means "ask for a keyframe".
+    /// A picture larger than level 4.x is refused before the decoder sees it.
     pub fn decode(&mut self, access_unit: &[u8]) -> Result<Option<VideoFrame>, CodecError> {
+        super::picture_limits::check(access_unit)?;
         let Some(picture) = self.decoder.decode(access_unit)? else {
             return Ok(None);
         };
@@ -226,6 +231,20 @@ mod tests {
                 .unwrap()
                 .keyframe
         );
+    }
+
+    #[test]
+    fn a_huge_declared_picture_is_refused_and_the_decoder_goes_on() {
+        let mut decoder = H264Decoder::new().unwrap();
+        let huge = crate::codec::picture_limits::tests::sps_access_unit(1024, 1024);
+        let err = decoder.decode(&huge).unwrap_err();
+        assert!(err.to_string().contains("1048576 macroblocks"), "{err}");
+        // A 1080p screen share still decodes.
+        let mut encoder = H264Encoder::new(VideoEncoderConfig::screen()).unwrap();
+        let frame = TestPattern::new(1920, 1080, (0, 90, 0)).next_frame();
+        let keyframe = encoder.encode(&frame).unwrap().unwrap();
+        let picture = decoder.decode(&keyframe.data).unwrap().expect("a picture");
+        assert_eq!((picture.width, picture.height), (1920, 1080));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod h264;
 pub mod opus_codec;
+pub mod picture_limits;
 
 pub use h264::{EncodedVideo, H264Decoder, H264Encoder, VideoEncoderConfig};
 pub use opus_codec::{OPUS_FRAME_SAMPLES, OpusDecoder, OpusEncoder};

@@ -111,6 +111,9 @@ pub fn write(frame: &mut VideoFrame, stamp: Stamp) -> bool {
 /// Reads a stamp back from a (decoded) frame. `None` if there is none or it is damaged.
 pub fn read(frame: &VideoFrame) -> Option<Stamp> {
     area_height(frame.width, frame.height)?;
+    if frame.y.len() < frame.width * frame.height {
+        return None; // a frame whose planes do not match its size
+    }
     let per_row = per_row(frame.width);
     let bits: Vec<bool> = (0..BITS)
         .map(|i| {
@@ -193,5 +196,47 @@ mod tests {
         let stamp = Stamp::new(0, then);
         let age = stamp.age_at(then + Duration::from_millis(35)).unwrap();
         assert!((age.as_micros() as i64 - 35_000).abs() <= 1, "{age:?}");
+    }
+
+    mod random {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn frame(width: usize, height: usize, luma: Vec<u8>) -> VideoFrame {
+            let mut frame = VideoFrame::filled(width & !1, height & !1, (0, 128, 128));
+            (frame.width, frame.height, frame.y) = (width, height, luma);
+            frame
+        }
+
+        proptest! {
+            // 50,000 random pictures and 50,000 stamped ones: 100,000 reads.
+            #![proptest_config(ProptestConfig { cases: 50_000, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_picture_reads_without_panicking(
+                width in 2usize..200,
+                height in 2usize..120,
+                seed in any::<u64>(),
+                short_by in prop_oneof![Just(0usize), 1usize..64],
+            ) {
+                let size = (width * height).saturating_sub(short_by);
+                let luma: Vec<u8> = (0..size as u64).map(|i| (i.wrapping_mul(seed | 1) >> 7) as u8).collect();
+                let _ = read(&frame(width, height, luma));
+            }
+
+            #[test]
+            fn a_written_stamp_reads_back_at_any_size_that_holds_one(
+                width in 64usize..400,
+                height in 16usize..240,
+                counter in any::<u32>(),
+                background in any::<u8>(),
+            ) {
+                let mut picture = VideoFrame::filled(width & !1, height & !1, (background, 128, 128));
+                let stamp = Stamp::new(counter, SystemTime::now());
+                if write(&mut picture, stamp) {
+                    prop_assert_eq!(read(&picture), Some(stamp));
+                }
+            }
+        }
     }
 }

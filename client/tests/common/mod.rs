@@ -3,6 +3,9 @@
 // Each test file uses some of these.
 #![allow(dead_code)]
 
+/// A CA made in the test and the certificates it issues.
+#[path = "../../../tests/src/certs.rs"]
+pub mod certs;
 pub mod pulse;
 
 use std::path::PathBuf;
@@ -32,6 +35,27 @@ pub async fn server() -> Server {
         server: Some(signal_server::start(config).await.unwrap()),
         _dir: dir,
     }
+}
+
+/// A demo server on HTTPS with a certificate for 127.0.0.1 from a test CA;
+/// returns it and the CA's certificate file.
+pub async fn tls_server() -> (Server, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = certs::TestCa::new("Huddle test CA");
+    let ca_file = ca.write(dir.path());
+    let (cert, key) = ca.issue(&["127.0.0.1"], "huddle").write(dir.path());
+    let config = signal_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: dir.path().join("h.db"),
+        demo: true,
+        tls: Some(signal_server::tls::TlsFiles { cert, key }),
+        ..signal_server::Config::default()
+    };
+    let server = Server {
+        server: Some(signal_server::start(config).await.unwrap()),
+        _dir: dir,
+    };
+    (server, ca_file)
 }
 
 /// Kills a child process when the test ends, however it ends.

@@ -1,5 +1,6 @@
 //! `huddle-loadgen`: a load test of the signal server. Prepares a database with
-//! one user and a meeting per room, starts the real `huddle-signal` binary,
+//! a user per client and a meeting per room, starts the real `huddle-signal`
+//! binary (its per-address connection limit raised: every client is on 127.0.0.1),
 //! opens N authenticated WebSocket clients in rooms, measures server memory per
 //! idle connection, then has everyone chat at a fixed rate and reports
 //! delivered messages/s and fan-out latency percentiles.
@@ -58,10 +59,10 @@ async fn main() -> Result<()> {
     rlimit::increase_nofile_limit(u64::MAX).context("raising the file descriptor limit")?;
     let dir = tempfile_dir()?;
     let rooms = args.clients.div_ceil(args.room_size);
-    let (token, meeting_ids) = prepare_database(&dir.join("load.db"), rooms)?;
+    let (tokens, meeting_ids) = prepare_database(&dir.join("load.db"), args.clients, rooms)?;
     let (mut server, url) = start_server(&args, &dir)?;
     let pid = server.id();
-    let result = run(&args, pid, &url, &token, &meeting_ids).await;
+    let result = run(&args, pid, &url, &tokens, &meeting_ids).await;
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
@@ -74,7 +75,7 @@ async fn run(
     args: &Args,
     pid: u32,
     url: &str,
-    token: &str,
+    tokens: &[String],
     meeting_ids: &[MeetingId],
 ) -> Result<()> {
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -90,7 +91,7 @@ async fn run(
     for n in 0..args.clients {
         let (ws_url, token) = (
             format!("{}/ws", url.replacen("http://", "ws://", 1)),
-            token.to_string(),
+            tokens[n].clone(),
         );
         let meeting = meeting_ids[n / args.room_size];
         let (gate, tally, chatting, stop) =
@@ -248,22 +249,28 @@ async fn chat_client(
     let _ = reader.await;
 }
 
-/// One user, one meeting per room, one session token, written straight into a fresh database.
-fn prepare_database(path: &std::path::Path, rooms: usize) -> Result<(String, Vec<MeetingId>)> {
+/// A user and a session token per client and a meeting per room, written
+/// straight into a fresh database.
+fn prepare_database(
+    path: &std::path::Path,
+    clients: usize,
+    rooms: usize,
+) -> Result<(Vec<String>, Vec<MeetingId>)> {
     let db = Db::open(path)?;
-    let token = sessions::new_token();
-    let ids = db.call_blocking(|conn| {
+    let prepared = db.call_blocking(|conn| {
         let tx = conn.transaction()?;
         let org = users::create_organisation(&tx, "Load")?;
-        let id = users::create(
-            &tx,
-            "load@example.org",
-            "Load Client",
-            "not-a-login",
-            Some(org),
-        )?;
-        let user = users::get(&tx, id)?.expect("user just created");
-        sessions::create(&tx, id, &token.hash, now_millis() + 24 * 3600 * 1000)?;
+        let mut tokens = Vec::new();
+        let mut host = None;
+        for n in 0..clients {
+            let email = format!("load{n}@example.org");
+            let id = users::create(&tx, &email, &format!("Load {n}"), "not-a-login", Some(org))?;
+            let token = sessions::new_token();
+            sessions::create(&tx, id, &token.hash, now_millis() + 24 * 3600 * 1000)?;
+            tokens.push(token.token);
+            host.get_or_insert(id);
+        }
+        let host = users::get(&tx, host.expect("one client at least"))?.expect("user just created");
         let mut ids = Vec::new();
         for room in 0..rooms {
             let title = format!("Load room {room}");
@@ -271,7 +278,7 @@ fn prepare_database(path: &std::path::Path, rooms: usize) -> Result<(String, Vec
                 &tx,
                 &meetings::NewMeeting {
                     title: &title,
-                    host: &user,
+                    host: &host,
                     starts_at: time::OffsetDateTime::now_utc(),
                     duration_minutes: 60,
                     visibility: Visibility::AllUsers,
@@ -280,10 +287,10 @@ fn prepare_database(path: &std::path::Path, rooms: usize) -> Result<(String, Vec
             )?);
         }
         tx.commit()?;
-        Ok(ids)
+        Ok((tokens, ids))
     })?;
     db.checkpoint()?;
-    Ok((token.token, ids))
+    Ok(prepared)
 }
 
 fn start_server(args: &Args, dir: &std::path::Path) -> Result<(Child, String)> {
@@ -291,9 +298,19 @@ fn start_server(args: &Args, dir: &std::path::Path) -> Result<(Child, String)> {
         Some(path) => path.clone(),
         None => std::env::current_exe()?.with_file_name("huddle-signal"),
     };
+    // Every client connects from 127.0.0.1: the per-address limit would
+    // otherwise stop them at 50. Everything else stays at its default.
+    let config = dir.join("load.toml");
+    let per_address = args.clients + 100;
+    std::fs::write(
+        &config,
+        format!("[limits]\nconnections_per_address = {per_address}\n"),
+    )?;
     let mut child = Command::new(&binary)
         .args(["--listen", "127.0.0.1:0", "--db"])
         .arg(dir.join("load.db"))
+        .arg("--config")
+        .arg(&config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()

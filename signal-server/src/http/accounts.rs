@@ -3,26 +3,31 @@
 use super::auth::Authenticated;
 use super::error::{ApiFailure, ApiResult};
 use crate::app::AppState;
+use crate::client_addr::ClientAddr;
 use crate::passwords;
 use crate::store::{Db, StoreError, now_millis, sessions, users};
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use shared::api::{LoginRequest, LoginResponse, RegisterRequest, UpdateMe};
+use shared::limits::{MAX_EMAIL_BYTES, MAX_NAME_BYTES, TextKind, check_text};
 use shared::{ErrorCode, User};
-use std::net::SocketAddr;
 
-const MAX_NAME_CHARS: usize = 100;
 const TOO_MANY_LOGINS: &str = "too many login attempts; wait a minute and try again";
 
 pub async fn login(
     State(app): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> ApiResult<Json<LoginResponse>> {
     let Json(request) = body?;
-    if !app.login_limits.allow(client.ip(), &request.email) {
+    // Checked before the email becomes a rate-limit key: a megabyte "email"
+    // must not sit in the limiter's map.
+    if request.email.len() > MAX_EMAIL_BYTES {
+        return Err(ApiFailure::unauthorized("wrong email or password"));
+    }
+    if !app.login_limits.allow(client.limit_key(), &request.email) {
         return Err(ApiFailure::rate_limited(TOO_MANY_LOGINS));
     }
     let email = request.email.clone();
@@ -31,6 +36,7 @@ pub async fn login(
         .call(move |conn| users::credentials_by_email(conn, &email))
         .await?;
     let password = request.password;
+    let turn = password_turn(&app).await?;
     let user = tokio::task::spawn_blocking(move || match found {
         Some(found) if passwords::verify(&password, &found.password_hash) => Some(found.user),
         Some(_) => None,
@@ -41,6 +47,7 @@ pub async fn login(
     })
     .await
     .map_err(StoreError::from)?;
+    drop(turn);
     match user {
         Some(user) => Ok(Json(
             start_session(&app.db, user, app.config.session_ttl).await?,
@@ -54,10 +61,10 @@ pub async fn login(
 
 pub async fn register(
     State(app): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     body: Result<Json<RegisterRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<LoginResponse>)> {
-    if !app.config.allow_registration {
+    if !app.config.registration_open() {
         return Err(ApiFailure::new(
             StatusCode::FORBIDDEN,
             ErrorCode::RegistrationClosed,
@@ -65,17 +72,11 @@ pub async fn register(
         ));
     }
     let Json(request) = body?;
-    if !app.login_limits.allow_address(client.ip()) {
+    if !app.login_limits.allow_address(client.limit_key()) {
         return Err(ApiFailure::rate_limited(TOO_MANY_LOGINS));
     }
-    let email = request.email.trim().to_string();
-    let name = request.name;
-    if !email.contains('@') || email.len() > 254 {
-        return Err(ApiFailure::bad_request(
-            "email must be an address like name@example.org",
-        ));
-    }
-    let name = valid_name(&name)?;
+    let email = valid_email(&request.email)?;
+    let name = valid_name(&request.name)?;
     if request.password.chars().count() < passwords::MIN_PASSWORD_CHARS {
         return Err(ApiFailure::bad_request(format!(
             "password must be at least {} characters",
@@ -83,13 +84,15 @@ pub async fn register(
         )));
     }
     let password = request.password;
+    let turn = password_turn(&app).await?;
     let password_hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
         .await
         .map_err(StoreError::from)?;
-    let organisation = request
-        .organisation
-        .map(|o| o.trim().to_string())
-        .filter(|o| !o.is_empty());
+    drop(turn);
+    let organisation = match request.organisation.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(org) => Some(valid_text("organisation name", org, MAX_NAME_BYTES)?),
+    };
     let created = app
         .db
         .call(move |conn| {
@@ -123,6 +126,18 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
+/// A turn at hashing a password, waited for at most `password_wait`; a
+/// server busy with a login flood answers 429 instead of queueing forever.
+async fn password_turn(app: &AppState) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+    let wait = app.config.limits.password_wait();
+    match tokio::time::timeout(wait, app.password_checks.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(ApiFailure::rate_limited(
+            "the server is busy checking passwords; try again in a moment",
+        )),
+    }
+}
+
 async fn start_session(
     db: &Db,
     user: User,
@@ -142,11 +157,13 @@ async fn start_session(
     })
 }
 
-/// Revokes the token used for this request.
+/// Revokes the token used for this request; live connections on it close.
 pub async fn logout(State(app): State<AppState>, auth: Authenticated) -> ApiResult<StatusCode> {
+    let token_hash = sessions::hash_token(&auth.token);
     app.db
         .call(move |conn| sessions::revoke(conn, &auth.token))
         .await?;
+    app.hub.end_logins(&std::iter::once(token_hash).collect());
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -175,13 +192,24 @@ pub async fn update_me(
     })?))
 }
 
-/// A display name trimmed, 1 to 100 characters.
+/// A display name trimmed: one line of 1 to 200 bytes.
 fn valid_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiFailure::bad_request(format!(
-            "name must be 1 to {MAX_NAME_CHARS} characters"
-        )));
+    valid_text("name", name.trim(), MAX_NAME_BYTES)
+}
+
+fn valid_email(email: &str) -> ApiResult<String> {
+    let email = valid_text("email", email.trim(), MAX_EMAIL_BYTES)?;
+    if !email.contains('@') || email.contains(' ') {
+        return Err(ApiFailure::bad_request(
+            "email must be an address like name@example.org",
+        ));
     }
-    Ok(name.to_string())
+    Ok(email)
+}
+
+/// One line of text within `max_bytes`, or a `bad_request` naming the field.
+pub(super) fn valid_text(field: &str, text: &str, max_bytes: usize) -> ApiResult<String> {
+    check_text(text, TextKind::SingleLine, max_bytes)
+        .map_err(|err| ApiFailure::bad_request(format!("the {field} {err}")))?;
+    Ok(text.to_string())
 }

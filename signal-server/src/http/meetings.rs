@@ -11,10 +11,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use shared::api::{CreateMeeting, Meeting, MeetingList, MessagePage};
+use shared::limits::MAX_NAME_BYTES;
 use shared::{MeetingId, MessageId, User};
 use time::OffsetDateTime;
 
-const MAX_TITLE_CHARS: usize = 200;
+/// Invitations one request may carry (each is looked up).
+const MAX_INVITEES: usize = 1000;
 const MAX_DURATION_MINUTES: u32 = 24 * 60;
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 200;
@@ -70,10 +72,10 @@ pub async fn create(
     body: Result<Json<CreateMeeting>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Meeting>)> {
     let Json(request) = body?;
-    let title = request.title.trim().to_string();
-    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+    let title = super::accounts::valid_text("title", request.title.trim(), MAX_NAME_BYTES)?;
+    if request.invitees.len() > MAX_INVITEES {
         return Err(ApiFailure::bad_request(format!(
-            "title must be 1 to {MAX_TITLE_CHARS} characters"
+            "at most {MAX_INVITEES} people can be invited at once"
         )));
     }
     if request.duration_minutes == 0 || request.duration_minutes > MAX_DURATION_MINUTES {
@@ -82,10 +84,17 @@ pub async fn create(
         )));
     }
     let host = auth.user.clone();
+    let per_day = app.config.limits.meetings_per_user_per_day;
     let id = app
         .db
         .call(move |conn| {
             let tx = conn.transaction()?;
+            let day_ago = crate::store::now_millis() - 24 * 3600 * 1000;
+            if meetings::created_by_since(&tx, host.id, day_ago)? >= per_day {
+                return Ok(Err(ApiFailure::rate_limited(format!(
+                    "you have created {per_day} meetings in the last 24 hours, the most this server allows; try again later"
+                ))));
+            }
             let mut invitees = Vec::new();
             for email in &request.invitees {
                 match users::id_by_email(&tx, email)? {

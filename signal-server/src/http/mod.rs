@@ -10,10 +10,12 @@ use crate::app::AppState;
 use crate::connection;
 use axum::Router;
 use axum::routing::{get, post};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 pub use error::ApiFailure;
 
 pub fn router(app: AppState) -> Router {
+    let body_timeout = app.config.limits.http_body_timeout();
     Router::new()
         .route("/api/login", post(accounts::login))
         .route("/api/register", post(accounts::register))
@@ -30,5 +32,6 @@ pub fn router(app: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(ops::not_found)
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .with_state(app)
 }

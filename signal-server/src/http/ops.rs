@@ -22,7 +22,7 @@ pub async fn server_info(State(app): State<AppState>) -> Json<ServerInfo> {
     Json(ServerInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         protocol_version: PROTOCOL_VERSION,
-        registration: app.config.allow_registration,
+        registration: app.config.registration_open(),
         demo,
     })
 }

@@ -54,3 +54,8 @@ pub fn page(
     messages.reverse();
     Ok(messages)
 }
+
+/// Deletes the chat messages sent before `cutoff_ms` (retention); returns how many.
+pub fn delete_older_than(conn: &Connection, cutoff_ms: i64) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM chat_messages WHERE sent_at < ?1", [cutoff_ms])?)
+}

@@ -152,6 +152,15 @@ pub fn id_by_title(conn: &Connection, title: &str) -> Result<Option<MeetingId>> 
         .optional()?)
 }
 
+/// How many meetings `host` created since `since_ms`.
+pub fn created_by_since(conn: &Connection, host: UserId, since_ms: i64) -> Result<u32> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM meetings WHERE host_id = ?1 AND created_at >= ?2",
+        params![host.0, since_ms],
+        |row| row.get(0),
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,11 @@ pub enum StoreError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("{path}: {source}")]
+    File {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -39,7 +44,10 @@ pub struct Db {
 
 impl Db {
     /// Opens (or creates) the database and brings its schema up to date.
+    /// A new database file is made readable by its owner only (0600); SQLite
+    /// gives its WAL and shared-memory files the same mode.
     pub fn open(path: &Path) -> Result<Db> {
+        create_private(path, false)?;
         let mut conn = Connection::open(path)?;
         // WAL: readers never block the writer; NORMAL sync: a crash of the
         // process loses nothing committed (a power cut may lose the last moment).
@@ -82,6 +90,64 @@ impl Db {
             conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
             Ok(())
         })
+    }
+}
+
+/// Writes a consistent copy of the database at `db` to `target` (`VACUUM
+/// INTO`), safe while the server runs: the copy is one transaction's view.
+/// `target` must not exist; it is created readable by its owner only.
+pub fn backup(db: &Path, target: &Path) -> Result<()> {
+    if !db.exists() {
+        return Err(StoreError::File {
+            path: db.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no database here"),
+        });
+    }
+    create_private(target, true)?;
+    // Read-write without create: a WAL database may need its shared-memory
+    // file made; VACUUM INTO does not change the source.
+    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let copied = conn.execute("VACUUM INTO ?1", [target.to_string_lossy()]);
+    if copied.is_err() {
+        let _ = std::fs::remove_file(target);
+    }
+    copied?;
+    Ok(())
+}
+
+/// Creates an empty file only its owner may read and write, unless one is
+/// there already (`must_be_new`: then that is an error).
+fn create_private(path: &Path, must_be_new: bool) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && !must_be_new => {
+            warn_if_readable_by_others(path);
+            Ok(())
+        }
+        Err(source) => Err(StoreError::File {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// A database from before files were made private keeps its mode; say so.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "{} is readable by other users (mode {mode:o}); it holds password hashes and tokens: chmod 600 it",
+                path.display()
+            );
+        }
     }
 }
 

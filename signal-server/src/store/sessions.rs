@@ -53,10 +53,34 @@ pub fn user_for_token(conn: &Connection, token: &str) -> Result<Option<User>> {
 
 /// Revokes a token (logout). Returns whether it existed.
 pub fn revoke(conn: &Connection, token: &str) -> Result<bool> {
-    Ok(conn.execute(
-        "DELETE FROM sessions WHERE token_hash = ?1",
-        [hash_token(token)],
-    )? > 0)
+    revoke_hash(conn, &hash_token(token))
+}
+
+/// Revokes the session stored under `token_hash`.
+pub fn revoke_hash(conn: &Connection, token_hash: &str) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])? > 0)
+}
+
+/// Which of `token_hashes` are still valid logins (not revoked, not
+/// expired, their user not removed). Asked in batches, by primary key.
+pub fn still_valid(
+    conn: &Connection,
+    token_hashes: &[String],
+) -> Result<std::collections::HashSet<String>> {
+    let mut valid = std::collections::HashSet::new();
+    let now = now_millis();
+    for batch in token_hashes.chunks(500) {
+        let marks = vec!["?"; batch.len()].join(",");
+        let sql = format!(
+            "SELECT token_hash FROM sessions WHERE expires_at > {now} AND token_hash IN ({marks})"
+        );
+        let mut statement = conn.prepare(&sql)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(batch), |row| row.get(0))?;
+        for hash in rows {
+            valid.insert(hash?);
+        }
+    }
+    Ok(valid)
 }
 
 /// Deletes expired sessions; run now and then.

@@ -57,6 +57,7 @@ async fn call(
     Ok(Call::join(CallOptions {
         ws_url: server.ws_url(),
         token: api.token().context("token")?.to_string(),
+        trust: api.trust().clone(),
         meeting,
         camera: Some(Box::new(PatternSource {
             pattern: TestPattern::new(1280, 720, colour),

@@ -97,6 +97,7 @@ async fn join(
     Ok(Call::join(CallOptions {
         ws_url: server.ws_url(),
         token: api.token().context("token")?.to_string(),
+        trust: api.trust().clone(),
         meeting: server.meeting_id(&api, ALL_USERS).await,
         camera: None,
         start_muted: microphone.is_none(),

@@ -114,6 +114,7 @@ async fn join(
     Ok(Call::join(CallOptions {
         ws_url: server.ws_url(),
         token: api.token().context("token")?.to_string(),
+        trust: api.trust().clone(),
         meeting,
         camera: None,
         microphone: None,

@@ -1,0 +1,287 @@
+//! One WebSocket connection: a reader that parses client messages and hands
+//! each to its handler (`requests.rs`), and a writer task (`writer.rs`) that
+//! drains a bounded queue. The reader also enforces the connection's
+//! deadlines: `hello` in time, a login that is still valid, a live client.
+
+mod requests;
+mod writer;
+
+use crate::app::AppState;
+use crate::client_addr::ClientAddr;
+use crate::connection_counts::{AddressSlot, UserSlot};
+use crate::http::ApiFailure;
+use crate::hub::Outbox;
+use crate::message_limits::{ConnectionAllowance, Kind};
+use crate::room::{RoomError, RoomEvent};
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use futures_util::stream::SplitStream;
+use shared::protocol::MAX_FRAME_BYTES;
+use shared::{ClientMsg, ErrorCode, MediaState, PeerId, ServerMsg, User};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite;
+use tokio_util::sync::CancellationToken;
+
+/// WebSocket close codes we send (RFC 6455 §7.4.1).
+mod close_code {
+    pub const GOING_AWAY: u16 = 1001;
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+}
+
+/// How long the writer may take to send what is queued (an error, a close
+/// frame) once the reader is done.
+const WRITER_GRACE: Duration = Duration::from_secs(3);
+
+/// `GET /ws`: takes a slot of the client address's connection allowance,
+/// upgrades, and runs the connection until it ends.
+pub async fn upgrade(
+    State(app): State<AppState>,
+    client: ClientAddr,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let limit = app.config.limits.connections_per_address;
+    let Some(slot) = app
+        .connection_counts
+        .open_address(client.limit_key(), limit)
+    else {
+        return ApiFailure::rate_limited(format!(
+            "your address already holds {limit} live connections; close some and try again"
+        ))
+        .into_response();
+    };
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        // Small buffers: most connections are idle, and memory per idle
+        // connection is what limits how many one server holds.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| {
+            let tracker = app.connections.clone();
+            tracker.track_future(run(app, socket, slot))
+        })
+}
+
+async fn run(app: AppState, socket: WebSocket, _address: AddressSlot) {
+    app.metrics.connections.inc();
+    let (sink, stream) = socket.split();
+    let (outbox, queue) = Outbox::new(app.config.limits.outgoing_queue);
+    let heartbeat = app.config.heartbeat_interval;
+    let writer = tokio::spawn(writer::write_loop(
+        sink,
+        queue,
+        heartbeat,
+        outbox.dropped().clone(),
+    ));
+    let mut session = Session {
+        app: app.clone(),
+        outbox,
+        phase: Phase::AwaitingHello,
+        login_ended: CancellationToken::new(),
+    };
+    let mut stream = stream;
+    let writer = session.read_loop(&mut stream, writer).await;
+    if let Phase::Ready { peer, .. } = session.phase {
+        app.hub.unregister(peer);
+    }
+    drop(session);
+    if let Some(mut writer) = writer {
+        // Let queued messages (an error, a close frame) go out, and read on
+        // until the client answers the close: a socket closed with unread
+        // input is reset, and the reset can destroy the close frame before
+        // the client reads it. Never hang on a client that stopped reading.
+        let written = async { (&mut writer).await.is_ok() };
+        let answered = async { while let Some(Ok(_)) = stream.next().await {} };
+        let goodbye = futures_util::future::join(written, answered);
+        if tokio::time::timeout(WRITER_GRACE, goodbye).await.is_err() {
+            writer.abort();
+        }
+    }
+    app.metrics.connections.dec();
+}
+
+enum Phase {
+    AwaitingHello,
+    Ready {
+        user: User,
+        peer: PeerId,
+        allowance: Box<ConnectionAllowance>,
+        _slot: UserSlot,
+    },
+}
+
+/// What the reader does after a message.
+enum Flow {
+    Continue,
+    /// Stop reading; a close frame has been queued.
+    Close,
+}
+
+struct Session {
+    app: AppState,
+    outbox: Outbox,
+    phase: Phase,
+    /// Cancelled when the login this connection runs on ends.
+    login_ended: CancellationToken,
+}
+
+impl Session {
+    /// Reads until the client leaves, goes silent, misbehaves fatally, is too
+    /// slow, loses its login, or the server shuts down. Returns the writer if
+    /// it is still running.
+    async fn read_loop(
+        &mut self,
+        stream: &mut SplitStream<WebSocket>,
+        mut writer: JoinHandle<()>,
+    ) -> Option<JoinHandle<()>> {
+        let silence_limit = self.app.config.heartbeat_timeout;
+        let hello_by = tokio::time::Instant::now() + self.app.config.limits.hello_timeout();
+        let dropped = self.outbox.dropped().clone();
+        let shutdown = self.app.shutdown.clone();
+        let login_ended = self.login_ended.clone();
+        loop {
+            let awaiting_hello = matches!(self.phase, Phase::AwaitingHello);
+            tokio::select! {
+                _ = dropped.cancelled() => {
+                    tracing::info!("dropping a client that is too slow to read");
+                    return Some(writer);
+                }
+                _ = shutdown.cancelled() => {
+                    self.outbox.send(&ServerMsg::ServerShutdown { message: "the server is shutting down".into() });
+                    self.outbox.close(close_code::GOING_AWAY, "server shutting down");
+                    return Some(writer);
+                }
+                _ = tokio::time::sleep_until(hello_by), if awaiting_hello => {
+                    let seconds = self.app.config.limits.hello_timeout().as_secs_f32();
+                    self.reply_error(ErrorCode::HelloRequired, format!("say hello within {seconds} s of connecting"));
+                    self.outbox.close(close_code::POLICY, "no hello in time");
+                    return Some(writer);
+                }
+                _ = login_ended.cancelled() => {
+                    self.reply_error(ErrorCode::Unauthorized, "your login ended (logged out, expired or removed); log in again");
+                    self.outbox.close(close_code::POLICY, "login ended");
+                    return Some(writer);
+                }
+                _ = &mut writer => return None,
+                frame = tokio::time::timeout(silence_limit, stream.next()) => {
+                    let message = match frame {
+                        Err(_) => {
+                            tracing::info!("client silent for {silence_limit:?}: considered gone");
+                            return Some(writer);
+                        }
+                        Ok(None) => return Some(writer),
+                        Ok(Some(Err(err))) => {
+                            if is_too_big(err) {
+                                self.outbox.close(close_code::TOO_BIG, "frame larger than 64 KiB");
+                            }
+                            return Some(writer);
+                        }
+                        Ok(Some(Ok(message))) => message,
+                    };
+                    let flow = match message {
+                        Message::Text(text) => self.on_text(text.as_str()).await,
+                        Message::Binary(_) => {
+                            self.reply_error(ErrorCode::BadRequest, "binary frames are not part of the protocol; send JSON text");
+                            Flow::Continue
+                        }
+                        Message::Close(_) => return Some(writer),
+                        Message::Ping(_) | Message::Pong(_) => Flow::Continue,
+                    };
+                    if let Flow::Close = flow {
+                        return Some(writer);
+                    }
+                }
+            }
+        }
+    }
+
+    fn reply_error(&self, code: ErrorCode, message: impl Into<String>) {
+        self.outbox.send(&ServerMsg::Error {
+            code,
+            message: message.into(),
+        });
+    }
+
+    fn reply_room_error(&self, err: RoomError) {
+        let code = match err {
+            RoomError::NotInRoom => ErrorCode::NotInRoom,
+            RoomError::AlreadyInRoom => ErrorCode::AlreadyInRoom,
+            RoomError::PeerNotInRoom(_) => ErrorCode::PeerNotInRoom,
+            RoomError::Full(_) => ErrorCode::RoomFull,
+        };
+        self.reply_error(code, err.to_string());
+    }
+
+    /// Parses a message, checks its kind's allowance, and hands it on.
+    async fn on_text(&mut self, text: &str) -> Flow {
+        let msg = match serde_json::from_str::<ClientMsg>(text) {
+            Ok(msg) => msg,
+            Err(err) => {
+                self.reply_error(ErrorCode::BadRequest, format!("malformed message: {err}"));
+                return Flow::Continue;
+            }
+        };
+        let (user, peer) = match &self.phase {
+            Phase::AwaitingHello => {
+                if let ClientMsg::Hello { version, token } = msg {
+                    return self.hello(version, &token).await;
+                }
+                self.reply_error(ErrorCode::HelloRequired, "send hello with your token first");
+                return Flow::Continue;
+            }
+            Phase::Ready {
+                user,
+                peer,
+                allowance,
+                ..
+            } => {
+                if let Some(kind) = Kind::of(&msg) {
+                    let limits = &self.app.config.limits;
+                    let users = &self.app.user_allowances;
+                    if let Err(refusal) = users.check(allowance, user.id, kind, limits) {
+                        self.reply_error(ErrorCode::RateLimited, refusal);
+                        return Flow::Continue;
+                    }
+                }
+                (user.clone(), *peer)
+            }
+        };
+        self.dispatch(&user, peer, msg).await;
+        Flow::Continue
+    }
+
+    async fn dispatch(&mut self, user: &User, peer: PeerId, msg: ClientMsg) {
+        match msg {
+            ClientMsg::Hello { .. } => self.reply_error(
+                ErrorCode::BadRequest,
+                "hello was already accepted on this connection",
+            ),
+            ClientMsg::Join { meeting_id } => self.join(user, peer, meeting_id).await,
+            ClientMsg::Signal { to, payload } => self.signal(peer, to, payload),
+            ClientMsg::MediaState {
+                audio,
+                video,
+                screen,
+            } => {
+                let state = MediaState {
+                    audio,
+                    video,
+                    screen,
+                };
+                self.room_event(peer, RoomEvent::MediaState(state))
+            }
+            ClientMsg::Chat { text } => self.chat(user, peer, &text).await,
+            ClientMsg::Leave => self.room_event(peer, RoomEvent::Leave),
+        }
+    }
+}
+
+fn is_too_big(err: axum::Error) -> bool {
+    matches!(
+        err.into_inner().downcast_ref::<tungstenite::Error>(),
+        Some(tungstenite::Error::Capacity(_))
+    )
+}

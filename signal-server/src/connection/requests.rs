@@ -1,0 +1,214 @@
+//! The handlers of each live message once parsed: `hello`, `join`,
+//! `signal`, `chat`, and the plain room events.
+
+use super::{Flow, Phase, Session, close_code};
+use crate::hub::LiveLogin;
+use crate::message_limits::ConnectionAllowance;
+use crate::room::{RoomError, RoomEvent};
+use crate::store::{chat, meetings, sessions};
+use shared::limits::{MAX_CHAT_BYTES, TextError, TextKind, check_text};
+use shared::protocol::MAX_SIGNAL_PAYLOAD_BYTES;
+use shared::{ErrorCode, MeetingId, PROTOCOL_VERSION, Participant, PeerId, ServerMsg, User};
+
+impl Session {
+    pub(super) async fn hello(&mut self, version: u32, token: &str) -> Flow {
+        if version != PROTOCOL_VERSION {
+            self.reply_error(
+                ErrorCode::UnsupportedVersion,
+                format!("this server speaks protocol version {PROTOCOL_VERSION}, not {version}; update your client"),
+            );
+            self.outbox
+                .close(close_code::POLICY, "unsupported protocol version");
+            return Flow::Close;
+        }
+        let token = token.to_string();
+        let token_hash = sessions::hash_token(&token);
+        match self
+            .app
+            .db
+            .call(move |conn| sessions::user_for_token(conn, &token))
+            .await
+        {
+            Ok(Some(user)) => self.welcome(user, token_hash),
+            Ok(None) => {
+                self.reply_error(
+                    ErrorCode::Unauthorized,
+                    "the token is invalid or expired; log in again",
+                );
+                self.outbox.close(close_code::POLICY, "unauthorized");
+                Flow::Close
+            }
+            Err(err) => {
+                tracing::error!("checking a token failed: {err}");
+                self.reply_error(
+                    ErrorCode::Internal,
+                    "the server could not check your token; try again",
+                );
+                Flow::Continue
+            }
+        }
+    }
+
+    /// The login is good: take a slot of the user's connection allowance,
+    /// register with the hub, and say welcome.
+    fn welcome(&mut self, user: User, token_hash: String) -> Flow {
+        let limit = self.app.config.limits.connections_per_user;
+        let Some(slot) = self.app.connection_counts.open_user(user.id, limit) else {
+            self.reply_error(
+                ErrorCode::RateLimited,
+                format!("you already have {limit} live connections; close one and try again"),
+            );
+            self.outbox
+                .close(close_code::POLICY, "too many connections");
+            return Flow::Close;
+        };
+        let login = LiveLogin {
+            user: user.id,
+            token_hash,
+            ended: self.login_ended.clone(),
+        };
+        let peer = self.app.hub.register(self.outbox.clone(), login);
+        self.outbox.send(&ServerMsg::Welcome {
+            user: user.clone(),
+            peer_id: peer,
+            ice_servers: self.app.config.ice_servers.clone(),
+            heartbeat_ms: Some(self.app.config.heartbeat_interval.as_millis() as u64),
+        });
+        tracing::debug!(%peer, user = %user.email, "hello accepted");
+        let allowance = Box::new(ConnectionAllowance::new(&self.app.config.limits));
+        self.phase = Phase::Ready {
+            user,
+            peer,
+            allowance,
+            _slot: slot,
+        };
+        Flow::Continue
+    }
+
+    pub(super) async fn join(&mut self, user: &User, peer: PeerId, meeting_id: MeetingId) {
+        if self.app.hub.room_of(peer).is_some() {
+            return self.reply_room_error(RoomError::AlreadyInRoom);
+        }
+        let who = user.clone();
+        match self
+            .app
+            .db
+            .call(move |conn| meetings::lookup(conn, meeting_id, &who))
+            .await
+        {
+            Ok(meetings::Lookup::Visible(_)) => {}
+            Ok(meetings::Lookup::Missing) => {
+                return self.reply_error(
+                    ErrorCode::NotFound,
+                    format!("there is no meeting {meeting_id}"),
+                );
+            }
+            Ok(meetings::Lookup::Hidden) => {
+                return self.reply_error(
+                    ErrorCode::Forbidden,
+                    format!("you are not invited to meeting {meeting_id}"),
+                );
+            }
+            Err(err) => {
+                tracing::error!("looking up meeting {meeting_id} failed: {err}");
+                return self.reply_error(
+                    ErrorCode::Internal,
+                    "the server could not look up the meeting; try again",
+                );
+            }
+        }
+        // Gates exist only for meetings found above, so strangers cannot grow the map.
+        let gate = self.app.hub.gate(meeting_id);
+        let _in_order = gate.lock().await;
+        let limit = self.app.config.limits.chat_history_on_join;
+        let history = self.app.db.call(move |conn| {
+            // Checked again under the gate: the meeting may have been deleted meanwhile.
+            Ok(match meetings::exists(conn, meeting_id)? {
+                true => Some(chat::page(conn, meeting_id, None, limit)?),
+                false => None,
+            })
+        });
+        let history = match history.await {
+            Ok(Some(history)) => history,
+            Ok(None) => {
+                return self.reply_error(
+                    ErrorCode::NotFound,
+                    format!("meeting {meeting_id} was deleted"),
+                );
+            }
+            Err(err) => {
+                tracing::error!("reading chat history of {meeting_id} failed: {err}");
+                return self.reply_error(
+                    ErrorCode::Internal,
+                    "the server could not read the chat history; try again",
+                );
+            }
+        };
+        let participant = Participant {
+            id: peer,
+            user_id: user.id,
+            name: user.name.clone(),
+            audio: false,
+            video: false,
+            screen: false,
+        };
+        if let Err(err) = self.app.hub.join(peer, meeting_id, participant, history) {
+            self.reply_room_error(err);
+        }
+    }
+
+    /// Relays a payload, unless wrapping it would make a message larger than
+    /// any client accepts (JSON re-serialised can grow: `1e5` becomes `100000.0`).
+    pub(super) fn signal(&self, peer: PeerId, to: PeerId, payload: serde_json::Value) {
+        let size = serde_json::to_string(&payload).map_or(usize::MAX, |json| json.len());
+        if size > MAX_SIGNAL_PAYLOAD_BYTES {
+            return self.reply_error(
+                ErrorCode::TooLarge,
+                format!("the signal payload is {size} bytes; at most {MAX_SIGNAL_PAYLOAD_BYTES} are relayed"),
+            );
+        }
+        self.room_event(peer, RoomEvent::Signal { to, payload })
+    }
+
+    pub(super) fn room_event(&self, peer: PeerId, event: RoomEvent) {
+        if let Err(err) = self.app.hub.room_event(peer, event) {
+            self.reply_room_error(err);
+        }
+    }
+
+    pub(super) async fn chat(&mut self, user: &User, peer: PeerId, text: &str) {
+        let text = text.trim();
+        if let Err(err) = check_text(text, TextKind::Multiline, MAX_CHAT_BYTES) {
+            let code = match err {
+                TextError::TooLong { .. } => ErrorCode::TooLarge,
+                _ => ErrorCode::BadRequest,
+            };
+            return self.reply_error(code, format!("the chat message {err}"));
+        }
+        let Some(meeting) = self.app.hub.room_of(peer) else {
+            return self.reply_room_error(RoomError::NotInRoom);
+        };
+        let gate = self.app.hub.gate(meeting);
+        let _in_order = gate.lock().await;
+        // The meeting may have been left or deleted while we waited for the gate.
+        if self.app.hub.room_of(peer) != Some(meeting) {
+            return self.reply_room_error(RoomError::NotInRoom);
+        }
+        let (from, name, text) = (user.id, user.name.clone(), text.to_string());
+        match self
+            .app
+            .db
+            .call(move |conn| chat::insert(conn, meeting, from, &name, &text))
+            .await
+        {
+            Ok(message) => self.room_event(peer, RoomEvent::Chat(message)),
+            Err(err) => {
+                tracing::error!("storing a chat message in {meeting} failed: {err}");
+                self.reply_error(
+                    ErrorCode::Internal,
+                    "the server could not store your message; send it again",
+                );
+            }
+        }
+    }
+}

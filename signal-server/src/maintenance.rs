@@ -1,0 +1,83 @@
+//! The server's chores on timers: ending live connections whose login ended
+//! (logged out elsewhere, expired, account removed), forgetting idle
+//! rate-limit keys, purging expired sessions and, when retention is set,
+//! old chat.
+
+use crate::app::AppState;
+use crate::store::{chat, now_millis, sessions};
+use std::time::Duration;
+
+/// How often live connections' logins are checked: a login that ends closes
+/// its connections within a second.
+const LOGIN_SWEEP_EVERY: Duration = Duration::from_millis(500);
+/// How often idle keys, expired sessions and old chat are cleaned up.
+const CLEAN_UP_EVERY: Duration = Duration::from_secs(60);
+
+/// Starts both chores; they stop at shutdown.
+pub fn start(app: &AppState) {
+    tokio::spawn(sweep_logins(app.clone()));
+    tokio::spawn(clean_up(app.clone()));
+}
+
+async fn sweep_logins(app: AppState) {
+    let mut every = tokio::time::interval(LOGIN_SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = app.shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let live = app.hub.live_logins();
+        if live.is_empty() {
+            continue;
+        }
+        let asked: Vec<String> = live.iter().cloned().collect();
+        match app
+            .db
+            .call(move |conn| sessions::still_valid(conn, &asked))
+            .await
+        {
+            Ok(valid) => {
+                let ended = live.difference(&valid).cloned().collect();
+                let closed = app.hub.end_logins(&ended);
+                if closed > 0 {
+                    tracing::info!("closed {closed} connections whose login ended");
+                }
+            }
+            Err(err) => tracing::warn!("checking live logins failed: {err}"),
+        }
+    }
+}
+
+async fn clean_up(app: AppState) {
+    let mut every = tokio::time::interval(CLEAN_UP_EVERY);
+    loop {
+        tokio::select! {
+            _ = app.shutdown.cancelled() => return,
+            _ = every.tick() => clean_up_once(&app).await,
+        }
+    }
+}
+
+/// One round of cleaning: idle limiter keys and gates, expired sessions,
+/// and chat older than the retention (when one is set).
+pub async fn clean_up_once(app: &AppState) {
+    app.login_limits.forget_idle();
+    app.user_allowances.forget_idle();
+    app.hub.prune_gates();
+    if let Err(err) = app.db.call(|conn| sessions::purge_expired(conn)).await {
+        tracing::warn!("purging expired sessions failed: {err}");
+    }
+    if let Some(days) = app.config.chat_retention_days {
+        let cutoff = now_millis() - i64::from(days) * 24 * 3600 * 1000;
+        match app
+            .db
+            .call(move |conn| chat::delete_older_than(conn, cutoff))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("deleted {n} chat messages older than {days} days"),
+            Err(err) => tracing::warn!("deleting old chat failed: {err}"),
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! The hub and its rooms under random input: sequences of join, leave,
+//! signal, chat, media_state and disconnect (then reconnect) from random
+//! peers, 100,000 steps in all. After every step each peer's view of its
+//! room, built only from the messages it received, equals the hub's; and no
+//! message ever reaches a peer outside the room it was meant for.
+
+use proptest::prelude::*;
+use shared::{
+    ChatMessage, MediaState, MeetingId, MessageId, Participant, PeerId, ServerMsg, UserId,
+};
+use signal_server::hub::{Hub, LiveLogin, Outbox, Outgoing};
+use signal_server::metrics::Metrics;
+use signal_server::room::RoomEvent;
+use std::collections::BTreeMap;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+const SEATS: usize = 8;
+const MEETINGS: i64 = 3;
+const CAPACITY: usize = 4;
+
+#[derive(Debug, Clone)]
+enum Step {
+    Join {
+        seat: usize,
+        meeting: i64,
+    },
+    Leave {
+        seat: usize,
+    },
+    Signal {
+        seat: usize,
+        to: usize,
+    },
+    Chat {
+        seat: usize,
+    },
+    MediaState {
+        seat: usize,
+        audio: bool,
+        video: bool,
+        screen: bool,
+    },
+    /// The socket closes; the seat reconnects as a new peer.
+    Disconnect {
+        seat: usize,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let seat = 0..SEATS;
+    prop_oneof![
+        3 => (seat.clone(), 1..=MEETINGS).prop_map(|(seat, meeting)| Step::Join { seat, meeting }),
+        1 => seat.clone().prop_map(|seat| Step::Leave { seat }),
+        3 => (seat.clone(), 0..SEATS).prop_map(|(seat, to)| Step::Signal { seat, to }),
+        2 => seat.clone().prop_map(|seat| Step::Chat { seat }),
+        2 => (seat.clone(), any::<bool>(), any::<bool>(), any::<bool>())
+            .prop_map(|(seat, audio, video, screen)| Step::MediaState { seat, audio, video, screen }),
+        1 => seat.prop_map(|seat| Step::Disconnect { seat }),
+    ]
+}
+
+/// One simulated client: its queue, and the room as its messages describe it.
+struct Client {
+    peer: PeerId,
+    queue: mpsc::Receiver<Outgoing>,
+    room: Option<MeetingId>,
+    others: BTreeMap<PeerId, Participant>,
+}
+
+/// The hub, the clients at each seat, and what the test knows is true.
+struct World {
+    hub: Hub,
+    seats: Vec<Client>,
+    /// Which room each live peer is in, as the hub was asked to make it.
+    truth: BTreeMap<PeerId, MeetingId>,
+    next_message: i64,
+}
+
+impl World {
+    fn new() -> World {
+        let hub = Hub::new(Metrics::new(), CancellationToken::new(), CAPACITY);
+        let seats = (0..SEATS).map(|seat| connect(&hub, seat)).collect();
+        World {
+            hub,
+            seats,
+            truth: BTreeMap::new(),
+            next_message: 0,
+        }
+    }
+
+    fn apply(&mut self, step: &Step) {
+        match *step {
+            Step::Join { seat, meeting } => {
+                let peer = self.seats[seat].peer;
+                let participant = Participant {
+                    id: peer,
+                    user_id: UserId(seat as i64),
+                    name: format!("seat {seat}"),
+                    audio: false,
+                    video: false,
+                    screen: false,
+                };
+                // Held while joining, as a connection holds it (one already
+                // in a room is refused before it takes the gate).
+                if self.hub.room_of(peer).is_some() {
+                    return self.drain();
+                }
+                let _gate = self.hub.gate(MeetingId(meeting));
+                if self
+                    .hub
+                    .join(peer, MeetingId(meeting), participant, vec![])
+                    .is_ok()
+                {
+                    self.truth.insert(peer, MeetingId(meeting));
+                }
+            }
+            Step::Leave { seat } => {
+                let peer = self.seats[seat].peer;
+                if self.hub.room_event(peer, RoomEvent::Leave).is_ok() {
+                    self.truth.remove(&peer);
+                }
+            }
+            Step::Signal { seat, to } => {
+                let (from, to) = (self.seats[seat].peer, self.seats[to].peer);
+                let accepted = self
+                    .hub
+                    .room_event(
+                        from,
+                        RoomEvent::Signal {
+                            to,
+                            payload: serde_json::json!({ "from": from.0 }),
+                        },
+                    )
+                    .is_ok();
+                let same_room = from != to
+                    && self.truth.get(&from).is_some()
+                    && self.truth.get(&from) == self.truth.get(&to);
+                assert_eq!(accepted, same_room, "a signal {from} -> {to}");
+            }
+            Step::Chat { seat } => {
+                let peer = self.seats[seat].peer;
+                self.next_message += 1;
+                // The text names the room it was sent in, to check where it lands.
+                let text = self
+                    .truth
+                    .get(&peer)
+                    .map_or("outside".into(), |m| format!("room {m}"));
+                let message = ChatMessage {
+                    id: MessageId(self.next_message),
+                    from: UserId(seat as i64),
+                    name: format!("seat {seat}"),
+                    text,
+                    sent_at: time::OffsetDateTime::UNIX_EPOCH,
+                };
+                let _ = self.hub.room_event(peer, RoomEvent::Chat(message));
+            }
+            Step::MediaState {
+                seat,
+                audio,
+                video,
+                screen,
+            } => {
+                let peer = self.seats[seat].peer;
+                let _ = self.hub.room_event(
+                    peer,
+                    RoomEvent::MediaState(MediaState {
+                        audio,
+                        video,
+                        screen,
+                    }),
+                );
+            }
+            Step::Disconnect { seat } => {
+                let peer = self.seats[seat].peer;
+                self.hub.unregister(peer);
+                self.truth.remove(&peer);
+                self.drain();
+                self.seats[seat] = connect(&self.hub, seat);
+            }
+        }
+        self.drain();
+    }
+
+    /// Every client reads what it was sent, checking each message's room.
+    fn drain(&mut self) {
+        for client in &mut self.seats {
+            while let Ok(Outgoing::Text(text)) = client.queue.try_recv() {
+                let msg: ServerMsg = serde_json::from_str(text.as_str()).expect("server JSON");
+                client.read(msg, &self.truth);
+            }
+        }
+    }
+
+    /// Each client's view equals the hub's: same room, same others, same flags.
+    fn check_views(&self) {
+        for client in &self.seats {
+            assert_eq!(
+                client.room,
+                self.truth.get(&client.peer).copied(),
+                "{}'s room",
+                client.peer
+            );
+            let Some(room) = client.room else {
+                assert!(client.others.is_empty());
+                continue;
+            };
+            let hub_view: BTreeMap<PeerId, Participant> = self
+                .hub
+                .participants_of(room)
+                .into_iter()
+                .filter(|p| p.id != client.peer)
+                .map(|p| (p.id, p))
+                .collect();
+            assert_eq!(client.others, hub_view, "{}'s view of {room}", client.peer);
+        }
+    }
+}
+
+impl Client {
+    fn read(&mut self, msg: ServerMsg, truth: &BTreeMap<PeerId, MeetingId>) {
+        let mine = truth.get(&self.peer).copied();
+        match msg {
+            ServerMsg::Joined {
+                meeting_id,
+                participants,
+                ..
+            } => {
+                assert_eq!(mine, Some(meeting_id), "joined the room it asked for");
+                self.room = Some(meeting_id);
+                self.others = participants.into_iter().map(|p| (p.id, p)).collect();
+            }
+            ServerMsg::ParticipantJoined { participant }
+            | ServerMsg::ParticipantUpdated { participant } => {
+                assert_eq!(
+                    truth.get(&participant.id).copied(),
+                    self.room,
+                    "news from another room"
+                );
+                self.others.insert(participant.id, participant);
+            }
+            ServerMsg::ParticipantLeft { id } => {
+                assert!(
+                    self.others.remove(&id).is_some(),
+                    "{id} left without having joined"
+                );
+            }
+            ServerMsg::Left { meeting_id } => {
+                assert_eq!(self.room, Some(meeting_id));
+                self.room = None;
+                self.others.clear();
+            }
+            ServerMsg::Signal { from, .. } => {
+                assert!(
+                    self.room.is_some() && truth.get(&from).copied() == self.room,
+                    "a signal across rooms"
+                );
+            }
+            ServerMsg::ChatMessage(message) => {
+                assert_eq!(
+                    Some(message.text),
+                    self.room.map(|m| format!("room {m}")),
+                    "chat across rooms"
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+fn connect(hub: &Hub, seat: usize) -> Client {
+    let (outbox, queue) = Outbox::new(100_000);
+    let login = LiveLogin {
+        user: UserId(seat as i64),
+        token_hash: format!("seat {seat}"),
+        ended: CancellationToken::new(),
+    };
+    let peer = hub.register(outbox, login);
+    Client {
+        peer,
+        queue,
+        room: None,
+        others: BTreeMap::new(),
+    }
+}
+
+proptest! {
+    // 100 runs of 1000 steps: 100,000 steps.
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_view_matches_the_hub_and_nothing_crosses_rooms(steps in prop::collection::vec(step(), 1000)) {
+        let mut world = World::new();
+        for step in &steps {
+            world.apply(step);
+            world.check_views();
+        }
+        // Leaving everything empties every room, and no gate is left behind.
+        for seat in 0..SEATS {
+            world.apply(&Step::Disconnect { seat });
+        }
+        for meeting in 1..=MEETINGS {
+            prop_assert!(world.hub.participants_of(MeetingId(meeting)).is_empty());
+        }
+        world.hub.prune_gates();
+        prop_assert_eq!(world.hub.gates(), 0);
+    }
+}

@@ -1,0 +1,126 @@
+//! A server that goes silent without closing (a dead link, a frozen NAT
+//! mapping) is noticed by the engine after three missed heartbeats, and the
+//! call reconnects. Between client and server sits a TCP relay that can
+//! freeze the connections it carries: bytes stop, sockets stay open.
+
+use client::call::{Call, CallEvent, CallOptions};
+use client::media::processing::ProcessingSettings;
+use huddle_tests::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Forwards every connection to `upstream`; `freeze` silences those open now.
+struct FreezingRelay {
+    addr: std::net::SocketAddr,
+    /// Connections numbered below this carry nothing more.
+    frozen_below: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FreezingRelay {
+    async fn start(upstream: std::net::SocketAddr) -> FreezingRelay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let frozen_below = Arc::new(AtomicU64::new(0));
+        let frozen = frozen_below.clone();
+        let next = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let number = next.fetch_add(1, Ordering::SeqCst);
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    continue;
+                };
+                let (from_client, to_client) = client.into_split();
+                let (from_server, to_server) = server.into_split();
+                tokio::spawn(pump(from_client, to_server, number, frozen.clone()));
+                tokio::spawn(pump(from_server, to_client, number, frozen.clone()));
+            }
+        });
+        FreezingRelay {
+            addr,
+            frozen_below,
+            task,
+        }
+    }
+
+    /// Every connection open now goes silent, both ways, for good.
+    fn freeze_open_connections(&self, opened_so_far: u64) {
+        self.frozen_below.store(opened_so_far, Ordering::SeqCst);
+    }
+}
+
+impl Drop for FreezingRelay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    number: u64,
+    frozen_below: Arc<AtomicU64>,
+) {
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let read = from.read(&mut buffer).await;
+        if number < frozen_below.load(Ordering::SeqCst) {
+            // Hold both sockets open and pass on nothing, not even a close,
+            // like a dead path.
+            std::future::pending::<()>().await;
+        }
+        let n = match read {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if to.write_all(&buffer[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects() {
+    let server = TestServer::start().await; // pings every 300 ms
+    let relay = FreezingRelay::start(server.addr()).await;
+    let api = server.login(STARTUP).await;
+    let meeting = server.meeting_id(&api, ALL_USERS).await;
+    let mut call = Call::join(CallOptions {
+        ws_url: format!("ws://{}/ws", relay.addr),
+        token: api.token().unwrap().to_string(),
+        trust: api.trust().clone(),
+        meeting,
+        camera: None,
+        microphone: None,
+        speaker: None,
+        voice_processing: ProcessingSettings::OFF,
+        screen: None,
+        camera_config: client::codec::VideoEncoderConfig::camera(),
+        screen_config: client::codec::VideoEncoderConfig::screen(),
+        start_muted: true,
+        start_camera_off: true,
+        reconnect_for: client::call::RECONNECT_FOR,
+        simulated_audio_loss: 0.0,
+    })
+    .await
+    .expect("joins through the relay");
+
+    relay.freeze_open_connections(1);
+    let reason = match next_event(&mut call, "the silence noticed", |e| {
+        matches!(e, CallEvent::Reconnecting { .. })
+    })
+    .await
+    {
+        CallEvent::Reconnecting { reason } => reason.unwrap_or_default(),
+        _ => unreachable!(),
+    };
+    assert!(reason.contains("went silent"), "{reason}");
+    // A new connection through the relay is not frozen: back in the meeting.
+    next_event(&mut call, "back in the meeting", |e| {
+        matches!(e, CallEvent::Reconnected { .. })
+    })
+    .await;
+    call.leave().await;
+}
