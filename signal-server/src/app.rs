@@ -7,6 +7,7 @@ use crate::message_limits::UserAllowances;
 use crate::metrics::Metrics;
 use crate::rate_limit::LoginLimits;
 use crate::store::Db;
+use crate::store::chat_store::ChatStore;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -16,6 +17,8 @@ pub type AppState = Arc<App>;
 pub struct App {
     pub config: Config,
     pub db: Db,
+    /// Stores chat on the hot path (see `store::chat_store`).
+    pub chat: ChatStore,
     pub hub: Hub,
     pub metrics: Metrics,
     pub login_limits: LoginLimits,
@@ -34,7 +37,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: Config, db: Db) -> AppState {
+    pub fn new(config: Config, db: Db, chat: ChatStore) -> AppState {
         let metrics = Metrics::new();
         let shutdown = CancellationToken::new();
         Arc::new(App {
@@ -46,6 +49,7 @@ impl App {
             ),
             hub: Hub::new(metrics.clone(), shutdown.clone(), config.limits.room_size),
             metrics,
+            chat,
             config,
             db,
             shutdown,

@@ -1,5 +1,7 @@
-//! The server's chores on timers: ending live connections whose login ended
-//! (logged out elsewhere, expired, account removed), forgetting idle
+//! The server's chores on timers: folding the write-ahead log into the
+//! database, ending live connections whose login was
+//! removed behind the server's back (an account removed, sessions revoked by
+//! an administrator), forgetting idle
 //! rate-limit keys, purging expired sessions and, when retention is set,
 //! old chat.
 
@@ -13,20 +15,50 @@ const LOGIN_SWEEP_EVERY: Duration = Duration::from_millis(500);
 /// How often idle keys, expired sessions and old chat are cleaned up.
 const CLEAN_UP_EVERY: Duration = Duration::from_secs(60);
 
-/// Starts both chores; they stop at shutdown.
+/// How often the write-ahead log is folded into the database (the chat
+/// connection writes without ever checkpointing).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Starts the chores; they stop at shutdown.
 pub fn start(app: &AppState) {
     tokio::spawn(sweep_logins(app.clone()));
     tokio::spawn(clean_up(app.clone()));
+    tokio::spawn(checkpoint(app.clone()));
 }
 
-async fn sweep_logins(app: AppState) {
-    let mut every = tokio::time::interval(LOGIN_SWEEP_EVERY);
+async fn checkpoint(app: AppState) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = app.shutdown.cancelled() => return,
             _ = every.tick() => {}
         }
+        if let Err(err) = app.db.checkpoint_passive().await {
+            tracing::warn!("checkpointing the database failed: {err}");
+        }
+    }
+}
+
+/// Logouts through this server end their connections at once, and each
+/// connection ends at its login's expiry by itself; what is left are logins
+/// removed by someone else (an administrator's shell, another process). The
+/// database says when another connection has written; only then are the
+/// live logins looked up again.
+async fn sweep_logins(app: AppState) {
+    let mut every = tokio::time::interval(LOGIN_SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seen_version = None;
+    loop {
+        tokio::select! {
+            _ = app.shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let version = app.db.call(|conn| sessions::data_version(conn)).await.ok();
+        if version.is_none() || version == seen_version {
+            continue;
+        }
+        seen_version = version;
         let live = app.hub.live_logins();
         if live.is_empty() {
             continue;

@@ -3,6 +3,7 @@
 
 use crate::app::{App, AppState};
 use crate::config::Config;
+use crate::store::chat_store::ChatStore;
 use crate::store::{Db, StoreError};
 use crate::tls::{Tls, TlsError};
 use crate::{demo, http};
@@ -98,7 +99,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         addr: config.listen,
         source,
     })?;
-    let app = App::new(config, db);
+    let chat = ChatStore::open(&config.db, db.clone()).map_err(db_error)?;
+    let app = App::new(config, db, chat);
     crate::maintenance::start(&app);
     let task = tokio::spawn(serve(app.clone(), listener, tls.clone()));
     tracing::info!("listening on {}://{addr}", app.config.scheme());

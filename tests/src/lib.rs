@@ -103,6 +103,11 @@ impl TestServer {
         self.running().url()
     }
 
+    /// The server's SQLite file (to change it behind the server's back).
+    pub fn db_path(&self) -> &std::path::Path {
+        &self.config.db
+    }
+
     /// The address the server listens on.
     pub fn addr(&self) -> std::net::SocketAddr {
         self.running().addr()

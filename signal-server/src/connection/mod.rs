@@ -20,8 +20,12 @@ use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
 use shared::protocol::MAX_FRAME_BYTES;
 use shared::{ClientMsg, ErrorCode, MediaState, PeerId, ServerMsg, User};
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
 
@@ -70,17 +74,21 @@ async fn run(app: AppState, socket: WebSocket, _address: AddressSlot) {
     let (sink, stream) = socket.split();
     let (outbox, queue) = Outbox::new(app.config.limits.outgoing_queue);
     let heartbeat = app.config.heartbeat_interval;
+    let heard = Arc::new(AtomicBool::new(false));
+    let too_slow = outbox.dropped().clone();
     let writer = tokio::spawn(writer::write_loop(
         sink,
         queue,
         heartbeat,
-        outbox.dropped().clone(),
+        heard.clone(),
+        too_slow,
     ));
     let mut session = Session {
         app: app.clone(),
         outbox,
         phase: Phase::AwaitingHello,
         login_ended: CancellationToken::new(),
+        heard,
     };
     let mut stream = stream;
     let writer = session.read_loop(&mut stream, writer).await;
@@ -109,6 +117,8 @@ enum Phase {
         user: User,
         peer: PeerId,
         allowance: Box<ConnectionAllowance>,
+        /// When the login expires.
+        expires: tokio::time::Instant,
         _slot: UserSlot,
     },
 }
@@ -116,8 +126,10 @@ enum Phase {
 /// What the reader does after a message.
 enum Flow {
     Continue,
-    /// Stop reading; a close frame has been queued.
+    /// Stop reading (a close frame may have been queued); the writer finishes.
     Close,
+    /// The writer has already ended.
+    WriterGone,
 }
 
 struct Session {
@@ -126,75 +138,127 @@ struct Session {
     phase: Phase,
     /// Cancelled when the login this connection runs on ends.
     login_ended: CancellationToken,
+    /// Set at every frame from the client: the writer then need not ping.
+    heard: Arc<AtomicBool>,
+}
+
+/// Why the reader woke up.
+enum Wake {
+    TooSlow,
+    Shutdown,
+    NoHelloInTime,
+    LoginExpired,
+    LoginEnded,
+    WriterDone,
+    Silent,
+    Frame(Option<Result<Message, axum::Error>>),
 }
 
 impl Session {
     /// Reads until the client leaves, goes silent, misbehaves fatally, is too
     /// slow, loses its login, or the server shuts down. Returns the writer if
-    /// it is still running.
+    /// it is still running. Every deadline is one timer or future made once
+    /// and polled in place: this loop runs for every message.
     async fn read_loop(
         &mut self,
         stream: &mut SplitStream<WebSocket>,
         mut writer: JoinHandle<()>,
     ) -> Option<JoinHandle<()>> {
         let silence_limit = self.app.config.heartbeat_timeout;
-        let hello_by = tokio::time::Instant::now() + self.app.config.limits.hello_timeout();
-        let dropped = self.outbox.dropped().clone();
-        let shutdown = self.app.shutdown.clone();
-        let login_ended = self.login_ended.clone();
+        let hello_by = Instant::now() + self.app.config.limits.hello_timeout();
+        let mut too_slow = pin!(self.outbox.dropped().clone().cancelled_owned());
+        let mut shutdown = pin!(self.app.shutdown.clone().cancelled_owned());
+        let mut login_ended = pin!(self.login_ended.clone().cancelled_owned());
+        let mut no_hello = pin!(tokio::time::sleep_until(hello_by));
+        let mut expiry = pin!(tokio::time::sleep_until(hello_by));
+        let mut silence = pin!(tokio::time::sleep(silence_limit));
         loop {
-            let awaiting_hello = matches!(self.phase, Phase::AwaitingHello);
-            tokio::select! {
-                _ = dropped.cancelled() => {
-                    tracing::info!("dropping a client that is too slow to read");
-                    return Some(writer);
-                }
-                _ = shutdown.cancelled() => {
-                    self.outbox.send(&ServerMsg::ServerShutdown { message: "the server is shutting down".into() });
-                    self.outbox.close(close_code::GOING_AWAY, "server shutting down");
-                    return Some(writer);
-                }
-                _ = tokio::time::sleep_until(hello_by), if awaiting_hello => {
-                    let seconds = self.app.config.limits.hello_timeout().as_secs_f32();
-                    self.reply_error(ErrorCode::HelloRequired, format!("say hello within {seconds} s of connecting"));
-                    self.outbox.close(close_code::POLICY, "no hello in time");
-                    return Some(writer);
-                }
-                _ = login_ended.cancelled() => {
-                    self.reply_error(ErrorCode::Unauthorized, "your login ended (logged out, expired or removed); log in again");
-                    self.outbox.close(close_code::POLICY, "login ended");
-                    return Some(writer);
-                }
-                _ = &mut writer => return None,
-                frame = tokio::time::timeout(silence_limit, stream.next()) => {
-                    let message = match frame {
-                        Err(_) => {
-                            tracing::info!("client silent for {silence_limit:?}: considered gone");
-                            return Some(writer);
-                        }
-                        Ok(None) => return Some(writer),
-                        Ok(Some(Err(err))) => {
-                            if is_too_big(err) {
-                                self.outbox.close(close_code::TOO_BIG, "frame larger than 64 KiB");
-                            }
-                            return Some(writer);
-                        }
-                        Ok(Some(Ok(message))) => message,
-                    };
-                    let flow = match message {
-                        Message::Text(text) => self.on_text(text.as_str()).await,
-                        Message::Binary(_) => {
-                            self.reply_error(ErrorCode::BadRequest, "binary frames are not part of the protocol; send JSON text");
-                            Flow::Continue
-                        }
-                        Message::Close(_) => return Some(writer),
-                        Message::Ping(_) | Message::Pong(_) => Flow::Continue,
-                    };
-                    if let Flow::Close = flow {
-                        return Some(writer);
-                    }
-                }
+            let ready = matches!(self.phase, Phase::Ready { .. });
+            let wake = tokio::select! {
+                _ = &mut too_slow => Wake::TooSlow,
+                _ = &mut shutdown => Wake::Shutdown,
+                _ = &mut no_hello, if !ready => Wake::NoHelloInTime,
+                _ = &mut expiry, if ready => Wake::LoginExpired,
+                _ = &mut login_ended => Wake::LoginEnded,
+                _ = &mut writer => Wake::WriterDone,
+                _ = &mut silence => Wake::Silent,
+                frame = stream.next() => Wake::Frame(frame),
+            };
+            if let Wake::Frame(Some(Ok(_))) = wake {
+                silence.as_mut().reset(Instant::now() + silence_limit);
+                self.heard.store(true, Ordering::Relaxed);
             }
+            match self.on_wake(wake).await {
+                Flow::Continue => {}
+                Flow::Close => return Some(writer),
+                Flow::WriterGone => return None,
+            }
+            if let (false, Phase::Ready { expires, .. }) = (ready, &self.phase) {
+                expiry.as_mut().reset(*expires);
+            }
+        }
+    }
+
+    async fn on_wake(&mut self, wake: Wake) -> Flow {
+        let limits = &self.app.config.limits;
+        let (code, why, close_reason) = match wake {
+            Wake::Frame(Some(Ok(message))) => return self.on_frame(message).await,
+            Wake::WriterDone => return Flow::WriterGone,
+            Wake::TooSlow => {
+                tracing::info!("dropping a client that is too slow to read");
+                return Flow::Close;
+            }
+            Wake::Silent => {
+                tracing::info!(
+                    "client silent for {:?}: considered gone",
+                    self.app.config.heartbeat_timeout
+                );
+                return Flow::Close;
+            }
+            Wake::Frame(None) => return Flow::Close,
+            Wake::Frame(Some(Err(err))) => {
+                if is_too_big(err) {
+                    self.outbox
+                        .close(close_code::TOO_BIG, "frame larger than 64 KiB");
+                }
+                return Flow::Close;
+            }
+            Wake::Shutdown => {
+                let message = "the server is shutting down".into();
+                self.outbox.send(&ServerMsg::ServerShutdown { message });
+                self.outbox
+                    .close(close_code::GOING_AWAY, "server shutting down");
+                return Flow::Close;
+            }
+            Wake::NoHelloInTime => {
+                let seconds = limits.hello_timeout().as_secs_f32();
+                let why = format!("say hello within {seconds} s of connecting");
+                (ErrorCode::HelloRequired, why, "no hello in time")
+            }
+            Wake::LoginExpired => {
+                let why = "your login expired; log in again".to_string();
+                (ErrorCode::Unauthorized, why, "login expired")
+            }
+            Wake::LoginEnded => {
+                let why = "your login ended (logged out, expired or removed); log in again";
+                (ErrorCode::Unauthorized, why.to_string(), "login ended")
+            }
+        };
+        self.reply_error(code, why);
+        self.outbox.close(close_code::POLICY, close_reason);
+        Flow::Close
+    }
+
+    async fn on_frame(&mut self, message: Message) -> Flow {
+        match message {
+            Message::Text(text) => self.on_text(text.as_str()).await,
+            Message::Binary(_) => {
+                let why = "binary frames are not part of the protocol; send JSON text";
+                self.reply_error(ErrorCode::BadRequest, why);
+                Flow::Continue
+            }
+            Message::Close(_) => Flow::Close,
+            Message::Ping(_) | Message::Pong(_) => Flow::Continue,
         }
     }
 

@@ -26,10 +26,10 @@ impl Session {
         match self
             .app
             .db
-            .call(move |conn| sessions::user_for_token(conn, &token))
+            .call(move |conn| sessions::login_for_token(conn, &token))
             .await
         {
-            Ok(Some(user)) => self.welcome(user, token_hash),
+            Ok(Some((user, expires_at_ms))) => self.welcome(user, token_hash, expires_at_ms),
             Ok(None) => {
                 self.reply_error(
                     ErrorCode::Unauthorized,
@@ -51,7 +51,7 @@ impl Session {
 
     /// The login is good: take a slot of the user's connection allowance,
     /// register with the hub, and say welcome.
-    fn welcome(&mut self, user: User, token_hash: String) -> Flow {
+    fn welcome(&mut self, user: User, token_hash: String, expires_at_ms: i64) -> Flow {
         let limit = self.app.config.limits.connections_per_user;
         let Some(slot) = self.app.connection_counts.open_user(user.id, limit) else {
             self.reply_error(
@@ -76,10 +76,17 @@ impl Session {
         });
         tracing::debug!(%peer, user = %user.email, "hello accepted");
         let allowance = Box::new(ConnectionAllowance::new(&self.app.config.limits));
+        // The login's end as a deadline of this connection.
+        let left_ms = expires_at_ms
+            .saturating_sub(crate::store::now_millis())
+            .max(0);
+        let expires =
+            tokio::time::Instant::now() + std::time::Duration::from_millis(left_ms as u64);
         self.phase = Phase::Ready {
             user,
             peer,
             allowance,
+            expires,
             _slot: slot,
         };
         Flow::Continue
@@ -195,12 +202,7 @@ impl Session {
             return self.reply_room_error(RoomError::NotInRoom);
         }
         let (from, name, text) = (user.id, user.name.clone(), text.to_string());
-        match self
-            .app
-            .db
-            .call(move |conn| chat::insert(conn, meeting, from, &name, &text))
-            .await
-        {
+        match self.app.chat.insert(meeting, from, name, text).await {
             Ok(message) => self.room_event(peer, RoomEvent::Chat(message)),
             Err(err) => {
                 tracing::error!("storing a chat message in {meeting} failed: {err}");

@@ -7,6 +7,8 @@ use crate::hub::Outgoing;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -19,18 +21,27 @@ type Sink = SplitSink<WebSocket, Message>;
 /// Writes until the queue closes, a close is queued, the socket fails, or
 /// `too_slow` is cancelled (the queue overflowed): then the messages still
 /// queued are dropped and a 1008 close frame goes out instead.
+///
+/// A ping goes out at a heartbeat only when the link was quiet in one
+/// direction: nothing sent (the client would take us for gone) or nothing
+/// heard (`heard`, set by the reader; we would take the client for gone).
+/// A busy connection needs none, and pings are a tenth of all frames at a
+/// message a second per client.
 pub async fn write_loop(
     mut sink: Sink,
     mut queue: mpsc::Receiver<Outgoing>,
     heartbeat: Duration,
+    heard: Arc<AtomicBool>,
     too_slow: CancellationToken,
 ) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sent_since_ping = false;
+    let mut too_slow = std::pin::pin!(too_slow.cancelled_owned());
     loop {
         let frame = tokio::select! {
             biased;
-            _ = too_slow.cancelled() => return close(&mut sink, close_code::POLICY, "too slow to read").await,
+            _ = &mut too_slow => return close(&mut sink, close_code::POLICY, "too slow to read").await,
             next = queue.recv() => match next {
                 Some(Outgoing::Text(text)) => Message::Text(text),
                 Some(Outgoing::Close { code, reason }) => return close(&mut sink, code, reason).await,
@@ -39,14 +50,21 @@ pub async fn write_loop(
                     return;
                 }
             },
-            _ = ping.tick() => Message::Ping(Default::default()),
+            _ = ping.tick() => {
+                let busy = std::mem::take(&mut sent_since_ping) && heard.swap(false, Ordering::Relaxed);
+                if busy {
+                    continue;
+                }
+                Message::Ping(Default::default())
+            }
         };
+        sent_since_ping = true;
         // A frame that cannot be written because the client stopped reading
         // is abandoned when the queue overflows: tungstenite keeps whole
         // frames in its buffer, so the close frame still follows it cleanly.
         let sent = tokio::select! {
             sent = sink.send(frame) => sent,
-            _ = too_slow.cancelled() => return close(&mut sink, close_code::POLICY, "too slow to read").await,
+            _ = &mut too_slow => return close(&mut sink, close_code::POLICY, "too slow to read").await,
         };
         if sent.is_err() {
             return;

@@ -2,6 +2,7 @@
 //! async handle that runs queries off the async runtime.
 
 pub mod chat;
+pub mod chat_store;
 pub mod meetings;
 pub mod sessions;
 pub mod users;
@@ -20,6 +21,8 @@ pub enum StoreError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("{0}")]
+    Stopped(&'static str),
     #[error("{path}: {source}")]
     File {
         path: std::path::PathBuf,
@@ -82,6 +85,16 @@ impl Db {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
+    }
+
+    /// Copies what it can of the write-ahead log into the main file without
+    /// waiting for anyone (the chat connection never checkpoints itself).
+    pub async fn checkpoint_passive(&self) -> Result<()> {
+        self.call(|conn| {
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
     }
 
     /// Folds the write-ahead log into the main file; called at shutdown.

@@ -38,17 +38,29 @@ pub fn create(conn: &Connection, user: UserId, token_hash: &str, expires_at_ms: 
 
 /// The user behind a token, if it exists and has not expired.
 pub fn user_for_token(conn: &Connection, token: &str) -> Result<Option<User>> {
-    let user_id: Option<i64> = conn
+    Ok(login_for_token(conn, token)?.map(|(user, _)| user))
+}
+
+/// The user behind a token and when the login expires (Unix ms).
+pub fn login_for_token(conn: &Connection, token: &str) -> Result<Option<(User, i64)>> {
+    let found: Option<(i64, i64)> = conn
         .query_row(
-            "SELECT user_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+            "SELECT user_id, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
             params![hash_token(token), now_millis()],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    match user_id {
-        Some(id) => users::get(conn, UserId(id)),
+    match found {
+        Some((id, expires_at)) => Ok(users::get(conn, UserId(id))?.map(|user| (user, expires_at))),
         None => Ok(None),
     }
+}
+
+/// A number that changes whenever another connection (another process, an
+/// administrator's shell) has committed to the database: the cue to look
+/// again at what this process keeps in memory.
+pub fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA data_version", [], |row| row.get(0))?)
 }
 
 /// Revokes a token (logout). Returns whether it existed.

@@ -1,13 +1,19 @@
 //! `huddle-loadgen`: a load test of the signal server. Prepares a database with
 //! a user per client and a meeting per room, starts the real `huddle-signal`
-//! binary (its per-address connection limit raised: every client is on 127.0.0.1),
-//! opens N authenticated WebSocket clients in rooms, measures server memory per
-//! idle connection, then has everyone chat at a fixed rate and reports
-//! delivered messages/s and fan-out latency percentiles.
+//! binary (its per-address connection limit raised: every client is on
+//! 127.0.0.1), opens N authenticated WebSocket clients in rooms, measures server
+//! memory per idle connection, then has everyone chat at a fixed rate and
+//! reports CPU per delivered message and fan-out latency percentiles. With
+//! `--baseline`, the same load runs first against a bare axum broadcast
+//! (`baseline.rs`), in the same run, for comparison.
+
+mod baseline;
+mod measure;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
+use measure::Outcome;
 use shared::api::Visibility;
 use shared::{ClientMsg, MeetingId, PROTOCOL_VERSION, ServerMsg};
 use signal_server::store::{Db, meetings, now_millis, sessions, users};
@@ -20,9 +26,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
+/// The hidden first argument that makes this binary the baseline server.
+const SERVE_BASELINE: &str = "serve-baseline";
+
 #[derive(Parser, Debug)]
 #[command(
-    about = "Load-test huddle-signal: N chat clients in rooms, fan-out latency and memory per connection"
+    about = "Load-test huddle-signal: N chat clients in rooms, CPU per delivered message, fan-out latency, memory per connection"
 )]
 struct Args {
     /// Number of WebSocket clients.
@@ -32,11 +41,17 @@ struct Args {
     #[arg(long, default_value_t = 8)]
     room_size: usize,
     /// Seconds between two chat messages of one client.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 1.0)]
     chat_every: f64,
     /// Seconds of chatting to measure.
     #[arg(long, default_value_t = 30)]
     duration: u64,
+    /// Run the same load against a bare axum WebSocket broadcast first.
+    #[arg(long)]
+    baseline: bool,
+    /// Sample the server's RSS this often while chatting (a soak), seconds.
+    #[arg(long)]
+    rss_every: Option<u64>,
     /// The server binary [default: huddle-signal next to this program].
     #[arg(long)]
     server_binary: Option<PathBuf>,
@@ -46,12 +61,17 @@ struct Args {
 #[derive(Default)]
 struct Tally {
     sent: AtomicU64,
+    /// Deliveries the sent messages call for (each goes to its whole room).
+    expected: AtomicU64,
     delivered: AtomicU64,
     latencies_us: Mutex<Vec<u32>>,
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    if std::env::args().nth(1).as_deref() == Some(SERVE_BASELINE) {
+        return baseline::serve().await;
+    }
     let args = Args::parse();
     if args.clients == 0 || args.room_size == 0 {
         bail!("--clients and --room-size must be positive");
@@ -60,44 +80,70 @@ async fn main() -> Result<()> {
     let dir = tempfile_dir()?;
     let rooms = args.clients.div_ceil(args.room_size);
     let (tokens, meeting_ids) = prepare_database(&dir.join("load.db"), args.clients, rooms)?;
-    let (mut server, url) = start_server(&args, &dir)?;
-    let pid = server.id();
-    let result = run(&args, pid, &url, &tokens, &meeting_ids).await;
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = server.wait();
+    let mut outcomes = Vec::new();
+    if args.baseline {
+        let server = start(Command::new(std::env::current_exe()?).arg(SERVE_BASELINE))?;
+        outcomes
+            .push(run_against("bare axum broadcast", server, &args, &tokens, &meeting_ids).await?);
+    }
+    let server = start(&mut server_command(&args, &dir)?)?;
+    outcomes.push(run_against("huddle-signal", server, &args, &tokens, &meeting_ids).await?);
     let _ = std::fs::remove_dir_all(&dir);
-    result
+    println!("{}", Outcome::header());
+    for outcome in &outcomes {
+        println!("{}", outcome.row());
+        if !outcome.rss_samples_kib.is_empty() {
+            let mib: Vec<String> = outcome
+                .rss_samples_kib
+                .iter()
+                .map(|kib| format!("{:.1}", *kib as f64 / 1024.0))
+                .collect();
+            println!(
+                "{} RSS while chatting, MiB: {}",
+                outcome.server,
+                mib.join(" ")
+            );
+        }
+    }
+    Ok(())
 }
 
-async fn run(
+/// What the clients of one run share.
+struct Load {
+    epoch: Instant,
+    tally: Arc<Tally>,
+    /// Notified when everyone is in and chatting starts.
+    chatting: Arc<tokio::sync::Notify>,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+/// Connects every client (at most 100 at a time, as a crowd arriving would)
+/// and starts its chat task; returns once all are in their rooms.
+async fn connect_clients(
+    load: &Load,
     args: &Args,
-    pid: u32,
     url: &str,
     tokens: &[String],
     meeting_ids: &[MeetingId],
 ) -> Result<()> {
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_before = rss_kib(pid)?;
-    let epoch = Instant::now();
-    let tally = Arc::new(Tally::default());
-    let chatting = Arc::new(tokio::sync::Notify::new());
-    let stop = tokio_util::sync::CancellationToken::new();
-    // Connect at most 100 at a time, as a crowd arriving would.
     let gate = Arc::new(Semaphore::new(100));
     let mut ready = Vec::new();
-    let connect_started = Instant::now();
     for n in 0..args.clients {
-        let (ws_url, token) = (
-            format!("{}/ws", url.replacen("http://", "ws://", 1)),
-            tokens[n].clone(),
-        );
+        let ws_url = format!("{}/ws", url.replacen("http://", "ws://", 1));
+        let token = tokens[n].clone();
         let meeting = meeting_ids[n / args.room_size];
-        let (gate, tally, chatting, stop) =
-            (gate.clone(), tally.clone(), chatting.clone(), stop.clone());
+        let room_members = args
+            .room_size
+            .min(args.clients - n / args.room_size * args.room_size);
         let every = Duration::from_secs_f64(args.chat_every);
-        let offset = every.mul_f64((n as f64 * 0.618_034) % 1.0);
+        let plan = ChatPlan {
+            n,
+            every,
+            offset: every.mul_f64((n as f64 * 0.618_034) % 1.0),
+            room_members: room_members as u64,
+        };
+        let (gate, epoch, tally) = (gate.clone(), load.epoch, load.tally.clone());
+        let (chatting, stop) = (load.chatting.clone(), load.stop.clone());
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         ready.push(ready_rx);
         tokio::spawn(async move {
@@ -111,7 +157,7 @@ async fn run(
             };
             drop(permit);
             let _ = ready_tx.send(Ok(()));
-            chat_client(n, client, every, offset, epoch, tally, chatting, stop).await;
+            chat_client(plan, client, epoch, tally, chatting, stop).await;
         });
     }
     for (n, ready) in ready.into_iter().enumerate() {
@@ -120,54 +166,88 @@ async fn run(
             .context("client task ended")?
             .with_context(|| format!("client {n} could not connect"))?;
     }
-    let connect_time = connect_started.elapsed();
+    Ok(())
+}
+
+/// A server process and the base URL it printed.
+struct Running {
+    child: Child,
+    url: String,
+}
+
+async fn run_against(
+    name: &'static str,
+    mut server: Running,
+    args: &Args,
+    tokens: &[String],
+    meeting_ids: &[MeetingId],
+) -> Result<Outcome> {
+    let pid = server.child.id();
+    let outcome = run(name, args, pid, &server.url, tokens, meeting_ids).await;
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let _ = server.child.wait();
+    outcome
+}
+
+async fn run(
+    name: &'static str,
+    args: &Args,
+    pid: u32,
+    url: &str,
+    tokens: &[String],
+    meeting_ids: &[MeetingId],
+) -> Result<Outcome> {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_before = measure::rss_kib(pid)?;
+    let load = Load {
+        epoch: Instant::now(),
+        tally: Arc::new(Tally::default()),
+        chatting: Arc::new(tokio::sync::Notify::new()),
+        stop: tokio_util::sync::CancellationToken::new(),
+    };
+    connect_clients(&load, args, url, tokens, meeting_ids)
+        .await
+        .with_context(|| format!("connecting to {name}"))?;
+    let (tally, chatting, stop) = (&load.tally, &load.chatting, &load.stop);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_idle = rss_kib(pid)?;
-    let cpu_before = cpu_ticks(pid)?;
+    let rss_idle = measure::rss_kib(pid)?;
+    let cpu_before = measure::cpu_seconds(pid)?;
     let chat_started = Instant::now();
     chatting.notify_waiters();
-    tokio::time::sleep(Duration::from_secs(args.duration)).await;
+    let mut rss_samples = Vec::new();
+    let chat_for = Duration::from_secs(args.duration);
+    match args.rss_every {
+        Some(every) => {
+            while chat_started.elapsed() < chat_for {
+                tokio::time::sleep(Duration::from_secs(every.max(1)).min(chat_for)).await;
+                rss_samples.push(measure::rss_kib(pid)?);
+            }
+        }
+        None => tokio::time::sleep(chat_for).await,
+    }
     stop.cancel();
     // Let the last messages arrive.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let measured = chat_started.elapsed().as_secs_f64();
-    let cpu = (cpu_ticks(pid)? - cpu_before) as f64 / ticks_per_second() / measured;
-
-    let sent = tally.sent.load(Ordering::Relaxed);
-    let delivered = tally.delivered.load(Ordering::Relaxed);
-    let mut latencies = std::mem::take(&mut *tally.latencies_us.lock().unwrap());
-    latencies.sort_unstable();
-    let percentile = |p: f64| -> f64 {
-        if latencies.is_empty() {
-            return f64::NAN;
-        }
-        latencies[((latencies.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0
-    };
-    let per_connection = (rss_idle.saturating_sub(rss_before)) as f64 / args.clients as f64;
-    println!(
-        "| clients | rooms | connect s | chat msgs sent | delivered/s | fan-out p50 ms | p95 ms | p99 ms | server CPU | server RSS idle MiB | KiB per idle connection |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    println!(
-        "| {} | {} | {:.1} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} % | {:.1} | {:.1} |",
-        args.clients,
-        meeting_ids.len(),
-        connect_time.as_secs_f64(),
-        sent,
-        delivered as f64 / measured,
-        percentile(0.50),
-        percentile(0.95),
-        percentile(0.99),
-        cpu * 100.0,
-        rss_idle as f64 / 1024.0,
-        per_connection,
-    );
-    let expected = sent as f64 * args.room_size as f64;
-    eprintln!(
-        "delivered {delivered} of about {expected:.0} expected ({} latency samples)",
-        latencies.len()
-    );
-    Ok(())
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let seconds = chat_started.elapsed().as_secs_f64();
+    let cpu_seconds = measure::cpu_seconds(pid)? - cpu_before;
+    let mut latencies_us = std::mem::take(&mut *tally.latencies_us.lock().unwrap());
+    latencies_us.sort_unstable();
+    Ok(Outcome {
+        server: name,
+        clients: args.clients,
+        rooms: meeting_ids.len(),
+        sent: tally.sent.load(Ordering::Relaxed),
+        delivered: tally.delivered.load(Ordering::Relaxed),
+        expected: tally.expected.load(Ordering::Relaxed),
+        seconds,
+        cpu_seconds,
+        latencies_us,
+        rss_idle_kib: rss_idle,
+        kib_per_connection: rss_idle.saturating_sub(rss_before) as f64 / args.clients as f64,
+        rss_samples_kib: rss_samples,
+    })
 }
 
 type Socket =
@@ -195,18 +275,29 @@ async fn connect(ws_url: &str, token: &str, meeting_id: MeetingId) -> Result<Soc
     bail!("closed before joining")
 }
 
-/// Sends "<client> <micros since epoch>" every `every`, and timestamps every chat it receives.
-#[allow(clippy::too_many_arguments)]
-async fn chat_client(
+/// When one client talks, and to how many.
+struct ChatPlan {
     n: usize,
-    socket: Socket,
     every: Duration,
     offset: Duration,
+    room_members: u64,
+}
+
+/// Sends "<client> <micros since epoch>" every `every`, and timestamps every chat it receives.
+async fn chat_client(
+    plan: ChatPlan,
+    socket: Socket,
     epoch: Instant,
     tally: Arc<Tally>,
     chatting: Arc<tokio::sync::Notify>,
     stop: tokio_util::sync::CancellationToken,
 ) {
+    let ChatPlan {
+        n,
+        every,
+        offset,
+        room_members,
+    } = plan;
     let (mut sink, mut stream) = socket.split();
     let reader_tally = tally.clone();
     let reader = tokio::spawn(async move {
@@ -241,6 +332,7 @@ async fn chat_client(
                     break;
                 }
                 tally.sent.fetch_add(1, Ordering::Relaxed);
+                tally.expected.fetch_add(room_members, Ordering::Relaxed);
             }
         }
     }
@@ -293,7 +385,8 @@ fn prepare_database(
     Ok(prepared)
 }
 
-fn start_server(args: &Args, dir: &std::path::Path) -> Result<(Child, String)> {
+/// The real server on a free port, its per-address limit raised for the load.
+fn server_command(args: &Args, dir: &std::path::Path) -> Result<Command> {
     let binary = match &args.server_binary {
         Some(path) => path.clone(),
         None => std::env::current_exe()?.with_file_name("huddle-signal"),
@@ -306,61 +399,37 @@ fn start_server(args: &Args, dir: &std::path::Path) -> Result<(Child, String)> {
         &config,
         format!("[limits]\nconnections_per_address = {per_address}\n"),
     )?;
-    let mut child = Command::new(&binary)
+    let mut command = Command::new(&binary);
+    command
         .args(["--listen", "127.0.0.1:0", "--db"])
         .arg(dir.join("load.db"))
         .arg("--config")
         .arg(&config)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn");
+    Ok(command)
+}
+
+/// Starts a server and reads the URL it prints first.
+fn start(command: &mut Command) -> Result<Running> {
+    let mut child = command
         .stdout(Stdio::piped())
         .spawn()
-        .with_context(|| {
-            format!(
-                "starting {} (build it with cargo build --release -p signal-server)",
-                binary.display()
-            )
-        })?;
+        .context("starting the server (build it with cargo build --release -p signal-server)")?;
     let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
     let mut line = String::new();
     stdout.read_line(&mut line)?;
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
-        .context("server printed no URL")?;
+        .context("server printed no URL")?
+        .to_string();
     // Keep reading, so the server's later lines have somewhere to go.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    Ok((child, url.to_string()))
+    Ok(Running { child, url })
 }
 
 fn tempfile_dir() -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("huddle-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
-}
-
-/// Resident memory of a process, from /proc (Linux).
-fn rss_kib(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .context("no VmRSS")?;
-    Ok(line
-        .split_whitespace()
-        .nth(1)
-        .context("VmRSS value")?
-        .parse()?)
-}
-
-/// User + system CPU time of a process in clock ticks, from /proc (Linux).
-fn cpu_ticks(pid: u32) -> Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after_name = &stat[stat.rfind(')').context("stat format")? + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
-}
-
-/// USER_HZ, the unit of /proc/PID/stat times: 100 on every Linux this runs on.
-fn ticks_per_second() -> f64 {
-    100.0
 }
