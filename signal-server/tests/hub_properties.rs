@@ -134,7 +134,7 @@ impl World {
                     )
                     .is_ok();
                 let same_room = from != to
-                    && self.truth.get(&from).is_some()
+                    && self.truth.contains_key(&from)
                     && self.truth.get(&from) == self.truth.get(&to);
                 assert_eq!(accepted, same_room, "a signal {from} -> {to}");
             }

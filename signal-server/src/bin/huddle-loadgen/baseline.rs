@@ -17,10 +17,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
+/// A connection's number and its writer's queue.
+type Member = (u64, mpsc::UnboundedSender<Utf8Bytes>);
+
 #[derive(Default)]
 struct Rooms {
     next_id: AtomicU64,
-    members: Mutex<HashMap<MeetingId, Vec<(u64, mpsc::UnboundedSender<Utf8Bytes>)>>>,
+    members: Mutex<HashMap<MeetingId, Vec<Member>>>,
 }
 
 /// Serves until the process is killed, printing `listening on http://ADDR`.
