@@ -91,85 +91,29 @@ impl World {
 
     fn apply(&mut self, step: &Step) {
         match *step {
-            Step::Join { seat, meeting } => {
-                let peer = self.seats[seat].peer;
-                let participant = Participant {
-                    id: peer,
-                    user_id: UserId(seat as i64),
-                    name: format!("seat {seat}"),
-                    audio: false,
-                    video: false,
-                    screen: false,
-                };
-                // Held while joining, as a connection holds it (one already
-                // in a room is refused before it takes the gate).
-                if self.hub.room_of(peer).is_some() {
-                    return self.drain();
-                }
-                let _gate = self.hub.gate(MeetingId(meeting));
-                if self
-                    .hub
-                    .join(peer, MeetingId(meeting), participant, vec![])
-                    .is_ok()
-                {
-                    self.truth.insert(peer, MeetingId(meeting));
-                }
-            }
+            Step::Join { seat, meeting } => self.join(seat, MeetingId(meeting)),
             Step::Leave { seat } => {
                 let peer = self.seats[seat].peer;
                 if self.hub.room_event(peer, RoomEvent::Leave).is_ok() {
                     self.truth.remove(&peer);
                 }
             }
-            Step::Signal { seat, to } => {
-                let (from, to) = (self.seats[seat].peer, self.seats[to].peer);
-                let accepted = self
-                    .hub
-                    .room_event(
-                        from,
-                        RoomEvent::Signal {
-                            to,
-                            payload: serde_json::json!({ "from": from.0 }),
-                        },
-                    )
-                    .is_ok();
-                let same_room = from != to
-                    && self.truth.contains_key(&from)
-                    && self.truth.get(&from) == self.truth.get(&to);
-                assert_eq!(accepted, same_room, "a signal {from} -> {to}");
-            }
-            Step::Chat { seat } => {
-                let peer = self.seats[seat].peer;
-                self.next_message += 1;
-                // The text names the room it was sent in, to check where it lands.
-                let text = self
-                    .truth
-                    .get(&peer)
-                    .map_or("outside".into(), |m| format!("room {m}"));
-                let message = ChatMessage {
-                    id: MessageId(self.next_message),
-                    from: UserId(seat as i64),
-                    name: format!("seat {seat}"),
-                    text,
-                    sent_at: time::OffsetDateTime::UNIX_EPOCH,
-                };
-                let _ = self.hub.room_event(peer, RoomEvent::Chat(message));
-            }
+            Step::Signal { seat, to } => self.signal(seat, to),
+            Step::Chat { seat } => self.chat(seat),
             Step::MediaState {
                 seat,
                 audio,
                 video,
                 screen,
             } => {
-                let peer = self.seats[seat].peer;
-                let _ = self.hub.room_event(
-                    peer,
-                    RoomEvent::MediaState(MediaState {
-                        audio,
-                        video,
-                        screen,
-                    }),
-                );
+                let state = MediaState {
+                    audio,
+                    video,
+                    screen,
+                };
+                let _ = self
+                    .hub
+                    .room_event(self.seats[seat].peer, RoomEvent::MediaState(state));
             }
             Step::Disconnect { seat } => {
                 let peer = self.seats[seat].peer;
@@ -180,6 +124,59 @@ impl World {
             }
         }
         self.drain();
+    }
+
+    fn join(&mut self, seat: usize, meeting: MeetingId) {
+        let peer = self.seats[seat].peer;
+        // One already in a room is refused before it takes the gate, and the
+        // gate is held while joining, as a connection does.
+        if self.hub.room_of(peer).is_some() {
+            return;
+        }
+        let _gate = self.hub.gate(meeting);
+        let participant = Participant {
+            id: peer,
+            user_id: UserId(seat as i64),
+            name: format!("seat {seat}"),
+            audio: false,
+            video: false,
+            screen: false,
+        };
+        if self.hub.join(peer, meeting, participant, vec![]).is_ok() {
+            self.truth.insert(peer, meeting);
+        }
+    }
+
+    /// A signal is relayed exactly when both are in the same room.
+    fn signal(&mut self, seat: usize, to: usize) {
+        let (from, to) = (self.seats[seat].peer, self.seats[to].peer);
+        let payload = serde_json::json!({ "from": from.0 });
+        let accepted = self
+            .hub
+            .room_event(from, RoomEvent::Signal { to, payload })
+            .is_ok();
+        let same_room = from != to
+            && self.truth.contains_key(&from)
+            && self.truth.get(&from) == self.truth.get(&to);
+        assert_eq!(accepted, same_room, "a signal {from} -> {to}");
+    }
+
+    fn chat(&mut self, seat: usize) {
+        let peer = self.seats[seat].peer;
+        self.next_message += 1;
+        // The text names the room it was sent in, to check where it lands.
+        let text = self
+            .truth
+            .get(&peer)
+            .map_or("outside".into(), |m| format!("room {m}"));
+        let message = ChatMessage {
+            id: MessageId(self.next_message),
+            from: UserId(seat as i64),
+            name: format!("seat {seat}"),
+            text,
+            sent_at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        let _ = self.hub.room_event(peer, RoomEvent::Chat(message));
     }
 
     /// Every client reads what it was sent, checking each message's room.

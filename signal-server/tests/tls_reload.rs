@@ -70,6 +70,27 @@ async fn next_text(socket: &mut Socket) -> serde_json::Value {
     }
 }
 
+/// Logs the demo user in over HTTPS, trusting `ca_pem`; the token.
+async fn login_over_https(url: &str, ca_pem: &str) -> String {
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let login: serde_json::Value = http
+        .post(format!("{url}/api/login"))
+        .json(&serde_json::json!({"email": "test@startup.com", "password": "password123"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"]
+        .as_str()
+        .expect("logged in over https")
+        .to_string()
+}
+
 #[tokio::test]
 async fn sighup_serves_a_renewed_certificate_and_keeps_open_connections() {
     let dir = tempfile::tempdir().unwrap();
@@ -88,23 +109,7 @@ async fn sighup_serves_a_renewed_certificate_and_keeps_open_connections() {
     let url = server.url.clone();
     assert!(url.starts_with("https://"), "{url}");
 
-    let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem.as_bytes()).unwrap())
-        .build()
-        .unwrap();
-    let login: serde_json::Value = http
-        .post(format!("{url}/api/login"))
-        .json(&serde_json::json!({"email": "test@startup.com", "password": "password123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"]
-        .as_str()
-        .expect("logged in over https")
-        .to_string();
+    let token = login_over_https(&url, &ca.pem).await;
 
     let tls = client_config(&ca.pem);
     let (mut open, shown) = connect(&url, &tls).await;

@@ -102,8 +102,14 @@ async fn connect_when_allowed(server: &TestServer) -> RawClient {
     }
 }
 
-#[tokio::test]
-async fn signals_media_states_and_joins_are_rate_limited_per_connection_and_per_user() {
+/// A server with tiny allowances, and two users in one room: who sends, who receives.
+async fn tightly_limited_room() -> (
+    TestServer,
+    client::ApiClient,
+    MeetingId,
+    RawClient,
+    RawClient,
+) {
     let server = TestServer::start_with(|c| {
         c.limits.signal_per_second = 1;
         c.limits.signal_burst = 3;
@@ -118,8 +124,14 @@ async fn signals_media_states_and_joins_are_rate_limited_per_connection_and_per_
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let other = server.login(CORPORATE).await;
     let mut target = member(&server, other.token().unwrap(), meeting).await;
-    let mut sender = member(&server, api.token().unwrap(), meeting).await;
+    let sender = member(&server, api.token().unwrap(), meeting).await;
     let _ = target.recv().await; // participant_joined
+    (server, api, meeting, sender, target)
+}
+
+#[tokio::test]
+async fn signals_and_media_states_are_rate_limited_each_in_a_bucket_of_its_own() {
+    let (_server, _api, _meeting, mut sender, mut target) = tightly_limited_room().await;
     let to = sender.peer_id.unwrap();
     let target_id = target.peer_id.unwrap();
     for i in 0..5 {
@@ -180,8 +192,12 @@ async fn signals_media_states_and_joins_are_rate_limited_per_connection_and_per_
         refusals += 1;
     }
     assert_eq!((updates, refusals), (2, 1));
+}
 
-    // The join above used one of three membership tokens: leave, join, then refused.
+#[tokio::test]
+async fn joins_and_leaves_are_rate_limited_per_connection_and_per_user() {
+    let (server, api, meeting, mut sender, mut target) = tightly_limited_room().await;
+    // The join into the room used one of three membership tokens: leave, join, then refused.
     sender.send(&ClientMsg::Leave).await;
     assert!(matches!(sender.recv().await, ServerMsg::Left { .. }));
     sender
