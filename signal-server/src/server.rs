@@ -99,7 +99,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         addr: config.listen,
         source,
     })?;
-    let chat = ChatStore::open(&config.db, db.clone()).map_err(db_error)?;
+    let chat = ChatStore::open(&config.db).map_err(db_error)?;
     let app = App::new(config, db, chat);
     crate::maintenance::start(&app);
     let task = tokio::spawn(serve(app.clone(), listener, tls.clone()));

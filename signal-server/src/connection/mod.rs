@@ -171,7 +171,11 @@ impl Session {
         let mut login_ended = pin!(self.login_ended.clone().cancelled_owned());
         let mut no_hello = pin!(tokio::time::sleep_until(hello_by));
         let mut expiry = pin!(tokio::time::sleep_until(hello_by));
+        // The silence timer is not moved at every frame (that takes the
+        // timer wheel's lock each time): when it fires, it is moved on to
+        // `silence_limit` after the last frame, or the client is gone.
         let mut silence = pin!(tokio::time::sleep(silence_limit));
+        let mut last_frame = Instant::now();
         loop {
             let ready = matches!(self.phase, Phase::Ready { .. });
             let wake = tokio::select! {
@@ -184,9 +188,16 @@ impl Session {
                 _ = &mut silence => Wake::Silent,
                 frame = stream.next() => Wake::Frame(frame),
             };
-            if let Wake::Frame(Some(Ok(_))) = wake {
-                silence.as_mut().reset(Instant::now() + silence_limit);
-                self.heard.store(true, Ordering::Relaxed);
+            match wake {
+                Wake::Frame(Some(Ok(_))) => {
+                    last_frame = Instant::now();
+                    self.heard.store(true, Ordering::Relaxed);
+                }
+                Wake::Silent if last_frame.elapsed() < silence_limit => {
+                    silence.as_mut().reset(last_frame + silence_limit);
+                    continue;
+                }
+                _ => {}
             }
             match self.on_wake(wake).await {
                 Flow::Continue => {}

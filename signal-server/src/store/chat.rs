@@ -14,25 +14,27 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
     })
 }
 
+/// A chat message on its way to the database.
+pub struct NewMessage {
+    pub meeting: MeetingId,
+    pub from: UserId,
+    pub name: String,
+    pub text: String,
+}
+
 /// Stores a message and returns it as the room will see it.
-pub fn insert(
-    conn: &Connection,
-    meeting: MeetingId,
-    from: UserId,
-    name: &str,
-    text: &str,
-) -> Result<ChatMessage> {
+pub fn insert(conn: &Connection, new: &NewMessage) -> Result<ChatMessage> {
     let sent_at = now_millis();
     // Cached: chat is the one insert on the hot path; parsing it each time cost more than running it.
     conn.prepare_cached(
         "INSERT INTO chat_messages (meeting_id, user_id, name, text, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![meeting.0, from.0, name, text, sent_at])?;
+    .execute(params![new.meeting.0, new.from.0, new.name, new.text, sent_at])?;
     Ok(ChatMessage {
         id: MessageId(conn.last_insert_rowid()),
-        from,
-        name: name.to_string(),
-        text: text.to_string(),
+        from: new.from,
+        name: new.name.clone(),
+        text: new.text.clone(),
         sent_at: from_millis(sent_at),
     })
 }
