@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::start_xvfb;
+use common::display::VirtualDisplay;
 
 use client::bot::{self, BotOptions};
 use std::path::{Path, PathBuf};
@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 const APP: &str = env!("CARGO_BIN_EXE_huddle");
 /// The bot's test-pattern background, a red nothing else on screen has.
 const BOT_RED: (u8, u8, u8) = (200, 30, 30);
+/// The app's own test pattern, sent where it has no camera.
+const APP_BLUE: (u8, u8, u8) = (60, 110, 180);
 
 fn screenshot(display: &str, path: &Path) {
     // PNG24: always RGB. Left to itself ImageMagick writes a grey-only screen
@@ -49,7 +51,8 @@ fn share_of(path: &Path, colour: (u8, u8, u8)) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
-    let (_xvfb, display) = start_xvfb("1280x800x24");
+    let xvfb = VirtualDisplay::start("1280x800x24");
+    let display = xvfb.name().to_string();
     let server = common::server().await;
     let url = server.url();
     let mut options = BotOptions::new(
@@ -115,5 +118,20 @@ async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
     let app = report
         .peer("Test Startup")
         .expect("the bot saw the app join");
-    assert!(app.video.frames_decoded > 0, "the app sent video too");
+    // The app sent its own test pattern as a stream, not a frame or two.
+    let video = &app.video;
+    assert!(
+        video.frames_decoded >= 30 && video.fps >= 5.0,
+        "the app's video reached the bot: {video:?}"
+    );
+    assert!(
+        video.latency_ms.p50.is_some(),
+        "the bot read the app's stamps: {video:?}"
+    );
+    let mean = video.last_frame.as_ref().expect("a last frame").mean_rgb;
+    let near = |got: u8, want: u8| got.abs_diff(want) <= 40;
+    assert!(
+        near(mean[0], APP_BLUE.0) && near(mean[1], APP_BLUE.1) && near(mean[2], APP_BLUE.2),
+        "the app's pattern is its blue, got {mean:?}"
+    );
 }

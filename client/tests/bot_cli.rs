@@ -262,3 +262,62 @@ async fn a_failed_expectation_exits_1_and_is_named_in_the_report() {
     tokio::time::sleep(Duration::from_millis(10)).await;
     s.server.unwrap().shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_bots_in_one_process_each_send_their_own_tone_and_fail_together() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.toml");
+    // Each of the three is in a room of three, so "at least four" fails for each.
+    std::fs::write(&script, "[[expect]]\nparticipants_at_least = 4\n").unwrap();
+    let report = dir.path().join("report.json");
+    let mut all = args(
+        &s.url(),
+        "test@startup.com",
+        "password123",
+        "All Users Weekly Sync",
+        &[],
+    );
+    let duration = all.iter().position(|a| a == "--duration").unwrap() + 1;
+    all[duration] = "6".into();
+    let extra = [
+        "--bots", "3", "--audio", "tone:440", "--size", "320x180", "--fps", "10",
+    ];
+    all.extend(extra.iter().map(|a| a.to_string()));
+    all.extend(["--script".into(), script.to_str().unwrap().into()]);
+    all.extend(["--report".into(), report.to_str().unwrap().into()]);
+    let (code, stderr) = bot(all).await;
+
+    // One failure line per bot, and exit 1: the run failed as a whole.
+    assert_eq!(code, 1, "{stderr}");
+    let failures = stderr
+        .lines()
+        .filter(|l| l.starts_with("huddle-bot: expectation failed"))
+        .count();
+    assert_eq!(failures, 3, "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let bots = json["bots"].as_array().expect("a {\"bots\": [...]} report");
+    assert_eq!(bots.len(), 3);
+    // Bot n sends 440 + 110·n Hz; each hears the other two's.
+    let tone = |n: usize| 440.0 + 110.0 * n as f64;
+    for (n, report) in bots.iter().enumerate() {
+        let mut heard: Vec<f64> = report["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["audio"]["dominant_hz"].as_f64().unwrap_or(0.0))
+            .collect();
+        heard.sort_by(f64::total_cmp);
+        let expected: Vec<f64> = (0..3).filter(|&m| m != n).map(tone).collect();
+        assert_eq!(heard.len(), 2, "bot {n} saw {heard:?}");
+        for (got, want) in heard.iter().zip(&expected) {
+            assert!(
+                (got - want).abs() < 10.0,
+                "bot {n} heard {heard:?}, not {expected:?}"
+            );
+        }
+        assert_eq!(report["expectations"][0]["ok"], false);
+    }
+    s.server.unwrap().shutdown().await;
+}

@@ -11,7 +11,6 @@ use common::{Reaper, server};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 mod common;
 
@@ -189,7 +188,8 @@ async fn an_unplugged_speaker_gives_way_to_the_default_and_the_user_is_told() {
         &["--audio", "tone:660", "--duration", "9"],
         &["--audio", "none", "--speaker", "desk", "--duration", "9"],
     );
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // The call is up: the desk speaker plays A's tone.
+    tokio::task::block_in_place(|| pulse.wait_for_tone_on("desk", 660.0));
     pulse.remove_sink(&desk);
     let fallback = pulse.record("fallback");
     let (_, b) = bots.reports().await;
@@ -223,7 +223,7 @@ async fn an_unplugged_microphone_gives_way_to_the_default_and_the_user_is_told()
         &["--audio-device", "headset.monitor", "--duration", "9"],
         &["--audio", "none", "--duration", "9"],
     );
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::task::block_in_place(|| pulse.wait_for_stream_on("headset.monitor"));
     // (PulseAudio would move the player to the default sink too.)
     drop(headset_voice);
     pulse.remove_sink(&headset);
@@ -305,7 +305,7 @@ async fn shared_computer_sound_follows_the_default_speaker() {
         &[SHARES_SOUND, &["--duration", "9"]].concat(),
         &["--audio", "none", "--duration", "9"],
     );
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::task::block_in_place(|| pulse.wait_for_stream_on("desk.monitor"));
     // …then the user moves to the headset, where another one plays (2000 Hz).
     pulse.pactl(&["set-default-sink", "headset"]);
     drop(desk_video);
@@ -383,6 +383,38 @@ async fn a_device_that_does_not_exist_is_one_clear_error() {
                 "there is no {noun} «Nonesuch»; there are: fallback"
             )),
             "{stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_peers_are_each_heard_in_the_speaker_at_their_level() {
+    let pulse = PulseServer::start();
+    pulse.add_sink("desk", "Desk");
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = pulse.record("desk");
+    let (heard_at, said_at) = (
+        dir.path().join("listener.json"),
+        dir.path().join("talkers.json"),
+    );
+    let listen = ["--audio", "none", "--speaker", "desk", "--duration", "8"];
+    let listener = bot(&pulse, &s.url(), "test@corporate.com", &heard_at, &listen);
+    // Three talkers in one process: 440, 550 and 660 Hz, each at -12 dBFS peak.
+    let talk = ["--bots", "3", "--audio", "tone:440", "--duration", "8"];
+    let talkers = bot(&pulse, &s.url(), "test@startup.com", &said_at, &talk);
+    let listener = report_of(listener, &heard_at).await;
+    report_of(talkers, &said_at).await;
+    let played = out.stop();
+
+    assert_eq!(listener["peers"].as_array().unwrap().len(), 3);
+    let mix = loudest_second(&played);
+    // A sine of peak 0.25 measures 10·log10(0.25²/4) = -18 dB here.
+    for hz in [440.0, 550.0, 660.0] {
+        let level = tone_level_db(mix, hz);
+        assert!(
+            (level + 18.0).abs() < 4.0,
+            "{hz} Hz plays at {level:.1} dB in the mix, not about -18"
         );
     }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use clap::CommandFactory;
 use common::{BINARY, ServerProcess};
 use std::process::Command;
 use std::time::Duration;
@@ -11,29 +12,147 @@ use std::time::Duration;
 fn help_explains_every_setting_and_its_variable() {
     let output = Command::new(BINARY).arg("--help").output().unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
-    for flag in [
-        "--listen",
-        "--db",
-        "--demo",
-        "--config",
-        "--allow-registration",
-        "--ice-servers",
-        "--tls-cert",
-        "--tls-key",
-        "--trusted-proxy",
-        "--chat-retention-days",
-        "backup",
-        "HUDDLE_LISTEN",
-        "HUDDLE_DB",
-        "HUDDLE_TLS_CERT",
-        "HUDDLE_TLS_KEY",
-        "HUDDLE_TRUSTED_PROXY",
-    ] {
+    // Every flag the binary has, read from its own definition, so a new one
+    // without help or a variable fails here.
+    let command = signal_server::config::Args::command();
+    let mut checked = 0;
+    for arg in command.get_arguments() {
+        let id = arg.get_id().as_str();
+        if matches!(id, "help" | "version") {
+            continue;
+        }
+        let flag = format!(
+            "--{}",
+            arg.get_long().expect("every setting has a long flag")
+        );
+        let variable = arg.get_env().map(|v| v.to_string_lossy().into_owned());
+        let variable = variable.unwrap_or_else(|| panic!("{flag} has no HUDDLE_* variable"));
+        assert!(variable.starts_with("HUDDLE_"), "{flag} reads {variable}");
         assert!(
-            help.contains(flag),
-            "--help does not mention {flag}:\n{help}"
+            arg.get_help().is_some_and(|h| !h.to_string().is_empty()),
+            "{flag} has no help text"
+        );
+        for word in [&flag, &variable] {
+            assert!(
+                help.contains(word.as_str()),
+                "--help does not mention {word}:\n{help}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 13, "only {checked} settings found");
+    for sub in command.get_subcommands() {
+        assert!(
+            help.contains(sub.get_name()),
+            "--help does not mention {}",
+            sub.get_name()
         );
     }
+    assert!(
+        help.contains("[limits]"),
+        "--help points to the [limits] table:\n{help}"
+    );
+}
+
+/// The binary run to completion with `args` and no `HUDDLE_*` variable of
+/// whoever runs the tests: its exit code and what it wrote to stderr.
+fn run_to_the_end(args: &[&str], dir: &std::path::Path) -> (Option<i32>, String) {
+    let mut command = Command::new(BINARY);
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("HUDDLE_")) {
+        command.env_remove(name);
+    }
+    let output = command.args(args).current_dir(dir).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_setting_stops_the_binary_with_a_message_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let malformed = file("malformed.toml", "listen = \"127.0.0.1:1\n");
+    let wrong_type = file("wrong.toml", "session_ttl_hours = \"a week\"\n");
+    let unreadable = dir
+        .path()
+        .join("missing.toml")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--config", &unreadable], "cannot read config file"),
+        (&["--config", &malformed], "is not valid"),
+        (&["--config", &wrong_type], "session_ttl_hours"),
+        (
+            &[
+                "--heartbeat-interval-ms",
+                "3000",
+                "--heartbeat-timeout-ms",
+                "1000",
+            ],
+            "heartbeat timeout",
+        ),
+    ];
+    for (args, says) in cases {
+        let (code, stderr) = run_to_the_end(args, dir.path());
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(says),
+            "{args:?} should say {says:?}: {stderr}"
+        );
+    }
+    // A flag's bad value is clap's usage error: exit code 2, naming the flag.
+    let (code, stderr) = run_to_the_end(&["--chat-retention-days", "soon"], dir.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--chat-retention-days"), "{stderr}");
+    assert!(
+        !dir.path().join("huddle.db").exists(),
+        "nothing was created"
+    );
+}
+
+#[test]
+fn flags_win_over_variables_and_variables_over_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("huddle.toml");
+    let at = |name: &str| dir.path().join(name);
+    let file_db = at("file.db");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:1\"\ndemo = false\ndb = {:?}\n",
+            file_db
+        ),
+    )
+    .unwrap();
+    let mut command = Command::new(BINARY);
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("HUDDLE_")) {
+        command.env_remove(name);
+    }
+    command
+        .env("HUDDLE_CONFIG", &config)
+        .env("HUDDLE_LISTEN", "127.0.0.1:0")
+        .env("HUDDLE_DEMO", "true")
+        .env("HUDDLE_DB", at("variable.db"))
+        .arg("--db")
+        .arg(at("flag.db"));
+    let server = ServerProcess::start(command);
+    assert!(
+        !server.url.ends_with(":1"),
+        "the variable's listen beat the file's: {}",
+        server.url
+    );
+    assert!(
+        server.banner.contains("Demo logins"),
+        "the variable's demo beat the file's"
+    );
+    assert!(at("flag.db").exists(), "the flag's database is used");
+    assert!(!at("variable.db").exists() && !file_db.exists());
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Driving the desktop app's real views in tests (egui_kittest).
 
+use crate::{ALL_USERS, CORPORATE, PASSWORD, TestServer};
 use client::app::{HuddleApp, StartOptions};
+use client::bot::{self, AudioChoice, BotOptions, Report, VideoChoice};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -44,4 +46,36 @@ pub fn start_app(start: StartOptions) -> Harness<'static, HuddleApp> {
     Harness::builder()
         .with_size([1100.0, 720.0])
         .build_eframe(|cc| HuddleApp::new(cc, start))
+}
+
+/// Runs a silent bot (Test Corporate) in the meeting for `seconds`, doing
+/// `meanwhile` once the app sees it and stepping the app until the bot is
+/// done; its report: what the app sent, as another participant got it.
+pub fn with_bot(
+    runtime: &tokio::runtime::Runtime,
+    server: &TestServer,
+    harness: &mut Harness<'_, HuddleApp>,
+    seconds: u64,
+    meanwhile: impl FnOnce(&mut Harness<'_, HuddleApp>),
+) -> Report {
+    let mut options = BotOptions::new(&server.url(), CORPORATE, PASSWORD, ALL_USERS);
+    options.duration = Duration::from_secs(seconds);
+    options.video = VideoChoice::None;
+    options.audio = AudioChoice::None;
+    let bot = runtime.spawn(bot::run(options));
+    let in_room = |h: &Harness<'_, HuddleApp>| {
+        h.state()
+            .room
+            .as_ref()
+            .is_some_and(|r| !r.participants.is_empty())
+    };
+    wait_until(harness, "the bot in the room", in_room);
+    meanwhile(harness);
+    while !bot.is_finished() {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = runtime.block_on(bot).unwrap().expect("the bot ran");
+    wait_until(harness, "the bot to leave", |h| !in_room(h));
+    report
 }

@@ -2,9 +2,8 @@
 //! window of one colour on it, drawn through X11, and a keyboard typed on
 //! through XTest.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     ChangeWindowAttributesAux, ConnectionExt as _, CreateWindowAux, Window, WindowClass,
@@ -15,31 +14,51 @@ use x11rb::rust_connection::RustConnection;
 pub struct VirtualDisplay {
     child: Child,
     name: String,
+    /// Held open: Xvfb would die of SIGPIPE writing to a closed pipe.
+    _stdout: BufReader<ChildStdout>,
 }
 
 impl VirtualDisplay {
-    /// Starts Xvfb with a screen of `size` (WIDTHxHEIGHTxDEPTH) and waits until it accepts.
+    /// Starts Xvfb with a screen of `size` (WIDTHxHEIGHTxDEPTH) on a display
+    /// number it picks itself, and waits until it accepts.
     pub fn start(size: &str) -> VirtualDisplay {
-        let number = 200 + std::process::id() % 100;
-        let name = format!(":{number}");
+        // -displayfd: Xvfb takes a free display (its lock file settles races
+        // between parallel runs) and writes the number once it listens, so a
+        // stale socket or another run's server is never mistaken for ours.
         // -noreset: otherwise the server restarts whenever its last client
         // leaves, and resets connections made meanwhile.
-        let child = Command::new("Xvfb")
-            .args([&name, "-screen", "0", size, "-nolisten", "tcp", "-noreset"])
-            .stdout(Stdio::null())
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                size,
+                "-nolisten",
+                "tcp",
+                "-noreset",
+            ])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb runs (the test command installs the xvfb package)");
-        let display = VirtualDisplay { child, name };
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !socket.exists() || x11rb::connect(Some(&display.name)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "Xvfb did not start on {}",
-                display.name
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let mut number = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let read = stdout.read_line(&mut number);
+        let number: u32 = match read.ok().and_then(|_| number.trim().parse().ok()) {
+            Some(number) => number,
+            None => {
+                let _ = child.kill();
+                panic!("Xvfb did not say which display it took: {:?}", child.wait());
+            }
+        };
+        let display = VirtualDisplay {
+            child,
+            name: format!(":{number}"),
+            _stdout: stdout,
+        };
+        if let Err(err) = x11rb::connect(Some(&display.name)) {
+            panic!("Xvfb took {} but does not answer: {err}", display.name);
         }
         display
     }

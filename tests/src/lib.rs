@@ -2,6 +2,7 @@
 //! own SQLite file, logged-in clients, and raw WebSocket clients for bad input.
 
 pub mod app_harness;
+pub mod bots;
 pub mod certs;
 pub mod display;
 /// A private PulseAudio server with null sinks (shared with the client's tests).
@@ -167,6 +168,38 @@ impl TestServer {
             .await
             .expect("meeting is visible")
             .id
+    }
+
+    /// Waits until at least `count` participants are in the room of the
+    /// meeting titled `title`: a bot that must come after others waits for
+    /// them to be there, not for a guessed number of milliseconds.
+    pub async fn wait_for_participants(&self, title: &str, count: usize) {
+        let what = format!("{count} in {title:?}");
+        self.wait_for_room(title, &what, |room| room.len() >= count)
+            .await;
+    }
+
+    /// Waits until the room of the meeting titled `title`, as the server
+    /// sees it, is as `wanted` says.
+    pub async fn wait_for_room(
+        &self,
+        title: &str,
+        what: &str,
+        wanted: impl Fn(&[shared::Participant]) -> bool,
+    ) {
+        let meeting = self.meeting_id(&self.login(STARTUP).await, title).await;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let room = self.app().hub.participants_of(meeting);
+            if wanted(&room) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the room never had {what}: {room:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Creates a meeting everyone may join.

@@ -342,6 +342,12 @@ async fn logging_out_expiring_or_losing_the_login_closes_its_live_connections() 
         _ => None,
     });
     assert!(refusal.is_some_and(|m| m.contains("log in again")));
+    // The REST API refuses the expired token too, and a new login works.
+    match api.meetings().await {
+        Err(Error::Api { status: 401, .. }) => {}
+        other => panic!("an expired token got {other:?}"),
+    }
+    assert!(short.login(STARTUP).await.meetings().await.is_ok());
     // Another user's connection is untouched throughout.
     let other = server.login(CORPORATE).await;
     let mut bystander = RawClient::hello(&server, other.token().unwrap()).await;

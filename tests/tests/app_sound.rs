@@ -10,15 +10,14 @@
 use client::app::settings::SoundInput;
 use client::app::{HuddleApp, Screen, StartOptions};
 use client::audio::DeviceChoice;
-use client::bot::{self, AudioChoice, BotOptions, Report, VideoChoice};
 use client::media::spectrum::dominant_frequency;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use huddle_tests::app_harness::wait_until;
+use huddle_tests::app_harness::{wait_until, with_bot};
 use huddle_tests::display::{FakeInput, VirtualDisplay, keysym};
 use huddle_tests::pulse::{PulseServer, tone};
-use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
+use huddle_tests::{ALL_USERS, PASSWORD, STARTUP, TestServer};
 use std::time::Duration;
 
 const GLOBAL_KEY: [u32; 3] = [keysym::CONTROL_L, keysym::SHIFT_L, keysym::SPACE];
@@ -194,6 +193,20 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     harness.run_steps(2);
     harness.get_by_label("Stop sharing").click();
     wait_until(&mut harness, "sharing to stop", |h| !room(h).sharing);
+    // What the others get stops too: no screen, and the whistle (still
+    // playing on the computer) no longer reaches them.
+    let heard = with_bot(&runtime, &server, &mut harness, 4, |_| {});
+    let app = heard.peer("Test Startup").expect("the bot saw the app");
+    assert!(!app.state.screen, "the bot sees the share stopped");
+    assert_eq!(
+        app.screen.frames_decoded, 0,
+        "no screen frames after the stop"
+    );
+    assert!(
+        app.audio.level_dbfs < -60.0,
+        "the bot heard {} dBFS after the share stopped",
+        app.audio.level_dbfs
+    );
 
     // Joining straight away, as `huddle --join` does, before the pre-join
     // screen has opened the microphone: it is opened while joining.
@@ -235,33 +248,4 @@ fn step_for(harness: &mut Harness<'_, HuddleApp>, how_long: Duration) {
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Runs a silent bot in the meeting for `seconds`, doing `meanwhile` once it
-/// is in and stepping the app until the bot is done; its report.
-fn with_bot(
-    runtime: &tokio::runtime::Runtime,
-    server: &TestServer,
-    harness: &mut Harness<'_, HuddleApp>,
-    seconds: u64,
-    meanwhile: impl FnOnce(&mut Harness<'_, HuddleApp>),
-) -> Report {
-    let mut options = BotOptions::new(&server.url(), CORPORATE, PASSWORD, ALL_USERS);
-    options.duration = Duration::from_secs(seconds);
-    options.video = VideoChoice::None;
-    options.audio = AudioChoice::None;
-    let bot = runtime.spawn(bot::run(options));
-    wait_until(harness, "the bot in the room", |h| {
-        !room(h).participants.is_empty()
-    });
-    meanwhile(harness);
-    while !bot.is_finished() {
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let report = runtime.block_on(bot).unwrap().expect("the bot ran");
-    wait_until(harness, "the bot to leave", |h| {
-        room(h).participants.is_empty()
-    });
-    report
 }

@@ -288,6 +288,7 @@ async fn a_chat_flood_is_rate_limited() {
         })
         .await;
     assert!(matches!(flooder.recv().await, ServerMsg::Joined { .. }));
+    let flood_began = std::time::Instant::now();
     for n in 0..20 {
         flooder
             .send(&ClientMsg::Chat {
@@ -306,10 +307,11 @@ async fn a_chat_flood_is_rate_limited() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(
-        (delivered, refused),
-        (5, 15),
-        "the burst passes, the rest is refused"
+    // One more token each second the flood took: a loaded machine is slow.
+    let refilled = flood_began.elapsed().as_secs() as usize;
+    assert!(
+        (5..=5 + refilled).contains(&delivered) && delivered + refused == 20,
+        "the burst passes, the rest is refused: {delivered} delivered, {refused} refused"
     );
     assert!(flooder.is_open().await);
     let seen = drain(&mut bystander, Duration::from_millis(300)).await;
@@ -317,7 +319,10 @@ async fn a_chat_flood_is_rate_limited() {
         .iter()
         .filter(|e| matches!(e, client::SignalEvent::Message(ServerMsg::ChatMessage(_))))
         .count();
-    assert_eq!(chats, 5, "the bystander got only the allowed messages");
+    assert_eq!(
+        chats, delivered,
+        "the bystander got only the allowed messages"
+    );
 }
 
 #[tokio::test]
@@ -327,21 +332,41 @@ async fn a_frame_over_64_kib_closes_with_1009_and_the_room_goes_on() {
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let mut bystander = server.connect(&api).await;
     bystander.join(meeting).await.unwrap();
+    let mut other = server.connect(&api).await;
+    other.join(meeting).await.unwrap();
     let mut big = RawClient::hello(&server, api.token().unwrap()).await;
+    big.send(&ClientMsg::Join {
+        meeting_id: meeting,
+    })
+    .await;
+    assert!(matches!(big.recv().await, ServerMsg::Joined { .. }));
+    let big_id = big.peer_id.unwrap();
     let payload = "y".repeat(MAX_FRAME_BYTES + 1);
     big.send_text(&ClientMsg::Chat { text: payload }.to_json())
         .await;
     assert_eq!(big.closed().await, Some(1009.into()));
+    // The room saw it leave, and nothing of its frame...
+    wait_for(
+        &mut bystander,
+        "the oversized client leaving",
+        |m| matches!(m, ServerMsg::ParticipantLeft { id } if *id == big_id),
+    )
+    .await;
+    // ...and goes on: the others still talk to each other.
     bystander
         .send(ClientMsg::Chat {
             text: "fine".into(),
         })
         .await
         .unwrap();
-    wait_for(&mut bystander, "own chat", |m| {
+    let heard = wait_for(&mut other, "the bystander's chat", |m| {
         matches!(m, ServerMsg::ChatMessage(_))
     })
     .await;
+    assert!(
+        matches!(&heard, ServerMsg::ChatMessage(c) if c.text == "fine"),
+        "the first chat the room saw is the bystander's: {heard:?}"
+    );
 }
 
 #[tokio::test]

@@ -1,73 +1,10 @@
 //! Bots in real meetings: three at once, script actions, screen sharing,
-//! leaving, late joiners, simultaneous joins, and a peer sending garbage.
+//! leaving, simultaneous joins, and a peer sending garbage.
 
-use client::bot::{self, AudioChoice, BotOptions, Report, Script, VideoChoice};
+use client::bot::{self, VideoChoice};
+use huddle_tests::bots::{assert_sees, bot, third_user};
 use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
-use std::time::Duration;
-
-fn bot(
-    server: &TestServer,
-    email: &str,
-    hz: f32,
-    colour: (u8, u8, u8),
-    seconds: f64,
-    script: &str,
-) -> BotOptions {
-    let mut options = BotOptions::new(&server.url(), email, PASSWORD, ALL_USERS);
-    options.duration = Duration::from_secs_f64(seconds);
-    options.audio = AudioChoice::Tone(hz);
-    options.colour = colour;
-    options.width = 480;
-    options.height = 272;
-    options.fps = 15.0;
-    options.bitrate_bps = 400_000;
-    options.script = Script::parse(script).expect("valid script");
-    options
-}
-
-/// A third demo user, so three bots have three names.
-async fn third_user(server: &TestServer) {
-    let mut api = client::ApiClient::new(&server.url()).unwrap();
-    let request = shared::api::RegisterRequest {
-        email: "qa@huddle.test".into(),
-        password: PASSWORD.into(),
-        name: "QA Bot".into(),
-        organisation: None,
-    };
-    api.register(&request).await.unwrap();
-}
-
-fn assert_sees(report: &Report, name: &str, hz: f32) {
-    let peer = report
-        .peer(name)
-        .unwrap_or_else(|| panic!("{} never saw {name}", report.name));
-    let video = &peer.video;
-    let received = video.frames_decoded as f64;
-    assert!(
-        received >= 30.0,
-        "{} got {received} frames from {name}",
-        report.name
-    );
-    let share = received / (received + video.frames_lost as f64);
-    assert!(
-        share >= 0.9,
-        "{} got {:.0} % of {name}'s frames",
-        report.name,
-        share * 100.0
-    );
-    assert_eq!(
-        video.frames_out_of_order, 0,
-        "{} saw {name}'s frames out of order",
-        report.name
-    );
-    let heard = peer.audio.dominant_hz.unwrap_or(0.0);
-    assert!(
-        (heard - hz).abs() <= 10.0,
-        "{} heard {heard} Hz from {name}, not {hz}",
-        report.name
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_bots_see_hear_and_follow_each_other() {
@@ -139,11 +76,11 @@ async fn three_bots_see_hear_and_follow_each_other() {
     let (ann, bob, cat) = tokio::join!(
         bot::run(ann),
         async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            server.wait_for_participants(ALL_USERS, 1).await;
             bot::run(bob).await
         },
         async {
-            tokio::time::sleep(Duration::from_millis(600)).await;
+            server.wait_for_participants(ALL_USERS, 2).await;
             bot::run(cat).await
         }
     );
@@ -204,62 +141,6 @@ async fn three_bots_see_hear_and_follow_each_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_late_joiner_gets_the_history_and_everyones_media() {
-    let server = TestServer::start().await;
-    let early = bot(
-        &server,
-        STARTUP,
-        500.0,
-        (200, 40, 40),
-        7.0,
-        r#"
-        [[at]]
-        time = 0.5
-        chat = "before you came"
-    "#,
-    );
-    let mut late = bot(
-        &server,
-        CORPORATE,
-        700.0,
-        (40, 200, 40),
-        4.0,
-        r#"
-        [[expect]]
-        chat_seen = "before you came"
-        [[expect]]
-        video_from = "Test Startup"
-    "#,
-    );
-    let frames_dir = tempfile::tempdir().unwrap();
-    late.save_frames = Some(frames_dir.path().to_owned());
-    let (early, late) = tokio::join!(bot::run(early), async {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        bot::run(late).await
-    });
-    let (early, late) = (early.unwrap(), late.unwrap());
-    assert!(
-        late.failed_expectations().is_empty(),
-        "{:?}",
-        late.failed_expectations()
-    );
-    assert_sees(&late, "Test Startup", 500.0);
-    // --save-frames: a few decoded frames of the peer, as PNG a person can open.
-    let saved: Vec<_> = std::fs::read_dir(frames_dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(saved.len() >= 2, "{saved:?}");
-    assert!(
-        saved
-            .iter()
-            .all(|n| n.to_string_lossy().starts_with("Test_Startup-")
-                && n.to_string_lossy().ends_with(".png"))
-    );
-    assert_sees(&early, "Test Corporate", 700.0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simultaneous_joins_connect_and_a_rejoin_reconnects() {
     let server = TestServer::start().await;
     // Long enough for 30 frames at 15 fps with room to spare on a busy
@@ -294,49 +175,76 @@ async fn simultaneous_joins_connect_and_a_rejoin_reconnects() {
     );
 }
 
+/// Waits for `count` participants to join, as the raw client sees it.
+async fn wait_for_joins(raw: &mut RawClient, count: usize) -> Vec<shared::PeerId> {
+    let mut joined = Vec::new();
+    while joined.len() < count {
+        if let ServerMsg::ParticipantJoined { participant } = raw.recv().await {
+            joined.push(participant.id);
+        }
+    }
+    joined
+}
+
+/// An offer that parses, but that no peer connection can take (no ICE
+/// credentials, no DTLS fingerprint): the bot's link to the vandal fails.
+const UNUSABLE_OFFER: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+    m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n\
+    a=rtpmap:111 opus/48000/2\r\n";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
     let server = TestServer::start().await;
+    third_user(&server).await;
     let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 6.0, "");
     let bob = bot(&server, CORPORATE, 660.0, (40, 200, 40), 5.5, "");
-    let vandal_api = server.login(STARTUP).await;
+    let vandal_api = server.login("qa@huddle.test").await;
     let meeting = server.meeting_id(&vandal_api, ALL_USERS).await;
+    let mut raw = RawClient::hello(&server, vandal_api.token().unwrap()).await;
+    raw.send(&ClientMsg::Join {
+        meeting_id: meeting,
+    })
+    .await;
+    assert!(matches!(raw.recv().await, ServerMsg::Joined { .. }));
+    let ann_in = tokio::sync::Notify::new();
     let vandal = async {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let mut raw = RawClient::hello(&server, vandal_api.token().unwrap()).await;
-        raw.send(&ClientMsg::Join {
-            meeting_id: meeting,
-        })
-        .await;
-        let ServerMsg::Joined { participants, .. } = raw.recv().await else {
-            panic!("not joined")
-        };
+        let first = wait_for_joins(&mut raw, 1).await;
+        ann_in.notify_one();
+        let bots = [first, wait_for_joins(&mut raw, 1).await].concat();
         let garbage = [
             serde_json::json!("not an object"),
             serde_json::json!({"kind": "description", "description": {"type": "offer", "sdp": "garbage"}}),
-            serde_json::json!({"kind": "description", "description": {"type": "answer", "sdp": "v=0"}}),
             serde_json::json!({"kind": "candidate", "candidate": {"candidate": "candidate:nonsense"}}),
             serde_json::json!({"kind": "description", "description": {"type": "dance", "sdp": ""}}),
+            serde_json::json!({"kind": "description", "description": {"type": "offer", "sdp": UNUSABLE_OFFER}}),
         ];
-        assert_eq!(participants.len(), 2, "the vandal found both bots");
         // A flood: twenty rounds of garbage to each bot.
+        let mut sent = 0;
         for _ in 0..20 {
-            for target in &participants {
+            for &target in &bots {
                 for payload in &garbage {
-                    raw.send(&ClientMsg::Signal {
-                        to: target.id,
+                    let signal = ClientMsg::Signal {
+                        to: target,
                         payload: payload.clone(),
-                    })
-                    .await;
+                    };
+                    raw.send(&signal).await;
+                    sent += 1;
                 }
             }
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(sent, 200, "the vandal flooded both bots");
+        // In the room until both bots are done.
+        let mut left = 0;
+        while left < 2 {
+            if let ServerMsg::ParticipantLeft { .. } = raw.recv().await {
+                left += 1;
+            }
+        }
     };
     let (ann, bob, ()) = tokio::join!(
         bot::run(ann),
         async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            ann_in.notified().await;
             bot::run(bob).await
         },
         vandal
@@ -344,14 +252,38 @@ async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
     let (ann, bob) = (ann.unwrap(), bob.unwrap());
     assert_sees(&ann, "Test Corporate", 660.0);
     assert_sees(&bob, "Test Startup", 440.0);
-    // Each bot was told once, not a hundred times.
     for report in [&ann, &bob] {
-        let notices = report
-            .events
-            .iter()
-            .filter(|e| e.event.contains("malformed signals"))
-            .count();
-        assert_eq!(notices, 1, "{}: {:?}", report.name, report.events);
+        let says = |text: &str| {
+            report
+                .events
+                .iter()
+                .filter(|e| e.event.contains(text))
+                .count()
+        };
+        // Each bot was told once, not a hundred times.
+        assert_eq!(
+            says("malformed signals"),
+            1,
+            "{}: {:?}",
+            report.name,
+            report.events
+        );
+        // Its link to the vandal failed; no other link did.
+        assert!(
+            says("link to QA Bot Failed") >= 1,
+            "{}: {:?}",
+            report.name,
+            report.events
+        );
+        assert_eq!(
+            says("Failed"),
+            says("link to QA Bot Failed"),
+            "{}: {:?}",
+            report.name,
+            report.events
+        );
+        let from_vandal = report.peer("QA Bot").expect("the vandal is listed");
+        assert_eq!(from_vandal.video.frames_decoded, 0);
     }
 }
 
@@ -475,4 +407,83 @@ async fn with_five_percent_of_audio_lost_the_tone_stays_and_is_concealed() {
         "concealed only {} ms",
         audio.concealed_ms
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_video_packets_lost_a_keyframe_is_asked_for_and_the_picture_recovers() {
+    let server = TestServer::start().await;
+    let sender = bot(&server, STARTUP, 660.0, (200, 40, 40), 7.0, "");
+    let mut viewer = bot(&server, CORPORATE, 440.0, (40, 200, 40), 7.0, "");
+    // Loss no retransmission repairs (dropped after the NACK machinery):
+    // each damaged frame can only be mended by a keyframe.
+    viewer.video_loss = 0.02;
+    let (sender, viewer) = tokio::join!(bot::run(sender), bot::run(viewer));
+    sender.unwrap();
+    let viewer = viewer.unwrap();
+    let video = &viewer.peer("Test Startup").expect("saw the sender").video;
+    assert!(video.frames_lost >= 1, "the loss damaged frames: {video:?}");
+    assert!(
+        video.keyframes_requested >= 1,
+        "a keyframe was asked for: {video:?}"
+    );
+    // 15 fps for ~6 s: most of it decoded, so each damage was mended in time.
+    assert!(
+        video.frames_decoded >= 40 && video.fps >= 5.0,
+        "the picture recovered: {video:?}"
+    );
+    let mean = video.last_frame.as_ref().expect("a last frame").mean_rgb;
+    assert!(
+        mean[0] > 120 && mean[1] < 100,
+        "the sender's red at the end: {mean:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_leaving_mid_negotiation_leaves_no_error_and_no_ghost() {
+    let server = TestServer::start().await;
+    third_user(&server).await;
+    let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 7.0, "");
+    let bob = bot(&server, CORPORATE, 660.0, (40, 200, 40), 6.0, "");
+    let quitter = bot(&server, "qa@huddle.test", 880.0, (40, 40, 200), 30.0, "");
+    let (ann, bob, ()) = tokio::join!(
+        bot::run(ann),
+        async {
+            server.wait_for_participants(ALL_USERS, 1).await;
+            bot::run(bob).await
+        },
+        async {
+            server.wait_for_participants(ALL_USERS, 2).await;
+            // In, its offers sent, the answers and candidates still on their
+            // way: then gone, as a closed laptop is.
+            let task = tokio::spawn(bot::run(quitter));
+            server.wait_for_participants(ALL_USERS, 3).await;
+            task.abort();
+            server
+                .wait_for_room(ALL_USERS, "the quitter gone", |room| room.len() == 2)
+                .await;
+        }
+    );
+    let (ann, bob) = (ann.unwrap(), bob.unwrap());
+    assert_sees(&ann, "Test Corporate", 660.0);
+    assert_sees(&bob, "Test Startup", 440.0);
+    for report in [&ann, &bob] {
+        let quitter = report.peer("QA Bot").expect("the quitter was seen");
+        assert!(
+            quitter.left,
+            "{}: the quitter is gone, not a ghost",
+            report.name
+        );
+        // Late answers and candidates for it are dropped quietly: no refused
+        // request, no failed link shown to the user.
+        let noise: Vec<_> = report
+            .events
+            .iter()
+            .filter(|e| {
+                ["refused", "failed", "Failed"]
+                    .iter()
+                    .any(|w| e.event.contains(w))
+            })
+            .collect();
+        assert!(noise.is_empty(), "{}: {noise:?}", report.name);
+    }
 }

@@ -5,6 +5,7 @@ use client::call::{
     TrackKind, VideoSource,
 };
 use client::codec::VideoEncoderConfig;
+use client::media::mixer::level_dbfs;
 use client::media::pattern::TestPattern;
 use client::media::spectrum::dominant_frequency;
 use client::media::tone::ToneSource;
@@ -50,7 +51,7 @@ async fn join_with(
         start_muted: false,
         start_camera_off: false,
         reconnect_for,
-        simulated_audio_loss: 0.0,
+        simulated_loss: Default::default(),
     })
     .await
     .expect("joins")
@@ -159,9 +160,13 @@ async fn two_people_see_and_hear_each_other() {
             rgb[colour_is] > 120,
             "{who}: the sender's colour, got {rgb:?}"
         );
-        let found = dominant_frequency(&heard.audio[heard.audio.len().saturating_sub(48_000)..])
-            .expect("sound");
+        let last_second = &heard.audio[heard.audio.len().saturating_sub(48_000)..];
+        let found = dominant_frequency(last_second).expect("sound");
         assert!((found - hz).abs() < 5.0, "{who}: heard {found} Hz");
+        // At the level it was sent (a -12 dBFS peak sine is -15 dBFS RMS),
+        // not merely findable.
+        let level = level_dbfs(last_second);
+        assert!((level + 15.0).abs() < 4.0, "{who}: heard {level:.1} dBFS");
     }
 
     // Screen sharing starts on a track of its own, with the camera still going.
@@ -184,13 +189,19 @@ async fn two_people_see_and_hear_each_other() {
         fps: 15.0,
     };
     bob.send(Command::UseCamera(Box::new(green)));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let switched = listen(&ann, bob.peer_id, Duration::from_secs(1)).await;
-    let rgb = switched.mean_rgb.expect("frames after the switch");
-    assert!(
-        rgb[1] > rgb[0] + 60 && rgb[1] > rgb[2] + 60,
-        "the new camera is green: {rgb:?}"
-    );
+    let is_green = |rgb: [u8; 3]| rgb[1] > rgb[0] + 60 && rgb[1] > rgb[2] + 60;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let heard = listen(&ann, bob.peer_id, Duration::from_millis(300)).await;
+        let rgb = heard.mean_rgb.expect("frames go on through the switch");
+        if is_green(rgb) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new camera's green never arrived: {rgb:?}"
+        );
+    }
     bob.leave().await;
     ann.leave().await;
 }

@@ -1,5 +1,7 @@
 //! Chat history: a late joiner gets it, it survives a restart, and it pages.
 
+use client::bot;
+use huddle_tests::bots::{assert_sees, bot, wait_for_stored_chat};
 use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
 
@@ -80,40 +82,145 @@ async fn history_pages_backwards_through_the_api() {
 }
 
 #[tokio::test]
+async fn a_history_of_exactly_two_pages_ends_on_the_second() {
+    let server = TestServer::start().await;
+    let api = server.login(STARTUP).await;
+    let meeting = server.meeting_id(&api, ALL_USERS).await;
+    let mut session = server.connect(&api).await;
+    session.join(meeting).await.unwrap();
+    for n in 0..6 {
+        say(&mut session, &format!("m{n}")).await;
+    }
+    let newest = api.messages(meeting, None, 3).await.unwrap();
+    assert_eq!(newest.messages.len(), 3);
+    assert!(newest.next_before.is_some(), "an older page exists");
+    let oldest = api.messages(meeting, newest.next_before, 3).await.unwrap();
+    let texts: Vec<_> = oldest.messages.iter().map(|m| m.text.clone()).collect();
+    assert_eq!(texts, ["m0", "m1", "m2"]);
+    assert_eq!(
+        oldest.next_before, None,
+        "a full oldest page says it is the last"
+    );
+}
+
+async fn next_chat(session: &mut client::SignalSession) -> String {
+    match wait_for(session, "the rest of the flood", |m| {
+        matches!(m, ServerMsg::ChatMessage(_))
+    })
+    .await
+    {
+        ServerMsg::ChatMessage(m) => m.text,
+        _ => unreachable!("matched a chat message"),
+    }
+}
+
+#[tokio::test]
 async fn a_joiner_racing_a_chat_flood_gets_each_message_exactly_once() {
     let server = TestServer::start_with(|c| c.limits.chat_burst = 500).await;
     let api = server.login(STARTUP).await;
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let mut talker = server.connect(&api).await;
     talker.join(meeting).await.unwrap();
+    // The flood runs until the late joiner has seen live messages, so the
+    // join lands in the middle of it, not before or after.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sender = talker.sender();
+    let flooding = stop.clone();
     let flood = tokio::spawn(async move {
-        for n in 0..200 {
-            sender
-                .send(ClientMsg::Chat {
-                    text: format!("f{n}"),
-                })
-                .await
-                .unwrap();
+        let mut sent = 0;
+        while sent < 450 && !flooding.load(std::sync::atomic::Ordering::Relaxed) {
+            let chat = ClientMsg::Chat {
+                text: format!("f{sent}"),
+            };
+            sender.send(chat).await.unwrap();
+            sent += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
+        sent
     });
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let mut late = server.connect(&api).await;
-    let joined = late.join(meeting).await.unwrap();
-    flood.await.unwrap();
-    let mut seen: Vec<String> = joined.chat_history.iter().map(|m| m.text.clone()).collect();
-    assert!(seen.len() <= 50, "history is capped");
-    while seen.last().map(String::as_str) != Some("f199") {
-        if let ServerMsg::ChatMessage(m) = wait_for(&mut late, "the rest of the flood", |m| {
+    for _ in 0..20 {
+        wait_for(&mut talker, "the flood under way", |m| {
             matches!(m, ServerMsg::ChatMessage(_))
         })
-        .await
-        {
-            seen.push(m.text);
-        }
+        .await;
+    }
+    let mut late = server.connect(&api).await;
+    let joined = late.join(meeting).await.unwrap();
+    let mut seen: Vec<String> = joined.chat_history.iter().map(|m| m.text.clone()).collect();
+    let from_history = seen.len();
+    assert!(
+        (20..=50).contains(&from_history),
+        "the history holds what was sent before the join, capped at 50: {from_history}"
+    );
+    for _ in 0..20 {
+        seen.push(next_chat(&mut late).await);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = flood.await.unwrap();
+    assert!(sent < 450, "the join came before the flood ran out");
+    let last = format!("f{}", sent - 1);
+    while seen.last() != Some(&last) {
+        seen.push(next_chat(&mut late).await);
     }
     // Live messages continue exactly where the history ended, with no gap or repeat.
     let first: usize = seen[0][1..].parse().unwrap();
-    let expected: Vec<String> = (first..200).map(|n| format!("f{n}")).collect();
+    let expected: Vec<String> = (first..sent).map(|n| format!("f{n}")).collect();
     assert_eq!(seen, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_joiner_gets_the_history_and_everyones_media() {
+    let server = TestServer::start().await;
+    let early = bot(
+        &server,
+        STARTUP,
+        500.0,
+        (200, 40, 40),
+        7.0,
+        r#"
+        [[at]]
+        time = 0.5
+        chat = "before you came"
+    "#,
+    );
+    let mut late = bot(
+        &server,
+        CORPORATE,
+        700.0,
+        (40, 200, 40),
+        4.0,
+        r#"
+        [[expect]]
+        chat_seen = "before you came"
+        [[expect]]
+        video_from = "Test Startup"
+    "#,
+    );
+    let frames_dir = tempfile::tempdir().unwrap();
+    late.save_frames = Some(frames_dir.path().to_owned());
+    let (early, late) = tokio::join!(bot::run(early), async {
+        // Late: after the early bot's chat is in the history.
+        wait_for_stored_chat(&server, "before you came").await;
+        bot::run(late).await
+    });
+    let (early, late) = (early.unwrap(), late.unwrap());
+    assert!(
+        late.failed_expectations().is_empty(),
+        "{:?}",
+        late.failed_expectations()
+    );
+    assert_sees(&late, "Test Startup", 500.0);
+    // --save-frames: a few decoded frames of the peer, as PNG a person can open.
+    let saved: Vec<_> = std::fs::read_dir(frames_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(saved.len() >= 2, "{saved:?}");
+    assert!(
+        saved
+            .iter()
+            .all(|n| n.to_string_lossy().starts_with("Test_Startup-")
+                && n.to_string_lossy().ends_with(".png"))
+    );
+    assert_sees(&early, "Test Corporate", 700.0);
 }

@@ -79,10 +79,16 @@ async fn flood(server: &TestServer) -> shared::MeetingId {
         .app()
         .db
         .call(move |conn| {
+            let vandal_says = |text: &str| chat::NewMessage {
+                meeting,
+                from: user,
+                name: "Vandal".into(),
+                text: text.into(),
+            };
             for _ in 0..12 {
-                chat::insert(conn, meeting, user, "Vandal", &escapes)?;
+                chat::insert(conn, &vandal_says(&escapes))?;
             }
-            chat::insert(conn, meeting, user, "Vandal", LAST_WORD)
+            chat::insert(conn, &vandal_says(LAST_WORD))
         })
         .await
         .unwrap();

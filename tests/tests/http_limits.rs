@@ -105,7 +105,13 @@ async fn chat_older_than_the_retention_is_deleted_and_newer_chat_kept() {
         .db
         .call(move |conn| {
             for (text, age_days) in [("last year", 365), ("last month", 31), ("last week", 7)] {
-                let message = chat::insert(conn, meeting, user, "Ann", text)?;
+                let new = chat::NewMessage {
+                    meeting,
+                    from: user,
+                    name: "Ann".into(),
+                    text: text.into(),
+                };
+                let message = chat::insert(conn, &new)?;
                 conn.execute(
                     "UPDATE chat_messages SET sent_at = sent_at - ?1 WHERE id = ?2",
                     [age_days * day, message.id.0],

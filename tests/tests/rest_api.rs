@@ -3,8 +3,8 @@
 
 use client::{ApiClient, Error};
 use huddle_tests::*;
-use shared::ErrorCode;
 use shared::api::{CreateMeeting, RegisterRequest, Visibility};
+use shared::{ClientMsg, ErrorCode, ServerMsg};
 
 fn api_error(err: Error) -> (u16, ErrorCode, String) {
     match err {
@@ -32,12 +32,7 @@ async fn demo_logins_work_and_wrong_passwords_do_not() {
     assert_eq!(message, "wrong email or password");
     let (status, _, _) = api_error(api.login("nobody@nowhere.org", PASSWORD).await.unwrap_err());
     assert_eq!(status, 401, "an unknown email looks like a wrong password");
-    let metrics = reqwest::get(format!("{}/metrics", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&server).await;
     assert!(
         metrics.contains("huddle_login_failures_total 2"),
         "{metrics}"
@@ -372,21 +367,52 @@ async fn health_and_metrics_are_served() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    let metrics = reqwest::get(format!("{}/metrics", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for line in [
+    let joined = [
         "huddle_connections 1",
         "huddle_rooms 1",
         "huddle_participants 1",
-    ] {
+    ];
+    metrics_show(&server, &joined).await;
+    // The gauges come back down: leaving empties the room...
+    session.send(ClientMsg::Leave).await.unwrap();
+    wait_for(&mut session, "left", |m| {
+        matches!(m, ServerMsg::Left { .. })
+    })
+    .await;
+    let left = [
+        "huddle_connections 1",
+        "huddle_rooms 0",
+        "huddle_participants 0",
+    ];
+    metrics_show(&server, &left).await;
+    // ...and closing ends the connection.
+    session.close().await;
+    metrics_show(&server, &["huddle_connections 0"]).await;
+}
+
+async fn metrics_text(server: &TestServer) -> String {
+    let response = reqwest::get(format!("{}/metrics", server.url())).await;
+    response.unwrap().text().await.unwrap()
+}
+
+/// Waits until `/metrics` has each of `lines` (the server updates its
+/// gauges as it notices, not at once).
+async fn metrics_show(server: &TestServer, lines: &[&str]) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let metrics = metrics_text(server).await;
+        let missing: Vec<_> = lines
+            .iter()
+            .filter(|line| !metrics.lines().any(|l| l == **line))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
         assert!(
-            metrics.lines().any(|l| l == line),
-            "missing {line:?} in\n{metrics}"
+            tokio::time::Instant::now() < deadline,
+            "missing {missing:?} in\n{metrics}"
         );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

@@ -186,11 +186,14 @@ async fn a_vanished_client_is_noticed_by_its_missed_heartbeat() {
         matches!(m, ServerMsg::ParticipantLeft { .. })
     })
     .await;
-    // The test server's heartbeat timeout is 1.5 s; "a few seconds" is the promise.
+    // The test server's heartbeat timeout is 1.5 s: the server waited for
+    // it (the TCP connection never closed), and noticed within a few seconds
+    // (wait_for's patience; an upper bound tighter than that would measure
+    // the machine's load, not the server).
+    let took = vanished_at.elapsed();
     assert!(
-        vanished_at.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        vanished_at.elapsed()
+        took >= Duration::from_secs(1),
+        "noticed after {took:?}, before any heartbeat was missed"
     );
 }
 

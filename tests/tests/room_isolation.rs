@@ -54,9 +54,24 @@ async fn signals_and_chat_stay_in_their_room() {
         })
         .await
         .unwrap();
-    wait_for(&mut red_2, "the red chat", |m| {
-        matches!(m, ServerMsg::ChatMessage(_))
+    let red_1_id = red_1.peer_id();
+    let signal = wait_for(&mut red_2, "the in-room signal", |m| {
+        matches!(m, ServerMsg::Signal { .. })
     })
+    .await;
+    assert_eq!(
+        signal,
+        ServerMsg::Signal {
+            from: red_1_id,
+            payload: serde_json::json!({"x": 2}),
+        },
+        "the signal arrives as sent, from its sender"
+    );
+    wait_for(
+        &mut red_2,
+        "the red chat",
+        |m| matches!(m, ServerMsg::ChatMessage(c) if c.text == "red only"),
+    )
     .await;
 
     let blue_saw = drain(&mut blue_1, Duration::from_millis(500)).await;

@@ -33,7 +33,7 @@ fn the_real_screen_is_shared_and_its_colour_arrives() {
     let receiver = quiet(CORPORATE, 8);
     let (sharer, report) = runtime.block_on(async {
         tokio::join!(bot::run(sharer), async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            server.wait_for_participants(ALL_USERS, 1).await;
             bot::run(receiver).await
         })
     });

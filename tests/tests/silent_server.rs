@@ -102,7 +102,7 @@ async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects() {
         start_muted: true,
         start_camera_off: true,
         reconnect_for: client::call::RECONNECT_FOR,
-        simulated_audio_loss: 0.0,
+        simulated_loss: Default::default(),
     })
     .await
     .expect("joins through the relay");

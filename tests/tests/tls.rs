@@ -48,12 +48,7 @@ async fn two_bots_hold_a_call_over_https_and_wss() {
             report.name,
             peer.video.frames_decoded
         );
-        let heard = peer.audio.dominant_hz.unwrap_or(0.0);
-        assert!(
-            (heard - hz).abs() <= 10.0,
-            "{} heard {heard} Hz",
-            report.name
-        );
+        huddle_tests::bots::assert_hears(report, other, &peer.audio, hz);
     }
 }
 

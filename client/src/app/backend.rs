@@ -61,6 +61,9 @@ pub enum BackendEvent {
     RenameFailed(String),
     Meetings(Vec<Meeting>),
     MeetingsFailed(String),
+    /// The server no longer accepts this login (expired, logged out
+    /// elsewhere, revoked): only logging in again helps.
+    LoginLost,
     MeetingCreated(Meeting),
     CreateFailed(String),
     Joined(Box<JoinedCall>),
@@ -275,6 +278,9 @@ impl Backend {
         self.spawn(async move {
             match api.meetings().await {
                 Ok(meetings) => BackendEvent::Meetings(meetings),
+                Err(err) if err.code() == Some(shared::ErrorCode::Unauthorized) => {
+                    BackendEvent::LoginLost
+                }
                 Err(err) => BackendEvent::MeetingsFailed(describe(&err)),
             }
         });
@@ -338,7 +344,7 @@ impl Backend {
                 start_muted: choice.start_muted,
                 start_camera_off: choice.start_camera_off,
                 reconnect_for: crate::call::RECONNECT_FOR,
-                simulated_audio_loss: 0.0,
+                simulated_loss: Default::default(),
             };
             let mut call = match Call::join(options).await {
                 Ok(call) => call,

@@ -8,6 +8,9 @@ use super::settings::SoundInput;
 use super::{HuddleApp, Intent, Screen, share_picker};
 use crate::call::{CallEvent, Command};
 
+/// Said on the login form when the server stopped accepting the login.
+const LOGIN_LOST: &str = "Your login has ended (it expired or was revoked). Log in again.";
+
 impl HuddleApp {
     /// Takes what the background work reported.
     pub(super) fn drain_events(&mut self) {
@@ -149,6 +152,12 @@ impl HuddleApp {
                     }
                 }
                 BackendEvent::MeetingsFailed(message) => self.status = Some(message),
+                BackendEvent::LoginLost => {
+                    // Not a dashboard that cannot load: the login form, saying why.
+                    self.apply(Intent::LogOut);
+                    self.meetings.clear();
+                    self.status = Some(LOGIN_LOST.into());
+                }
                 BackendEvent::MeetingCreated(meeting) => {
                     self.status = None;
                     self.meetings.push(meeting);

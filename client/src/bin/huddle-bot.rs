@@ -64,6 +64,10 @@ struct Args {
     /// Drop this percentage of received audio packets, as a lossy network would (QA).
     #[arg(long, default_value_t = 0.0, value_parser = percent)]
     drop_audio: f32,
+    /// Drop this percentage of received video packets (QA: a keyframe is
+    /// asked for and the picture recovers).
+    #[arg(long, default_value_t = 0.0, value_parser = percent)]
+    drop_video: f32,
     /// Test-pattern size, as WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x720")]
     size: String,
@@ -154,6 +158,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         password: args.password.clone().unwrap_or_default(),
         token: args.token.clone(),
         meeting: args.meeting.clone(),
+        stop: None,
         duration: Duration::from_secs_f64(args.duration.max(0.0)),
         video: parse_video(&args.video)?,
         audio: match &args.audio_device {
@@ -165,6 +170,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         share: args.share.as_deref().map(parse_video).transpose()?,
         share_sound: args.share_sound,
         audio_loss: args.drop_audio / 100.0,
+        video_loss: args.drop_video / 100.0,
         width,
         height,
         fps: args.fps.clamp(1.0, 60.0),

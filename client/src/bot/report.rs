@@ -54,6 +54,8 @@ pub struct VideoReport {
     pub latency_ms: Latency,
     pub frames_lost: u64,
     pub frames_out_of_order: u64,
+    /// Keyframes this bot asked the peer for (after loss), sampled once a second.
+    pub keyframes_requested: u64,
     pub last_frame: Option<LastFrame>,
 }
 

@@ -19,8 +19,10 @@ use crate::media::processing::ProcessingSettings;
 use shared::{Participant, PeerId};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +56,9 @@ pub struct BotOptions {
     /// Title or id.
     pub meeting: String,
     pub duration: Duration,
+    /// Leaves before `duration` when notified, with the report so far: a
+    /// test ends a bot when its flow is done, not after guessed seconds.
+    pub stop: Option<Arc<Notify>>,
     pub video: VideoChoice,
     pub audio: AudioChoice,
     /// Share this from the start.
@@ -62,6 +67,8 @@ pub struct BotOptions {
     pub share_sound: bool,
     /// Drop this share (0.0–1.0) of received audio packets (simulated network loss).
     pub audio_loss: f32,
+    /// The same for received video packets.
+    pub video_loss: f32,
     /// Play what is received on this output device (`--speaker`).
     pub speaker: Option<DeviceChoice>,
     /// Echo cancellation, noise suppression and gain control on a device
@@ -90,11 +97,13 @@ impl BotOptions {
             token: None,
             meeting: meeting.into(),
             duration: Duration::from_secs(10),
+            stop: None,
             video: VideoChoice::Pattern,
             audio: AudioChoice::Tone(440.0),
             share: None,
             share_sound: false,
             audio_loss: 0.0,
+            video_loss: 0.0,
             speaker: None,
             voice_processing: false,
             width: 1280,
@@ -139,11 +148,11 @@ fn video_source(
 }
 
 /// One remote participant as this bot saw it.
-struct Seen {
-    participant: Participant,
+pub(super) struct Seen {
+    pub(super) participant: Participant,
     seen: SeenReport,
-    left: bool,
-    video: VideoStats,
+    pub(super) left: bool,
+    pub(super) video: VideoStats,
     screen: VideoStats,
     audio: AudioStats,
     saved: usize,
@@ -211,7 +220,10 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         start_muted: microphone.is_none(),
         start_camera_off: camera.is_none(),
         reconnect_for: crate::call::RECONNECT_FOR,
-        simulated_audio_loss: options.audio_loss,
+        simulated_loss: crate::call::ReceiveLoss {
+            audio: options.audio_loss,
+            video: options.video_loss,
+        },
         camera,
         microphone,
         speaker,
@@ -273,6 +285,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
             .unwrap_or(deadline);
         tokio::select! {
             _ = tokio::time::sleep_until(deadline.into()) => break,
+            _ = super::notified(&options.stop) => break,
             _ = tokio::time::sleep_until(next_step_at.into()), if steps.peek().is_some() => {
                 let step = steps.next().expect("peeked");
                 if let Some(text) = step.chat {
@@ -342,9 +355,10 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                     let stats = if kind == TrackKind::Screen { &mut seen.screen } else { &mut seen.video };
                     stats.record(&frame, stamp, decoded_at);
                     if kind == TrackKind::Camera && stats.wants_byte_count(decoded_at)
-                        && let Some(bytes) = camera_bytes(&call, peer)
+                        && let Some((bytes, keyframes)) = camera_counts(&call, peer)
                     {
                         stats.add_byte_count(decoded_at, bytes);
+                        stats.keyframes_requested = keyframes;
                     }
                     if let Some(dir) = &options.save_frames {
                         let n = stats.frames_decoded;
@@ -371,7 +385,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
             },
             _ = live_tick.tick(), if options.live.is_some() => {
                 let label = options.live.as_deref().filter(|l| !l.is_empty()).unwrap_or(&call.me.name);
-                print_live(label, started, &peers, &call, &mut live_counts);
+                super::live::print_live(label, started, &peers, &call, &mut live_counts);
             }
         }
     }
@@ -457,12 +471,13 @@ fn check(
     }
 }
 
-/// Camera bytes received from `peer` so far (RTP payload).
-fn camera_bytes(call: &Call, peer: PeerId) -> Option<u64> {
+/// Camera bytes received from `peer` so far (RTP payload), and keyframes asked of it.
+fn camera_counts(call: &Call, peer: PeerId) -> Option<(u64, u64)> {
     let counters = call.counters();
     let counters = counters.lock().unwrap_or_else(|p| p.into_inner());
     let camera = counters.get(&(peer, TrackKind::Camera))?;
-    Some(camera.bytes.load(Ordering::Relaxed))
+    let keyframes = camera.keyframe_requests.load(Ordering::Relaxed);
+    Some((camera.bytes.load(Ordering::Relaxed), keyframes))
 }
 
 fn peer_report(seen: &Seen) -> PeerReport {
@@ -486,6 +501,7 @@ fn peer_report(seen: &Seen) -> PeerReport {
             },
             frames_lost: seen.video.frames_lost,
             frames_out_of_order: seen.video.frames_out_of_order,
+            keyframes_requested: seen.video.keyframes_requested,
             last_frame: seen.video.last_frame.clone(),
         },
         screen: ScreenReport {
@@ -505,54 +521,4 @@ fn peer_report(seen: &Seen) -> PeerReport {
         seen: seen.seen,
         left: seen.left,
     }
-}
-
-/// One status line: per peer, frames per second, received kbit/s and latency.
-fn print_live(
-    label: &str,
-    started: Instant,
-    peers: &BTreeMap<PeerId, Seen>,
-    call: &Call,
-    last: &mut BTreeMap<PeerId, (u64, u64)>,
-) {
-    let counters = call.counters();
-    let counters = counters.lock().unwrap_or_else(|p| p.into_inner());
-    let mut parts = Vec::new();
-    for (id, seen) in peers.iter().filter(|(_, s)| !s.left) {
-        let bytes: u64 = counters
-            .iter()
-            .filter(|((peer, _), _)| peer == id)
-            .map(|(_, c)| c.bytes.load(Ordering::Relaxed))
-            .sum();
-        let frames = seen.video.frames_decoded;
-        let (last_frames, last_bytes) =
-            last.insert(*id, (frames, bytes)).unwrap_or((frames, bytes));
-        let latency = seen
-            .video
-            .latencies_ms()
-            .iter()
-            .rev()
-            .take(30)
-            .copied()
-            .collect::<Vec<_>>();
-        let latency =
-            super::stats::percentile(&latency, 0.5).map_or("-".into(), |v| format!("{v:.0} ms"));
-        parts.push(format!(
-            "{}: {} fps {} kbit/s {}",
-            seen.participant.name,
-            frames - last_frames,
-            (bytes - last_bytes) * 8 / 1000,
-            latency
-        ));
-    }
-    println!(
-        "[{label}] {:>5.1}s peers {} | {}",
-        started.elapsed().as_secs_f64(),
-        parts.len(),
-        if parts.is_empty() {
-            "waiting for others".to_string()
-        } else {
-            parts.join(" | ")
-        }
-    );
 }

@@ -23,7 +23,7 @@ pub async fn open(options: &BotOptions) -> Result<BotSound> {
     let mut devices = AudioDevicesReport::default();
     let microphone: Option<Box<dyn AudioSource>> = match &options.audio {
         AudioChoice::None => None,
-        AudioChoice::Tone(hz) => Some(Box::new(ToneSource::new(*hz, -12.0))),
+        AudioChoice::Tone(hz) => Some(Box::new(ToneSource::new(*hz, super::TONE_PEAK_DBFS))),
         AudioChoice::File(path) => Some(Box::new(
             WavSource::open(path).map_err(|e| crate::Error::BadResponse(e.to_string()))?,
         )),

@@ -6,7 +6,7 @@ use crate::media::mixer::level_dbfs;
 use crate::media::spectrum::dominant_frequency;
 use crate::media::stamp::Stamp;
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, SystemTime};
 
 /// A gap between decoded frames longer than this is a freeze.
@@ -17,6 +17,10 @@ const AUDIO_WINDOW: usize = 48_000;
 /// Byte counts kept for the bitrate: about the last 3 s.
 const BITRATE_SAMPLES: usize = 4;
 
+/// How far back a skipped frame may still arrive and stop counting as lost
+/// (a few seconds of video).
+const MISSING_REMEMBERED: u32 = 256;
+
 #[derive(Debug, Default)]
 pub struct VideoStats {
     pub frames_decoded: u64,
@@ -26,8 +30,12 @@ pub struct VideoStats {
     pub black_frames: u64,
     latencies_ms: Vec<f64>,
     last_stamp: Option<u32>,
+    /// Recent frame numbers skipped over, that may yet arrive late.
+    missing: BTreeSet<u32>,
     pub frames_lost: u64,
     pub frames_out_of_order: u64,
+    /// Keyframes asked of the sender so far (from the track's counters).
+    pub keyframes_requested: u64,
     pub last_frame: Option<LastFrame>,
     /// The stream's byte count, sampled about once a second as frames are
     /// decoded (the newest few), for the bitrate at the end.
@@ -64,15 +72,33 @@ impl VideoStats {
             if let Some(age) = stamp.age_at(decoded_at) {
                 self.latencies_ms.push(age.as_secs_f64() * 1000.0);
             }
-            match self.last_stamp {
-                Some(last) if stamp.frame <= last => self.frames_out_of_order += 1,
-                Some(last) => {
-                    self.frames_lost += (stamp.frame - last - 1) as u64;
-                    self.last_stamp = Some(stamp.frame);
-                }
-                None => self.last_stamp = Some(stamp.frame),
-            }
+            self.record_order(stamp.frame);
         }
+    }
+
+    /// Counts a gap in the stamps as lost frames, until one of them arrives
+    /// late: then it is out of order and no longer lost.
+    fn record_order(&mut self, frame: u32) {
+        let Some(last) = self.last_stamp else {
+            self.last_stamp = Some(frame);
+            return;
+        };
+        if frame <= last {
+            self.frames_out_of_order += 1;
+            if self.missing.remove(&frame) {
+                self.frames_lost -= 1;
+            }
+            return;
+        }
+        let gap = frame - last - 1;
+        self.frames_lost += gap as u64;
+        // A garbled stamp can jump by billions: only a recent gap is remembered.
+        if gap <= MISSING_REMEMBERED {
+            self.missing.extend(last + 1..frame);
+        }
+        let oldest_kept = frame.saturating_sub(MISSING_REMEMBERED);
+        self.missing = self.missing.split_off(&oldest_kept);
+        self.last_stamp = Some(frame);
     }
 
     pub fn fps(&self) -> f64 {
@@ -164,27 +190,53 @@ mod tests {
     use crate::media::pattern::TestPattern;
     use crate::media::stamp;
 
-    #[test]
-    fn gaps_in_stamps_are_losses_and_going_back_is_out_of_order() {
+    /// Decodes the pattern's frames in the order given, 33 ms apart.
+    fn decode_in_order(order: &[usize]) -> VideoStats {
         let mut pattern = TestPattern::new(320, 240, (0, 0, 200));
-        let frames: Vec<_> = (0..6).map(|_| pattern.next_frame()).collect();
+        let count = order.iter().max().unwrap() + 1;
+        let frames: Vec<_> = (0..count).map(|_| pattern.next_frame()).collect();
         let mut stats = VideoStats::default();
         let start = SystemTime::now();
-        for (i, n) in [0usize, 1, 3, 2, 4, 5].into_iter().enumerate() {
+        for (i, &n) in order.iter().enumerate() {
             let at = start + Duration::from_millis(33 * i as u64);
             stats.record(&frames[n], stamp::read(&frames[n]), at);
         }
-        assert_eq!(
-            (
-                stats.frames_decoded,
-                stats.frames_lost,
-                stats.frames_out_of_order
-            ),
-            (6, 1, 1)
-        );
+        stats
+    }
+
+    fn counts(stats: &VideoStats) -> (u64, u64, u64) {
+        (
+            stats.frames_decoded,
+            stats.frames_lost,
+            stats.frames_out_of_order,
+        )
+    }
+
+    #[test]
+    fn a_late_frame_is_out_of_order_and_not_lost() {
+        let stats = decode_in_order(&[0, 1, 3, 2, 4, 5]);
+        assert_eq!(counts(&stats), (6, 0, 1));
         assert!((stats.fps() - 30.3).abs() < 0.5, "{}", stats.fps());
         assert_eq!(stats.freezes, 0);
         assert!(stats.last_frame.as_ref().unwrap().mean_rgb[2] > 120);
+    }
+
+    #[test]
+    fn a_gap_is_lost_and_a_repeat_is_not_a_late_arrival() {
+        // 2 and 5 never come; 3 comes twice.
+        let stats = decode_in_order(&[0, 1, 3, 4, 3, 6]);
+        assert_eq!(counts(&stats), (6, 2, 1));
+    }
+
+    #[test]
+    fn a_garbled_stamp_far_ahead_is_counted_without_remembering_the_gap() {
+        let mut stats = VideoStats::default();
+        stats.record_order(1);
+        stats.record_order(u32::MAX - 1);
+        assert_eq!(stats.frames_lost, u64::from(u32::MAX - 3));
+        assert!(stats.missing.len() <= MISSING_REMEMBERED as usize);
+        stats.record_order(2);
+        assert_eq!(stats.frames_out_of_order, 1);
     }
 
     #[test]

@@ -31,8 +31,16 @@ pub struct CallOptions {
     pub start_camera_off: bool,
     /// How long to keep trying to reconnect when the server drops.
     pub reconnect_for: std::time::Duration,
-    /// QA: drop this share (0.0–1.0) of received audio packets, as a lossy network would.
-    pub simulated_audio_loss: f32,
+    /// QA: drop some received packets, as a lossy network would.
+    pub simulated_loss: ReceiveLoss,
+}
+
+/// Shares (0.0–1.0) of received packets dropped on purpose (QA, and tests
+/// of what a lossy link does to a call).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReceiveLoss {
+    pub audio: f32,
+    pub video: f32,
 }
 
 /// What the application asks of a running call.

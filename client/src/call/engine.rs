@@ -86,7 +86,7 @@ impl Call {
                 meeting: options.meeting,
             },
             reconnect_for: options.reconnect_for,
-            audio_loss: options.simulated_audio_loss,
+            loss: options.simulated_loss,
             last_chat,
             unsent_chat: Vec::new(),
             me: welcome.peer_id,
@@ -190,7 +190,7 @@ pub(crate) type SpeakerSlot = Arc<Mutex<Option<Box<dyn AudioSink>>>>;
 struct Engine {
     target: RejoinTarget,
     reconnect_for: std::time::Duration,
-    audio_loss: f32,
+    loss: super::ReceiveLoss,
     /// The newest chat message seen, so a rejoin reports only what was missed.
     last_chat: Option<shared::MessageId>,
     /// Chat typed while the server was away, sent once back.
@@ -486,6 +486,12 @@ impl Engine {
             ServerMsg::MeetingEnded { .. } => return Flow::End(Some(CallEvent::MeetingEnded)),
             // A restart (an upgrade) is the usual reason: try to get back in.
             ServerMsg::ServerShutdown { message } => return Flow::Reconnect(Some(message)),
+            // An answer or a candidate still on its way to a peer that has
+            // just left: the race is normal, not the user's problem.
+            ServerMsg::Error {
+                code: shared::ErrorCode::PeerNotInRoom,
+                message,
+            } => tracing::debug!("a signal for a peer that has left: {message}"),
             ServerMsg::Error { code, message } => self.problem(format!(
                 "the server refused a request ({code:?}): {message}"
             )),
@@ -588,7 +594,7 @@ impl Engine {
                     self.media.clone(),
                     self.audio_peers.clone(),
                     counters,
-                    self.audio_loss,
+                    self.loss,
                 ));
             }
         }

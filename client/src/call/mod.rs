@@ -18,7 +18,7 @@ pub mod signal_payload;
 mod sources;
 mod voice;
 
-pub use control::{CallEvent, CallOptions, Command, Commander, PeerLinkState};
+pub use control::{CallEvent, CallOptions, Command, Commander, PeerLinkState, ReceiveLoss};
 pub use engine::{Call, Counters};
 pub use receivers::{MediaEvent, TrackCounters, TrackKind};
 pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;

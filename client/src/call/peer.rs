@@ -117,11 +117,15 @@ impl PeerLink {
             (TrackKind::Screen, RtpCodecKind::Video, setup::h264_codec()),
         ] {
             let ssrc: u32 = rand::random();
+            // Unique, not just "camera": webrtc-rs routes RTCP by track id,
+            // trying received tracks first, so a sent "camera" and a received
+            // "camera" sent the peer's keyframe requests for ours to theirs.
+            let track_id = format!("{}-{ssrc:08x}", kind.track_id());
             let track = Arc::new(TrackLocalStaticSample::new(
                 Instant::now(),
                 MediaStreamTrack::new(
                     "huddle".to_owned(),
-                    kind.track_id().to_owned(),
+                    track_id,
                     kind.track_id().to_owned(),
                     codec_kind,
                     vec![RTCRtpEncodingParameters {

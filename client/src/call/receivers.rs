@@ -29,7 +29,7 @@ pub enum TrackKind {
 }
 
 impl TrackKind {
-    /// The track id a sender gives each stream.
+    /// What a sender's track id for this stream starts with (before `-`).
     pub fn track_id(self) -> &'static str {
         match self {
             TrackKind::Camera => "camera",
@@ -91,7 +91,8 @@ impl TrackCounters {
 /// Which stream a remote track carries: by the track id its sender gave it
 /// (see [`TrackKind::track_id`]), else (a sender that names tracks otherwise) by media kind.
 pub async fn track_kind(track: &dyn TrackRemote) -> TrackKind {
-    match track.track_id().await.as_str() {
+    let id = track.track_id().await;
+    match id.split('-').next().unwrap_or_default() {
         "screen" => TrackKind::Screen,
         "audio" => TrackKind::Audio,
         _ => match track.kind().await {
@@ -109,12 +110,12 @@ pub async fn receive(
     media: broadcast::Sender<MediaEvent>,
     audio: AudioPeers,
     counters: Arc<TrackCounters>,
-    audio_loss: f32,
+    loss: super::ReceiveLoss,
 ) {
     tracing::debug!(%peer, ?kind, "remote track");
     match kind {
-        TrackKind::Audio => receive_audio(peer, track, audio, counters, audio_loss).await,
-        _ => receive_video(peer, kind, track, media, counters).await,
+        TrackKind::Audio => receive_audio(peer, track, audio, counters, loss.audio).await,
+        _ => receive_video(peer, kind, track, media, counters, loss.video).await,
     }
 }
 
@@ -124,7 +125,9 @@ async fn receive_video(
     track: Arc<dyn TrackRemote>,
     media: broadcast::Sender<MediaEvent>,
     counters: Arc<TrackCounters>,
+    simulated_loss: f32,
 ) {
+    let mut loss = SimulatedLoss::new(simulated_loss);
     let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     let keyframe_wanted = Arc::new(AtomicBool::new(true));
     // Decoding runs on its own thread: it takes milliseconds per frame.
@@ -159,6 +162,9 @@ async fn receive_video(
             Some(TrackRemoteEvent::OnEnded) | None => break,
             Some(_) => continue,
         };
+        if loss.drop_next() {
+            continue;
+        }
         counters.count(&packet, &mut expected);
         // The depacketizer can panic on a malformed aggregation packet: a bad
         // packet from one peer must cost a keyframe, not the call.

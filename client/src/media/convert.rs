@@ -253,6 +253,138 @@ mod tests {
         );
     }
 
+    /// Four colours, one per quadrant (split at even coordinates): a wrong
+    /// stride, a flipped row order, swapped channels or a misplaced plane
+    /// each put a colour in the wrong place.
+    const QUADRANTS: [[u8; 3]; 4] = [[220, 40, 40], [40, 200, 60], [40, 60, 220], [230, 230, 230]];
+
+    fn quadrant(x: usize, y: usize) -> usize {
+        usize::from(x >= 32) + 2 * usize::from(y >= 24)
+    }
+
+    fn quadrant_image(
+        width: usize,
+        height: usize,
+        bytes_per_pixel: usize,
+        order: [usize; 3],
+    ) -> Vec<u8> {
+        let mut image = vec![0; width * height * bytes_per_pixel];
+        for (i, pixel) in image.chunks_mut(bytes_per_pixel).enumerate() {
+            let rgb = QUADRANTS[quadrant(i % width, i / width)];
+            for (channel, &from) in order.iter().enumerate() {
+                pixel[channel] = rgb[from];
+            }
+        }
+        image
+    }
+
+    fn yuv_of(x: usize, y: usize) -> (u8, u8, u8) {
+        let [r, g, b] = QUADRANTS[quadrant(x, y)];
+        rgb_to_yuv(r, g, b)
+    }
+
+    fn quadrant_yuyv(width: usize, height: usize) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(width * height * 2);
+        for y in 0..height {
+            for x in (0..width).step_by(2) {
+                let ((y0, u, v), (y1, _, _)) = (yuv_of(x, y), yuv_of(x + 1, y));
+                bytes.extend([y0, u, y1, v]);
+            }
+        }
+        bytes
+    }
+
+    fn quadrant_nv12(width: usize, height: usize) -> Vec<u8> {
+        let mut bytes: Vec<u8> = (0..width * height)
+            .map(|i| yuv_of(i % width, i / width).0)
+            .collect();
+        for y in (0..height).step_by(2) {
+            for x in (0..width).step_by(2) {
+                let (_, u, v) = yuv_of(x, y);
+                bytes.extend([u, v]);
+            }
+        }
+        bytes
+    }
+
+    /// The mean colour inside each quadrant of a 64x48 frame, away from the edges.
+    fn quadrant_means(frame: &VideoFrame) -> [[u8; 3]; 4] {
+        assert_eq!((frame.width, frame.height), (64, 48));
+        let rgba = frame.to_rgba();
+        let mut sums = [[0u32; 3]; 4];
+        let mut counts = [0u32; 4];
+        for y in (4..20).chain(28..44) {
+            for x in (4..28).chain(36..60) {
+                let (q, at) = (quadrant(x, y), (y * 64 + x) * 4);
+                for c in 0..3 {
+                    sums[q][c] += u32::from(rgba[at + c]);
+                }
+                counts[q] += 1;
+            }
+        }
+        std::array::from_fn(|q| std::array::from_fn(|c| (sums[q][c] / counts[q]) as u8))
+    }
+
+    #[test]
+    fn every_format_keeps_each_colour_in_its_place() {
+        // 65x49 as well: the source's stride is not the frame's.
+        for (w, h) in [(64, 48), (65, 49)] {
+            let mut formats = vec![
+                (PixelFormat::Rgb, quadrant_image(w, h, 3, [0, 1, 2])),
+                (PixelFormat::Bgr, quadrant_image(w, h, 3, [2, 1, 0])),
+                (PixelFormat::Bgrx, quadrant_image(w, h, 4, [2, 1, 0])),
+                (PixelFormat::Rgbx, quadrant_image(w, h, 4, [0, 1, 2])),
+                (PixelFormat::Nv12, quadrant_nv12(w, h)),
+            ];
+            if w % 2 == 0 {
+                formats.push((PixelFormat::Yuyv, quadrant_yuyv(w, h)));
+                let mut jpeg = Vec::new();
+                jpeg_encoder::Encoder::new(&mut jpeg, 95)
+                    .encode(
+                        &quadrant_image(w, h, 3, [0, 1, 2]),
+                        w as u16,
+                        h as u16,
+                        jpeg_encoder::ColorType::Rgb,
+                    )
+                    .unwrap();
+                formats.push((PixelFormat::Mjpeg, jpeg));
+            }
+            for (format, bytes) in formats {
+                let frame = to_i420(format, w, h, &bytes).unwrap();
+                let means = quadrant_means(&frame);
+                // JPEG's chroma blocks straddle the middle row: a looser match,
+                // still far closer than any other quadrant's colour.
+                let tolerance = if format == PixelFormat::Mjpeg { 25 } else { 6 };
+                let near = |got: [u8; 3], want: [u8; 3]| {
+                    got.iter()
+                        .zip(want)
+                        .all(|(g, w)| g.abs_diff(w) <= tolerance)
+                };
+                for (q, (&got, want)) in means.iter().zip(QUADRANTS).enumerate() {
+                    assert!(
+                        near(got, want),
+                        "{format:?} {w}x{h}, quadrant {q}: {got:?}, not {want:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn grey_keeps_each_level_in_its_place() {
+        const LEVELS: [u8; 4] = [30, 90, 160, 230];
+        for (w, h) in [(64, 48), (65, 49)] {
+            let grey: Vec<u8> = (0..w * h).map(|i| LEVELS[quadrant(i % w, i / w)]).collect();
+            let means = quadrant_means(&to_i420(PixelFormat::Gray, w, h, &grey).unwrap());
+            for (q, (&got, level)) in means.iter().zip(LEVELS).enumerate() {
+                assert!(
+                    close(got, [level; 3]),
+                    "{w}x{h}, quadrant {q}: {got:?}, not {level}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn odd_sizes_are_cropped_to_even() {
         let frame = to_i420(PixelFormat::Rgb, 33, 17, &rgb_image(33, 17, ORANGE)).unwrap();

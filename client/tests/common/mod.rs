@@ -6,11 +6,13 @@
 /// A CA made in the test and the certificates it issues.
 #[path = "../../../tests/src/certs.rs"]
 pub mod certs;
+/// Xvfb on a display it picks, the same helper the end-to-end tests use.
+#[path = "../../../tests/src/display.rs"]
+pub mod display;
 pub mod pulse;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
 
 pub struct Server {
     pub server: Option<signal_server::RunningServer>,
@@ -66,33 +68,4 @@ impl Drop for Reaper {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// A virtual X server of `size` (WIDTHxHEIGHTxDEPTH) on a display of its own.
-pub fn start_xvfb(size: &str) -> (Reaper, String) {
-    let number = 90 + std::process::id() % 100;
-    let display = format!(":{number}");
-    // -noreset: otherwise the server restarts whenever its last client leaves,
-    // and resets connections made meanwhile.
-    let child = Command::new("Xvfb")
-        .args([
-            &display,
-            "-screen",
-            "0",
-            size,
-            "-nolisten",
-            "tcp",
-            "-noreset",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb runs (the test command installs the xvfb package)");
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(Instant::now() < deadline, "Xvfb did not start on {display}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Reaper(child), display)
 }

@@ -102,6 +102,53 @@ impl PulseServer {
         self.pactl(&["unload-module", module]);
     }
 
+    /// Waits until some client has a stream open on `device`: a sink (a
+    /// program playing to it) or a source such as `desk.monitor` (one
+    /// recording from it).
+    pub fn wait_for_stream_on(&self, device: &str) {
+        let (devices, streams) = if device.ends_with(".monitor") {
+            ("sources", "source-outputs")
+        } else {
+            ("sinks", "sink-inputs")
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let index = self
+                .pactl(&["list", "short", devices])
+                .lines()
+                .find(|l| l.split('\t').nth(1) == Some(device))
+                .and_then(|l| l.split('\t').next().map(str::to_string));
+            let listed = self.pactl(&["list", "short", streams]);
+            let mut on_device = listed.lines().map(|l| l.split('\t').nth(1));
+            if index.is_some() && on_device.any(|d| d == index.as_deref()) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no stream opened on {device}: {listed}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until `sink` plays a tone of `hz` (a call's sound reaching a speaker).
+    pub fn wait_for_tone_on(&self, sink: &str, hz: f32) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let recording = self.record(sink);
+            std::thread::sleep(Duration::from_millis(500));
+            let samples = recording.stop();
+            let heard = client::media::spectrum::dominant_frequency(&samples);
+            if heard.is_some_and(|heard| (heard - hz).abs() < 10.0) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{sink} never played {hz} Hz (last: {heard:?})"
+            );
+        }
+    }
+
     /// Plays samples into a sink (what a "microphone" then hears), in the background.
     pub fn play(&self, sink: &str, samples: &[f32]) -> Playing {
         let path = self

@@ -174,11 +174,14 @@ pub async fn messages(
     visible_meeting(&app, id, &auth.user).await?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let before = query.before.map(MessageId);
-    let messages = app
+    // One more than asked shows whether an older page exists: a full page
+    // alone cannot tell (the history may end exactly at its oldest message).
+    let mut messages = app
         .db
-        .call(move |conn| chat::page(conn, id, before, limit))
+        .call(move |conn| chat::page(conn, id, before, limit + 1))
         .await?;
-    let next_before = if messages.len() == limit {
+    let next_before = if messages.len() > limit {
+        messages.remove(0);
         messages.first().map(|m| m.id)
     } else {
         None

@@ -138,8 +138,10 @@ fn store(conn: &Connection, batch: Vec<Waiting>) -> std::result::Result<(), Vec<
         .iter()
         .map(|waiting| chat::insert(conn, &waiting.message))
         .collect();
-    if results.iter().any(|r| r.is_err()) || conn.is_autocommit() {
-        // SQLite rolled the transaction back itself (a full disk, say):
+    // A failed insert undoes only itself (SQLite rolls back the statement);
+    // its sender gets the error and the rest of the batch is committed.
+    if conn.is_autocommit() {
+        // SQLite rolled the whole transaction back itself (a full disk, say):
         // nothing of it was stored.
         return fail_all(batch, "storing", &"the transaction was rolled back");
     }

@@ -21,9 +21,17 @@ impl ServerProcess {
     /// `huddle-signal --listen 127.0.0.1:0 --demo` with `args` added, once
     /// its banner is printed.
     pub fn start_demo(args: &[&std::ffi::OsStr]) -> ServerProcess {
-        let mut child = Command::new(BINARY)
+        let mut command = Command::new(BINARY);
+        command
             .args(["--listen", "127.0.0.1:0", "--demo"])
-            .args(args)
+            .args(args);
+        ServerProcess::start(command)
+    }
+
+    /// The binary as `command` runs it (its settings given by flags,
+    /// variables or a file), once the banner of a demo server is printed.
+    pub fn start(mut command: Command) -> ServerProcess {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -72,7 +72,7 @@ async fn call(
         start_muted: false,
         start_camera_off: false,
         reconnect_for: client::call::RECONNECT_FOR,
-        simulated_audio_loss: 0.0,
+        simulated_loss: Default::default(),
     })
     .await?)
 }

@@ -110,7 +110,7 @@ async fn join(
         screen_config: VideoEncoderConfig::screen(),
         start_camera_off: true,
         reconnect_for: client::call::RECONNECT_FOR,
-        simulated_audio_loss: 0.0,
+        simulated_loss: Default::default(),
     })
     .await?)
 }

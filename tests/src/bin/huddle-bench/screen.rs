@@ -126,7 +126,7 @@ async fn join(
         start_muted: true,
         start_camera_off: true,
         reconnect_for: client::call::RECONNECT_FOR,
-        simulated_audio_loss: 0.0,
+        simulated_loss: Default::default(),
     })
     .await?)
 }

@@ -1,0 +1,117 @@
+//! Bots for the end-to-end tests: options with a tone, a colour and a
+//! script, a third demo user, and what a report must show of a peer.
+
+use crate::*;
+use client::bot::{AudioChoice, BotOptions, Report, Script};
+use std::time::Duration;
+
+/// Concealment allowed in a call of a few seconds on loopback: the start of
+/// the stream and a loaded machine's hiccups, not dropouts.
+pub const MAX_CONCEALED_MS: u64 = 500;
+
+/// A bot in the all-users meeting as `email`, sending `hz` and a pattern of
+/// `colour` at 480x272, 15 fps, for `seconds`, following `script`.
+pub fn bot(
+    server: &TestServer,
+    email: &str,
+    hz: f32,
+    colour: (u8, u8, u8),
+    seconds: f64,
+    script: &str,
+) -> BotOptions {
+    let mut options = BotOptions::new(&server.url(), email, PASSWORD, ALL_USERS);
+    options.duration = Duration::from_secs_f64(seconds);
+    options.audio = AudioChoice::Tone(hz);
+    options.colour = colour;
+    options.width = 480;
+    options.height = 272;
+    options.fps = 15.0;
+    options.bitrate_bps = 400_000;
+    options.script = Script::parse(script).expect("valid script");
+    options
+}
+
+/// A third demo user, so three bots have three names.
+pub async fn third_user(server: &TestServer) {
+    let mut api = client::ApiClient::new(&server.url()).unwrap();
+    let request = shared::api::RegisterRequest {
+        email: "qa@huddle.test".into(),
+        password: PASSWORD.into(),
+        name: "QA Bot".into(),
+        organisation: None,
+    };
+    api.register(&request).await.unwrap();
+}
+
+pub fn assert_sees(report: &Report, name: &str, hz: f32) {
+    let peer = report
+        .peer(name)
+        .unwrap_or_else(|| panic!("{} never saw {name}", report.name));
+    let video = &peer.video;
+    let received = video.frames_decoded as f64;
+    assert!(
+        received >= 30.0,
+        "{} got {received} frames from {name}",
+        report.name
+    );
+    let share = received / (received + video.frames_lost as f64);
+    assert!(
+        share >= 0.9,
+        "{} got {:.0} % of {name}'s frames",
+        report.name,
+        share * 100.0
+    );
+    assert_eq!(
+        video.frames_out_of_order, 0,
+        "{} saw {name}'s frames out of order",
+        report.name
+    );
+    assert_hears(report, name, &peer.audio, hz);
+}
+
+/// The tone of `hz` came through whole: its frequency, its level (a tone
+/// 40 dB down is still found by its frequency), and little concealment.
+pub fn assert_hears(
+    report: &Report,
+    name: &str,
+    audio: &client::bot::report::AudioReport,
+    hz: f32,
+) {
+    let sent_rms = client::bot::TONE_PEAK_DBFS - 3.0;
+    assert!(
+        (audio.level_dbfs - sent_rms).abs() < 4.0,
+        "{} heard {name} at {} dBFS, not about {sent_rms}",
+        report.name,
+        audio.level_dbfs
+    );
+    assert!(
+        audio.concealed_ms <= MAX_CONCEALED_MS,
+        "{} concealed {} ms of {name}'s audio",
+        report.name,
+        audio.concealed_ms
+    );
+    let heard = audio.dominant_hz.unwrap_or(0.0);
+    assert!(
+        (heard - hz).abs() <= 10.0,
+        "{} heard {heard} Hz from {name}, not {hz}",
+        report.name
+    );
+}
+
+/// Waits until `text` is in the chat history of the all-users meeting.
+pub async fn wait_for_stored_chat(server: &TestServer, text: &str) {
+    let api = server.login(CORPORATE).await;
+    let meeting = server.meeting_id(&api, ALL_USERS).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let page = api.messages(meeting, None, 50).await.unwrap();
+        if page.messages.iter().any(|m| m.text == text) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{text:?} never stored"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,121 @@
+//! The app when the server goes away and what it finds when it is back: a
+//! dashboard that cannot load or create says so, a meeting deleted meanwhile
+//! ends the call, and a login revoked meanwhile brings back the login form.
+
+use client::app::{HuddleApp, Intent, Screen, StartOptions};
+use egui_kittest::Harness;
+use huddle_tests::app_harness::{start_app, wait_until};
+use huddle_tests::{PASSWORD, STARTUP, TestServer};
+use shared::api::Visibility;
+
+/// The app logged in and in the room of a meeting of its own, titled `title`.
+fn in_a_meeting(
+    runtime: &tokio::runtime::Runtime,
+    server: &TestServer,
+    title: &str,
+) -> Harness<'static, HuddleApp> {
+    let api = runtime.block_on(server.login(STARTUP));
+    runtime.block_on(server.open_meeting(&api, title));
+    let mut harness = start_app(StartOptions {
+        server: Some(server.url()),
+        email: Some(STARTUP.into()),
+        password: Some(PASSWORD.into()),
+        join: Some(title.into()),
+        join_muted: true,
+        join_camera_off: true,
+    });
+    wait_until(&mut harness, "the room", |h| {
+        h.state().screen == Screen::Room
+    });
+    harness
+}
+
+/// Runs SQL on the stopped server's database, as an admin would.
+fn change_database(server: &TestServer, sql: &str) {
+    let admin = rusqlite::Connection::open(server.db_path()).unwrap();
+    admin
+        .execute_batch(&format!("PRAGMA foreign_keys = ON; {sql}"))
+        .unwrap();
+}
+
+#[test]
+fn a_dashboard_without_its_server_says_so_when_it_cannot_load_or_create() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let mut harness = start_app(StartOptions {
+        server: Some(server.url()),
+        email: Some(STARTUP.into()),
+        password: Some(PASSWORD.into()),
+        ..StartOptions::default()
+    });
+    wait_until(&mut harness, "the dashboard", |h| {
+        !h.state().meetings.is_empty()
+    });
+    runtime.block_on(server.stop());
+    let unreachable = |h: &Harness<'_, HuddleApp>| {
+        h.state()
+            .status()
+            .is_some_and(|s| s.contains("Cannot reach the server"))
+    };
+    harness.state_mut().apply(Intent::RefreshMeetings);
+    wait_until(&mut harness, "the failed refresh said", unreachable);
+    assert!(
+        !harness.state().meetings.is_empty(),
+        "the list it had stays"
+    );
+    // Said afresh for the create: the status is cleared first.
+    harness.state_mut().apply(Intent::ShowError(String::new()));
+    harness.state_mut().apply(Intent::CreateMeeting {
+        title: "Offline plans".into(),
+        duration_minutes: 30,
+        visibility: Visibility::AllUsers,
+    });
+    wait_until(&mut harness, "the failed create said", unreachable);
+    assert_eq!(harness.state().screen, Screen::Dashboard);
+}
+
+#[test]
+fn a_meeting_deleted_while_the_server_was_away_ends_the_call_when_it_is_back() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let mut harness = in_a_meeting(&runtime, &server, "Doomed sync");
+    runtime.block_on(server.stop());
+    wait_until(&mut harness, "the reconnecting banner", |h| {
+        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
+    });
+    change_database(&server, "DELETE FROM meetings WHERE title = 'Doomed sync';");
+    runtime.block_on(server.start_again());
+    wait_until(&mut harness, "the dashboard, saying why", |h| {
+        h.state().screen == Screen::Dashboard
+            && h.state()
+                .status()
+                .is_some_and(|s| s.contains("ended the meeting"))
+    });
+    wait_until(&mut harness, "the list without it", |h| {
+        !h.state().meetings.is_empty()
+            && h.state().meetings.iter().all(|m| m.title != "Doomed sync")
+    });
+}
+
+#[test]
+fn a_login_revoked_while_the_server_was_away_brings_back_the_login_form() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let mut harness = in_a_meeting(&runtime, &server, "Revoked sync");
+    runtime.block_on(server.stop());
+    wait_until(&mut harness, "the reconnecting banner", |h| {
+        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
+    });
+    change_database(&server, "DELETE FROM sessions;");
+    runtime.block_on(server.start_again());
+    wait_until(&mut harness, "the login form, saying why", |h| {
+        h.state().screen == Screen::Login
+            && h.state()
+                .status()
+                .is_some_and(|s| s.contains("Log in again"))
+    });
+    assert!(
+        harness.state().settings.token.is_none(),
+        "the dead login is forgotten"
+    );
+}
