@@ -67,7 +67,7 @@ async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
     options.fps = 15.0;
     options.colour = BOT_RED;
     let bot = tokio::spawn(bot::run(options));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    common::wait_for_someone_in(&server, "All Users Weekly Sync").await;
 
     let _app = common::Reaper(
         Command::new(APP)

@@ -54,6 +54,20 @@ fn args(server: &str, email: &str, password: &str, meeting: &str, extra: &[&str]
     all
 }
 
+/// The demo user Test Startup in the all-users meeting for `seconds`.
+fn startup_for(server: &str, seconds: u32) -> Vec<String> {
+    let mut all = args(
+        server,
+        "test@startup.com",
+        "password123",
+        "All Users Weekly Sync",
+        &[],
+    );
+    let duration = all.iter().position(|a| a == "--duration").unwrap() + 1;
+    all[duration] = seconds.to_string();
+    all
+}
+
 /// The error is one line (ignoring library warnings) that says what is wrong.
 fn error_line(stderr: &str) -> String {
     let lines: Vec<&str> = stderr
@@ -271,15 +285,7 @@ async fn several_bots_in_one_process_each_send_their_own_tone_and_fail_together(
     // Each of the three is in a room of three, so "at least four" fails for each.
     std::fs::write(&script, "[[expect]]\nparticipants_at_least = 4\n").unwrap();
     let report = dir.path().join("report.json");
-    let mut all = args(
-        &s.url(),
-        "test@startup.com",
-        "password123",
-        "All Users Weekly Sync",
-        &[],
-    );
-    let duration = all.iter().position(|a| a == "--duration").unwrap() + 1;
-    all[duration] = "6".into();
+    let mut all = startup_for(&s.url(), 6);
     let extra = [
         "--bots", "3", "--audio", "tone:440", "--size", "320x180", "--fps", "10",
     ];
@@ -320,4 +326,62 @@ async fn several_bots_in_one_process_each_send_their_own_tone_and_fail_together(
         assert_eq!(report["expectations"][0]["ok"], false);
     }
     s.server.unwrap().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_freezes_is_reported_disconnected_then_failed() {
+    use std::io::BufRead;
+    // The server waits a minute before it takes a silent client for gone:
+    // the peer's media dies while its signaling looks alive.
+    let s = common::server_with(|c| c.heartbeat_timeout = Duration::from_secs(60)).await;
+    let all = startup_for(&s.url(), 60);
+    let mut frozen = Command::new(BOT);
+    frozen
+        .args(all)
+        .args(["--size", "320x180", "--fps", "10", "--live"])
+        .env_remove("DISPLAY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut frozen = common::Reaper(frozen.spawn().unwrap());
+    let mut watcher = client::bot::BotOptions::new(
+        &s.url(),
+        "test@corporate.com",
+        "password123",
+        "All Users Weekly Sync",
+    );
+    watcher.duration = Duration::from_secs(20);
+    watcher.width = 320;
+    watcher.height = 180;
+    let watcher = tokio::spawn(client::bot::run(watcher));
+    // The frozen-to-be bot's status line shows the watcher's video arriving:
+    // the call is up. Then the process stops dead, as a laptop lid closing.
+    let stdout = frozen.0.stdout.take().unwrap();
+    let pid = frozen.0.id() as i32;
+    tokio::task::spawn_blocking(move || {
+        let receiving = |line: &str| line.contains("Test Corporate:") && !line.contains(": 0 fps");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        assert!(
+            lines.any(|line| receiving(&line.unwrap())),
+            "the call never came up"
+        );
+        // SAFETY: a plain kill(2) on our own child.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+    })
+    .await
+    .unwrap();
+    let report = watcher.await.unwrap().unwrap();
+    let events: Vec<&str> = report.events.iter().map(|e| e.event.as_str()).collect();
+    let at = |what: &str| events.iter().position(|e| *e == what);
+    let (disconnected, failed) = (
+        at("link to Test Startup Disconnected"),
+        at("link to Test Startup Failed"),
+    );
+    assert!(
+        disconnected.is_some() && failed > disconnected,
+        "{events:#?}"
+    );
+    let peer = report.peer("Test Startup").unwrap();
+    assert!(!peer.left, "still in the room as far as the server knows");
+    // SAFETY: as above; the reaper kills it after.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
 }

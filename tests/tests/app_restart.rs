@@ -68,10 +68,20 @@ fn settings_and_the_login_survive_a_restart_and_a_dead_login_asks_for_the_passwo
 
     // Started again with nothing on the command line: logged in at once.
     let mut second = start_with(&saved, StartOptions::default());
-    wait_until(&mut second, "the dashboard, no password asked", on_dashboard);
+    wait_until(
+        &mut second,
+        "the dashboard, no password asked",
+        on_dashboard,
+    );
     let settings = &second.state().settings;
-    assert_eq!((settings.server.as_str(), settings.email.as_str()), (server.url().as_str(), STARTUP));
-    assert!(settings.start_muted && settings.video.fps == 15.0, "{settings:?}");
+    assert_eq!(
+        (settings.server.as_str(), settings.email.as_str()),
+        (server.url().as_str(), STARTUP)
+    );
+    assert!(
+        settings.start_muted && settings.video.fps == 15.0,
+        "{settings:?}"
+    );
     let saved = quit(second);
 
     // The stored login is revoked (a logout elsewhere, its expiry): the
@@ -82,15 +92,23 @@ fn settings_and_the_login_survive_a_restart_and_a_dead_login_asks_for_the_passwo
     wait_until(&mut third, "the login form, saying why", |h| {
         h.state().screen == Screen::Login && h.state().status().is_some()
     });
-    assert!(third.state().settings.token.is_none(), "the dead login is forgotten");
-    assert_eq!(third.state().settings.email, STARTUP, "the email stays filled in");
+    assert!(
+        third.state().settings.token.is_none(),
+        "the dead login is forgotten"
+    );
+    assert_eq!(
+        third.state().settings.email,
+        STARTUP,
+        "the email stays filled in"
+    );
 }
 
 #[test]
 fn a_settings_file_from_an_older_version_keeps_what_it_has_and_defaults_the_rest() {
     let mut old = Storage::default();
     // An early version stored only these; a later one added a field we do not know.
-    let text = r#"(server: "https://huddle.example.org", email: "ann@example.org", hologram: true)"#;
+    let text =
+        r#"(server: "https://huddle.example.org", email: "ann@example.org", hologram: true)"#;
     eframe::Storage::set_string(&mut old, STORAGE_KEY, text.into());
     let harness = start_with(&old, StartOptions::default());
     let settings = &harness.state().settings;
@@ -100,7 +118,11 @@ fn a_settings_file_from_an_older_version_keeps_what_it_has_and_defaults_the_rest
     assert_eq!(settings.video, defaults.video);
     assert_eq!(settings.microphone, defaults.microphone);
     assert_eq!(settings.push_to_talk_key, defaults.push_to_talk_key);
-    assert_eq!(harness.state().screen, Screen::Login, "no stored login: the form");
+    assert_eq!(
+        harness.state().screen,
+        Screen::Login,
+        "no stored login: the form"
+    );
 
     // A file that is not settings at all is no reason not to start.
     let mut broken = Storage::default();

@@ -13,6 +13,7 @@ pub mod pulse;
 
 use std::path::PathBuf;
 use std::process::Child;
+use std::time::{Duration, Instant};
 
 pub struct Server {
     pub server: Option<signal_server::RunningServer>,
@@ -26,13 +27,19 @@ impl Server {
 }
 
 pub async fn server() -> Server {
+    server_with(|_| {}).await
+}
+
+/// A demo server with its config adjusted by `adjust`.
+pub async fn server_with(adjust: impl FnOnce(&mut signal_server::Config)) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let config = signal_server::Config {
+    let mut config = signal_server::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: dir.path().join("h.db"),
         demo: true,
         ..signal_server::Config::default()
     };
+    adjust(&mut config);
     Server {
         server: Some(signal_server::start(config).await.unwrap()),
         _dir: dir,
@@ -58,6 +65,20 @@ pub async fn tls_server() -> (Server, PathBuf) {
         _dir: dir,
     };
     (server, ca_file)
+}
+
+/// Waits until someone is in the room of the meeting titled `title`, as the
+/// server sees it (a bot that must be there first, without a guessed sleep).
+pub async fn wait_for_someone_in(server: &Server, title: &str) {
+    let mut api = client::ApiClient::new(&server.url()).unwrap();
+    api.login("test@startup.com", "password123").await.unwrap();
+    let meeting = api.find_meeting(title).await.unwrap().id;
+    let app = server.server.as_ref().expect("running").app();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.hub.participants_of(meeting).is_empty() {
+        assert!(Instant::now() < deadline, "no one joined {title:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Kills a child process when the test ends, however it ends.
