@@ -20,6 +20,14 @@ const MEETING: &str = "All Users Weekly Sync";
 /// A bot sharing the test pattern and the computer's sound, its microphone off.
 const SHARES_SOUND: &[&str] = &["--audio", "none", "--share", "pattern", "--share-sound"];
 
+/// Four bots at once (the mixing test) starve an echo canceller of CPU on
+/// two cores, and one that falls behind cancels less: those two tests take
+/// turns. The guard is held for the whole test.
+async fn apart_from_the_mix() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 /// Starts a bot as the given demo user, talking to this PulseAudio server.
 fn bot(pulse: &PulseServer, url: &str, email: &str, report: &Path, extra: &[&str]) -> Reaper {
     let mut command = pulse.command(BOT);
@@ -242,6 +250,7 @@ async fn an_unplugged_microphone_gives_way_to_the_default_and_the_user_is_told()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_computer_sound_reaches_the_others_without_their_own_voices() {
+    let _alone = apart_from_the_mix().await;
     let pulse = PulseServer::start();
     pulse.add_sink("spk_b", "SpkB");
     let s = server().await;
@@ -389,6 +398,7 @@ async fn a_device_that_does_not_exist_is_one_clear_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_peers_are_each_heard_in_the_speaker_at_their_level() {
+    let _alone = apart_from_the_mix().await;
     let pulse = PulseServer::start();
     pulse.add_sink("desk", "Desk");
     let s = server().await;
@@ -408,13 +418,30 @@ async fn three_peers_are_each_heard_in_the_speaker_at_their_level() {
     let played = out.stop();
 
     assert_eq!(listener["peers"].as_array().unwrap().len(), 3);
-    let mix = loudest_second(&played);
-    // A sine of peak 0.25 measures 10·log10(0.25²/4) = -18 dB here.
-    for hz in [440.0, 550.0, 660.0] {
-        let level = tone_level_db(mix, hz);
+    // The second where all three play best (their links come up one by
+    // one): each at its level there. A sine of peak 0.25 measures
+    // 10·log10(0.25²/4) = -18 dB.
+    let tones = [440.0, 550.0, 660.0];
+    let second = RATE as usize;
+    assert!(
+        played.len() > second,
+        "recorded only {} samples",
+        played.len()
+    );
+    let levels = (0..played.len() - second)
+        .step_by(second / 10)
+        .map(|start| tones.map(|hz| tone_level_db(&played[start..start + second], hz)))
+        .max_by(|a, b| {
+            a.iter()
+                .copied()
+                .fold(f32::MAX, f32::min)
+                .total_cmp(&b.iter().copied().fold(f32::MAX, f32::min))
+        })
+        .unwrap();
+    for (hz, level) in tones.iter().zip(levels) {
         assert!(
             (level + 18.0).abs() < 4.0,
-            "{hz} Hz plays at {level:.1} dB in the mix, not about -18"
+            "{hz} Hz plays at {level:.1} dB in the mix, not about -18: {levels:?}"
         );
     }
 }
