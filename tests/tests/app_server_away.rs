@@ -1,6 +1,7 @@
 //! The app when the server goes away and what it finds when it is back: a
 //! dashboard that cannot load or create says so, a meeting deleted meanwhile
 //! ends the call, and a login revoked meanwhile brings back the login form.
+//! Also a peer whose connection dies while its signaling looks alive.
 
 use client::app::{HuddleApp, Intent, Screen, StartOptions};
 use egui_kittest::Harness;
@@ -117,5 +118,78 @@ fn a_login_revoked_while_the_server_was_away_brings_back_the_login_form() {
     assert!(
         harness.state().settings.token.is_none(),
         "the dead login is forgotten"
+    );
+}
+
+/// A bot on a runtime and a thread of its own, that `freeze` stops dead: its
+/// event loop, peer connection and sockets, as when a laptop lid closes (the
+/// server, patient here, still counts it in).
+fn freezable_bot(options: client::bot::BotOptions) -> tokio::sync::oneshot::Sender<()> {
+    let (freeze, frozen) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            tokio::spawn(async move {
+                if frozen.await.is_ok() {
+                    // Blocks the runtime's only thread: everything on it stops.
+                    std::thread::sleep(std::time::Duration::from_secs(120));
+                }
+            });
+            let _ = client::bot::run(options).await;
+        });
+    });
+    freeze
+}
+
+#[test]
+fn a_peer_whose_connection_dies_is_shown_reconnecting_then_failed() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(TestServer::start_with(|c| {
+        c.heartbeat_timeout = std::time::Duration::from_secs(60);
+    }));
+    let mut options = client::bot::BotOptions::new(
+        &server.url(),
+        huddle_tests::CORPORATE,
+        PASSWORD,
+        huddle_tests::ALL_USERS,
+    );
+    options.duration = std::time::Duration::from_secs(120);
+    options.width = 320;
+    options.height = 180;
+    let freeze = freezable_bot(options);
+    runtime.block_on(server.wait_for_participants(huddle_tests::ALL_USERS, 1));
+    let mut harness = start_app(StartOptions {
+        server: Some(server.url()),
+        email: Some(STARTUP.into()),
+        password: Some(PASSWORD.into()),
+        join: Some(huddle_tests::ALL_USERS.into()),
+        join_muted: true,
+        join_camera_off: true,
+    });
+    let banner =
+        |h: &Harness<'_, HuddleApp>| h.state().room.as_ref().and_then(|r| r.banner.clone());
+    let bot_frames = |h: &Harness<'_, HuddleApp>| {
+        h.state().room.as_ref().map_or(0, |r| {
+            r.participants
+                .values()
+                .map(|p| r.frames_shown(p.id, client::call::TrackKind::Camera))
+                .sum::<u64>()
+        })
+    };
+    wait_until(&mut harness, "the bot's video", |h| bot_frames(h) >= 5);
+    freeze.send(()).unwrap();
+    wait_until(&mut harness, "the reconnecting note", |h| {
+        banner(h).as_deref() == Some("Reconnecting to Test Corporate…")
+    });
+    wait_until(&mut harness, "the failed note", |h| {
+        banner(h).as_deref() == Some("The connection to Test Corporate failed.")
+    });
+    assert_eq!(
+        harness.state().screen,
+        Screen::Room,
+        "the call goes on without it"
     );
 }
