@@ -192,6 +192,41 @@ const UNUSABLE_OFFER: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
     m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n\
     a=rtpmap:111 opus/48000/2\r\n";
 
+/// The vandal's part: once both bots are in (telling when the first is),
+/// twenty rounds of garbage to each, then in the room until both are done.
+async fn vandalise(raw: &mut RawClient, first_in: &tokio::sync::Notify) {
+    let first = wait_for_joins(raw, 1).await;
+    first_in.notify_one();
+    let bots = [first, wait_for_joins(raw, 1).await].concat();
+    let garbage = [
+        serde_json::json!("not an object"),
+        serde_json::json!({"kind": "description", "description": {"type": "offer", "sdp": "garbage"}}),
+        serde_json::json!({"kind": "candidate", "candidate": {"candidate": "candidate:nonsense"}}),
+        serde_json::json!({"kind": "description", "description": {"type": "dance", "sdp": ""}}),
+        serde_json::json!({"kind": "description", "description": {"type": "offer", "sdp": UNUSABLE_OFFER}}),
+    ];
+    let mut sent = 0;
+    for _ in 0..20 {
+        for &target in &bots {
+            for payload in &garbage {
+                let signal = ClientMsg::Signal {
+                    to: target,
+                    payload: payload.clone(),
+                };
+                raw.send(&signal).await;
+                sent += 1;
+            }
+        }
+    }
+    assert_eq!(sent, 200, "the vandal flooded both bots");
+    let mut left = 0;
+    while left < 2 {
+        if let ServerMsg::ParticipantLeft { .. } = raw.recv().await {
+            left += 1;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
     let server = TestServer::start().await;
@@ -207,40 +242,7 @@ async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
     .await;
     assert!(matches!(raw.recv().await, ServerMsg::Joined { .. }));
     let ann_in = tokio::sync::Notify::new();
-    let vandal = async {
-        let first = wait_for_joins(&mut raw, 1).await;
-        ann_in.notify_one();
-        let bots = [first, wait_for_joins(&mut raw, 1).await].concat();
-        let garbage = [
-            serde_json::json!("not an object"),
-            serde_json::json!({"kind": "description", "description": {"type": "offer", "sdp": "garbage"}}),
-            serde_json::json!({"kind": "candidate", "candidate": {"candidate": "candidate:nonsense"}}),
-            serde_json::json!({"kind": "description", "description": {"type": "dance", "sdp": ""}}),
-            serde_json::json!({"kind": "description", "description": {"type": "offer", "sdp": UNUSABLE_OFFER}}),
-        ];
-        // A flood: twenty rounds of garbage to each bot.
-        let mut sent = 0;
-        for _ in 0..20 {
-            for &target in &bots {
-                for payload in &garbage {
-                    let signal = ClientMsg::Signal {
-                        to: target,
-                        payload: payload.clone(),
-                    };
-                    raw.send(&signal).await;
-                    sent += 1;
-                }
-            }
-        }
-        assert_eq!(sent, 200, "the vandal flooded both bots");
-        // In the room until both bots are done.
-        let mut left = 0;
-        while left < 2 {
-            if let ServerMsg::ParticipantLeft { .. } = raw.recv().await {
-                left += 1;
-            }
-        }
-    };
+    let vandal = vandalise(&mut raw, &ann_in);
     let (ann, bob, ()) = tokio::join!(
         bot::run(ann),
         async {
