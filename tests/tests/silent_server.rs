@@ -1,6 +1,6 @@
 //! A server that goes silent without closing (a dead link, a frozen NAT
 //! mapping) is noticed by the engine after three missed heartbeats, and the
-//! call reconnects. Between client and server sits a TCP relay that can
+//! call reconnects, given the chat it missed. Between client and server sits a TCP relay that can
 //! freeze the connections it carries: bytes stop, sockets stay open.
 
 use client::call::{Call, CallEvent, CallOptions};
@@ -82,7 +82,7 @@ async fn pump(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects() {
+async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects_with_the_chat_it_missed() {
     let server = TestServer::start().await; // pings every 300 ms
     let relay = FreezingRelay::start(server.addr()).await;
     let api = server.login(STARTUP).await;
@@ -107,7 +107,17 @@ async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects() {
     .await
     .expect("joins through the relay");
 
+    // Someone else in the room, straight to the server: one message the
+    // call gets live, then one it cannot, its connection frozen.
+    let mut other = server.connect(&api).await;
+    other.join(meeting).await.unwrap();
+    let chat_is =
+        |text: &'static str| move |e: &CallEvent| matches!(e, CallEvent::Chat(m) if m.text == text);
+    say(&mut other, "before the silence").await;
+    next_event(&mut call, "the live message", chat_is("before the silence")).await;
     relay.freeze_open_connections(1);
+    say(&mut other, "while you were away").await;
+
     let reason = match next_event(&mut call, "the silence noticed", |e| {
         matches!(e, CallEvent::Reconnecting { .. })
     })
@@ -117,10 +127,36 @@ async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects() {
         _ => unreachable!(),
     };
     assert!(reason.contains("went silent"), "{reason}");
-    // A new connection through the relay is not frozen: back in the meeting.
+    // A new connection through the relay is not frozen: back in the meeting,
+    // with the message it missed, from the history, and no repeat.
     next_event(&mut call, "back in the meeting", |e| {
         matches!(e, CallEvent::Reconnected { .. })
     })
     .await;
+    let chats = std::cell::RefCell::new(Vec::new());
+    next_event(&mut call, "the missed message", |e| {
+        if let CallEvent::Chat(m) = e {
+            chats.borrow_mut().push(m.text.clone());
+        }
+        chat_is("while you were away")(e)
+    })
+    .await;
+    assert_eq!(
+        chats.into_inner(),
+        ["while you were away"],
+        "only what was missed, once"
+    );
     call.leave().await;
+}
+
+/// Sends a chat message and waits until the server has stored it (its echo).
+async fn say(session: &mut client::SignalSession, text: &str) {
+    let chat = shared::ClientMsg::Chat { text: text.into() };
+    session.send(chat).await.unwrap();
+    wait_for(
+        session,
+        "the echo",
+        |m| matches!(m, shared::ServerMsg::ChatMessage(c) if c.text == text),
+    )
+    .await;
 }
