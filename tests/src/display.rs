@@ -42,14 +42,27 @@ impl VirtualDisplay {
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb runs (the test command installs the xvfb package)");
-        let mut number = String::new();
+        // Read on a thread of its own, so an Xvfb that never answers fails
+        // the test after 10 s instead of hanging it.
         let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let read = stdout.read_line(&mut number);
-        let number: u32 = match read.ok().and_then(|_| number.trim().parse().ok()) {
-            Some(number) => number,
-            None => {
+        let (said, line) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut number = String::new();
+            let read = stdout.read_line(&mut number);
+            let _ = said.send((
+                read.ok().and_then(|_| number.trim().parse::<u32>().ok()),
+                stdout,
+            ));
+        });
+        let (number, stdout) = match line.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok((Some(number), stdout)) => (number, stdout),
+            other => {
                 let _ = child.kill();
-                panic!("Xvfb did not say which display it took: {:?}", child.wait());
+                let said = other.map(|(number, _)| number);
+                panic!(
+                    "Xvfb did not say which display it took ({said:?}): {:?}",
+                    child.wait()
+                );
             }
         };
         let display = VirtualDisplay {
