@@ -2,6 +2,7 @@
 
 use crate::{ALL_USERS, CORPORATE, PASSWORD, TestServer};
 use client::app::{HuddleApp, StartOptions};
+use client::bot::report::PeerReport;
 use client::bot::{self, AudioChoice, BotOptions, Report, VideoChoice};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -78,4 +79,27 @@ pub fn with_bot(
     let report = runtime.block_on(bot).unwrap().expect("the bot ran");
     wait_until(harness, "the bot to leave", |h| !in_room(h));
     report
+}
+
+/// Clicks "Stop sharing", then has a bot join for `seconds`: the share must
+/// be over as the others see it (the state off, no screen frames). Returns
+/// what the bot got of the app, for what else the test expects.
+pub fn stop_sharing_as_others_see_it(
+    runtime: &tokio::runtime::Runtime,
+    server: &TestServer,
+    harness: &mut Harness<'_, HuddleApp>,
+    seconds: u64,
+) -> PeerReport {
+    harness.get_by_label("Stop sharing").click();
+    wait_until(harness, "sharing to stop", |h| {
+        h.state().room.as_ref().is_some_and(|r| !r.sharing)
+    });
+    let report = with_bot(runtime, server, harness, seconds, |_| {});
+    let app = report.peer("Test Startup").expect("the bot saw the app");
+    assert!(!app.state.screen, "the bot sees the share stopped");
+    assert_eq!(
+        app.screen.frames_decoded, 0,
+        "no screen frames after the stop"
+    );
+    app.clone()
 }

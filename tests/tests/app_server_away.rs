@@ -31,12 +31,23 @@ fn in_a_meeting(
     harness
 }
 
-/// Runs SQL on the stopped server's database, as an admin would.
-fn change_database(server: &TestServer, sql: &str) {
+/// The server goes away under the app's call; while the app tries to get
+/// back, an admin runs `sql` on its database; then it comes back.
+fn away_and_back(
+    runtime: &tokio::runtime::Runtime,
+    server: &mut TestServer,
+    harness: &mut Harness<'static, HuddleApp>,
+    sql: &str,
+) {
+    runtime.block_on(server.stop());
+    wait_until(harness, "the reconnecting banner", |h| {
+        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
+    });
     let admin = rusqlite::Connection::open(server.db_path()).unwrap();
     admin
         .execute_batch(&format!("PRAGMA foreign_keys = ON; {sql}"))
         .unwrap();
+    runtime.block_on(server.start_again());
 }
 
 #[test]
@@ -80,12 +91,12 @@ fn a_meeting_deleted_while_the_server_was_away_ends_the_call_when_it_is_back() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut server = runtime.block_on(TestServer::start());
     let mut harness = in_a_meeting(&runtime, &server, "Doomed sync");
-    runtime.block_on(server.stop());
-    wait_until(&mut harness, "the reconnecting banner", |h| {
-        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
-    });
-    change_database(&server, "DELETE FROM meetings WHERE title = 'Doomed sync';");
-    runtime.block_on(server.start_again());
+    away_and_back(
+        &runtime,
+        &mut server,
+        &mut harness,
+        "DELETE FROM meetings WHERE title = 'Doomed sync';",
+    );
     wait_until(&mut harness, "the dashboard, saying why", |h| {
         h.state().screen == Screen::Dashboard
             && h.state()
@@ -103,12 +114,7 @@ fn a_login_revoked_while_the_server_was_away_brings_back_the_login_form() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut server = runtime.block_on(TestServer::start());
     let mut harness = in_a_meeting(&runtime, &server, "Revoked sync");
-    runtime.block_on(server.stop());
-    wait_until(&mut harness, "the reconnecting banner", |h| {
-        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
-    });
-    change_database(&server, "DELETE FROM sessions;");
-    runtime.block_on(server.start_again());
+    away_and_back(&runtime, &mut server, &mut harness, "DELETE FROM sessions;");
     wait_until(&mut harness, "the login form, saying why", |h| {
         h.state().screen == Screen::Login
             && h.state()

@@ -7,7 +7,7 @@ use client::app::{HuddleApp, Screen, StartOptions};
 use client::bot::{self, AudioChoice, BotOptions, VideoChoice};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use huddle_tests::app_harness::{wait_until, with_bot};
+use huddle_tests::app_harness::{stop_sharing_as_others_see_it, wait_until};
 use huddle_tests::display::VirtualDisplay;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::time::Duration;
@@ -77,17 +77,7 @@ fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
     );
 
     // Stopping: the others see the share end and the camera go on.
-    harness.get_by_label("Stop sharing").click();
-    wait_until(&mut harness, "sharing to stop", |h| {
-        h.state().room.as_ref().is_some_and(|r| !r.sharing)
-    });
-    let after = with_bot(&runtime, &server, &mut harness, 3, |_| {});
-    let app = after.peer("Test Startup").expect("the bot saw the app");
-    assert!(!app.state.screen, "the bot sees the share stopped");
-    assert_eq!(
-        app.screen.frames_decoded, 0,
-        "no screen frames after the stop"
-    );
+    let app = stop_sharing_as_others_see_it(&runtime, &server, &mut harness, 3);
     assert!(
         app.video.frames_decoded >= 10,
         "the camera goes on: {:?}",

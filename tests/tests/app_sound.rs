@@ -14,7 +14,7 @@ use client::media::spectrum::dominant_frequency;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use huddle_tests::app_harness::{wait_until, with_bot};
+use huddle_tests::app_harness::{stop_sharing_as_others_see_it, wait_until, with_bot};
 use huddle_tests::display::{FakeInput, VirtualDisplay, keysym};
 use huddle_tests::pulse::{PulseServer, tone};
 use huddle_tests::{ALL_USERS, PASSWORD, STARTUP, TestServer};
@@ -191,17 +191,9 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         "the bot heard {hz} Hz of the computer's sound"
     );
     harness.run_steps(2);
-    harness.get_by_label("Stop sharing").click();
-    wait_until(&mut harness, "sharing to stop", |h| !room(h).sharing);
     // What the others get stops too: no screen, and the whistle (still
     // playing on the computer) no longer reaches them.
-    let heard = with_bot(&runtime, &server, &mut harness, 4, |_| {});
-    let app = heard.peer("Test Startup").expect("the bot saw the app");
-    assert!(!app.state.screen, "the bot sees the share stopped");
-    assert_eq!(
-        app.screen.frames_decoded, 0,
-        "no screen frames after the stop"
-    );
+    let app = stop_sharing_as_others_see_it(&runtime, &server, &mut harness, 4);
     assert!(
         app.audio.level_dbfs < -60.0,
         "the bot heard {} dBFS after the share stopped",

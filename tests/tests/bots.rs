@@ -385,19 +385,29 @@ fn write_noise_y4m(path: &std::path::Path, width: usize, height: usize, frames: 
     }
 }
 
+/// Test Startup (660 Hz, red) and Test Corporate, whose bot `lossy` makes
+/// drop packets, in a call for `seconds`: what Test Corporate got of the sender.
+async fn received_through_loss(
+    seconds: f64,
+    lossy: impl FnOnce(&mut client::bot::BotOptions),
+) -> client::bot::report::PeerReport {
+    let server = TestServer::start().await;
+    let sender = bot(&server, STARTUP, 660.0, (200, 40, 40), seconds, "");
+    let mut receiver = bot(&server, CORPORATE, 440.0, (40, 200, 40), seconds, "");
+    lossy(&mut receiver);
+    let (sender, receiver) = tokio::join!(bot::run(sender), bot::run(receiver));
+    sender.unwrap();
+    let receiver = receiver.unwrap();
+    receiver
+        .peer("Test Startup")
+        .expect("got the sender")
+        .clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_five_percent_of_audio_lost_the_tone_stays_and_is_concealed() {
-    let server = TestServer::start().await;
-    let sender = bot(&server, STARTUP, 660.0, (200, 40, 40), 6.0, "");
-    let mut listener = bot(&server, CORPORATE, 440.0, (40, 200, 40), 6.0, "");
-    listener.audio_loss = 0.05;
-    let (sender, listener) = tokio::join!(bot::run(sender), bot::run(listener));
-    sender.unwrap();
-    let listener = listener.unwrap();
-    let audio = &listener
-        .peer("Test Startup")
-        .expect("heard the sender")
-        .audio;
+    let sender = received_through_loss(6.0, |listener| listener.audio_loss = 0.05).await;
+    let audio = &sender.audio;
     let heard = audio.dominant_hz.unwrap_or(0.0);
     assert!(
         (heard - 660.0).abs() <= 10.0,
@@ -413,16 +423,10 @@ async fn with_five_percent_of_audio_lost_the_tone_stays_and_is_concealed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_video_packets_lost_a_keyframe_is_asked_for_and_the_picture_recovers() {
-    let server = TestServer::start().await;
-    let sender = bot(&server, STARTUP, 660.0, (200, 40, 40), 7.0, "");
-    let mut viewer = bot(&server, CORPORATE, 440.0, (40, 200, 40), 7.0, "");
     // Loss no retransmission repairs (dropped after the NACK machinery):
     // each damaged frame can only be mended by a keyframe.
-    viewer.video_loss = 0.02;
-    let (sender, viewer) = tokio::join!(bot::run(sender), bot::run(viewer));
-    sender.unwrap();
-    let viewer = viewer.unwrap();
-    let video = &viewer.peer("Test Startup").expect("saw the sender").video;
+    let sender = received_through_loss(7.0, |viewer| viewer.video_loss = 0.02).await;
+    let video = &sender.video;
     assert!(video.frames_lost >= 1, "the loss damaged frames: {video:?}");
     assert!(
         video.keyframes_requested >= 1,
