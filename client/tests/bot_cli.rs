@@ -4,7 +4,7 @@ use std::process::Command;
 use std::time::Duration;
 
 mod common;
-use common::{server, tls_server};
+use common::{server, tls_server, wait_for_someone_in};
 
 const BOT: &str = env!("CARGO_BIN_EXE_huddle-bot");
 
@@ -274,6 +274,69 @@ async fn a_failed_expectation_exits_1_and_is_named_in_the_report() {
     assert_eq!(json["expectations"][0]["ok"], false);
     assert!(json["timings_ms"]["joined"].as_u64().is_some());
     tokio::time::sleep(Duration::from_millis(10)).await;
+    s.server.unwrap().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_until_met_the_bot_leaves_once_it_has_seen_all_it_expects() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.toml");
+    let expect = "[[expect]]\nchat_seen = \"bye\"\n[[expect]]\nseen_leave = \"Test Corporate\"\n";
+    std::fs::write(&script, expect).unwrap();
+    let report = dir.path().join("report.json");
+    // 120 s is only the limit: it must leave when the other one does.
+    let mut all = startup_for(&s.url(), 120);
+    let extra = ["--until-met", "--video", "none", "--audio", "none"];
+    all.extend(extra.iter().map(|a| a.to_string()));
+    all.extend(["--script".into(), script.to_str().unwrap().into()]);
+    all.extend(["--report".into(), report.to_str().unwrap().into()]);
+    let waiting = tokio::spawn(bot(all));
+    wait_for_someone_in(&s, "All Users Weekly Sync").await;
+
+    let mut other = client::bot::BotOptions::new(
+        &s.url(),
+        "test@corporate.com",
+        "password123",
+        "All Users Weekly Sync",
+    );
+    other.video = client::bot::VideoChoice::None;
+    other.audio = client::bot::AudioChoice::None;
+    other.duration = Duration::from_secs(30);
+    let steps = "[[at]]\ntime = 0.5\nchat = \"bye\"\n[[at]]\ntime = 1.0\naction = \"leave\"\n";
+    other.script = client::bot::Script::parse(steps).unwrap();
+    client::bot::run(other).await.expect("the other bot ran");
+
+    let (code, stderr) = tokio::time::timeout(Duration::from_secs(60), waiting)
+        .await
+        .expect("the bot left once it had seen it all, long before its 120 s")
+        .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let names: Vec<&str> = json["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ok"] == true)
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["chat \"bye\" seen", "Test Corporate seen leaving"]);
+
+    // A script with nothing to wait for is refused, not run to no end.
+    std::fs::write(&script, "").unwrap();
+    let mut all = startup_for(&s.url(), 120);
+    all.extend([
+        "--until-met".into(),
+        "--script".into(),
+        script.to_str().unwrap().into(),
+    ]);
+    let (code, stderr) = bot(all).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        error_line(&stderr).contains("--until-met needs"),
+        "{stderr}"
+    );
     s.server.unwrap().shutdown().await;
 }
 

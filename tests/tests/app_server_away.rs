@@ -8,12 +8,15 @@ use egui_kittest::Harness;
 use huddle_tests::app_harness::{start_app, wait_until};
 use huddle_tests::{PASSWORD, STARTUP, TestServer};
 use shared::api::Visibility;
+use std::time::Duration;
 
-/// The app logged in and in the room of a meeting of its own, titled `title`.
+/// The app logged in and in the room of a meeting of its own, titled `title`;
+/// a call whose server goes away tries to get back for `reconnect_for`.
 fn in_a_meeting(
     runtime: &tokio::runtime::Runtime,
     server: &TestServer,
     title: &str,
+    reconnect_for: Option<Duration>,
 ) -> Harness<'static, HuddleApp> {
     let api = runtime.block_on(server.login(STARTUP));
     runtime.block_on(server.open_meeting(&api, title));
@@ -24,6 +27,7 @@ fn in_a_meeting(
         join: Some(title.into()),
         join_muted: true,
         join_camera_off: true,
+        reconnect_for,
     });
     wait_until(&mut harness, "the room", |h| {
         h.state().screen == Screen::Room
@@ -87,10 +91,46 @@ fn a_dashboard_without_its_server_says_so_when_it_cannot_load_or_create() {
 }
 
 #[test]
+fn a_server_gone_for_good_ends_the_call_on_the_dashboard_saying_so() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let give_up = Duration::from_secs(3);
+    let mut harness = in_a_meeting(&runtime, &server, "Lost sync", Some(give_up));
+    runtime.block_on(server.stop());
+    wait_until(&mut harness, "the reconnecting banner", |h| {
+        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
+    });
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.state().screen == Screen::Dashboard
+    });
+    // Still said a moment later: not replaced by a refresh of the list
+    // from the same unreachable server.
+    for _ in 0..25 {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let said = harness.state().status().unwrap_or_default().to_string();
+    assert!(
+        said.contains("Lost the connection to the server, so the call ended"),
+        "{said:?}"
+    );
+    let titles: Vec<&str> = harness
+        .state()
+        .meetings
+        .iter()
+        .map(|m| m.title.as_str())
+        .collect();
+    assert!(
+        titles.contains(&"Lost sync"),
+        "the list it had stays: {titles:?}"
+    );
+}
+
+#[test]
 fn a_meeting_deleted_while_the_server_was_away_ends_the_call_when_it_is_back() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut server = runtime.block_on(TestServer::start());
-    let mut harness = in_a_meeting(&runtime, &server, "Doomed sync");
+    let mut harness = in_a_meeting(&runtime, &server, "Doomed sync", None);
     away_and_back(
         &runtime,
         &mut server,
@@ -113,7 +153,7 @@ fn a_meeting_deleted_while_the_server_was_away_ends_the_call_when_it_is_back() {
 fn a_login_revoked_while_the_server_was_away_brings_back_the_login_form() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut server = runtime.block_on(TestServer::start());
-    let mut harness = in_a_meeting(&runtime, &server, "Revoked sync");
+    let mut harness = in_a_meeting(&runtime, &server, "Revoked sync", None);
     away_and_back(&runtime, &mut server, &mut harness, "DELETE FROM sessions;");
     wait_until(&mut harness, "the login form, saying why", |h| {
         h.state().screen == Screen::Login
@@ -174,6 +214,7 @@ fn a_peer_whose_connection_dies_is_shown_reconnecting_then_failed() {
         join: Some(huddle_tests::ALL_USERS.into()),
         join_muted: true,
         join_camera_off: true,
+        ..StartOptions::default()
     });
     let banner =
         |h: &Harness<'_, HuddleApp>| h.state().room.as_ref().and_then(|r| r.banner.clone());

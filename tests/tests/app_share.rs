@@ -4,13 +4,16 @@
 //! `DISPLAY` for the app's X11 capture.
 
 use client::app::{HuddleApp, Screen, StartOptions};
+use client::bot::stats::LastFrame;
 use client::bot::{self, AudioChoice, BotOptions, VideoChoice};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use huddle_tests::app_harness::{stop_sharing_as_others_see_it, wait_until};
 use huddle_tests::display::VirtualDisplay;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
 
 const TEAL: (u8, u8, u8) = (20, 200, 190);
 
@@ -23,7 +26,9 @@ fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut server = runtime.block_on(TestServer::start());
     let mut options = BotOptions::new(&server.url(), CORPORATE, PASSWORD, ALL_USERS);
-    options.duration = Duration::from_secs(12);
+    options.duration = Duration::from_secs(120); // stopped when the share has run
+    let stop_bot = Arc::new(Notify::new());
+    options.stop = Some(stop_bot.clone());
     options.video = VideoChoice::None;
     options.audio = AudioChoice::None;
     let bot = runtime.spawn(bot::run(options));
@@ -54,6 +59,14 @@ fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
             .is_some_and(|r| r.sharing && r.share_picker.is_none())
     });
     assert!(harness.query_by_label("Stop sharing").is_some());
+    // The share runs for a measured span, then the bot reports what came.
+    let shared_at = SystemTime::now();
+    let span = Duration::from_secs(4);
+    while shared_at.elapsed().unwrap_or_default() < span {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop_bot.notify_one();
 
     let report = runtime.block_on(bot).unwrap().unwrap();
     let app = report.peer("Test Startup").expect("the bot saw the app");
@@ -69,12 +82,16 @@ fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
         "the shared screen's colour: {:?}",
         [r, g, b]
     );
-    // ~30 a second for 11 s; had the camera stopped at the share, ~60.
-    assert!(
-        app.video.frames_decoded >= 150,
-        "the camera kept going: {} frames",
-        app.video.frames_decoded
-    );
+    // Both were still coming in the span's last 2 s (had the camera
+    // stopped at the share, its last frame would be from its start).
+    let late = |frame: &Option<LastFrame>| {
+        frame.as_ref().is_some_and(|frame| {
+            let at = UNIX_EPOCH + Duration::from_millis(frame.decoded_unix_ms);
+            at.duration_since(shared_at).unwrap_or_default() >= span - Duration::from_secs(2)
+        })
+    };
+    assert!(late(&app.screen.last_frame), "the share kept coming");
+    assert!(late(&app.video.last_frame), "the camera kept going");
 
     // Stopping: the others see the share end and the camera go on.
     let app = stop_sharing_as_others_see_it(&runtime, &server, &mut harness, 3);

@@ -18,7 +18,9 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     let url = server.url();
 
     let mut options = BotOptions::new(&url, CORPORATE, PASSWORD, ALL_USERS);
-    options.duration = Duration::from_secs(14);
+    // It leaves when it has seen the app's whole flow (120 s is only the limit).
+    options.duration = Duration::from_secs(120);
+    options.until_met = true;
     options.width = 480;
     options.height = 272;
     options.fps = 15.0;
@@ -32,6 +34,8 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
         chat_seen = "hello from the app"
         [[expect]]
         seen_muted = "Test Startup"
+        [[expect]]
+        seen_leave = "Test Startup"
         "#,
     )
     .unwrap();
@@ -440,6 +444,7 @@ fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
         join: Some(ALL_USERS.into()),
         join_muted: true,
         join_camera_off: false,
+        ..StartOptions::default()
     };
     let mut harness = Harness::builder()
         .with_size([1100.0, 720.0])

@@ -122,6 +122,7 @@ fn app_joins_and_reads_the_last_word(server: &TestServer, meeting: &str) {
         join: Some(meeting.into()),
         join_muted: true,
         join_camera_off: true,
+        ..StartOptions::default()
     };
     let mut harness = start_app(start);
     wait_until(&mut harness, "the room", |h| {

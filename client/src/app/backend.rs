@@ -79,6 +79,8 @@ pub struct MediaChoice {
     pub voice_processing: crate::media::processing::ProcessingSettings,
     pub start_muted: bool,
     pub start_camera_off: bool,
+    /// How long to try to get back to a server that went away.
+    pub reconnect_for: std::time::Duration,
 }
 
 /// A call the UI is in: who was there, and how to command it.
@@ -343,7 +345,7 @@ impl Backend {
                 screen_config: VideoEncoderConfig::screen(),
                 start_muted: choice.start_muted,
                 start_camera_off: choice.start_camera_off,
-                reconnect_for: crate::call::RECONNECT_FOR,
+                reconnect_for: choice.reconnect_for,
                 simulated_loss: Default::default(),
             };
             let mut call = match Call::join(options).await {

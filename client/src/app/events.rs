@@ -260,10 +260,14 @@ impl HuddleApp {
             CallEvent::DeviceChanged(text) | CallEvent::Problem(text) => room.toast(text),
             CallEvent::MeetingEnded => self.status = Some("The host ended the meeting.".into()),
             CallEvent::Disconnected { reason } => {
-                self.status = Some(format!(
-                    "Disconnected from the server{}",
-                    reason.map(|r| format!(": {r}")).unwrap_or_default()
-                ))
+                tracing::info!("the call gave up on its server: {reason:?}");
+                self.status = Some("Lost the connection to the server, so the call ended.".into());
+                // Back on the dashboard now (the `Ended` that follows finds no
+                // room). Its list refreshes on its timer: refreshed at once, the
+                // same unreachable server's error would replace this line.
+                self.room = None;
+                self.screen = Screen::Dashboard;
+                self.last_refresh = std::time::Instant::now();
             }
             CallEvent::Ended => {
                 self.room = None;

@@ -101,6 +101,9 @@ pub struct StartOptions {
     /// For that join only (settings stay as they are): muted, camera off.
     pub join_muted: bool,
     pub join_camera_off: bool,
+    /// How long a call whose server went away tries to get back before it
+    /// ends; a minute (`call::RECONNECT_FOR`) unless set.
+    pub reconnect_for: Option<std::time::Duration>,
 }
 
 pub struct HuddleApp {
@@ -124,6 +127,7 @@ pub struct HuddleApp {
     /// Muted / camera off for the next join only (from the command line).
     join_muted: bool,
     join_camera_off: bool,
+    reconnect_for: std::time::Duration,
     join_started: std::time::Instant,
     /// The server field as last seen and when it last changed.
     server_field: (String, std::time::Instant),
@@ -170,6 +174,7 @@ impl HuddleApp {
             auto_join: start.join,
             join_muted: start.join_muted,
             join_camera_off: start.join_camera_off,
+            reconnect_for: start.reconnect_for.unwrap_or(crate::call::RECONNECT_FOR),
             join_started: std::time::Instant::now(),
             server_field: (String::new(), std::time::Instant::now()),
             asked_about: String::new(),
@@ -336,6 +341,7 @@ impl HuddleApp {
                         start_camera_off: self.settings.start_camera_off
                             || !camera
                             || std::mem::take(&mut self.join_camera_off),
+                        reconnect_for: self.reconnect_for,
                     };
                     self.backend.join(api, prejoin.meeting, choice, opened);
                     self.screen = Screen::Dashboard;

@@ -35,9 +35,12 @@ struct Args {
     /// The meeting's title or id.
     #[arg(long)]
     meeting: String,
-    /// Seconds to stay in the meeting.
+    /// Seconds to stay in the meeting (with --until-met, at most).
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
+    /// Leave as soon as every expectation of the --script holds.
+    #[arg(long, requires = "script")]
+    until_met: bool,
     /// Camera: `pattern` (stamped test pattern), `none`, or a .y4m file.
     #[arg(long, default_value = "pattern")]
     video: String,
@@ -148,6 +151,9 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         Some(path) => Script::load(path)?,
         None => Script::default(),
     };
+    if args.until_met && script.expectations.is_empty() {
+        anyhow::bail!("--until-met needs a script with [[expect]] entries to wait for");
+    }
     if let Some(dir) = &args.save_frames {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -159,6 +165,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         token: args.token.clone(),
         meeting: args.meeting.clone(),
         stop: None,
+        until_met: args.until_met,
         duration: Duration::from_secs_f64(args.duration.max(0.0)),
         video: parse_video(&args.video)?,
         audio: match &args.audio_device {

@@ -56,6 +56,7 @@ fn main() -> eframe::Result {
         join: args.join,
         join_muted: args.muted,
         join_camera_off: args.camera_off,
+        reconnect_for: None,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -1,6 +1,7 @@
 //! `huddle-bot`'s engine-side logic: join like a person, send synthetic or
 //! file media, follow a script, and report what was received.
 
+mod expect;
 mod live;
 pub mod report;
 pub mod run;

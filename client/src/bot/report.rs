@@ -90,6 +90,8 @@ pub struct SeenReport {
     pub muted: bool,
     pub video_off: bool,
     pub screen_on: bool,
+    /// The server said it left (not merely lost in the bot's own reconnect).
+    pub left: bool,
 }
 
 /// Milliseconds since the bot started; absent if it never happened.

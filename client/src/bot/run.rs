@@ -1,8 +1,9 @@
 //! Running one bot: log in, find the meeting, join with the chosen sources,
 //! follow the script, watch everything that arrives, and write the report.
 
+use super::expect;
 use super::report::*;
-use super::script::{Action, Expectation, Script};
+use super::script::{Action, Script};
 use super::sound::{self, BotSound};
 use super::stats::{AudioStats, VideoStats};
 use crate::api::ApiClient;
@@ -59,6 +60,9 @@ pub struct BotOptions {
     /// Leaves before `duration` when notified, with the report so far: a
     /// test ends a bot when its flow is done, not after guessed seconds.
     pub stop: Option<Arc<Notify>>,
+    /// Leaves as soon as every expectation of the script holds (`duration`
+    /// is then the limit): a QA run, or a test, ends when it has seen it all.
+    pub until_met: bool,
     pub video: VideoChoice,
     pub audio: AudioChoice,
     /// Share this from the start.
@@ -98,6 +102,7 @@ impl BotOptions {
             meeting: meeting.into(),
             duration: Duration::from_secs(10),
             stop: None,
+            until_met: false,
             video: VideoChoice::Pattern,
             audio: AudioChoice::Tone(440.0),
             share: None,
@@ -150,11 +155,11 @@ fn video_source(
 /// One remote participant as this bot saw it.
 pub(super) struct Seen {
     pub(super) participant: Participant,
-    seen: SeenReport,
+    pub(super) seen: SeenReport,
     pub(super) left: bool,
     pub(super) video: VideoStats,
-    screen: VideoStats,
-    audio: AudioStats,
+    pub(super) screen: VideoStats,
+    pub(super) audio: AudioStats,
     saved: usize,
 }
 
@@ -325,6 +330,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                     CallEvent::ParticipantLeft(id) => {
                         if let Some(seen) = peers.get_mut(id) {
                             seen.left = true;
+                            seen.seen.left = true;
                         }
                     }
                     CallEvent::Chat(message) => chat.push(ChatLine { from: message.name.clone(), text: message.text.clone() }),
@@ -388,6 +394,12 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                 super::live::print_live(label, started, &peers, &call, &mut live_counts);
             }
         }
+        if options.until_met {
+            let everyone: Vec<&Seen> = earlier.iter().chain(peers.values()).collect();
+            if expect::all_hold(&options.script.expectations, &everyone, &chat, max_in_room) {
+                break;
+            }
+        }
     }
     if left_by_script {
         events.push(EventLine {
@@ -406,7 +418,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         .iter()
         .map(|expectation| ExpectationResult {
             name: expectation.describe(),
-            ok: check(expectation, &everyone, &chat, max_in_room),
+            ok: expect::holds(expectation, &everyone, &chat, max_in_room),
         })
         .collect();
     Ok(Report {
@@ -444,30 +456,6 @@ fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
         CallEvent::PeerLink { peer, state } => format!("link to {} {state:?}", name(peer)),
         CallEvent::DeviceChanged(text) => format!("device: {text}"),
         other => format!("{other:?}"),
-    }
-}
-
-fn check(
-    expectation: &Expectation,
-    peers: &[&Seen],
-    chat: &[ChatLine],
-    max_in_room: usize,
-) -> bool {
-    let any_named = |name: &str, test: &dyn Fn(&Seen) -> bool| {
-        peers.iter().any(|p| p.participant.name == name && test(p))
-    };
-    match expectation {
-        Expectation::ParticipantsAtLeast(n) => max_in_room >= *n,
-        Expectation::ChatSeen(text) => chat.iter().any(|c| &c.text == text),
-        Expectation::VideoFrom(name) => any_named(name, &|p| p.video.frames_decoded > 0),
-        Expectation::ScreenFrom(name) => any_named(name, &|p| p.screen.frames_decoded > 0),
-        Expectation::SeenMuted(name) => any_named(name, &|p| p.seen.muted),
-        Expectation::SeenVideoOff(name) => any_named(name, &|p| p.seen.video_off),
-        Expectation::AudioFrom { name, hz } => any_named(name, &|p| {
-            p.audio
-                .dominant_hz()
-                .is_some_and(|found| (found - hz).abs() <= 10.0)
-        }),
     }
 }
 

@@ -54,6 +54,8 @@ pub enum Expectation {
     SeenMuted(String),
     /// The named participant was seen with the camera off at some point.
     SeenVideoOff(String),
+    /// The named participant was seen leaving the meeting.
+    SeenLeave(String),
     /// The named participant's audio had this dominant frequency (±10 Hz).
     AudioFrom { name: String, hz: f32 },
 }
@@ -68,6 +70,7 @@ impl Expectation {
             Expectation::ScreenFrom(name) => format!("screen from {name}"),
             Expectation::SeenMuted(name) => format!("{name} seen muted"),
             Expectation::SeenVideoOff(name) => format!("{name} seen with camera off"),
+            Expectation::SeenLeave(name) => format!("{name} seen leaving"),
             Expectation::AudioFrom { name, hz } => format!("{hz} Hz from {name}"),
         }
     }

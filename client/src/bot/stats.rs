@@ -47,6 +47,9 @@ pub struct LastFrame {
     pub width: usize,
     pub height: usize,
     pub mean_rgb: [u8; 3],
+    /// When the bot decoded it, milliseconds since the Unix epoch: whether
+    /// a stream was still coming at some moment.
+    pub decoded_unix_ms: u64,
 }
 
 impl VideoStats {
@@ -67,6 +70,9 @@ impl VideoStats {
             width: frame.width,
             height: frame.height,
             mean_rgb,
+            decoded_unix_ms: decoded_at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
         });
         if let Some(stamp) = stamp {
             if let Some(age) = stamp.age_at(decoded_at) {

@@ -1,0 +1,43 @@
+//! Whether what a bot saw meets its script's expectations: for the report,
+//! and for `--until-met`, which ends the bot as soon as all of them hold.
+
+use super::report::ChatLine;
+use super::run::Seen;
+use super::script::Expectation;
+
+/// Whether every expectation holds; with none, the bot has nothing to wait for.
+pub(super) fn all_hold(
+    expectations: &[Expectation],
+    peers: &[&Seen],
+    chat: &[ChatLine],
+    max_in_room: usize,
+) -> bool {
+    expectations
+        .iter()
+        .all(|e| holds(e, peers, chat, max_in_room))
+}
+
+pub(super) fn holds(
+    expectation: &Expectation,
+    peers: &[&Seen],
+    chat: &[ChatLine],
+    max_in_room: usize,
+) -> bool {
+    let any_named = |name: &str, test: &dyn Fn(&Seen) -> bool| {
+        peers.iter().any(|p| p.participant.name == name && test(p))
+    };
+    match expectation {
+        Expectation::ParticipantsAtLeast(n) => max_in_room >= *n,
+        Expectation::ChatSeen(text) => chat.iter().any(|c| &c.text == text),
+        Expectation::VideoFrom(name) => any_named(name, &|p| p.video.frames_decoded > 0),
+        Expectation::ScreenFrom(name) => any_named(name, &|p| p.screen.frames_decoded > 0),
+        Expectation::SeenMuted(name) => any_named(name, &|p| p.seen.muted),
+        Expectation::SeenVideoOff(name) => any_named(name, &|p| p.seen.video_off),
+        Expectation::SeenLeave(name) => any_named(name, &|p| p.seen.left),
+        Expectation::AudioFrom { name, hz } => any_named(name, &|p| {
+            p.audio
+                .dominant_hz()
+                .is_some_and(|found| (found - hz).abs() <= 10.0)
+        }),
+    }
+}
