@@ -27,6 +27,16 @@ pub fn wait_until(
     }
 }
 
+/// Steps the app for `span` of wall time: for what must keep running, or
+/// must not happen, over a measured stretch.
+pub fn step_for(harness: &mut Harness<'_, HuddleApp>, span: Duration) {
+    let until = Instant::now() + span;
+    while Instant::now() < until {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Types into the login form (the email only when given) and clicks "Log in".
 pub fn log_in(harness: &mut Harness<'_, HuddleApp>, email: Option<&str>, password: &str) {
     if let Some(email) = email {

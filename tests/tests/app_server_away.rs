@@ -1,12 +1,17 @@
 //! The app when the server goes away and what it finds when it is back: a
-//! dashboard that cannot load or create says so, a meeting deleted meanwhile
-//! ends the call, and a login revoked meanwhile brings back the login form.
-//! Also a peer whose connection dies while its signaling looks alive.
+//! call that says it is reconnecting and gets back, or gives up on the
+//! dashboard; a dashboard that cannot load or create says so, a meeting
+//! deleted meanwhile ends the call, and a login revoked meanwhile brings back
+//! the login form. Also a peer whose connection dies while its signaling
+//! looks alive.
 
 use client::app::{HuddleApp, Intent, Screen, StartOptions};
+use client::bot::{self, BotOptions};
+use client::call::TrackKind;
 use egui_kittest::Harness;
-use huddle_tests::app_harness::{start_app, wait_until};
-use huddle_tests::{PASSWORD, STARTUP, TestServer};
+use egui_kittest::kittest::Queryable;
+use huddle_tests::app_harness::{start_app, step_for, wait_until};
+use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use shared::api::Visibility;
 use std::time::Duration;
 
@@ -35,6 +40,18 @@ fn in_a_meeting(
     harness
 }
 
+/// Stops the server under the app's call, until the room says it is reconnecting.
+fn go_away(
+    runtime: &tokio::runtime::Runtime,
+    server: &mut TestServer,
+    harness: &mut Harness<'static, HuddleApp>,
+) {
+    runtime.block_on(server.stop());
+    wait_until(harness, "the reconnecting banner", |h| {
+        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
+    });
+}
+
 /// The server goes away under the app's call; while the app tries to get
 /// back, an admin runs `sql` on its database; then it comes back.
 fn away_and_back(
@@ -43,10 +60,7 @@ fn away_and_back(
     harness: &mut Harness<'static, HuddleApp>,
     sql: &str,
 ) {
-    runtime.block_on(server.stop());
-    wait_until(harness, "the reconnecting banner", |h| {
-        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
-    });
+    go_away(runtime, server, harness);
     let admin = rusqlite::Connection::open(server.db_path()).unwrap();
     admin
         .execute_batch(&format!("PRAGMA foreign_keys = ON; {sql}"))
@@ -96,19 +110,13 @@ fn a_server_gone_for_good_ends_the_call_on_the_dashboard_saying_so() {
     let mut server = runtime.block_on(TestServer::start());
     let give_up = Duration::from_secs(3);
     let mut harness = in_a_meeting(&runtime, &server, "Lost sync", Some(give_up));
-    runtime.block_on(server.stop());
-    wait_until(&mut harness, "the reconnecting banner", |h| {
-        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
-    });
+    go_away(&runtime, &mut server, &mut harness);
     wait_until(&mut harness, "the dashboard", |h| {
         h.state().screen == Screen::Dashboard
     });
     // Still said a moment later: not replaced by a refresh of the list
     // from the same unreachable server.
-    for _ in 0..25 {
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_for(&mut harness, Duration::from_millis(500));
     let said = harness.state().status().unwrap_or_default().to_string();
     assert!(
         said.contains("Lost the connection to the server, so the call ended"),
@@ -239,4 +247,78 @@ fn a_peer_whose_connection_dies_is_shown_reconnecting_then_failed() {
         Screen::Room,
         "the call goes on without it"
     );
+}
+
+#[test]
+fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut server = runtime.block_on(TestServer::start());
+    let mut options = BotOptions::new(&server.url(), CORPORATE, PASSWORD, ALL_USERS);
+    options.duration = Duration::from_secs(300); // stopped when the test is done
+    let stop_bot = std::sync::Arc::new(tokio::sync::Notify::new());
+    options.stop = Some(stop_bot.clone());
+    options.width = 320;
+    options.height = 180;
+    let bot = runtime.spawn(bot::run(options));
+    runtime.block_on(server.wait_for_participants(ALL_USERS, 1));
+    let mut harness = start_app(StartOptions {
+        server: Some(server.url()),
+        email: Some(STARTUP.into()),
+        password: Some(PASSWORD.into()),
+        join: Some(ALL_USERS.into()),
+        join_muted: true,
+        ..StartOptions::default()
+    });
+    let bot_video = |h: &Harness<'_, HuddleApp>| {
+        h.state().room.as_ref().and_then(|r| {
+            let bot = r
+                .participants
+                .values()
+                .find(|p| p.name == "Test Corporate")?;
+            Some(r.frames_shown(bot.id, TrackKind::Camera))
+        })
+    };
+    wait_until(&mut harness, "the bot's video", |h| {
+        bot_video(h).is_some_and(|n| n >= 5)
+    });
+    // `--muted` applies to that join, not to the saved settings.
+    assert!(
+        !harness.state().room.as_ref().unwrap().mic_on,
+        "joined muted"
+    );
+    assert!(!harness.state().settings.start_muted);
+
+    runtime.block_on(server.stop());
+    wait_until(&mut harness, "the reconnecting banner", |h| {
+        h.query_by_label_contains("Reconnecting to the server")
+            .is_some()
+    });
+    assert_eq!(harness.state().screen, Screen::Room, "still in the room");
+
+    runtime.block_on(server.start_again());
+    wait_until(&mut harness, "the banner gone", |h| {
+        h.query_by_label_contains("Reconnecting to the server")
+            .is_none()
+    });
+    // Looked for as the banner goes, while the toast is surely showing.
+    wait_until(&mut harness, "a toast saying so", |h| {
+        h.query_by_label("Reconnected").is_some()
+    });
+    // The bot is back under its new id (the restarted server numbers from 1
+    // again, so it may be the old one), and its video comes over the new link.
+    wait_until(&mut harness, "the bot in the room again", |h| {
+        bot_video(h).is_some()
+    });
+    let before = bot_video(&harness).unwrap();
+    wait_until(&mut harness, "the bot's video again", |h| {
+        bot_video(h).is_some_and(|n| n >= before + 10)
+    });
+    harness.get_by_label("Leave").click();
+    wait_until(&mut harness, "the dashboard", |h| {
+        h.state().screen == Screen::Dashboard
+    });
+    stop_bot.notify_one();
+    let report = runtime.block_on(bot).unwrap();
+    report.expect("the bot ran through the restart");
+    runtime.block_on(server.stop());
 }

@@ -8,7 +8,7 @@ use client::bot::stats::LastFrame;
 use client::bot::{self, AudioChoice, BotOptions, VideoChoice};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use huddle_tests::app_harness::{stop_sharing_as_others_see_it, wait_until};
+use huddle_tests::app_harness::{step_for, stop_sharing_as_others_see_it, wait_until};
 use huddle_tests::display::VirtualDisplay;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::sync::Arc;
@@ -62,10 +62,7 @@ fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
     // The share runs for a measured span, then the bot reports what came.
     let shared_at = SystemTime::now();
     let span = Duration::from_secs(4);
-    while shared_at.elapsed().unwrap_or_default() < span {
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_for(&mut harness, span);
     stop_bot.notify_one();
 
     let report = runtime.block_on(bot).unwrap().unwrap();

@@ -6,25 +6,27 @@ use super::run::Seen;
 use super::script::Expectation;
 
 /// Whether every expectation holds; with none, the bot has nothing to wait for.
-pub(super) fn all_hold(
+pub(super) fn all_hold<'a>(
     expectations: &[Expectation],
-    peers: &[&Seen],
+    peers: impl Iterator<Item = &'a Seen> + Clone,
     chat: &[ChatLine],
     max_in_room: usize,
 ) -> bool {
     expectations
         .iter()
-        .all(|e| holds(e, peers, chat, max_in_room))
+        .all(|e| holds(e, peers.clone(), chat, max_in_room))
 }
 
-pub(super) fn holds(
+/// Whether one expectation holds for `peers` (everyone the bot saw; an
+/// iterator, so the check after every event and frame allocates nothing).
+pub(super) fn holds<'a>(
     expectation: &Expectation,
-    peers: &[&Seen],
+    peers: impl Iterator<Item = &'a Seen> + Clone,
     chat: &[ChatLine],
     max_in_room: usize,
 ) -> bool {
     let any_named = |name: &str, test: &dyn Fn(&Seen) -> bool| {
-        peers.iter().any(|p| p.participant.name == name && test(p))
+        peers.clone().any(|p| p.participant.name == name && test(p))
     };
     match expectation {
         Expectation::ParticipantsAtLeast(n) => max_in_room >= *n,

@@ -3,14 +3,16 @@
 
 mod expect;
 mod live;
+pub mod options;
 pub mod report;
 pub mod run;
 pub mod script;
 mod sound;
 pub mod stats;
 
+pub use options::{AudioChoice, BotOptions, VideoChoice};
 pub use report::Report;
-pub use run::{AudioChoice, BotOptions, VideoChoice, run};
+pub use run::run;
 pub use script::{Action, Expectation, Script};
 
 /// The peak level of a bot's `tone:HZ` microphone; a sine's RMS level is

@@ -2,12 +2,12 @@
 //! follow the script, watch everything that arrives, and write the report.
 
 use super::expect;
+use super::options::{BotOptions, VideoChoice};
 use super::report::*;
-use super::script::{Action, Script};
+use super::script::Action;
 use super::sound::{self, BotSound};
 use super::stats::{AudioStats, VideoStats};
 use crate::api::ApiClient;
-use crate::audio::DeviceChoice;
 use crate::call::{
     Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, TrackKind,
     VideoSource,
@@ -19,109 +19,9 @@ use crate::media::pattern::TestPattern;
 use crate::media::processing::ProcessingSettings;
 use shared::{Participant, PeerId};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum VideoChoice {
-    /// The stamped test pattern, in this background colour.
-    Pattern,
-    None,
-    File(PathBuf),
-    /// The real screen (the X11 path on Linux): for `--share screen`.
-    Screen,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum AudioChoice {
-    Tone(f32),
-    None,
-    File(PathBuf),
-    /// What a real input device captures (`--audio-device`).
-    Device(DeviceChoice),
-}
-
-#[derive(Debug, Clone)]
-pub struct BotOptions {
-    pub server: String,
-    /// The certificate authorities trusted for an `https://` server.
-    pub trust: crate::tls::Trust,
-    pub email: String,
-    pub password: String,
-    /// A stored login, instead of the password (and to share one login among many bots).
-    pub token: Option<String>,
-    /// Title or id.
-    pub meeting: String,
-    pub duration: Duration,
-    /// Leaves before `duration` when notified, with the report so far: a
-    /// test ends a bot when its flow is done, not after guessed seconds.
-    pub stop: Option<Arc<Notify>>,
-    /// Leaves as soon as every expectation of the script holds (`duration`
-    /// is then the limit): a QA run, or a test, ends when it has seen it all.
-    pub until_met: bool,
-    pub video: VideoChoice,
-    pub audio: AudioChoice,
-    /// Share this from the start.
-    pub share: Option<VideoChoice>,
-    /// With the share, the computer's sound (what the default speaker plays).
-    pub share_sound: bool,
-    /// Drop this share (0.0–1.0) of received audio packets (simulated network loss).
-    pub audio_loss: f32,
-    /// The same for received video packets.
-    pub video_loss: f32,
-    /// Play what is received on this output device (`--speaker`).
-    pub speaker: Option<DeviceChoice>,
-    /// Echo cancellation, noise suppression and gain control on a device
-    /// microphone (off by default: QA usually wants the signal as sent).
-    pub voice_processing: bool,
-    pub width: usize,
-    pub height: usize,
-    pub fps: f32,
-    pub bitrate_bps: u32,
-    /// Background colour of the test pattern (each bot its own).
-    pub colour: (u8, u8, u8),
-    pub script: Script,
-    pub save_frames: Option<PathBuf>,
-    /// Print a status line every second, prefixed with this label (or the
-    /// bot's display name when the label is empty).
-    pub live: Option<String>,
-}
-
-impl BotOptions {
-    pub fn new(server: &str, email: &str, password: &str, meeting: &str) -> BotOptions {
-        BotOptions {
-            server: server.into(),
-            trust: crate::tls::Trust::system(),
-            email: email.into(),
-            password: password.into(),
-            token: None,
-            meeting: meeting.into(),
-            duration: Duration::from_secs(10),
-            stop: None,
-            until_met: false,
-            video: VideoChoice::Pattern,
-            audio: AudioChoice::Tone(440.0),
-            share: None,
-            share_sound: false,
-            audio_loss: 0.0,
-            video_loss: 0.0,
-            speaker: None,
-            voice_processing: false,
-            width: 1280,
-            height: 720,
-            fps: 30.0,
-            bitrate_bps: 1_500_000,
-            colour: (40, 90, 200),
-            script: Script::default(),
-            save_frames: None,
-            live: None,
-        }
-    }
-}
 
 fn video_source(
     choice: &VideoChoice,
@@ -395,8 +295,8 @@ pub async fn run(options: BotOptions) -> Result<Report> {
             }
         }
         if options.until_met {
-            let everyone: Vec<&Seen> = earlier.iter().chain(peers.values()).collect();
-            if expect::all_hold(&options.script.expectations, &everyone, &chat, max_in_room) {
+            let everyone = earlier.iter().chain(peers.values());
+            if expect::all_hold(&options.script.expectations, everyone, &chat, max_in_room) {
                 break;
             }
         }
@@ -418,7 +318,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         .iter()
         .map(|expectation| ExpectationResult {
             name: expectation.describe(),
-            ok: expect::holds(expectation, &everyone, &chat, max_in_room),
+            ok: expect::holds(expectation, everyone.iter().copied(), &chat, max_in_room),
         })
         .collect();
     Ok(Report {

@@ -3,8 +3,8 @@
 //! the devices opened (for the report). Devices take a second to open, so
 //! they are opened off the runtime's threads.
 
+use super::options::{AudioChoice, BotOptions};
 use super::report::AudioDevicesReport;
-use super::run::{AudioChoice, BotOptions};
 use crate::audio::{AudioError, Microphone, Speaker};
 use crate::call::{AudioSink, AudioSource};
 use crate::error::Result;
