@@ -319,12 +319,15 @@ impl RawClient {
         self.socket.send(frame).await.expect("send");
     }
 
-    /// The next protocol message (pings are answered and skipped).
+    /// The next protocol message (pings are answered and skipped). The
+    /// patience is for the whole wait: a server that only pings fails the
+    /// test instead of keeping it waiting for good.
     pub async fn recv(&mut self) -> ServerMsg {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let frame = tokio::time::timeout(PATIENCE, self.socket.next())
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
                 .await
-                .expect("a message in time");
+                .unwrap_or_else(|_| panic!("no message within {PATIENCE:?}"));
             match frame {
                 Some(Ok(Message::Text(text))) => {
                     return serde_json::from_str(&text)
@@ -341,13 +344,18 @@ impl RawClient {
         self.messages_until_closed().await.1
     }
 
-    /// Every message up to the close, and the close code.
+    /// Every message up to the close, and the close code. The server must
+    /// close within the patience, however many messages and pings it sends
+    /// meanwhile.
     pub async fn messages_until_closed(&mut self) -> (Vec<ServerMsg>, Option<CloseCode>) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
         let mut messages = Vec::new();
         loop {
-            let frame = tokio::time::timeout(PATIENCE, self.socket.next())
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
                 .await
-                .expect("close in time");
+                .unwrap_or_else(|_| {
+                    panic!("the server did not close within {PATIENCE:?}; it sent {messages:?}")
+                });
             match frame {
                 Some(Ok(Message::Close(frame))) => return (messages, frame.map(|f| f.code)),
                 Some(Ok(Message::Text(text))) => {
@@ -369,8 +377,9 @@ impl RawClient {
         {
             return false;
         }
+        let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            match tokio::time::timeout(PATIENCE, self.socket.next()).await {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
                 Ok(Some(Ok(Message::Pong(_)))) => return true,
                 Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) | Err(_) => {
                     return false;

@@ -114,58 +114,83 @@ async fn next_chat(session: &mut client::SignalSession) -> String {
     }
 }
 
-#[tokio::test]
+/// How many late joiners race the flood, one after the other.
+const RACERS: usize = 20;
+/// The most messages the flood sends; it stops sooner once every racer is in.
+const FLOOD: usize = 20_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_joiner_racing_a_chat_flood_gets_each_message_exactly_once() {
-    let server = TestServer::start_with(|c| c.limits.chat_burst = 500).await;
+    // Without the meeting's gate, a message stored after a joiner read the
+    // history but broadcast before it was in the room would be lost, or one
+    // stored before the read but broadcast after the join seen twice. The
+    // flood goes without pause on two workers, so every join lands among
+    // stores and broadcasts. Checked: with the gate let go early in `join`
+    // this failed 6 runs of 6, in `chat` 4 of 6.
+    let server = TestServer::start_with(|c| {
+        c.limits.chat_burst = FLOOD as u32;
+        c.limits.outgoing_queue = 2 * FLOOD;
+        c.limits.connections_per_user = RACERS + 1;
+        c.limits.membership_burst = 2 * RACERS as u32;
+    })
+    .await;
     let api = server.login(STARTUP).await;
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let mut talker = server.connect(&api).await;
     talker.join(meeting).await.unwrap();
-    // The flood runs until the late joiner has seen live messages, so the
-    // join lands in the middle of it, not before or after.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sender = talker.sender();
     let flooding = stop.clone();
     let flood = tokio::spawn(async move {
         let mut sent = 0;
-        while sent < 450 && !flooding.load(std::sync::atomic::Ordering::Relaxed) {
+        while sent < FLOOD && !flooding.load(std::sync::atomic::Ordering::Relaxed) {
             let chat = ClientMsg::Chat {
                 text: format!("f{sent}"),
             };
             sender.send(chat).await.unwrap();
             sent += 1;
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            tokio::task::yield_now().await;
         }
         sent
     });
     for _ in 0..20 {
-        wait_for(&mut talker, "the flood under way", |m| {
-            matches!(m, ServerMsg::ChatMessage(_))
-        })
-        .await;
+        next_chat(&mut talker).await;
     }
-    let mut late = server.connect(&api).await;
-    let joined = late.join(meeting).await.unwrap();
-    let mut seen: Vec<String> = joined.chat_history.iter().map(|m| m.text.clone()).collect();
-    let from_history = seen.len();
-    assert!(
-        (20..=50).contains(&from_history),
-        "the history holds what was sent before the join, capped at 50: {from_history}"
-    );
-    for _ in 0..20 {
-        seen.push(next_chat(&mut late).await);
+    // The talker's own echoes are read, or its session would stall the flood.
+    let drain = tokio::spawn(async move { while talker.recv().await.is_some() {} });
+    let mut racers = Vec::new();
+    for _ in 0..RACERS {
+        let mut late = server.connect(&api).await;
+        let joined = late.join(meeting).await.unwrap();
+        let history: Vec<String> = joined.chat_history.iter().map(|m| m.text.clone()).collect();
+        assert!(
+            (20..=50).contains(&history.len()),
+            "the history holds what was sent before the join, capped at 50: {}",
+            history.len()
+        );
+        racers.push((late, history));
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let sent = flood.await.unwrap();
-    assert!(sent < 450, "the join came before the flood ran out");
+    assert!(sent < FLOOD, "every join came before the flood ran out");
     let last = format!("f{}", sent - 1);
-    while seen.last() != Some(&last) {
-        seen.push(next_chat(&mut late).await);
+    for (n, (mut late, mut seen)) in racers.into_iter().enumerate() {
+        while seen.last() != Some(&last) {
+            seen.push(next_chat(&mut late).await);
+        }
+        // Live messages continue exactly where the history ended, with no gap or repeat.
+        let first: usize = seen[0][1..].parse().unwrap();
+        let expected: Vec<String> = (first..sent).map(|n| format!("f{n}")).collect();
+        if let Some(at) = (0..seen.len()).find(|&i| expected.get(i) != Some(&seen[i])) {
+            let around = &seen[at.saturating_sub(2)..(at + 3).min(seen.len())];
+            panic!(
+                "racer {n} saw {around:?} where {:?} was due",
+                expected.get(at)
+            );
+        }
+        assert_eq!(seen.len(), expected.len(), "racer {n} saw every message");
     }
-    // Live messages continue exactly where the history ended, with no gap or repeat.
-    let first: usize = seen[0][1..].parse().unwrap();
-    let expected: Vec<String> = (first..sent).map(|n| format!("f{n}")).collect();
-    assert_eq!(seen, expected);
+    drain.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
