@@ -42,9 +42,11 @@ async fn checkpoint(app: AppState) {
 
 /// Logouts through this server end their connections at once, and each
 /// connection ends at its login's expiry by itself; what is left are logins
-/// removed by someone else (an administrator's shell, another process). The
-/// database says when another connection has written; only then are the
-/// live logins looked up again.
+/// removed by someone else (an administrator's shell, another process). A
+/// counter kept by triggers says when a session or a user was removed or
+/// changed; only then are the live logins looked up again. (SQLite's
+/// `data_version` moved at every chat message, written on a connection of
+/// its own, so the lookup ran twice a second under chat load.)
 async fn sweep_logins(app: AppState) {
     let mut every = tokio::time::interval(LOGIN_SWEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -54,7 +56,11 @@ async fn sweep_logins(app: AppState) {
             _ = app.shutdown.cancelled() => return,
             _ = every.tick() => {}
         }
-        let version = app.db.call(|conn| sessions::data_version(conn)).await.ok();
+        let version = app
+            .db
+            .call(|conn| sessions::login_generation(conn))
+            .await
+            .ok();
         if version.is_none() || version == seen_version {
             continue;
         }

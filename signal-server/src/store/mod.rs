@@ -34,7 +34,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The schema, oldest first. Never edit a shipped migration: add a new one.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/001_initial.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/001_initial.sql")),
+        M::up(include_str!("migrations/002_login_changes.sql")),
+    ])
 }
 
 /// A shared handle to the database. SQLite serialises writers anyway, so one
@@ -220,5 +223,37 @@ mod tests {
             db.call_blocking(|c| flag(c, "x")).unwrap().as_deref(),
             Some("1")
         );
+    }
+
+    #[test]
+    fn the_login_generation_moves_when_anyone_removes_a_login_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let db = Db::open(&path).unwrap();
+        let generation = || db.call_blocking(|c| sessions::login_generation(c)).unwrap();
+        let user = db
+            .call_blocking(|c| users::create(c, "a@b.c", "Ann", "x", None))
+            .unwrap();
+        let start = generation();
+        db.call_blocking(|c| sessions::create(c, user, "h1", i64::MAX))
+            .unwrap();
+        db.call_blocking(|c| sessions::create(c, user, "h2", i64::MAX))
+            .unwrap();
+        db.call_blocking(|c| set_flag(c, "unrelated", "write"))
+            .unwrap();
+        assert_eq!(
+            generation(),
+            start,
+            "new logins and other writes end nothing"
+        );
+        // An administrator's shell: another connection, foreign keys off.
+        let admin = Connection::open(&path).unwrap();
+        admin
+            .execute("DELETE FROM sessions WHERE token_hash = 'h1'", [])
+            .unwrap();
+        let after_revoke = generation();
+        assert!(after_revoke > start, "a session removed elsewhere");
+        admin.execute("DELETE FROM users", []).unwrap();
+        assert!(generation() > after_revoke, "a user removed elsewhere");
     }
 }

@@ -56,11 +56,13 @@ pub fn login_for_token(conn: &Connection, token: &str) -> Result<Option<(User, i
     }
 }
 
-/// A number that changes whenever another connection (another process, an
-/// administrator's shell) has committed to the database: the cue to look
-/// again at what this process keeps in memory.
-pub fn data_version(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("PRAGMA data_version", [], |row| row.get(0))?)
+/// A number that moves whenever a login may have ended, whoever ended it
+/// (triggers keep it: see `002_login_changes.sql`): the cue to look again
+/// at the live logins.
+pub fn login_generation(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT generation FROM login_changes WHERE id = 1")?
+        .query_row([], |row| row.get(0))?)
 }
 
 /// Revokes a token (logout). Returns whether it existed.
