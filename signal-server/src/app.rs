@@ -1,5 +1,6 @@
 //! The state every request and connection shares.
 
+use crate::alarm::Alarms;
 use crate::config::Config;
 use crate::connection_counts::ConnectionCounts;
 use crate::hub::Hub;
@@ -32,6 +33,8 @@ pub struct App {
     pub password_checks: tokio::sync::Semaphore,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
+    /// Every live WebSocket connection's alarm: shutdown raises them all.
+    pub alarms: Alarms,
     /// Live WebSocket connections, awaited at shutdown (axum does not track upgraded connections).
     pub connections: TaskTracker,
 }
@@ -53,6 +56,7 @@ impl App {
             config,
             db,
             shutdown,
+            alarms: Alarms::default(),
             connections: TaskTracker::new(),
         })
     }

@@ -1,6 +1,7 @@
 //! Every live connection and room of the server: routes room events to the
 //! right `Room` and hands the results to the connections' outgoing queues.
 
+use crate::alarm::{Alarm, Reason};
 use crate::metrics::Metrics;
 use crate::room::{Delivery, Room, RoomError, RoomEvent};
 use axum::extract::ws::Utf8Bytes;
@@ -23,30 +24,26 @@ pub enum Outgoing {
     },
 }
 
-/// The sending side of one connection's bounded queue. When the queue is full
-/// the client is not reading: it is dropped (`dropped` is cancelled) rather
-/// than allowed to grow the server's memory.
+/// The sending side of one connection's bounded queue, and the
+/// connection's alarm. When the queue is full the client is not reading: it
+/// is dropped (the alarm raised, `TooSlow`) rather than allowed to grow the
+/// server's memory.
 #[derive(Clone)]
 pub struct Outbox {
     tx: mpsc::Sender<Outgoing>,
-    dropped: CancellationToken,
+    alarm: Arc<Alarm>,
 }
 
 impl Outbox {
     pub fn new(capacity: usize) -> (Outbox, mpsc::Receiver<Outgoing>) {
         let (tx, rx) = mpsc::channel(capacity);
-        (
-            Outbox {
-                tx,
-                dropped: CancellationToken::new(),
-            },
-            rx,
-        )
+        let alarm = Arc::default();
+        (Outbox { tx, alarm }, rx)
     }
 
-    /// Cancelled when this connection fell too far behind.
-    pub fn dropped(&self) -> &CancellationToken {
-        &self.dropped
+    /// Why this connection must stop, if it must.
+    pub fn alarm(&self) -> &Arc<Alarm> {
+        &self.alarm
     }
 
     /// Queues a message; returns false when this message found the queue full,
@@ -67,24 +64,19 @@ impl Outbox {
         match self.tx.try_send(item) {
             Ok(()) => true,
             // Reported once; later messages to a connection being dropped are just discarded.
-            Err(mpsc::error::TrySendError::Full(_)) if self.dropped.is_cancelled() => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.dropped.cancel();
-                false
-            }
+            Err(mpsc::error::TrySendError::Full(_)) => self.alarm.raise(Reason::TooSlow),
             // The connection is already finishing.
             Err(mpsc::error::TrySendError::Closed(_)) => true,
         }
     }
 }
 
-/// Whose login a connection runs on. `ended` is cancelled when that login
-/// ends (logout, expiry, account removal): the connection then closes.
+/// Whose login a connection runs on. When that login ends (logout, account
+/// removal) the connection's alarm is raised and it closes.
 #[derive(Clone)]
 pub struct LiveLogin {
     pub user: UserId,
     pub token_hash: String,
-    pub ended: CancellationToken,
 }
 
 struct PeerEntry {
@@ -162,11 +154,14 @@ impl Hub {
     /// Ends every connection whose login is one of `token_hashes`; returns how many.
     pub fn end_logins(&self, token_hashes: &HashSet<String>) -> usize {
         let state = self.lock();
-        let ending = state
-            .peers
-            .values()
-            .filter(|p| token_hashes.contains(&p.login.token_hash));
-        ending.map(|p| p.login.ended.cancel()).count()
+        let mut ended = 0;
+        for peer in state.peers.values() {
+            if token_hashes.contains(&peer.login.token_hash) {
+                peer.outbox.alarm().raise(Reason::LoginEnded);
+                ended += 1;
+            }
+        }
+        ended
     }
 
     /// Removes a connection, leaving its room (the others are told).

@@ -1,6 +1,7 @@
 //! Huddle's signaling server as a library: the `huddle-signal` binary, the
 //! load generator and the end-to-end tests all start it through [`start`].
 
+pub mod alarm;
 pub mod app;
 pub mod client_addr;
 pub mod config;

@@ -115,10 +115,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
 async fn serve(app: AppState, listener: TcpListener, tls: Option<Tls>) {
     let routes = http::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::<SocketAddr>::new();
-    let shutdown = app.shutdown.clone();
     let stopping = handle.clone();
+    let shutting_down = app.clone();
     tokio::spawn(async move {
-        shutdown.cancelled().await;
+        shutting_down.shutdown.cancelled().await;
+        shutting_down.alarms.shut_down();
         stopping.graceful_shutdown(Some(DRAIN_TIMEOUT));
     });
     let limits = &app.config.limits;

@@ -270,7 +270,6 @@ fn connect(hub: &Hub, seat: usize) -> Client {
     let login = LiveLogin {
         user: UserId(seat as i64),
         token_hash: format!("seat {seat}"),
-        ended: CancellationToken::new(),
     };
     let peer = hub.register(outbox, login);
     Client {

@@ -5,7 +5,6 @@
 
 use huddle_tests::*;
 use shared::ErrorCode;
-use signal_server::store::chat;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -100,27 +99,16 @@ async fn chat_older_than_the_retention_is_deleted_and_newer_chat_kept() {
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let user = api.me().await.unwrap().id;
     let day = 24 * 3600 * 1000;
-    server
-        .app()
-        .db
-        .call(move |conn| {
-            for (text, age_days) in [("last year", 365), ("last month", 31), ("last week", 7)] {
-                let new = chat::NewMessage {
-                    meeting,
-                    from: user,
-                    name: "Ann".into(),
-                    text: text.into(),
-                };
-                let message = chat::insert(conn, &new)?;
-                conn.execute(
-                    "UPDATE chat_messages SET sent_at = sent_at - ?1 WHERE id = ?2",
-                    [age_days * day, message.id.0],
-                )?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
+    for (text, age_days) in [("last year", 365), ("last month", 31), ("last week", 7)] {
+        let name = "Ann".to_string();
+        let message = server.app().chat.insert(meeting, user, name, text.into());
+        let id = message.await.unwrap().id;
+        let backdate = move |conn: &mut rusqlite::Connection| {
+            let sql = "UPDATE chat_messages SET sent_at = sent_at - ?1 WHERE id = ?2";
+            Ok(conn.execute(sql, [age_days * day, id.0])?)
+        };
+        server.app().db.call(backdate).await.unwrap();
+    }
     signal_server::maintenance::clean_up_once(server.app()).await;
     let page = api.messages(meeting, None, 50).await.unwrap();
     let texts: Vec<&str> = page.messages.iter().map(|m| m.text.as_str()).collect();

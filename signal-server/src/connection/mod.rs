@@ -6,6 +6,7 @@
 mod requests;
 mod writer;
 
+use crate::alarm::Reason;
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
 use crate::connection_counts::{AddressSlot, UserSlot};
@@ -20,6 +21,7 @@ use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
 use shared::protocol::MAX_FRAME_BYTES;
 use shared::{ClientMsg, ErrorCode, MediaState, PeerId, ServerMsg, User};
+use std::future::poll_fn;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +29,6 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite;
-use tokio_util::sync::CancellationToken;
 
 /// WebSocket close codes we send (RFC 6455 §7.4.1).
 mod close_code {
@@ -73,21 +74,21 @@ async fn run(app: AppState, socket: WebSocket, _address: AddressSlot) {
     app.metrics.connections.inc();
     let (sink, stream) = socket.split();
     let (outbox, queue) = Outbox::new(app.config.limits.outgoing_queue);
+    let _listed = app.alarms.register(outbox.alarm().clone());
     let heartbeat = app.config.heartbeat_interval;
     let heard = Arc::new(AtomicBool::new(false));
-    let too_slow = outbox.dropped().clone();
+    let alarm = outbox.alarm().clone();
     let writer = tokio::spawn(writer::write_loop(
         sink,
         queue,
         heartbeat,
         heard.clone(),
-        too_slow,
+        alarm,
     ));
     let mut session = Session {
         app: app.clone(),
         outbox,
         phase: Phase::AwaitingHello,
-        login_ended: CancellationToken::new(),
         heard,
     };
     let mut stream = stream;
@@ -136,19 +137,15 @@ struct Session {
     app: AppState,
     outbox: Outbox,
     phase: Phase,
-    /// Cancelled when the login this connection runs on ends.
-    login_ended: CancellationToken,
     /// Set at every frame from the client: the writer then need not ping.
     heard: Arc<AtomicBool>,
 }
 
 /// Why the reader woke up.
 enum Wake {
-    TooSlow,
-    Shutdown,
+    Alarm(Reason),
     NoHelloInTime,
     LoginExpired,
-    LoginEnded,
     WriterDone,
     Silent,
     Frame(Option<Result<Message, axum::Error>>),
@@ -166,9 +163,7 @@ impl Session {
     ) -> Option<JoinHandle<()>> {
         let silence_limit = self.app.config.heartbeat_timeout;
         let hello_by = Instant::now() + self.app.config.limits.hello_timeout();
-        let mut too_slow = pin!(self.outbox.dropped().clone().cancelled_owned());
-        let mut shutdown = pin!(self.app.shutdown.clone().cancelled_owned());
-        let mut login_ended = pin!(self.login_ended.clone().cancelled_owned());
+        let alarm = self.outbox.alarm().clone();
         let mut no_hello = pin!(tokio::time::sleep_until(hello_by));
         let mut expiry = pin!(tokio::time::sleep_until(hello_by));
         // The silence timer is not moved at every frame (that takes the
@@ -179,11 +174,9 @@ impl Session {
         loop {
             let ready = matches!(self.phase, Phase::Ready { .. });
             let wake = tokio::select! {
-                _ = &mut too_slow => Wake::TooSlow,
-                _ = &mut shutdown => Wake::Shutdown,
+                reason = poll_fn(|cx| alarm.poll_any(cx)) => Wake::Alarm(reason),
                 _ = &mut no_hello, if !ready => Wake::NoHelloInTime,
                 _ = &mut expiry, if ready => Wake::LoginExpired,
-                _ = &mut login_ended => Wake::LoginEnded,
                 _ = &mut writer => Wake::WriterDone,
                 _ = &mut silence => Wake::Silent,
                 frame = stream.next() => Wake::Frame(frame),
@@ -215,7 +208,7 @@ impl Session {
         let (code, why, close_reason) = match wake {
             Wake::Frame(Some(Ok(message))) => return self.on_frame(message).await,
             Wake::WriterDone => return Flow::WriterGone,
-            Wake::TooSlow => {
+            Wake::Alarm(Reason::TooSlow) => {
                 tracing::info!("dropping a client that is too slow to read");
                 return Flow::Close;
             }
@@ -234,7 +227,7 @@ impl Session {
                 }
                 return Flow::Close;
             }
-            Wake::Shutdown => {
+            Wake::Alarm(Reason::Shutdown) => {
                 let message = "the server is shutting down".into();
                 self.outbox.send(&ServerMsg::ServerShutdown { message });
                 self.outbox
@@ -250,7 +243,7 @@ impl Session {
                 let why = "your login expired; log in again".to_string();
                 (ErrorCode::Unauthorized, why, "login expired")
             }
-            Wake::LoginEnded => {
+            Wake::Alarm(Reason::LoginEnded) => {
                 let why = "your login ended (logged out, expired or removed); log in again";
                 (ErrorCode::Unauthorized, why.to_string(), "login ended")
             }

@@ -65,7 +65,6 @@ impl Session {
         let login = LiveLogin {
             user: user.id,
             token_hash,
-            ended: self.login_ended.clone(),
         };
         let peer = self.app.hub.register(self.outbox.clone(), login);
         self.outbox.send(&ServerMsg::Welcome {

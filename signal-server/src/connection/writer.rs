@@ -3,15 +3,16 @@
 //! client that fell too far behind (1008), as the protocol promises.
 
 use super::close_code;
+use crate::alarm::Alarm;
 use crate::hub::Outgoing;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
+use std::future::poll_fn;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 /// How long a goodbye may take to write before the socket is just dropped.
 const CLOSE_WRITE_LIMIT: Duration = Duration::from_secs(2);
@@ -19,8 +20,8 @@ const CLOSE_WRITE_LIMIT: Duration = Duration::from_secs(2);
 type Sink = SplitSink<WebSocket, Message>;
 
 /// Writes until the queue closes, a close is queued, the socket fails, or
-/// `too_slow` is cancelled (the queue overflowed): then the messages still
-/// queued are dropped and a 1008 close frame goes out instead.
+/// the alarm says the client is too slow (its queue overflowed): then the
+/// messages still queued are dropped and a 1008 close frame goes out instead.
 ///
 /// A ping goes out at a heartbeat only when the link was quiet in one
 /// direction: nothing sent (the client would take us for gone) or nothing
@@ -32,12 +33,12 @@ pub async fn write_loop(
     mut queue: mpsc::Receiver<Outgoing>,
     heartbeat: Duration,
     heard: Arc<AtomicBool>,
-    too_slow: CancellationToken,
+    alarm: Arc<Alarm>,
 ) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sent_since_ping = false;
-    let mut too_slow = std::pin::pin!(too_slow.cancelled_owned());
+    let mut too_slow = std::pin::pin!(poll_fn(|cx| alarm.poll_too_slow(cx)));
     loop {
         let frame = tokio::select! {
             biased;

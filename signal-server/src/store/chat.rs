@@ -22,21 +22,39 @@ pub struct NewMessage {
     pub text: String,
 }
 
-/// Stores a message and returns it as the room will see it.
-pub fn insert(conn: &Connection, new: &NewMessage) -> Result<ChatMessage> {
+/// Stores a message under `id` (unique across meetings: the chat store
+/// hands ids out) and returns it as the room will see it.
+pub fn insert(conn: &Connection, new: &NewMessage, id: MessageId) -> Result<ChatMessage> {
     let sent_at = now_millis();
     // Cached: chat is the one insert on the hot path; parsing it each time cost more than running it.
     conn.prepare_cached(
-        "INSERT INTO chat_messages (meeting_id, user_id, name, text, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO chat_messages (meeting_id, id, user_id, name, text, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![new.meeting.0, new.from.0, new.name, new.text, sent_at])?;
+    .execute(params![new.meeting.0, id.0, new.from.0, new.name, new.text, sent_at])?;
     Ok(ChatMessage {
-        id: MessageId(conn.last_insert_rowid()),
+        id,
         from: new.from,
         name: new.name.clone(),
         text: new.text.clone(),
         sent_at: from_millis(sent_at),
     })
+}
+
+/// The largest message id stored (0 when there is none). It reads the whole
+/// table (the ids are keyed under their meeting), so it runs at start-up and
+/// when an id was found taken, not per message.
+pub fn newest_id(conn: &Connection) -> Result<MessageId> {
+    Ok(MessageId(conn.query_row(
+        "SELECT COALESCE(MAX(id), 0) FROM chat_messages",
+        [],
+        |row| row.get(0),
+    )?))
+}
+
+/// Whether `err` says the id was already taken (someone else wrote chat).
+pub fn is_id_taken(err: &rusqlite::Error) -> bool {
+    matches!(err, rusqlite::Error::SqliteFailure(e, _)
+        if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 /// Up to `limit` messages older than `before` (or the newest), oldest first.

@@ -15,7 +15,7 @@
 
 use super::{Result, StoreError, chat};
 use rusqlite::{Connection, ErrorCode};
-use shared::{ChatMessage, MeetingId, UserId};
+use shared::{ChatMessage, MeetingId, MessageId, UserId};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
@@ -36,8 +36,30 @@ pub struct ChatStore {
 }
 
 struct Inner {
-    conn: Mutex<Connection>,
+    writer: Mutex<Writer>,
     waiting: Mutex<Vec<Waiting>>,
+}
+
+/// The chat connection and the next message id it hands out.
+struct Writer {
+    conn: Connection,
+    next_id: i64,
+}
+
+impl Writer {
+    /// Stores one message under the next id. An id found taken (chat written
+    /// by another process meanwhile) is skipped past once.
+    fn insert(&mut self, message: &chat::NewMessage) -> Result<ChatMessage> {
+        let stored = match chat::insert(&self.conn, message, MessageId(self.next_id)) {
+            Err(StoreError::Sqlite(err)) if chat::is_id_taken(&err) => {
+                self.next_id = chat::newest_id(&self.conn)?.0 + 1;
+                chat::insert(&self.conn, message, MessageId(self.next_id))
+            }
+            other => other,
+        }?;
+        self.next_id += 1;
+        Ok(stored)
+    }
 }
 
 impl ChatStore {
@@ -49,8 +71,9 @@ impl ChatStore {
         // On the workers, never wait for SQLite's write lock, and never checkpoint.
         conn.busy_timeout(Duration::ZERO)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let next_id = chat::newest_id(&conn)?.0 + 1;
         let inner = Inner {
-            conn: Mutex::new(conn),
+            writer: Mutex::new(Writer { conn, next_id }),
             waiting: Mutex::default(),
         };
         Ok(ChatStore {
@@ -85,8 +108,8 @@ impl ChatStore {
     /// holder is letting go.
     fn store_waiting(&self) {
         loop {
-            let conn = match self.inner.conn.try_lock() {
-                Ok(conn) => conn,
+            let mut writer = match self.inner.writer.try_lock() {
+                Ok(writer) => writer,
                 Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
                 Err(TryLockError::WouldBlock) => return,
             };
@@ -94,8 +117,8 @@ impl ChatStore {
             if batch.is_empty() {
                 return;
             }
-            if let Err(batch) = store(&conn, batch) {
-                drop(conn);
+            if let Err(batch) = store(&mut writer, batch) {
+                drop(writer);
                 let store = self.clone();
                 tokio::task::spawn_blocking(move || store.store_patiently(batch));
                 return;
@@ -106,10 +129,10 @@ impl ChatStore {
     /// The blocking pool's way: waits for SQLite's write lock, then stores
     /// this batch and whatever joined the list meanwhile.
     fn store_patiently(&self, mut batch: Vec<Waiting>) {
-        let conn = lock(&self.inner.conn);
-        let _ = conn.busy_timeout(BUSY_WAIT);
+        let mut writer = lock(&self.inner.writer);
+        let _ = writer.conn.busy_timeout(BUSY_WAIT);
         loop {
-            if let Err(failed) = store(&conn, batch) {
+            if let Err(failed) = store(&mut writer, batch) {
                 // Still busy after waiting: the senders get the error.
                 let _ = fail_all(failed, "waiting to store", &"the database stayed locked");
             }
@@ -118,8 +141,8 @@ impl ChatStore {
                 break;
             }
         }
-        let _ = conn.busy_timeout(Duration::ZERO);
-        drop(conn);
+        let _ = writer.conn.busy_timeout(Duration::ZERO);
+        drop(writer);
         // A message that joined as we let go.
         self.store_waiting();
     }
@@ -128,16 +151,17 @@ impl ChatStore {
 /// Stores a batch in one transaction and answers each sender. A message
 /// that cannot be stored (its meeting was deleted) fails alone. Returns the
 /// batch untouched when SQLite's write lock is taken.
-fn store(conn: &Connection, batch: Vec<Waiting>) -> std::result::Result<(), Vec<Waiting>> {
-    match run_cached(conn, "BEGIN IMMEDIATE") {
+fn store(writer: &mut Writer, batch: Vec<Waiting>) -> std::result::Result<(), Vec<Waiting>> {
+    match run_cached(&writer.conn, "BEGIN IMMEDIATE") {
         Err(err) if is_busy(&err) => return Err(batch),
         Err(err) => return fail_all(batch, "starting", &err),
         Ok(()) => {}
     }
     let results: Vec<Result<ChatMessage>> = batch
         .iter()
-        .map(|waiting| chat::insert(conn, &waiting.message))
+        .map(|waiting| writer.insert(&waiting.message))
         .collect();
+    let conn = &writer.conn;
     // A failed insert undoes only itself (SQLite rolls back the statement);
     // its sender gets the error and the rest of the batch is committed.
     if conn.is_autocommit() {
@@ -295,6 +319,28 @@ mod tests {
         stored.sort_by_key(|t| t.parse::<u32>().unwrap());
         let sent: Vec<String> = (0..200).map(|i| format!("{i}")).collect();
         assert_eq!(stored, sent);
+    }
+
+    #[tokio::test]
+    async fn ids_go_on_from_the_newest_stored_and_skip_one_taken_by_another_writer() {
+        let (_dir, path, db, meeting, user, store) = chat_in_a_meeting();
+        let say = |text: &str| store.insert(meeting, user, "Ann".into(), text.into());
+        let first = say("one").await.unwrap().id;
+        // Another process writes the next id meanwhile.
+        let other = Connection::open(&path).unwrap();
+        let sql = "INSERT INTO chat_messages (meeting_id, id, user_id, name, text, sent_at)
+                   VALUES (?1, ?2, ?3, 'Bob', 'two', 0)";
+        other
+            .execute(sql, [meeting.0, first.0 + 1, user.0])
+            .unwrap();
+        let third = say("three").await.unwrap().id;
+        assert_eq!(third.0, first.0 + 2, "skipped past the taken id");
+        // A store opened later goes on from the newest.
+        drop(store);
+        let store = ChatStore::open(&path).unwrap();
+        let four = store.insert(meeting, user, "Ann".into(), "four".into());
+        assert_eq!(four.await.unwrap().id.0, first.0 + 3);
+        assert_eq!(texts(&db, meeting), ["one", "two", "three", "four"]);
     }
 
     #[tokio::test]

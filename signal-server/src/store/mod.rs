@@ -37,6 +37,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/001_initial.sql")),
         M::up(include_str!("migrations/002_login_changes.sql")),
+        M::up(include_str!("migrations/003_chat_in_meeting_order.sql")),
     ])
 }
 
@@ -223,6 +224,38 @@ mod tests {
             db.call_blocking(|c| flag(c, "x")).unwrap().as_deref(),
             Some("1")
         );
+    }
+
+    #[test]
+    fn chat_stored_before_it_was_kept_in_meeting_order_keeps_its_ids_and_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let mut old = Connection::open(&path).unwrap();
+        migrations().to_version(&mut old, 2).unwrap();
+        old.execute_batch(
+            "INSERT INTO organisations (id, name, created_at) VALUES (1, 'Org', 0);
+             INSERT INTO users (id, email, name, password_hash, organisation_id, created_at)
+                 VALUES (1, 'a@b.c', 'Ann', 'x', 1, 0);
+             INSERT INTO meetings (id, title, host_id, starts_at, duration_minutes, visibility, created_at)
+                 VALUES (1, 'A', 1, 0, 30, 'all_users', 0), (2, 'B', 1, 0, 30, 'all_users', 0);
+             INSERT INTO chat_messages (id, meeting_id, user_id, name, text, sent_at) VALUES
+                 (1, 1, 1, 'Ann', 'a1', 0), (2, 2, 1, 'Ann', 'b1', 0), (3, 1, 1, 'Ann', 'a2', 0);",
+        )
+        .unwrap();
+        drop(old);
+        let db = Db::open(&path).unwrap();
+        let page = |meeting| {
+            let messages = db
+                .call_blocking(|c| chat::page(c, shared::MeetingId(meeting), None, 10))
+                .unwrap();
+            messages
+                .into_iter()
+                .map(|m| (m.id.0, m.text))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(page(1), [(1, "a1".to_string()), (3, "a2".to_string())]);
+        assert_eq!(page(2), [(2, "b1".to_string())]);
+        assert_eq!(db.call_blocking(|c| chat::newest_id(c)).unwrap().0, 3);
     }
 
     #[test]
