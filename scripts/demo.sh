@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-cargo build --release --locked -p signal-server -p client
+cargo build --release --locked -p signal-server -p huddle-bot -p huddle-desktop
 bin="$CARGO_TARGET_DIR/release"
 data_dir="${XDG_DATA_HOME:-$HOME/.local/share}/huddle"
 mkdir -p "$data_dir"

@@ -1,12 +1,12 @@
 //! Driving the desktop app's real views in tests (egui_kittest).
 
 use crate::{ALL_USERS, CORPORATE, PASSWORD, TestServer};
-use client::app::{HuddleApp, StartOptions};
-use client::bot::report::PeerReport;
-use client::bot::{self, AudioChoice, BotOptions, Report, VideoChoice};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use huddle_bot::report::PeerReport;
+use huddle_bot::{self as bot, AudioChoice, BotOptions, Report, VideoChoice};
+use huddle_desktop::app::{HuddleApp, StartOptions};
 use std::time::{Duration, Instant};
 
 /// Steps the app until `done` holds (background work arrives between frames).

@@ -2,7 +2,7 @@
 //! script, a third demo user, and what a report must show of a peer.
 
 use crate::*;
-use client::bot::{AudioChoice, BotOptions, Report, Script};
+use huddle_bot::{AudioChoice, BotOptions, Report, Script};
 use std::time::Duration;
 
 /// Concealment allowed in a call of a few seconds on loopback: the start of
@@ -33,7 +33,7 @@ pub fn bot(
 
 /// A third demo user, so three bots have three names.
 pub async fn third_user(server: &TestServer) {
-    let mut api = client::ApiClient::new(&server.url()).unwrap();
+    let mut api = huddle_engine::ApiClient::new(&server.url()).unwrap();
     let request = shared::api::RegisterRequest {
         email: "qa@huddle.test".into(),
         password: PASSWORD.into(),
@@ -71,13 +71,8 @@ pub fn assert_sees(report: &Report, name: &str, hz: f32) {
 
 /// The tone of `hz` came through whole: its frequency, its level (a tone
 /// 40 dB down is still found by its frequency), and little concealment.
-pub fn assert_hears(
-    report: &Report,
-    name: &str,
-    audio: &client::bot::report::AudioReport,
-    hz: f32,
-) {
-    let sent_rms = client::bot::TONE_PEAK_DBFS - 3.0;
+pub fn assert_hears(report: &Report, name: &str, audio: &huddle_bot::report::AudioReport, hz: f32) {
+    let sent_rms = huddle_bot::TONE_PEAK_DBFS - 3.0;
     assert!(
         (audio.level_dbfs - sent_rms).abs() < 4.0,
         "{} heard {name} at {} dBFS, not about {sent_rms}",

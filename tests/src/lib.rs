@@ -6,13 +6,13 @@ pub mod bots;
 pub mod certs;
 pub mod display;
 /// A private PulseAudio server with null sinks (shared with the client's tests).
-#[path = "../../client/tests/common/pulse.rs"]
+#[path = "../../client/bot/tests/common/pulse.rs"]
 pub mod pulse;
 
 use certs::TestCa;
-use client::signaling::SignalSession;
-use client::{ApiClient, SignalEvent, Trust};
 use futures_util::{SinkExt, StreamExt};
+use huddle_engine::signaling::SignalSession;
+use huddle_engine::{ApiClient, SignalEvent, Trust};
 use shared::api::{CreateMeeting, Visibility};
 use shared::{ClientMsg, MeetingId, PROTOCOL_VERSION, ServerMsg};
 use signal_server::{Config, RunningServer};
@@ -240,10 +240,10 @@ pub async fn wait_for(
 
 /// Waits for the first call event `wanted` accepts, skipping others.
 pub async fn next_event(
-    call: &mut client::call::Call,
+    call: &mut huddle_engine::call::Call,
     what: &str,
-    wanted: impl Fn(&client::call::CallEvent) -> bool,
-) -> client::call::CallEvent {
+    wanted: impl Fn(&huddle_engine::call::CallEvent) -> bool,
+) -> huddle_engine::call::CallEvent {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         match tokio::time::timeout_at(deadline, call.next_event()).await {

@@ -3,8 +3,8 @@
 //! message rates per connection and per user, the room size, slow readers,
 //! and logins that end while their connections are open.
 
-use client::{ApiClient, Error};
 use futures_util::StreamExt;
+use huddle_engine::{ApiClient, Error};
 use huddle_tests::*;
 use shared::{ClientMsg, ErrorCode, MeetingId, ServerMsg};
 use signal_server::store::sessions;
@@ -105,7 +105,7 @@ async fn connect_when_allowed(server: &TestServer) -> RawClient {
 /// A server with tiny allowances, and two users in one room: who sends, who receives.
 async fn tightly_limited_room() -> (
     TestServer,
-    client::ApiClient,
+    huddle_engine::ApiClient,
     MeetingId,
     RawClient,
     RawClient,

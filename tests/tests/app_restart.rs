@@ -2,9 +2,9 @@
 //! (what eframe writes at exit and reads at start), a stored login the
 //! server no longer accepts, and a settings file from an older version.
 
-use client::app::settings::{STORAGE_KEY, Settings};
-use client::app::{HuddleApp, Screen, StartOptions};
 use egui_kittest::Harness;
+use huddle_desktop::app::settings::{STORAGE_KEY, Settings};
+use huddle_desktop::app::{HuddleApp, Screen, StartOptions};
 use huddle_tests::app_harness::wait_until;
 use huddle_tests::{PASSWORD, STARTUP, TestServer};
 use std::collections::HashMap;

@@ -2,11 +2,11 @@
 //! cameras beside it, the grid back when the share stops, and the same when
 //! the sharer leaves in the middle of sharing.
 
-use client::app::{HuddleApp, Screen, StartOptions};
-use client::bot::{self, AudioChoice, BotOptions, Script, VideoChoice};
-use client::call::TrackKind;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use huddle_bot::{self as bot, AudioChoice, BotOptions, Script, VideoChoice};
+use huddle_desktop::app::{HuddleApp, Screen, StartOptions};
+use huddle_engine::call::TrackKind;
 use huddle_tests::app_harness::{start_app, wait_until};
 use huddle_tests::bots::third_user;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};

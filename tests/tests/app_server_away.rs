@@ -5,11 +5,11 @@
 //! the login form. Also a peer whose connection dies while its signaling
 //! looks alive.
 
-use client::app::{HuddleApp, Intent, Screen, StartOptions};
-use client::bot::{self, BotOptions};
-use client::call::TrackKind;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use huddle_bot::{self as bot, BotOptions};
+use huddle_desktop::app::{HuddleApp, Intent, Screen, StartOptions};
+use huddle_engine::call::TrackKind;
 use huddle_tests::app_harness::{start_app, step_for, wait_until};
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use shared::api::Visibility;
@@ -178,7 +178,7 @@ fn a_login_revoked_while_the_server_was_away_brings_back_the_login_form() {
 /// A bot on a runtime and a thread of its own, that `freeze` stops dead: its
 /// event loop, peer connection and sockets, as when a laptop lid closes (the
 /// server, patient here, still counts it in).
-fn freezable_bot(options: client::bot::BotOptions) -> tokio::sync::oneshot::Sender<()> {
+fn freezable_bot(options: huddle_bot::BotOptions) -> tokio::sync::oneshot::Sender<()> {
     let (freeze, frozen) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -192,7 +192,7 @@ fn freezable_bot(options: client::bot::BotOptions) -> tokio::sync::oneshot::Send
                     std::thread::sleep(std::time::Duration::from_secs(120));
                 }
             });
-            let _ = client::bot::run(options).await;
+            let _ = huddle_bot::run(options).await;
         });
     });
     freeze
@@ -204,7 +204,7 @@ fn a_peer_whose_connection_dies_is_shown_reconnecting_then_failed() {
     let server = runtime.block_on(TestServer::start_with(|c| {
         c.heartbeat_timeout = std::time::Duration::from_secs(60);
     }));
-    let mut options = client::bot::BotOptions::new(
+    let mut options = huddle_bot::BotOptions::new(
         &server.url(),
         huddle_tests::CORPORATE,
         PASSWORD,
@@ -230,7 +230,7 @@ fn a_peer_whose_connection_dies_is_shown_reconnecting_then_failed() {
         h.state().room.as_ref().map_or(0, |r| {
             r.participants
                 .values()
-                .map(|p| r.frames_shown(p.id, client::call::TrackKind::Camera))
+                .map(|p| r.frames_shown(p.id, huddle_engine::call::TrackKind::Camera))
                 .sum::<u64>()
         })
     };

@@ -3,11 +3,11 @@
 //! frames while the app's camera keeps coming. One test per process: it sets
 //! `DISPLAY` for the app's X11 capture.
 
-use client::app::{HuddleApp, Screen, StartOptions};
-use client::bot::stats::LastFrame;
-use client::bot::{self, AudioChoice, BotOptions, VideoChoice};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use huddle_bot::stats::LastFrame;
+use huddle_bot::{self as bot, AudioChoice, BotOptions, VideoChoice};
+use huddle_desktop::app::{HuddleApp, Screen, StartOptions};
 use huddle_tests::app_harness::{step_for, stop_sharing_as_others_see_it, wait_until};
 use huddle_tests::display::VirtualDisplay;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};

@@ -7,13 +7,13 @@
 //! meeting. One test per process: it sets `DISPLAY` and PulseAudio's
 //! directories for the app.
 
-use client::app::settings::SoundInput;
-use client::app::{HuddleApp, Screen, StartOptions};
-use client::audio::DeviceChoice;
-use client::media::spectrum::dominant_frequency;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use huddle_desktop::app::settings::SoundInput;
+use huddle_desktop::app::{HuddleApp, Screen, StartOptions};
+use huddle_devices::audio::DeviceChoice;
+use huddle_engine::media::spectrum::dominant_frequency;
 use huddle_tests::app_harness::{stop_sharing_as_others_see_it, wait_until, with_bot};
 use huddle_tests::display::{FakeInput, VirtualDisplay, keysym};
 use huddle_tests::pulse::{PulseServer, tone};
@@ -76,7 +76,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         .id;
     harness
         .state_mut()
-        .apply(client::app::Intent::Join(meeting));
+        .apply(huddle_desktop::app::Intent::Join(meeting));
     wait_until(&mut harness, "the meter to hear the desk microphone", |h| {
         h.state()
             .prejoin
@@ -211,8 +211,10 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     harness.state_mut().settings.microphone = SoundInput::Device(DeviceChoice::Default);
     harness
         .state_mut()
-        .apply(client::app::Intent::Join(meeting));
-    harness.state_mut().apply(client::app::Intent::JoinNow);
+        .apply(huddle_desktop::app::Intent::Join(meeting));
+    harness
+        .state_mut()
+        .apply(huddle_desktop::app::Intent::JoinNow);
     wait_until(&mut harness, "the room", |h| {
         h.state().screen == Screen::Room
     });
@@ -229,7 +231,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     runtime.block_on(server.stop());
 }
 
-fn room<'a>(harness: &'a Harness<'_, HuddleApp>) -> &'a client::app::room::RoomState {
+fn room<'a>(harness: &'a Harness<'_, HuddleApp>) -> &'a huddle_desktop::app::room::RoomState {
     harness.state().room.as_ref().expect("in the room")
 }
 

@@ -1,12 +1,12 @@
 //! The desktop app's real views, driven by clicks and typing (egui_kittest),
 //! against a real server and a real bot in the meeting.
 
-use client::app::{HuddleApp, Screen, StartOptions};
-use client::bot::{self, BotOptions, Script};
-use client::call::TrackKind;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use huddle_bot::{self as bot, BotOptions, Script};
+use huddle_desktop::app::{HuddleApp, Screen, StartOptions};
+use huddle_engine::call::TrackKind;
 use huddle_tests::app_harness::{log_in, wait_until};
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::time::{Duration, Instant};
@@ -57,7 +57,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     });
     assert_eq!(harness.state().screen, Screen::Dashboard);
     // Whatever sound devices this machine has, the microphone is the tone.
-    harness.state_mut().settings.microphone = client::app::settings::SoundInput::TestTone;
+    harness.state_mut().settings.microphone = huddle_desktop::app::settings::SoundInput::TestTone;
 
     // Settings: send 640×360 at 15 fps (the bot will report the size it received).
     harness.get_by_label("Settings").click();
@@ -85,7 +85,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     // The dashboard names who is in the meeting now: the bot.
     harness
         .state_mut()
-        .apply(client::app::Intent::RefreshMeetings);
+        .apply(huddle_desktop::app::Intent::RefreshMeetings);
     wait_until(&mut harness, "the bot named on the dashboard", |h| {
         h.query_by_label("Test Corporate").is_some()
     });
@@ -138,7 +138,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     });
 
     // The self view shows what we send.
-    let me = client::app::backend::SELF_VIEW;
+    let me = huddle_desktop::app::backend::SELF_VIEW;
     wait_until(&mut harness, "the self view", |h| {
         h.state()
             .room

@@ -317,7 +317,12 @@ async fn a_chat_flood_is_rate_limited() {
     let seen = drain(&mut bystander, Duration::from_millis(300)).await;
     let chats = seen
         .iter()
-        .filter(|e| matches!(e, client::SignalEvent::Message(ServerMsg::ChatMessage(_))))
+        .filter(|e| {
+            matches!(
+                e,
+                huddle_engine::SignalEvent::Message(ServerMsg::ChatMessage(_))
+            )
+        })
         .count();
     assert_eq!(
         chats, delivered,

@@ -1,7 +1,7 @@
 //! Bots in real meetings: three at once, script actions, screen sharing,
 //! leaving, simultaneous joins, and a peer sending garbage.
 
-use client::bot::{self, VideoChoice};
+use huddle_bot::{self as bot, VideoChoice};
 use huddle_tests::bots::{assert_sees, bot, third_user};
 use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
@@ -293,7 +293,7 @@ async fn a_peer_sending_garbage_signals_fails_only_its_own_connection() {
 async fn from_four_parties_on_cameras_are_sent_at_360p_and_600_kbits_with_their_stamps() {
     let server = TestServer::start().await;
     third_user(&server).await;
-    let mut api = client::ApiClient::new(&server.url()).unwrap();
+    let mut api = huddle_engine::ApiClient::new(&server.url()).unwrap();
     api.register(&shared::api::RegisterRequest {
         email: "qa2@huddle.test".into(),
         password: PASSWORD.into(),
@@ -389,8 +389,8 @@ fn write_noise_y4m(path: &std::path::Path, width: usize, height: usize, frames: 
 /// drop packets, in a call for `seconds`: what Test Corporate got of the sender.
 async fn received_through_loss(
     seconds: f64,
-    lossy: impl FnOnce(&mut client::bot::BotOptions),
-) -> client::bot::report::PeerReport {
+    lossy: impl FnOnce(&mut huddle_bot::BotOptions),
+) -> huddle_bot::report::PeerReport {
     let server = TestServer::start().await;
     let sender = bot(&server, STARTUP, 660.0, (200, 40, 40), seconds, "");
     let mut receiver = bot(&server, CORPORATE, 440.0, (40, 200, 40), seconds, "");

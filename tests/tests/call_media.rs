@@ -1,20 +1,27 @@
 //! Real calls: WebRTC peers over loopback, H.264 and Opus, through a real server.
 
-use client::call::{
+use huddle_engine::call::{
     Call, CallEvent, CallOptions, Command, MediaEvent, PatternSource, PeerLinkState, SourceLost,
     TrackKind, VideoSource,
 };
-use client::codec::VideoEncoderConfig;
-use client::media::mixer::level_dbfs;
-use client::media::pattern::TestPattern;
-use client::media::spectrum::dominant_frequency;
-use client::media::tone::ToneSource;
+use huddle_engine::codec::VideoEncoderConfig;
+use huddle_engine::media::mixer::level_dbfs;
+use huddle_engine::media::pattern::TestPattern;
+use huddle_engine::media::spectrum::dominant_frequency;
+use huddle_engine::media::tone::ToneSource;
 use huddle_tests::*;
 use shared::PeerId;
 use std::time::Duration;
 
 async fn join(server: &TestServer, email: &str, colour: (u8, u8, u8), hz: f32) -> Call {
-    join_with(server, email, colour, hz, client::call::RECONNECT_FOR).await
+    join_with(
+        server,
+        email,
+        colour,
+        hz,
+        huddle_engine::call::RECONNECT_FOR,
+    )
+    .await
 }
 
 async fn join_with(
@@ -37,7 +44,7 @@ async fn join_with(
         })),
         microphone: Some(Box::new(ToneSource::new(hz, -12.0))),
         speaker: None,
-        voice_processing: client::media::processing::ProcessingSettings::OFF,
+        voice_processing: huddle_engine::media::processing::ProcessingSettings::OFF,
         screen: Some(Box::new(PatternSource {
             pattern: TestPattern::new(640, 360, (200, 200, 30)),
             fps: 5.0,
@@ -130,7 +137,7 @@ async fn two_people_see_and_hear_each_other() {
             .expect("bob connects in time")
         {
             Some(CallEvent::PeerLink {
-                state: client::call::PeerLinkState::Connected,
+                state: huddle_engine::call::PeerLinkState::Connected,
                 ..
             }) => break,
             Some(_) => continue,
@@ -313,7 +320,7 @@ struct UnpluggedCamera {
 }
 
 impl VideoSource for UnpluggedCamera {
-    fn next_frame(&mut self) -> Result<client::media::frame::VideoFrame, SourceLost> {
+    fn next_frame(&mut self) -> Result<huddle_engine::media::frame::VideoFrame, SourceLost> {
         if self.frames_left == 0 {
             return Err(SourceLost("the camera stopped: No such device".into()));
         }

@@ -1,7 +1,7 @@
 //! 50 clients in 5 rooms chatting at once: each receives every message of its
 //! room exactly once, in each sender's order, and nothing from other rooms.
 
-use client::SignalEvent;
+use huddle_engine::SignalEvent;
 use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
 use std::collections::HashMap;

@@ -1,11 +1,11 @@
 //! Chat history: a late joiner gets it, it survives a restart, and it pages.
 
-use client::bot;
+use huddle_bot as bot;
 use huddle_tests::bots::{assert_sees, bot, wait_for_stored_chat};
 use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
 
-async fn say(session: &mut client::SignalSession, text: &str) {
+async fn say(session: &mut huddle_engine::SignalSession, text: &str) {
     session
         .send(ClientMsg::Chat { text: text.into() })
         .await
@@ -43,7 +43,8 @@ async fn a_late_joiner_gets_the_history_even_after_a_restart() {
     // Restart on the same database: history and logins survive.
     drop((ann, bob));
     server.restart().await;
-    let bob_api = client::ApiClient::with_token(&server.url(), bob_api.token().unwrap()).unwrap();
+    let bob_api =
+        huddle_engine::ApiClient::with_token(&server.url(), bob_api.token().unwrap()).unwrap();
     assert_eq!(
         bob_api.me().await.unwrap().email,
         CORPORATE,
@@ -103,7 +104,7 @@ async fn a_history_of_exactly_two_pages_ends_on_the_second() {
     );
 }
 
-async fn next_chat(session: &mut client::SignalSession) -> String {
+async fn next_chat(session: &mut huddle_engine::SignalSession) -> String {
     match wait_for(session, "the rest of the flood", |m| {
         matches!(m, ServerMsg::ChatMessage(_))
     })

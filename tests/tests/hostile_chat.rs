@@ -3,9 +3,9 @@
 //! messages) is refused or trimmed to fit, for huddle-bot and for the app,
 //! before and after a server restart.
 
-use client::app::{Screen, StartOptions};
-use client::bot::{self, BotOptions, Report};
 use egui_kittest::kittest::Queryable;
+use huddle_bot::{self as bot, BotOptions, Report};
+use huddle_desktop::app::{Screen, StartOptions};
 use huddle_tests::app_harness::{start_app, wait_until};
 use huddle_tests::*;
 use shared::ErrorCode;

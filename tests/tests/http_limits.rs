@@ -78,9 +78,9 @@ async fn an_oversized_email_is_refused_before_it_becomes_a_limiter_key() {
     let server = TestServer::start_with(|c| c.limits.logins_per_address_per_minute = 3).await;
     let huge = format!("{}@example.org", "a".repeat(100_000));
     for _ in 0..5 {
-        let mut api = client::ApiClient::new(&server.url()).unwrap();
+        let mut api = huddle_engine::ApiClient::new(&server.url()).unwrap();
         match api.login(&huge, PASSWORD).await {
-            Err(client::Error::Api {
+            Err(huddle_engine::Error::Api {
                 status: 401, code, ..
             }) => {
                 assert_eq!(code, ErrorCode::Unauthorized)

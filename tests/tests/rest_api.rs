@@ -1,7 +1,7 @@
 //! The REST API as a client sees it: logins, limits, meetings, visibility,
 //! registration, errors, health and metrics.
 
-use client::{ApiClient, Error};
+use huddle_engine::{ApiClient, Error};
 use huddle_tests::*;
 use shared::api::{CreateMeeting, RegisterRequest, Visibility};
 use shared::{ClientMsg, ErrorCode, ServerMsg};

@@ -4,7 +4,7 @@
 //! upgrade passes), and limits count the client the proxy saw, whatever
 //! `X-Forwarded-For` the client forged.
 
-use client::bot::{self, BotOptions};
+use huddle_bot::{self as bot, BotOptions};
 use huddle_tests::certs::TestCa;
 use huddle_tests::*;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
@@ -153,7 +153,7 @@ async fn login_from(proxy: &str, ca_pem: &str, from: IpAddr, forged: &str) -> u1
         .as_u16()
 }
 
-async fn check_proxy(proxy: &Proxy, ca: &TestCa, trust: &client::Trust) {
+async fn check_proxy(proxy: &Proxy, ca: &TestCa, trust: &huddle_engine::Trust) {
     // One client (127.0.0.2) forging a new address each time is still one
     // client: its third attempt in the minute is refused.
     let client = IpAddr::from([127, 0, 0, 2]);
@@ -206,7 +206,7 @@ async fn the_readme_nginx_example_proxies_calls_and_forwards_the_client_address(
     let dir = tempfile::tempdir().unwrap();
     let ca = TestCa::new("Huddle proxy test CA");
     let (cert, key) = ca.issue(&["127.0.0.1"], "proxy").write(dir.path());
-    let trust = client::Trust::with_ca_file(&ca.write(dir.path())).unwrap();
+    let trust = huddle_engine::Trust::with_ca_file(&ca.write(dir.path())).unwrap();
     let server = trusting_server().await;
     let proxy = start_nginx(server.addr(), dir.path(), &cert, &key);
     check_proxy(&proxy, &ca, &trust).await;
@@ -217,7 +217,7 @@ async fn the_readme_caddy_example_proxies_calls_and_forwards_the_client_address(
     let dir = tempfile::tempdir().unwrap();
     let ca = TestCa::new("Huddle proxy test CA");
     let (cert, key) = ca.issue(&["127.0.0.1"], "proxy").write(dir.path());
-    let trust = client::Trust::with_ca_file(&ca.write(dir.path())).unwrap();
+    let trust = huddle_engine::Trust::with_ca_file(&ca.write(dir.path())).unwrap();
     let server = trusting_server().await;
     let proxy = start_caddy(server.addr(), dir.path(), &cert, &key);
     check_proxy(&proxy, &ca, &trust).await;

@@ -256,10 +256,14 @@ async fn a_revoked_token_no_longer_says_hello() {
     let mut api = server.login(STARTUP).await;
     let token = api.token().unwrap().to_string();
     api.logout().await.unwrap();
-    let err = client::SignalSession::connect(&server.ws_url(), &token, &client::Trust::system())
-        .await
-        .err()
-        .expect("refused");
+    let err = huddle_engine::SignalSession::connect(
+        &server.ws_url(),
+        &token,
+        &huddle_engine::Trust::system(),
+    )
+    .await
+    .err()
+    .expect("refused");
     assert_eq!(err.code(), Some(ErrorCode::Unauthorized), "{err}");
 }
 

@@ -3,8 +3,8 @@
 //! moved (XTest) to one corner, then the other. One test per process: it
 //! sets `DISPLAY`.
 
-use client::media::frame::VideoFrame;
-use client::media::screen::{ScreenCapture, list_sources};
+use huddle_devices::screen::{ScreenCapture, list_sources};
+use huddle_engine::media::frame::VideoFrame;
 use huddle_tests::display::{FakeInput, VirtualDisplay};
 
 const MAGENTA: (u8, u8, u8) = (230, 30, 220);

@@ -4,7 +4,7 @@
 //! colour is in the received frames; stopping the share shows up in the
 //! receiver's report. One test per process: it sets `DISPLAY`.
 
-use client::bot::{self, AudioChoice, BotOptions, Script, VideoChoice};
+use huddle_bot::{self as bot, AudioChoice, BotOptions, Script, VideoChoice};
 use huddle_tests::display::VirtualDisplay;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::time::Duration;

@@ -3,8 +3,8 @@
 //! call reconnects, given the chat it missed. Between client and server sits a TCP relay that can
 //! freeze the connections it carries: bytes stop, sockets stay open.
 
-use client::call::{Call, CallEvent, CallOptions};
-use client::media::processing::ProcessingSettings;
+use huddle_engine::call::{Call, CallEvent, CallOptions};
+use huddle_engine::media::processing::ProcessingSettings;
 use huddle_tests::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,11 +97,11 @@ async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects_with_the_c
         speaker: None,
         voice_processing: ProcessingSettings::OFF,
         screen: None,
-        camera_config: client::codec::VideoEncoderConfig::camera(),
-        screen_config: client::codec::VideoEncoderConfig::screen(),
+        camera_config: huddle_engine::codec::VideoEncoderConfig::camera(),
+        screen_config: huddle_engine::codec::VideoEncoderConfig::screen(),
         start_muted: true,
         start_camera_off: true,
-        reconnect_for: client::call::RECONNECT_FOR,
+        reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
     })
     .await
@@ -150,7 +150,7 @@ async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects_with_the_c
 }
 
 /// Sends a chat message and waits until the server has stored it (its echo).
-async fn say(session: &mut client::SignalSession, text: &str) {
+async fn say(session: &mut huddle_engine::SignalSession, text: &str) {
     let chat = shared::ClientMsg::Chat { text: text.into() };
     session.send(chat).await.unwrap();
     wait_for(

@@ -2,11 +2,11 @@
 //! from a CA made in the test; bots and the app trusting that CA; and a
 //! wrong CA or a wrong host name each refused in one line that says so.
 
-use client::app::{Screen, StartOptions};
-use client::bot::{self, BotOptions};
-use client::{ApiClient, SignalSession, Trust};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
+use huddle_bot::{self as bot, BotOptions};
+use huddle_desktop::app::{Screen, StartOptions};
+use huddle_engine::{ApiClient, SignalSession, Trust};
 use huddle_tests::app_harness::{log_in, start_app, wait_until};
 use huddle_tests::*;
 use std::time::Duration;

@@ -11,11 +11,11 @@
 //!   mouth-to-ear  a sound from A's microphone to B's speaker, through PulseAudio null devices
 
 use anyhow::{Context, Result, bail};
-use client::bot::stats::percentile;
-use client::call::{Call, CallEvent, CallOptions, MediaEvent, PatternSource};
-use client::codec::{H264Encoder, VideoEncoderConfig};
-use client::media::pattern::TestPattern;
-use client::media::tone::ToneSource;
+use huddle_bot::stats::percentile;
+use huddle_engine::call::{Call, CallEvent, CallOptions, MediaEvent, PatternSource};
+use huddle_engine::codec::{H264Encoder, VideoEncoderConfig};
+use huddle_engine::media::pattern::TestPattern;
+use huddle_engine::media::tone::ToneSource;
 use huddle_tests::{ALL_USERS, CORPORATE, STARTUP, TestServer};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,7 +49,7 @@ async fn main() -> Result<()> {
 
 async fn call(
     server: &TestServer,
-    api: &client::ApiClient,
+    api: &huddle_engine::ApiClient,
     colour: (u8, u8, u8),
     hz: f32,
 ) -> Result<Call> {
@@ -65,13 +65,13 @@ async fn call(
         })),
         microphone: Some(Box::new(ToneSource::new(hz, -12.0))),
         speaker: None,
-        voice_processing: client::media::processing::ProcessingSettings::OFF,
+        voice_processing: huddle_engine::media::processing::ProcessingSettings::OFF,
         screen: None,
         camera_config: VideoEncoderConfig::camera(),
         screen_config: VideoEncoderConfig::screen(),
         start_muted: false,
         start_camera_off: false,
-        reconnect_for: client::call::RECONNECT_FOR,
+        reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
     })
     .await?)
@@ -125,7 +125,7 @@ async fn glass(seconds: u64) -> Result<()> {
     .await?;
     while let Some(event) = bob.next_event().await {
         if let CallEvent::PeerLink {
-            state: client::call::PeerLinkState::Connected,
+            state: huddle_engine::call::PeerLinkState::Connected,
             ..
         } = event
         {
@@ -234,7 +234,7 @@ async fn parties() -> Result<()> {
     let bot = std::env::current_exe()?.with_file_name("huddle-bot");
     if !bot.exists() {
         bail!(
-            "{} is missing: cargo build --release -p client",
+            "{} is missing: cargo build --release -p huddle-desktop -p huddle-bot",
             bot.display()
         );
     }
@@ -331,7 +331,7 @@ async fn app() -> Result<()> {
     let dir = std::env::current_exe()?.with_file_name("huddle");
     let bot_bin = dir.with_file_name("huddle-bot");
     if !dir.exists() || !bot_bin.exists() {
-        bail!("build first: cargo build --release -p client");
+        bail!("build first: cargo build --release -p huddle-desktop -p huddle-bot");
     }
     let xvfb = huddle_tests::display::VirtualDisplay::start("1280x800x24");
     let display = xvfb.name().to_string();

@@ -6,11 +6,11 @@
 //! alone first and subtracted.
 
 use anyhow::{Context, Result, ensure};
-use client::audio::{DeviceChoice, Microphone, Speaker};
-use client::bot::stats::percentile;
-use client::call::{Call, CallEvent, CallOptions, PeerLinkState};
-use client::codec::VideoEncoderConfig;
-use client::media::processing::ProcessingSettings;
+use huddle_bot::stats::percentile;
+use huddle_devices::audio::{DeviceChoice, Microphone, Speaker};
+use huddle_engine::call::{Call, CallEvent, CallOptions, PeerLinkState};
+use huddle_engine::codec::VideoEncoderConfig;
+use huddle_engine::media::processing::ProcessingSettings;
 use huddle_tests::pulse::PulseServer;
 use huddle_tests::{ALL_USERS, CORPORATE, STARTUP, TestServer};
 use std::sync::{Arc, Mutex};
@@ -90,8 +90,8 @@ fn median(values: &[f64]) -> f64 {
 async fn join(
     server: &TestServer,
     email: &str,
-    microphone: Option<Box<dyn client::call::AudioSource>>,
-    speaker: Option<Box<dyn client::call::AudioSink>>,
+    microphone: Option<Box<dyn huddle_engine::call::AudioSource>>,
+    speaker: Option<Box<dyn huddle_engine::call::AudioSink>>,
 ) -> Result<Call> {
     let api = server.login(email).await;
     Ok(Call::join(CallOptions {
@@ -109,7 +109,7 @@ async fn join(
         camera_config: VideoEncoderConfig::camera(),
         screen_config: VideoEncoderConfig::screen(),
         start_camera_off: true,
-        reconnect_for: client::call::RECONNECT_FOR,
+        reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
     })
     .await?)

@@ -3,9 +3,9 @@
 //! to reach a peer as a decoded frame. Runs under its own Xvfb.
 
 use anyhow::{Context, Result, ensure};
-use client::call::{Call, CallOptions, Command as CallCommand, MediaEvent, TrackKind};
-use client::codec::{H264Encoder, VideoEncoderConfig};
-use client::media::screen::{self, ScreenCapture};
+use huddle_devices::screen::{self, ScreenCapture};
+use huddle_engine::call::{Call, CallOptions, Command as CallCommand, MediaEvent, TrackKind};
+use huddle_engine::codec::{H264Encoder, VideoEncoderConfig};
 use huddle_tests::display::{self, VirtualDisplay};
 use huddle_tests::{ALL_USERS, CORPORATE, STARTUP, TestServer};
 use std::time::{Duration, Instant};
@@ -107,7 +107,7 @@ pub async fn measure() -> Result<()> {
 async fn join(
     server: &TestServer,
     email: &str,
-    screen: Option<Box<dyn client::call::VideoSource>>,
+    screen: Option<Box<dyn huddle_engine::call::VideoSource>>,
 ) -> Result<Call> {
     let api = server.login(email).await;
     let meeting = server.meeting_id(&api, ALL_USERS).await;
@@ -119,13 +119,13 @@ async fn join(
         camera: None,
         microphone: None,
         speaker: None,
-        voice_processing: client::media::processing::ProcessingSettings::OFF,
+        voice_processing: huddle_engine::media::processing::ProcessingSettings::OFF,
         screen,
         camera_config: VideoEncoderConfig::camera(),
         screen_config: VideoEncoderConfig::screen(),
         start_muted: true,
         start_camera_off: true,
-        reconnect_for: client::call::RECONNECT_FOR,
+        reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
     })
     .await?)

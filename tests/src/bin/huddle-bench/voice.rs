@@ -1,9 +1,9 @@
 //! `huddle-bench voice`: the cost of the microphone's voice processing (echo
 //! cancellation, noise suppression, gain control, high-pass) per 10 ms frame.
 
-use client::media::frame::SAMPLES_PER_10MS;
-use client::media::processing::{ProcessingSettings, SonoraProcessor, VoiceProcessor};
-use client::media::speech::SpeechLike;
+use huddle_engine::media::frame::SAMPLES_PER_10MS;
+use huddle_engine::media::processing::{ProcessingSettings, SonoraProcessor, VoiceProcessor};
+use huddle_engine::media::speech::SpeechLike;
 use std::time::Instant;
 
 pub fn voice() {

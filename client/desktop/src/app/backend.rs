@@ -1,0 +1,480 @@
+//! The bridge between the UI thread and the engine: work runs on a tokio
+//! runtime owned by the app; results come back as [`BackendEvent`]s on a
+//! channel, and each one asks egui to repaint. The UI never blocks.
+
+use super::join_devices::open_blocking;
+pub use super::join_devices::{Microphone, OpenedDevices, test_tone};
+pub use super::live::{LatestFrames, LiveStats, PeerStats};
+use super::live::{Totals, peer_totals};
+use huddle_engine::api::ApiClient;
+use huddle_engine::call::{
+    Call, CallEvent, CallOptions, Commander, MediaEvent, PatternSource, TrackKind,
+};
+use huddle_engine::codec::VideoEncoderConfig;
+use huddle_engine::media::pattern::TestPattern;
+use shared::api::{LoginResponse, Meeting};
+use shared::{ChatMessage, MeetingId, Participant, PeerId};
+use std::collections::HashMap;
+use std::sync::mpsc;
+
+/// Screens are shared sharp rather than smooth (see `VideoEncoderConfig::screen`).
+const SHARE_FPS: f32 = 10.0;
+
+/// The longest a new video frame waits for the screen (60 Hz).
+const FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(16);
+
+/// The key of our own frames (the self view) in [`LatestFrames`]. The server
+/// numbers peers from 1, and our own id changes when we reconnect.
+pub const SELF_VIEW: PeerId = PeerId(0);
+
+/// What background work reports to the UI.
+pub enum BackendEvent {
+    LoggedIn {
+        api: ApiClient,
+        login: Box<LoginResponse>,
+    },
+    LoginFailed(String),
+    /// What the server at this URL says about itself (before login).
+    ServerInfo {
+        server: String,
+        info: Option<shared::api::ServerInfo>,
+    },
+    Renamed(shared::User),
+    /// What can be shared, or why nothing can.
+    ScreenSources(Result<Vec<huddle_devices::screen::ScreenSourceInfo>, String>),
+    /// The chosen screen or window, opened for capture, or why it could not be.
+    ScreenOpened(Result<Box<dyn huddle_engine::call::VideoSource>, String>),
+    /// A microphone or speaker opened for the pre-join screen, or why not.
+    MicrophoneOpened {
+        choice: huddle_devices::audio::DeviceChoice,
+        result: Result<huddle_devices::audio::Microphone, String>,
+    },
+    SpeakerOpened {
+        choice: huddle_devices::audio::DeviceChoice,
+        result: Result<huddle_devices::audio::Speaker, String>,
+    },
+    /// The computer's sound opened for sharing, or why it could not be.
+    ComputerSoundOpened(Result<huddle_devices::audio::Microphone, String>),
+    /// A camera opened for the preview, or why it could not be.
+    CameraOpened {
+        name: String,
+        result: Result<huddle_devices::camera::CameraSource, String>,
+    },
+    RenameFailed(String),
+    Meetings(Vec<Meeting>),
+    MeetingsFailed(String),
+    /// The server no longer accepts this login (expired, logged out
+    /// elsewhere, revoked): only logging in again helps.
+    LoginLost,
+    MeetingCreated(Meeting),
+    CreateFailed(String),
+    Joined(Box<JoinedCall>),
+    JoinFailed(String),
+    Call(CallEvent),
+}
+
+/// What to send when joining, as picked on the pre-join screen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MediaChoice {
+    pub camera: bool,
+    pub video: super::settings::VideoQuality,
+    pub voice_processing: huddle_engine::media::processing::ProcessingSettings,
+    pub start_muted: bool,
+    pub start_camera_off: bool,
+    /// How long to try to get back to a server that went away.
+    pub reconnect_for: std::time::Duration,
+}
+
+/// A call the UI is in: who was there, and how to command it.
+pub struct JoinedCall {
+    pub started_muted: bool,
+    pub started_camera_off: bool,
+    pub meeting: MeetingId,
+    pub me: PeerId,
+    pub participants: Vec<Participant>,
+    pub chat_history: Vec<ChatMessage>,
+    pub commander: Commander,
+    /// Our microphone's level, live.
+    pub microphone_level: huddle_engine::media::mixer::LevelMeter,
+    pub frames: LatestFrames,
+    pub stats: LiveStats,
+}
+
+/// A server and the private CA to trust for it, as the login screen has them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerAddress {
+    pub server: String,
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
+pub struct Backend {
+    runtime: tokio::runtime::Runtime,
+    events: mpsc::Sender<BackendEvent>,
+    repaint: egui::Context,
+}
+
+impl Backend {
+    pub fn new(repaint: egui::Context) -> (Backend, mpsc::Receiver<BackendEvent>) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("huddle-engine")
+            .build()
+            .expect("starting the engine's runtime");
+        let (events, receiver) = mpsc::channel();
+        (
+            Backend {
+                runtime,
+                events,
+                repaint,
+            },
+            receiver,
+        )
+    }
+
+    fn spawn(&self, work: impl std::future::Future<Output = BackendEvent> + Send + 'static) {
+        let (events, repaint) = (self.events.clone(), self.repaint.clone());
+        self.runtime.spawn(async move {
+            let _ = events.send(work.await);
+            repaint.request_repaint();
+        });
+    }
+
+    /// Logs in (or checks a stored token) at `to`.
+    pub fn login(&self, to: ServerAddress, email: String, password: String, token: Option<String>) {
+        self.spawn(async move {
+            let result = async {
+                let trust = huddle_engine::Trust::from_option(to.ca_cert.as_deref())?;
+                let api = ApiClient::with_trust(&to.server, trust)?;
+                match token {
+                    Some(token) => {
+                        let api = api.and_token(token.clone());
+                        let user = api.me().await?;
+                        let expires_at = time::OffsetDateTime::now_utc();
+                        Ok((
+                            api,
+                            LoginResponse {
+                                token,
+                                user,
+                                expires_at,
+                            },
+                        ))
+                    }
+                    None => {
+                        let mut api = api;
+                        let login = api.login(&email, &password).await?;
+                        Ok((api, login))
+                    }
+                }
+            };
+            match result.await {
+                Ok((api, login)) => BackendEvent::LoggedIn {
+                    api,
+                    login: Box::new(login),
+                },
+                Err(err) => BackendEvent::LoginFailed(describe(&err)),
+            }
+        });
+    }
+
+    /// Asks a server about itself; `None` when it cannot be asked (unreachable, not Huddle).
+    pub fn server_info(&self, to: ServerAddress) {
+        self.spawn(async move {
+            let api = huddle_engine::Trust::from_option(to.ca_cert.as_deref())
+                .and_then(|trust| ApiClient::with_trust(&to.server, trust));
+            let info = match api {
+                Ok(api) => api.server_info().await.ok(),
+                Err(_) => None,
+            };
+            BackendEvent::ServerInfo {
+                server: to.server,
+                info,
+            }
+        });
+    }
+
+    /// Lists shareable screens and windows, with thumbnails, off the UI thread.
+    pub fn list_screens(&self) {
+        self.spawn(async {
+            let listed = tokio::task::spawn_blocking(crate::screens::list_sources).await;
+            BackendEvent::ScreenSources(match listed {
+                Ok(sources) => sources.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            })
+        });
+    }
+
+    /// Opens a capture of the chosen screen or window at the share frame rate.
+    pub fn open_screen(&self, target: huddle_devices::screen::ScreenTarget) {
+        self.spawn(async move {
+            let opened =
+                tokio::task::spawn_blocking(move || crate::screens::open(target, SHARE_FPS)).await;
+            BackendEvent::ScreenOpened(match opened {
+                Ok(capture) => capture.map_err(|e| capitalise(&e.to_string())),
+                Err(e) => Err(e.to_string()),
+            })
+        });
+    }
+
+    /// Opens a microphone off the UI thread (PulseAudio can take a second or two).
+    pub fn open_microphone(&self, choice: huddle_devices::audio::DeviceChoice) {
+        self.spawn(async move {
+            let result =
+                open_blocking(choice.clone(), huddle_devices::audio::Microphone::open).await;
+            BackendEvent::MicrophoneOpened { choice, result }
+        });
+    }
+
+    pub fn open_speaker(&self, choice: huddle_devices::audio::DeviceChoice) {
+        self.spawn(async move {
+            let result = open_blocking(choice.clone(), huddle_devices::audio::Speaker::open).await;
+            BackendEvent::SpeakerOpened { choice, result }
+        });
+    }
+
+    /// Opens a recording of the computer's sound, to share with the screen.
+    pub fn open_computer_sound(&self) {
+        self.spawn(async {
+            let opened =
+                tokio::task::spawn_blocking(huddle_devices::audio::computer_sound::open).await;
+            BackendEvent::ComputerSoundOpened(match opened {
+                Ok(sound) => sound.map_err(|e| capitalise(&e.to_string())),
+                Err(e) => Err(e.to_string()),
+            })
+        });
+    }
+
+    /// Opens a camera off the UI thread (it can take a second).
+    pub fn open_camera(
+        &self,
+        device: huddle_devices::camera::CameraDevice,
+        video: super::settings::VideoQuality,
+    ) {
+        self.spawn(async move {
+            let wish = huddle_devices::camera::CaptureWish {
+                width: video.width as u32,
+                height: video.height as u32,
+                fps: video.fps.round() as u32,
+            };
+            let name = device.name.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                huddle_devices::camera::CameraSource::open(&device, wish)
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|opened| opened.map_err(|e| capitalise(&e.to_string())));
+            BackendEvent::CameraOpened { name, result }
+        });
+    }
+
+    pub fn rename(&self, api: ApiClient, name: String) {
+        self.spawn(async move {
+            match api.rename(&name).await {
+                Ok(user) => BackendEvent::Renamed(user),
+                Err(err) => BackendEvent::RenameFailed(describe(&err)),
+            }
+        });
+    }
+
+    pub fn load_meetings(&self, api: ApiClient) {
+        self.spawn(async move {
+            match api.meetings().await {
+                Ok(meetings) => BackendEvent::Meetings(meetings),
+                Err(err) if err.code() == Some(shared::ErrorCode::Unauthorized) => {
+                    BackendEvent::LoginLost
+                }
+                Err(err) => BackendEvent::MeetingsFailed(describe(&err)),
+            }
+        });
+    }
+
+    pub fn create_meeting(&self, api: ApiClient, request: shared::api::CreateMeeting) {
+        self.spawn(async move {
+            match api.create_meeting(&request).await {
+                Ok(meeting) => BackendEvent::MeetingCreated(meeting),
+                Err(err) => BackendEvent::CreateFailed(describe(&err)),
+            }
+        });
+    }
+
+    /// Joins with the devices opened on the pre-join screen (opening those
+    /// it had not yet); where no camera was, the test pattern stands in
+    /// when `choice.camera`. Events and frames flow back.
+    pub fn join(
+        &self,
+        api: ApiClient,
+        meeting: MeetingId,
+        choice: MediaChoice,
+        mut opened: OpenedDevices,
+    ) {
+        let (events, repaint) = (self.events.clone(), self.repaint.clone());
+        self.runtime.spawn(async move {
+            let mut choice = choice;
+            let (microphone, speaker, problems) = opened.open_the_rest().await;
+            // A microphone that could not be opened means joining muted.
+            choice.start_muted |= microphone.is_none();
+            let options = CallOptions {
+                ws_url: api.ws_url(),
+                token: api.token().unwrap_or_default().to_string(),
+                trust: api.trust().clone(),
+                meeting,
+                camera: opened.camera.take().or_else(|| {
+                    choice.camera.then_some(())?;
+                    let pattern = TestPattern::new(
+                        choice.video.width & !1,
+                        choice.video.height & !1,
+                        (60, 110, 180),
+                    );
+                    Some(Box::new(PatternSource {
+                        pattern,
+                        fps: choice.video.fps,
+                    })
+                        as Box<dyn huddle_engine::call::VideoSource>)
+                }),
+                microphone,
+                speaker,
+                voice_processing: choice.voice_processing,
+                screen: Some(Box::new(PatternSource {
+                    pattern: TestPattern::new(1280, 720, (220, 220, 40)),
+                    fps: 10.0,
+                })),
+                camera_config: VideoEncoderConfig {
+                    bitrate_bps: choice.video.kbit_per_s * 1000,
+                    max_fps: choice.video.fps,
+                    screen: false,
+                },
+                screen_config: VideoEncoderConfig::screen(),
+                start_muted: choice.start_muted,
+                start_camera_off: choice.start_camera_off,
+                reconnect_for: choice.reconnect_for,
+                simulated_loss: Default::default(),
+            };
+            let mut call = match Call::join(options).await {
+                Ok(call) => call,
+                Err(err) => {
+                    let _ = events.send(BackendEvent::JoinFailed(describe(&err)));
+                    repaint.request_repaint();
+                    return;
+                }
+            };
+            let frames = LatestFrames::default();
+            let stats = LiveStats::default();
+            let joined = JoinedCall {
+                started_muted: choice.start_muted,
+                started_camera_off: choice.start_camera_off,
+                meeting: call.meeting,
+                me: call.peer_id,
+                participants: call.participants.clone(),
+                chat_history: call.chat_history.clone(),
+                commander: call.commander(),
+                microphone_level: call.microphone_level(),
+                frames: frames.clone(),
+                stats: stats.clone(),
+            };
+            let _ = events.send(BackendEvent::Joined(Box::new(joined)));
+            for problem in problems {
+                let _ = events.send(BackendEvent::Call(CallEvent::Problem(problem)));
+            }
+            repaint.request_repaint();
+            let mut media = call.media();
+            let mut self_view = call.self_view();
+            let media_repaint = repaint.clone();
+            let counters = call.counters();
+            let media_task = tokio::spawn(async move {
+                // Per peer: frames decoded since the last once-a-second update, and the totals at it.
+                let mut frames_this_second: HashMap<PeerId, u64> = HashMap::new();
+                let mut last_totals: HashMap<PeerId, Totals> = HashMap::new();
+                let mut second = tokio::time::interval(std::time::Duration::from_secs(1));
+                loop {
+                    let item = tokio::select! {
+                        item = media.recv() => item,
+                        Ok(()) = self_view.changed() => {
+                            if let Some(frame) = self_view.borrow_and_update().clone() {
+                                frames.store(SELF_VIEW, TrackKind::Camera, frame);
+                                media_repaint.request_repaint_after(FRAME_INTERVAL);
+                            }
+                            continue;
+                        }
+                        _ = second.tick() => {
+                            for (peer, now) in peer_totals(&counters) {
+                                let before = last_totals.insert(peer, now).unwrap_or(now);
+                                let frames = frames_this_second.remove(&peer).unwrap_or(0);
+                                stats.update(peer, |s| {
+                                    s.kbit_per_s = (now.bytes - before.bytes) as f64 * 8.0 / 1000.0;
+                                    s.loss_percent = now.loss_percent_since(&before);
+                                    s.keyframe_requests = now.keyframe_requests;
+                                    s.fps = frames as f64;
+                                });
+                            }
+                            continue;
+                        }
+                    };
+                    match item {
+                        Ok(MediaEvent::Video {
+                            peer,
+                            kind,
+                            frame,
+                            stamp,
+                            decoded_at,
+                        }) => {
+                            if kind == TrackKind::Camera {
+                                *frames_this_second.entry(peer).or_default() += 1;
+                                let latency = stamp
+                                    .and_then(|s| s.age_at(decoded_at))
+                                    .map(|d| d.as_secs_f64() * 1000.0);
+                                stats.update(peer, |s| {
+                                    (s.width, s.height) = (frame.width, frame.height);
+                                    s.latency_ms = latency;
+                                });
+                            }
+                            frames.store(peer, kind, frame);
+                            // Frames of every peer arrive ~90 times a second in a 4-party
+                            // call; one repaint per display frame shows them all.
+                            media_repaint.request_repaint_after(FRAME_INTERVAL);
+                        }
+                        Ok(MediaEvent::Audio { peer, samples, .. }) => {
+                            stats.update(peer, |s| {
+                                s.level_dbfs = huddle_engine::media::mixer::level_dbfs(&samples)
+                            });
+                        }
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+            while let Some(event) = call.next_event().await {
+                let ended = event == CallEvent::Ended;
+                let _ = events.send(BackendEvent::Call(event));
+                repaint.request_repaint();
+                if ended {
+                    break;
+                }
+            }
+            media_task.abort();
+        });
+    }
+}
+
+/// An engine error in words for the person at the screen.
+fn describe(err: &huddle_engine::Error) -> String {
+    use shared::ErrorCode;
+    match err {
+        huddle_engine::Error::Unreachable { url, .. } => {
+            format!("Cannot reach the server at {url}. Is it running?")
+        }
+        huddle_engine::Error::Api {
+            code: ErrorCode::RateLimited,
+            ..
+        } => "Too many attempts. Wait a minute and try again.".into(),
+        huddle_engine::Error::Api { message, .. } => capitalise(message),
+        other => capitalise(&other.to_string()),
+    }
+}
+
+pub(super) fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}

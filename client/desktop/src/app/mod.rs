@@ -1,0 +1,552 @@
+//! The desktop app `huddle`: a thin egui layer over the engine. Views return
+//! [`Intent`]s, applied after drawing; background work reports through
+//! [`backend`]; saved [`settings`] stay apart from runtime handles.
+
+pub mod backend;
+mod dashboard;
+mod device_pickers;
+mod events;
+mod hotkey;
+mod join_devices;
+mod live;
+mod login;
+pub mod prejoin;
+pub mod room;
+pub mod room_audio;
+pub mod settings;
+mod settings_view;
+mod share_picker;
+mod sound;
+
+use backend::{Backend, BackendEvent};
+use huddle_engine::api::ApiClient;
+use huddle_engine::call::Command;
+use room::RoomState;
+use settings::{Settings, SoundInput};
+use shared::api::Meeting;
+use shared::{MeetingId, User};
+use std::sync::mpsc;
+
+/// How long the server field must stay unchanged before the app asks that server about itself.
+const SERVER_FIELD_SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// How often the dashboard reloads the meetings list.
+const DASHBOARD_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What a view asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    LogIn,
+    LogOut,
+    RefreshMeetings,
+    /// Go to the pre-join screen for this meeting.
+    Join(MeetingId),
+    /// Join from the pre-join screen.
+    JoinNow,
+    BackToDashboard,
+    OpenSettings,
+    SetMic(bool),
+    SetCamera(bool),
+    /// Stop sharing (false); sharing starts through the picker.
+    SetShare(bool),
+    /// List what can be shared and show the picker.
+    OpenSharePicker,
+    /// Share this screen or window; `None` is the test pattern.
+    ShareSource(Option<huddle_devices::screen::ScreenTarget>),
+    CloseSharePicker,
+    SendChat(String),
+    ToggleChat,
+    ToggleParticipants,
+    ToggleStats,
+    ToggleAudioPanel,
+    /// Mid-call: another microphone (opened in the background, then swapped in).
+    SwitchMicrophone(SoundInput),
+    /// Mid-call: another speaker; `None` plays nothing.
+    SwitchSpeaker(Option<huddle_devices::audio::DeviceChoice>),
+    SetVoiceProcessing(huddle_engine::media::processing::ProcessingSettings),
+    SetPushToTalk(bool),
+    Leave,
+    CreateMeeting {
+        title: String,
+        duration_minutes: u32,
+        visibility: shared::api::Visibility,
+    },
+    ShowError(String),
+    /// Change the display name (settings).
+    Rename(String),
+    /// Open this camera for the pre-join preview (in the background).
+    OpenCamera(huddle_devices::camera::CameraDevice),
+    /// Open this microphone / speaker for the pre-join meter and test.
+    OpenMicrophone(huddle_devices::audio::DeviceChoice),
+    OpenSpeaker(huddle_devices::audio::DeviceChoice),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Login,
+    Dashboard,
+    PreJoin,
+    Room,
+    Settings,
+}
+
+/// How the app was started: `huddle --server URL --email E --password P --join "Title"`.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    pub server: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    /// Join this meeting (title or id) as soon as logged in.
+    pub join: Option<String>,
+    /// For that join only (settings stay as they are): muted, camera off.
+    pub join_muted: bool,
+    pub join_camera_off: bool,
+    /// How long a call whose server went away tries to get back before it
+    /// ends; a minute (`call::RECONNECT_FOR`) unless set.
+    pub reconnect_for: Option<std::time::Duration>,
+}
+
+pub struct HuddleApp {
+    pub settings: Settings,
+    pub screen: Screen,
+    backend: Backend,
+    events: mpsc::Receiver<BackendEvent>,
+    login_form: login::LoginForm,
+    dashboard_form: dashboard::DashboardForm,
+    last_refresh: std::time::Instant,
+    status: Option<String>,
+    busy: bool,
+    api: Option<ApiClient>,
+    pub user: Option<User>,
+    pub meetings: Vec<Meeting>,
+    pub room: Option<RoomState>,
+    pub prejoin: Option<prejoin::PreJoinState>,
+    /// Wakes the UI from other threads (the global push-to-talk key).
+    repaint: egui::Context,
+    auto_join: Option<String>,
+    /// Muted / camera off for the next join only (from the command line).
+    join_muted: bool,
+    join_camera_off: bool,
+    reconnect_for: std::time::Duration,
+    join_started: std::time::Instant,
+    /// The server field as last seen and when it last changed.
+    server_field: (String, std::time::Instant),
+    /// The server last asked about itself, and its answer.
+    asked_about: String,
+    server_info: Option<(String, shared::api::ServerInfo)>,
+    /// The display name being edited in settings.
+    name_draft: String,
+    /// Cameras found when settings were opened.
+    cameras: Vec<huddle_devices::camera::CameraDevice>,
+}
+
+impl HuddleApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, start: StartOptions) -> HuddleApp {
+        let mut settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, settings::STORAGE_KEY))
+            .unwrap_or_default();
+        if let Some(server) = start.server {
+            settings.server = server;
+        }
+        if let Some(email) = start.email {
+            settings.email = email;
+        }
+        let (backend, events) = Backend::new(cc.egui_ctx.clone());
+        let mut app = HuddleApp {
+            settings,
+            screen: Screen::Login,
+            backend,
+            events,
+            login_form: login::LoginForm {
+                password: start.password.clone().unwrap_or_default(),
+            },
+            dashboard_form: dashboard::DashboardForm::default(),
+            last_refresh: std::time::Instant::now(),
+            status: None,
+            busy: false,
+            api: None,
+            user: None,
+            meetings: Vec::new(),
+            room: None,
+            prejoin: None,
+            repaint: cc.egui_ctx.clone(),
+            auto_join: start.join,
+            join_muted: start.join_muted,
+            join_camera_off: start.join_camera_off,
+            reconnect_for: start
+                .reconnect_for
+                .unwrap_or(huddle_engine::call::RECONNECT_FOR),
+            join_started: std::time::Instant::now(),
+            server_field: (String::new(), std::time::Instant::now()),
+            asked_about: String::new(),
+            server_info: None,
+            name_draft: String::new(),
+            cameras: Vec::new(),
+        };
+        // A password on the command line, or a stored login, logs in at once.
+        if start.password.is_some() || app.settings.token.is_some() {
+            app.apply(Intent::LogIn);
+        }
+        app
+    }
+
+    /// The demo login the server in the login form offers, if it runs with demo data.
+    pub fn demo_login(&self) -> Option<&shared::api::DemoLogin> {
+        self.server_info
+            .as_ref()
+            .filter(|(server, _)| *server == self.settings.server)
+            .and_then(|(_, info)| info.demo.as_ref())
+    }
+
+    fn server_address(&self) -> backend::ServerAddress {
+        backend::ServerAddress {
+            server: self.settings.server.clone(),
+            ca_cert: self.settings.ca_cert_path(),
+        }
+    }
+
+    /// On the login screen, asks the server in the form about itself once the
+    /// field has settled (not at every keystroke).
+    fn ask_server_about_itself(&mut self, ctx: &egui::Context) {
+        if self.screen != Screen::Login || self.asked_about == self.settings.server {
+            return;
+        }
+        if self.server_field.0 != self.settings.server {
+            self.server_field = (self.settings.server.clone(), std::time::Instant::now());
+        }
+        let still = self.server_field.1.elapsed();
+        if still >= SERVER_FIELD_SETTLE {
+            self.asked_about = self.settings.server.clone();
+            self.backend.server_info(self.server_address());
+        } else {
+            ctx.request_repaint_after(SERVER_FIELD_SETTLE - still);
+        }
+    }
+
+    /// The message shown to the user (an error, or why a call ended), if any.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    pub fn apply(&mut self, intent: Intent) {
+        match intent {
+            Intent::LogIn => {
+                self.busy = true;
+                self.status = None;
+                let password = std::mem::take(&mut self.login_form.password);
+                let token = if password.is_empty() {
+                    self.settings.token.clone()
+                } else {
+                    None
+                };
+                self.backend.login(
+                    self.server_address(),
+                    self.settings.email.clone(),
+                    password,
+                    token,
+                );
+            }
+            Intent::LogOut => {
+                self.settings.token = None;
+                self.api = None;
+                self.user = None;
+                self.screen = Screen::Login;
+            }
+            Intent::RefreshMeetings => {
+                self.last_refresh = std::time::Instant::now();
+                if let Some(api) = self.api.clone() {
+                    self.backend.load_meetings(api);
+                }
+            }
+            Intent::Join(meeting) => {
+                let title = self
+                    .meetings
+                    .iter()
+                    .find(|m| m.id == meeting)
+                    .map_or_else(|| format!("meeting {meeting}"), |m| m.title.clone());
+                let cameras = huddle_devices::camera::list_cameras();
+                let mut state = prejoin::PreJoinState::new(
+                    meeting,
+                    title,
+                    cameras,
+                    self.settings.camera.as_deref(),
+                );
+                if let prejoin::CameraChoice::Device(device) = &state.camera {
+                    self.backend
+                        .open_camera(device.clone(), self.settings.video);
+                }
+                state.sound = self.sound_choice();
+                self.prejoin = Some(state);
+                self.status = None;
+                self.screen = Screen::PreJoin;
+            }
+            Intent::JoinNow => {
+                if let (Some(api), Some(mut prejoin)) = (self.api.clone(), self.prejoin.take()) {
+                    self.join_started = std::time::Instant::now();
+                    self.busy = true;
+                    self.status = None;
+                    // The camera chosen is remembered for next time.
+                    self.settings.camera = match &prejoin.camera {
+                        prejoin::CameraChoice::Device(device) => Some(device.name.clone()),
+                        _ => None,
+                    };
+                    let device = prejoin
+                        .camera_source
+                        .take()
+                        .map(|c| Box::new(c) as Box<dyn huddle_engine::call::VideoSource>);
+                    let camera = match prejoin.camera {
+                        prejoin::CameraChoice::TestPattern => true,
+                        prejoin::CameraChoice::Device(_) => device.is_some(),
+                        prejoin::CameraChoice::None => false,
+                    };
+                    let sound = &mut prejoin.sound;
+                    self.settings.microphone =
+                        sound.microphone.clone().unwrap_or(SoundInput::TestTone);
+                    self.settings.speaker = sound.speaker.clone();
+                    // A microphone that failed to open means joining without
+                    // one; one still opening (joining straight away) is
+                    // opened while joining.
+                    let microphone = match (&sound.microphone, sound.microphone_source.take()) {
+                        (_, Some(opened)) => backend::Microphone::Opened(Box::new(opened)),
+                        (Some(SoundInput::Device(wanted)), None)
+                            if sound.microphone_problem.is_none() =>
+                        {
+                            backend::Microphone::ToOpen(wanted.clone())
+                        }
+                        (Some(SoundInput::TestTone), None) => backend::Microphone::TestTone,
+                        _ => backend::Microphone::None,
+                    };
+                    let no_microphone = matches!(microphone, backend::Microphone::None);
+                    let speaker = sound
+                        .speaker_source
+                        .take()
+                        .map(|s| Box::new(s) as Box<dyn huddle_engine::call::AudioSink>);
+                    let speaker_to_open = match (&speaker, &sound.speaker_problem) {
+                        (None, None) => sound.speaker.clone(),
+                        _ => None,
+                    };
+                    let opened = backend::OpenedDevices {
+                        camera: device,
+                        microphone,
+                        speaker,
+                        speaker_to_open,
+                    };
+                    let choice = backend::MediaChoice {
+                        camera,
+                        video: self.settings.video,
+                        voice_processing: self.settings.voice_processing,
+                        start_muted: self.settings.start_muted
+                            || self.settings.push_to_talk
+                            || no_microphone
+                            || std::mem::take(&mut self.join_muted),
+                        start_camera_off: self.settings.start_camera_off
+                            || !camera
+                            || std::mem::take(&mut self.join_camera_off),
+                        reconnect_for: self.reconnect_for,
+                    };
+                    self.backend.join(api, prejoin.meeting, choice, opened);
+                    self.screen = Screen::Dashboard;
+                }
+            }
+            Intent::OpenSettings => {
+                self.name_draft = self
+                    .user
+                    .as_ref()
+                    .map_or_else(String::new, |u| u.name.clone());
+                self.status = None;
+                self.screen = Screen::Settings;
+            }
+            Intent::OpenCamera(device) => self.backend.open_camera(device, self.settings.video),
+            Intent::OpenMicrophone(choice) => self.backend.open_microphone(choice),
+            Intent::OpenSpeaker(choice) => self.backend.open_speaker(choice),
+            Intent::Rename(name) => {
+                if let Some(api) = self.api.clone() {
+                    self.backend.rename(api, name);
+                }
+            }
+            Intent::BackToDashboard => {
+                self.prejoin = None;
+                self.screen = Screen::Dashboard;
+            }
+            Intent::SetMic(on) => self.command(|room| room.mic_on = on, Command::SetAudio(on)),
+            Intent::SetCamera(on) => {
+                self.command(|room| room.camera_on = on, Command::SetVideo(on))
+            }
+            Intent::SetShare(on) => self.command(|room| room.sharing = on, Command::SetScreen(on)),
+            Intent::OpenSharePicker => self.backend.list_screens(),
+            Intent::ShareSource(Some(target)) => self.backend.open_screen(target),
+            Intent::ShareSource(None) => {
+                self.start_sharing(Box::new(huddle_engine::call::PatternSource {
+                    pattern: huddle_engine::media::pattern::TestPattern::new(
+                        1280,
+                        720,
+                        (220, 220, 40),
+                    ),
+                    fps: 10.0,
+                }))
+            }
+            Intent::CloseSharePicker => {
+                if let Some(room) = self.room.as_mut() {
+                    room.share_picker = None;
+                }
+            }
+            Intent::SendChat(text) => self.command(|_| {}, Command::Chat(text)),
+            Intent::ToggleChat => {
+                if let Some(room) = self.room.as_mut() {
+                    room.show_chat = !room.show_chat;
+                    room.unread = 0;
+                }
+            }
+            Intent::ToggleParticipants => {
+                if let Some(room) = self.room.as_mut() {
+                    room.show_participants = !room.show_participants;
+                }
+            }
+            Intent::ToggleStats => {
+                if let Some(room) = self.room.as_mut() {
+                    room.show_stats = !room.show_stats;
+                }
+            }
+            Intent::ToggleAudioPanel => {
+                if let Some(room) = self.room.as_mut() {
+                    room.audio.show_panel = !room.audio.show_panel;
+                    if room.audio.show_panel {
+                        room.audio.list_devices();
+                    }
+                }
+            }
+            Intent::SwitchMicrophone(input) => self.switch_microphone(input),
+            Intent::SwitchSpeaker(choice) => self.switch_speaker(choice),
+            Intent::SetVoiceProcessing(processing) => {
+                self.settings.voice_processing = processing;
+                self.command(
+                    |room| room.audio.processing = processing,
+                    Command::SetVoiceProcessing(processing),
+                );
+            }
+            Intent::SetPushToTalk(on) => {
+                self.settings.push_to_talk = on;
+                if let Some(room) = self.room.as_mut() {
+                    room.audio.push_to_talk = on;
+                    room.audio.follow_push_to_talk(&self.repaint);
+                }
+                // Push to talk starts muted; turning it off leaves the microphone as it is.
+                if on {
+                    self.apply(Intent::SetMic(false));
+                }
+            }
+            Intent::Leave => self.command(|_| {}, Command::Leave),
+            Intent::CreateMeeting {
+                title,
+                duration_minutes,
+                visibility,
+            } => {
+                if let Some(api) = self.api.clone() {
+                    let request = shared::api::CreateMeeting {
+                        title,
+                        starts_at: None,
+                        duration_minutes,
+                        visibility,
+                        invitees: Vec::new(),
+                    };
+                    self.backend.create_meeting(api, request);
+                }
+            }
+            Intent::ShowError(message) => self.status = Some(message),
+        }
+    }
+
+    /// Shares `source`: the picker closes, the engine switches its screen
+    /// sender to it and turns it on (a keyframe first), the room is told.
+    /// With "Share computer sound" ticked, that sound is opened and mixed in
+    /// once open.
+    fn start_sharing(&mut self, source: Box<dyn huddle_engine::call::VideoSource>) {
+        if let Some(room) = self.room.as_mut() {
+            let with_sound = room.share_picker.take().is_some_and(|p| p.with_sound);
+            room.sharing = true;
+            room.commander.send(Command::UseScreen(source));
+            room.commander.send(Command::SetScreen(true));
+            if with_sound {
+                self.backend.open_computer_sound();
+            }
+        }
+    }
+
+    fn command(&mut self, update: impl FnOnce(&mut RoomState), command: Command) {
+        if let Some(room) = self.room.as_mut() {
+            update(room);
+            room.commander.send(command);
+        }
+    }
+}
+
+impl eframe::App for HuddleApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_events();
+        self.ask_server_about_itself(ctx);
+        // The dashboard's "in it now" counts stay fresh without polling every frame.
+        if self.screen == Screen::Dashboard {
+            if self.last_refresh.elapsed() >= DASHBOARD_REFRESH {
+                self.apply(Intent::RefreshMeetings);
+            }
+            ctx.request_repaint_after(DASHBOARD_REFRESH);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let intents = egui::CentralPanel::default()
+            .show(ui, |ui| match self.screen {
+                Screen::Login => {
+                    let demo = self.demo_login().cloned();
+                    login::show(
+                        ui,
+                        &mut self.settings,
+                        &mut self.login_form,
+                        demo.as_ref(),
+                        self.status.as_deref(),
+                        self.busy,
+                    )
+                }
+                Screen::Dashboard => match &self.user {
+                    Some(user) => dashboard::show(
+                        ui,
+                        user,
+                        &self.meetings,
+                        self.status.as_deref(),
+                        &mut self.dashboard_form,
+                    ),
+                    None => Vec::new(),
+                },
+                Screen::PreJoin => match self.prejoin.as_mut() {
+                    Some(state) => prejoin::show(
+                        ui,
+                        state,
+                        &mut self.settings.start_muted,
+                        &mut self.settings.start_camera_off,
+                    ),
+                    None => Vec::new(),
+                },
+                Screen::Settings => settings_view::show(
+                    ui,
+                    &mut self.settings,
+                    &mut self.name_draft,
+                    self.user.as_ref().map(|u| u.name.as_str()),
+                    self.status.as_deref(),
+                    &self.cameras,
+                ),
+                Screen::Room => match self.room.as_mut() {
+                    Some(room) => room::show(ui, room),
+                    None => Vec::new(),
+                },
+            })
+            .inner;
+        for intent in intents {
+            self.apply(intent);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, settings::STORAGE_KEY, &self.settings);
+    }
+}
