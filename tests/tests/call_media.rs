@@ -145,8 +145,8 @@ async fn two_people_see_and_hear_each_other() {
         }
     }
     let (ann_hears, bob_hears) = tokio::join!(
-        listen(&ann, bob.peer_id, Duration::from_secs(4)),
-        listen(&bob, ann.peer_id, Duration::from_secs(4))
+        listen(&ann, bob.peer_id(), Duration::from_secs(4)),
+        listen(&bob, ann.peer_id(), Duration::from_secs(4))
     );
     for (who, heard, hz, colour_is) in [
         ("ann hearing bob", &ann_hears, 660.0, 2usize),
@@ -178,7 +178,7 @@ async fn two_people_see_and_hear_each_other() {
 
     // Screen sharing starts on a track of its own, with the camera still going.
     bob.send(Command::SetScreen(true));
-    let shared = listen(&ann, bob.peer_id, Duration::from_secs(3)).await;
+    let shared = listen(&ann, bob.peer_id(), Duration::from_secs(3)).await;
     assert!(
         shared.screen_frames >= 5,
         "screen frames: {}",
@@ -199,7 +199,7 @@ async fn two_people_see_and_hear_each_other() {
     let is_green = |rgb: [u8; 3]| rgb[1] > rgb[0] + 60 && rgb[1] > rgb[2] + 60;
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let heard = listen(&ann, bob.peer_id, Duration::from_millis(300)).await;
+        let heard = listen(&ann, bob.peer_id(), Duration::from_millis(300)).await;
         let rgb = heard.mean_rgb.expect("frames go on through the switch");
         if is_green(rgb) {
             break;
@@ -226,7 +226,7 @@ async fn a_call_survives_a_server_restart_and_loses_no_chat() {
         })
         .await;
     }
-    let meanwhile = listen(&ann, bob.peer_id, Duration::from_secs(1)).await;
+    let meanwhile = listen(&ann, bob.peer_id(), Duration::from_secs(1)).await;
     assert!(
         meanwhile.stamps.len() >= 5,
         "bob's video kept coming while the server was away: {}",
@@ -356,10 +356,10 @@ async fn an_unplugged_camera_turns_video_off_and_the_call_goes_on() {
     );
     // Ann is told bob's video is off, and still hears him.
     next_event(&mut ann, "bob's video off", |e| {
-        matches!(e, CallEvent::ParticipantUpdated(p) if p.id == bob.peer_id && !p.video && p.audio)
+        matches!(e, CallEvent::ParticipantUpdated(p) if p.id == bob.peer_id() && !p.video && p.audio)
     })
     .await;
-    let after = listen(&ann, bob.peer_id, Duration::from_secs(2)).await;
+    let after = listen(&ann, bob.peer_id(), Duration::from_secs(2)).await;
     assert!(
         after.stamps.is_empty(),
         "no video after the loss: {}",
@@ -376,7 +376,7 @@ async fn an_unplugged_camera_turns_video_off_and_the_call_goes_on() {
         fps: 15.0,
     })));
     bob.send(Command::SetVideo(true));
-    let back = listen(&ann, bob.peer_id, Duration::from_secs(2)).await;
+    let back = listen(&ann, bob.peer_id(), Duration::from_secs(2)).await;
     assert!(
         back.stamps.len() >= 10,
         "video again: {}",

@@ -165,12 +165,12 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         ..Timings::default()
     };
     let mut peers: BTreeMap<PeerId, Seen> = call
-        .participants
-        .iter()
-        .map(|p| (p.id, Seen::new(p.clone(), true)))
+        .participants()
+        .into_iter()
+        .map(|p| (p.id, Seen::new(p, true)))
         .collect();
     // Our id changes when the engine reconnects to the server.
-    let mut my_peer = call.peer_id;
+    let mut my_peer = call.peer_id();
     // Peers as known before a reconnect (their ids were of the old connection).
     let mut earlier: Vec<Seen> = Vec::new();
     let mut max_in_room = peers.len() + 1;

@@ -1,8 +1,11 @@
 //! The call engine: a WebRTC mesh (one peer connection per remote
 //! participant) driven by commands, reporting events, with one encoder per
-//! local source fanned out to every peer.
+//! local source fanned out to every peer. The call's logic is a sans-IO
+//! core (`core/`); the driver (`driver.rs`) carries out what it says.
 
 mod control;
+pub mod core;
+mod driver;
 mod engine;
 mod events;
 mod frame_assembler;
@@ -19,6 +22,8 @@ mod sources;
 mod voice;
 
 pub use control::{CallEvent, CallOptions, Command, Commander, PeerLinkState, ReceiveLoss};
+pub use core::room::{Member, Room};
+use engine::SpeakerSlot;
 pub use engine::{Call, Counters};
 pub use receivers::{MediaEvent, TrackCounters, TrackKind};
 pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;

@@ -1,35 +1,27 @@
-//! One peer connection to one remote participant, and its negotiation.
-//!
-//! Perfect negotiation (W3C): either side may offer whenever it needs to; if
-//! two offers cross, the *polite* peer (the one with the higher peer id, i.e.
-//! the later arrival) rolls its own back and answers, and the *impolite* one
-//! ignores the incoming offer. In practice the newcomer offers to everyone
-//! already in the room, and those answer with their tracks attached.
+//! One peer connection to one remote participant: it carries out the call
+//! core's steps on webrtc-rs (make an offer, apply a description, answer,
+//! add a candidate) and reports what came of each. Perfect negotiation
+//! itself is the core's (`core/negotiator.rs`).
 
+use super::core::negotiator::Step;
+use super::core::{LinkEvent, StepKind};
 use super::events::PcEvent;
 use super::outlets::Outlet;
 use super::receivers::TrackKind;
 use super::senders::SenderControl;
 use super::setup::{self, H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE};
-use crate::signaling::SignalSender;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
-use shared::{ClientMsg, IceCandidate, IceServer, PeerId, PeerSignal, SessionDescription};
+use shared::{IceCandidate, IceServer, PeerId, SessionDescription};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
-use webrtc::peer_connection::{
-    PeerConnection, RTCIceCandidateInit, RTCSdpType, RTCSessionDescription,
-};
+use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCSessionDescription};
 use webrtc::rtp_transceiver::RtpSender;
-
-/// ICE candidates kept for a description still to come (a real peer
-/// gathers a handful per network interface).
-const MAX_PENDING_CANDIDATES: usize = 64;
 
 /// The engine's senders, one per source kind, that a connected peer is added to.
 #[derive(Clone)]
@@ -60,29 +52,26 @@ struct LocalTrack {
 pub enum PeerError {
     #[error("WebRTC: {0}")]
     WebRtc(#[from] webrtc::error::Error),
-    #[error("a malformed signal from peer {peer}: {reason}")]
-    BadSignal { peer: PeerId, reason: String },
+    #[error("{0}")]
+    BadDescription(String),
 }
+
+/// What a failed step reports to the core.
+type Failure = (StepKind, String);
 
 pub struct PeerLink {
     pub remote: PeerId,
     pc: Arc<dyn PeerConnection>,
-    polite: bool,
-    making_offer: bool,
-    ignore_offer: bool,
-    remote_description_set: bool,
-    pending_candidates: Vec<RTCIceCandidateInit>,
     tracks: Vec<LocalTrack>,
-    signals: SignalSender,
     connected: bool,
 }
 
 impl PeerLink {
-    pub async fn new(
-        me: PeerId,
+    /// Makes the connection. `offer`: we offer first, so our tracks go on now.
+    pub async fn open(
         remote: PeerId,
         ice_servers: &[IceServer],
-        signals: SignalSender,
+        offer: bool,
         events: mpsc::UnboundedSender<(PeerId, PcEvent)>,
     ) -> Result<PeerLink, PeerError> {
         let handler = Arc::new(super::events::Forwarder {
@@ -90,18 +79,16 @@ impl PeerLink {
             events,
         });
         let pc = setup::peer_connection(ice_servers, handler).await?;
-        Ok(PeerLink {
+        let mut link = PeerLink {
             remote,
             pc,
-            polite: me > remote,
-            making_offer: false,
-            ignore_offer: false,
-            remote_description_set: false,
-            pending_candidates: Vec::new(),
             tracks: Vec::new(),
-            signals,
             connected: false,
-        })
+        };
+        if offer {
+            link.attach_tracks().await?;
+        }
+        Ok(link)
     }
 
     /// Adds our audio, camera and screen tracks (once). The screen track is
@@ -152,126 +139,64 @@ impl PeerLink {
         Ok(())
     }
 
-    /// Our side needs (re)negotiation: make and send an offer.
-    pub async fn negotiate(&mut self) -> Result<(), PeerError> {
-        if self.making_offer || self.pc.pending_local_description().await.is_some() {
-            // An offer is already on its way; its answer will settle this too.
-            return Ok(());
-        }
-        self.making_offer = true;
-        let result = async {
-            let offer = self.pc.create_offer(None).await?;
-            self.pc.set_local_description(offer).await?;
-            self.send_local_description().await;
-            Ok(())
-        }
-        .await;
-        self.making_offer = false;
-        result
-    }
-
-    /// A signal from the remote peer.
-    pub async fn on_signal(&mut self, signal: PeerSignal) -> Result<(), PeerError> {
-        match signal {
-            PeerSignal::Description { description } => self.on_description(description).await,
-            PeerSignal::Candidate { candidate } => {
-                let init = RTCIceCandidateInit {
-                    candidate: candidate.candidate,
-                    sdp_mid: candidate.sdp_mid,
-                    sdp_mline_index: candidate.sdp_mline_index,
-                    username_fragment: candidate.username_fragment,
-                    url: None,
-                };
-                if !self.remote_description_set {
-                    // Candidates can overtake the description they belong to;
-                    // a peer that sends nothing else cannot grow this without end.
-                    if self.pending_candidates.len() < MAX_PENDING_CANDIDATES {
-                        self.pending_candidates.push(init);
-                    }
-                    return Ok(());
-                }
-                match self.pc.add_ice_candidate(init).await {
-                    Err(_) if self.ignore_offer => Ok(()),
-                    other => other.map_err(PeerError::from),
-                }
+    /// Carries out one negotiation step; what came of it, for the core.
+    pub async fn step(&mut self, step: Step) -> Result<Option<LinkEvent>, Failure> {
+        let kind = step_kind(&step);
+        let failed = |err: PeerError| (kind, err.to_string());
+        match step {
+            Step::MakeOffer => {
+                self.attach_tracks().await.map_err(failed)?;
+                let offer = self
+                    .pc
+                    .create_offer(None)
+                    .await
+                    .map_err(|e| failed(e.into()))?;
+                self.set_local(offer).await.map_err(failed)?;
+                Ok(self.local_description().await.map(LinkEvent::OfferMade))
             }
-        }
-    }
-
-    async fn on_description(&mut self, description: SessionDescription) -> Result<(), PeerError> {
-        let bad = |reason: String| PeerError::BadSignal {
-            peer: self.remote,
-            reason,
-        };
-        let description = match description.kind.as_str() {
-            "offer" => RTCSessionDescription::offer(description.sdp),
-            "answer" => RTCSessionDescription::answer(description.sdp),
-            "pranswer" => RTCSessionDescription::pranswer(description.sdp),
-            other => return Err(bad(format!("unknown description type {other:?}"))),
-        }
-        .map_err(|e| bad(e.to_string()))?;
-        let is_offer = description.sdp_type == RTCSdpType::Offer;
-        let have_local_offer = self.pc.pending_local_description().await.is_some();
-        let collision = is_offer && (self.making_offer || have_local_offer);
-        self.ignore_offer = !self.polite && collision;
-        if self.ignore_offer {
-            tracing::debug!(peer = %self.remote, "ignoring a colliding offer (impolite)");
-            return Ok(());
-        }
-        if collision {
-            tracing::debug!(peer = %self.remote, "rolling back our offer (polite)");
-            self.pc
-                .set_local_description(RTCSessionDescription::rollback(None)?)
-                .await?;
-        }
-        self.pc.set_remote_description(description).await?;
-        self.remote_description_set = true;
-        for candidate in std::mem::take(&mut self.pending_candidates) {
-            if let Err(err) = self.pc.add_ice_candidate(candidate).await {
-                tracing::debug!(peer = %self.remote, "a queued candidate was refused: {err}");
+            Step::Rollback => {
+                let rollback =
+                    RTCSessionDescription::rollback(None).map_err(|e| failed(e.into()))?;
+                self.set_local(rollback).await.map_err(failed)?;
+                Ok(None)
             }
+            Step::ApplyRemote(description) => {
+                let description = to_rtc(description).map_err(failed)?;
+                let applied = self.pc.set_remote_description(description).await;
+                applied.map_err(|e| failed(e.into()))?;
+                Ok(Some(LinkEvent::RemoteApplied))
+            }
+            Step::MakeAnswer => {
+                // Attaching after the offer puts our tracks on the offered m-lines.
+                self.attach_tracks().await.map_err(failed)?;
+                let answer = self
+                    .pc
+                    .create_answer(None)
+                    .await
+                    .map_err(|e| failed(e.into()))?;
+                self.set_local(answer).await.map_err(failed)?;
+                Ok(self.local_description().await.map(LinkEvent::AnswerMade))
+            }
+            Step::AddCandidate(candidate) => {
+                let added = self.pc.add_ice_candidate(to_init(candidate)).await;
+                added.map_err(|e| failed(e.into()))?;
+                Ok(None)
+            }
+            Step::Signal(_) => unreachable!("the core sends signals itself"),
         }
-        if is_offer {
-            // Attaching after the offer puts our tracks on the offered m-lines.
-            self.attach_tracks().await?;
-            let answer = self.pc.create_answer(None).await?;
-            self.pc.set_local_description(answer).await?;
-            self.send_local_description().await;
-        }
-        Ok(())
     }
 
-    async fn send_local_description(&self) {
-        let Some(local) = self.pc.local_description().await else {
-            return;
-        };
-        let description = SessionDescription {
+    async fn set_local(&self, description: RTCSessionDescription) -> Result<(), PeerError> {
+        Ok(self.pc.set_local_description(description).await?)
+    }
+
+    /// The local description as it is now (with the candidates gathered so far).
+    async fn local_description(&self) -> Option<SessionDescription> {
+        let local = self.pc.local_description().await?;
+        Some(SessionDescription {
             kind: local.sdp_type.to_string(),
             sdp: local.sdp,
-        };
-        self.send(PeerSignal::Description { description }).await;
-    }
-
-    /// A local ICE candidate was gathered: trickle it to the peer.
-    pub async fn send_candidate(&self, init: RTCIceCandidateInit) {
-        let candidate = IceCandidate {
-            candidate: init.candidate,
-            sdp_mid: init.sdp_mid,
-            sdp_mline_index: init.sdp_mline_index,
-            username_fragment: init.username_fragment,
-        };
-        self.send(PeerSignal::Candidate { candidate }).await;
-    }
-
-    async fn send(&self, signal: PeerSignal) {
-        let payload = serde_json::to_value(&signal).expect("signals serialise");
-        let _ = self
-            .signals
-            .send(ClientMsg::Signal {
-                to: self.remote,
-                payload,
-            })
-            .await;
+        })
     }
 
     /// The connection is up: start feeding our streams to it, each starting
@@ -325,5 +250,47 @@ impl PeerLink {
         if let Err(err) = self.pc.close().await {
             tracing::debug!(peer = %self.remote, "closing: {err}");
         }
+    }
+}
+
+fn step_kind(step: &Step) -> StepKind {
+    match step {
+        Step::MakeOffer => StepKind::MakeOffer,
+        Step::Rollback => StepKind::Rollback,
+        Step::ApplyRemote(_) => StepKind::ApplyRemote,
+        Step::MakeAnswer => StepKind::MakeAnswer,
+        Step::AddCandidate(_) | Step::Signal(_) => StepKind::AddCandidate,
+    }
+}
+
+fn to_rtc(description: SessionDescription) -> Result<RTCSessionDescription, PeerError> {
+    let bad = |e: webrtc::error::Error| PeerError::BadDescription(e.to_string());
+    match description.kind.as_str() {
+        "offer" => RTCSessionDescription::offer(description.sdp).map_err(bad),
+        "answer" => RTCSessionDescription::answer(description.sdp).map_err(bad),
+        "pranswer" => RTCSessionDescription::pranswer(description.sdp).map_err(bad),
+        other => Err(PeerError::BadDescription(format!(
+            "unknown description type {other:?}"
+        ))),
+    }
+}
+
+fn to_init(candidate: IceCandidate) -> RTCIceCandidateInit {
+    RTCIceCandidateInit {
+        candidate: candidate.candidate,
+        sdp_mid: candidate.sdp_mid,
+        sdp_mline_index: candidate.sdp_mline_index,
+        username_fragment: candidate.username_fragment,
+        url: None,
+    }
+}
+
+/// Our ICE candidate as the peer receives it.
+pub fn from_init(init: RTCIceCandidateInit) -> IceCandidate {
+    IceCandidate {
+        candidate: init.candidate,
+        sdp_mid: init.sdp_mid,
+        sdp_mline_index: init.sdp_mline_index,
+        username_fragment: init.username_fragment,
     }
 }

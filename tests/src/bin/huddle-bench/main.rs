@@ -92,7 +92,7 @@ async fn join(runs: usize) -> Result<()> {
         let mut media = guest.media();
         loop {
             match tokio::time::timeout(Duration::from_secs(10), media.recv()).await {
-                Ok(Ok(MediaEvent::Video { peer, .. })) if peer == host.peer_id => break,
+                Ok(Ok(MediaEvent::Video { peer, .. })) if peer == host.peer_id() => break,
                 Ok(_) => continue,
                 Err(_) => bail!("no frame within 10 s"),
             }
@@ -143,7 +143,7 @@ async fn glass(seconds: u64) -> Result<()> {
             decoded_at,
             ..
         })) = tokio::time::timeout(Duration::from_secs(1), media.recv()).await
-            && peer == ann.peer_id
+            && peer == ann.peer_id()
         {
             frames += 1;
             latencies.extend(stamp.age_at(decoded_at).map(ms));

@@ -1,0 +1,103 @@
+//! The room as this participant sees it: who is there, in the order they
+//! came, and how the media link to each is doing. The engine keeps it; the
+//! app and the bot read it instead of rebuilding it from events.
+
+use super::super::control::PeerLinkState;
+use shared::{Participant, PeerId, User};
+use std::time::Instant;
+
+/// One other participant and our link to them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub participant: Participant,
+    /// `None` until a link to them is opened.
+    pub link: Option<PeerLinkState>,
+    /// When the link last changed state (by the core's clock).
+    pub link_since: Option<Instant>,
+}
+
+/// A snapshot of the room: everything the UI needs to draw the people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Room {
+    /// Our own login.
+    pub user: User,
+    /// Our id in the room; it changes when a reconnect lands us in the
+    /// room again.
+    pub me: PeerId,
+    /// Everyone else, in the order they joined (as we learned it).
+    pub members: Vec<Member>,
+}
+
+impl Room {
+    pub fn new(user: User, me: PeerId, others: &[Participant]) -> Room {
+        let mut room = Room {
+            user,
+            me,
+            members: Vec::new(),
+        };
+        room.replace_members(others);
+        room
+    }
+
+    pub fn participants(&self) -> Vec<Participant> {
+        self.members.iter().map(|m| m.participant.clone()).collect()
+    }
+
+    pub fn member(&self, id: PeerId) -> Option<&Member> {
+        self.members.iter().find(|m| m.participant.id == id)
+    }
+
+    pub fn contains(&self, id: PeerId) -> bool {
+        self.member(id).is_some()
+    }
+
+    /// After a rejoin: who is there now (links start again).
+    pub(super) fn replace_members(&mut self, others: &[Participant]) {
+        self.members = others
+            .iter()
+            .filter(|p| p.id != self.me)
+            .map(|p| Member {
+                participant: p.clone(),
+                link: None,
+                link_since: None,
+            })
+            .collect();
+    }
+
+    /// A newcomer, or new state of someone already here.
+    pub(super) fn upsert(&mut self, participant: Participant) {
+        if participant.id == self.me {
+            return;
+        }
+        match self
+            .members
+            .iter_mut()
+            .find(|m| m.participant.id == participant.id)
+        {
+            Some(member) => member.participant = participant,
+            None => self.members.push(Member {
+                participant,
+                link: None,
+                link_since: None,
+            }),
+        }
+    }
+
+    pub(super) fn remove(&mut self, id: PeerId) -> Option<Member> {
+        let index = self.members.iter().position(|m| m.participant.id == id)?;
+        Some(self.members.remove(index))
+    }
+
+    pub(super) fn set_link(&mut self, id: PeerId, state: Option<PeerLinkState>, now: Instant) {
+        if let Some(member) = self.members.iter_mut().find(|m| m.participant.id == id) {
+            member.link = state;
+            member.link_since = Some(now);
+        }
+    }
+
+    /// The name people know `id` by, or the id itself.
+    pub fn name_of(&self, id: PeerId) -> String {
+        self.member(id)
+            .map_or_else(|| format!("peer {id}"), |m| m.participant.name.clone())
+    }
+}

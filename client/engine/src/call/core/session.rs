@@ -1,0 +1,162 @@
+//! The call core's side facing the server and the app: room news, chat,
+//! commands, losing the server and getting back in, and the end.
+
+use super::{CallCore, CoreCommand, Output, TrackKind, problem, set};
+use crate::call::control::CallEvent;
+use crate::signaling::{Joined, Welcome};
+use shared::{ChatMessage, ClientMsg, ErrorCode, ServerMsg};
+use std::time::Instant;
+
+impl CallCore {
+    pub(super) fn on_server(&mut self, now: Instant, msg: ServerMsg, out: &mut Vec<Output>) {
+        match msg {
+            ServerMsg::ParticipantJoined { participant } => {
+                self.room.upsert(participant.clone());
+                if let Some(plan) = self.topology.on_arrival(self.room.me, &participant) {
+                    self.open_link(now, plan, out);
+                }
+                out.push(Output::Event(CallEvent::ParticipantJoined(participant)));
+            }
+            ServerMsg::ParticipantUpdated { participant } => {
+                self.room.upsert(participant.clone());
+                out.push(Output::Event(CallEvent::ParticipantUpdated(participant)));
+            }
+            ServerMsg::ParticipantLeft { id } => {
+                self.room.remove(id);
+                if let Some(link) = self.topology.on_departure(id) {
+                    self.close_link(link, out);
+                }
+                out.push(Output::Event(CallEvent::ParticipantLeft(id)));
+            }
+            ServerMsg::Signal { from, payload } => self.on_signal(now, from, payload, out),
+            ServerMsg::ChatMessage(message) => self.on_chat(message, out),
+            ServerMsg::MeetingEnded { .. } => self.end(Some(CallEvent::MeetingEnded), out),
+            // A restart (an upgrade) is the usual reason: try to get back in.
+            ServerMsg::ServerShutdown { message } => self.lose_server(Some(message), out),
+            // An answer or a candidate still on its way to a peer that has
+            // just left: the race is normal, not the user's problem.
+            ServerMsg::Error {
+                code: ErrorCode::PeerNotInRoom,
+                message,
+            } => tracing::debug!("a signal for a peer that has left: {message}"),
+            ServerMsg::Error { code, message } => problem(
+                format!("the server refused a request ({code:?}): {message}"),
+                out,
+            ),
+            ServerMsg::Welcome { .. } | ServerMsg::Joined { .. } | ServerMsg::Left { .. } => {}
+        }
+    }
+
+    pub(super) fn on_chat(&mut self, message: ChatMessage, out: &mut Vec<Output>) {
+        self.last_chat = Some(message.id);
+        out.push(Output::Event(CallEvent::Chat(message)));
+    }
+
+    pub(super) fn on_command(&mut self, command: CoreCommand, out: &mut Vec<Output>) {
+        match command {
+            CoreCommand::SetSending(kind, on) => {
+                set(&mut self.media, kind, on);
+                out.push(Output::SetSending(kind, on));
+                // Offline, the state is announced on rejoining.
+                if self.online {
+                    out.push(self.media_state_message());
+                }
+            }
+            CoreCommand::Chat(text) if !self.online => self.unsent_chat.push(text),
+            CoreCommand::Chat(text) => out.push(Output::Send(ClientMsg::Chat { text })),
+            CoreCommand::Leave => {
+                if self.online {
+                    out.push(Output::Send(ClientMsg::Leave));
+                }
+                self.end(None, out);
+            }
+        }
+    }
+
+    pub(super) fn on_source_lost(
+        &mut self,
+        kind: TrackKind,
+        reason: String,
+        out: &mut Vec<Output>,
+    ) {
+        // The sender has switched itself off; the room hears of it.
+        tracing::warn!(?kind, "source lost: {reason}");
+        set(&mut self.media, kind, false);
+        if self.online {
+            out.push(self.media_state_message());
+        }
+        out.push(Output::Event(CallEvent::SourceLost { kind, reason }));
+    }
+
+    pub(super) fn lose_server(&mut self, reason: Option<String>, out: &mut Vec<Output>) {
+        if !self.online {
+            return;
+        }
+        tracing::info!(?reason, "lost the server; rejoining");
+        self.online = false;
+        out.push(Output::Reconnect);
+        out.push(Output::Event(CallEvent::Reconnecting { reason }));
+    }
+
+    /// Back in the room under a new peer id: everyone there knows us as a
+    /// newcomer, so the old links go and we offer again, as at the first join.
+    pub(super) fn on_rejoined(
+        &mut self,
+        now: Instant,
+        welcome: Welcome,
+        joined: Joined,
+        out: &mut Vec<Output>,
+    ) {
+        self.online = true;
+        self.room.user = welcome.user;
+        self.room.me = welcome.peer_id;
+        self.ice_servers = welcome.ice_servers;
+        for peer in self.links.keys().copied().collect::<Vec<_>>() {
+            self.close_link(peer, out);
+        }
+        self.room.replace_members(&joined.participants);
+        out.push(Output::Event(CallEvent::Reconnected {
+            me: self.room.me,
+            participants: joined.participants,
+        }));
+        let missed = joined
+            .chat_history
+            .into_iter()
+            .filter(|m| self.last_chat.is_none_or(|last| m.id > last));
+        for message in missed.collect::<Vec<_>>() {
+            self.on_chat(message, out);
+        }
+        out.push(self.media_state_message());
+        for text in std::mem::take(&mut self.unsent_chat) {
+            out.push(Output::Send(ClientMsg::Chat { text }));
+        }
+        self.enter(now, out);
+    }
+
+    /// We are (again) in the room: links to those the topology says.
+    pub(super) fn enter(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let others = self.room.participants();
+        for plan in self.topology.on_entering(self.room.me, &others) {
+            self.open_link(now, plan, out);
+        }
+    }
+
+    pub(super) fn media_state_message(&self) -> Output {
+        Output::Send(ClientMsg::MediaState {
+            audio: self.media.audio,
+            video: self.media.video,
+            screen: self.media.screen,
+        })
+    }
+
+    pub(super) fn end(&mut self, event: Option<CallEvent>, out: &mut Vec<Output>) {
+        if let Some(event) = event {
+            out.push(Output::Event(event));
+        }
+        for peer in self.links.keys().copied().collect::<Vec<_>>() {
+            self.close_link(peer, out);
+        }
+        self.ended = true;
+        out.push(Output::End);
+    }
+}

@@ -1,0 +1,279 @@
+//! The call core's scenarios, each a story a user could live through, told
+//! with cores on a fake server in one thread (see `harness.rs`).
+
+mod harness;
+
+use super::{CoreCommand, Input, LinkEvent, RejoinFailed};
+use crate::call::control::{CallEvent, PeerLinkState};
+use crate::call::receivers::TrackKind;
+use harness::{Net, candidate};
+use shared::{ClientMsg, PeerId, PeerSignal, ServerMsg};
+
+/// Both ends of the link between `a` and `b` agree and are connected.
+fn linked(net: &Net, a: usize, b: usize) -> bool {
+    let (ida, idb) = (net.parties[a].me(), net.parties[b].me());
+    let end = |i: usize, peer: PeerId| {
+        let party = &net.parties[i];
+        party.core.is_negotiated_with(peer)
+            && party
+                .pcs
+                .get(&peer)
+                .is_some_and(|pc| pc.connected && pc.sending)
+            && party.core.room().member(peer).and_then(|m| m.link) == Some(PeerLinkState::Connected)
+    };
+    end(a, idb) && end(b, ida)
+}
+
+fn two_in_a_call() -> (Net, usize, usize) {
+    let mut net = Net::new();
+    let ann = net.join("Ann");
+    let bob = net.join("Bob");
+    net.settle();
+    assert!(linked(&net, ann, bob), "the newcomer's offer was answered");
+    (net, ann, bob)
+}
+
+#[test]
+fn offers_that_cross_are_settled_by_the_polite_peer() {
+    let (mut net, ann, bob) = two_in_a_call();
+    let (ida, idb) = (net.parties[ann].me(), net.parties[bob].me());
+    let before = (net.parties[ann].sent.len(), net.parties[bob].sent.len());
+    // Both want to renegotiate at the same moment: the offers cross.
+    net.feed(ann, Input::Link(idb, LinkEvent::NegotiationNeeded));
+    net.feed(bob, Input::Link(ida, LinkEvent::NegotiationNeeded));
+    net.settle();
+    assert!(net.parties[ann].core.is_negotiated_with(idb));
+    assert!(net.parties[bob].core.is_negotiated_with(ida));
+    // Bob came later (the higher id): he gave way and answered Ann's offer.
+    let answers = |party: usize, from: usize| {
+        let sent = &net.parties[party].sent[from..];
+        sent.iter().filter(|m| is_description(m, "answer")).count()
+    };
+    assert_eq!(answers(bob, before.1), 1, "Bob rolled back and answered");
+    assert_eq!(
+        answers(ann, before.0),
+        0,
+        "Ann ignored Bob's crossing offer"
+    );
+    assert!(net.parties[ann].problems().is_empty() && net.parties[bob].problems().is_empty());
+}
+
+fn is_description(msg: &ClientMsg, kind: &str) -> bool {
+    let ClientMsg::Signal { payload, .. } = msg else {
+        return false;
+    };
+    matches!(serde_json::from_value(payload.clone()),
+        Ok(PeerSignal::Description { description }) if description.kind == kind)
+}
+
+#[test]
+fn a_rejoin_after_a_server_restart_uses_the_new_peer_id_everywhere() {
+    let (mut net, ann, bob) = two_in_a_call();
+    let (old_ann, old_bob) = (net.parties[ann].me(), net.parties[bob].me());
+    net.restart_server();
+    assert!(net.parties[ann].reconnecting && net.parties[bob].reconnecting);
+    net.rejoin(bob);
+    net.rejoin(ann);
+    net.settle();
+    let (new_ann, new_bob) = (net.parties[ann].me(), net.parties[bob].me());
+    assert!(new_ann != old_ann && new_bob != old_bob);
+    assert!(linked(&net, ann, bob), "linked again under the new ids");
+    for (party, old_other, new_other) in [(ann, old_bob, new_bob), (bob, old_ann, new_ann)] {
+        let p = &net.parties[party];
+        let members: Vec<PeerId> = p
+            .core
+            .room()
+            .members
+            .iter()
+            .map(|m| m.participant.id)
+            .collect();
+        assert_eq!(
+            members,
+            [new_other],
+            "one entry per person, under the new id"
+        );
+        assert!(!p.pcs.contains_key(&old_other), "the old link is closed");
+        let reconnected = p.events.iter().rev().find_map(|e| match e {
+            CallEvent::Reconnected { me, .. } => Some(*me),
+            _ => None,
+        });
+        assert_eq!(reconnected, Some(p.me()));
+    }
+    // Every signal after the rejoin (announced by our media state) is
+    // addressed to a new id.
+    let sent = &net.parties[ann].sent;
+    let rejoined = sent
+        .iter()
+        .rposition(|m| matches!(m, ClientMsg::MediaState { .. }));
+    let after = &sent[rejoined.unwrap()..];
+    assert!(after.iter().filter_map(signal_to).all(|to| to == new_bob));
+    assert!(
+        after.iter().filter_map(signal_to).count() > 0,
+        "Ann offered again"
+    );
+}
+
+fn signal_to(msg: &ClientMsg) -> Option<PeerId> {
+    match msg {
+        ClientMsg::Signal { to, .. } => Some(*to),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_peer_that_leaves_mid_negotiation_leaves_nothing_behind() {
+    let mut net = Net::new();
+    let ann = net.join("Ann");
+    let bob = net.join("Bob");
+    // Bob's offer reaches Ann, and her answer is on its way when Bob leaves;
+    // a candidate he trickled comes after the news that he left.
+    while let Some((to, msg)) = net.inbox.pop_front() {
+        let answer_to_bob = to == bob && matches!(msg, ServerMsg::Signal { .. });
+        if answer_to_bob {
+            net.inbox.push_front((to, msg));
+            break;
+        }
+        net.feed(to, Input::Server(msg));
+    }
+    let idb = net.parties[bob].me();
+    net.feed(bob, Input::Command(CoreCommand::Leave));
+    let late = candidate(idb, 1);
+    let payload = serde_json::to_value(PeerSignal::Candidate { candidate: late }).unwrap();
+    net.inbox
+        .push_back((ann, ServerMsg::Signal { from: idb, payload }));
+    net.settle();
+    let a = &net.parties[ann];
+    assert!(a.pcs.is_empty(), "the link to Bob is closed, none reopened");
+    assert_eq!(a.links_opened, [idb], "opened once, for Bob's offer");
+    assert!(a.core.room().members.is_empty());
+    assert!(
+        a.problems().is_empty(),
+        "nothing for the user: {:?}",
+        a.problems()
+    );
+    assert!(net.parties[bob].core.has_ended());
+}
+
+#[test]
+fn chat_typed_while_disconnected_is_sent_once_back_and_missed_chat_arrives_once() {
+    let (mut net, ann, bob) = two_in_a_call();
+    net.feed(bob, Input::Command(CoreCommand::Chat("before".into())));
+    net.settle();
+    net.restart_server();
+    net.feed(ann, Input::Command(CoreCommand::Chat("while away".into())));
+    assert!(
+        !net.parties[ann]
+            .sent
+            .iter()
+            .any(|m| is_chat(m, "while away"))
+    );
+    net.rejoin(bob);
+    net.feed(bob, Input::Command(CoreCommand::Chat("missed".into())));
+    net.settle();
+    net.rejoin(ann);
+    net.settle();
+    let sent = net.parties[ann]
+        .sent
+        .iter()
+        .filter(|m| is_chat(m, "while away"))
+        .count();
+    assert_eq!(sent, 1, "sent once, after the rejoin");
+    let seen: Vec<&str> = net.parties[ann]
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::Chat(m) => Some(m.text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        ["before", "missed", "while away"],
+        "each once, in order"
+    );
+}
+
+fn is_chat(msg: &ClientMsg, text: &str) -> bool {
+    matches!(msg, ClientMsg::Chat { text: t } if t == text)
+}
+
+#[test]
+fn media_state_changes_during_negotiation_are_announced_and_leave_it_alone() {
+    let mut net = Net::new();
+    let ann = net.join("Ann");
+    let bob = net.join("Bob");
+    // Bob's offer is out; he turns his camera off and mutes before the answer.
+    for kind in [TrackKind::Camera, TrackKind::Audio] {
+        net.feed(bob, Input::Command(CoreCommand::SetSending(kind, false)));
+    }
+    let announced = net.parties[bob]
+        .sent
+        .iter()
+        .filter(|m| matches!(m, ClientMsg::MediaState { .. }));
+    assert_eq!(announced.count(), 3, "at the join, then once per change");
+    net.settle();
+    assert!(linked(&net, ann, bob));
+    let bob_seen_by_ann = net.parties[ann].core.room().members[0].participant.clone();
+    assert!(!bob_seen_by_ann.video && !bob_seen_by_ann.audio);
+}
+
+#[test]
+fn a_candidate_that_overtakes_its_description_is_applied_after_it() {
+    let mut net = Net::new();
+    let ann = net.join("Ann");
+    net.settle();
+    let bob = net.join("Bob");
+    let idb = net.parties[bob].me();
+    // Bob trickles a candidate; the server delivers it before his offer.
+    let ida = net.parties[ann].me();
+    net.feed(
+        bob,
+        Input::Link(ida, LinkEvent::LocalCandidate(candidate(idb, 7))),
+    );
+    let (offer, rest): (Vec<_>, Vec<_>) = net.inbox.drain(..).partition(
+        |(_, m)| matches!(m, ServerMsg::Signal { payload, .. } if payload["kind"] == "description"),
+    );
+    net.inbox.extend(rest);
+    net.inbox.extend(offer);
+    net.settle();
+    assert!(linked(&net, ann, bob));
+    let pc = &net.parties[ann].pcs[&idb];
+    assert_eq!(pc.candidates, [candidate(idb, 7)]);
+    assert!(
+        net.parties[ann].problems().is_empty(),
+        "{:?}",
+        net.parties[ann].problems()
+    );
+}
+
+#[test]
+fn a_meeting_deleted_while_away_ends_the_call_with_every_link_closed() {
+    let (mut net, ann, _bob) = two_in_a_call();
+    net.restart_server();
+    net.rejoin_fails(
+        ann,
+        RejoinFailed::MeetingGone("there is no meeting 1".into()),
+    );
+    let a = &net.parties[ann];
+    assert!(a.core.has_ended() && a.pcs.is_empty());
+    assert!(a.events.contains(&CallEvent::MeetingEnded));
+}
+
+#[test]
+fn a_garbling_peer_gets_one_notice_and_the_call_goes_on() {
+    let (mut net, ann, bob) = two_in_a_call();
+    let idb = net.parties[bob].me();
+    for n in 0..20 {
+        let garbage =
+            serde_json::json!({"kind": "description", "description": {"type": "offer", "sdp": n}});
+        net.feed(
+            ann,
+            Input::Server(ServerMsg::Signal {
+                from: idb,
+                payload: garbage,
+            }),
+        );
+    }
+    assert_eq!(net.parties[ann].problems().len(), 1);
+    assert!(linked(&net, ann, bob));
+}
