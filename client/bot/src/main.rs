@@ -239,8 +239,19 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     Ok(failed.is_empty())
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before the runtime starts its threads.
+    huddle_engine::allocator::keep_memory_small();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(bot_main()),
+        Err(err) => {
+            eprintln!("huddle-bot: cannot start: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn bot_main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -26,22 +26,9 @@ struct Args {
     camera_off: bool,
 }
 
-/// Decoded frames and their textures (hundreds of KiB each) are allocated and
-/// freed on many threads. glibc raises its mmap threshold after such frees and
-/// then keeps them in per-thread arenas; a fixed threshold gives them back to
-/// the system at once: 162 → 147 MB resident in a 4-party call (BENCHMARKS.md).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn give_big_buffers_back() {
-    const THRESHOLD: libc::c_int = 128 * 1024;
-    // SAFETY: mallopt only changes allocator tuning; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
-    }
-}
-
 fn main() -> eframe::Result {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    give_big_buffers_back();
+    // Before any thread starts (BENCHMARKS.md: 162 -> 147 MB in a 4-party call).
+    huddle_engine::allocator::keep_memory_small();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

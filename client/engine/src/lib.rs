@@ -4,6 +4,7 @@
 //! come in through the source and sink traits of [`call`]; this crate knows
 //! no window, no device library and no command line.
 
+pub mod allocator;
 pub mod api;
 pub mod call;
 pub mod codec;

@@ -24,6 +24,8 @@ const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(10);
 /// Incoming messages buffered for a slow consumer before the socket stops being read.
 const INCOMING_QUEUE: usize = 1024;
 const OUTGOING_QUEUE: usize = 256;
+/// How long closing waits for the server to take the close frame.
+const CLOSE_LIMIT: Duration = Duration::from_secs(2);
 
 /// The server's `welcome`.
 #[derive(Debug, Clone)]
@@ -72,6 +74,8 @@ pub struct SignalSession {
     incoming: mpsc::Receiver<SignalEvent>,
     /// Messages that arrived while `join` waited for its answer.
     pending: VecDeque<SignalEvent>,
+    /// The task that owns the socket; it ends when `outgoing` closes.
+    socket: tokio::task::JoinHandle<()>,
 }
 
 impl SignalSession {
@@ -149,12 +153,13 @@ impl SignalSession {
         let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_QUEUE);
         let (incoming_tx, incoming) = mpsc::channel(INCOMING_QUEUE);
         let silence_limit = welcome.heartbeat * MISSED_HEARTBEATS;
-        tokio::spawn(run_socket(socket, outgoing_rx, incoming_tx, silence_limit));
+        let socket = tokio::spawn(run_socket(socket, outgoing_rx, incoming_tx, silence_limit));
         Ok(SignalSession {
             welcome,
             outgoing,
             incoming,
             pending: VecDeque::new(),
+            socket,
         })
     }
 
@@ -216,8 +221,22 @@ impl SignalSession {
     }
 
     /// Closes the connection politely (a close frame), ending the session.
+    /// Closes the connection (a close frame goes out) and waits, for a
+    /// little at most, until the socket's task has ended.
     pub async fn close(self) {
-        drop(self.outgoing);
+        let SignalSession {
+            outgoing,
+            mut socket,
+            ..
+        } = self;
+        drop(outgoing);
+        if tokio::time::timeout(CLOSE_LIMIT, &mut socket)
+            .await
+            .is_err()
+        {
+            socket.abort();
+            let _ = socket.await;
+        }
     }
 }
 

@@ -85,13 +85,37 @@ impl std::fmt::Debug for Command {
     }
 }
 
+/// Commands waiting for the engine. An app that sends more before the
+/// engine takes them loses the newest, logged.
+pub const COMMAND_QUEUE: usize = 256;
+/// Events waiting for the app. An app that stops reading loses the newest,
+/// logged; the room it reads from the engine (`Call::room`) stays right.
+pub const EVENT_QUEUE: usize = 1024;
+
 /// Sends commands to a running call.
 #[derive(Clone)]
-pub struct Commander(pub(super) mpsc::UnboundedSender<Command>);
+pub struct Commander(pub(super) mpsc::Sender<Command>);
 
 impl Commander {
     pub fn send(&self, command: Command) {
-        let _ = self.0.send(command);
+        if let Err(mpsc::error::TrySendError::Full(command)) = self.0.try_send(command) {
+            tracing::warn!(?command, "the call is not taking commands; dropped one");
+        }
+    }
+}
+
+/// Where a call's events go: to the app, never waiting for it.
+#[derive(Clone)]
+pub struct EventSender(pub(super) mpsc::Sender<CallEvent>);
+
+impl EventSender {
+    pub fn send(&self, event: CallEvent) {
+        if let Err(mpsc::error::TrySendError::Full(event)) = self.0.try_send(event) {
+            tracing::warn!(
+                ?event,
+                "the app is not reading the call's events; dropped one"
+            );
+        }
     }
 }
 

@@ -4,13 +4,14 @@
 //! run one after the other, each result fed back before anything else, as
 //! the core expects.
 
-use super::control::{CallEvent, Command, PeerLinkState};
+use super::control::{CallEvent, Command, EventSender, PeerLinkState};
 use super::core::{CallCore, CoreCommand, Input, LinkAction, LinkEvent, Output, RejoinFailed};
-use super::events::PcEvent;
+use super::events::{PC_EVENT_QUEUE, PcEvent};
 use super::peer::{self, LocalSenders, PeerLink};
 use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
 use super::reconnect::{self, RejoinFailure, RejoinTarget};
 use super::senders::{SourceLost, SourceSwap};
+use super::tasks::CallTasks;
 use super::voice::VoicePath;
 use super::{Counters, SpeakerSlot};
 use crate::signaling::{Joined, SignalEvent, SignalSession};
@@ -29,7 +30,9 @@ pub struct Media {
     pub media: broadcast::Sender<MediaEvent>,
     pub counters: Counters,
     pub audio_peers: receivers::AudioPeers,
-    pub playout: tokio::task::JoinHandle<()>,
+    /// Every task and thread of the call (playout, receivers, decoders,
+    /// senders, keyframe requests), ended and waited for at the end.
+    pub tasks: CallTasks,
     /// Where the playout clock sends the mix.
     pub speaker: SpeakerSlot,
     pub voice: VoicePath,
@@ -38,8 +41,8 @@ pub struct Media {
 
 /// Where the driver's inputs come from.
 pub struct Inlets {
-    pub commands: mpsc::UnboundedReceiver<Command>,
-    pub lost_sources: mpsc::UnboundedReceiver<(TrackKind, SourceLost)>,
+    pub commands: mpsc::Receiver<Command>,
+    pub lost_sources: mpsc::Receiver<(TrackKind, SourceLost)>,
 }
 
 pub struct Driver {
@@ -52,12 +55,12 @@ pub struct Driver {
     target: RejoinTarget,
     reconnect_for: Duration,
     links: HashMap<PeerId, PeerLink>,
-    pc_events: (PcEventSender, mpsc::UnboundedReceiver<(PeerId, PcEvent)>),
-    events: mpsc::UnboundedSender<CallEvent>,
+    pc_events: (PcEventSender, mpsc::Receiver<(PeerId, PcEvent)>),
+    events: EventSender,
     media: Media,
 }
 
-type PcEventSender = mpsc::UnboundedSender<(PeerId, PcEvent)>;
+type PcEventSender = mpsc::Sender<(PeerId, PcEvent)>;
 
 impl Driver {
     pub fn new(
@@ -66,7 +69,7 @@ impl Driver {
         session: SignalSession,
         target: RejoinTarget,
         reconnect_for: Duration,
-        events: mpsc::UnboundedSender<CallEvent>,
+        events: EventSender,
         media: Media,
     ) -> Driver {
         Driver {
@@ -77,7 +80,7 @@ impl Driver {
             target,
             reconnect_for,
             links: HashMap::new(),
-            pc_events: mpsc::unbounded_channel(),
+            pc_events: mpsc::channel(PC_EVENT_QUEUE),
             events,
             media,
         }
@@ -200,15 +203,14 @@ impl Driver {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert((peer, kind), counters.clone());
-        tokio::spawn(receivers::receive(
-            peer,
-            kind,
-            track,
-            self.media.media.clone(),
-            self.media.audio_peers.clone(),
-            counters,
-            self.media.loss,
-        ));
+        let parts = receivers::ReceiveParts {
+            media: self.media.media.clone(),
+            audio: self.media.audio_peers.clone(),
+            loss: self.media.loss,
+            tasks: self.media.tasks.clone(),
+        };
+        let receiving = receivers::receive(peer, kind, track, counters, parts);
+        self.media.tasks.spawn(receiving);
     }
 
     /// Carries out outputs in order. A link step's result goes straight back
@@ -237,7 +239,7 @@ impl Driver {
             Output::Event(event) => {
                 // The room the app reads is the one after this event.
                 *self.room.lock().unwrap_or_else(|p| p.into_inner()) = self.core.room().clone();
-                let _ = self.events.send(event);
+                self.events.send(event);
             }
             Output::SetSending(kind, on) => {
                 self.media.senders.get(kind).set_enabled(on);
@@ -282,7 +284,8 @@ impl Driver {
             }
             LinkAction::StartSending => {
                 if let Some(link) = self.links.get_mut(&peer) {
-                    link.on_connected(&self.media.senders).await;
+                    link.on_connected(&self.media.senders, &self.media.tasks)
+                        .await;
                 }
             }
             LinkAction::Close => {
@@ -304,9 +307,12 @@ impl Driver {
         }));
     }
 
+    /// Closes everything the call holds and waits until every task and
+    /// thread it started has finished.
     async fn close(mut self) {
         if let Some(attempt) = self.rejoining.take() {
             attempt.abort();
+            let _ = attempt.await;
         }
         for (_, mut link) in self.links.drain() {
             link.close(&self.media.senders).await;
@@ -314,11 +320,11 @@ impl Driver {
         for kind in [TrackKind::Audio, TrackKind::Camera, TrackKind::Screen] {
             self.media.senders.get(kind).stop();
         }
-        self.media.playout.abort();
         if let Some(session) = self.session.take() {
             session.close().await;
         }
-        let _ = self.events.send(CallEvent::Ended);
+        self.media.tasks.end().await;
+        self.events.send(CallEvent::Ended);
     }
 }
 

@@ -3,7 +3,9 @@
 //! which runs the call's logic (`core/`) until the call ends. The handle
 //! sends commands, receives events, and reads the room and the media.
 
-use super::control::{CallEvent, CallOptions, Command, Commander};
+use super::control::{
+    COMMAND_QUEUE, CallEvent, CallOptions, Command, Commander, EVENT_QUEUE, EventSender,
+};
 use super::core::room::Room;
 use super::core::{CallCore, Start};
 use super::driver::{Driver, Inlets, Media};
@@ -12,6 +14,7 @@ use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
 use super::reconnect::RejoinTarget;
 use super::senders;
 use super::sources::AudioSink;
+use super::tasks::CallTasks;
 use super::voice::VoicePath;
 use crate::error::Result;
 use crate::media::frame::VideoFrame;
@@ -34,11 +37,13 @@ pub struct Call {
     pub joined_after: std::time::Duration,
     /// The room as the engine sees it, after each step of the call.
     room: Arc<Mutex<Room>>,
-    commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<CallEvent>,
+    commands: Commander,
+    events: mpsc::Receiver<CallEvent>,
     media: broadcast::Sender<MediaEvent>,
     counters: Counters,
     senders: LocalSenders,
+    /// The driver, which ends once everything of the call has.
+    driver: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Call {
@@ -52,17 +57,27 @@ impl Call {
         let connected_after = started.elapsed();
         let joined = session.join(options.meeting).await?;
         let joined_after = started.elapsed();
-        let (event_tx, events) = mpsc::unbounded_channel();
-        let (lost, lost_sources) = mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::channel(EVENT_QUEUE);
+        let event_tx = EventSender(event_tx);
+        // A source is lost once per sender: three at most.
+        let (lost, lost_sources) = mpsc::channel(3);
+        let tasks = CallTasks::default();
         let voice = VoicePath::new(options.voice_processing);
         let audio_parts = senders::AudioSenderParts {
             runtime: tokio::runtime::Handle::current(),
             lost,
             voice: voice.clone(),
             events: event_tx.clone(),
+            tasks: tasks.clone(),
         };
         let senders = senders::start_all(&mut options, audio_parts);
-        let media = start_media(&mut options, senders.clone(), voice, event_tx.clone());
+        let media = start_media(
+            &mut options,
+            senders.clone(),
+            voice,
+            event_tx.clone(),
+            tasks,
+        );
         let start = Start {
             welcome: session.welcome().clone(),
             joined: joined.clone(),
@@ -74,7 +89,7 @@ impl Call {
         };
         let core = CallCore::new(&start);
         let room = Arc::new(Mutex::new(core.room().clone()));
-        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE);
         let call = Call {
             me: start.welcome.user.clone(),
             meeting: joined.meeting_id,
@@ -82,11 +97,12 @@ impl Call {
             connected_after,
             joined_after,
             room: room.clone(),
-            commands,
+            commands: Commander(commands),
             events,
             media: media.media.clone(),
             counters: media.counters.clone(),
             senders,
+            driver: None,
         };
         let target = RejoinTarget {
             ws_url: options.ws_url.clone(),
@@ -107,7 +123,8 @@ impl Call {
             commands: command_rx,
             lost_sources,
         };
-        tokio::spawn(driver.run(inlets));
+        let mut call = call;
+        call.driver = Some(tokio::spawn(driver.run(inlets)));
         Ok(call)
     }
 
@@ -127,13 +144,13 @@ impl Call {
     }
 
     pub fn send(&self, command: Command) {
-        let _ = self.commands.send(command);
+        self.commands.send(command);
     }
 
     /// A handle for sending commands from elsewhere (a UI thread) while
     /// another task owns the call and reads its events.
     pub fn commander(&self) -> Commander {
-        Commander(self.commands.clone())
+        self.commands.clone()
     }
 
     /// The next event; `None` once the engine has stopped.
@@ -172,19 +189,19 @@ impl Call {
     }
 
     /// Leaves and waits for the engine to finish.
+    /// Leaves, and returns once every task and thread of the call has ended.
     pub async fn leave(mut self) {
         self.send(Command::Leave);
-        while let Some(event) = self.events.recv().await {
-            if event == CallEvent::Ended {
-                break;
-            }
+        if let Some(driver) = self.driver.take() {
+            let _ = driver.await;
         }
     }
 }
 
 impl Drop for Call {
+    /// A call dropped without `leave` leaves all the same, without waiting.
     fn drop(&mut self) {
-        let _ = self.commands.send(Command::Leave);
+        self.commands.send(Command::Leave);
     }
 }
 
@@ -196,12 +213,13 @@ fn start_media(
     options: &mut CallOptions,
     senders: LocalSenders,
     voice: VoicePath,
-    events: mpsc::UnboundedSender<CallEvent>,
+    events: EventSender,
+    tasks: CallTasks,
 ) -> Media {
     let (media, _) = broadcast::channel(256);
     let audio_peers = receivers::AudioPeers::default();
     let speaker: SpeakerSlot = Arc::new(Mutex::new(options.speaker.take()));
-    let playout = tokio::spawn(receivers::play_out(
+    tasks.spawn(receivers::play_out(
         audio_peers.clone(),
         receivers::PlayoutOutputs {
             media: media.clone(),
@@ -215,7 +233,7 @@ fn start_media(
         media,
         counters: Counters::default(),
         audio_peers,
-        playout,
+        tasks,
         speaker,
         voice,
         loss: options.simulated_loss,

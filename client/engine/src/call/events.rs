@@ -29,29 +29,43 @@ impl PcEvent {
     }
 }
 
+/// Events of all links waiting for the driver. Bounded: a callback never
+/// waits on the engine, and a link that floods more than this before the
+/// driver reads loses the newest, logged.
+pub const PC_EVENT_QUEUE: usize = 1024;
+
 pub struct Forwarder {
     pub peer: PeerId,
-    /// Unbounded: a callback must never wait on the engine.
-    pub events: mpsc::UnboundedSender<(PeerId, PcEvent)>,
+    pub events: mpsc::Sender<(PeerId, PcEvent)>,
+}
+
+impl Forwarder {
+    fn forward(&self, event: PcEvent) {
+        if let Err(mpsc::error::TrySendError::Full((peer, event))) =
+            self.events.try_send((self.peer, event))
+        {
+            tracing::warn!(%peer, event = event.name(), "the engine is behind; a connection event was dropped");
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl PeerConnectionEventHandler for Forwarder {
     async fn on_negotiation_needed(&self) {
-        let _ = self.events.send((self.peer, PcEvent::NegotiationNeeded));
+        self.forward(PcEvent::NegotiationNeeded);
     }
 
     async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
         if let Ok(init) = event.candidate.to_json() {
-            let _ = self.events.send((self.peer, PcEvent::LocalCandidate(init)));
+            self.forward(PcEvent::LocalCandidate(init));
         }
     }
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
-        let _ = self.events.send((self.peer, PcEvent::State(state)));
+        self.forward(PcEvent::State(state));
     }
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
-        let _ = self.events.send((self.peer, PcEvent::Track(track)));
+        self.forward(PcEvent::Track(track));
     }
 }

@@ -19,6 +19,7 @@ pub mod senders;
 mod setup;
 pub mod signal_payload;
 mod sources;
+mod tasks;
 mod voice;
 
 pub use control::{CallEvent, CallOptions, Command, Commander, PeerLinkState, ReceiveLoss};

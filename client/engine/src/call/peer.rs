@@ -10,6 +10,7 @@ use super::outlets::Outlet;
 use super::receivers::TrackKind;
 use super::senders::SenderControl;
 use super::setup::{self, H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE};
+use super::tasks::CallTasks;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
@@ -72,7 +73,7 @@ impl PeerLink {
         remote: PeerId,
         ice_servers: &[IceServer],
         offer: bool,
-        events: mpsc::UnboundedSender<(PeerId, PcEvent)>,
+        events: mpsc::Sender<(PeerId, PcEvent)>,
     ) -> Result<PeerLink, PeerError> {
         let handler = Arc::new(super::events::Forwarder {
             peer: remote,
@@ -201,7 +202,7 @@ impl PeerLink {
 
     /// The connection is up: start feeding our streams to it, each starting
     /// with a keyframe, and pass the peer's keyframe requests to our encoders.
-    pub async fn on_connected(&mut self, senders: &LocalSenders) {
+    pub async fn on_connected(&mut self, senders: &LocalSenders, tasks: &CallTasks) {
         if self.connected {
             return;
         }
@@ -230,7 +231,7 @@ impl PeerLink {
             control.request_keyframe();
             if local.kind != TrackKind::Audio {
                 let track = local.track.clone();
-                tokio::spawn(async move {
+                tasks.spawn(async move {
                     while let Some(event) = track.poll().await {
                         if let TrackLocalEvent::OnRtcpPacket(_) = event {
                             control.request_keyframe();

@@ -102,20 +102,29 @@ pub async fn track_kind(track: &dyn TrackRemote) -> TrackKind {
     }
 }
 
+/// Where a remote track's media goes, and who owns its decoder thread.
+#[derive(Clone)]
+pub struct ReceiveParts {
+    pub media: broadcast::Sender<MediaEvent>,
+    pub audio: AudioPeers,
+    pub loss: super::ReceiveLoss,
+    pub tasks: super::tasks::CallTasks,
+}
+
 /// Receives one remote track until it ends.
 pub async fn receive(
     peer: PeerId,
     kind: TrackKind,
     track: Arc<dyn TrackRemote>,
-    media: broadcast::Sender<MediaEvent>,
-    audio: AudioPeers,
     counters: Arc<TrackCounters>,
-    loss: super::ReceiveLoss,
+    parts: ReceiveParts,
 ) {
     tracing::debug!(%peer, ?kind, "remote track");
     match kind {
-        TrackKind::Audio => receive_audio(peer, track, audio, counters, loss.audio).await,
-        _ => receive_video(peer, kind, track, media, counters, loss.video).await,
+        TrackKind::Audio => {
+            receive_audio(peer, track, parts.audio, counters, parts.loss.audio).await
+        }
+        _ => receive_video(peer, kind, track, counters, parts).await,
     }
 }
 
@@ -123,20 +132,22 @@ async fn receive_video(
     peer: PeerId,
     kind: TrackKind,
     track: Arc<dyn TrackRemote>,
-    media: broadcast::Sender<MediaEvent>,
     counters: Arc<TrackCounters>,
-    simulated_loss: f32,
+    parts: ReceiveParts,
 ) {
-    let mut loss = SimulatedLoss::new(simulated_loss);
+    let mut loss = SimulatedLoss::new(parts.loss.video);
     let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     let keyframe_wanted = Arc::new(AtomicBool::new(true));
-    // Decoding runs on its own thread: it takes milliseconds per frame.
+    // Decoding runs on its own thread: it takes milliseconds per frame. It
+    // ends when this task drops `units` (the track ended, the call stops).
     let (units, unit_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
     {
-        let (keyframe_wanted, counters) = (keyframe_wanted.clone(), counters.clone());
-        std::thread::Builder::new()
-            .name("video-decoder".into())
-            .spawn(move || decode_video(peer, kind, unit_rx, media, keyframe_wanted, counters))
+        let (keyframe_wanted, counters, media) =
+            (keyframe_wanted.clone(), counters.clone(), parts.media);
+        let decode = move || decode_video(peer, kind, unit_rx, media, keyframe_wanted, counters);
+        parts
+            .tasks
+            .thread("video-decoder", decode)
             .expect("spawning a thread");
     }
     let mut assembler = FrameAssembler::default();
@@ -296,7 +307,7 @@ pub struct PlayoutOutputs {
     /// Told what is played: the echo canceller's reference.
     pub voice: super::voice::VoicePath,
     /// Speaker notices ("your speaker was removed; …").
-    pub events: tokio::sync::mpsc::UnboundedSender<super::control::CallEvent>,
+    pub events: super::control::EventSender,
 }
 
 /// The call's playout clock: every 20 ms, one frame from each peer's jitter
@@ -314,8 +325,7 @@ pub async fn play_out(peers: AudioPeers, out: PlayoutOutputs) {
             .as_mut()
             .and_then(|speaker| speaker.take_notice());
         if let Some(notice) = notice {
-            let _ = out
-                .events
+            out.events
                 .send(super::control::CallEvent::DeviceChanged(notice));
         }
         let mut frames = Vec::new();

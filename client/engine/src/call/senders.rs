@@ -3,12 +3,13 @@
 //! source off (mute, camera off, share stopped) stops the frames without any
 //! renegotiation; switching it on starts with a keyframe.
 
-use super::control::{CallEvent, CallOptions};
+use super::control::{CallEvent, CallOptions, EventSender};
 use super::keyframe_throttle::KeyframeThrottle;
 use super::outlets::Outlets;
 use super::peer::LocalSenders;
 use super::receivers::TrackKind;
 pub use super::sources::{AudioSource, NoAudio, NoVideo, PatternSource, SourceLost, VideoSource};
+use super::tasks::CallTasks;
 use super::voice::VoicePath;
 use crate::codec::{H264Encoder, OPUS_FRAME_SAMPLES, OpusEncoder, VideoEncoderConfig};
 use crate::media::frame::VideoFrame;
@@ -167,7 +168,9 @@ impl MeshSize {
 }
 
 /// Where a sender reports a source that is gone for good (the engine tells the room).
-pub type LostSender = tokio::sync::mpsc::UnboundedSender<(TrackKind, SourceLost)>;
+/// Bounded: a source is lost once per sender, and a full channel (the
+/// driver gone) drops the news.
+pub type LostSender = tokio::sync::mpsc::Sender<(TrackKind, SourceLost)>;
 
 /// Starts a video sender thread. Frames are produced and encoded only while
 /// enabled and while someone is watching: a peer, or the self view when
@@ -176,15 +179,14 @@ pub fn start_video(
     mut source: Box<dyn VideoSource>,
     config: VideoEncoderConfig,
     enabled: bool,
-    runtime: tokio::runtime::Handle,
+    (runtime, tasks): (tokio::runtime::Handle, &CallTasks),
     (kind, self_view): (TrackKind, bool),
     lost: LostSender,
 ) -> SenderControl {
     let control = SenderControl::new(enabled);
     let ctl = control.clone();
-    std::thread::Builder::new()
-        .name("video-sender".into())
-        .spawn(move || {
+    tasks
+        .thread("video-sender", move || {
             let mut encoder = match H264Encoder::new(config) {
                 Ok(encoder) => encoder,
                 Err(err) => return tracing::error!("cannot start the H.264 encoder: {err}"),
@@ -212,7 +214,7 @@ pub fn start_video(
                     Err(gone) => {
                         source = Box::new(NoVideo);
                         ctl.set_enabled(false);
-                        let _ = lost.send((kind, gone));
+                        let _ = lost.try_send((kind, gone));
                         continue;
                     }
                 };
@@ -282,7 +284,11 @@ fn rebuilt_for_mesh(old: H264Encoder, config: VideoEncoderConfig, large_mesh: bo
 /// the microphone, the camera and the screen. A missing source starts as
 /// "nothing", switched off.
 pub fn start_all(options: &mut CallOptions, audio: AudioSenderParts) -> LocalSenders {
-    let (runtime, lost) = (audio.runtime.clone(), audio.lost.clone());
+    let (runtime, lost, tasks) = (
+        audio.runtime.clone(),
+        audio.lost.clone(),
+        audio.tasks.clone(),
+    );
     let video = |source: Option<Box<dyn VideoSource>>, config, on: bool, kind| {
         let present = source.is_some();
         let source = source.unwrap_or_else(|| Box::new(NoVideo));
@@ -290,7 +296,7 @@ pub fn start_all(options: &mut CallOptions, audio: AudioSenderParts) -> LocalSen
             source,
             config,
             on && present,
-            runtime.clone(),
+            (runtime.clone(), &tasks),
             (kind, present),
             lost.clone(),
         )
@@ -322,7 +328,9 @@ pub struct AudioSenderParts {
     /// Microphones go through it; synthetic sources do not.
     pub voice: VoicePath,
     /// Device notices ("your microphone was removed; …") go out here.
-    pub events: tokio::sync::mpsc::UnboundedSender<CallEvent>,
+    pub events: EventSender,
+    /// The call's tasks and threads, which own this sender's thread.
+    pub tasks: CallTasks,
 }
 
 /// Starts an audio sender thread: 20 ms Opus packets while enabled (unmuted).
@@ -339,10 +347,10 @@ pub fn start_audio(
         lost,
         voice,
         events,
+        tasks,
     } = parts;
-    std::thread::Builder::new()
-        .name("audio-sender".into())
-        .spawn(move || {
+    tasks
+        .thread("audio-sender", move || {
             let mut encoder = match OpusEncoder::new(32_000) {
                 Ok(encoder) => encoder,
                 Err(err) => return tracing::error!("cannot start the Opus encoder: {err}"),
@@ -373,12 +381,12 @@ pub fn start_audio(
                     Err(gone) => {
                         source = Box::new(NoAudio);
                         ctl.set_enabled(false);
-                        let _ = lost.send((TrackKind::Audio, gone));
+                        let _ = lost.try_send((TrackKind::Audio, gone));
                         continue;
                     }
                 };
                 if let Some(notice) = source.take_notice() {
-                    let _ = events.send(CallEvent::DeviceChanged(notice));
+                    events.send(CallEvent::DeviceChanged(notice));
                 }
                 if source.is_microphone() {
                     voice.near_end(&mut frame.samples);
@@ -387,7 +395,7 @@ pub fn start_audio(
                 let microphone_on = ctl.is_enabled();
                 if let Some(sound) = computer_sound.as_mut() {
                     if let Some(notice) = sound.take_notice() {
-                        let _ = events.send(CallEvent::DeviceChanged(notice));
+                        events.send(CallEvent::DeviceChanged(notice));
                     }
                     match sound.next_frame(frame.samples.len()) {
                         Ok(mut shared) => {
@@ -402,7 +410,7 @@ pub fn start_audio(
                         Err(gone) => {
                             computer_sound = None;
                             voice.share_computer_sound(false);
-                            let _ = events.send(CallEvent::Problem(format!(
+                            events.send(CallEvent::Problem(format!(
                                 "Sharing the computer's sound stopped: {}",
                                 gone.0
                             )));
