@@ -62,6 +62,13 @@ impl Speaker {
         self.keeper.take_notice()
     }
 
+    /// The audio waiting for the device (none while it is being opened).
+    pub fn queued(&self) -> Option<Duration> {
+        let ring = self.ring.as_ref()?;
+        let samples = ring.buffer().capacity() - ring.slots();
+        Some(Duration::from_secs_f64(samples as f64 / self.rate as f64))
+    }
+
     /// Queues 48 kHz mono samples to be played.
     pub fn play(&mut self, samples: &[f32]) {
         self.take_fresh();

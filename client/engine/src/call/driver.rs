@@ -29,7 +29,7 @@ pub struct Media {
     pub senders: LocalSenders,
     pub media: broadcast::Sender<MediaEvent>,
     pub counters: Counters,
-    pub audio_peers: receivers::AudioPeers,
+    pub audio_peers: super::playout::AudioPeers,
     /// Every task and thread of the call (playout, receivers, decoders,
     /// senders, keyframe requests), ended and waited for at the end.
     pub tasks: CallTasks,

@@ -10,10 +10,10 @@ use super::core::room::Room;
 use super::core::{CallCore, Start};
 use super::driver::{Driver, Inlets, Media};
 use super::peer::LocalSenders;
-use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
+use super::playout::{self, SpeakerSlot};
+use super::receivers::{MediaEvent, TrackCounters, TrackKind};
 use super::reconnect::RejoinTarget;
 use super::senders;
-use super::sources::AudioSink;
 use super::tasks::CallTasks;
 use super::voice::VoicePath;
 use crate::error::Result;
@@ -205,9 +205,6 @@ impl Drop for Call {
     }
 }
 
-/// The speaker a call plays to, replaceable mid-call.
-pub(crate) type SpeakerSlot = Arc<Mutex<Option<Box<dyn AudioSink>>>>;
-
 /// Starts playout (decode, mix, speaker) and gathers the media handles.
 fn start_media(
     options: &mut CallOptions,
@@ -217,17 +214,18 @@ fn start_media(
     tasks: CallTasks,
 ) -> Media {
     let (media, _) = broadcast::channel(256);
-    let audio_peers = receivers::AudioPeers::default();
+    let audio_peers = playout::AudioPeers::default();
     let speaker: SpeakerSlot = Arc::new(Mutex::new(options.speaker.take()));
-    tasks.spawn(receivers::play_out(
-        audio_peers.clone(),
-        receivers::PlayoutOutputs {
-            media: media.clone(),
-            speaker: speaker.clone(),
-            voice: voice.clone(),
-            events,
-        },
-    ));
+    let outputs = playout::PlayoutOutputs {
+        media: media.clone(),
+        speaker: speaker.clone(),
+        voice: voice.clone(),
+        events,
+    };
+    let (peers, stop) = (audio_peers.clone(), tasks.stopping());
+    tasks
+        .thread("playout", move || playout::play_out(peers, outputs, stop))
+        .expect("spawning a thread");
     Media {
         senders,
         media,

@@ -13,6 +13,7 @@ mod keyframe_requests;
 mod keyframe_throttle;
 mod outlets;
 mod peer;
+mod playout;
 pub mod receivers;
 mod reconnect;
 pub mod senders;
@@ -24,8 +25,8 @@ mod voice;
 
 pub use control::{CallEvent, CallOptions, Command, Commander, PeerLinkState, ReceiveLoss};
 pub use core::room::{Member, Room};
-use engine::SpeakerSlot;
 pub use engine::{Call, Counters};
+use playout::SpeakerSlot;
 pub use receivers::{MediaEvent, TrackCounters, TrackKind};
 pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;
 pub use sources::{AudioSink, AudioSource, PatternSource, SourceLost, VideoSource};

@@ -5,11 +5,11 @@
 //! Audio: Opus packets → jitter buffer → one decoded 20 ms frame per tick.
 
 use super::frame_assembler::{Assembled, FrameAssembler};
-use crate::codec::{H264Decoder, OPUS_FRAME_SAMPLES, OpusDecoder};
+use super::playout::{AudioPeers, PeerAudio};
+use crate::codec::{H264Decoder, OpusDecoder};
 use crate::media::frame::VideoFrame;
-use crate::media::jitter::{FRAME, JitterBuffer, Playout};
+use crate::media::jitter::JitterBuffer;
 use crate::media::loss::SimulatedLoss;
-use crate::media::mixer::mix;
 use crate::media::sequence::ExpectedPackets;
 use crate::media::stamp::{self, Stamp};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
@@ -286,107 +286,4 @@ async fn receive_audio(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .remove(&peer);
-}
-
-/// One remote peer's audio as the playout clock sees it.
-pub struct PeerAudio {
-    jitter: Arc<Mutex<JitterBuffer>>,
-    decoder: OpusDecoder,
-    counters: Arc<TrackCounters>,
-}
-
-/// Every remote peer's audio, shared by the receivers (which fill the jitter
-/// buffers) and the playout clock (which empties them).
-pub type AudioPeers = Arc<Mutex<std::collections::BTreeMap<PeerId, PeerAudio>>>;
-
-/// Where the playout clock's results go.
-pub struct PlayoutOutputs {
-    /// Per-peer and mixed audio for whoever listens (the app's levels, the bot's report).
-    pub media: broadcast::Sender<MediaEvent>,
-    pub speaker: super::engine::SpeakerSlot,
-    /// Told what is played: the echo canceller's reference.
-    pub voice: super::voice::VoicePath,
-    /// Speaker notices ("your speaker was removed; …").
-    pub events: super::control::EventSender,
-}
-
-/// The call's playout clock: every 20 ms, one frame from each peer's jitter
-/// buffer is decoded (or concealed), reported per peer, and summed by the
-/// mixer into the one stream the speaker plays.
-pub async fn play_out(peers: AudioPeers, out: PlayoutOutputs) {
-    let mut tick = tokio::time::interval(FRAME);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tick.tick().await;
-        let notice = out
-            .speaker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_mut()
-            .and_then(|speaker| speaker.take_notice());
-        if let Some(notice) = notice {
-            out.events
-                .send(super::control::CallEvent::DeviceChanged(notice));
-        }
-        let mut frames = Vec::new();
-        {
-            let mut peers = peers.lock().unwrap_or_else(|p| p.into_inner());
-            for (&peer, audio) in peers.iter_mut() {
-                let next = audio.jitter.lock().unwrap_or_else(|p| p.into_inner()).pop();
-                let (decoded, concealed) = match next {
-                    Playout::Packet(packet) => (audio.decoder.decode(&packet), false),
-                    Playout::Conceal { fec } => (audio.decoder.conceal(fec.as_deref()), true),
-                    Playout::Silence => continue,
-                };
-                match decoded {
-                    Ok(samples) => {
-                        if concealed {
-                            audio
-                                .counters
-                                .concealed_frames
-                                .fetch_add(1, Ordering::Relaxed);
-                        }
-                        audio
-                            .counters
-                            .frames_decoded
-                            .fetch_add(1, Ordering::Relaxed);
-                        frames.push((peer, Arc::new(samples), concealed));
-                    }
-                    Err(err) => {
-                        audio.counters.decode_errors.fetch_add(1, Ordering::Relaxed);
-                        tracing::debug!(%peer, "audio decode error: {err}");
-                    }
-                }
-            }
-        }
-        if frames.is_empty() {
-            continue;
-        }
-        let mixed = mix(
-            &frames
-                .iter()
-                .map(|(_, s, _)| s.as_slice())
-                .collect::<Vec<_>>(),
-            OPUS_FRAME_SAMPLES,
-        );
-        if let Some(speaker) = out
-            .speaker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_mut()
-        {
-            speaker.play(&mixed);
-        }
-        out.voice.far_end(&mixed);
-        for (peer, samples, concealed) in frames {
-            let _ = out.media.send(MediaEvent::Audio {
-                peer,
-                samples,
-                concealed,
-            });
-        }
-        let _ = out.media.send(MediaEvent::Mixed {
-            samples: Arc::new(mixed),
-        });
-    }
 }

@@ -42,6 +42,11 @@ pub trait AudioSource: Send + 'static {
 pub trait AudioSink: Send + 'static {
     /// 20 ms of audio, every 20 ms.
     fn play(&mut self, samples: &[f32]);
+    /// The audio waiting to be played, if the sink knows: the playout
+    /// follows it (see `playout.rs`).
+    fn queued(&self) -> Option<std::time::Duration> {
+        None
+    }
     /// What the user should know of a change ("the device was removed").
     fn take_notice(&mut self) -> Option<String> {
         None

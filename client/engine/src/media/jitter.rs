@@ -15,10 +15,19 @@ const TICKS_PER_FRAME: u32 = 960;
 const DELAY_WINDOW: usize = 100;
 const MIN_DEPTH: usize = 1;
 const MAX_DEPTH: usize = 15;
+/// The depth until the delay spread is known.
+const START_DEPTH: usize = MIN_DEPTH + 1;
 /// Consecutive concealed frames with nothing buffered after which the peer is
 /// taken to have stopped sending (muted, or gone): playout goes quiet and
 /// rebuffers instead of concealing forever.
 const STALL_FRAMES: u32 = 5;
+/// Pops over which the standing queue is watched (the last second): the
+/// fewest frames held in that time, beyond what is kept, is delay nobody
+/// needed, and is cut.
+const TRIM_WINDOW: usize = 50;
+/// Frames held beyond the depth that are cut at once, without waiting for
+/// the window: a burst after a stall (100 ms) plays; more is dropped.
+const BURST_SLACK: usize = 5;
 
 /// What to play for one tick.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +63,8 @@ pub struct JitterBuffer {
     stalled_for: u32,
     /// Ticks spent waiting for the packet due now.
     waited: usize,
+    /// Frames held at each of the last [`TRIM_WINDOW`] pops.
+    held_history: VecDeque<usize>,
     stats: JitterStats,
 }
 
@@ -73,6 +84,7 @@ impl JitterBuffer {
             origin: Instant::now(),
             stalled_for: 0,
             waited: 0,
+            held_history: VecDeque::with_capacity(TRIM_WINDOW),
             stats: JitterStats::default(),
         }
     }
@@ -84,13 +96,19 @@ impl JitterBuffer {
     /// Frames to hold before playing: enough to cover the recent delay spread (95th percentile).
     pub fn depth(&self) -> usize {
         if self.transits.len() < 2 {
-            return MIN_DEPTH + 1;
+            return START_DEPTH;
         }
         let mut sorted: Vec<f64> = self.transits.iter().copied().collect();
         sorted.sort_by(f64::total_cmp);
         let spread = sorted[(sorted.len() - 1) * 95 / 100] - sorted[0];
         let frames = (spread / FRAME.as_millis() as f64).ceil() as usize + 1;
         frames.clamp(MIN_DEPTH, MAX_DEPTH)
+    }
+
+    /// Frames to hold when one is played: the one due, and as many more as
+    /// the spread of delays needs beyond the frame on its way.
+    fn keep(&self) -> usize {
+        self.depth().saturating_sub(1).max(1)
     }
 
     /// The delay the buffer currently aims for.
@@ -118,32 +136,24 @@ impl JitterBuffer {
     /// The frame for this playout tick (call every 20 ms).
     pub fn pop(&mut self) -> Playout {
         let Some(next) = self.next else {
-            // Buffering: start once the target depth is reached.
-            if self.packets.len() < self.depth() {
+            // Buffering: start once there is enough to keep.
+            if self.packets.len() < self.keep() {
                 return Playout::Silence;
             }
             let first = *self.packets.keys().next().expect("not empty");
             self.next = Some(first);
             return self.pop();
         };
-        // Too far behind: skip ahead so delay does not grow without bound.
-        let excess = self
-            .packets
-            .range(next..)
-            .count()
-            .saturating_sub(self.depth() + 3);
-        if excess > 0 {
-            let keep_from = *self
-                .packets
-                .range(next..)
-                .nth(excess)
-                .map(|(k, _)| k)
-                .expect("counted");
-            self.stats.dropped += self.packets.range(..keep_from).count() as u64;
-            self.packets = self.packets.split_off(&keep_from);
-            self.next = Some(keep_from);
-            return self.pop();
-        }
+        let held = self.packets.range(next..).count();
+        let standing = self.standing_excess(held);
+        let excess = held
+            .saturating_sub(self.depth() + BURST_SLACK)
+            .max(standing);
+        let next = if excess > 0 {
+            self.skip_oldest(next, excess)
+        } else {
+            next
+        };
         if let Some(payload) = self.packets.remove(&next) {
             self.next = Some(next + 1);
             self.stalled_for = 0;
@@ -176,6 +186,44 @@ impl JitterBuffer {
         // deepens the buffer by one frame.
         self.waited += 1;
         Playout::Conceal { fec: None }
+    }
+}
+
+impl JitterBuffer {
+    /// Frames held throughout the last second beyond what is kept: a
+    /// standing delay (from a start, a burst after a stall, or a depth that
+    /// has since shrunk) that only adds latency. The fewest held already
+    /// allows for that second's latest packet.
+    fn standing_excess(&mut self, held: usize) -> usize {
+        if self.held_history.len() == TRIM_WINDOW {
+            self.held_history.pop_front();
+        }
+        self.held_history.push_back(held);
+        if self.held_history.len() < TRIM_WINDOW {
+            return 0;
+        }
+        let fewest = self.held_history.iter().copied().min().unwrap_or(0);
+        let excess = fewest.saturating_sub(self.keep());
+        if excess > 0 {
+            // What is held after the cut is a new history.
+            self.held_history.clear();
+        }
+        excess
+    }
+
+    /// Drops the `count` oldest frames from `next` on (fewer than are held):
+    /// the delay comes down. Returns the frame now due.
+    fn skip_oldest(&mut self, next: u64, count: usize) -> u64 {
+        let keep_from = *self
+            .packets
+            .range(next..)
+            .nth(count)
+            .map(|(k, _)| k)
+            .expect("counted");
+        self.stats.dropped += self.packets.range(..keep_from).count() as u64;
+        self.packets = self.packets.split_off(&keep_from);
+        self.next = Some(keep_from);
+        keep_from
     }
 }
 
@@ -303,6 +351,26 @@ mod tests {
             "{:?}",
             buffer.stats()
         );
+    }
+
+    #[test]
+    fn a_standing_queue_is_cut_down_to_what_the_spread_needs() {
+        let mut buffer = JitterBuffer::new();
+        // The first eight packets arrive together (a queue flushed at once),
+        // then one every 20 ms: the buffer starts eight frames behind.
+        let arrivals: Vec<_> = (0..300u16).map(|s| (s, s.max(7) as u64 * 20)).collect();
+        let out = run(&mut buffer, &arrivals, 300);
+        // Once the burst has left the delay window (2 s) and a trim window
+        // has passed, what plays is less than `depth` frames behind the newest.
+        let newest = 299u16;
+        let last_played = *played(&out).last().expect("played");
+        let behind = (newest - last_played) as usize;
+        assert!(
+            behind < buffer.depth(),
+            "{behind} frames behind at depth {}",
+            buffer.depth()
+        );
+        assert_eq!(concealed_while_streaming(&out[120..]), 0);
     }
 
     #[test]
