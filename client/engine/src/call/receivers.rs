@@ -2,7 +2,7 @@
 //! frames and decoded. Video: H.264 → I420 frames with their stamps read
 //! back, each frame handed to the decoder as soon as its last packet is in;
 //! a decode error or a lost frame asks the sender for a keyframe.
-//! Audio: Opus packets → jitter buffer → one decoded 20 ms frame per tick.
+//! Audio: Opus packets → the peer's jitter buffer, which `playout.rs` empties.
 
 use super::frame_assembler::{Assembled, FrameAssembler};
 use super::playout::{AudioPeers, PeerAudio};
