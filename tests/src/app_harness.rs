@@ -78,7 +78,7 @@ pub fn with_bot(
         h.state()
             .room
             .as_ref()
-            .is_some_and(|r| !r.participants.is_empty())
+            .is_some_and(|r| r.participants().next().is_some())
     };
     wait_until(harness, "the bot in the room", in_room);
     meanwhile(harness);

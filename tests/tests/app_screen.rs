@@ -31,10 +31,7 @@ fn sharer(server: &TestServer, email: &str, seconds: u64, script: &str) -> BotOp
 /// The peer id of the participant called `name`, as the app's room has it.
 fn peer_named(harness: &Harness<'_, HuddleApp>, name: &str) -> Option<PeerId> {
     let room = harness.state().room.as_ref()?;
-    room.participants
-        .values()
-        .find(|p| p.name == name)
-        .map(|p| p.id)
+    room.participants().find(|p| p.name == name).map(|p| p.id)
 }
 
 fn frames_shown(harness: &Harness<'_, HuddleApp>, peer: PeerId, kind: TrackKind) -> u64 {

@@ -228,8 +228,7 @@ fn a_peer_whose_connection_dies_is_shown_reconnecting_then_failed() {
         |h: &Harness<'_, HuddleApp>| h.state().room.as_ref().and_then(|r| r.banner.clone());
     let bot_frames = |h: &Harness<'_, HuddleApp>| {
         h.state().room.as_ref().map_or(0, |r| {
-            r.participants
-                .values()
+            r.participants()
                 .map(|p| r.frames_shown(p.id, huddle_engine::call::TrackKind::Camera))
                 .sum::<u64>()
         })
@@ -271,10 +270,7 @@ fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
     });
     let bot_video = |h: &Harness<'_, HuddleApp>| {
         h.state().room.as_ref().and_then(|r| {
-            let bot = r
-                .participants
-                .values()
-                .find(|p| p.name == "Test Corporate")?;
+            let bot = r.participants().find(|p| p.name == "Test Corporate")?;
             Some(r.frames_shown(bot.id, TrackKind::Camera))
         })
     };

@@ -17,6 +17,21 @@ use tokio::sync::Notify;
 
 const TEAL: (u8, u8, u8) = (20, 200, 190);
 
+/// Opens the picker from the control bar and shares the whole screen.
+fn share_the_entire_screen(harness: &mut Harness<'_, HuddleApp>) {
+    harness.get_by_label("Share screen").click();
+    wait_until(harness, "the picker", |h| {
+        h.query_by_label("Share Entire screen").is_some()
+    });
+    harness.get_by_label("Share Entire screen").click();
+    wait_until(harness, "sharing", |h| {
+        h.state()
+            .room
+            .as_ref()
+            .is_some_and(|r| r.sharing && r.share_picker.is_none())
+    });
+}
+
 #[test]
 fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
     let display = VirtualDisplay::start("800x600x24");
@@ -47,17 +62,7 @@ fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
     wait_until(&mut harness, "the room", |h| {
         h.state().screen == Screen::Room
     });
-    harness.get_by_label("Share screen").click();
-    wait_until(&mut harness, "the picker", |h| {
-        h.query_by_label("Share Entire screen").is_some()
-    });
-    harness.get_by_label("Share Entire screen").click();
-    wait_until(&mut harness, "sharing", |h| {
-        h.state()
-            .room
-            .as_ref()
-            .is_some_and(|r| r.sharing && r.share_picker.is_none())
-    });
+    share_the_entire_screen(&mut harness);
     assert!(harness.query_by_label("Stop sharing").is_some());
     // The share runs for a measured span, then the bot reports what came.
     let shared_at = SystemTime::now();

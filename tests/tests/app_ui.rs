@@ -124,8 +124,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     });
     let bot_peer = {
         let room = harness.state().room.as_ref().unwrap();
-        room.participants
-            .values()
+        room.participants()
             .find(|p| p.name == "Test Corporate")
             .unwrap()
             .id
@@ -151,15 +150,16 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
         h.state()
             .room
             .as_ref()
-            .is_some_and(|r| r.stats.active_speaker() == Some(bot_peer))
+            .is_some_and(|r| r.view.active_speaker() == Some(bot_peer))
     });
     harness.get_by_label("Stats").click();
     wait_until(&mut harness, "the stats overlay", |h| {
         h.state().room.as_ref().is_some_and(|r| {
             r.show_stats
-                && r.stats
-                    .get(bot_peer)
-                    .is_some_and(|s| s.fps > 5.0 && s.kbit_per_s > 10.0 && s.loss_percent < 5.0)
+                && r.view.stats(bot_peer).is_some_and(|s| {
+                    let fps = s.camera.map_or(0.0, |c| c.fps);
+                    fps > 5.0 && s.kbit_per_s() > 10.0 && s.loss_percent() < 5.0
+                })
         })
     });
     let stats = harness
@@ -167,9 +167,10 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
         .room
         .as_ref()
         .unwrap()
-        .stats
-        .get(bot_peer)
+        .view
+        .stats(bot_peer)
         .unwrap();
+    let stats = stats.camera.unwrap().newest;
     assert_eq!((stats.width, stats.height), (480, 272));
     // From the bot's stamps; the bound says "plausible", with room for a loaded machine.
     let plausible = |ms: f64| (0.0..5000.0).contains(&ms);

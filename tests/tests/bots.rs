@@ -6,17 +6,8 @@ use huddle_tests::bots::{assert_sees, bot, third_user};
 use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_bots_see_hear_and_follow_each_other() {
-    let server = TestServer::start().await;
-    third_user(&server).await;
-    let ann = bot(
-        &server,
-        STARTUP,
-        440.0,
-        (200, 40, 40),
-        9.0,
-        r#"
+/// Ann mutes and chats; she expects the others' news.
+const ANN_SCRIPT: &str = r#"
         [[at]]
         time = 3.0
         action = "mute"
@@ -31,15 +22,10 @@ async fn three_bots_see_hear_and_follow_each_other() {
         seen_video_off = "Test Corporate"
         [[expect]]
         screen_from = "QA Bot"
-    "#,
-    );
-    let bob = bot(
-        &server,
-        CORPORATE,
-        660.0,
-        (40, 200, 40),
-        9.0,
-        r#"
+    "#;
+
+/// Bob turns his camera off and on, and chats.
+const BOB_SCRIPT: &str = r#"
         [[at]]
         time = 3.2
         action = "video_off"
@@ -53,15 +39,10 @@ async fn three_bots_see_hear_and_follow_each_other() {
         seen_muted = "Test Startup"
         [[expect]]
         chat_seen = "from ann"
-    "#,
-    );
-    let cat = bot(
-        &server,
-        "qa@huddle.test",
-        880.0,
-        (40, 40, 200),
-        7.0,
-        r#"
+    "#;
+
+/// Cat shares the screen for two seconds, then leaves.
+const CAT_SCRIPT: &str = r#"
         [[at]]
         time = 3.0
         action = "share_start"
@@ -71,7 +52,21 @@ async fn three_bots_see_hear_and_follow_each_other() {
         [[at]]
         time = 7.0
         action = "leave"
-    "#,
+    "#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_bots_see_hear_and_follow_each_other() {
+    let server = TestServer::start().await;
+    third_user(&server).await;
+    let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 9.0, ANN_SCRIPT);
+    let bob = bot(&server, CORPORATE, 660.0, (40, 200, 40), 9.0, BOB_SCRIPT);
+    let cat = bot(
+        &server,
+        "qa@huddle.test",
+        880.0,
+        (40, 40, 200),
+        7.0,
+        CAT_SCRIPT,
     );
     let (ann, bob, cat) = tokio::join!(
         bot::run(ann),
@@ -99,8 +94,14 @@ async fn three_bots_see_hear_and_follow_each_other() {
     assert_sees(&bob, "QA Bot", 880.0);
     assert_sees(&cat, "Test Startup", 440.0);
     assert_sees(&cat, "Test Corporate", 660.0);
+    the_share_chat_and_encoding_were_as_scripted(&ann, &bob);
+}
+
+/// What ann and bob saw of the script: cat's share and leave, each other's
+/// chat, and their own cameras encoded once for both peers.
+fn the_share_chat_and_encoding_were_as_scripted(ann: &bot::Report, bob: &bot::Report) {
     // The share started and stopped, and the camera kept going meanwhile.
-    for report in [&ann, &bob] {
+    for report in [ann, bob] {
         let qa = report.peer("QA Bot").unwrap();
         assert!(
             qa.screen.frames_decoded >= 5,
@@ -121,7 +122,7 @@ async fn three_bots_see_hear_and_follow_each_other() {
         );
     }
     // Everyone got every chat message.
-    for report in [&ann, &bob] {
+    for report in [ann, bob] {
         let texts: Vec<_> = report.chat.iter().map(|c| c.text.as_str()).collect();
         assert!(
             texts.contains(&"from ann") && texts.contains(&"from bob"),
@@ -130,7 +131,7 @@ async fn three_bots_see_hear_and_follow_each_other() {
         );
     }
     // Encode once: each bot encoded about one frame per tick, not one per peer.
-    for report in [&ann, &bob] {
+    for report in [ann, bob] {
         let encoded = report.encoded_frames.camera as f64;
         assert!(
             encoded < 9.0 * 15.0 * 1.1,

@@ -124,26 +124,31 @@ async fn listen(call: &Call, from: PeerId, window: Duration) -> Heard {
     heard
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_people_see_and_hear_each_other() {
-    let server = TestServer::start().await;
-    let mut ann = join(&server, STARTUP, (200, 40, 40), 440.0).await;
-    let bob = join(&server, CORPORATE, (40, 40, 200), 660.0).await;
-    // Ann sees Bob arrive and connect.
+/// Waits until the call has a peer connected.
+async fn connected(call: &mut huddle_engine::call::Call) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        match tokio::time::timeout_at(deadline, ann.next_event())
+        match tokio::time::timeout_at(deadline, call.next_event())
             .await
-            .expect("bob connects in time")
+            .expect("the peer connects in time")
         {
             Some(CallEvent::PeerLink {
                 state: huddle_engine::call::PeerLinkState::Connected,
                 ..
             }) => break,
             Some(_) => continue,
-            None => panic!("ann's call ended"),
+            None => panic!("the call ended"),
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_see_and_hear_each_other() {
+    let server = TestServer::start().await;
+    let mut ann = join(&server, STARTUP, (200, 40, 40), 440.0).await;
+    let bob = join(&server, CORPORATE, (40, 40, 200), 660.0).await;
+    // Ann sees Bob arrive and connect.
+    connected(&mut ann).await;
     let (ann_hears, bob_hears) = tokio::join!(
         listen(&ann, bob.peer_id(), Duration::from_secs(4)),
         listen(&bob, ann.peer_id(), Duration::from_secs(4))

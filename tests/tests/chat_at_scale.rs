@@ -51,28 +51,7 @@ async fn fifty_clients_in_five_rooms_get_every_message_once_in_order() {
                         .unwrap();
                 }
             });
-            // Collect every chat of this room: PER_ROOM senders × MESSAGES_EACH.
-            let mut by_sender: HashMap<String, Vec<usize>> = HashMap::new();
-            let mut total = 0;
-            while total < PER_ROOM * MESSAGES_EACH {
-                let event = tokio::time::timeout(PATIENCE, session.recv())
-                    .await
-                    .expect("chat keeps arriving");
-                if let Some(SignalEvent::Message(ServerMsg::ChatMessage(message))) = event {
-                    let mut parts = message.text.split(' ');
-                    let (r, s, n) = (
-                        parts.next().unwrap(),
-                        parts.next().unwrap(),
-                        parts.next().unwrap(),
-                    );
-                    assert_eq!(r, format!("r{room}"), "a message from another room arrived");
-                    by_sender
-                        .entry(s.to_string())
-                        .or_default()
-                        .push(n[1..].parse().unwrap());
-                    total += 1;
-                }
-            }
+            let by_sender = every_chat_of_the_room(&mut session, room).await;
             talk.await.unwrap();
             (room, seat, by_sender)
         }));
@@ -92,4 +71,35 @@ async fn fifty_clients_in_five_rooms_get_every_message_once_in_order() {
             );
         }
     }
+}
+
+/// Every chat message of `room` as this session receives it: per sender,
+/// the numbers of its messages in the order they came. Fails at once on a
+/// message from another room.
+async fn every_chat_of_the_room(
+    session: &mut huddle_engine::SignalSession,
+    room: usize,
+) -> HashMap<String, Vec<usize>> {
+    let mut by_sender: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut total = 0;
+    while total < PER_ROOM * MESSAGES_EACH {
+        let event = tokio::time::timeout(PATIENCE, session.recv())
+            .await
+            .expect("chat keeps arriving");
+        if let Some(SignalEvent::Message(ServerMsg::ChatMessage(message))) = event {
+            let mut parts = message.text.split(' ');
+            let (r, s, n) = (
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+            );
+            assert_eq!(r, format!("r{room}"), "a message from another room arrived");
+            by_sender
+                .entry(s.to_string())
+                .or_default()
+                .push(n[1..].parse().unwrap());
+            total += 1;
+        }
+    }
+    by_sender
 }

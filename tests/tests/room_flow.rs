@@ -60,6 +60,28 @@ async fn two_people_meet_signal_chat_and_leave() {
         }
     );
 
+    media_state_and_chat_reach_both(&mut ann, &mut bob).await;
+
+    // Leaving is acknowledged and announced.
+    bob.send(ClientMsg::Leave).await.unwrap();
+    wait_for(&mut bob, "left", |m| matches!(m, ServerMsg::Left { .. })).await;
+    let left = wait_for(&mut ann, "bob leaving", |m| {
+        matches!(m, ServerMsg::ParticipantLeft { .. })
+    })
+    .await;
+    assert_eq!(left, ServerMsg::ParticipantLeft { id: bob.peer_id() });
+    assert_eq!(server.app().hub.people_in(meeting).len(), 1);
+
+    // The same connection may join again.
+    let joined = bob.join(meeting).await.unwrap();
+    assert_eq!(joined.participants.len(), 1);
+}
+
+/// Bob's media state reaches Ann; Ann's chat reaches both.
+async fn media_state_and_chat_reach_both(
+    ann: &mut huddle_engine::SignalSession,
+    bob: &mut huddle_engine::SignalSession,
+) {
     // Media state reaches the other side.
     bob.send(ClientMsg::MediaState {
         audio: false,
@@ -68,7 +90,7 @@ async fn two_people_meet_signal_chat_and_leave() {
     })
     .await
     .unwrap();
-    let ServerMsg::ParticipantUpdated { participant } = wait_for(&mut ann, "bob's state", |m| {
+    let ServerMsg::ParticipantUpdated { participant } = wait_for(ann, "bob's state", |m| {
         matches!(m, ServerMsg::ParticipantUpdated { .. })
     })
     .await
@@ -86,7 +108,7 @@ async fn two_people_meet_signal_chat_and_leave() {
     })
     .await
     .unwrap();
-    for session in [&mut ann, &mut bob] {
+    for session in [ann, bob] {
         let ServerMsg::ChatMessage(message) = wait_for(session, "the chat", |m| {
             matches!(m, ServerMsg::ChatMessage(_))
         })
@@ -99,20 +121,6 @@ async fn two_people_meet_signal_chat_and_leave() {
             ("hello bob", "Test Startup")
         );
     }
-
-    // Leaving is acknowledged and announced.
-    bob.send(ClientMsg::Leave).await.unwrap();
-    wait_for(&mut bob, "left", |m| matches!(m, ServerMsg::Left { .. })).await;
-    let left = wait_for(&mut ann, "bob leaving", |m| {
-        matches!(m, ServerMsg::ParticipantLeft { .. })
-    })
-    .await;
-    assert_eq!(left, ServerMsg::ParticipantLeft { id: bob.peer_id() });
-    assert_eq!(server.app().hub.people_in(meeting).len(), 1);
-
-    // The same connection may join again.
-    let joined = bob.join(meeting).await.unwrap();
-    assert_eq!(joined.participants.len(), 1);
 }
 
 #[tokio::test]

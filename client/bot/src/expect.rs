@@ -2,8 +2,8 @@
 //! and for `--until-met`, which ends the bot as soon as all of them hold.
 
 use super::report::ChatLine;
-use super::run::Seen;
 use super::script::Expectation;
+use super::seen::Seen;
 
 /// Whether every expectation holds; with none, the bot has nothing to wait for.
 pub(super) fn all_hold<'a>(

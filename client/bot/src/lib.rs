@@ -7,8 +7,10 @@ pub mod options;
 pub mod report;
 pub mod run;
 pub mod script;
+mod seen;
 mod sound;
 pub mod stats;
+mod watch;
 
 pub use options::{AudioChoice, BotOptions, VideoChoice};
 pub use report::Report;

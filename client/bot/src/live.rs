@@ -1,47 +1,32 @@
-//! `huddle-bot --live`: a status line a second, per peer.
+//! `huddle-bot --live`: a status line a second, per peer, from what the
+//! engine measures (frames per second, received kbit/s, stamp latency).
 
-use super::run::Seen;
+use super::seen::Seen;
 use huddle_engine::call::Call;
 use shared::PeerId;
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-/// One status line: per peer, frames per second, received kbit/s and latency.
+/// One status line for everyone still in the room.
 pub(super) fn print_live(
     label: &str,
     started: Instant,
     peers: &BTreeMap<PeerId, Seen>,
     call: &Call,
-    last: &mut BTreeMap<PeerId, (u64, u64)>,
 ) {
-    let counters = call.counters();
-    let counters = counters.lock().unwrap_or_else(|p| p.into_inner());
     let mut parts = Vec::new();
     for (id, seen) in peers.iter().filter(|(_, s)| !s.left) {
-        let bytes: u64 = counters
-            .iter()
-            .filter(|((peer, _), _)| peer == id)
-            .map(|(_, c)| c.bytes.load(Ordering::Relaxed))
-            .sum();
-        let frames = seen.video.frames_decoded;
-        let (last_frames, last_bytes) =
-            last.insert(*id, (frames, bytes)).unwrap_or((frames, bytes));
-        let latency = seen
-            .video
-            .latencies_ms()
-            .iter()
-            .rev()
-            .take(30)
-            .copied()
-            .collect::<Vec<_>>();
-        let latency =
-            super::stats::percentile(&latency, 0.5).map_or("-".into(), |v| format!("{v:.0} ms"));
+        let stats = call.stats(*id).unwrap_or_default();
+        let camera = stats.camera.unwrap_or_default();
+        let latency = camera
+            .newest
+            .latency_ms
+            .map_or("-".into(), |v| format!("{v:.0} ms"));
         parts.push(format!(
-            "{}: {} fps {} kbit/s {}",
+            "{}: {:.0} fps {:.0} kbit/s {}",
             seen.participant.name,
-            frames - last_frames,
-            (bytes - last_bytes) * 8 / 1000,
+            camera.fps,
+            stats.kbit_per_s(),
             latency
         ));
     }

@@ -50,6 +50,22 @@ fn share_of(path: &Path, colour: (u8, u8, u8)) -> f64 {
     matching as f64 / total as f64
 }
 
+/// The app on `display`, logging in and joining the meeting from its command line.
+fn app_joining(url: &str, display: &str) -> std::process::Child {
+    Command::new(APP)
+        .args(["--server", url, "--email", "test@startup.com"])
+        .args(["--password", "password123"])
+        .args(["--join", "All Users Weekly Sync"])
+        .env("DISPLAY", display)
+        .env_remove("WAYLAND_DISPLAY")
+        // No saved login from a developer's own runs.
+        .env("HOME", tempfile::tempdir().unwrap().keep())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
     let xvfb = VirtualDisplay::start("1280x800x24");
@@ -70,26 +86,7 @@ async fn the_app_joins_from_the_command_line_and_shows_the_bots_video() {
     let bot = tokio::spawn(bot::run(options));
     common::wait_for_someone_in(&server, "All Users Weekly Sync").await;
 
-    let _app = common::Reaper(
-        Command::new(APP)
-            .args([
-                "--server",
-                &url,
-                "--email",
-                "test@startup.com",
-                "--password",
-                "password123",
-            ])
-            .args(["--join", "All Users Weekly Sync"])
-            .env("DISPLAY", &display)
-            .env_remove("WAYLAND_DISPLAY")
-            // No saved login from a developer's own runs.
-            .env("HOME", tempfile::tempdir().unwrap().keep())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _app = common::Reaper(app_joining(&url, &display));
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("huddle-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let shot = artifacts.join("app-window.png");

@@ -110,46 +110,10 @@ impl SignalSession {
             .send(Message::text(hello.to_json()))
             .await
             .map_err(|e| ws_error(e.to_string()))?;
-        let welcome = loop {
-            let frame = tokio::time::timeout(ANSWER_TIMEOUT, socket.next())
-                .await
-                .map_err(|_| Error::Timeout("the server's welcome"))?;
-            match frame {
-                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(&text) {
-                    Ok(ServerMsg::Welcome {
-                        user,
-                        peer_id,
-                        ice_servers,
-                        heartbeat_ms,
-                    }) => {
-                        break Welcome {
-                            user,
-                            peer_id,
-                            ice_servers,
-                            heartbeat: heartbeat_ms
-                                .map_or(DEFAULT_HEARTBEAT, Duration::from_millis),
-                        };
-                    }
-                    Ok(ServerMsg::Error { code, message }) => {
-                        return Err(Error::Refused { code, message });
-                    }
-                    Ok(other) => {
-                        return Err(Error::BadResponse(format!(
-                            "expected welcome, got {other:?}"
-                        )));
-                    }
-                    Err(e) => return Err(Error::BadResponse(e.to_string())),
-                },
-                Some(Ok(Message::Close(frame))) => {
-                    return Err(Error::Closed {
-                        reason: frame.map(|f| f.reason.to_string()),
-                    });
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(ws_error(e.to_string())),
-                None => return Err(Error::Closed { reason: None }),
-            }
-        };
+        let welcome = welcome(&mut socket).await.map_err(|e| match e {
+            WelcomeError::Socket(reason) => ws_error(reason),
+            WelcomeError::Other(e) => e,
+        })?;
         let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_QUEUE);
         let (incoming_tx, incoming) = mpsc::channel(INCOMING_QUEUE);
         let silence_limit = welcome.heartbeat * MISSED_HEARTBEATS;
@@ -237,6 +201,56 @@ impl SignalSession {
             socket.abort();
             let _ = socket.await;
         }
+    }
+}
+
+/// Why no welcome came: the socket failed (worded by the caller, who knows
+/// the URL), or the server answered otherwise.
+enum WelcomeError {
+    Socket(String),
+    Other(Error),
+}
+
+/// Waits for the server's answer to hello: its welcome, or why not.
+async fn welcome<S>(
+    socket: &mut tokio_tungstenite::WebSocketStream<S>,
+) -> std::result::Result<Welcome, WelcomeError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let other = WelcomeError::Other;
+    loop {
+        let frame = tokio::time::timeout(ANSWER_TIMEOUT, socket.next())
+            .await
+            .map_err(|_| other(Error::Timeout("the server's welcome")))?;
+        let text = match frame {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Close(frame))) => {
+                let reason = frame.map(|f| f.reason.to_string());
+                return Err(other(Error::Closed { reason }));
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(WelcomeError::Socket(e.to_string())),
+            None => return Err(other(Error::Closed { reason: None })),
+        };
+        return match serde_json::from_str::<ServerMsg>(&text) {
+            Ok(ServerMsg::Welcome {
+                user,
+                peer_id,
+                ice_servers,
+                heartbeat_ms,
+            }) => Ok(Welcome {
+                user,
+                peer_id,
+                ice_servers,
+                heartbeat: heartbeat_ms.map_or(DEFAULT_HEARTBEAT, Duration::from_millis),
+            }),
+            Ok(ServerMsg::Error { code, message }) => Err(other(Error::Refused { code, message })),
+            Ok(unexpected) => Err(other(Error::BadResponse(format!(
+                "expected welcome, got {unexpected:?}"
+            )))),
+            Err(e) => Err(other(Error::BadResponse(e.to_string()))),
+        };
     }
 }
 

@@ -10,7 +10,7 @@ use crate::alarm::Reason;
 use crate::app::AppState;
 use crate::client_addr::ClientAddr;
 use crate::connection_counts::{AddressSlot, UserSlot};
-use crate::http::ApiFailure;
+use crate::http::error::ApiFailure;
 use crate::hub::Outbox;
 use crate::message_limits::{ConnectionAllowance, Kind};
 use crate::room::{RoomError, RoomEvent};

@@ -2,7 +2,7 @@
 
 mod accounts;
 mod auth;
-mod error;
+pub mod error;
 mod meetings;
 mod ops;
 
@@ -11,8 +11,6 @@ use crate::connection;
 use axum::Router;
 use axum::routing::{get, post};
 use tower_http::timeout::RequestBodyTimeoutLayer;
-
-pub use error::ApiFailure;
 
 pub fn router(app: AppState) -> Router {
     let body_timeout = app.config.limits.http_body_timeout();

@@ -4,17 +4,17 @@
 
 use super::join_devices::open_blocking;
 pub use super::join_devices::{Microphone, OpenedDevices, test_tone};
-pub use super::live::{LatestFrames, LiveStats, PeerStats};
-use super::live::{Totals, peer_totals};
+pub use super::live::LatestFrames;
+use super::wording::{capitalise, describe};
 use huddle_engine::api::ApiClient;
 use huddle_engine::call::{
-    Call, CallEvent, CallOptions, Commander, MediaEvent, PatternSource, TrackKind,
+    Call, CallEvent, CallOptions, CallView, Commander, MediaEvent, PatternSource, TrackKind,
+    VideoSource,
 };
 use huddle_engine::codec::VideoEncoderConfig;
 use huddle_engine::media::pattern::TestPattern;
 use shared::api::{LoginResponse, Meeting};
-use shared::{ChatMessage, MeetingId, Participant, PeerId};
-use std::collections::HashMap;
+use shared::{ChatMessage, MeetingId, PeerId};
 use std::sync::mpsc;
 
 /// Screens are shared sharp rather than smooth (see `VideoEncoderConfig::screen`).
@@ -85,19 +85,18 @@ pub struct MediaChoice {
     pub reconnect_for: std::time::Duration,
 }
 
-/// A call the UI is in: who was there, and how to command it.
+/// A call the UI is in: how to read its room and command it.
 pub struct JoinedCall {
     pub started_muted: bool,
     pub started_camera_off: bool,
     pub meeting: MeetingId,
-    pub me: PeerId,
-    pub participants: Vec<Participant>,
+    /// The room and what the engine measures, read as the UI draws.
+    pub view: CallView,
     pub chat_history: Vec<ChatMessage>,
     pub commander: Commander,
     /// Our microphone's level, live.
     pub microphone_level: huddle_engine::media::mixer::LevelMeter,
     pub frames: LatestFrames,
-    pub stats: LiveStats,
 }
 
 /// A server and the private CA to trust for it, as the login screen has them.
@@ -313,43 +312,9 @@ impl Backend {
             let (microphone, speaker, problems) = opened.open_the_rest().await;
             // A microphone that could not be opened means joining muted.
             choice.start_muted |= microphone.is_none();
-            let options = CallOptions {
-                ws_url: api.ws_url(),
-                token: api.token().unwrap_or_default().to_string(),
-                trust: api.trust().clone(),
-                meeting,
-                camera: opened.camera.take().or_else(|| {
-                    choice.camera.then_some(())?;
-                    let pattern = TestPattern::new(
-                        choice.video.width & !1,
-                        choice.video.height & !1,
-                        (60, 110, 180),
-                    );
-                    Some(Box::new(PatternSource {
-                        pattern,
-                        fps: choice.video.fps,
-                    })
-                        as Box<dyn huddle_engine::call::VideoSource>)
-                }),
-                microphone,
-                speaker,
-                voice_processing: choice.voice_processing,
-                screen: Some(Box::new(PatternSource {
-                    pattern: TestPattern::new(1280, 720, (220, 220, 40)),
-                    fps: 10.0,
-                })),
-                camera_config: VideoEncoderConfig {
-                    bitrate_bps: choice.video.kbit_per_s * 1000,
-                    max_fps: choice.video.fps,
-                    screen: false,
-                },
-                screen_config: VideoEncoderConfig::screen(),
-                start_muted: choice.start_muted,
-                start_camera_off: choice.start_camera_off,
-                reconnect_for: choice.reconnect_for,
-                simulated_loss: Default::default(),
-            };
-            let mut call = match Call::join(options).await {
+            let mut options = call_options(&api, meeting, &choice, opened.camera.take());
+            (options.microphone, options.speaker) = (microphone, speaker);
+            let call = match Call::join(options).await {
                 Ok(call) => call,
                 Err(err) => {
                     let _ = events.send(BackendEvent::JoinFailed(describe(&err)));
@@ -358,123 +323,105 @@ impl Backend {
                 }
             };
             let frames = LatestFrames::default();
-            let stats = LiveStats::default();
             let joined = JoinedCall {
                 started_muted: choice.start_muted,
                 started_camera_off: choice.start_camera_off,
                 meeting: call.meeting,
-                me: call.peer_id(),
-                participants: call.participants(),
+                view: call.view(),
                 chat_history: call.chat_history.clone(),
                 commander: call.commander(),
                 microphone_level: call.microphone_level(),
                 frames: frames.clone(),
-                stats: stats.clone(),
             };
             let _ = events.send(BackendEvent::Joined(Box::new(joined)));
             for problem in problems {
                 let _ = events.send(BackendEvent::Call(CallEvent::Problem(problem)));
             }
             repaint.request_repaint();
-            let mut media = call.media();
-            let mut self_view = call.self_view();
-            let media_repaint = repaint.clone();
-            let counters = call.counters();
-            let media_task = tokio::spawn(async move {
-                // Per peer: frames decoded since the last once-a-second update, and the totals at it.
-                let mut frames_this_second: HashMap<PeerId, u64> = HashMap::new();
-                let mut last_totals: HashMap<PeerId, Totals> = HashMap::new();
-                let mut second = tokio::time::interval(std::time::Duration::from_secs(1));
-                loop {
-                    let item = tokio::select! {
-                        item = media.recv() => item,
-                        Ok(()) = self_view.changed() => {
-                            if let Some(frame) = self_view.borrow_and_update().clone() {
-                                frames.store(SELF_VIEW, TrackKind::Camera, frame);
-                                media_repaint.request_repaint_after(FRAME_INTERVAL);
-                            }
-                            continue;
-                        }
-                        _ = second.tick() => {
-                            for (peer, now) in peer_totals(&counters) {
-                                let before = last_totals.insert(peer, now).unwrap_or(now);
-                                let frames = frames_this_second.remove(&peer).unwrap_or(0);
-                                stats.update(peer, |s| {
-                                    s.kbit_per_s = (now.bytes - before.bytes) as f64 * 8.0 / 1000.0;
-                                    s.loss_percent = now.loss_percent_since(&before);
-                                    s.keyframe_requests = now.keyframe_requests;
-                                    s.fps = frames as f64;
-                                });
-                            }
-                            continue;
-                        }
-                    };
-                    match item {
-                        Ok(MediaEvent::Video {
-                            peer,
-                            kind,
-                            frame,
-                            stamp,
-                            decoded_at,
-                        }) => {
-                            if kind == TrackKind::Camera {
-                                *frames_this_second.entry(peer).or_default() += 1;
-                                let latency = stamp
-                                    .and_then(|s| s.age_at(decoded_at))
-                                    .map(|d| d.as_secs_f64() * 1000.0);
-                                stats.update(peer, |s| {
-                                    (s.width, s.height) = (frame.width, frame.height);
-                                    s.latency_ms = latency;
-                                });
-                            }
-                            frames.store(peer, kind, frame);
-                            // Frames of every peer arrive ~90 times a second in a 4-party
-                            // call; one repaint per display frame shows them all.
-                            media_repaint.request_repaint_after(FRAME_INTERVAL);
-                        }
-                        Ok(MediaEvent::Audio { peer, samples, .. }) => {
-                            stats.update(peer, |s| {
-                                s.level_dbfs = huddle_engine::media::mixer::level_dbfs(&samples)
-                            });
-                        }
-                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                    }
-                }
-            });
-            while let Some(event) = call.next_event().await {
-                let ended = event == CallEvent::Ended;
-                let _ = events.send(BackendEvent::Call(event));
-                repaint.request_repaint();
-                if ended {
-                    break;
-                }
-            }
-            media_task.abort();
+            forward(call, frames, events, repaint).await;
         });
     }
 }
 
-/// An engine error in words for the person at the screen.
-fn describe(err: &huddle_engine::Error) -> String {
-    use shared::ErrorCode;
-    match err {
-        huddle_engine::Error::Unreachable { url, .. } => {
-            format!("Cannot reach the server at {url}. Is it running?")
-        }
-        huddle_engine::Error::Api {
-            code: ErrorCode::RateLimited,
-            ..
-        } => "Too many attempts. Wait a minute and try again.".into(),
-        huddle_engine::Error::Api { message, .. } => capitalise(message),
-        other => capitalise(&other.to_string()),
+/// What to join with: the choices of the pre-join screen, and the camera it
+/// opened (or the test pattern, when it wants a camera but none opened).
+/// The microphone and speaker are the caller's to add.
+fn call_options(
+    api: &ApiClient,
+    meeting: MeetingId,
+    choice: &MediaChoice,
+    camera: Option<Box<dyn VideoSource>>,
+) -> CallOptions {
+    let camera = camera.or_else(|| {
+        choice.camera.then_some(())?;
+        let (width, height) = (choice.video.width & !1, choice.video.height & !1);
+        Some(Box::new(PatternSource {
+            pattern: TestPattern::new(width, height, (60, 110, 180)),
+            fps: choice.video.fps,
+        }) as Box<dyn VideoSource>)
+    });
+    CallOptions {
+        ws_url: api.ws_url(),
+        token: api.token().unwrap_or_default().to_string(),
+        trust: api.trust().clone(),
+        meeting,
+        camera,
+        microphone: None,
+        speaker: None,
+        voice_processing: choice.voice_processing,
+        screen: Some(Box::new(PatternSource {
+            pattern: TestPattern::new(1280, 720, (220, 220, 40)),
+            fps: 10.0,
+        })),
+        camera_config: VideoEncoderConfig {
+            bitrate_bps: choice.video.kbit_per_s * 1000,
+            max_fps: choice.video.fps,
+            screen: false,
+        },
+        screen_config: VideoEncoderConfig::screen(),
+        start_muted: choice.start_muted,
+        start_camera_off: choice.start_camera_off,
+        reconnect_for: choice.reconnect_for,
+        simulated_loss: Default::default(),
     }
 }
 
-pub(super) fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
+/// Until the call ends: its events to the UI, and its frames (and the self
+/// view) into `frames`, each asking for a repaint.
+async fn forward(
+    mut call: Call,
+    frames: LatestFrames,
+    events: mpsc::Sender<BackendEvent>,
+    repaint: egui::Context,
+) {
+    let (mut media, mut self_view) = (call.media(), call.self_view());
+    let media_repaint = repaint.clone();
+    let media_task = tokio::spawn(async move {
+        loop {
+            let (peer, kind, frame) = tokio::select! {
+                item = media.recv() => match item {
+                    Ok(MediaEvent::Video { peer, kind, frame, .. }) => (peer, kind, frame),
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+                Ok(()) = self_view.changed() => {
+                    let Some(frame) = self_view.borrow_and_update().clone() else { continue };
+                    (SELF_VIEW, TrackKind::Camera, frame)
+                }
+            };
+            frames.store(peer, kind, frame);
+            // Frames of every peer arrive ~90 times a second in a 4-party
+            // call; one repaint per display frame shows them all.
+            media_repaint.request_repaint_after(FRAME_INTERVAL);
+        }
+    });
+    while let Some(event) = call.next_event().await {
+        let ended = event == CallEvent::Ended;
+        let _ = events.send(BackendEvent::Call(event));
+        repaint.request_repaint();
+        if ended {
+            break;
+        }
+    }
+    media_task.abort();
 }

@@ -50,17 +50,32 @@ pub fn show(
         ui.colored_label(ui.visuals().error_fg_color, status);
     }
     ui.separator();
+    intents.extend(join_link_row(ui, form));
+    intents.extend(new_meeting_row(ui, form));
+    ui.separator();
+    if meetings.is_empty() {
+        ui.label("No meetings yet.");
+    }
+    intents.extend(meetings_table(ui, meetings));
+    intents
+}
+
+fn join_link_row(ui: &mut egui::Ui, form: &mut DashboardForm) -> Option<Intent> {
     ui.horizontal(|ui| {
         let label = ui.label("Meeting link or id");
         ui.add(egui::TextEdit::singleline(&mut form.link).desired_width(220.0))
             .labelled_by(label.id);
-        if ui.button("Join link").clicked() {
-            intents.push(match meeting_id_in(&form.link) {
+        ui.button("Join link")
+            .clicked()
+            .then(|| match meeting_id_in(&form.link) {
                 Some(id) => Intent::Join(shared::MeetingId(id)),
                 None => Intent::ShowError(format!("{:?} is not a meeting link or id", form.link)),
-            });
-        }
-    });
+            })
+    })
+    .inner
+}
+
+fn new_meeting_row(ui: &mut egui::Ui, form: &mut DashboardForm) -> Option<Intent> {
     ui.horizontal(|ui| {
         let label = ui.label("New meeting");
         ui.add(
@@ -78,23 +93,26 @@ pub fn show(
                 .suffix(" min"),
         );
         ui.checkbox(&mut form.new_for_everyone, "Everyone on this server");
-        if ui.button("Create").clicked() && !form.new_title.trim().is_empty() {
-            let visibility = if form.new_for_everyone {
-                Visibility::AllUsers
-            } else {
-                Visibility::Organisation
-            };
-            intents.push(Intent::CreateMeeting {
-                title: std::mem::take(&mut form.new_title),
-                duration_minutes: form.new_duration,
-                visibility,
-            });
+        if !ui.button("Create").clicked() || form.new_title.trim().is_empty() {
+            return None;
         }
-    });
-    ui.separator();
-    if meetings.is_empty() {
-        ui.label("No meetings yet.");
-    }
+        let visibility = if form.new_for_everyone {
+            Visibility::AllUsers
+        } else {
+            Visibility::Organisation
+        };
+        Some(Intent::CreateMeeting {
+            title: std::mem::take(&mut form.new_title),
+            duration_minutes: form.new_duration,
+            visibility,
+        })
+    })
+    .inner
+}
+
+/// Every meeting with its host, start, who is in it, and a Join button.
+fn meetings_table(ui: &mut egui::Ui, meetings: &[Meeting]) -> Vec<Intent> {
+    let mut intents = Vec::new();
     egui::Grid::new("meetings")
         .num_columns(5)
         .striped(true)

@@ -2,7 +2,7 @@
 //! those it had not opened yet (joining straight away, as `huddle --join`
 //! does), opened while joining.
 
-use super::backend::capitalise;
+use super::wording::capitalise;
 use huddle_engine::call::{AudioSink, AudioSource};
 use huddle_engine::media::tone::ToneSource;
 

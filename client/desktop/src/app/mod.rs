@@ -4,23 +4,28 @@
 
 pub mod backend;
 mod dashboard;
+mod device_events;
 mod device_pickers;
 mod events;
 mod hotkey;
+mod intents;
 mod join_devices;
 mod live;
 mod login;
 pub mod prejoin;
 pub mod room;
 pub mod room_audio;
+mod room_events;
+mod room_state;
 pub mod settings;
 mod settings_view;
 mod share_picker;
 mod sound;
+mod video_grid;
+mod wording;
 
 use backend::{Backend, BackendEvent};
 use huddle_engine::api::ApiClient;
-use huddle_engine::call::Command;
 use room::RoomState;
 use settings::{Settings, SoundInput};
 use shared::api::Meeting;
@@ -227,257 +232,6 @@ impl HuddleApp {
     /// The message shown to the user (an error, or why a call ended), if any.
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
-    }
-
-    pub fn apply(&mut self, intent: Intent) {
-        match intent {
-            Intent::LogIn => {
-                self.busy = true;
-                self.status = None;
-                let password = std::mem::take(&mut self.login_form.password);
-                let token = if password.is_empty() {
-                    self.settings.token.clone()
-                } else {
-                    None
-                };
-                self.backend.login(
-                    self.server_address(),
-                    self.settings.email.clone(),
-                    password,
-                    token,
-                );
-            }
-            Intent::LogOut => {
-                self.settings.token = None;
-                self.api = None;
-                self.user = None;
-                self.screen = Screen::Login;
-            }
-            Intent::RefreshMeetings => {
-                self.last_refresh = std::time::Instant::now();
-                if let Some(api) = self.api.clone() {
-                    self.backend.load_meetings(api);
-                }
-            }
-            Intent::Join(meeting) => {
-                let title = self
-                    .meetings
-                    .iter()
-                    .find(|m| m.id == meeting)
-                    .map_or_else(|| format!("meeting {meeting}"), |m| m.title.clone());
-                let cameras = huddle_devices::camera::list_cameras();
-                let mut state = prejoin::PreJoinState::new(
-                    meeting,
-                    title,
-                    cameras,
-                    self.settings.camera.as_deref(),
-                );
-                if let prejoin::CameraChoice::Device(device) = &state.camera {
-                    self.backend
-                        .open_camera(device.clone(), self.settings.video);
-                }
-                state.sound = self.sound_choice();
-                self.prejoin = Some(state);
-                self.status = None;
-                self.screen = Screen::PreJoin;
-            }
-            Intent::JoinNow => {
-                if let (Some(api), Some(mut prejoin)) = (self.api.clone(), self.prejoin.take()) {
-                    self.join_started = std::time::Instant::now();
-                    self.busy = true;
-                    self.status = None;
-                    // The camera chosen is remembered for next time.
-                    self.settings.camera = match &prejoin.camera {
-                        prejoin::CameraChoice::Device(device) => Some(device.name.clone()),
-                        _ => None,
-                    };
-                    let device = prejoin
-                        .camera_source
-                        .take()
-                        .map(|c| Box::new(c) as Box<dyn huddle_engine::call::VideoSource>);
-                    let camera = match prejoin.camera {
-                        prejoin::CameraChoice::TestPattern => true,
-                        prejoin::CameraChoice::Device(_) => device.is_some(),
-                        prejoin::CameraChoice::None => false,
-                    };
-                    let sound = &mut prejoin.sound;
-                    self.settings.microphone =
-                        sound.microphone.clone().unwrap_or(SoundInput::TestTone);
-                    self.settings.speaker = sound.speaker.clone();
-                    // A microphone that failed to open means joining without
-                    // one; one still opening (joining straight away) is
-                    // opened while joining.
-                    let microphone = match (&sound.microphone, sound.microphone_source.take()) {
-                        (_, Some(opened)) => backend::Microphone::Opened(Box::new(opened)),
-                        (Some(SoundInput::Device(wanted)), None)
-                            if sound.microphone_problem.is_none() =>
-                        {
-                            backend::Microphone::ToOpen(wanted.clone())
-                        }
-                        (Some(SoundInput::TestTone), None) => backend::Microphone::TestTone,
-                        _ => backend::Microphone::None,
-                    };
-                    let no_microphone = matches!(microphone, backend::Microphone::None);
-                    let speaker = sound
-                        .speaker_source
-                        .take()
-                        .map(|s| Box::new(s) as Box<dyn huddle_engine::call::AudioSink>);
-                    let speaker_to_open = match (&speaker, &sound.speaker_problem) {
-                        (None, None) => sound.speaker.clone(),
-                        _ => None,
-                    };
-                    let opened = backend::OpenedDevices {
-                        camera: device,
-                        microphone,
-                        speaker,
-                        speaker_to_open,
-                    };
-                    let choice = backend::MediaChoice {
-                        camera,
-                        video: self.settings.video,
-                        voice_processing: self.settings.voice_processing,
-                        start_muted: self.settings.start_muted
-                            || self.settings.push_to_talk
-                            || no_microphone
-                            || std::mem::take(&mut self.join_muted),
-                        start_camera_off: self.settings.start_camera_off
-                            || !camera
-                            || std::mem::take(&mut self.join_camera_off),
-                        reconnect_for: self.reconnect_for,
-                    };
-                    self.backend.join(api, prejoin.meeting, choice, opened);
-                    self.screen = Screen::Dashboard;
-                }
-            }
-            Intent::OpenSettings => {
-                self.name_draft = self
-                    .user
-                    .as_ref()
-                    .map_or_else(String::new, |u| u.name.clone());
-                self.status = None;
-                self.screen = Screen::Settings;
-            }
-            Intent::OpenCamera(device) => self.backend.open_camera(device, self.settings.video),
-            Intent::OpenMicrophone(choice) => self.backend.open_microphone(choice),
-            Intent::OpenSpeaker(choice) => self.backend.open_speaker(choice),
-            Intent::Rename(name) => {
-                if let Some(api) = self.api.clone() {
-                    self.backend.rename(api, name);
-                }
-            }
-            Intent::BackToDashboard => {
-                self.prejoin = None;
-                self.screen = Screen::Dashboard;
-            }
-            Intent::SetMic(on) => self.command(|room| room.mic_on = on, Command::SetAudio(on)),
-            Intent::SetCamera(on) => {
-                self.command(|room| room.camera_on = on, Command::SetVideo(on))
-            }
-            Intent::SetShare(on) => self.command(|room| room.sharing = on, Command::SetScreen(on)),
-            Intent::OpenSharePicker => self.backend.list_screens(),
-            Intent::ShareSource(Some(target)) => self.backend.open_screen(target),
-            Intent::ShareSource(None) => {
-                self.start_sharing(Box::new(huddle_engine::call::PatternSource {
-                    pattern: huddle_engine::media::pattern::TestPattern::new(
-                        1280,
-                        720,
-                        (220, 220, 40),
-                    ),
-                    fps: 10.0,
-                }))
-            }
-            Intent::CloseSharePicker => {
-                if let Some(room) = self.room.as_mut() {
-                    room.share_picker = None;
-                }
-            }
-            Intent::SendChat(text) => self.command(|_| {}, Command::Chat(text)),
-            Intent::ToggleChat => {
-                if let Some(room) = self.room.as_mut() {
-                    room.show_chat = !room.show_chat;
-                    room.unread = 0;
-                }
-            }
-            Intent::ToggleParticipants => {
-                if let Some(room) = self.room.as_mut() {
-                    room.show_participants = !room.show_participants;
-                }
-            }
-            Intent::ToggleStats => {
-                if let Some(room) = self.room.as_mut() {
-                    room.show_stats = !room.show_stats;
-                }
-            }
-            Intent::ToggleAudioPanel => {
-                if let Some(room) = self.room.as_mut() {
-                    room.audio.show_panel = !room.audio.show_panel;
-                    if room.audio.show_panel {
-                        room.audio.list_devices();
-                    }
-                }
-            }
-            Intent::SwitchMicrophone(input) => self.switch_microphone(input),
-            Intent::SwitchSpeaker(choice) => self.switch_speaker(choice),
-            Intent::SetVoiceProcessing(processing) => {
-                self.settings.voice_processing = processing;
-                self.command(
-                    |room| room.audio.processing = processing,
-                    Command::SetVoiceProcessing(processing),
-                );
-            }
-            Intent::SetPushToTalk(on) => {
-                self.settings.push_to_talk = on;
-                if let Some(room) = self.room.as_mut() {
-                    room.audio.push_to_talk = on;
-                    room.audio.follow_push_to_talk(&self.repaint);
-                }
-                // Push to talk starts muted; turning it off leaves the microphone as it is.
-                if on {
-                    self.apply(Intent::SetMic(false));
-                }
-            }
-            Intent::Leave => self.command(|_| {}, Command::Leave),
-            Intent::CreateMeeting {
-                title,
-                duration_minutes,
-                visibility,
-            } => {
-                if let Some(api) = self.api.clone() {
-                    let request = shared::api::CreateMeeting {
-                        title,
-                        starts_at: None,
-                        duration_minutes,
-                        visibility,
-                        invitees: Vec::new(),
-                    };
-                    self.backend.create_meeting(api, request);
-                }
-            }
-            Intent::ShowError(message) => self.status = Some(message),
-        }
-    }
-
-    /// Shares `source`: the picker closes, the engine switches its screen
-    /// sender to it and turns it on (a keyframe first), the room is told.
-    /// With "Share computer sound" ticked, that sound is opened and mixed in
-    /// once open.
-    fn start_sharing(&mut self, source: Box<dyn huddle_engine::call::VideoSource>) {
-        if let Some(room) = self.room.as_mut() {
-            let with_sound = room.share_picker.take().is_some_and(|p| p.with_sound);
-            room.sharing = true;
-            room.commander.send(Command::UseScreen(source));
-            room.commander.send(Command::SetScreen(true));
-            if with_sound {
-                self.backend.open_computer_sound();
-            }
-        }
-    }
-
-    fn command(&mut self, update: impl FnOnce(&mut RoomState), command: Command) {
-        if let Some(room) = self.room.as_mut() {
-            update(room);
-            room.commander.send(command);
-        }
     }
 }
 

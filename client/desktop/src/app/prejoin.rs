@@ -156,55 +156,9 @@ pub fn show(
     ui.heading(format!("Join {}", state.title));
     ui.add_space(8.0);
     ui.horizontal(|ui| {
-        let size = egui::vec2(480.0, 270.0);
-        let live = match state.camera {
-            CameraChoice::TestPattern => true,
-            CameraChoice::Device(_) => state.camera_source.is_some(),
-            CameraChoice::None => false,
-        };
-        match (&state.texture, live && !*start_camera_off) {
-            (Some(texture), true) => {
-                ui.add(egui::Image::new(texture).fit_to_exact_size(size));
-            }
-            _ => {
-                let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-                ui.painter()
-                    .rect_filled(rect, 6.0, egui::Color32::from_gray(40));
-                ui.painter().text(
-                    rect.center(),
-                    egui::Align2::CENTER_CENTER,
-                    "camera off",
-                    egui::FontId::proportional(16.0),
-                    egui::Color32::GRAY,
-                );
-            }
-        }
+        preview(ui, state, *start_camera_off);
         ui.vertical(|ui| {
-            let before = state.camera.clone();
-            egui::ComboBox::from_label("Camera")
-                .selected_text(state.camera.label().to_string())
-                .show_ui(ui, |ui| {
-                    let choices = std::iter::once(CameraChoice::TestPattern)
-                        .chain(state.cameras.iter().cloned().map(CameraChoice::Device))
-                        .chain(std::iter::once(CameraChoice::None));
-                    for choice in choices {
-                        let label = choice.label().to_string();
-                        ui.selectable_value(&mut state.camera, choice, label);
-                    }
-                });
-            if state.camera != before {
-                state.camera_source = None;
-                state.camera_problem = None;
-                state.texture = None;
-                if let CameraChoice::Device(device) = &state.camera {
-                    intents.push(Intent::OpenCamera(device.clone()));
-                }
-            }
-            if let Some(problem) = &state.camera_problem {
-                ui.colored_label(ui.visuals().error_fg_color, problem);
-            } else if state.cameras.is_empty() {
-                ui.weak("No camera found: the test pattern stands in.");
-            }
+            intents.extend(camera_picker(ui, state));
             sound_pickers(ui, &mut state.sound, &mut intents);
             let fill = ((state.level_dbfs + 60.0) / 60.0).clamp(0.0, 1.0);
             ui.add(
@@ -227,6 +181,61 @@ pub fn show(
         });
     });
     intents
+}
+
+/// The camera as it will be sent, or "camera off".
+fn preview(ui: &mut egui::Ui, state: &PreJoinState, camera_off: bool) {
+    let size = egui::vec2(480.0, 270.0);
+    let live = match state.camera {
+        CameraChoice::TestPattern => true,
+        CameraChoice::Device(_) => state.camera_source.is_some(),
+        CameraChoice::None => false,
+    };
+    if let (Some(texture), true) = (&state.texture, live && !camera_off) {
+        ui.add(egui::Image::new(texture).fit_to_exact_size(size));
+        return;
+    }
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    ui.painter()
+        .rect_filled(rect, 6.0, egui::Color32::from_gray(40));
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        "camera off",
+        egui::FontId::proportional(16.0),
+        egui::Color32::GRAY,
+    );
+}
+
+/// The camera picker and its problem; another camera picked is opened.
+fn camera_picker(ui: &mut egui::Ui, state: &mut PreJoinState) -> Option<Intent> {
+    let before = state.camera.clone();
+    egui::ComboBox::from_label("Camera")
+        .selected_text(state.camera.label().to_string())
+        .show_ui(ui, |ui| {
+            let choices = std::iter::once(CameraChoice::TestPattern)
+                .chain(state.cameras.iter().cloned().map(CameraChoice::Device))
+                .chain(std::iter::once(CameraChoice::None));
+            for choice in choices {
+                let label = choice.label().to_string();
+                ui.selectable_value(&mut state.camera, choice, label);
+            }
+        });
+    let mut intent = None;
+    if state.camera != before {
+        state.camera_source = None;
+        state.camera_problem = None;
+        state.texture = None;
+        if let CameraChoice::Device(device) = &state.camera {
+            intent = Some(Intent::OpenCamera(device.clone()));
+        }
+    }
+    if let Some(problem) = &state.camera_problem {
+        ui.colored_label(ui.visuals().error_fg_color, problem);
+    } else if state.cameras.is_empty() {
+        ui.weak("No camera found: the test pattern stands in.");
+    }
+    intent
 }
 
 /// The microphone and speaker pickers, their problems, and the speaker test.

@@ -117,109 +117,151 @@ struct Watch {
     stop: Arc<AtomicBool>,
 }
 
+/// What the watch remembers from one turn to the next.
+struct Turn {
+    /// Where the outcome of the first open goes (taken once it is sent).
+    first: Option<mpsc::Sender<Result<(), AudioError>>>,
+    /// Why the stream is being rebuilt, for the notice once it is.
+    reopening: Option<String>,
+    said_unavailable: bool,
+    last_check: Instant,
+}
+
+/// After an attempt to open the stream.
+enum Opening {
+    Opened(Box<Live>),
+    /// Nothing works now: try again in a while.
+    Retry,
+    /// The first open failed: the caller was told, and the watch ends.
+    GiveUp,
+}
+
+/// What a look at a live stream says.
+enum Verdict {
+    Keep,
+    /// Close it and open again, saying why (`None`: the chosen device is back).
+    Reopen(Option<String>),
+}
+
 impl Watch {
     fn run(self, first: mpsc::Sender<Result<(), AudioError>>) {
-        let mut first = Some(first);
+        let mut turn = Turn {
+            first: Some(first),
+            reopening: None,
+            said_unavailable: false,
+            last_check: Instant::now(),
+        };
         let mut live: Option<Live> = None;
-        // Why the stream is being rebuilt, for the notice once it is.
-        let mut reopening: Option<String> = None;
-        let mut said_unavailable = false;
-        let mut last_check = Instant::now();
         while !self.stop.load(Ordering::SeqCst) {
             let Some(current) = &live else {
-                // The first open gives what was asked for or an error; later
-                // ones keep the call going on the default.
-                match self.open(first.is_none()) {
-                    Ok((opened, fallback)) => {
-                        let now_using = format!("now using «{}»", opened.device.name);
-                        let notice = match (first.take(), reopening.take(), fallback) {
-                            (Some(first), _, _) => {
-                                let _ = first.send(Ok(()));
-                                None
-                            }
-                            (None, Some(why), _) => Some(format!("{why}; {now_using}.")),
-                            (None, None, _) => {
-                                Some(format!("{} is back; {now_using}.", self.noun()))
-                            }
-                        };
-                        if let Some(notice) = notice {
-                            tracing::info!("{notice}");
-                            let _ = self.notices.send(notice);
-                        }
-                        said_unavailable = false;
-                        last_check = Instant::now();
-                        live = Some(opened);
-                    }
-                    Err(err) => {
-                        if let Some(first) = first.take() {
-                            let _ = first.send(Err(err));
-                            return;
-                        }
-                        if !said_unavailable {
-                            let why = reopening
-                                .take()
-                                .map(|w| format!("{w}. "))
-                                .unwrap_or_default();
-                            let _ = self.notices.send(format!(
-                                "{why}No {} works now ({err}); still trying.",
-                                self.direction.noun()
-                            ));
-                            said_unavailable = true;
-                        }
-                        std::thread::sleep(RETRY);
-                    }
+                match self.open_again(&mut turn) {
+                    Opening::Opened(opened) => live = Some(*opened),
+                    Opening::Retry => std::thread::sleep(RETRY),
+                    Opening::GiveUp => return,
                 }
                 continue;
             };
             std::thread::sleep(Duration::from_millis(100));
             let failure = current.health.problem(STALL);
-            if failure.is_none() && last_check.elapsed() < PRESENCE_CHECK {
+            if failure.is_none() && turn.last_check.elapsed() < PRESENCE_CHECK {
                 continue;
             }
-            last_check = Instant::now();
-            let name = &current.device.name;
-            reopening = match devices::devices(&current.host, self.direction) {
-                Ok(all) if !all.iter().any(|(d, _)| d.id == current.device.id) => {
-                    Some(format!("{} «{name}» was removed", self.noun()))
-                }
-                _ if failure.is_some() => Some(format!(
-                    "{} «{name}» failed: {}",
-                    self.noun(),
-                    failure.unwrap_or_default()
-                )),
-                // "Default" follows the system's choice.
-                Ok(all)
-                    if self.choice == Wanted::Device(DeviceChoice::Default)
-                        && !all
-                            .iter()
-                            .any(|(d, _)| d.is_default && d.id == current.device.id) =>
-                {
-                    Some(format!(
-                        "The system's default {} changed",
-                        self.direction.noun()
-                    ))
-                }
-                // So does the speaker's sound.
-                Ok(_)
-                    if self.choice == Wanted::SpeakerMonitor
-                        && devices::speaker_monitor(&current.host).ok().as_ref()
-                            != Some(&current.device.id) =>
-                {
-                    Some("The default speaker changed".to_string())
-                }
-                // The chosen device is back: move to it ("… is back").
-                Ok(all)
-                    if current.fell_back
-                        && matches!(&self.choice, Wanted::Device(c) if all.iter().any(|(d, _)| c.matches(d))) =>
-                {
-                    None
-                }
-                Ok(_) => continue,
-                Err(err) => Some(format!("the sound system went away ({err})")),
-            };
-            // Close before opening again: some devices allow one stream.
-            live = None;
+            turn.last_check = Instant::now();
+            if let Verdict::Reopen(why) = self.look_at(current, failure) {
+                turn.reopening = why;
+                // Close before opening again: some devices allow one stream.
+                live = None;
+            }
         }
+    }
+
+    /// Opens the stream (again), telling the first caller or the call how it went.
+    fn open_again(&self, turn: &mut Turn) -> Opening {
+        // The first open gives what was asked for or an error; later
+        // ones keep the call going on the default.
+        match self.open(turn.first.is_none()) {
+            Ok((opened, _fallback)) => {
+                let now_using = format!("now using «{}»", opened.device.name);
+                let notice = match (turn.first.take(), turn.reopening.take()) {
+                    (Some(first), _) => {
+                        let _ = first.send(Ok(()));
+                        None
+                    }
+                    (None, Some(why)) => Some(format!("{why}; {now_using}.")),
+                    (None, None) => Some(format!("{} is back; {now_using}.", self.noun())),
+                };
+                if let Some(notice) = notice {
+                    tracing::info!("{notice}");
+                    let _ = self.notices.send(notice);
+                }
+                turn.said_unavailable = false;
+                turn.last_check = Instant::now();
+                Opening::Opened(Box::new(opened))
+            }
+            Err(err) => {
+                if let Some(first) = turn.first.take() {
+                    let _ = first.send(Err(err));
+                    return Opening::GiveUp;
+                }
+                if !turn.said_unavailable {
+                    let why = turn
+                        .reopening
+                        .take()
+                        .map(|w| format!("{w}. "))
+                        .unwrap_or_default();
+                    let _ = self.notices.send(format!(
+                        "{why}No {} works now ({err}); still trying.",
+                        self.direction.noun()
+                    ));
+                    turn.said_unavailable = true;
+                }
+                Opening::Retry
+            }
+        }
+    }
+
+    /// Whether the live stream should be rebuilt: its device removed or
+    /// failing, the system's default moved (when following it), or the
+    /// chosen device back after a fallback.
+    fn look_at(&self, current: &Live, failure: Option<String>) -> Verdict {
+        let name = &current.device.name;
+        let why = match devices::devices(&current.host, self.direction) {
+            Ok(all) if !all.iter().any(|(d, _)| d.id == current.device.id) => {
+                format!("{} «{name}» was removed", self.noun())
+            }
+            _ if failure.is_some() => format!(
+                "{} «{name}» failed: {}",
+                self.noun(),
+                failure.unwrap_or_default()
+            ),
+            // "Default" follows the system's choice.
+            Ok(all)
+                if self.choice == Wanted::Device(DeviceChoice::Default)
+                    && !all
+                        .iter()
+                        .any(|(d, _)| d.is_default && d.id == current.device.id) =>
+            {
+                format!("The system's default {} changed", self.direction.noun())
+            }
+            // So does the speaker's sound.
+            Ok(_)
+                if self.choice == Wanted::SpeakerMonitor
+                    && devices::speaker_monitor(&current.host).ok().as_ref()
+                        != Some(&current.device.id) =>
+            {
+                "The default speaker changed".to_string()
+            }
+            // The chosen device is back: move to it ("… is back").
+            Ok(all)
+                if current.fell_back
+                    && matches!(&self.choice, Wanted::Device(c) if all.iter().any(|(d, _)| c.matches(d))) =>
+            {
+                return Verdict::Reopen(None);
+            }
+            Ok(_) => return Verdict::Keep,
+            Err(err) => format!("the sound system went away ({err})"),
+        };
+        Verdict::Reopen(Some(why))
     }
 
     /// "Your microphone" / "Your speaker".

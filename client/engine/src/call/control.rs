@@ -1,9 +1,9 @@
 //! What an application gives a call and gets back: the options to join
 //! with, the commands it sends, and the events it receives.
 
-use super::receivers::TrackKind;
-use super::senders::{AudioSource, VideoSource};
 use super::sources::AudioSink;
+use super::sources::{AudioSource, VideoSource};
+use super::track::TrackKind;
 use crate::codec::VideoEncoderConfig;
 use crate::media::processing::ProcessingSettings;
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
@@ -134,7 +134,8 @@ pub enum PeerLinkState {
 pub enum CallEvent {
     ParticipantJoined(Participant),
     ParticipantUpdated(Participant),
-    ParticipantLeft(PeerId),
+    /// Who left, as they were.
+    ParticipantLeft(Participant),
     Chat(ChatMessage),
     PeerLink {
         peer: PeerId,

@@ -4,16 +4,20 @@
 //! run one after the other, each result fed back before anything else, as
 //! the core expects.
 
+use super::SpeakerSlot;
 use super::control::{CallEvent, Command, EventSender, PeerLinkState};
 use super::core::{CallCore, CoreCommand, Input, LinkAction, LinkEvent, Output, RejoinFailed};
 use super::events::{PC_EVENT_QUEUE, PcEvent};
-use super::peer::{self, LocalSenders, PeerLink};
-use super::receivers::{self, MediaEvent, TrackCounters, TrackKind};
+use super::peer::{self, PeerLink};
+use super::receivers;
 use super::reconnect::{self, RejoinFailure, RejoinTarget};
-use super::senders::{SourceLost, SourceSwap};
+use super::senders::LocalSenders;
+use super::senders::SourceSwap;
+use super::sources::SourceLost;
+use super::stats::CallStats;
 use super::tasks::CallTasks;
+use super::track::{MediaEvent, TrackKind};
 use super::voice::VoicePath;
-use super::{Counters, SpeakerSlot};
 use crate::signaling::{Joined, SignalEvent, SignalSession};
 use shared::PeerId;
 use std::collections::{HashMap, VecDeque};
@@ -28,7 +32,7 @@ type RejoinResult = Result<(SignalSession, Joined), RejoinFailure>;
 pub struct Media {
     pub senders: LocalSenders,
     pub media: broadcast::Sender<MediaEvent>,
-    pub counters: Counters,
+    pub stats: CallStats,
     pub audio_peers: super::playout::AudioPeers,
     /// Every task and thread of the call (playout, receivers, decoders,
     /// senders, keyframe requests), ended and waited for at the end.
@@ -197,12 +201,7 @@ impl Driver {
             return;
         }
         let kind = receivers::track_kind(track.as_ref()).await;
-        let counters = Arc::new(TrackCounters::default());
-        self.media
-            .counters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert((peer, kind), counters.clone());
+        let counters = self.media.stats.add_track(peer, kind);
         let parts = receivers::ReceiveParts {
             media: self.media.media.clone(),
             audio: self.media.audio_peers.clone(),
@@ -292,6 +291,7 @@ impl Driver {
                 if let Some(mut link) = self.links.remove(&peer) {
                     link.close(&self.media.senders).await;
                 }
+                self.media.stats.forget(peer);
             }
         }
         None

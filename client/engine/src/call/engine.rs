@@ -3,44 +3,45 @@
 //! which runs the call's logic (`core/`) until the call ends. The handle
 //! sends commands, receives events, and reads the room and the media.
 
+use super::audio_sender::{AudioSenderParts, start_audio};
 use super::control::{
     COMMAND_QUEUE, CallEvent, CallOptions, Command, Commander, EVENT_QUEUE, EventSender,
 };
 use super::core::room::Room;
 use super::core::{CallCore, Start};
 use super::driver::{Driver, Inlets, Media};
-use super::peer::LocalSenders;
 use super::playout::{self, SpeakerSlot};
-use super::receivers::{MediaEvent, TrackCounters, TrackKind};
 use super::reconnect::RejoinTarget;
-use super::senders;
+use super::senders::LocalSenders;
+use super::sources::{NoAudio, NoVideo, VideoSource};
+use super::stats::{CallStats, PeerStats};
 use super::tasks::CallTasks;
+use super::track::MediaEvent;
+use super::track::TrackKind;
+use super::video_sender::start_video;
+use super::view::CallView;
 use super::voice::VoicePath;
 use crate::error::Result;
 use crate::media::frame::VideoFrame;
 use crate::signaling::SignalSession;
 use shared::{ChatMessage, MediaState, MeetingId, Participant, PeerId, User};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
 
-/// Counters of every remote track, for reports and the stats overlay.
-pub type Counters = Arc<Mutex<HashMap<(PeerId, TrackKind), Arc<TrackCounters>>>>;
-
 /// A joined call.
 pub struct Call {
-    pub me: User,
+    /// Who we logged in as.
+    pub user: User,
     pub meeting: MeetingId,
     pub chat_history: Vec<ChatMessage>,
     /// How long the WebSocket took to be accepted (hello → welcome), and the join.
     pub connected_after: std::time::Duration,
     pub joined_after: std::time::Duration,
-    /// The room as the engine sees it, after each step of the call.
-    room: Arc<Mutex<Room>>,
+    /// The room as the engine sees it after each step, and its measurements.
+    view: CallView,
     commands: Commander,
     events: mpsc::Receiver<CallEvent>,
     media: broadcast::Sender<MediaEvent>,
-    counters: Counters,
     senders: LocalSenders,
     /// The driver, which ends once everything of the call has.
     driver: Option<tokio::task::JoinHandle<()>>,
@@ -63,14 +64,14 @@ impl Call {
         let (lost, lost_sources) = mpsc::channel(3);
         let tasks = CallTasks::default();
         let voice = VoicePath::new(options.voice_processing);
-        let audio_parts = senders::AudioSenderParts {
+        let audio_parts = AudioSenderParts {
             runtime: tokio::runtime::Handle::current(),
             lost,
             voice: voice.clone(),
             events: event_tx.clone(),
             tasks: tasks.clone(),
         };
-        let senders = senders::start_all(&mut options, audio_parts);
+        let senders = start_all(&mut options, audio_parts);
         let media = start_media(
             &mut options,
             senders.clone(),
@@ -91,16 +92,18 @@ impl Call {
         let room = Arc::new(Mutex::new(core.room().clone()));
         let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE);
         let call = Call {
-            me: start.welcome.user.clone(),
+            user: start.welcome.user.clone(),
             meeting: joined.meeting_id,
             chat_history: joined.chat_history,
             connected_after,
             joined_after,
-            room: room.clone(),
+            view: CallView {
+                room: room.clone(),
+                stats: media.stats.clone(),
+            },
             commands: Commander(commands),
             events,
             media: media.media.clone(),
-            counters: media.counters.clone(),
             senders,
             driver: None,
         };
@@ -130,17 +133,32 @@ impl Call {
 
     /// Our id in the room now (it changes when a reconnect lands us in the room again).
     pub fn peer_id(&self) -> PeerId {
-        self.room().me
+        self.view.peer_id()
+    }
+
+    /// Ourselves as the others see us.
+    pub fn me(&self) -> Participant {
+        self.view.me()
     }
 
     /// Everyone else in the room now.
     pub fn participants(&self) -> Vec<Participant> {
-        self.room().participants()
+        self.view.participants()
     }
 
     /// The room as the engine sees it now, with each link's state.
     pub fn room(&self) -> Room {
-        self.room.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.view.room()
+    }
+
+    /// What the call measures of `peer` now.
+    pub fn stats(&self, peer: PeerId) -> Option<PeerStats> {
+        self.view.stats(peer)
+    }
+
+    /// The room and the stats, readable from another thread (the app's UI).
+    pub fn view(&self) -> CallView {
+        self.view.clone()
     }
 
     pub fn send(&self, command: Command) {
@@ -169,10 +187,6 @@ impl Call {
         self.senders.camera.watch_sent()
     }
 
-    pub fn counters(&self) -> Counters {
-        self.counters.clone()
-    }
-
     /// The microphone's level, live (after voice processing; also while
     /// muted, so the app can say "you are muted" to someone talking).
     pub fn microphone_level(&self) -> crate::media::mixer::LevelMeter {
@@ -188,7 +202,6 @@ impl Call {
         )
     }
 
-    /// Leaves and waits for the engine to finish.
     /// Leaves, and returns once every task and thread of the call has ended.
     pub async fn leave(mut self) {
         self.send(Command::Leave);
@@ -226,14 +239,57 @@ fn start_media(
     tasks
         .thread("playout", move || playout::play_out(peers, outputs, stop))
         .expect("spawning a thread");
+    let stats = CallStats::default();
+    tasks.spawn(stats.clone().tick_until(tasks.stopping()));
     Media {
         senders,
         media,
-        counters: Counters::default(),
+        stats,
         audio_peers,
         tasks,
         speaker,
         voice,
         loss: options.simulated_loss,
+    }
+}
+
+/// Starts a call's three senders with the sources taken from `options`:
+/// the microphone, the camera and the screen. A missing source starts as
+/// "nothing", switched off.
+fn start_all(options: &mut CallOptions, audio: AudioSenderParts) -> LocalSenders {
+    let (runtime, lost, tasks) = (
+        audio.runtime.clone(),
+        audio.lost.clone(),
+        audio.tasks.clone(),
+    );
+    let video = |source: Option<Box<dyn VideoSource>>, config, on: bool, kind| {
+        let present = source.is_some();
+        let source = source.unwrap_or_else(|| Box::new(NoVideo));
+        start_video(
+            source,
+            config,
+            on && present,
+            (runtime.clone(), &tasks),
+            (kind, present),
+            lost.clone(),
+        )
+    };
+    LocalSenders {
+        audio: match options.microphone.take() {
+            Some(source) => start_audio(source, !options.start_muted, audio),
+            None => start_audio(Box::new(NoAudio), false, audio),
+        },
+        camera: video(
+            options.camera.take(),
+            options.camera_config,
+            !options.start_camera_off,
+            TrackKind::Camera,
+        ),
+        screen: video(
+            options.screen.take(),
+            options.screen_config,
+            false,
+            TrackKind::Screen,
+        ),
     }
 }

@@ -3,6 +3,7 @@
 //! local source fanned out to every peer. The call's logic is a sans-IO
 //! core (`core/`); the driver (`driver.rs`) carries out what it says.
 
+mod audio_sender;
 mod control;
 pub mod core;
 mod driver;
@@ -20,14 +21,20 @@ pub mod senders;
 mod setup;
 pub mod signal_payload;
 mod sources;
+pub mod stats;
 mod tasks;
+mod track;
+mod video_sender;
+mod view;
 mod voice;
 
 pub use control::{CallEvent, CallOptions, Command, Commander, PeerLinkState, ReceiveLoss};
 pub use core::room::{Member, Room};
-pub use engine::{Call, Counters};
+pub use engine::Call;
 use playout::SpeakerSlot;
-pub use receivers::{MediaEvent, TrackCounters, TrackKind};
 pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;
 pub use sources::{AudioSink, AudioSource, PatternSource, SourceLost, VideoSource};
+pub use stats::{PeerStats, TrackStats};
+pub use track::{MediaEvent, Newest, TrackKind};
+pub use view::CallView;
 pub use voice::VoicePath;

@@ -7,10 +7,10 @@ use super::core::negotiator::Step;
 use super::core::{LinkEvent, StepKind};
 use super::events::PcEvent;
 use super::outlets::Outlet;
-use super::receivers::TrackKind;
-use super::senders::SenderControl;
+use super::senders::LocalSenders;
 use super::setup::{self, H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE};
 use super::tasks::CallTasks;
+use super::track::TrackKind;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
@@ -23,24 +23,6 @@ use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCSessionDescription};
 use webrtc::rtp_transceiver::RtpSender;
-
-/// The engine's senders, one per source kind, that a connected peer is added to.
-#[derive(Clone)]
-pub struct LocalSenders {
-    pub audio: SenderControl,
-    pub camera: SenderControl,
-    pub screen: SenderControl,
-}
-
-impl LocalSenders {
-    pub fn get(&self, kind: TrackKind) -> &SenderControl {
-        match kind {
-            TrackKind::Audio => &self.audio,
-            TrackKind::Camera => &self.camera,
-            TrackKind::Screen => &self.screen,
-        }
-    }
-}
 
 struct LocalTrack {
     kind: TrackKind,

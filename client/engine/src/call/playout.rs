@@ -8,8 +8,8 @@
 //! would make the sound stutter.
 
 use super::control::{CallEvent, EventSender};
-use super::receivers::{MediaEvent, TrackCounters};
 use super::sources::AudioSink;
+use super::track::{MediaEvent, TrackCounters};
 use crate::codec::{OPUS_FRAME_SAMPLES, OpusDecoder};
 use crate::media::jitter::{FRAME, JitterBuffer, Playout};
 use crate::media::mixer::mix;
@@ -164,6 +164,7 @@ fn next_frames(peers: &AudioPeers) -> Vec<(PeerId, Arc<Vec<f32>>, bool)> {
                     counters.concealed_frames.fetch_add(1, Ordering::Relaxed);
                 }
                 counters.frames_decoded.fetch_add(1, Ordering::Relaxed);
+                lock(&counters.newest).level_dbfs = crate::media::mixer::level_dbfs(&samples);
                 frames.push((peer, Arc::new(samples), concealed));
             }
             Err(err) => {

@@ -6,87 +6,19 @@
 
 use super::frame_assembler::{Assembled, FrameAssembler};
 use super::playout::{AudioPeers, PeerAudio};
+use super::track::{MediaEvent, TrackCounters, TrackKind};
 use crate::codec::{H264Decoder, OpusDecoder};
-use crate::media::frame::VideoFrame;
 use crate::media::jitter::JitterBuffer;
 use crate::media::loss::SimulatedLoss;
 use crate::media::sequence::ExpectedPackets;
-use crate::media::stamp::{self, Stamp};
+use crate::media::stamp;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use shared::PeerId;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::broadcast;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-
-/// Which of a participant's streams a track carries (the sender names its tracks so).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TrackKind {
-    Camera,
-    Screen,
-    Audio,
-}
-
-impl TrackKind {
-    /// What a sender's track id for this stream starts with (before `-`).
-    pub fn track_id(self) -> &'static str {
-        match self {
-            TrackKind::Camera => "camera",
-            TrackKind::Screen => "screen",
-            TrackKind::Audio => "audio",
-        }
-    }
-}
-
-/// Decoded media from remote peers. Delivered on a broadcast channel that
-/// drops the oldest items for a consumer that falls behind.
-#[derive(Debug, Clone)]
-pub enum MediaEvent {
-    Video {
-        peer: PeerId,
-        kind: TrackKind,
-        frame: Arc<VideoFrame>,
-        /// The sender's stamp, when it sends the test pattern.
-        stamp: Option<Stamp>,
-        decoded_at: SystemTime,
-    },
-    /// 20 ms of one peer's audio, after the jitter buffer.
-    Audio {
-        peer: PeerId,
-        samples: Arc<Vec<f32>>,
-        concealed: bool,
-    },
-    /// 20 ms of everyone's audio mixed: what the speaker plays.
-    Mixed { samples: Arc<Vec<f32>> },
-}
-
-/// Counters of one remote track.
-#[derive(Debug, Default)]
-pub struct TrackCounters {
-    pub packets: AtomicU64,
-    /// Packets the sequence numbers say should have arrived (lost = expected − packets).
-    pub expected: AtomicU64,
-    /// RTP payload bytes, for the received bitrate.
-    pub bytes: AtomicU64,
-    pub frames_decoded: AtomicU64,
-    pub decode_errors: AtomicU64,
-    pub keyframe_requests: AtomicU64,
-    pub concealed_frames: AtomicU64,
-}
-
-impl TrackCounters {
-    /// Counts one received RTP packet.
-    fn count(&self, packet: &rtc::rtp::Packet, expected: &mut ExpectedPackets) {
-        self.packets.fetch_add(1, Ordering::Relaxed);
-        self.bytes
-            .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
-        self.expected.store(
-            expected.on_packet(packet.header.sequence_number),
-            Ordering::Relaxed,
-        );
-    }
-}
 
 /// Which stream a remote track carries: by the track id its sender gave it
 /// (see [`TrackKind::track_id`]), else (a sender that names tracks otherwise) by media kind.
@@ -219,12 +151,14 @@ fn decode_video(
             Ok(Some(frame)) => {
                 counters.frames_decoded.fetch_add(1, Ordering::Relaxed);
                 let stamp = stamp::read(&frame);
+                let decoded_at = SystemTime::now();
+                counters.note_frame(&frame, stamp, decoded_at);
                 let event = MediaEvent::Video {
                     peer,
                     kind,
                     frame: Arc::new(frame),
                     stamp,
-                    decoded_at: SystemTime::now(),
+                    decoded_at,
                 };
                 let _ = media.send(event);
             }

@@ -15,14 +15,17 @@ pub fn mix(frames: &[&[f32]], len: usize) -> Vec<f32> {
     out
 }
 
+/// The level of silence (and of no samples at all).
+pub const SILENCE_DBFS: f32 = -100.0;
+
 /// RMS level in dBFS (a full-scale sine is −3 dBFS); −100 for silence.
 pub fn level_dbfs(samples: &[f32]) -> f32 {
     if samples.is_empty() {
-        return -100.0;
+        return SILENCE_DBFS;
     }
     let mean_square = samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32;
     if mean_square <= 1e-10 {
-        -100.0
+        SILENCE_DBFS
     } else {
         10.0 * mean_square.log10()
     }

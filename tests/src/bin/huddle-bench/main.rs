@@ -327,97 +327,22 @@ fn rss_kib(pid: u32) -> Result<u64> {
 /// idle CPU on the dashboard and in a quiet call, and join → first remote frame
 /// on screen, CPU and resident memory in a 4-party call (the app and three bots).
 async fn app() -> Result<()> {
-    let server = TestServer::start().await;
-    let dir = std::env::current_exe()?.with_file_name("huddle");
-    let bot_bin = dir.with_file_name("huddle-bot");
-    if !dir.exists() || !bot_bin.exists() {
-        bail!("build first: cargo build --release -p huddle-desktop -p huddle-bot");
-    }
-    let xvfb = huddle_tests::display::VirtualDisplay::start("1280x800x24");
-    let display = xvfb.name().to_string();
-    let home = tempfile::tempdir()?;
-    let app = |join: &[&str]| -> Result<std::process::Child> {
-        let mut command = Command::new(&dir);
-        command
-            .args([
-                "--server",
-                &server.url(),
-                "--email",
-                STARTUP,
-                "--password",
-                "password123",
-            ])
-            .env("DISPLAY", &display)
-            .env("HOME", home.path())
-            .env("RUST_LOG", "warn,huddle::timing=info")
-            // The app logs to stdout.
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        command.args(join);
-        Ok(command.spawn()?)
-    };
-    let bots = |quiet: bool| -> Result<Vec<std::process::Child>> {
-        let mut bots = Vec::new();
-        for n in 0..3 {
-            let (video, audio) = if quiet {
-                ("none".to_string(), "none".to_string())
-            } else {
-                ("pattern".to_string(), format!("tone:{}", 400 + 100 * n))
-            };
-            bots.push(
-                Command::new(&bot_bin)
-                    .args(["--server", &server.url(), "--email", CORPORATE])
-                    .args(["--password", "password123", "--meeting", ALL_USERS])
-                    .args(["--duration", "40", "--video", &video, "--audio", &audio])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()?,
-            );
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        Ok(bots)
-    };
-    let stop = |mut children: Vec<std::process::Child>| {
-        for child in &mut children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    };
+    let rig = AppRig::start().await?;
     // The dashboard, left alone.
-    let mut idle = app(&[])?;
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let before = cpu_ticks(idle.id())?;
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    let dashboard_cpu = (cpu_ticks(idle.id())? - before) as f64 / 100.0 / 10.0;
-    idle.kill()?;
-    idle.wait()?;
+    let idle = rig.app(&[])?;
+    let dashboard_cpu = cpu_share(idle, Duration::from_secs(5)).await?;
     // A quiet call: three bots with camera and microphone off; the app joins
     // muted with its camera off. Nothing on screen changes.
-    let quiet = bots(true)?;
-    let mut still = app(&["--join", ALL_USERS, "--muted", "--camera-off"])?;
-    tokio::time::sleep(Duration::from_secs(8)).await;
-    let before = cpu_ticks(still.id())?;
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    let quiet_call_cpu = (cpu_ticks(still.id())? - before) as f64 / 100.0 / 10.0;
-    still.kill()?;
-    still.wait()?;
+    let quiet = rig.bots(true)?;
+    let still = rig.app(&["--join", ALL_USERS, "--muted", "--camera-off"])?;
+    let quiet_call_cpu = cpu_share(still, Duration::from_secs(8)).await?;
     stop(quiet);
     // A 4-party call: three bots, then the app joins.
-    let loud = bots(false)?;
+    let loud = rig.bots(false)?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut joined = app(&["--join", ALL_USERS])?;
+    let mut joined = rig.app(&["--join", ALL_USERS])?;
     let stdout = joined.stdout.take().context("stdout")?;
-    let first_frame = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(|l| l.ok())
-            .find_map(|line| {
-                line.split("on screen ")
-                    .nth(1)
-                    .and_then(|rest| rest.split(' ').next()?.parse::<u64>().ok())
-            })
-    });
+    let first_frame = tokio::task::spawn_blocking(move || first_frame_ms(stdout));
     tokio::time::sleep(Duration::from_secs(10)).await;
     let before = cpu_ticks(joined.id())?;
     // Resident memory once a second over the same 10 s: allocators make it wander.
@@ -428,11 +353,9 @@ async fn app() -> Result<()> {
     }
     let call_cpu = (cpu_ticks(joined.id())? - before) as f64 / 100.0 / 10.0;
     rss_mib.sort_by(f64::total_cmp);
-    joined.kill()?;
-    joined.wait()?;
+    stop(vec![joined]);
     let first_frame = first_frame.await?;
     stop(loud);
-    drop(xvfb);
     println!("| measurement | result |");
     println!("|---|---|");
     println!(
@@ -457,4 +380,99 @@ async fn app() -> Result<()> {
         rss_mib[rss_mib.len() - 1]
     );
     Ok(())
+}
+
+/// A server, a virtual display, and the release binaries of the app and the bot.
+struct AppRig {
+    server: TestServer,
+    app: std::path::PathBuf,
+    bot: std::path::PathBuf,
+    xvfb: huddle_tests::display::VirtualDisplay,
+    home: tempfile::TempDir,
+}
+
+impl AppRig {
+    async fn start() -> Result<AppRig> {
+        let app = std::env::current_exe()?.with_file_name("huddle");
+        let bot = app.with_file_name("huddle-bot");
+        if !app.exists() || !bot.exists() {
+            bail!("build first: cargo build --release -p huddle-desktop -p huddle-bot");
+        }
+        Ok(AppRig {
+            server: TestServer::start().await,
+            app,
+            bot,
+            xvfb: huddle_tests::display::VirtualDisplay::start("1280x800x24"),
+            home: tempfile::tempdir()?,
+        })
+    }
+
+    /// The app, logged in (and joining, with `join`); it logs to stdout.
+    fn app(&self, join: &[&str]) -> Result<std::process::Child> {
+        let url = self.server.url();
+        let mut command = Command::new(&self.app);
+        command
+            .args(["--server", &url, "--email", STARTUP])
+            .args(["--password", "password123"])
+            .args(join)
+            .env("DISPLAY", self.xvfb.name())
+            .env("HOME", self.home.path())
+            .env("RUST_LOG", "warn,huddle::timing=info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        Ok(command.spawn()?)
+    }
+
+    /// Three bots in the meeting: quiet (nothing sent) or each with the
+    /// test pattern and a tone of its own.
+    fn bots(&self, quiet: bool) -> Result<Vec<std::process::Child>> {
+        let mut bots = Vec::new();
+        for n in 0..3 {
+            let (video, audio) = match quiet {
+                true => ("none".to_string(), "none".to_string()),
+                false => ("pattern".to_string(), format!("tone:{}", 400 + 100 * n)),
+            };
+            bots.push(
+                Command::new(&self.bot)
+                    .args(["--server", &self.server.url(), "--email", CORPORATE])
+                    .args(["--password", "password123", "--meeting", ALL_USERS])
+                    .args(["--duration", "40", "--video", &video, "--audio", &audio])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()?,
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        Ok(bots)
+    }
+}
+
+fn stop(mut children: Vec<std::process::Child>) {
+    for child in &mut children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// The share of a core `child` uses over 10 s, after `settle`; then it is stopped.
+async fn cpu_share(child: std::process::Child, settle: Duration) -> Result<f64> {
+    tokio::time::sleep(settle).await;
+    let before = cpu_ticks(child.id())?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let share = (cpu_ticks(child.id())? - before) as f64 / 100.0 / 10.0;
+    stop(vec![child]);
+    Ok(share)
+}
+
+/// When the app said the first remote frame was on screen (ms after its join).
+fn first_frame_ms(stdout: std::process::ChildStdout) -> Option<u64> {
+    use std::io::BufRead;
+    std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(|l| l.ok())
+        .find_map(|line| {
+            line.split("on screen ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next()?.parse::<u64>().ok())
+        })
 }

@@ -18,7 +18,7 @@ mod tests;
 pub mod topology;
 
 use super::control::{CallEvent, PeerLinkState};
-use super::receivers::TrackKind;
+use super::track::TrackKind;
 use crate::signaling::{Joined, Welcome};
 use negotiator::{Negotiator, Step};
 use room::Room;
@@ -146,7 +146,6 @@ pub struct CallCore {
     room: Room,
     /// The server connection is up (chat is sent, not kept).
     online: bool,
-    media: MediaState,
     ice_servers: Vec<IceServer>,
     links: BTreeMap<PeerId, Negotiator>,
     topology: Box<dyn Topology>,
@@ -171,10 +170,10 @@ impl CallCore {
             room: Room::new(
                 start.welcome.user.clone(),
                 start.welcome.peer_id,
+                start.media,
                 &start.joined.participants,
             ),
             online: true,
-            media: start.media,
             ice_servers: start.welcome.ice_servers.clone(),
             links: BTreeMap::new(),
             topology,
@@ -198,7 +197,7 @@ impl CallCore {
     }
 
     pub fn media(&self) -> MediaState {
-        self.media
+        self.room.media
     }
 
     pub fn is_online(&self) -> bool {

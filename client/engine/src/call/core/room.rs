@@ -3,7 +3,7 @@
 //! app and the bot read it instead of rebuilding it from events.
 
 use super::super::control::PeerLinkState;
-use shared::{Participant, PeerId, User};
+use shared::{MediaState, Participant, PeerId, User};
 use std::time::Instant;
 
 /// One other participant and our link to them.
@@ -24,19 +24,34 @@ pub struct Room {
     /// Our id in the room; it changes when a reconnect lands us in the
     /// room again.
     pub me: PeerId,
+    /// What we send, as announced to the others.
+    pub media: MediaState,
     /// Everyone else, in the order they joined (as we learned it).
     pub members: Vec<Member>,
 }
 
 impl Room {
-    pub fn new(user: User, me: PeerId, others: &[Participant]) -> Room {
+    pub fn new(user: User, me: PeerId, media: MediaState, others: &[Participant]) -> Room {
         let mut room = Room {
             user,
             me,
+            media,
             members: Vec::new(),
         };
         room.replace_members(others);
         room
+    }
+
+    /// Ourselves as the others see us.
+    pub fn me(&self) -> Participant {
+        Participant {
+            id: self.me,
+            user_id: self.user.id,
+            name: self.user.name.clone(),
+            audio: self.media.audio,
+            video: self.media.video,
+            screen: self.media.screen,
+        }
     }
 
     pub fn participants(&self) -> Vec<Participant> {

@@ -22,11 +22,15 @@ impl CallCore {
                 out.push(Output::Event(CallEvent::ParticipantUpdated(participant)));
             }
             ServerMsg::ParticipantLeft { id } => {
-                self.room.remove(id);
+                let gone = self.room.remove(id);
                 if let Some(link) = self.topology.on_departure(id) {
                     self.close_link(link, out);
                 }
-                out.push(Output::Event(CallEvent::ParticipantLeft(id)));
+                if let Some(member) = gone {
+                    out.push(Output::Event(CallEvent::ParticipantLeft(
+                        member.participant,
+                    )));
+                }
             }
             ServerMsg::Signal { from, payload } => self.on_signal(now, from, payload, out),
             ServerMsg::ChatMessage(message) => self.on_chat(message, out),
@@ -55,7 +59,7 @@ impl CallCore {
     pub(super) fn on_command(&mut self, command: CoreCommand, out: &mut Vec<Output>) {
         match command {
             CoreCommand::SetSending(kind, on) => {
-                set(&mut self.media, kind, on);
+                set(&mut self.room.media, kind, on);
                 out.push(Output::SetSending(kind, on));
                 // Offline, the state is announced on rejoining.
                 if self.online {
@@ -81,7 +85,7 @@ impl CallCore {
     ) {
         // The sender has switched itself off; the room hears of it.
         tracing::warn!(?kind, "source lost: {reason}");
-        set(&mut self.media, kind, false);
+        set(&mut self.room.media, kind, false);
         if self.online {
             out.push(self.media_state_message());
         }
@@ -143,9 +147,9 @@ impl CallCore {
 
     pub(super) fn media_state_message(&self) -> Output {
         Output::Send(ClientMsg::MediaState {
-            audio: self.media.audio,
-            video: self.media.video,
-            screen: self.media.screen,
+            audio: self.room.media.audio,
+            video: self.room.media.video,
+            screen: self.room.media.screen,
         })
     }
 

@@ -5,7 +5,7 @@ mod harness;
 
 use super::{CoreCommand, Input, LinkEvent, RejoinFailed};
 use crate::call::control::{CallEvent, PeerLinkState};
-use crate::call::receivers::TrackKind;
+use crate::call::track::TrackKind;
 use harness::{Net, candidate};
 use shared::{ClientMsg, PeerId, PeerSignal, ServerMsg};
 

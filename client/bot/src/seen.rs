@@ -1,0 +1,45 @@
+//! One remote participant as a bot saw it: the newest state the room
+//! announced, every state seen along the way, and what arrived of its media.
+
+use super::report::SeenReport;
+use super::stats::{AudioStats, VideoStats};
+use shared::Participant;
+
+/// One remote participant as this bot saw it.
+pub(super) struct Seen {
+    pub(super) participant: Participant,
+    pub(super) seen: SeenReport,
+    pub(super) left: bool,
+    pub(super) video: VideoStats,
+    pub(super) screen: VideoStats,
+    pub(super) audio: AudioStats,
+    /// Frames saved so far (`--save-frames`).
+    pub(super) saved: usize,
+}
+
+impl Seen {
+    /// `settled`: the state is what the participant announced (it was in the
+    /// room before us), not the all-off placeholder of a fresh arrival.
+    pub(super) fn new(participant: Participant, settled: bool) -> Seen {
+        let mut seen = Seen {
+            participant,
+            seen: SeenReport::default(),
+            left: false,
+            video: VideoStats::default(),
+            screen: VideoStats::default(),
+            audio: AudioStats::default(),
+            saved: 0,
+        };
+        if settled {
+            seen.note_state();
+        }
+        seen
+    }
+
+    pub(super) fn note_state(&mut self) {
+        let p = &self.participant;
+        self.seen.muted |= !p.audio;
+        self.seen.video_off |= !p.video;
+        self.seen.screen_on |= p.screen;
+    }
+}

@@ -1,0 +1,303 @@
+//! What a bot watches during its call: the room's events and every decoded
+//! frame and sound, kept per remote participant as the report needs them
+//! (who is there comes from the engine's room; what arrived, and every state
+//! each participant was seen in, is the bot's own record).
+
+use super::expect;
+use super::report::*;
+use super::script::Expectation;
+use super::seen::Seen;
+use huddle_engine::call::{Call, CallEvent, MediaEvent, PeerLinkState, TrackKind};
+use huddle_engine::media::files::save_png;
+use huddle_engine::media::frame::VideoFrame;
+use shared::{Participant, PeerId};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Frames saved with `--save-frames` per participant (the first of a
+/// stream, then every 30th).
+const FRAMES_SAVED: usize = 6;
+
+/// Everything the bot has seen so far.
+pub(super) struct Watch {
+    started: Instant,
+    /// Everyone in the room under their current ids.
+    pub(super) peers: BTreeMap<PeerId, Seen>,
+    /// Peers as known before a reconnect (their ids were of the old connection).
+    earlier: Vec<Seen>,
+    max_in_room: usize,
+    chat: Vec<ChatLine>,
+    pub(super) events: Vec<EventLine>,
+    pub(super) timings: Timings,
+    save_frames: Option<PathBuf>,
+}
+
+/// How the watch should go on after an event.
+#[derive(Debug, PartialEq)]
+pub(super) enum Next {
+    GoOn,
+    /// The call is over (the meeting ended, the server gave up, or it ended).
+    Stop,
+}
+
+impl Watch {
+    pub(super) fn new(
+        call: &Call,
+        started: Instant,
+        timings: Timings,
+        save_frames: Option<PathBuf>,
+    ) -> Watch {
+        let peers: BTreeMap<PeerId, Seen> = call
+            .participants()
+            .into_iter()
+            .map(|p| (p.id, Seen::new(p, true)))
+            .collect();
+        let chat = call.chat_history.iter().map(chat_line).collect();
+        Watch {
+            started,
+            max_in_room: peers.len() + 1,
+            peers,
+            earlier: Vec::new(),
+            chat,
+            events: Vec::new(),
+            timings,
+            save_frames,
+        }
+    }
+
+    /// Milliseconds since the bot started.
+    pub(super) fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    pub(super) fn note(&mut self, event: String) {
+        let at_ms = self.now_ms();
+        self.events.push(EventLine { at_ms, event });
+    }
+
+    pub(super) fn on_event(&mut self, event: CallEvent) -> Next {
+        let now = self.now_ms();
+        match &event {
+            CallEvent::ParticipantJoined(p) => {
+                self.peers.insert(p.id, Seen::new(p.clone(), false));
+            }
+            CallEvent::ParticipantUpdated(p) => {
+                if let Some(seen) = self.peers.get_mut(&p.id) {
+                    seen.participant = p.clone();
+                    seen.note_state();
+                }
+            }
+            CallEvent::ParticipantLeft(p) => {
+                if let Some(seen) = self.peers.get_mut(&p.id) {
+                    seen.left = true;
+                    seen.seen.left = true;
+                }
+            }
+            CallEvent::Chat(message) => self.chat.push(chat_line(message)),
+            CallEvent::Reconnected { participants, .. } => self.rejoined(participants),
+            CallEvent::PeerLink {
+                state: PeerLinkState::Connected,
+                ..
+            } => {
+                self.timings.ice_connected.get_or_insert(now);
+            }
+            _ => {}
+        }
+        let present = self.peers.values().filter(|p| !p.left).count();
+        self.max_in_room = self.max_in_room.max(present + 1);
+        let line = describe(&event, &self.peers);
+        self.events.push(EventLine {
+            at_ms: now,
+            event: line,
+        });
+        match event {
+            CallEvent::MeetingEnded | CallEvent::Disconnected { .. } | CallEvent::Ended => {
+                Next::Stop
+            }
+            _ => Next::GoOn,
+        }
+    }
+
+    /// Back in the room under new ids: those known so far are kept as they were.
+    fn rejoined(&mut self, participants: &[Participant]) {
+        let before = std::mem::take(&mut self.peers).into_values();
+        self.earlier.extend(before.map(|mut seen| {
+            seen.left = true;
+            seen
+        }));
+        self.peers = participants
+            .iter()
+            .map(|p| (p.id, Seen::new(p.clone(), true)))
+            .collect();
+    }
+
+    pub(super) fn on_media(&mut self, item: MediaEvent, call: &Call) {
+        match item {
+            MediaEvent::Video {
+                peer,
+                kind,
+                frame,
+                stamp,
+                decoded_at,
+            } => {
+                let first_frame = self.now_ms();
+                self.timings.first_frame.get_or_insert(first_frame);
+                let Some(seen) = self.peers.get_mut(&peer) else {
+                    return;
+                };
+                let stats = match kind {
+                    TrackKind::Screen => &mut seen.screen,
+                    _ => &mut seen.video,
+                };
+                stats.record(&frame, stamp, decoded_at);
+                if kind == TrackKind::Camera
+                    && stats.wants_byte_count(decoded_at)
+                    && let Some(camera) = call.stats(peer).and_then(|s| s.camera)
+                {
+                    stats.add_byte_count(decoded_at, camera.bytes);
+                    stats.keyframes_requested = camera.keyframe_requests;
+                }
+                if let Some(dir) = &self.save_frames {
+                    save_frame(dir, seen, peer, kind, &frame);
+                }
+            }
+            MediaEvent::Audio {
+                peer,
+                samples,
+                concealed,
+            } => {
+                if let Some(seen) = self.peers.get_mut(&peer) {
+                    seen.audio.record(&samples, concealed);
+                }
+            }
+            MediaEvent::Mixed { .. } => {}
+        }
+    }
+
+    fn everyone(&self) -> impl Iterator<Item = &Seen> + Clone {
+        self.earlier.iter().chain(self.peers.values())
+    }
+
+    pub(super) fn all_hold(&self, expectations: &[Expectation]) -> bool {
+        expect::all_hold(expectations, self.everyone(), &self.chat, self.max_in_room)
+    }
+
+    /// The report's parts that come from watching: peers, chat, expectations, events.
+    pub(super) fn into_report(self, base: Report, expectations: &[Expectation]) -> Report {
+        let results = expectations
+            .iter()
+            .map(|expectation| ExpectationResult {
+                name: expectation.describe(),
+                ok: expect::holds(expectation, self.everyone(), &self.chat, self.max_in_room),
+            })
+            .collect();
+        Report {
+            peers: self.everyone().map(peer_report).collect(),
+            timings_ms: self.timings,
+            chat: self.chat,
+            expectations: results,
+            events: self.events,
+            ..base
+        }
+    }
+}
+
+fn chat_line(message: &shared::ChatMessage) -> ChatLine {
+    ChatLine {
+        from: message.name.clone(),
+        text: message.text.clone(),
+    }
+}
+
+/// The first frame of a stream and every 30th, up to [`FRAMES_SAVED`].
+fn save_frame(
+    dir: &std::path::Path,
+    seen: &mut Seen,
+    peer: PeerId,
+    kind: TrackKind,
+    frame: &Arc<VideoFrame>,
+) {
+    let (n, kind) = match kind {
+        TrackKind::Screen => (seen.screen.frames_decoded, "screen"),
+        _ => (seen.video.frames_decoded, "camera"),
+    };
+    if seen.saved >= FRAMES_SAVED || (n != 1 && n % 30 != 0) {
+        return;
+    }
+    seen.saved += 1;
+    let name = seen
+        .participant
+        .name
+        .replace(|c: char| !c.is_alphanumeric(), "_");
+    let path = dir.join(format!("{name}-{peer}-{kind}-{n:05}.png"));
+    if let Err(err) = save_png(frame, &path) {
+        tracing::warn!("{err}");
+    }
+}
+
+fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
+    let name = |id: &PeerId| {
+        peers
+            .get(id)
+            .map_or_else(|| format!("peer {id}"), |s| s.participant.name.clone())
+    };
+    match event {
+        CallEvent::ParticipantJoined(p) => format!("{} joined", p.name),
+        CallEvent::ParticipantUpdated(p) => {
+            format!(
+                "{} is now audio={} video={} screen={}",
+                p.name, p.audio, p.video, p.screen
+            )
+        }
+        CallEvent::ParticipantLeft(p) => format!("{} left", p.name),
+        CallEvent::Chat(m) => format!("chat from {}", m.name),
+        CallEvent::PeerLink { peer, state } => format!("link to {} {state:?}", name(peer)),
+        CallEvent::DeviceChanged(text) => format!("device: {text}"),
+        other => format!("{other:?}"),
+    }
+}
+
+fn peer_report(seen: &Seen) -> PeerReport {
+    let p = &seen.participant;
+    let kbit_per_s = seen
+        .video
+        .kbit_per_s()
+        .map(|kbit| (kbit * 10.0).round() / 10.0);
+    PeerReport {
+        name: p.name.clone(),
+        peer_id: p.id.0,
+        video: VideoReport {
+            frames_decoded: seen.video.frames_decoded,
+            fps: (seen.video.fps() * 10.0).round() / 10.0,
+            kbit_per_s,
+            freezes: seen.video.freezes,
+            black_frames: seen.video.black_frames,
+            latency_ms: Latency {
+                p50: seen.video.latency_percentile(0.5).map(|v| v.round()),
+                p95: seen.video.latency_percentile(0.95).map(|v| v.round()),
+            },
+            frames_lost: seen.video.frames_lost,
+            frames_out_of_order: seen.video.frames_out_of_order,
+            keyframes_requested: seen.video.keyframes_requested,
+            last_frame: seen.video.last_frame.clone(),
+        },
+        screen: ScreenReport {
+            frames_decoded: seen.screen.frames_decoded,
+            last_frame: seen.screen.last_frame.clone(),
+        },
+        audio: AudioReport {
+            dominant_hz: seen.audio.dominant_hz().map(|hz| hz.round()),
+            level_dbfs: (seen.audio.level_dbfs() * 10.0).round() / 10.0,
+            concealed_ms: seen.audio.concealed_frames * 20,
+        },
+        state: StateReport {
+            audio: p.audio,
+            video: p.video,
+            screen: p.screen,
+        },
+        seen: seen.seen,
+        left: seen.left,
+    }
+}

@@ -1,0 +1,70 @@
+//! What the room screen does with the call's events: the people drawn are
+//! read again from the engine's room, and the change is told in a toast, a
+//! banner or the chat.
+
+use super::room::RoomState;
+use huddle_engine::call::{CallEvent, PeerLinkState, TrackKind};
+
+impl RoomState {
+    /// Takes one event of the call (those that end it are the app's).
+    pub fn on_call_event(&mut self, event: CallEvent) {
+        match event {
+            CallEvent::ParticipantJoined(p) => self.toast(format!("{} joined", p.name)),
+            CallEvent::ParticipantUpdated(p) => {
+                // `people` is still the room from before this event.
+                let was_sharing = self.participant(p.id).is_some_and(|old| old.screen);
+                if p.screen && !was_sharing {
+                    self.toast(format!("{} is sharing their screen", p.name));
+                }
+            }
+            CallEvent::ParticipantLeft(p) => self.toast(format!("{} left", p.name)),
+            CallEvent::Chat(message) => {
+                if !self.show_chat {
+                    self.unread += 1;
+                }
+                self.chat.push(message);
+            }
+            CallEvent::PeerLink { peer, state } => {
+                let name = self.people.name_of(peer);
+                self.banner = match state {
+                    PeerLinkState::Disconnected => Some(format!("Reconnecting to {name}…")),
+                    PeerLinkState::Failed => Some(format!("The connection to {name} failed.")),
+                    PeerLinkState::Connected | PeerLinkState::Connecting => None,
+                };
+            }
+            CallEvent::Reconnecting { reason } => {
+                tracing::info!(?reason, "reconnecting to the server");
+                self.reconnecting = true;
+            }
+            CallEvent::Reconnected { .. } => {
+                self.reconnecting = false;
+                self.banner = None;
+                self.toast("Reconnected".into());
+            }
+            CallEvent::SourceLost { kind, reason } => self.source_lost(kind, &reason),
+            CallEvent::DeviceChanged(text) | CallEvent::Problem(text) => self.toast(text),
+            CallEvent::MeetingEnded | CallEvent::Disconnected { .. } | CallEvent::Ended => {}
+        }
+        self.refresh();
+    }
+
+    fn source_lost(&mut self, kind: TrackKind, reason: &str) {
+        let what = match kind {
+            TrackKind::Camera => {
+                self.camera_on = false;
+                "camera"
+            }
+            TrackKind::Audio => {
+                self.mic_on = false;
+                "microphone"
+            }
+            TrackKind::Screen => {
+                self.sharing = false;
+                "screen share"
+            }
+        };
+        self.toast(format!(
+            "Your {what} stopped ({reason}); the others were told."
+        ));
+    }
+}

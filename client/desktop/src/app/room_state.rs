@@ -1,0 +1,153 @@
+//! Everything the room screen shows, kept apart from how it is drawn: the
+//! room read from the engine, the chat, our own controls, the panels open,
+//! and the textures of the newest frames.
+
+use super::backend::{JoinedCall, LatestFrames, SELF_VIEW};
+use super::room_audio::RoomAudio;
+use huddle_engine::call::{CallView, Commander, Room, TrackKind};
+use huddle_engine::media::scale::{FrameScaler, ScaleQuality};
+use shared::{ChatMessage, MeetingId, Participant, PeerId};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Everything the room shows, kept apart from how it is drawn.
+pub struct RoomState {
+    pub meeting: MeetingId,
+    pub title: String,
+    /// The room as the engine sees it, and what it measures of each peer.
+    pub view: CallView,
+    /// The room as of the newest call event (read from `view` then, so
+    /// drawing takes no lock).
+    pub people: Room,
+    pub chat: Vec<ChatMessage>,
+    pub chat_input: String,
+    pub mic_on: bool,
+    pub camera_on: bool,
+    pub sharing: bool,
+    pub show_chat: bool,
+    pub show_participants: bool,
+    pub show_stats: bool,
+    pub unread: usize,
+    pub toasts: Vec<(String, Instant)>,
+    /// Shown while a peer connection is lost.
+    pub banner: Option<String>,
+    /// True while the engine is getting back into the meeting after the server dropped.
+    pub reconnecting: bool,
+    pub commander: Commander,
+    /// When the user asked to join, and how long until the first remote frame was on screen.
+    join_started: Instant,
+    pub first_frame_after: Option<Duration>,
+    frames: LatestFrames,
+    textures: HashMap<(PeerId, TrackKind), (u64, egui::TextureHandle)>,
+    scaler: FrameScaler,
+    /// Open while choosing what to share.
+    pub share_picker: Option<super::share_picker::SharePicker>,
+    pub audio: RoomAudio,
+}
+
+impl RoomState {
+    pub fn new(
+        call: JoinedCall,
+        title: String,
+        mic_on: bool,
+        camera_on: bool,
+        join_started: Instant,
+        audio: RoomAudio,
+    ) -> RoomState {
+        RoomState {
+            meeting: call.meeting,
+            title,
+            people: call.view.room(),
+            view: call.view,
+            chat: call.chat_history,
+            chat_input: String::new(),
+            mic_on,
+            camera_on,
+            sharing: false,
+            show_chat: false,
+            show_participants: false,
+            show_stats: false,
+            unread: 0,
+            toasts: Vec::new(),
+            banner: None,
+            reconnecting: false,
+            commander: call.commander,
+            join_started,
+            first_frame_after: None,
+            audio,
+            frames: call.frames,
+            textures: HashMap::new(),
+            scaler: FrameScaler::new(ScaleQuality::Fast),
+            share_picker: None,
+        }
+    }
+
+    /// Everyone else in the room, in the order they came.
+    pub fn participants(&self) -> impl Iterator<Item = &Participant> {
+        self.people.members.iter().map(|m| &m.participant)
+    }
+
+    pub fn participant(&self, id: PeerId) -> Option<&Participant> {
+        self.people.member(id).map(|m| &m.participant)
+    }
+
+    /// Reads the room again from the engine (after a call event).
+    pub fn refresh(&mut self) {
+        self.people = self.view.room();
+    }
+
+    pub fn toast(&mut self, text: String) {
+        self.toasts.push((text, Instant::now()));
+    }
+
+    /// How many frames of a peer's stream have reached the screen (for tests and stats).
+    pub fn frames_shown(&self, peer: PeerId, kind: TrackKind) -> u64 {
+        self.textures
+            .get(&(peer, kind))
+            .map_or(0, |(count, _)| *count)
+    }
+
+    /// Uploads the newest frame of a stream as a texture, if it changed,
+    /// shrunk to the size it is shown at (`shown_at`, in points): converting
+    /// and rendering pixels nobody sees was most of the app's memory and CPU.
+    pub(super) fn texture(
+        &mut self,
+        ctx: &egui::Context,
+        peer: PeerId,
+        kind: TrackKind,
+        shown_at: egui::Vec2,
+    ) -> Option<egui::TextureHandle> {
+        let (count, frame) = self.frames.get(peer, kind)?;
+        let entry = self.textures.get(&(peer, kind));
+        if entry.is_some_and(|(shown, _)| *shown == count) {
+            return entry.map(|(_, t)| t.clone());
+        }
+        let pixels = shown_at * ctx.pixels_per_point();
+        let shrunk =
+            self.scaler
+                .shrink_to_fit(&frame, pixels.x.ceil() as usize, pixels.y.ceil() as usize);
+        let frame = shrunk.as_ref().unwrap_or(&frame);
+        let image = egui::ColorImage::from_rgba_premultiplied(
+            [frame.width, frame.height],
+            &frame.to_rgba(),
+        );
+        let texture = match self.textures.remove(&(peer, kind)) {
+            Some((_, mut texture)) => {
+                texture.set(image, egui::TextureOptions::LINEAR);
+                texture
+            }
+            None => ctx.load_texture(
+                format!("{peer}-{kind:?}"),
+                image,
+                egui::TextureOptions::LINEAR,
+            ),
+        };
+        if self.first_frame_after.is_none() && peer != SELF_VIEW {
+            let after = self.join_started.elapsed();
+            self.first_frame_after = Some(after);
+            tracing::info!(target: "huddle::timing", "first remote frame on screen {} ms after join", after.as_millis());
+        }
+        self.textures.insert((peer, kind), (count, texture.clone()));
+        Some(texture)
+    }
+}
