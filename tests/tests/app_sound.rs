@@ -133,6 +133,10 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     // let it settle before clicking into it.)
     harness.run_steps(2);
     harness.get_by_label("Audio").click();
+    // The devices are listed in the background.
+    wait_until(&mut harness, "the devices listed", |h| {
+        !room(h).audio.microphones.is_empty()
+    });
     harness.run_steps(2);
     harness
         .get_by_role_and_label(Role::ComboBox, "Microphone")

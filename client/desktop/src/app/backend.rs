@@ -20,8 +20,11 @@ use std::sync::mpsc;
 /// Screens are shared sharp rather than smooth (see `VideoEncoderConfig::screen`).
 const SHARE_FPS: f32 = 10.0;
 
-/// The longest a new video frame waits for the screen (60 Hz).
-const FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(16);
+/// The longest a new video frame waits for the screen: one frame at 30 fps,
+/// the most any camera or share sends. Repainting faster shows nothing
+/// more: every repaint draws the newest frame of every stream, and with
+/// software rendering each repaint of the whole window costs.
+const FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(33);
 
 /// The key of our own frames (the self view) in [`LatestFrames`]. The server
 /// numbers peers from 1, and our own id changes when we reconnect.
@@ -55,6 +58,8 @@ pub enum BackendEvent {
     },
     /// The computer's sound opened for sharing, or why it could not be.
     ComputerSoundOpened(Result<huddle_devices::audio::Microphone, String>),
+    /// The cameras, microphones and speakers there are now.
+    DevicesListed(DeviceLists),
     /// A camera opened for the preview, or why it could not be.
     CameraOpened {
         name: String,
@@ -83,6 +88,26 @@ pub struct MediaChoice {
     pub start_camera_off: bool,
     /// How long to try to get back to a server that went away.
     pub reconnect_for: std::time::Duration,
+}
+
+/// The devices there are, listed off the UI thread (asking PulseAudio and
+/// the cameras can take a while).
+#[derive(Debug, Clone, Default)]
+pub struct DeviceLists {
+    pub cameras: Vec<huddle_devices::camera::CameraDevice>,
+    pub microphones: Vec<huddle_devices::audio::AudioDeviceInfo>,
+    pub speakers: Vec<huddle_devices::audio::AudioDeviceInfo>,
+}
+
+impl DeviceLists {
+    fn now() -> DeviceLists {
+        use huddle_devices::audio::{Direction, devices};
+        DeviceLists {
+            cameras: huddle_devices::camera::list_cameras(),
+            microphones: devices::list(Direction::Input).unwrap_or_default(),
+            speakers: devices::list(Direction::Output).unwrap_or_default(),
+        }
+    }
 }
 
 /// A call the UI is in: how to read its room and command it.
@@ -200,6 +225,14 @@ impl Backend {
                 Ok(sources) => sources.map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             })
+        });
+    }
+
+    /// Lists the cameras, microphones and speakers (`DevicesListed`).
+    pub fn list_devices(&self) {
+        self.spawn(async {
+            let listed = tokio::task::spawn_blocking(DeviceLists::now).await;
+            BackendEvent::DevicesListed(listed.unwrap_or_default())
         });
     }
 
@@ -395,10 +428,24 @@ async fn forward(
     repaint: egui::Context,
 ) {
     let (mut media, mut self_view) = (call.media(), call.self_view());
-    let media_repaint = repaint.clone();
+    let moving = super::moving_parts::repaint_when_they_move(
+        call.view(),
+        call.microphone_level(),
+        repaint.clone(),
+    );
+    let moving = tokio::spawn(moving);
+    // Frames go to a converter thread of their own (the UI only uploads).
+    let (to_convert, incoming) = std::sync::mpsc::sync_channel(super::live::WAITING_FRAMES);
+    let converter_repaint = repaint.clone();
+    let converter = std::thread::Builder::new()
+        .name("frames".into())
+        .spawn(move || {
+            super::live::convert_frames(frames, incoming, converter_repaint, FRAME_INTERVAL)
+        })
+        .expect("spawning a thread");
     let media_task = tokio::spawn(async move {
         loop {
-            let (peer, kind, frame) = tokio::select! {
+            let stream = tokio::select! {
                 item = media.recv() => match item {
                     Ok(MediaEvent::Video { peer, kind, frame, .. }) => (peer, kind, frame),
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
@@ -409,10 +456,8 @@ async fn forward(
                     (SELF_VIEW, TrackKind::Camera, frame)
                 }
             };
-            frames.store(peer, kind, frame);
-            // Frames of every peer arrive ~90 times a second in a 4-party
-            // call; one repaint per display frame shows them all.
-            media_repaint.request_repaint_after(FRAME_INTERVAL);
+            // A converter behind drops frames: only the newest is drawn.
+            let _ = to_convert.try_send(stream);
         }
     });
     while let Some(event) = call.next_event().await {
@@ -424,4 +469,8 @@ async fn forward(
         }
     }
     media_task.abort();
+    moving.abort();
+    // The converter ends once the media task (its only sender) is gone.
+    let _ = media_task.await;
+    let _ = tokio::task::spawn_blocking(move || converter.join()).await;
 }

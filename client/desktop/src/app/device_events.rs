@@ -2,7 +2,7 @@
 //! result goes to the screen that asked for it, if it still wants it (the
 //! user may have picked another device, or left, in the meantime).
 
-use super::backend::BackendEvent;
+use super::backend::{BackendEvent, DeviceLists};
 use super::settings::SoundInput;
 use super::{HuddleApp, share_picker};
 use huddle_devices::audio::{DeviceChoice, Microphone, Speaker};
@@ -46,12 +46,28 @@ impl HuddleApp {
                     }
                 }
             }
+            BackendEvent::DevicesListed(lists) => self.devices_listed(lists),
             BackendEvent::MicrophoneOpened { choice, result } => {
                 self.microphone_opened(choice, result)
             }
             BackendEvent::SpeakerOpened { choice, result } => self.speaker_opened(choice, result),
             _ => {}
         }
+    }
+
+    /// The lists go to every picker open: the pre-join screen (which opens
+    /// the saved camera once it is found), the room's audio panel, settings.
+    fn devices_listed(&mut self, lists: DeviceLists) {
+        if let Some(prejoin) = self.prejoin.as_mut()
+            && let Some(camera) = prejoin.devices_listed(&lists, self.settings.camera.as_deref())
+        {
+            self.backend.open_camera(camera, self.settings.video);
+        }
+        if let Some(room) = self.room.as_mut() {
+            room.audio.microphones = lists.microphones.clone();
+            room.audio.speakers = lists.speakers.clone();
+        }
+        self.cameras = lists.cameras;
     }
 
     /// For the pre-join screen or the room, whichever still wants that microphone.

@@ -22,6 +22,7 @@ impl HuddleApp {
                 | BackendEvent::ScreenOpened(_)
                 | BackendEvent::ComputerSoundOpened(_)
                 | BackendEvent::CameraOpened { .. }
+                | BackendEvent::DevicesListed(_)
                 | BackendEvent::MicrophoneOpened { .. }
                 | BackendEvent::SpeakerOpened { .. } => self.on_device_event(event),
                 other => self.on_account_event(other),

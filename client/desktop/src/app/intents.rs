@@ -43,6 +43,7 @@ impl HuddleApp {
                 }
             }
             Intent::OpenSettings => {
+                self.backend.list_devices();
                 self.name_draft = self
                     .user
                     .as_ref()
@@ -185,6 +186,14 @@ impl HuddleApp {
                 }
             }
             Intent::Leave => self.command(|_| {}, Command::Leave),
+            Intent::ToggleAudioPanel => {
+                if let Some(room) = self.room.as_mut() {
+                    room.audio.show_panel = !room.audio.show_panel;
+                    if room.audio.show_panel {
+                        self.backend.list_devices();
+                    }
+                }
+            }
             panel => {
                 if let Some(room) = self.room.as_mut() {
                     toggle_panel(room, panel);
@@ -227,12 +236,6 @@ fn toggle_panel(room: &mut RoomState, intent: Intent) {
         }
         Intent::ToggleParticipants => room.show_participants = !room.show_participants,
         Intent::ToggleStats => room.show_stats = !room.show_stats,
-        Intent::ToggleAudioPanel => {
-            room.audio.show_panel = !room.audio.show_panel;
-            if room.audio.show_panel {
-                room.audio.list_devices();
-            }
-        }
         other => tracing::debug!(?other, "not an intent of the room"),
     }
 }

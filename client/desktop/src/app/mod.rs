@@ -12,6 +12,7 @@ mod intents;
 mod join_devices;
 mod live;
 mod login;
+mod moving_parts;
 pub mod prejoin;
 pub mod room;
 pub mod room_audio;
@@ -248,8 +249,14 @@ impl eframe::App for HuddleApp {
         }
     }
 
+    /// The window is cleared to the panels' colour, so the central panels
+    /// need not paint it again (see [`unpainted`]).
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let intents = egui::CentralPanel::default()
+        let intents = unpainted(egui::CentralPanel::default(), ui)
             .show(ui, |ui| match self.screen {
                 Screen::Login => {
                     let demo = self.demo_login().cloned();
@@ -303,4 +310,12 @@ impl eframe::App for HuddleApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, settings::STORAGE_KEY, &self.settings);
     }
+}
+
+/// A central panel that leaves its background to the window's clear colour.
+/// Painting it costs a shader run for every pixel of the window at every
+/// repaint: with software rendering (no GPU), nested central panels so
+/// painted were a third of the app's CPU in a call.
+pub(super) fn unpainted(panel: egui::CentralPanel, ui: &egui::Ui) -> egui::CentralPanel {
+    panel.frame(egui::Frame::central_panel(ui.style()).fill(egui::Color32::TRANSPARENT))
 }

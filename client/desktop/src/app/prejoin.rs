@@ -4,6 +4,7 @@
 //! beside the synthetic sources (test pattern, test tone).
 
 use super::Intent;
+use super::backend::DeviceLists;
 use super::settings::SoundInput;
 use huddle_devices::audio::{AudioDeviceInfo, DeviceChoice, Microphone, Speaker};
 use huddle_devices::camera::{CameraDevice, CameraSource};
@@ -50,7 +51,7 @@ pub struct PreJoinState {
     pub meeting: MeetingId,
     pub title: String,
     pub camera: CameraChoice,
-    /// The cameras found when the screen opened.
+    /// The cameras found (listed in the background once the screen opens).
     pub cameras: Vec<CameraDevice>,
     /// The chosen real camera once open (opening happens in the background).
     pub camera_source: Option<CameraSource>,
@@ -95,6 +96,29 @@ impl PreJoinState {
             previews: 0,
             level_dbfs: -100.0,
         }
+    }
+
+    /// The devices there are, listed in the background. The camera saved
+    /// in settings (`preferred`) is chosen once found, unless another
+    /// choice was made meanwhile; it is returned to be opened.
+    pub fn devices_listed(
+        &mut self,
+        lists: &DeviceLists,
+        preferred: Option<&str>,
+    ) -> Option<CameraDevice> {
+        let first_list = self.cameras.is_empty();
+        self.cameras = lists.cameras.clone();
+        self.sound.microphones = lists.microphones.clone();
+        self.sound.speakers = lists.speakers.clone();
+        if !first_list || self.camera != CameraChoice::TestPattern {
+            return None;
+        }
+        let saved = self
+            .cameras
+            .iter()
+            .find(|c| Some(c.name.as_str()) == preferred)?;
+        self.camera = CameraChoice::Device(saved.clone());
+        Some(saved.clone())
     }
 
     /// Advances the preview and the meter when it is time; asks for the next frame.

@@ -42,7 +42,7 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
     if let Some(picker) = room.share_picker.as_mut() {
         intents.extend(super::share_picker::show(ui.ctx(), picker));
     }
-    egui::CentralPanel::default().show(ui, |ui| {
+    super::unpainted(egui::CentralPanel::default(), ui).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.heading(&room.title);
             ui.label(format!("{} in the call", room.people.members.len() + 1));

@@ -6,7 +6,7 @@
 use super::hotkey::GlobalKey;
 use super::settings::{Settings, SoundInput};
 use super::{Intent, device_pickers};
-use huddle_devices::audio::{AudioDeviceInfo, DeviceChoice, Direction, devices};
+use huddle_devices::audio::{AudioDeviceInfo, DeviceChoice};
 use huddle_engine::media::mixer::LevelMeter;
 use huddle_engine::media::processing::ProcessingSettings;
 use std::time::{Duration, Instant};
@@ -17,8 +17,6 @@ pub const TALKING_DBFS: f32 = -40.0;
 const TALKING_FOR: Duration = Duration::from_millis(500);
 /// …which stays until it has been quiet this long.
 const HINT_LINGERS: Duration = Duration::from_secs(2);
-/// How often the meter is redrawn.
-const METER_EVERY: Duration = Duration::from_millis(100);
 
 /// What the room knows and shows of its sound.
 pub struct RoomAudio {
@@ -30,7 +28,7 @@ pub struct RoomAudio {
     /// Devices being opened to switch to.
     pub opening_microphone: Option<DeviceChoice>,
     pub opening_speaker: Option<DeviceChoice>,
-    /// The devices there were when the audio panel opened.
+    /// The devices listed when the audio panel opened.
     pub microphones: Vec<AudioDeviceInfo>,
     pub speakers: Vec<AudioDeviceInfo>,
     pub processing: ProcessingSettings,
@@ -89,12 +87,6 @@ impl RoomAudio {
         }
     }
 
-    /// Lists the devices for the panel's pickers (when it opens).
-    pub fn list_devices(&mut self) {
-        self.microphones = devices::list(Direction::Input).unwrap_or_default();
-        self.speakers = devices::list(Direction::Output).unwrap_or_default();
-    }
-
     /// Whether the user has been talking into a muted microphone.
     fn talking_while_muted(&mut self, mic_on: bool) -> bool {
         let now = Instant::now();
@@ -151,8 +143,8 @@ pub fn microphone_controls(
     } else if ui.button(if mic_on { "Mute" } else { "Unmute" }).clicked() {
         intents.push(Intent::SetMic(!mic_on));
     }
+    // Redrawn when the level moves (`moving_parts.rs`), not on a timer.
     level_meter(ui, audio.level.dbfs(), mic_on, 70.0);
-    ui.ctx().request_repaint_after(METER_EVERY);
     if ui.selectable_label(audio.show_panel, "Audio").clicked() {
         intents.push(Intent::ToggleAudioPanel);
     }
@@ -178,6 +170,8 @@ pub fn level_meter(ui: &mut egui::Ui, dbfs: f32, live: bool, width: f32) {
 /// "You are muted", shown to someone talking into a muted microphone.
 pub fn muted_hint(ui: &mut egui::Ui, audio: &mut RoomAudio, mic_on: bool) {
     if audio.talking_while_muted(mic_on) {
+        // Gone once it has been quiet a while, which moves nothing else.
+        ui.ctx().request_repaint_after(HINT_LINGERS);
         ui.horizontal(|ui| {
             ui.colored_label(ui.visuals().warn_fg_color, "You are muted");
             ui.label(if audio.push_to_talk {

@@ -5,7 +5,6 @@
 use super::backend::{JoinedCall, LatestFrames, SELF_VIEW};
 use super::room_audio::RoomAudio;
 use huddle_engine::call::{CallView, Commander, Room, TrackKind};
-use huddle_engine::media::scale::{FrameScaler, ScaleQuality};
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -39,7 +38,6 @@ pub struct RoomState {
     pub first_frame_after: Option<Duration>,
     frames: LatestFrames,
     textures: HashMap<(PeerId, TrackKind), (u64, egui::TextureHandle)>,
-    scaler: FrameScaler,
     /// Open while choosing what to share.
     pub share_picker: Option<super::share_picker::SharePicker>,
     pub audio: RoomAudio,
@@ -77,7 +75,6 @@ impl RoomState {
             audio,
             frames: call.frames,
             textures: HashMap::new(),
-            scaler: FrameScaler::new(ScaleQuality::Fast),
             share_picker: None,
         }
     }
@@ -107,9 +104,10 @@ impl RoomState {
             .map_or(0, |(count, _)| *count)
     }
 
-    /// Uploads the newest frame of a stream as a texture, if it changed,
-    /// shrunk to the size it is shown at (`shown_at`, in points): converting
-    /// and rendering pixels nobody sees was most of the app's memory and CPU.
+    /// The newest frame of a stream as a texture, uploaded if it changed.
+    /// The converter (`live.rs`) is told the size it is shown at
+    /// (`shown_at`, in points): converting and rendering pixels nobody sees
+    /// was most of the app's memory and CPU.
     pub(super) fn texture(
         &mut self,
         ctx: &egui::Context,
@@ -117,20 +115,14 @@ impl RoomState {
         kind: TrackKind,
         shown_at: egui::Vec2,
     ) -> Option<egui::TextureHandle> {
-        let (count, frame) = self.frames.get(peer, kind)?;
+        let pixels = shown_at * ctx.pixels_per_point();
+        let wanted = [pixels.x.ceil() as usize, pixels.y.ceil() as usize];
+        self.frames.want(peer, kind, wanted);
+        let (count, image) = self.frames.get(peer, kind)?;
         let entry = self.textures.get(&(peer, kind));
         if entry.is_some_and(|(shown, _)| *shown == count) {
             return entry.map(|(_, t)| t.clone());
         }
-        let pixels = shown_at * ctx.pixels_per_point();
-        let shrunk =
-            self.scaler
-                .shrink_to_fit(&frame, pixels.x.ceil() as usize, pixels.y.ceil() as usize);
-        let frame = shrunk.as_ref().unwrap_or(&frame);
-        let image = egui::ColorImage::from_rgba_premultiplied(
-            [frame.width, frame.height],
-            &frame.to_rgba(),
-        );
         let texture = match self.textures.remove(&(peer, kind)) {
             Some((_, mut texture)) => {
                 texture.set(image, egui::TextureOptions::LINEAR);

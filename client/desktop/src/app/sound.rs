@@ -7,15 +7,12 @@ use super::{HuddleApp, Intent, backend, prejoin};
 use huddle_engine::call::Command;
 
 impl HuddleApp {
-    /// The sound devices there are, the saved choices, and those devices
-    /// being opened for the pre-join meter and speaker test.
+    /// The saved choices, and those devices being opened for the pre-join
+    /// meter and speaker test (the lists to pick from come once listed).
     pub(super) fn sound_choice(&self) -> prejoin::SoundChoice {
-        use huddle_devices::audio::{Direction, devices};
         let sound = prejoin::SoundChoice {
             microphone: Some(self.settings.microphone.clone()),
-            microphones: devices::list(Direction::Input).unwrap_or_default(),
             speaker: self.settings.speaker.clone(),
-            speakers: devices::list(Direction::Output).unwrap_or_default(),
             ..Default::default()
         };
         if let SoundInput::Device(choice) = &self.settings.microphone {
