@@ -76,8 +76,7 @@ pub fn with_bot(
     let bot = runtime.spawn(bot::run(options));
     let in_room = |h: &Harness<'_, HuddleApp>| {
         h.state()
-            .room
-            .as_ref()
+            .room()
             .is_some_and(|r| r.participants().next().is_some())
     };
     wait_until(harness, "the bot in the room", in_room);
@@ -102,7 +101,7 @@ pub fn stop_sharing_as_others_see_it(
 ) -> PeerReport {
     harness.get_by_label("Stop sharing").click();
     wait_until(harness, "sharing to stop", |h| {
-        h.state().room.as_ref().is_some_and(|r| !r.sharing)
+        h.state().room().is_some_and(|r| !r.sharing)
     });
     let report = with_bot(runtime, server, harness, seconds, |_| {});
     let app = report.peer("Test Startup").expect("the bot saw the app");

@@ -45,7 +45,7 @@ fn quit(mut harness: Harness<'static, HuddleApp>) -> Storage {
 }
 
 fn on_dashboard(h: &Harness<'_, HuddleApp>) -> bool {
-    h.state().screen == Screen::Dashboard && !h.state().meetings.is_empty()
+    h.state().screen() == Screen::Dashboard && !h.state().meetings.is_empty()
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn settings_and_the_login_survive_a_restart_and_a_dead_login_asks_for_the_passwo
     admin.execute("DELETE FROM sessions", []).unwrap();
     let mut third = start_with(&saved, StartOptions::default());
     wait_until(&mut third, "the login form, saying why", |h| {
-        h.state().screen == Screen::Login && h.state().status().is_some()
+        h.state().screen() == Screen::Login && h.state().status().is_some()
     });
     assert!(
         third.state().settings.token.is_none(),
@@ -119,7 +119,7 @@ fn a_settings_file_from_an_older_version_keeps_what_it_has_and_defaults_the_rest
     assert_eq!(settings.microphone, defaults.microphone);
     assert_eq!(settings.push_to_talk_key, defaults.push_to_talk_key);
     assert_eq!(
-        harness.state().screen,
+        harness.state().screen(),
         Screen::Login,
         "no stored login: the form"
     );

@@ -30,15 +30,14 @@ fn sharer(server: &TestServer, email: &str, seconds: u64, script: &str) -> BotOp
 
 /// The peer id of the participant called `name`, as the app's room has it.
 fn peer_named(harness: &Harness<'_, HuddleApp>, name: &str) -> Option<PeerId> {
-    let room = harness.state().room.as_ref()?;
+    let room = harness.state().room()?;
     room.participants().find(|p| p.name == name).map(|p| p.id)
 }
 
 fn frames_shown(harness: &Harness<'_, HuddleApp>, peer: PeerId, kind: TrackKind) -> u64 {
     harness
         .state()
-        .room
-        .as_ref()
+        .room()
         .map_or(0, |r| r.frames_shown(peer, kind))
 }
 
@@ -56,7 +55,7 @@ fn a_shared_screen_shows_large_and_the_grid_returns_when_it_stops_or_its_sharer_
         ..StartOptions::default()
     });
     wait_until(&mut harness, "the room", |h| {
-        h.state().screen == Screen::Room
+        h.state().screen() == Screen::Room
     });
 
     // Bob shares, then stops; his camera goes on.

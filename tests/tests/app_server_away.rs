@@ -35,7 +35,7 @@ fn in_a_meeting(
         reconnect_for,
     });
     wait_until(&mut harness, "the room", |h| {
-        h.state().screen == Screen::Room
+        h.state().screen() == Screen::Room
     });
     harness
 }
@@ -48,7 +48,7 @@ fn go_away(
 ) {
     runtime.block_on(server.stop());
     wait_until(harness, "the reconnecting banner", |h| {
-        h.state().room.as_ref().is_some_and(|r| r.reconnecting)
+        h.state().room().is_some_and(|r| r.reconnecting)
     });
 }
 
@@ -101,7 +101,7 @@ fn a_dashboard_without_its_server_says_so_when_it_cannot_load_or_create() {
         visibility: Visibility::AllUsers,
     });
     wait_until(&mut harness, "the failed create said", unreachable);
-    assert_eq!(harness.state().screen, Screen::Dashboard);
+    assert_eq!(harness.state().screen(), Screen::Dashboard);
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn a_server_gone_for_good_ends_the_call_on_the_dashboard_saying_so() {
     let mut harness = in_a_meeting(&runtime, &server, "Lost sync", Some(give_up));
     go_away(&runtime, &mut server, &mut harness);
     wait_until(&mut harness, "the dashboard", |h| {
-        h.state().screen == Screen::Dashboard
+        h.state().screen() == Screen::Dashboard
     });
     // Still said a moment later: not replaced by a refresh of the list
     // from the same unreachable server.
@@ -146,7 +146,7 @@ fn a_meeting_deleted_while_the_server_was_away_ends_the_call_when_it_is_back() {
         "DELETE FROM meetings WHERE title = 'Doomed sync';",
     );
     wait_until(&mut harness, "the dashboard, saying why", |h| {
-        h.state().screen == Screen::Dashboard
+        h.state().screen() == Screen::Dashboard
             && h.state()
                 .status()
                 .is_some_and(|s| s.contains("ended the meeting"))
@@ -164,7 +164,7 @@ fn a_login_revoked_while_the_server_was_away_brings_back_the_login_form() {
     let mut harness = in_a_meeting(&runtime, &server, "Revoked sync", None);
     away_and_back(&runtime, &mut server, &mut harness, "DELETE FROM sessions;");
     wait_until(&mut harness, "the login form, saying why", |h| {
-        h.state().screen == Screen::Login
+        h.state().screen() == Screen::Login
             && h.state()
                 .status()
                 .is_some_and(|s| s.contains("Log in again"))
@@ -224,10 +224,9 @@ fn a_peer_whose_connection_dies_is_shown_reconnecting_then_failed() {
         join_camera_off: true,
         ..StartOptions::default()
     });
-    let banner =
-        |h: &Harness<'_, HuddleApp>| h.state().room.as_ref().and_then(|r| r.banner.clone());
+    let banner = |h: &Harness<'_, HuddleApp>| h.state().room().and_then(|r| r.banner.clone());
     let bot_frames = |h: &Harness<'_, HuddleApp>| {
-        h.state().room.as_ref().map_or(0, |r| {
+        h.state().room().map_or(0, |r| {
             r.participants()
                 .map(|p| r.frames_shown(p.id, huddle_engine::call::TrackKind::Camera))
                 .sum::<u64>()
@@ -242,7 +241,7 @@ fn a_peer_whose_connection_dies_is_shown_reconnecting_then_failed() {
         banner(h).as_deref() == Some("The connection to Test Corporate failed.")
     });
     assert_eq!(
-        harness.state().screen,
+        harness.state().screen(),
         Screen::Room,
         "the call goes on without it"
     );
@@ -269,7 +268,7 @@ fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
         ..StartOptions::default()
     });
     let bot_video = |h: &Harness<'_, HuddleApp>| {
-        h.state().room.as_ref().and_then(|r| {
+        h.state().room().and_then(|r| {
             let bot = r.participants().find(|p| p.name == "Test Corporate")?;
             Some(r.frames_shown(bot.id, TrackKind::Camera))
         })
@@ -278,10 +277,7 @@ fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
         bot_video(h).is_some_and(|n| n >= 5)
     });
     // `--muted` applies to that join, not to the saved settings.
-    assert!(
-        !harness.state().room.as_ref().unwrap().mic_on,
-        "joined muted"
-    );
+    assert!(!harness.state().room().unwrap().mic_on, "joined muted");
     assert!(!harness.state().settings.start_muted);
 
     runtime.block_on(server.stop());
@@ -289,7 +285,7 @@ fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
         h.query_by_label_contains("Reconnecting to the server")
             .is_some()
     });
-    assert_eq!(harness.state().screen, Screen::Room, "still in the room");
+    assert_eq!(harness.state().screen(), Screen::Room, "still in the room");
 
     runtime.block_on(server.start_again());
     wait_until(&mut harness, "the banner gone", |h| {
@@ -311,7 +307,7 @@ fn the_room_says_it_is_reconnecting_when_the_server_drops_and_comes_back() {
     });
     harness.get_by_label("Leave").click();
     wait_until(&mut harness, "the dashboard", |h| {
-        h.state().screen == Screen::Dashboard
+        h.state().screen() == Screen::Dashboard
     });
     stop_bot.notify_one();
     let report = runtime.block_on(bot).unwrap();

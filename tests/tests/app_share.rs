@@ -26,8 +26,7 @@ fn share_the_entire_screen(harness: &mut Harness<'_, HuddleApp>) {
     harness.get_by_label("Share Entire screen").click();
     wait_until(harness, "sharing", |h| {
         h.state()
-            .room
-            .as_ref()
+            .room()
             .is_some_and(|r| r.sharing && r.share_picker.is_none())
     });
 }
@@ -60,7 +59,7 @@ fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
         .with_size([1100.0, 720.0])
         .build_eframe(|cc| HuddleApp::new(cc, start));
     wait_until(&mut harness, "the room", |h| {
-        h.state().screen == Screen::Room
+        h.state().screen() == Screen::Room
     });
     share_the_entire_screen(&mut harness);
     assert!(harness.query_by_label("Stop sharing").is_some());

@@ -54,7 +54,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         .with_size([1100.0, 720.0])
         .build_eframe(|cc| HuddleApp::new(cc, start));
     wait_until(&mut harness, "the dashboard", |h| {
-        h.state().screen == Screen::Dashboard && !h.state().meetings.is_empty()
+        h.state().screen() == Screen::Dashboard && !h.state().meetings.is_empty()
     });
     {
         let settings = &mut harness.state_mut().settings;
@@ -78,15 +78,11 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         .state_mut()
         .apply(huddle_desktop::app::Intent::Join(meeting));
     wait_until(&mut harness, "the meter to hear the desk microphone", |h| {
-        h.state()
-            .prejoin
-            .as_ref()
-            .is_some_and(|p| p.level_dbfs > -30.0)
+        h.state().prejoin().is_some_and(|p| p.level_dbfs > -30.0)
     });
     wait_until(&mut harness, "the speaker to open", |h| {
         h.state()
-            .prejoin
-            .as_ref()
+            .prejoin()
             .is_some_and(|p| p.sound.speaker_source.is_some())
     });
     let speaker_out = pulse.record("fallback");
@@ -98,7 +94,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
 
     harness.get_by_label("Join now").click();
     wait_until(&mut harness, "the room", |h| {
-        h.state().screen == Screen::Room
+        h.state().screen() == Screen::Room
     });
     assert!(!room(&harness).mic_on, "push to talk starts muted");
     assert!(
@@ -209,7 +205,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     harness.run_steps(2);
     harness.get_by_label("Leave").click();
     wait_until(&mut harness, "the dashboard", |h| {
-        h.state().screen == Screen::Dashboard
+        h.state().screen() == Screen::Dashboard
     });
     harness.state_mut().settings.push_to_talk = false;
     harness.state_mut().settings.microphone = SoundInput::Device(DeviceChoice::Default);
@@ -220,7 +216,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         .state_mut()
         .apply(huddle_desktop::app::Intent::JoinNow);
     wait_until(&mut harness, "the room", |h| {
-        h.state().screen == Screen::Room
+        h.state().screen() == Screen::Room
     });
     assert!(room(&harness).mic_on, "joined unmuted");
     let heard = with_bot(&runtime, &server, &mut harness, 4, |_| {});
@@ -236,7 +232,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
 }
 
 fn room<'a>(harness: &'a Harness<'_, HuddleApp>) -> &'a huddle_desktop::app::room::RoomState {
-    harness.state().room.as_ref().expect("in the room")
+    harness.state().room().expect("in the room")
 }
 
 /// Steps the app for `how_long` (the engine runs meanwhile).

@@ -55,7 +55,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     wait_until(&mut harness, "the dashboard", |h| {
         h.query_by_label(ALL_USERS).is_some()
     });
-    assert_eq!(harness.state().screen, Screen::Dashboard);
+    assert_eq!(harness.state().screen(), Screen::Dashboard);
     // Whatever sound devices this machine has, the microphone is the tone.
     harness.state_mut().settings.microphone = huddle_desktop::app::settings::SoundInput::TestTone;
 
@@ -102,10 +102,10 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     harness.get_all_by_label("Join").nth(row).unwrap().click();
     // Pre-join: the camera preview runs and the microphone meter moves.
     wait_until(&mut harness, "the preview", |h| {
-        h.state().prejoin.as_ref().is_some_and(|p| p.previews >= 3)
+        h.state().prejoin().is_some_and(|p| p.previews >= 3)
     });
     assert!(
-        harness.state().prejoin.as_ref().unwrap().level_dbfs > -40.0,
+        harness.state().prejoin().unwrap().level_dbfs > -40.0,
         "the meter shows the tone"
     );
     assert!(harness.query_by_label("Start muted").is_some());
@@ -117,13 +117,13 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     );
     harness.get_by_label("Join now").click();
     wait_until(&mut harness, "the room", |h| {
-        h.state().screen == Screen::Room
+        h.state().screen() == Screen::Room
     });
     wait_until(&mut harness, "the bot's tile", |h| {
         h.query_by_label("Test Corporate").is_some()
     });
     let bot_peer = {
-        let room = harness.state().room.as_ref().unwrap();
+        let room = harness.state().room().unwrap();
         room.participants()
             .find(|p| p.name == "Test Corporate")
             .unwrap()
@@ -131,8 +131,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     };
     wait_until(&mut harness, "the bot's video on screen", |h| {
         h.state()
-            .room
-            .as_ref()
+            .room()
             .is_some_and(|r| r.frames_shown(bot_peer, TrackKind::Camera) >= 10)
     });
 
@@ -140,21 +139,19 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     let me = huddle_desktop::app::backend::SELF_VIEW;
     wait_until(&mut harness, "the self view", |h| {
         h.state()
-            .room
-            .as_ref()
+            .room()
             .is_some_and(|r| r.frames_shown(me, TrackKind::Camera) >= 3)
     });
 
     // The bot's tone makes it the active speaker; the stats overlay has its numbers.
     wait_until(&mut harness, "the bot as active speaker", |h| {
         h.state()
-            .room
-            .as_ref()
+            .room()
             .is_some_and(|r| r.view.active_speaker() == Some(bot_peer))
     });
     harness.get_by_label("Stats").click();
     wait_until(&mut harness, "the stats overlay", |h| {
-        h.state().room.as_ref().is_some_and(|r| {
+        h.state().room().is_some_and(|r| {
             r.show_stats
                 && r.view.stats(bot_peer).is_some_and(|s| {
                     let fps = s.camera.map_or(0.0, |c| c.fps);
@@ -164,8 +161,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     });
     let stats = harness
         .state()
-        .room
-        .as_ref()
+        .room()
         .unwrap()
         .view
         .stats(bot_peer)
@@ -206,7 +202,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     // Leave: back on the dashboard.
     harness.get_by_label("Leave").click();
     wait_until(&mut harness, "the dashboard again", |h| {
-        h.state().screen == Screen::Dashboard
+        h.state().screen() == Screen::Dashboard
     });
 
     let report = runtime.block_on(bot).unwrap().unwrap();
@@ -265,7 +261,7 @@ fn login_problems_are_said_in_words() {
             .is_some(),
         "shown on screen"
     );
-    assert_eq!(harness.state().screen, Screen::Login);
+    assert_eq!(harness.state().screen(), Screen::Login);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut server = runtime.block_on(TestServer::start());
@@ -283,7 +279,7 @@ fn login_problems_are_said_in_words() {
     // The email is kept; the right password gets in.
     log_in(&mut harness, None, PASSWORD);
     wait_until(&mut harness, "the dashboard", |h| {
-        h.state().screen == Screen::Dashboard
+        h.state().screen() == Screen::Dashboard
     });
     assert_eq!(
         harness.state().settings.email,
@@ -339,9 +335,9 @@ fn the_dashboard_creates_a_meeting_and_joins_it_by_id() {
     harness.step();
     harness.get_by_label("Join now").click();
     wait_until(&mut harness, "the room", |h| {
-        h.state().screen == Screen::Room
+        h.state().screen() == Screen::Room
     });
-    let room = harness.state().room.as_ref().unwrap();
+    let room = harness.state().room().unwrap();
     assert!(
         !room.mic_on && !room.camera_on,
         "joined muted with the camera off"
@@ -350,16 +346,13 @@ fn the_dashboard_creates_a_meeting_and_joins_it_by_id() {
         harness.query_by_label("Unmute").is_some()
             && harness.query_by_label("Start video").is_some()
     );
-    assert_eq!(
-        harness.state().room.as_ref().unwrap().title,
-        "Design review"
-    );
+    assert_eq!(harness.state().room().unwrap().title, "Design review");
     // The host deletes the meeting (here through the API): the app says so and
     // returns to the dashboard, where the meeting is gone.
     let host = runtime.block_on(server.login(STARTUP));
     runtime.block_on(host.delete_meeting(id)).unwrap();
     wait_until(&mut harness, "the dashboard again", |h| {
-        h.state().screen == Screen::Dashboard
+        h.state().screen() == Screen::Dashboard
     });
     assert_eq!(
         harness.state().status(),
@@ -403,7 +396,7 @@ fn a_demo_server_offers_its_login_and_a_user_renames_themselves() {
     });
     harness.get_by_label("Use the demo login").click();
     wait_until(&mut harness, "the dashboard", |h| {
-        h.state().screen == Screen::Dashboard
+        h.state().screen() == Screen::Dashboard
     });
     assert_eq!(harness.state().user.as_ref().unwrap().email, STARTUP);
 

@@ -117,17 +117,16 @@ fn app_joins_and_reads_the_last_word(server: &TestServer, meeting: &str) {
     };
     let mut harness = start_app(start);
     wait_until(&mut harness, "the room", |h| {
-        h.state().screen == Screen::Room
+        h.state().screen() == Screen::Room
     });
     wait_until(&mut harness, "the chat history", |h| {
         h.state()
-            .room
-            .as_ref()
+            .room()
             .and_then(|room| room.chat.last())
             .is_some_and(|message| message.text == LAST_WORD)
     });
     harness.get_by_label("Leave").click();
     wait_until(&mut harness, "the dashboard", |h| {
-        h.state().screen == Screen::Dashboard
+        h.state().screen() == Screen::Dashboard
     });
 }

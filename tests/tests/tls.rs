@@ -118,7 +118,7 @@ fn the_app_logs_in_over_https_with_a_private_ca_setting() {
         h.query_by_label_contains("issued by an unknown authority")
             .is_some()
     });
-    assert_eq!(harness.state().screen, Screen::Login);
+    assert_eq!(harness.state().screen(), Screen::Login);
     // With the CA file in its field: logged in, and the dashboard lists meetings.
     let ca = server
         .ca_file
@@ -135,6 +135,6 @@ fn the_app_logs_in_over_https_with_a_private_ca_setting() {
     wait_until(&mut harness, "the dashboard over https", |h| {
         h.query_by_label(ALL_USERS).is_some()
     });
-    assert_eq!(harness.state().screen, Screen::Dashboard);
+    assert_eq!(harness.state().screen(), Screen::Dashboard);
     assert_eq!(harness.state().settings.ca_cert, ca, "the setting is kept");
 }

@@ -3,6 +3,7 @@
 //! user may have picked another device, or left, in the meantime).
 
 use super::backend::{BackendEvent, DeviceLists};
+use super::pages::Page;
 use super::settings::SoundInput;
 use super::{HuddleApp, share_picker};
 use huddle_devices::audio::{DeviceChoice, Microphone, Speaker};
@@ -12,19 +13,19 @@ impl HuddleApp {
     pub(super) fn on_device_event(&mut self, event: BackendEvent) {
         match event {
             BackendEvent::ScreenSources(sources) => {
-                if let Some(room) = self.room.as_mut() {
+                if let Some(room) = self.page.room_mut() {
                     room.share_picker = Some(share_picker::SharePicker::new(sources));
                 }
             }
             BackendEvent::ScreenOpened(Ok(capture)) => self.start_sharing(capture),
             BackendEvent::ScreenOpened(Err(problem)) => {
-                if let Some(picker) = self.room.as_mut().and_then(|r| r.share_picker.as_mut()) {
+                if let Some(picker) = self.page.room_mut().and_then(|r| r.share_picker.as_mut()) {
                     picker.problem = Some(problem);
                 }
             }
             BackendEvent::ComputerSoundOpened(result) => {
                 // Only while still sharing.
-                if let Some(room) = self.room.as_mut().filter(|r| r.sharing) {
+                if let Some(room) = self.page.room_mut().filter(|r| r.sharing) {
                     match result {
                         Ok(sound) => room
                             .commander
@@ -37,7 +38,7 @@ impl HuddleApp {
             }
             BackendEvent::CameraOpened { name, result } => {
                 // Only if the pre-join screen still wants that camera.
-                if let Some(prejoin) = self.prejoin.as_mut()
+                if let Some(prejoin) = self.page.prejoin_mut()
                     && prejoin.camera.label() == name
                 {
                     match result {
@@ -58,28 +59,30 @@ impl HuddleApp {
     /// The lists go to every picker open: the pre-join screen (which opens
     /// the saved camera once it is found), the room's audio panel, settings.
     fn devices_listed(&mut self, lists: DeviceLists) {
-        if let Some(prejoin) = self.prejoin.as_mut()
+        if let Some(prejoin) = self.page.prejoin_mut()
             && let Some(camera) = prejoin.devices_listed(&lists, self.settings.camera.as_deref())
         {
             self.backend.open_camera(camera, self.settings.video);
         }
-        if let Some(room) = self.room.as_mut() {
+        if let Some(room) = self.page.room_mut() {
             room.audio.microphones = lists.microphones.clone();
             room.audio.speakers = lists.speakers.clone();
         }
-        self.cameras = lists.cameras;
+        if let Page::Settings(page) = &mut self.page {
+            page.cameras = lists.cameras;
+        }
     }
 
     /// For the pre-join screen or the room, whichever still wants that microphone.
     fn microphone_opened(&mut self, choice: DeviceChoice, result: Result<Microphone, String>) {
-        if let Some(sound) = self.prejoin.as_mut().map(|p| &mut p.sound)
+        if let Some(sound) = self.page.prejoin_mut().map(|p| &mut p.sound)
             && sound.microphone == Some(SoundInput::Device(choice.clone()))
         {
             match result {
                 Ok(microphone) => sound.microphone_source = Some(microphone),
                 Err(problem) => sound.microphone_problem = Some(problem),
             }
-        } else if let Some(room) = self.room.as_mut()
+        } else if let Some(room) = self.page.room_mut()
             && room.audio.opening_microphone.as_ref() == Some(&choice)
         {
             room.audio.opening_microphone = None;
@@ -100,14 +103,14 @@ impl HuddleApp {
 
     /// For the pre-join screen or the room, whichever still wants that speaker.
     fn speaker_opened(&mut self, choice: DeviceChoice, result: Result<Speaker, String>) {
-        if let Some(sound) = self.prejoin.as_mut().map(|p| &mut p.sound)
+        if let Some(sound) = self.page.prejoin_mut().map(|p| &mut p.sound)
             && sound.speaker == Some(choice.clone())
         {
             match result {
                 Ok(speaker) => sound.speaker_source = Some(speaker),
                 Err(problem) => sound.speaker_problem = Some(problem),
             }
-        } else if let Some(room) = self.room.as_mut()
+        } else if let Some(room) = self.page.room_mut()
             && room.audio.opening_speaker.as_ref() == Some(&choice)
         {
             room.audio.opening_speaker = None;

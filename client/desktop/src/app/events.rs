@@ -3,9 +3,10 @@
 //! opened are `device_events.rs`'s; the room's own events `room_events.rs`'s).
 
 use super::backend::{BackendEvent, JoinedCall};
+use super::pages::{DashboardPage, Page};
 use super::room::RoomState;
 use super::room_audio::RoomAudio;
-use super::{HuddleApp, Intent, Screen};
+use super::{HuddleApp, Intent};
 use huddle_engine::call::CallEvent;
 
 /// Said on the login form when the server stopped accepting the login.
@@ -34,16 +35,18 @@ impl HuddleApp {
     fn on_account_event(&mut self, event: BackendEvent) {
         match event {
             BackendEvent::LoggedIn { api, login } => {
-                self.busy = false;
                 self.status = None;
                 self.settings.token = Some(login.token.clone());
                 self.user = Some(login.user);
                 self.backend.load_meetings(api.clone());
+                self.last_refresh = std::time::Instant::now();
                 self.api = Some(api);
-                self.screen = Screen::Dashboard;
+                self.page = Page::Dashboard(DashboardPage::default());
             }
             BackendEvent::LoginFailed(message) => {
-                self.busy = false;
+                if let Page::Login(page) = &mut self.page {
+                    page.logging_in = false;
+                }
                 // A stored login that no longer works is forgotten.
                 self.settings.token = None;
                 self.status = Some(message);
@@ -53,7 +56,9 @@ impl HuddleApp {
             }
             BackendEvent::Renamed(user) => {
                 self.status = None;
-                self.name_draft = user.name.clone();
+                if let Page::Settings(page) = &mut self.page {
+                    page.name_draft = user.name.clone();
+                }
                 self.user = Some(user);
             }
             BackendEvent::Meetings(meetings) => self.on_meetings(meetings),
@@ -69,7 +74,9 @@ impl HuddleApp {
                 self.meetings.sort_by_key(|m| (m.starts_at, m.id));
             }
             BackendEvent::JoinFailed(message) => {
-                self.busy = false;
+                if let Page::Dashboard(page) = &mut self.page {
+                    page.joining = false;
+                }
                 self.status = Some(message);
             }
             BackendEvent::RenameFailed(message)
@@ -99,7 +106,6 @@ impl HuddleApp {
     }
 
     fn on_joined(&mut self, call: JoinedCall) {
-        self.busy = false;
         let title = self
             .meetings
             .iter()
@@ -109,14 +115,13 @@ impl HuddleApp {
         let audio = RoomAudio::new(call.microphone_level.clone(), &self.settings);
         let mut room = RoomState::new(call, title, mic, camera, self.join_started, audio);
         room.audio.follow_push_to_talk(&self.repaint);
-        self.room = Some(room);
-        self.screen = Screen::Room;
+        self.page = Page::Room(Box::new(room));
     }
 
     fn on_call_event(&mut self, event: CallEvent) {
         // Events of a call already left behind (the `Ended` after a
         // `Disconnected`) change nothing.
-        let Some(room) = self.room.as_mut() else {
+        let Some(room) = self.page.room_mut() else {
             return;
         };
         match event {
@@ -127,13 +132,11 @@ impl HuddleApp {
                 // Back on the dashboard now (the `Ended` that follows finds no
                 // room). Its list refreshes on its timer: refreshed at once, the
                 // same unreachable server's error would replace this line.
-                self.room = None;
-                self.screen = Screen::Dashboard;
+                self.page = Page::Dashboard(DashboardPage::default());
                 self.last_refresh = std::time::Instant::now();
             }
             CallEvent::Ended => {
-                self.room = None;
-                self.screen = Screen::Dashboard;
+                self.page = Page::Dashboard(DashboardPage::default());
                 if let Some(api) = self.api.clone() {
                     self.backend.load_meetings(api);
                 }

@@ -1,11 +1,13 @@
 //! What the app does with the [`Intent`]s its views return: the account and
 //! the dashboard, getting into a meeting, and the controls of a call.
 
+use super::HuddleApp;
+use super::Intent;
 use super::backend::{self, MediaChoice, OpenedDevices};
+use super::pages::{DashboardPage, LoginPage, Page, SettingsPage};
 use super::prejoin::{CameraChoice, PreJoinState};
 use super::room::RoomState;
 use super::settings::SoundInput;
-use super::{HuddleApp, Intent, Screen};
 use huddle_engine::call::{AudioSink, Command, PatternSource, VideoSource};
 use huddle_engine::media::pattern::TestPattern;
 use shared::MeetingId;
@@ -18,7 +20,7 @@ impl HuddleApp {
                 self.settings.token = None;
                 self.api = None;
                 self.user = None;
-                self.screen = Screen::Login;
+                self.page = Page::Login(LoginPage::default());
             }
             Intent::RefreshMeetings => {
                 self.last_refresh = std::time::Instant::now();
@@ -44,12 +46,15 @@ impl HuddleApp {
             }
             Intent::OpenSettings => {
                 self.backend.list_devices();
-                self.name_draft = self
+                let name_draft = self
                     .user
                     .as_ref()
                     .map_or_else(String::new, |u| u.name.clone());
                 self.status = None;
-                self.screen = Screen::Settings;
+                self.page = Page::Settings(SettingsPage {
+                    name_draft,
+                    cameras: Vec::new(),
+                });
             }
             Intent::Rename(name) => {
                 if let Some(api) = self.api.clone() {
@@ -59,10 +64,7 @@ impl HuddleApp {
             Intent::ShowError(message) => self.status = Some(message),
             Intent::Join(meeting) => self.prepare_join(meeting),
             Intent::JoinNow => self.join_now(),
-            Intent::BackToDashboard => {
-                self.prejoin = None;
-                self.screen = Screen::Dashboard;
-            }
+            Intent::BackToDashboard => self.page = Page::Dashboard(DashboardPage::default()),
             Intent::OpenCamera(device) => self.backend.open_camera(device, self.settings.video),
             Intent::OpenMicrophone(choice) => self.backend.open_microphone(choice),
             Intent::OpenSpeaker(choice) => self.backend.open_speaker(choice),
@@ -71,9 +73,14 @@ impl HuddleApp {
     }
 
     fn log_in(&mut self) {
-        self.busy = true;
         self.status = None;
-        let password = std::mem::take(&mut self.login_form.password);
+        let password = match &mut self.page {
+            Page::Login(page) => {
+                page.logging_in = true;
+                std::mem::take(&mut page.form.password)
+            }
+            _ => String::new(),
+        };
         // Without a password, the stored login is tried.
         let token = if password.is_empty() {
             self.settings.token.clone()
@@ -102,19 +109,28 @@ impl HuddleApp {
                 .open_camera(device.clone(), self.settings.video);
         }
         state.sound = self.sound_choice();
-        self.prejoin = Some(state);
+        self.page = Page::PreJoin(Box::new(state));
         self.status = None;
-        self.screen = Screen::PreJoin;
     }
 
     /// Joins with what the pre-join screen chose; the devices chosen are
     /// remembered for next time.
     fn join_now(&mut self) {
-        let (Some(api), Some(mut prejoin)) = (self.api.clone(), self.prejoin.take()) else {
+        let Some(api) = self.api.clone() else {
+            return;
+        };
+        if self.page.screen() != super::Screen::PreJoin {
+            return;
+        }
+        // The dashboard shows while the call is joined; the room replaces it.
+        let joining = Page::Dashboard(DashboardPage {
+            joining: true,
+            ..DashboardPage::default()
+        });
+        let Page::PreJoin(mut prejoin) = std::mem::replace(&mut self.page, joining) else {
             return;
         };
         self.join_started = std::time::Instant::now();
-        self.busy = true;
         self.status = None;
         self.settings.camera = match &prejoin.camera {
             CameraChoice::Device(device) => Some(device.name.clone()),
@@ -147,7 +163,6 @@ impl HuddleApp {
             reconnect_for: self.reconnect_for,
         };
         self.backend.join(api, prejoin.meeting, choice, opened);
-        self.screen = Screen::Dashboard;
     }
 
     /// The controls of a call (nothing happens without one).
@@ -176,7 +191,7 @@ impl HuddleApp {
             }
             Intent::SetPushToTalk(on) => {
                 self.settings.push_to_talk = on;
-                if let Some(room) = self.room.as_mut() {
+                if let Some(room) = self.page.room_mut() {
                     room.audio.push_to_talk = on;
                     room.audio.follow_push_to_talk(&self.repaint);
                 }
@@ -187,7 +202,7 @@ impl HuddleApp {
             }
             Intent::Leave => self.command(|_| {}, Command::Leave),
             Intent::ToggleAudioPanel => {
-                if let Some(room) = self.room.as_mut() {
+                if let Some(room) = self.page.room_mut() {
                     room.audio.show_panel = !room.audio.show_panel;
                     if room.audio.show_panel {
                         self.backend.list_devices();
@@ -195,7 +210,7 @@ impl HuddleApp {
                 }
             }
             panel => {
-                if let Some(room) = self.room.as_mut() {
+                if let Some(room) = self.page.room_mut() {
                     toggle_panel(room, panel);
                 }
             }
@@ -207,7 +222,7 @@ impl HuddleApp {
     /// With "Share computer sound" ticked, that sound is opened and mixed in
     /// once open.
     pub(super) fn start_sharing(&mut self, source: Box<dyn VideoSource>) {
-        if let Some(room) = self.room.as_mut() {
+        if let Some(room) = self.page.room_mut() {
             let with_sound = room.share_picker.take().is_some_and(|p| p.with_sound);
             room.sharing = true;
             room.commander.send(Command::UseScreen(source));
@@ -219,7 +234,7 @@ impl HuddleApp {
     }
 
     fn command(&mut self, update: impl FnOnce(&mut RoomState), command: Command) {
-        if let Some(room) = self.room.as_mut() {
+        if let Some(room) = self.page.room_mut() {
             update(room);
             room.commander.send(command);
         }

@@ -5,6 +5,7 @@ use super::Intent;
 use super::settings::Settings;
 use shared::api::DemoLogin;
 
+#[derive(Default)]
 pub struct LoginForm {
     pub password: String,
 }

@@ -13,6 +13,7 @@ mod join_devices;
 mod live;
 mod login;
 mod moving_parts;
+mod pages;
 pub mod prejoin;
 pub mod room;
 pub mod room_audio;
@@ -27,6 +28,8 @@ mod wording;
 
 use backend::{Backend, BackendEvent};
 use huddle_engine::api::ApiClient;
+pub use pages::Screen;
+use pages::{LoginPage, Page};
 use room::RoomState;
 use settings::{Settings, SoundInput};
 use shared::api::Meeting;
@@ -87,15 +90,6 @@ pub enum Intent {
     OpenSpeaker(huddle_devices::audio::DeviceChoice),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Login,
-    Dashboard,
-    PreJoin,
-    Room,
-    Settings,
-}
-
 /// How the app was started: `huddle --server URL --email E --password P --join "Title"`.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
@@ -114,19 +108,16 @@ pub struct StartOptions {
 
 pub struct HuddleApp {
     pub settings: Settings,
-    pub screen: Screen,
+    /// The screen showing, with its state.
+    page: Page,
     backend: Backend,
     events: mpsc::Receiver<BackendEvent>,
-    login_form: login::LoginForm,
-    dashboard_form: dashboard::DashboardForm,
+    /// When the meetings were last asked for.
     last_refresh: std::time::Instant,
     status: Option<String>,
-    busy: bool,
     api: Option<ApiClient>,
     pub user: Option<User>,
     pub meetings: Vec<Meeting>,
-    pub room: Option<RoomState>,
-    pub prejoin: Option<prejoin::PreJoinState>,
     /// Wakes the UI from other threads (the global push-to-talk key).
     repaint: egui::Context,
     auto_join: Option<String>,
@@ -140,10 +131,6 @@ pub struct HuddleApp {
     /// The server last asked about itself, and its answer.
     asked_about: String,
     server_info: Option<(String, shared::api::ServerInfo)>,
-    /// The display name being edited in settings.
-    name_draft: String,
-    /// Cameras found when settings were opened.
-    cameras: Vec<huddle_devices::camera::CameraDevice>,
 }
 
 impl HuddleApp {
@@ -161,21 +148,19 @@ impl HuddleApp {
         let (backend, events) = Backend::new(cc.egui_ctx.clone());
         let mut app = HuddleApp {
             settings,
-            screen: Screen::Login,
+            page: Page::Login(LoginPage {
+                form: login::LoginForm {
+                    password: start.password.clone().unwrap_or_default(),
+                },
+                logging_in: false,
+            }),
             backend,
             events,
-            login_form: login::LoginForm {
-                password: start.password.clone().unwrap_or_default(),
-            },
-            dashboard_form: dashboard::DashboardForm::default(),
             last_refresh: std::time::Instant::now(),
             status: None,
-            busy: false,
             api: None,
             user: None,
             meetings: Vec::new(),
-            room: None,
-            prejoin: None,
             repaint: cc.egui_ctx.clone(),
             auto_join: start.join,
             join_muted: start.join_muted,
@@ -187,14 +172,27 @@ impl HuddleApp {
             server_field: (String::new(), std::time::Instant::now()),
             asked_about: String::new(),
             server_info: None,
-            name_draft: String::new(),
-            cameras: Vec::new(),
         };
         // A password on the command line, or a stored login, logs in at once.
         if start.password.is_some() || app.settings.token.is_some() {
             app.apply(Intent::LogIn);
         }
         app
+    }
+
+    /// Which screen is showing.
+    pub fn screen(&self) -> Screen {
+        self.page.screen()
+    }
+
+    /// The room, while it is shown.
+    pub fn room(&self) -> Option<&RoomState> {
+        self.page.room()
+    }
+
+    /// The pre-join screen's choices, while it is shown.
+    pub fn prejoin(&self) -> Option<&prejoin::PreJoinState> {
+        self.page.prejoin()
     }
 
     /// The demo login the server in the login form offers, if it runs with demo data.
@@ -215,7 +213,7 @@ impl HuddleApp {
     /// On the login screen, asks the server in the form about itself once the
     /// field has settled (not at every keystroke).
     fn ask_server_about_itself(&mut self, ctx: &egui::Context) {
-        if self.screen != Screen::Login || self.asked_about == self.settings.server {
+        if self.screen() != Screen::Login || self.asked_about == self.settings.server {
             return;
         }
         if self.server_field.0 != self.settings.server {
@@ -241,7 +239,7 @@ impl eframe::App for HuddleApp {
         self.drain_events();
         self.ask_server_about_itself(ctx);
         // The dashboard's "in it now" counts stay fresh without polling every frame.
-        if self.screen == Screen::Dashboard {
+        if self.screen() == Screen::Dashboard {
             if self.last_refresh.elapsed() >= DASHBOARD_REFRESH {
                 self.apply(Intent::RefreshMeetings);
             }
@@ -257,50 +255,7 @@ impl eframe::App for HuddleApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let intents = unpainted(egui::CentralPanel::default(), ui)
-            .show(ui, |ui| match self.screen {
-                Screen::Login => {
-                    let demo = self.demo_login().cloned();
-                    login::show(
-                        ui,
-                        &mut self.settings,
-                        &mut self.login_form,
-                        demo.as_ref(),
-                        self.status.as_deref(),
-                        self.busy,
-                    )
-                }
-                Screen::Dashboard => match &self.user {
-                    Some(user) => dashboard::show(
-                        ui,
-                        user,
-                        &self.meetings,
-                        self.status.as_deref(),
-                        &mut self.dashboard_form,
-                    ),
-                    None => Vec::new(),
-                },
-                Screen::PreJoin => match self.prejoin.as_mut() {
-                    Some(state) => prejoin::show(
-                        ui,
-                        state,
-                        &mut self.settings.start_muted,
-                        &mut self.settings.start_camera_off,
-                    ),
-                    None => Vec::new(),
-                },
-                Screen::Settings => settings_view::show(
-                    ui,
-                    &mut self.settings,
-                    &mut self.name_draft,
-                    self.user.as_ref().map(|u| u.name.as_str()),
-                    self.status.as_deref(),
-                    &self.cameras,
-                ),
-                Screen::Room => match self.room.as_mut() {
-                    Some(room) => room::show(ui, room),
-                    None => Vec::new(),
-                },
-            })
+            .show(ui, |ui| self.show_page(ui))
             .inner;
         for intent in intents {
             self.apply(intent);
@@ -309,6 +264,43 @@ impl eframe::App for HuddleApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, settings::STORAGE_KEY, &self.settings);
+    }
+}
+
+impl HuddleApp {
+    /// Draws the screen showing; what the user asked for comes back.
+    fn show_page(&mut self, ui: &mut egui::Ui) -> Vec<Intent> {
+        let demo = self.demo_login().cloned();
+        let status = self.status.as_deref();
+        match &mut self.page {
+            Page::Login(page) => login::show(
+                ui,
+                &mut self.settings,
+                &mut page.form,
+                demo.as_ref(),
+                status,
+                page.logging_in,
+            ),
+            Page::Dashboard(page) => match &self.user {
+                Some(user) => dashboard::show(ui, user, &self.meetings, status, &mut page.form),
+                None => Vec::new(),
+            },
+            Page::PreJoin(state) => prejoin::show(
+                ui,
+                state,
+                &mut self.settings.start_muted,
+                &mut self.settings.start_camera_off,
+            ),
+            Page::Settings(page) => settings_view::show(
+                ui,
+                &mut self.settings,
+                &mut page.name_draft,
+                self.user.as_ref().map(|u| u.name.as_str()),
+                status,
+                &page.cameras,
+            ),
+            Page::Room(room) => room::show(ui, room),
+        }
     }
 }
 

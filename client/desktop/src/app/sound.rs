@@ -27,7 +27,7 @@ impl HuddleApp {
     /// Mid-call: a device is opened in the background and swapped in when
     /// open (see `events`); the test tone at once.
     pub(super) fn switch_microphone(&mut self, input: SoundInput) {
-        let Some(room) = self.room.as_mut() else {
+        let Some(room) = self.page.room_mut() else {
             return;
         };
         match input {
@@ -48,7 +48,7 @@ impl HuddleApp {
     }
 
     pub(super) fn switch_speaker(&mut self, choice: Option<huddle_devices::audio::DeviceChoice>) {
-        let Some(room) = self.room.as_mut() else {
+        let Some(room) = self.page.room_mut() else {
             return;
         };
         match choice {
