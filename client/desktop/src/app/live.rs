@@ -73,8 +73,12 @@ pub fn convert_frames(
         };
         let shrunk = scaler.shrink_to_fit(&frame, width, height);
         let frame = shrunk.as_ref().unwrap_or(&frame);
-        let rgba = frame.to_rgba();
-        let image = egui::ColorImage::from_rgba_premultiplied([frame.width, frame.height], &rgba);
+        let size = [frame.width, frame.height];
+        // The RGBA bytes become the image's pixels as they are (no copy).
+        let image = match bytemuck::allocation::try_cast_vec(frame.to_rgba()) {
+            Ok(pixels) => egui::ColorImage::new(size, pixels),
+            Err((_, rgba)) => egui::ColorImage::from_rgba_premultiplied(size, &rgba),
+        };
         frames.store((peer, kind), image);
         repaint.request_repaint_after(every);
     }

@@ -123,16 +123,13 @@ impl RoomState {
         if entry.is_some_and(|(shown, _)| *shown == count) {
             return entry.map(|(_, t)| t.clone());
         }
+        let filter = filter_for(image.size, wanted);
         let texture = match self.textures.remove(&(peer, kind)) {
             Some((_, mut texture)) => {
-                texture.set(image, egui::TextureOptions::LINEAR);
+                texture.set(image, filter);
                 texture
             }
-            None => ctx.load_texture(
-                format!("{peer}-{kind:?}"),
-                image,
-                egui::TextureOptions::LINEAR,
-            ),
+            None => ctx.load_texture(format!("{peer}-{kind:?}"), image, filter),
         };
         if self.first_frame_after.is_none() && peer != SELF_VIEW {
             let after = self.join_started.elapsed();
@@ -141,5 +138,18 @@ impl RoomState {
         }
         self.textures.insert((peer, kind), (count, texture.clone()));
         Some(texture)
+    }
+}
+
+/// Nearest-pixel sampling for an image drawn at its own size (the usual
+/// case: frames are shrunk to the tile), which is the same picture for less
+/// work where there is no GPU; bilinear for one stretched or shrunk.
+fn filter_for(image: [usize; 2], shown: [usize; 2]) -> egui::TextureOptions {
+    let scale =
+        (shown[0] as f32 / image[0].max(1) as f32).min(shown[1] as f32 / image[1].max(1) as f32);
+    if (scale - 1.0).abs() < 0.02 {
+        egui::TextureOptions::NEAREST
+    } else {
+        egui::TextureOptions::LINEAR
     }
 }
