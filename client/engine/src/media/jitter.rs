@@ -204,9 +204,11 @@ impl JitterBuffer {
         }
         let fewest = self.held_history.iter().copied().min().unwrap_or(0);
         let excess = fewest.saturating_sub(self.keep());
-        if excess > 0 {
-            // What is held after the cut is a new history.
-            self.held_history.clear();
+        // The history goes on, as it would have been with the cut made: a
+        // queue that stood since a burst is cut a second after the burst,
+        // not a second after the last cut.
+        for held in &mut self.held_history {
+            *held = held.saturating_sub(excess);
         }
         excess
     }
@@ -371,6 +373,36 @@ mod tests {
             buffer.depth()
         );
         assert_eq!(concealed_while_streaming(&out[120..]), 0);
+    }
+
+    #[test]
+    fn a_queue_left_by_a_stalled_playout_is_cut_a_second_after_the_stall() {
+        // Packets come every 20 ms throughout, each a frame ahead of its
+        // turn (the first two together); the playout stops for 240 ms at
+        // 300 ms (a speaker still filling its first buffer holds it back).
+        let mut buffer = JitterBuffer::new();
+        let start = buffer.origin;
+        let mut behind_at = Vec::new();
+        buffer.push(0, 0, payload(0), start);
+        for tick in 0..150u64 {
+            let seq = tick as u16 + 1;
+            let at = start + Duration::from_millis(tick * 20);
+            buffer.push(seq, seq as u32 * TICKS_PER_FRAME, payload(seq), at);
+            if (15..27).contains(&tick) {
+                continue;
+            }
+            if let Playout::Packet(bytes) = buffer.pop() {
+                behind_at.push((tick, seq - u16::from_be_bytes([bytes[0], bytes[1]])));
+            }
+        }
+        // A second after the stall (tick 77), what plays is as close behind
+        // the newest packet as the spread needs; it was 7 frames behind.
+        let late: Vec<_> = behind_at.iter().filter(|(tick, _)| *tick >= 80).collect();
+        assert!(
+            late.iter()
+                .all(|(_, behind)| (*behind as usize) < buffer.depth()),
+            "frames behind the newest after tick 80: {late:?}"
+        );
     }
 
     #[test]
