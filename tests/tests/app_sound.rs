@@ -66,6 +66,20 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         settings.voice_processing.noise_suppression = false;
     }
 
+    let meeting = pre_join_meter_and_speaker_test(&mut harness, &pulse);
+    push_to_talk_by_the_global_key(&runtime, &server, &mut harness, &display);
+    switch_to_the_headset_mid_call(&runtime, &server, &mut harness);
+    share_the_computer_sound(&runtime, &server, &mut harness, &pulse);
+    join_before_the_microphone_is_open(&runtime, &server, &mut harness, meeting);
+    runtime.block_on(server.stop());
+}
+
+/// Pre-join: the meter shows the real microphone, the speaker test plays;
+/// then into the room, muted (push to talk) with the global key registered.
+fn pre_join_meter_and_speaker_test(
+    harness: &mut Harness<'_, HuddleApp>,
+    pulse: &PulseServer,
+) -> shared::MeetingId {
     // Pre-join: the meter shows the real microphone; the speaker test plays.
     let meeting = harness
         .state()
@@ -77,40 +91,47 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     harness
         .state_mut()
         .apply(huddle_desktop::app::Intent::Join(meeting));
-    wait_until(&mut harness, "the meter to hear the desk microphone", |h| {
+    wait_until(harness, "the meter to hear the desk microphone", |h| {
         h.state().prejoin().is_some_and(|p| p.level_dbfs > -30.0)
     });
-    wait_until(&mut harness, "the speaker to open", |h| {
+    wait_until(harness, "the speaker to open", |h| {
         h.state()
             .prejoin()
             .is_some_and(|p| p.sound.speaker_source.is_some())
     });
     let speaker_out = pulse.record("fallback");
     harness.get_by_label("Test speaker").click();
-    step_for(&mut harness, Duration::from_millis(1200));
+    step_for(harness, Duration::from_millis(1200));
     let played = speaker_out.stop();
     let hz = dominant_frequency(&played).unwrap_or(0.0);
     assert!((hz - 440.0).abs() < 10.0, "the speaker test played {hz} Hz");
 
     harness.get_by_label("Join now").click();
-    wait_until(&mut harness, "the room", |h| {
-        h.state().screen() == Screen::Room
-    });
-    assert!(!room(&harness).mic_on, "push to talk starts muted");
+    wait_until(harness, "the room", |h| h.state().screen() == Screen::Room);
+    assert!(!room(harness).mic_on, "push to talk starts muted");
     assert!(
-        room(&harness).audio.global_key.is_some(),
+        room(harness).audio.global_key.is_some(),
         "the global key registered: {:?}",
-        room(&harness).audio.global_key_problem
+        room(harness).audio.global_key_problem
     );
 
+    meeting
+}
+
+fn push_to_talk_by_the_global_key(
+    runtime: &tokio::runtime::Runtime,
+    server: &TestServer,
+    harness: &mut Harness<'_, HuddleApp>,
+    display: &VirtualDisplay,
+) {
     // Talking into a muted microphone brings up the hint.
-    wait_until(&mut harness, "the muted hint", |h| {
+    wait_until(harness, "the muted hint", |h| {
         h.query_by_label("You are muted").is_some()
     });
 
     // The global key held (no window has focus: there is none) unmutes; a
     // bot hears the desk microphone.
-    let heard = with_bot(&runtime, &server, &mut harness, 7, |harness| {
+    let heard = with_bot(runtime, server, harness, 7, |harness| {
         step_for(harness, Duration::from_secs(2));
         FakeInput::connect(display.name()).press(&GLOBAL_KEY);
         wait_until(harness, "the global key to unmute", |h| room(h).mic_on);
@@ -121,8 +142,14 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     let hz = app.audio.dominant_hz.unwrap_or(0.0);
     assert!((hz - 440.0).abs() < 10.0, "the bot heard {hz} Hz");
     FakeInput::connect(display.name()).release(&GLOBAL_KEY);
-    wait_until(&mut harness, "letting go to mute", |h| !room(h).mic_on);
+    wait_until(harness, "letting go to mute", |h| !room(h).mic_on);
+}
 
+fn switch_to_the_headset_mid_call(
+    runtime: &tokio::runtime::Runtime,
+    server: &TestServer,
+    harness: &mut Harness<'_, HuddleApp>,
+) {
     // Mid-call, the audio panel switches to the headset; Space held in
     // the window talks through it.
     // (The control bar is drawn before the intents of its frame apply:
@@ -130,7 +157,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     harness.run_steps(2);
     harness.get_by_label("Audio").click();
     // The devices are listed in the background.
-    wait_until(&mut harness, "the devices listed", |h| {
+    wait_until(harness, "the devices listed", |h| {
         !room(h).audio.microphones.is_empty()
     });
     harness.run_steps(2);
@@ -141,12 +168,12 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     harness
         .get_by_label("Monitor of Headset microphone")
         .click();
-    wait_until(&mut harness, "the headset to be in use", |h| {
+    wait_until(harness, "the headset to be in use", |h| {
         room(h).audio.microphone
             == SoundInput::Device(DeviceChoice::Named("Monitor of Headset microphone".into()))
     });
     harness.key_down(egui::Key::Space);
-    let heard = with_bot(&runtime, &server, &mut harness, 5, |harness| {
+    let heard = with_bot(runtime, server, harness, 5, |harness| {
         wait_until(harness, "Space to unmute", |h| room(h).mic_on);
     });
     let app = heard.peer("Test Startup").expect("the bot saw the app");
@@ -156,12 +183,10 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         "the bot heard {hz} Hz from the headset"
     );
     harness.key_up(egui::Key::Space);
-    wait_until(&mut harness, "letting go of Space to mute", |h| {
-        !room(h).mic_on
-    });
+    wait_until(harness, "letting go of Space to mute", |h| !room(h).mic_on);
 
     // Nothing held: the bot hears nothing.
-    let heard = with_bot(&runtime, &server, &mut harness, 4, |_| {});
+    let heard = with_bot(runtime, server, harness, 4, |_| {});
     let app = heard.peer("Test Startup").expect("the bot saw the app");
     assert!(!app.state.audio, "the app is muted");
     assert!(
@@ -169,20 +194,27 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         "the bot heard {} dBFS from a muted app",
         app.audio.level_dbfs
     );
+}
 
+fn share_the_computer_sound(
+    runtime: &tokio::runtime::Runtime,
+    server: &TestServer,
+    harness: &mut Harness<'_, HuddleApp>,
+    pulse: &PulseServer,
+) {
     // Sharing the screen with the computer's sound (a video's 3150 Hz
     // whistle): the bot hears it although the microphone is muted.
     let _video = pulse.play("fallback", &tone(3150.0, 60.0));
     harness.run_steps(2);
     harness.get_by_label("Share screen").click();
-    wait_until(&mut harness, "the picker", |h| {
+    wait_until(harness, "the picker", |h| {
         h.query_by_label("Share computer sound").is_some()
     });
     harness.get_by_label("Share computer sound").click();
     harness.run_steps(2);
     harness.get_by_label("Share the test pattern").click();
-    wait_until(&mut harness, "sharing", |h| room(h).sharing);
-    let heard = with_bot(&runtime, &server, &mut harness, 5, |_| {});
+    wait_until(harness, "sharing", |h| room(h).sharing);
+    let heard = with_bot(runtime, server, harness, 5, |_| {});
     let app = heard.peer("Test Startup").expect("the bot saw the app");
     assert!(!app.state.audio, "the microphone stayed muted");
     let hz = app.audio.dominant_hz.unwrap_or(0.0);
@@ -193,18 +225,25 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     harness.run_steps(2);
     // What the others get stops too: no screen, and the whistle (still
     // playing on the computer) no longer reaches them.
-    let app = stop_sharing_as_others_see_it(&runtime, &server, &mut harness, 4);
+    let app = stop_sharing_as_others_see_it(runtime, server, harness, 4);
     assert!(
         app.audio.level_dbfs < -60.0,
         "the bot heard {} dBFS after the share stopped",
         app.audio.level_dbfs
     );
+}
 
+fn join_before_the_microphone_is_open(
+    runtime: &tokio::runtime::Runtime,
+    server: &TestServer,
+    harness: &mut Harness<'_, HuddleApp>,
+    meeting: shared::MeetingId,
+) {
     // Joining straight away, as `huddle --join` does, before the pre-join
     // screen has opened the microphone: it is opened while joining.
     harness.run_steps(2);
     harness.get_by_label("Leave").click();
-    wait_until(&mut harness, "the dashboard", |h| {
+    wait_until(harness, "the dashboard", |h| {
         h.state().screen() == Screen::Dashboard
     });
     harness.state_mut().settings.push_to_talk = false;
@@ -215,11 +254,9 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
     harness
         .state_mut()
         .apply(huddle_desktop::app::Intent::JoinNow);
-    wait_until(&mut harness, "the room", |h| {
-        h.state().screen() == Screen::Room
-    });
-    assert!(room(&harness).mic_on, "joined unmuted");
-    let heard = with_bot(&runtime, &server, &mut harness, 4, |_| {});
+    wait_until(harness, "the room", |h| h.state().screen() == Screen::Room);
+    assert!(room(harness).mic_on, "joined unmuted");
+    let heard = with_bot(runtime, server, harness, 4, |_| {});
     let hz = heard
         .peer("Test Startup")
         .and_then(|app| app.audio.dominant_hz)
@@ -228,7 +265,6 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         (hz - 440.0).abs() < 10.0,
         "the bot heard {hz} Hz from the desk microphone"
     );
-    runtime.block_on(server.stop());
 }
 
 fn room<'a>(harness: &'a Harness<'_, HuddleApp>) -> &'a huddle_desktop::app::room::RoomState {

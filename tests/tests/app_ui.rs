@@ -16,30 +16,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut server = runtime.block_on(TestServer::start());
     let url = server.url();
-
-    let mut options = BotOptions::new(&url, CORPORATE, PASSWORD, ALL_USERS);
-    // It leaves when it has seen the app's whole flow (120 s is only the limit).
-    options.duration = Duration::from_secs(120);
-    options.until_met = true;
-    options.width = 480;
-    options.height = 272;
-    options.fps = 15.0;
-    options.colour = (40, 200, 40);
-    options.script = Script::parse(
-        r#"
-        [[at]]
-        time = 3.0
-        chat = "hello from the bot"
-        [[expect]]
-        chat_seen = "hello from the app"
-        [[expect]]
-        seen_muted = "Test Startup"
-        [[expect]]
-        seen_leave = "Test Startup"
-        "#,
-    )
-    .unwrap();
-    let bot = runtime.spawn(bot::run(options));
+    let bot = runtime.spawn(bot::run(watching_bot(&url)));
     runtime.block_on(server.wait_for_participants(ALL_USERS, 1));
 
     let start = StartOptions {
@@ -58,136 +35,10 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     assert_eq!(harness.state().screen(), Screen::Dashboard);
     // Whatever sound devices this machine has, the microphone is the tone.
     harness.state_mut().settings.microphone = huddle_desktop::app::settings::SoundInput::TestTone;
-
-    // Settings: send 640×360 at 15 fps (the bot will report the size it received).
-    harness.get_by_label("Settings").click();
-    wait_until(&mut harness, "the settings", |h| {
-        h.query_by_label("Video size").is_some()
-    });
-    harness
-        .get_by_role_and_label(Role::ComboBox, "Video size")
-        .click();
-    harness.run_steps(2);
-    harness.get_by_label("640×360").click();
-    harness.run_steps(2);
-    harness.get_by_label("Done").click();
-    wait_until(&mut harness, "the dashboard", |h| {
-        h.query_by_label(ALL_USERS).is_some()
-    });
-    assert_eq!(
-        (
-            harness.state().settings.video.width,
-            harness.state().settings.video.height
-        ),
-        (640, 360)
-    );
-
-    // The dashboard names who is in the meeting now: the bot.
-    harness
-        .state_mut()
-        .apply(huddle_desktop::app::Intent::RefreshMeetings);
-    wait_until(&mut harness, "the bot named on the dashboard", |h| {
-        h.query_by_label("Test Corporate").is_some()
-    });
-
-    // Join "All Users Weekly Sync" and see the bot's tile with decoded video.
-    let row = harness
-        .state()
-        .meetings
-        .iter()
-        .position(|m| m.title == ALL_USERS)
-        .unwrap();
-    // Let the grid settle its column widths before clicking into it.
-    harness.run_steps(4);
-    harness.get_all_by_label("Join").nth(row).unwrap().click();
-    // Pre-join: the camera preview runs and the microphone meter moves.
-    wait_until(&mut harness, "the preview", |h| {
-        h.state().prejoin().is_some_and(|p| p.previews >= 3)
-    });
-    assert!(
-        harness.state().prejoin().unwrap().level_dbfs > -40.0,
-        "the meter shows the tone"
-    );
-    assert!(harness.query_by_label("Start muted").is_some());
-    // No camera on this machine: the test pattern is offered by name and said to stand in.
-    assert!(
-        harness
-            .query_by_label("No camera found: the test pattern stands in.")
-            .is_some()
-    );
-    harness.get_by_label("Join now").click();
-    wait_until(&mut harness, "the room", |h| {
-        h.state().screen() == Screen::Room
-    });
-    wait_until(&mut harness, "the bot's tile", |h| {
-        h.query_by_label("Test Corporate").is_some()
-    });
-    let bot_peer = {
-        let room = harness.state().room().unwrap();
-        room.participants()
-            .find(|p| p.name == "Test Corporate")
-            .unwrap()
-            .id
-    };
-    wait_until(&mut harness, "the bot's video on screen", |h| {
-        h.state()
-            .room()
-            .is_some_and(|r| r.frames_shown(bot_peer, TrackKind::Camera) >= 10)
-    });
-
-    // The self view shows what we send.
-    let me = huddle_desktop::app::backend::SELF_VIEW;
-    wait_until(&mut harness, "the self view", |h| {
-        h.state()
-            .room()
-            .is_some_and(|r| r.frames_shown(me, TrackKind::Camera) >= 3)
-    });
-
-    // The bot's tone makes it the active speaker; the stats overlay has its numbers.
-    wait_until(&mut harness, "the bot as active speaker", |h| {
-        h.state()
-            .room()
-            .is_some_and(|r| r.view.active_speaker() == Some(bot_peer))
-    });
-    harness.get_by_label("Stats").click();
-    wait_until(&mut harness, "the stats overlay", |h| {
-        h.state().room().is_some_and(|r| {
-            r.show_stats
-                && r.view.stats(bot_peer).is_some_and(|s| {
-                    let fps = s.camera.map_or(0.0, |c| c.fps);
-                    fps > 5.0 && s.kbit_per_s() > 10.0 && s.loss_percent() < 5.0
-                })
-        })
-    });
-    let stats = harness
-        .state()
-        .room()
-        .unwrap()
-        .view
-        .stats(bot_peer)
-        .unwrap();
-    let stats = stats.camera.unwrap().newest;
-    assert_eq!((stats.width, stats.height), (480, 272));
-    // From the bot's stamps; the bound says "plausible", with room for a loaded machine.
-    let plausible = |ms: f64| (0.0..5000.0).contains(&ms);
-    assert!(stats.latency_ms.is_some_and(plausible), "{stats:?}");
-
-    // Chat both ways.
-    harness.get_by_label_contains("Chat").click();
-    wait_until(&mut harness, "the chat panel", |h| {
-        h.query_by_role(Role::TextInput).is_some()
-    });
-    let field = harness.get_by_role(Role::TextInput);
-    field.focus();
-    field.type_text("hello from the app");
-    harness.step();
-    harness.get_by_label("Send").click();
-    wait_until(&mut harness, "our message echoed", |h| {
-        h.query_by_label("hello from the app").is_some()
-    });
-    wait_until(&mut harness, "the bot's message", |h| {
-        h.query_by_label("hello from the bot").is_some()
-    });
+    choose_640x360_in_settings(&mut harness);
+    join_from_the_dashboard(&mut harness);
+    see_the_bot(&mut harness);
+    chat_both_ways(&mut harness);
 
     // Mute; the bot will report having seen it.
     harness.get_by_label("Mute").click();
@@ -224,6 +75,174 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     assert_eq!(size, Some((640, 360)), "at the size chosen in settings");
     assert!(app_peer.left, "the bot saw the app leave");
     runtime.block_on(server.stop());
+}
+
+/// A bot that chats, and expects the app's chat, mute and leave.
+fn watching_bot(url: &str) -> BotOptions {
+    let mut options = BotOptions::new(url, CORPORATE, PASSWORD, ALL_USERS);
+    // It leaves when it has seen the app's whole flow (120 s is only the limit).
+    options.duration = Duration::from_secs(120);
+    options.until_met = true;
+    options.width = 480;
+    options.height = 272;
+    options.fps = 15.0;
+    options.colour = (40, 200, 40);
+    options.script = Script::parse(
+        r#"
+        [[at]]
+        time = 3.0
+        chat = "hello from the bot"
+        [[expect]]
+        chat_seen = "hello from the app"
+        [[expect]]
+        seen_muted = "Test Startup"
+        [[expect]]
+        seen_leave = "Test Startup"
+        "#,
+    )
+    .unwrap();
+    options
+}
+
+fn choose_640x360_in_settings(harness: &mut Harness<'_, HuddleApp>) {
+    // Settings: send 640×360 at 15 fps (the bot will report the size it received).
+    harness.get_by_label("Settings").click();
+    wait_until(harness, "the settings", |h| {
+        h.query_by_label("Video size").is_some()
+    });
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Video size")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("640×360").click();
+    harness.run_steps(2);
+    harness.get_by_label("Done").click();
+    wait_until(harness, "the dashboard", |h| {
+        h.query_by_label(ALL_USERS).is_some()
+    });
+    assert_eq!(
+        (
+            harness.state().settings.video.width,
+            harness.state().settings.video.height
+        ),
+        (640, 360)
+    );
+}
+
+/// The dashboard names the bot; its meeting's Join leads to the pre-join
+/// screen (preview and meter running) and on into the room.
+fn join_from_the_dashboard(harness: &mut Harness<'_, HuddleApp>) {
+    // The dashboard names who is in the meeting now: the bot.
+    harness
+        .state_mut()
+        .apply(huddle_desktop::app::Intent::RefreshMeetings);
+    wait_until(harness, "the bot named on the dashboard", |h| {
+        h.query_by_label("Test Corporate").is_some()
+    });
+
+    // Join "All Users Weekly Sync" and see the bot's tile with decoded video.
+    let row = harness
+        .state()
+        .meetings
+        .iter()
+        .position(|m| m.title == ALL_USERS)
+        .unwrap();
+    // Let the grid settle its column widths before clicking into it.
+    harness.run_steps(4);
+    harness.get_all_by_label("Join").nth(row).unwrap().click();
+    // Pre-join: the camera preview runs and the microphone meter moves.
+    wait_until(harness, "the preview", |h| {
+        h.state().prejoin().is_some_and(|p| p.previews >= 3)
+    });
+    assert!(
+        harness.state().prejoin().unwrap().level_dbfs > -40.0,
+        "the meter shows the tone"
+    );
+    assert!(harness.query_by_label("Start muted").is_some());
+    // No camera on this machine: the test pattern is offered by name and said to stand in.
+    assert!(
+        harness
+            .query_by_label("No camera found: the test pattern stands in.")
+            .is_some()
+    );
+    harness.get_by_label("Join now").click();
+    wait_until(harness, "the room", |h| h.state().screen() == Screen::Room);
+    wait_until(harness, "the bot's tile", |h| {
+        h.query_by_label("Test Corporate").is_some()
+    });
+}
+
+/// The bot's tile with its video, the self view, the bot as active speaker
+/// and its numbers in the stats overlay.
+fn see_the_bot(harness: &mut Harness<'_, HuddleApp>) {
+    let bot_peer = {
+        let room = harness.state().room().unwrap();
+        room.participants()
+            .find(|p| p.name == "Test Corporate")
+            .unwrap()
+            .id
+    };
+    wait_until(harness, "the bot's video on screen", |h| {
+        h.state()
+            .room()
+            .is_some_and(|r| r.frames_shown(bot_peer, TrackKind::Camera) >= 10)
+    });
+
+    // The self view shows what we send.
+    let me = huddle_desktop::app::backend::SELF_VIEW;
+    wait_until(harness, "the self view", |h| {
+        h.state()
+            .room()
+            .is_some_and(|r| r.frames_shown(me, TrackKind::Camera) >= 3)
+    });
+
+    // The bot's tone makes it the active speaker; the stats overlay has its numbers.
+    wait_until(harness, "the bot as active speaker", |h| {
+        h.state()
+            .room()
+            .is_some_and(|r| r.view.active_speaker() == Some(bot_peer))
+    });
+    harness.get_by_label("Stats").click();
+    wait_until(harness, "the stats overlay", |h| {
+        h.state().room().is_some_and(|r| {
+            r.show_stats
+                && r.view.stats(bot_peer).is_some_and(|s| {
+                    let fps = s.camera.map_or(0.0, |c| c.fps);
+                    fps > 5.0 && s.kbit_per_s() > 10.0 && s.loss_percent() < 5.0
+                })
+        })
+    });
+    let stats = harness
+        .state()
+        .room()
+        .unwrap()
+        .view
+        .stats(bot_peer)
+        .unwrap();
+    let stats = stats.camera.unwrap().newest;
+    assert_eq!((stats.width, stats.height), (480, 272));
+    // From the bot's stamps; the bound says "plausible", with room for a loaded machine.
+    let plausible = |ms: f64| (0.0..5000.0).contains(&ms);
+    assert!(stats.latency_ms.is_some_and(plausible), "{stats:?}");
+}
+
+fn chat_both_ways(harness: &mut Harness<'_, HuddleApp>) {
+    // Chat both ways.
+    harness.get_by_label_contains("Chat").click();
+    wait_until(harness, "the chat panel", |h| {
+        h.query_by_role(Role::TextInput).is_some()
+    });
+    let field = harness.get_by_role(Role::TextInput);
+    field.focus();
+    field.type_text("hello from the app");
+    harness.step();
+    harness.get_by_label("Send").click();
+    wait_until(harness, "our message echoed", |h| {
+        h.query_by_label("hello from the app").is_some()
+    });
+    wait_until(harness, "the bot's message", |h| {
+        h.query_by_label("hello from the bot").is_some()
+    });
 }
 
 /// Selects all of a text field and types over it.

@@ -16,41 +16,16 @@ enum Stage {
     InRoom,
 }
 
-#[tokio::test]
-async fn every_bad_input_is_answered_and_harms_no_one() {
-    let server = TestServer::start().await;
-    let api = server.login(STARTUP).await;
-    let token = api.token().unwrap().to_string();
-    let meeting = server.meeting_id(&api, ALL_USERS).await;
-    let hidden = server
-        .meeting_id(&server.login(CORPORATE).await, "Corporate Quarterly Review")
-        .await;
+/// A bad message, where it is sent, and the error it must get.
+type Case = (Stage, &'static str, String, ErrorCode);
 
-    // The bystander: in the room, watching.
-    let mut bystander = server.connect(&api).await;
-    bystander.join(meeting).await.unwrap();
+fn chat(text: &str) -> String {
+    ClientMsg::Chat { text: text.into() }.to_json()
+}
 
-    let mut fresh = RawClient::connect(&server).await;
-    let mut lobby = RawClient::hello(&server, &token).await;
-    let mut member = RawClient::hello(&server, &token).await;
-    member
-        .send(&ClientMsg::Join {
-            meeting_id: meeting,
-        })
-        .await;
-    assert!(matches!(member.recv().await, ServerMsg::Joined { .. }));
-    let _ = drain(&mut bystander, Duration::from_millis(300)).await;
-
-    let long_text = "x".repeat(MAX_CHAT_BYTES + 1);
-    // 1366 characters, but 4098 bytes: the limit is in bytes.
-    let long_cjk = "会".repeat(1366);
-    let to_myself = format!(
-        r#"{{"type":"signal","to":{},"payload":{{}}}}"#,
-        member.peer_id.unwrap()
-    );
-    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
-    let chat = |text: &str| ClientMsg::Chat { text: text.into() }.to_json();
-    let cases: Vec<(Stage, &str, String, ErrorCode)> = vec![
+/// Before hello and before join: what needs a room or a login first.
+fn cases_before_the_room(meeting: MeetingId, hidden: MeetingId) -> Vec<Case> {
+    vec![
         (
             Stage::BeforeHello,
             "chat before hello",
@@ -111,6 +86,13 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
             .to_json(),
             ErrorCode::NotFound,
         ),
+    ]
+}
+
+/// Frames that are not a message of the protocol.
+fn malformed_cases() -> Vec<Case> {
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    vec![
         (
             Stage::InRoom,
             "not JSON",
@@ -165,6 +147,16 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
             deep,
             ErrorCode::BadRequest,
         ),
+    ]
+}
+
+/// Messages of the protocol that the room refuses.
+fn refused_in_the_room(meeting: MeetingId, token: &str, member: shared::PeerId) -> Vec<Case> {
+    let long_text = "x".repeat(MAX_CHAT_BYTES + 1);
+    // 1366 characters, but 4098 bytes: the limit is in bytes.
+    let long_cjk = "会".repeat(1366);
+    let to_myself = format!(r#"{{"type":"signal","to":{member},"payload":{{}}}}"#);
+    vec![
         (
             Stage::InRoom,
             "chat text over the limit",
@@ -215,12 +207,43 @@ async fn every_bad_input_is_answered_and_harms_no_one() {
             "hello twice",
             ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
-                token: token.clone(),
+                token: token.to_string(),
             }
             .to_json(),
             ErrorCode::BadRequest,
         ),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn every_bad_input_is_answered_and_harms_no_one() {
+    let server = TestServer::start().await;
+    let api = server.login(STARTUP).await;
+    let token = api.token().unwrap().to_string();
+    let meeting = server.meeting_id(&api, ALL_USERS).await;
+    let hidden = server
+        .meeting_id(&server.login(CORPORATE).await, "Corporate Quarterly Review")
+        .await;
+
+    // The bystander: in the room, watching.
+    let mut bystander = server.connect(&api).await;
+    bystander.join(meeting).await.unwrap();
+
+    let mut fresh = RawClient::connect(&server).await;
+    let mut lobby = RawClient::hello(&server, &token).await;
+    let mut member = RawClient::hello(&server, &token).await;
+    member
+        .send(&ClientMsg::Join {
+            meeting_id: meeting,
+        })
+        .await;
+    assert!(matches!(member.recv().await, ServerMsg::Joined { .. }));
+    let _ = drain(&mut bystander, Duration::from_millis(300)).await;
+
+    let member_id = member.peer_id.unwrap();
+    let mut cases = cases_before_the_room(meeting, hidden);
+    cases.extend(malformed_cases());
+    cases.extend(refused_in_the_room(meeting, &token, member_id));
     assert!(cases.len() >= 20);
     for (stage, name, text, expected) in cases {
         let client = match stage {

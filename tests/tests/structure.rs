@@ -9,14 +9,6 @@ use std::path::{Path, PathBuf};
 const MAX_FILE_LINES: usize = 500;
 const MAX_FUNCTION_LINES: usize = 80;
 
-/// Long end-to-end scenarios not yet split into steps. The list only
-/// shrinks: a function on it that is short now must leave it.
-const SCENARIOS_TO_SPLIT: &[&str] = &[
-    "every_bad_input_is_answered_and_harms_no_one",
-    "log_in_join_see_the_bot_chat_mute_and_leave",
-    "the_app_talks_through_real_devices_with_push_to_talk",
-];
-
 /// The workspace's crates: every `src` folder with a `lib.rs` or `main.rs`.
 fn crate_roots(root: &Path) -> Vec<PathBuf> {
     rust_files(root)
@@ -74,14 +66,10 @@ fn no_source_file_is_over_500_lines() {
 #[test]
 fn no_function_is_over_80_lines() {
     let mut long = Vec::new();
-    let mut still_listed: BTreeSet<&str> = SCENARIOS_TO_SPLIT.iter().copied().collect();
     for file in rust_files(&workspace()) {
         let text = std::fs::read_to_string(&file).unwrap();
         for (name, line, length) in functions(&text) {
-            let listed = still_listed.contains(name.as_str());
-            if length > MAX_FUNCTION_LINES && listed {
-                still_listed.remove(name.as_str());
-            } else if length > MAX_FUNCTION_LINES {
+            if length > MAX_FUNCTION_LINES {
                 long.push(format!(
                     "{}:{line} {name} ({length} lines)",
                     relative(&file)
@@ -90,10 +78,6 @@ fn no_function_is_over_80_lines() {
         }
     }
     assert!(long.is_empty(), "split these functions: {long:#?}");
-    assert!(
-        still_listed.is_empty(),
-        "these are short now: take them off SCENARIOS_TO_SPLIT: {still_listed:?}"
-    );
 }
 
 /// Every `fn` in `text`: its name, first line (from 1) and length in lines.
