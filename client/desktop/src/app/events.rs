@@ -73,13 +73,8 @@ impl HuddleApp {
                 self.meetings.push(meeting);
                 self.meetings.sort_by_key(|m| (m.starts_at, m.id));
             }
-            BackendEvent::JoinFailed(message) => {
-                if let Page::Dashboard(page) = &mut self.page {
-                    page.joining = false;
-                }
-                self.status = Some(message);
-            }
             BackendEvent::RenameFailed(message)
+            | BackendEvent::JoinFailed(message)
             | BackendEvent::MeetingsFailed(message)
             | BackendEvent::CreateFailed(message) => self.status = Some(message),
             _ => {}

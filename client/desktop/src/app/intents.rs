@@ -123,11 +123,8 @@ impl HuddleApp {
             return;
         }
         // The dashboard shows while the call is joined; the room replaces it.
-        let joining = Page::Dashboard(DashboardPage {
-            joining: true,
-            ..DashboardPage::default()
-        });
-        let Page::PreJoin(mut prejoin) = std::mem::replace(&mut self.page, joining) else {
+        let dashboard = Page::Dashboard(DashboardPage::default());
+        let Page::PreJoin(mut prejoin) = std::mem::replace(&mut self.page, dashboard) else {
             return;
         };
         self.join_started = std::time::Instant::now();

@@ -35,11 +35,11 @@ pub struct LoginPage {
     pub logging_in: bool,
 }
 
+/// The dashboard's own inputs (a join on its way shows the dashboard until
+/// the room replaces it).
 #[derive(Default)]
 pub struct DashboardPage {
     pub form: DashboardForm,
-    /// A join is on its way; the room replaces this page once it is in.
-    pub joining: bool,
 }
 
 #[derive(Default)]

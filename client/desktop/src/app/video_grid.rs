@@ -103,17 +103,9 @@ fn tile(
                 }
             }
             None => {
-                let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-                ui.painter()
-                    .rect_filled(rect, 6.0, egui::Color32::from_gray(40));
                 let text = if video { "connecting…" } else { "camera off" };
-                ui.painter().text(
-                    rect.center(),
-                    egui::Align2::CENTER_CENTER,
-                    text,
-                    egui::FontId::proportional(14.0),
-                    egui::Color32::GRAY,
-                );
+                let colours = (egui::Color32::from_gray(40), egui::Color32::GRAY);
+                placeholder(ui, size, text, colours);
             }
         }
         ui.horizontal(|ui| {
@@ -171,21 +163,16 @@ fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
                 ui.add(image);
             }
             None => {
-                let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-                ui.painter()
-                    .rect_filled(rect, 6.0, egui::Color32::from_rgb(30, 45, 70));
                 let text = if room.camera_on {
                     "starting camera…"
                 } else {
                     "camera off"
                 };
-                ui.painter().text(
-                    rect.center(),
-                    egui::Align2::CENTER_CENTER,
-                    text,
-                    egui::FontId::proportional(14.0),
+                let colours = (
+                    egui::Color32::from_rgb(30, 45, 70),
                     egui::Color32::LIGHT_GRAY,
                 );
+                placeholder(ui, size, text, colours);
             }
         }
         ui.horizontal(|ui| {
@@ -197,4 +184,22 @@ fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
             }
         });
     });
+}
+
+/// A tile without a picture: its background and a word on why.
+fn placeholder(
+    ui: &mut egui::Ui,
+    size: egui::Vec2,
+    text: &str,
+    (fill, ink): (egui::Color32, egui::Color32),
+) {
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    ui.painter().rect_filled(rect, 6.0, fill);
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        text,
+        egui::FontId::proportional(14.0),
+        ink,
+    );
 }

@@ -207,8 +207,10 @@ impl JitterBuffer {
         // The history goes on, as it would have been with the cut made: a
         // queue that stood since a burst is cut a second after the burst,
         // not a second after the last cut.
-        for held in &mut self.held_history {
-            *held = held.saturating_sub(excess);
+        if excess > 0 {
+            for held in &mut self.held_history {
+                *held -= excess.min(*held);
+            }
         }
         excess
     }
