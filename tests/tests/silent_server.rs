@@ -1,13 +1,16 @@
 //! A server that goes silent without closing (a dead link, a frozen NAT
 //! mapping) is noticed by the engine after three missed heartbeats, and the
 //! call reconnects, given the chat it missed. Between client and server sits a TCP relay that can
-//! freeze the connections it carries: bytes stop, sockets stay open.
+//! freeze the connections it carries: bytes stop, sockets stay open. A
+//! session that was only too busy to read is not mistaken for one.
 
+use huddle_engine::SignalEvent;
 use huddle_engine::call::{Call, CallEvent, CallOptions};
 use huddle_engine::media::processing::ProcessingSettings;
 use huddle_tests::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -147,6 +150,49 @@ async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects_with_the_c
         "only what was missed, once"
     );
     call.leave().await;
+}
+
+/// Messages one stall leaves waiting: more than the session buffers
+/// (1024), so its socket stops being read while the server goes on pinging.
+const MORE_THAN_BUFFERED: u64 = 1100;
+
+#[tokio::test]
+async fn a_session_too_busy_to_read_for_a_while_does_not_take_the_server_for_gone() {
+    let server = TestServer::start_with(|c| {
+        c.limits.signal_per_second = 100_000;
+        c.limits.signal_burst = 100_000;
+        // The server's own patience with a client that does not answer pings.
+        c.heartbeat_timeout = Duration::from_secs(30);
+    })
+    .await; // pings every 300 ms: silent after 0.9 s
+    let api = server.login(STARTUP).await;
+    let meeting = server.meeting_id(&api, ALL_USERS).await;
+    let mut busy = server.connect(&api).await;
+    busy.join(meeting).await.unwrap();
+    let mut other = server.connect(&api).await;
+    other.join(meeting).await.unwrap();
+    let to = busy.peer_id();
+    // After a stall, the silence limit has passed and frames wait to be
+    // read: which the session looks at first was once chance, so four stalls.
+    for stall in 0..4 {
+        for n in 0..MORE_THAN_BUFFERED {
+            let payload = serde_json::json!(n);
+            other
+                .send(shared::ClientMsg::Signal { to, payload })
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        let mut arrived = 0;
+        while arrived < MORE_THAN_BUFFERED {
+            match tokio::time::timeout(PATIENCE, busy.recv()).await {
+                Ok(Some(SignalEvent::Message(shared::ServerMsg::Signal { .. }))) => arrived += 1,
+                Ok(Some(SignalEvent::Message(_))) => {}
+                Ok(other) => panic!("stall {stall}, after {arrived} signals: {other:?}"),
+                Err(_) => panic!("stall {stall}: only {arrived} signals arrived"),
+            }
+        }
+    }
 }
 
 /// Sends a chat message and waits until the server has stored it (its echo).

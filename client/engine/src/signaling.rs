@@ -184,7 +184,6 @@ impl SignalSession {
         }
     }
 
-    /// Closes the connection politely (a close frame), ending the session.
     /// Closes the connection (a close frame goes out) and waits, for a
     /// little at most, until the socket's task has ended.
     pub async fn close(self) {
@@ -269,37 +268,73 @@ async fn run_socket<S>(
 {
     let mut heard_at = tokio::time::Instant::now();
     let reason = loop {
-        tokio::select! {
+        let frame = tokio::select! {
             _ = tokio::time::sleep_until(heard_at + silence_limit) => {
-                break Some(format!("the server went silent for {:.1} s", silence_limit.as_secs_f32()));
+                // A long send, or a consumer slow to take what we read, may
+                // have kept us from reading: what arrived meanwhile counts.
+                match tokio::time::timeout(Duration::ZERO, socket.next()).await {
+                    Ok(frame) => frame,
+                    Err(_) => break Some(format!(
+                        "the server went silent for {:.1} s",
+                        silence_limit.as_secs_f32()
+                    )),
+                }
             }
             msg = outgoing.recv() => match msg {
                 Some(msg) => {
                     if let Err(e) = socket.send(Message::text(msg.to_json())).await {
                         break Some(e.to_string());
                     }
+                    continue;
                 }
                 None => {
                     let _ = socket.close(None).await;
                     break None;
                 }
             },
-            frame = socket.next() => match frame.inspect(|_| heard_at = tokio::time::Instant::now()) {
-                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(&text) {
-                    Ok(msg) => {
-                        if incoming.send(SignalEvent::Message(msg)).await.is_err() {
-                            let _ = socket.close(None).await;
-                            return;
-                        }
-                    }
-                    Err(e) => tracing::warn!("ignoring a server message we do not understand: {e}"),
-                },
-                Some(Ok(Message::Close(frame))) => break frame.map(|f| f.reason.to_string()),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => break Some(e.to_string()),
-                None => break None,
-            },
+            frame = socket.next() => frame,
+        };
+        heard_at = tokio::time::Instant::now();
+        match deliver(frame, &incoming).await {
+            Delivered::Go => {}
+            Delivered::Ended(reason) => break reason,
+            Delivered::NoOneListens => {
+                let _ = socket.close(None).await;
+                return;
+            }
         }
     };
     let _ = incoming.send(SignalEvent::Closed { reason }).await;
+}
+
+/// What became of one frame from the server.
+enum Delivered {
+    Go,
+    /// The connection ended, and why if the server or the socket said.
+    Ended(Option<String>),
+    /// The session was dropped: nobody reads our events any more.
+    NoOneListens,
+}
+
+/// Hands a server message to the session; says whether the connection ended.
+async fn deliver(
+    frame: Option<std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    incoming: &mpsc::Sender<SignalEvent>,
+) -> Delivered {
+    match frame {
+        Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(&text) {
+            Ok(msg) => match incoming.send(SignalEvent::Message(msg)).await {
+                Ok(()) => Delivered::Go,
+                Err(_) => Delivered::NoOneListens,
+            },
+            Err(e) => {
+                tracing::warn!("ignoring a server message we do not understand: {e}");
+                Delivered::Go
+            }
+        },
+        Some(Ok(Message::Close(frame))) => Delivered::Ended(frame.map(|f| f.reason.to_string())),
+        Some(Ok(_)) => Delivered::Go,
+        Some(Err(e)) => Delivered::Ended(Some(e.to_string())),
+        None => Delivered::Ended(None),
+    }
 }
