@@ -34,7 +34,7 @@ impl AudioSink for Speaker {
     fn play(&mut self, samples: &[f32]) {
         Speaker::play(self, samples)
     }
-    fn queued(&self) -> Option<std::time::Duration> {
+    fn queued(&mut self) -> Option<std::time::Duration> {
         Speaker::queued(self)
     }
     fn take_notice(&mut self) -> Option<String> {

@@ -6,14 +6,14 @@
 //! speaker instead, and never falls back to a microphone.
 
 use super::devices::{self, AudioDeviceInfo, AudioError, DeviceChoice, Direction};
-use super::stream::{self, RingEnd, Running};
+use super::stream::{self, Gaps, RingEnd, Running};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 /// No callback for this long means the stream is dead (PulseAudio stops
 /// calling a playback stream whose sink was removed, without an error).
-const STALL: Duration = Duration::from_millis(600);
+const STALL: Duration = Duration::from_millis(5000);
 /// How often the device list is checked for the device in use.
 const PRESENCE_CHECK: Duration = Duration::from_secs(1);
 const RETRY: Duration = Duration::from_secs(1);
@@ -44,6 +44,7 @@ pub(crate) enum Wanted {
 /// Owns the thread; dropping it closes the device.
 pub(crate) struct Keeper {
     stop: Arc<AtomicBool>,
+    gaps: Gaps,
     notices: mpsc::Receiver<String>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -59,9 +60,11 @@ impl Keeper {
         let (fresh_tx, fresh_rx) = mpsc::channel();
         let (notice_tx, notices) = mpsc::channel();
         let (first_tx, first_rx) = mpsc::channel();
+        let gaps = Gaps::default();
         let watch = Watch {
             direction,
             choice,
+            gaps: gaps.clone(),
             fresh: fresh_tx,
             notices: notice_tx,
             stop: stop.clone(),
@@ -74,6 +77,7 @@ impl Keeper {
             Ok(Ok(())) => Ok((
                 Keeper {
                     stop,
+                    gaps,
                     notices,
                     thread: Some(thread),
                 },
@@ -82,6 +86,11 @@ impl Keeper {
             Ok(Err(err)) => Err(err),
             Err(_) => Err(AudioError::NoHost("the sound thread stopped".into())),
         }
+    }
+
+    /// How often the sound broke, over every stream this keeper opened.
+    pub(crate) fn gaps(&self) -> Gaps {
+        self.gaps.clone()
     }
 
     /// What changed since last asked ("Your microphone … was removed; …").
@@ -112,6 +121,7 @@ struct Live {
 struct Watch {
     direction: Direction,
     choice: Wanted,
+    gaps: Gaps,
     fresh: mpsc::Sender<Fresh>,
     notices: mpsc::Sender<String>,
     stop: Arc<AtomicBool>,
@@ -308,7 +318,7 @@ impl Watch {
     ) -> Result<(AudioDeviceInfo, Running), AudioError> {
         let direction = self.direction;
         let mut user_end = None;
-        let running = stream::open(&device, direction, |rate| {
+        let running = stream::open(&device, direction, &self.gaps, |rate| {
             // A second of room: a reader that falls that far behind is gone.
             let (producer, consumer) = rtrb::RingBuffer::new(rate as usize);
             match direction {

@@ -5,6 +5,7 @@
 use super::devices::{AudioDeviceInfo, AudioError, DeviceChoice, Direction};
 use super::keeper::{Fresh, Keeper, UserEnd, Wanted};
 use super::resample::RateConverter;
+use super::stream::Gaps;
 use huddle_engine::media::frame::{SAMPLE_RATE, SAMPLES_PER_10MS};
 use std::collections::VecDeque;
 use std::sync::mpsc;
@@ -53,6 +54,11 @@ impl Microphone {
         };
         microphone.take_fresh();
         Ok(microphone)
+    }
+
+    /// How often samples were dropped because nobody read them for a second.
+    pub fn gaps(&self) -> Gaps {
+        self.keeper.gaps()
     }
 
     /// The device recording now.

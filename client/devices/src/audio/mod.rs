@@ -13,3 +13,4 @@ mod stream;
 pub use devices::{AudioDeviceInfo, AudioError, DeviceChoice, Direction};
 pub use microphone::Microphone;
 pub use speaker::Speaker;
+pub use stream::Gaps;

@@ -5,6 +5,7 @@
 use super::devices::{AudioDeviceInfo, AudioError, DeviceChoice, Direction};
 use super::keeper::{Fresh, Keeper, UserEnd, Wanted};
 use super::resample::RateConverter;
+use super::stream::Gaps;
 use huddle_engine::media::frame::SAMPLE_RATE;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ const MAX_QUEUED: Duration = Duration::from_millis(100);
 /// What the queue is steered to: a standing queue is pure delay. (A stream
 /// that starts while audio arrives can begin with 100 ms queued, and the
 /// device's clock and ours never drain it by themselves.)
-const TARGET_QUEUED: Duration = Duration::from_millis(20);
+const TARGET_QUEUED: Duration = Duration::from_millis(10);
 /// Frames over which the queue's low point is taken (one second).
 const STEER_EVERY: u32 = 50;
 
@@ -57,13 +58,22 @@ impl Speaker {
         &self.device
     }
 
+    /// How often the speaker ran dry while it played (each one a click).
+    /// The end of all sound counts once too: a call's playout stops making
+    /// frames when nobody sends.
+    pub fn gaps(&self) -> Gaps {
+        self.keeper.gaps()
+    }
+
     /// What changed since last asked (the device was removed, …).
     pub fn take_notice(&self) -> Option<String> {
         self.keeper.take_notice()
     }
 
-    /// The audio waiting for the device (none while it is being opened).
-    pub fn queued(&self) -> Option<Duration> {
+    /// The audio waiting for the device (none while it is being opened), in
+    /// the newest stream: a reopened device starts with an empty queue.
+    pub fn queued(&mut self) -> Option<Duration> {
+        self.take_fresh();
         let ring = self.ring.as_ref()?;
         let samples = ring.buffer().capacity() - ring.slots();
         Some(Duration::from_secs_f64(samples as f64 / self.rate as f64))

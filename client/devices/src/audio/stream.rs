@@ -61,6 +61,22 @@ impl Health {
     }
 }
 
+/// How often the sound broke: the speaker's queue ran dry while it played
+/// (a click), or the microphone's reader fell a second behind and samples
+/// were dropped. Counted across the streams a device is reopened as.
+#[derive(Debug, Clone, Default)]
+pub struct Gaps(Arc<AtomicU64>);
+
+impl Gaps {
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn add(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// A playing stream and the rate its ring buffer runs at.
 pub(crate) struct Running {
     /// Dropping it stops the device.
@@ -78,7 +94,7 @@ pub(crate) enum RingEnd {
 }
 
 /// The format to ask for: 48 kHz if the device can, float samples if it
-/// can, as few channels as it can (the engine is mono); and 10 ms callbacks.
+/// can, as few channels as it can (the engine is mono).
 fn choose_config(
     device: &cpal::Device,
     direction: Direction,
@@ -120,28 +136,40 @@ fn choose_config(
     }
 }
 
+/// The device's period, as a fraction of a second. The microphone is read
+/// every 10 ms. The speaker asks every 5 ms: PulseAudio keeps two periods
+/// queued, and our own queue (see `speaker.rs`) already rides out a late
+/// playout, so a longer period would only be delay.
+fn period_divisor(direction: Direction) -> u32 {
+    match direction {
+        Direction::Input => 100,
+        Direction::Output => 200,
+    }
+}
+
 /// Opens and starts a stream on `device` that moves mono samples through `ring`.
 pub(crate) fn open(
     device: &cpal::Device,
     direction: Direction,
+    gaps: &Gaps,
     make_ring: impl FnOnce(u32) -> RingEnd,
 ) -> Result<Running, cpal::Error> {
     let chosen = choose_config(device, direction)?;
     let rate = chosen.sample_rate();
     let mut config = chosen.config();
     if let SupportedBufferSize::Range { min, max } = chosen.buffer_size() {
-        let ten_ms = rate / 100;
-        if (*min..=*max).contains(&ten_ms) {
-            config.buffer_size = cpal::BufferSize::Fixed(ten_ms);
+        let period = rate / period_divisor(direction);
+        if (*min..=*max).contains(&period) {
+            config.buffer_size = cpal::BufferSize::Fixed(period);
         }
     }
     let health = Health::new();
     let ring = make_ring(rate);
     let stream = match chosen.sample_format() {
-        SampleFormat::F32 => build::<f32>(device, config, ring, &health),
-        SampleFormat::I16 => build::<i16>(device, config, ring, &health),
-        SampleFormat::I32 => build::<i32>(device, config, ring, &health),
-        SampleFormat::U16 => build::<u16>(device, config, ring, &health),
+        SampleFormat::F32 => build::<f32>(device, config, ring, &health, gaps),
+        SampleFormat::I16 => build::<i16>(device, config, ring, &health, gaps),
+        SampleFormat::I32 => build::<i32>(device, config, ring, &health, gaps),
+        SampleFormat::U16 => build::<u16>(device, config, ring, &health, gaps),
         other => Err(cpal::Error::with_message(
             cpal::ErrorKind::UnsupportedConfig,
             format!("sample format {other} is not supported"),
@@ -161,6 +189,7 @@ fn build<T>(
     config: cpal::StreamConfig,
     ring: RingEnd,
     health: &Arc<Health>,
+    gaps: &Gaps,
 ) -> Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + FromSample<f32>,
@@ -172,17 +201,28 @@ where
         move |err| health.fail(err)
     };
     let health = health.clone();
+    let gaps = gaps.clone();
+    // Whether the speaker's last sample was sound from the ring, and whether
+    // the microphone's last callback found its ring full.
+    let mut playing = false;
+    let mut overflowing = false;
     match ring {
         RingEnd::Input(mut ring) => device.build_input_stream::<T, _, _>(
             config,
             move |data: &[T], _| {
                 health.beat();
+                let mut dropped = false;
                 for frame in data.chunks(channels) {
                     // Mono is the average of the channels. A full ring means
                     // nobody is reading: newer samples are dropped.
                     let sum: f32 = frame.iter().map(|&s| f32::from_sample(s)).sum();
-                    let _ = ring.push(sum / frame.len() as f32);
+                    dropped |= ring.push(sum / frame.len() as f32).is_err();
                 }
+                // A reader that stays behind is one gap, not one per callback.
+                if dropped && !overflowing {
+                    gaps.add();
+                }
+                overflowing = dropped;
             },
             on_error,
             Some(OPEN_TIMEOUT),
@@ -192,8 +232,19 @@ where
             move |data: &mut [T], _| {
                 health.beat();
                 for frame in data.chunks_mut(channels) {
-                    // Nothing to play (yet) is silence.
-                    let sample = ring.pop().unwrap_or(0.0);
+                    // Nothing to play is silence; running out mid-sound is a gap.
+                    let sample = match ring.pop() {
+                        Ok(sample) => {
+                            playing = true;
+                            sample
+                        }
+                        Err(_) => {
+                            if std::mem::take(&mut playing) {
+                                gaps.add();
+                            }
+                            0.0
+                        }
+                    };
                     frame.fill(T::from_sample(sample));
                 }
             },

@@ -22,10 +22,10 @@ use tokio_util::sync::CancellationToken;
 
 /// What the speaker should hold queued: a standing queue is delay, an empty
 /// one a click.
-const SPEAKER_TARGET: Duration = Duration::from_millis(20);
+const SPEAKER_TARGET: Duration = Duration::from_millis(15);
 /// Below this the speaker is hungry (its clock runs ahead of ours): the next
 /// frame is made at once.
-const SPEAKER_LOW: Duration = Duration::from_millis(10);
+const SPEAKER_LOW: Duration = Duration::from_millis(5);
 /// Behind the clock by more than this (the machine stalled), the playout
 /// starts again from now instead of catching up in a burst.
 const MAX_LATE: Duration = Duration::from_millis(100);
@@ -59,7 +59,7 @@ pub struct PlayoutOutputs {
 pub fn play_out(peers: AudioPeers, out: PlayoutOutputs, stop: CancellationToken) {
     let mut clock = PlayoutClock::new();
     while !stop.is_cancelled() {
-        let queued = lock(&out.speaker).as_ref().and_then(|s| s.queued());
+        let queued = lock(&out.speaker).as_mut().and_then(|s| s.queued());
         clock.wait(queued);
 
         let notice = lock(&out.speaker)
@@ -193,13 +193,16 @@ mod tests {
         // No speaker, or one holding its target: every 20 ms.
         assert_eq!(clock.due(t0, None), t0);
         clock.made(t0, t0);
-        assert_eq!(clock.due(t0, Some(20 * MS)), t0 + FRAME);
+        assert_eq!(clock.due(t0, Some(15 * MS)), t0 + FRAME);
         // A hungry speaker gets the next frame sooner, but never more than
         // half a frame early (a speaker fed nothing stays hungry).
-        assert_eq!(clock.due(t0 + 15 * MS, Some(5 * MS)), t0 + 15 * MS);
-        assert_eq!(clock.due(t0, Some(5 * MS)), t0 + FRAME / 2);
-        // One holding 100 ms (60 beyond target and a frame) waits that much longer.
-        assert_eq!(clock.due(t0, Some(100 * MS)), t0 + FRAME + 60 * MS);
+        assert_eq!(clock.due(t0 + 15 * MS, Some(4 * MS)), t0 + 15 * MS);
+        assert_eq!(clock.due(t0, Some(4 * MS)), t0 + FRAME / 2);
+        // Between hungry and a frame beyond its target: on the beat.
+        assert_eq!(clock.due(t0, Some(5 * MS)), t0 + FRAME);
+        assert_eq!(clock.due(t0, Some(35 * MS)), t0 + FRAME);
+        // One holding 100 ms (65 beyond target and a frame) waits that much longer.
+        assert_eq!(clock.due(t0, Some(100 * MS)), t0 + FRAME + 65 * MS);
     }
 
     #[test]

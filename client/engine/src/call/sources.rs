@@ -44,7 +44,7 @@ pub trait AudioSink: Send + 'static {
     fn play(&mut self, samples: &[f32]);
     /// The audio waiting to be played, if the sink knows: the playout
     /// follows it (see `playout.rs`).
-    fn queued(&self) -> Option<std::time::Duration> {
+    fn queued(&mut self) -> Option<std::time::Duration> {
         None
     }
     /// What the user should know of a change ("the device was removed").

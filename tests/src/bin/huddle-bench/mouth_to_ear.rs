@@ -35,12 +35,14 @@ pub fn mouth_to_ear() -> Result<()> {
 }
 
 pub async fn measure() -> Result<()> {
-    let rig = tokio::task::spawn_blocking(|| delays("mouth", "mouth.monitor")).await??;
+    let (rig, rig_gaps) =
+        tokio::task::spawn_blocking(|| delays("mouth", "mouth.monitor")).await??;
 
     let server = TestServer::start().await;
     let microphone =
         tokio::task::spawn_blocking(|| Microphone::open(&named("mouth.monitor"))).await??;
     let speaker = tokio::task::spawn_blocking(|| Speaker::open(&named("ear"))).await??;
+    let ear_gaps = speaker.gaps();
     let _a = join(&server, STARTUP, Some(Box::new(microphone)), None).await?;
     let mut b = join(&server, CORPORATE, None, Some(Box::new(speaker))).await?;
     while let Some(event) = b.next_event().await {
@@ -53,27 +55,35 @@ pub async fn measure() -> Result<()> {
         }
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let through = tokio::task::spawn_blocking(|| delays("mouth", "ear.monitor")).await??;
+    let gaps_before = ear_gaps.count();
+    let (through, through_gaps) =
+        tokio::task::spawn_blocking(|| delays("mouth", "ear.monitor")).await??;
+    let ear_gaps = ear_gaps.count() - gaps_before;
 
     let (rig50, call50) = (median(&rig), median(&through));
-    println!("| path | p50 ms | p95 ms | bursts heard |");
-    println!("|---|---|---|---|");
-    for (name, values) in [
-        ("rig alone: play into a sink, record its monitor", &rig),
+    println!("| path | p50 ms | p95 ms | bursts heard | speakers ran dry |");
+    println!("|---|---|---|---|---|");
+    for (name, values, gaps) in [
+        (
+            "rig alone: play into a sink, record its monitor",
+            &rig,
+            rig_gaps.to_string(),
+        ),
         (
             "rig + call: A's microphone → WebRTC on loopback → B's speaker",
             &through,
+            format!("{through_gaps} + B's {ear_gaps}"),
         ),
     ] {
         println!(
-            "| {name} | {:.1} | {:.1} | {}/{BURSTS} |",
+            "| {name} | {:.1} | {:.1} | {}/{BURSTS} | {gaps} |",
             median(values),
             percentile(values, 0.95).unwrap_or(f64::NAN),
             values.len()
         );
     }
     println!(
-        "| **mouth-to-ear** (difference of the medians) | **{:.1}** | | |",
+        "| **mouth-to-ear** (difference of the medians) | **{:.1}** | | | |",
         call50 - rig50
     );
     Ok(())
@@ -115,9 +125,11 @@ async fn join(
     .await?)
 }
 
-/// Plays bursts into `sink` and times them arriving at `source`, in ms.
-fn delays(sink: &str, source: &str) -> Result<Vec<f64>> {
+/// Plays bursts into `sink` and times them arriving at `source`, in ms;
+/// and how often the bench's own player ran dry.
+fn delays(sink: &str, source: &str) -> Result<(Vec<f64>, u64)> {
     let mut mouth = Speaker::open(&named(sink))?;
+    let player_gaps = mouth.gaps();
     let mut ear = Microphone::open(&named(source))?;
     let sent: Arc<Mutex<Vec<Instant>>> = Arc::default();
     let frames = BURSTS * BURST_EVERY;
@@ -160,7 +172,7 @@ fn delays(sink: &str, source: &str) -> Result<Vec<f64>> {
     }
     player.join().expect("the player thread");
     let sent = sent.lock().unwrap().clone();
-    Ok(sent
+    let delays = sent
         .iter()
         .filter_map(|&at| {
             let arrival = heard
@@ -168,5 +180,8 @@ fn delays(sink: &str, source: &str) -> Result<Vec<f64>> {
                 .find(|&&h| h > at && h - at < Duration::from_millis(400))?;
             Some((*arrival - at).as_secs_f64() * 1000.0)
         })
-        .collect())
+        .collect();
+    // (The player closes its stream with its last frame still queued: the
+    // end of the sound is not counted.)
+    Ok((delays, player_gaps.count()))
 }
