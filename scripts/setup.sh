@@ -21,7 +21,9 @@ if [[ -z "${HUDDLE_PACKAGES+set}" ]]; then
         # a test runs a private D-Bus to see it say when there is no portal
         libdbus-1-dev libpipewire-0.3-dev libspa-0.2-dev dbus
         # the README's reverse-proxy examples are tested as written
-        nginx caddy)
+        nginx caddy
+        # calls through a TURN relay: coturn, with the server's REST credentials
+        coturn)
 fi
 
 missing=()

@@ -2,6 +2,7 @@
 //! `HUDDLE_*` environment variables and command-line flags.
 
 use crate::tls::TlsFiles;
+use crate::turn::TurnConfig;
 use clap::Parser;
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -33,6 +34,9 @@ pub struct Config {
     /// STUN/TURN servers handed to clients in `welcome`; none by default, so
     /// calls on a LAN or loopback never wait on an unreachable STUN server.
     pub ice_servers: Vec<IceServer>,
+    /// A TURN relay sharing a secret with us: each connection gets its own
+    /// time-limited credentials for it in `welcome`, after `ice_servers`.
+    pub turn: Option<TurnConfig>,
     /// How often the server pings each WebSocket.
     pub heartbeat_interval: Duration,
     /// A connection silent (no frame, no pong) this long is considered gone.
@@ -148,6 +152,7 @@ impl Default for Config {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             chat_retention_days: None,
             ice_servers: Vec::new(),
+            turn: None,
             heartbeat_interval: Duration::from_secs(2),
             heartbeat_timeout: Duration::from_secs(6),
             limits: Limits::default(),
@@ -167,7 +172,8 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// TOML config file with any of the settings below (same names, snake_case),
-    /// plus `[[ice_servers]]` tables and a `[limits]` table.
+    /// plus `[[ice_servers]]` tables, a `[turn]` table (urls, secret, ttl_s)
+    /// and a `[limits]` table.
     #[arg(long, env = "HUDDLE_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on for HTTP and WebSocket [default: 127.0.0.1:8080].
@@ -234,6 +240,7 @@ struct FileConfig {
     session_ttl_hours: Option<u64>,
     chat_retention_days: Option<u32>,
     ice_servers: Option<Vec<IceServer>>,
+    turn: Option<TurnConfig>,
     heartbeat_interval_ms: Option<u64>,
     heartbeat_timeout_ms: Option<u64>,
     limits: Option<Limits>,
@@ -255,6 +262,8 @@ pub enum ConfigError {
     HalfTls { given: &'static str },
     #[error("trusted proxy {0:?} is not an address or a CIDR such as 10.0.0.0/8")]
     Proxy(String),
+    #[error("{0}")]
+    Turn(String),
     #[error("heartbeat timeout ({timeout:?}) must be longer than the interval ({interval:?})")]
     Heartbeat {
         interval: Duration,
@@ -290,6 +299,7 @@ impl Config {
                     })
                     .collect()
             }),
+            turn: None,
             heartbeat_interval_ms: args.heartbeat_interval_ms,
             heartbeat_timeout_ms: args.heartbeat_timeout_ms,
             limits: None,
@@ -346,6 +356,12 @@ impl Config {
         }
         if let Some(v) = layer.ice_servers {
             self.ice_servers = v;
+        }
+        if let Some(turn) = layer.turn {
+            if let Some(problem) = turn.problem() {
+                return Err(ConfigError::Turn(problem));
+            }
+            self.turn = Some(turn);
         }
         if let Some(v) = layer.heartbeat_interval_ms {
             self.heartbeat_interval = Duration::from_millis(v);

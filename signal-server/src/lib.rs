@@ -20,6 +20,7 @@ pub mod room;
 pub mod server;
 pub mod store;
 pub mod tls;
+pub mod turn;
 
 pub use config::Config;
 pub use server::{RunningServer, StartError, start};

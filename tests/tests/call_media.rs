@@ -59,6 +59,7 @@ async fn join_with(
         start_camera_off: false,
         reconnect_for,
         simulated_loss: Default::default(),
+        ice_policy: Default::default(),
     })
     .await
     .expect("joins")

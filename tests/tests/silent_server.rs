@@ -106,6 +106,7 @@ async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects_with_the_c
         start_camera_off: true,
         reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
+        ice_policy: Default::default(),
     })
     .await
     .expect("joins through the relay");

@@ -67,6 +67,10 @@ struct Args {
     /// Drop this percentage of received audio packets, as a lossy network would (QA).
     #[arg(long, default_value_t = 0.0, value_parser = percent)]
     drop_audio: f32,
+    /// Reach the other participants only through the server's TURN relay
+    /// (QA of the relay, and networks that must not show our addresses).
+    #[arg(long)]
+    relay_only: bool,
     /// Drop this percentage of received video packets (QA: a keyframe is
     /// asked for and the picture recovers).
     #[arg(long, default_value_t = 0.0, value_parser = percent)]
@@ -178,6 +182,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         share_sound: args.share_sound,
         audio_loss: args.drop_audio / 100.0,
         video_loss: args.drop_video / 100.0,
+        relay_only: args.relay_only,
         width,
         height,
         fps: args.fps.clamp(1.0, 60.0),

@@ -55,6 +55,8 @@ pub struct BotOptions {
     pub audio_loss: f32,
     /// The same for received video packets.
     pub video_loss: f32,
+    /// Connect to peers only through the server's TURN relay (`--relay-only`).
+    pub relay_only: bool,
     /// Play what is received on this output device (`--speaker`).
     pub speaker: Option<DeviceChoice>,
     /// Echo cancellation, noise suppression and gain control on a device
@@ -91,6 +93,7 @@ impl BotOptions {
             share_sound: false,
             audio_loss: 0.0,
             video_loss: 0.0,
+            relay_only: false,
             speaker: None,
             voice_processing: false,
             width: 1280,

@@ -7,7 +7,9 @@ use super::script::{Action, Step};
 use super::sound::{self, BotSound};
 use super::watch::{Next, Watch};
 use huddle_engine::api::ApiClient;
-use huddle_engine::call::{AudioSource, Call, CallOptions, Command, PatternSource, VideoSource};
+use huddle_engine::call::{
+    AudioSource, Call, CallOptions, Command, IcePolicy, PatternSource, VideoSource,
+};
 use huddle_engine::codec::VideoEncoderConfig;
 use huddle_engine::error::Result;
 use huddle_engine::media::files::Y4mSource;
@@ -165,6 +167,11 @@ async fn join(
         simulated_loss: huddle_engine::call::ReceiveLoss {
             audio: options.audio_loss,
             video: options.video_loss,
+        },
+        ice_policy: if options.relay_only {
+            IcePolicy::RelayOnly
+        } else {
+            IcePolicy::All
         },
         camera,
         microphone,

@@ -160,3 +160,41 @@ fn session_ttl_hours_sets_how_long_a_login_lasts() {
         Duration::from_secs(5 * 3600)
     );
 }
+
+#[test]
+fn a_turn_table_is_read_and_a_broken_one_refused_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huddle.toml");
+    let read = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        Config::from_args(args(&["--config", path.to_str().unwrap()]))
+    };
+    let config = read("[turn]\nurls = [\"turn:198.18.0.1:3478\"]\nsecret = \"s3cret\"\n").unwrap();
+    let turn = config.turn.expect("the table is read");
+    assert_eq!(turn.urls, ["turn:198.18.0.1:3478"]);
+    assert_eq!(turn.ttl_s, 24 * 3600, "a day unless set");
+    let empty_secret = read("[turn]\nurls = [\"turn:198.18.0.1\"]\nsecret = \"\"\n").unwrap_err();
+    assert!(
+        empty_secret.to_string().contains("secret is empty"),
+        "{empty_secret}"
+    );
+    let typo = read("[turn]\nurls = [\"turn:198.18.0.1\"]\nsecret = \"s\"\nttl = 5\n").unwrap_err();
+    assert!(typo.to_string().contains("ttl"), "{typo}");
+}
+
+#[test]
+fn the_readme_example_config_is_valid() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("the README");
+    let example = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml block in the README");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huddle.toml");
+    std::fs::write(&path, example).unwrap();
+    let config = Config::from_args(args(&["--config", path.to_str().unwrap()])).unwrap();
+    assert_eq!(config.turn.expect("the example has a relay").ttl_s, 86_400);
+    assert_eq!(config.ice_servers.len(), 1);
+}

@@ -51,6 +51,17 @@ impl Session {
 
     /// The login is good: take a slot of the user's connection allowance,
     /// register with the hub, and say welcome.
+    /// The configured STUN/TURN servers, then our TURN relay with
+    /// credentials of this user's own (see `turn.rs`).
+    fn ice_servers_for(&self, user: shared::UserId) -> Vec<shared::IceServer> {
+        let config = &self.app.config;
+        let mut servers = config.ice_servers.clone();
+        if let Some(turn) = &config.turn {
+            servers.push(turn.credentials_for(user, std::time::SystemTime::now()));
+        }
+        servers
+    }
+
     fn welcome(&mut self, user: User, token_hash: String, expires_at_ms: i64) -> Flow {
         let limit = self.app.config.limits.connections_per_user;
         let Some(slot) = self.app.connection_counts.open_user(user.id, limit) else {
@@ -70,7 +81,7 @@ impl Session {
         self.outbox.send(&ServerMsg::Welcome {
             user: user.clone(),
             peer_id: peer,
-            ice_servers: self.app.config.ice_servers.clone(),
+            ice_servers: self.ice_servers_for(user.id),
             heartbeat_ms: Some(self.app.config.heartbeat_interval.as_millis() as u64),
         });
         tracing::debug!(%peer, user = %user.email, "hello accepted");

@@ -416,6 +416,7 @@ fn call_options(
         start_camera_off: choice.start_camera_off,
         reconnect_for: choice.reconnect_for,
         simulated_loss: Default::default(),
+        ice_policy: Default::default(),
     }
 }
 

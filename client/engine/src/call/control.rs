@@ -33,6 +33,19 @@ pub struct CallOptions {
     pub reconnect_for: std::time::Duration,
     /// QA: drop some received packets, as a lossy network would.
     pub simulated_loss: ReceiveLoss,
+    /// Which network paths the call's links may use.
+    pub ice_policy: IcePolicy,
+}
+
+/// Which network paths a peer link may use (WebRTC's `iceTransportPolicy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IcePolicy {
+    /// Direct, through a NAT's public address, or relayed: whichever works.
+    #[default]
+    All,
+    /// Only through the server's TURN relay: for networks that must not
+    /// show our addresses to peers, and for QA of the relay.
+    RelayOnly,
 }
 
 /// Shares (0.0–1.0) of received packets dropped on purpose (QA, and tests

@@ -5,7 +5,7 @@
 //! the core expects.
 
 use super::SpeakerSlot;
-use super::control::{CallEvent, Command, EventSender, PeerLinkState};
+use super::control::{CallEvent, Command, EventSender, IcePolicy, PeerLinkState};
 use super::core::{CallCore, CoreCommand, Input, LinkAction, LinkEvent, Output, RejoinFailed};
 use super::events::{PC_EVENT_QUEUE, PcEvent};
 use super::peer::{self, PeerLink};
@@ -58,6 +58,7 @@ pub struct Driver {
     rejoining: Option<tokio::task::JoinHandle<RejoinResult>>,
     target: RejoinTarget,
     reconnect_for: Duration,
+    ice_policy: IcePolicy,
     links: HashMap<PeerId, PeerLink>,
     pc_events: (PcEventSender, mpsc::Receiver<(PeerId, PcEvent)>),
     events: EventSender,
@@ -83,11 +84,18 @@ impl Driver {
             rejoining: None,
             target,
             reconnect_for,
+            ice_policy: IcePolicy::All,
             links: HashMap::new(),
             pc_events: mpsc::channel(PC_EVENT_QUEUE),
             events,
             media,
         }
+    }
+
+    /// Links open with `policy` from now on.
+    pub fn with_ice_policy(mut self, policy: IcePolicy) -> Driver {
+        self.ice_policy = policy;
+        self
     }
 
     /// Runs the call until it ends, then closes everything it holds.
@@ -258,7 +266,8 @@ impl Driver {
         match action {
             LinkAction::Open { ice_servers, offer } => {
                 let events = self.pc_events.0.clone();
-                match PeerLink::open(peer, &ice_servers, offer, events).await {
+                let policy = self.ice_policy;
+                match PeerLink::open(peer, &ice_servers, policy, offer, events).await {
                     Ok(link) => {
                         self.links.insert(peer, link);
                     }

@@ -121,7 +121,8 @@ impl Call {
             options.reconnect_for,
             event_tx,
             media,
-        );
+        )
+        .with_ice_policy(options.ice_policy);
         let inlets = Inlets {
             commands: command_rx,
             lost_sources,

@@ -28,7 +28,9 @@ mod video_sender;
 mod view;
 mod voice;
 
-pub use control::{CallEvent, CallOptions, Command, Commander, PeerLinkState, ReceiveLoss};
+pub use control::{
+    CallEvent, CallOptions, Command, Commander, IcePolicy, PeerLinkState, ReceiveLoss,
+};
 pub use core::room::{Member, Room};
 pub use engine::Call;
 use playout::SpeakerSlot;

@@ -3,6 +3,7 @@
 //! add a candidate) and reports what came of each. Perfect negotiation
 //! itself is the core's (`core/negotiator.rs`).
 
+use super::control::IcePolicy;
 use super::core::negotiator::Step;
 use super::core::{LinkEvent, StepKind};
 use super::events::PcEvent;
@@ -54,6 +55,7 @@ impl PeerLink {
     pub async fn open(
         remote: PeerId,
         ice_servers: &[IceServer],
+        policy: IcePolicy,
         offer: bool,
         events: mpsc::Sender<(PeerId, PcEvent)>,
     ) -> Result<PeerLink, PeerError> {
@@ -61,7 +63,7 @@ impl PeerLink {
             peer: remote,
             events,
         });
-        let pc = setup::peer_connection(ice_servers, handler).await?;
+        let pc = setup::peer_connection(ice_servers, policy, handler).await?;
         let mut link = PeerLink {
             remote,
             pc,

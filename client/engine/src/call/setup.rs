@@ -3,6 +3,7 @@
 //! requests surfaced to the sender, our ICE servers, and sockets that work
 //! on a LAN and on loopback.
 
+use super::control::IcePolicy;
 use super::keyframe_requests::KeyframeRequestForwarder;
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::Slot;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceServer, Registry, SettingEngineBuilder,
+    RTCConfigurationBuilder, RTCIceServer, RTCIceTransportPolicy, Registry, SettingEngineBuilder,
     register_default_interceptors,
 };
 
@@ -45,6 +46,7 @@ pub fn opus_codec() -> RTCRtpCodec {
 /// Creates a peer connection whose events go to `handler`.
 pub async fn peer_connection(
     ice_servers: &[IceServer],
+    policy: IcePolicy,
     handler: Arc<dyn PeerConnectionEventHandler>,
 ) -> webrtc::error::Result<Arc<dyn PeerConnection>> {
     let mut media_engine = MediaEngine::default();
@@ -77,6 +79,10 @@ pub async fn peer_connection(
                 })
                 .collect(),
         )
+        .with_ice_transport_policy(match policy {
+            IcePolicy::All => RTCIceTransportPolicy::All,
+            IcePolicy::RelayOnly => RTCIceTransportPolicy::Relay,
+        })
         .build();
     let settings = SettingEngineBuilder::new()
         // mDNS host names are for browsers hiding their addresses; between our

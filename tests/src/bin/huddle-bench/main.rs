@@ -73,6 +73,7 @@ async fn call(
         start_camera_off: false,
         reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
+        ice_policy: Default::default(),
     })
     .await?)
 }

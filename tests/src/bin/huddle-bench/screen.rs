@@ -127,6 +127,7 @@ async fn join(
         start_camera_off: true,
         reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
+        ice_policy: Default::default(),
     })
     .await?)
 }
