@@ -69,6 +69,16 @@ pub fn assert_sees(report: &Report, name: &str, hz: f32) {
     assert_hears(report, name, &peer.audio, hz);
 }
 
+/// `report`'s link to `name` went the way `candidate` (`host`, `srflx`,
+/// `relay`) says.
+pub fn assert_candidate(report: &Report, name: &str, candidate: &str) {
+    let peer = report
+        .peer(name)
+        .unwrap_or_else(|| panic!("{} never saw {name}", report.name));
+    let got = peer.network.candidate;
+    assert_eq!(got, Some(candidate), "{}'s link to {name}", report.name);
+}
+
 /// The tone of `hz` came through whole: its frequency, its level (a tone
 /// 40 dB down is still found by its frequency), and little concealment.
 pub fn assert_hears(report: &Report, name: &str, audio: &huddle_bot::report::AudioReport, hz: f32) {

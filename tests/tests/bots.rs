@@ -2,7 +2,7 @@
 //! leaving, simultaneous joins, and a peer sending garbage.
 
 use huddle_bot::{self as bot, VideoChoice};
-use huddle_tests::bots::{assert_sees, bot, third_user};
+use huddle_tests::bots::{assert_candidate, assert_sees, bot, third_user};
 use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
 
@@ -94,6 +94,9 @@ async fn three_bots_see_hear_and_follow_each_other() {
     assert_sees(&bob, "QA Bot", 880.0);
     assert_sees(&cat, "Test Startup", 440.0);
     assert_sees(&cat, "Test Corporate", 660.0);
+    // On one machine every link goes straight to the other's address.
+    assert_candidate(&ann, "Test Corporate", "host");
+    assert_candidate(&cat, "Test Startup", "host");
     the_share_chat_and_encoding_were_as_scripted(&ann, &bob);
 }
 

@@ -5,11 +5,13 @@
 //! also shows the policy is kept: the direct path on loopback is never used.
 
 use huddle_engine::call::{
-    Call, CallEvent, CallOptions, IcePolicy, MediaEvent, PatternSource, PeerLinkState, TrackKind,
+    Call, CallEvent, CallOptions, CandidateKind, IcePolicy, MediaEvent, PatternSource,
+    PeerLinkState, TrackKind,
 };
 use huddle_engine::codec::VideoEncoderConfig;
 use huddle_engine::media::pattern::TestPattern;
 use huddle_engine::media::processing::ProcessingSettings;
+use huddle_tests::bots::{assert_candidate, assert_sees, bot};
 use huddle_tests::turn::TurnServer;
 use huddle_tests::*;
 use signal_server::turn::TurnConfig;
@@ -94,6 +96,14 @@ async fn two_people_who_may_only_relay_see_each_other_through_coturn() {
     );
     assert!(ann_sees >= 15, "ann saw {ann_sees} frames of bob");
     assert!(bob_sees >= 15, "bob saw {bob_sees} frames of ann");
+    for (call, other) in [(&ann, &bob), (&bob, &ann)] {
+        let path = call.stats(other.peer_id()).and_then(|s| s.path);
+        assert_eq!(
+            path,
+            Some(CandidateKind::Relay),
+            "the link says how it goes"
+        );
+    }
     // Each was given a relay address by coturn, under its own credentials.
     let log = turn.log();
     for call in [&ann, &bob] {
@@ -137,4 +147,23 @@ async fn a_relay_that_refuses_the_credentials_carries_no_call() {
     );
     ann.leave().await;
     bob.leave().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_only_bots_report_their_links_as_relayed() {
+    let turn = TurnServer::start(SECRET);
+    let server = server_with_relay(&turn, SECRET).await;
+    let mut ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 9.0, "");
+    let mut bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), 9.0, "");
+    ann.relay_only = true;
+    bob.relay_only = true;
+    let (ann, bob) = tokio::join!(huddle_bot::run(ann), async {
+        server.wait_for_participants(ALL_USERS, 1).await;
+        huddle_bot::run(bob).await
+    });
+    let (ann, bob) = (ann.unwrap(), bob.unwrap());
+    assert_sees(&ann, "Test Corporate", 660.0);
+    assert_sees(&bob, "Test Startup", 440.0);
+    assert_candidate(&ann, "Test Corporate", "relay");
+    assert_candidate(&bob, "Test Startup", "relay");
 }

@@ -41,6 +41,16 @@ pub struct PeerReport {
     pub seen: SeenReport,
     /// Whether the peer left (or vanished) during the run.
     pub left: bool,
+    pub network: NetworkReport,
+}
+
+/// How our link reached the peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkReport {
+    /// The kind of our candidate in the pair ICE chose: `host` (straight to
+    /// the peer), `srflx` or `prflx` (through our NAT), `relay` (through TURN);
+    /// null if the link never connected.
+    pub candidate: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]

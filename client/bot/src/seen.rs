@@ -3,6 +3,7 @@
 
 use super::report::SeenReport;
 use super::stats::{AudioStats, VideoStats};
+use huddle_engine::call::{Call, CandidateKind};
 use shared::Participant;
 
 /// One remote participant as this bot saw it.
@@ -15,6 +16,8 @@ pub(super) struct Seen {
     pub(super) audio: AudioStats,
     /// Frames saved so far (`--save-frames`).
     pub(super) saved: usize,
+    /// How our link reaches this peer, once the call knows.
+    pub(super) path: Option<CandidateKind>,
 }
 
 impl Seen {
@@ -29,11 +32,21 @@ impl Seen {
             screen: VideoStats::default(),
             audio: AudioStats::default(),
             saved: 0,
+            path: None,
         };
         if settled {
             seen.note_state();
         }
         seen
+    }
+
+    /// Learns the link's path from the call until it is known (it is once
+    /// the link has connected).
+    pub(super) fn note_path(&mut self, call: &Call) {
+        if self.path.is_none() {
+            let peer = self.participant.id;
+            self.path = call.stats(peer).and_then(|stats| stats.path);
+        }
     }
 
     pub(super) fn note_state(&mut self) {

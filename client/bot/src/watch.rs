@@ -7,7 +7,7 @@ use super::expect;
 use super::report::*;
 use super::script::Expectation;
 use super::seen::Seen;
-use huddle_engine::call::{Call, CallEvent, MediaEvent, PeerLinkState, TrackKind};
+use huddle_engine::call::{Call, CallEvent, CandidateKind, MediaEvent, PeerLinkState, TrackKind};
 use huddle_engine::media::files::save_png;
 use huddle_engine::media::frame::VideoFrame;
 use shared::{Participant, PeerId};
@@ -147,6 +147,7 @@ impl Watch {
                 let Some(seen) = self.peers.get_mut(&peer) else {
                     return;
                 };
+                seen.note_path(call);
                 let stats = match kind {
                     TrackKind::Screen => &mut seen.screen,
                     _ => &mut seen.video,
@@ -169,6 +170,7 @@ impl Watch {
                 concealed,
             } => {
                 if let Some(seen) = self.peers.get_mut(&peer) {
+                    seen.note_path(call);
                     seen.audio.record(&samples, concealed);
                 }
             }
@@ -298,6 +300,9 @@ fn peer_report(seen: &Seen) -> PeerReport {
             screen: p.screen,
         },
         seen: seen.seen,
+        network: NetworkReport {
+            candidate: seen.path.map(CandidateKind::as_str),
+        },
         left: seen.left,
     }
 }

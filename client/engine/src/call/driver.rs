@@ -294,6 +294,9 @@ impl Driver {
                 if let Some(link) = self.links.get_mut(&peer) {
                     link.on_connected(&self.media.senders, &self.media.tasks)
                         .await;
+                    if let Some(path) = link.path().await {
+                        self.media.stats.set_path(peer, path);
+                    }
                 }
             }
             LinkAction::Close => {

@@ -13,6 +13,7 @@ mod frame_assembler;
 mod keyframe_requests;
 mod keyframe_throttle;
 mod outlets;
+pub mod path;
 mod peer;
 mod playout;
 pub mod receivers;
@@ -33,6 +34,7 @@ pub use control::{
 };
 pub use core::room::{Member, Room};
 pub use engine::Call;
+pub use path::CandidateKind;
 use playout::SpeakerSlot;
 pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;
 pub use sources::{AudioSink, AudioSource, PatternSource, SourceLost, VideoSource};

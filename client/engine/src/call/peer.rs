@@ -226,6 +226,11 @@ impl PeerLink {
         }
     }
 
+    /// How this link reaches the peer (see `path.rs`).
+    pub async fn path(&self) -> Option<super::path::CandidateKind> {
+        super::path::selected(&self.pc).await
+    }
+
     /// Stops sending to this peer and closes the connection.
     pub async fn close(&mut self, senders: &LocalSenders) {
         for kind in [TrackKind::Audio, TrackKind::Camera, TrackKind::Screen] {

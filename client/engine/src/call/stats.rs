@@ -4,6 +4,7 @@
 //! receivers and the playout count into each track's [`TrackCounters`];
 //! once a second the totals become the rates of that second.
 
+use super::path::CandidateKind;
 use super::track::{Newest, TrackCounters, TrackKind};
 use shared::PeerId;
 use std::collections::HashMap;
@@ -47,6 +48,8 @@ pub struct PeerStats {
     pub camera: Option<TrackStats>,
     pub screen: Option<TrackStats>,
     pub audio: Option<TrackStats>,
+    /// How the link reaches the peer, once connected.
+    pub path: Option<CandidateKind>,
 }
 
 impl PeerStats {
@@ -137,6 +140,7 @@ struct Track {
 #[derive(Clone, Default)]
 pub struct CallStats {
     tracks: Arc<Mutex<HashMap<(PeerId, TrackKind), Track>>>,
+    paths: Arc<Mutex<HashMap<PeerId, CandidateKind>>>,
 }
 
 impl CallStats {
@@ -153,9 +157,15 @@ impl CallStats {
         counters
     }
 
+    /// The way the link to `peer` goes, now that it is connected.
+    pub(super) fn set_path(&self, peer: PeerId, path: CandidateKind) {
+        self.lock_paths().insert(peer, path);
+    }
+
     /// A peer whose link closed: its numbers go with it.
     pub(super) fn forget(&self, peer: PeerId) {
         self.lock().retain(|(p, _), _| *p != peer);
+        self.lock_paths().remove(&peer);
     }
 
     /// Works out every track's rates since the last tick.
@@ -186,6 +196,7 @@ impl CallStats {
             camera: track(TrackKind::Camera),
             screen: track(TrackKind::Screen),
             audio: track(TrackKind::Audio),
+            path: self.lock_paths().get(&peer).copied(),
         };
         (stats != PeerStats::default()).then_some(stats)
     }
@@ -207,6 +218,10 @@ impl CallStats {
 
     fn lock(&self) -> MutexGuard<'_, HashMap<(PeerId, TrackKind), Track>> {
         self.tracks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_paths(&self) -> MutexGuard<'_, HashMap<PeerId, CandidateKind>> {
+        self.paths.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
