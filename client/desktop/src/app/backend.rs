@@ -8,8 +8,8 @@ pub use super::live::LatestFrames;
 use super::wording::{capitalise, describe};
 use huddle_engine::api::ApiClient;
 use huddle_engine::call::{
-    Call, CallEvent, CallOptions, CallView, Commander, MediaEvent, PatternSource, TrackKind,
-    VideoSource,
+    Call, CallEvent, CallOptions, CallView, Commander, IcePolicy, MediaEvent, PatternSource,
+    TrackKind, VideoSource,
 };
 use huddle_engine::codec::VideoEncoderConfig;
 use huddle_engine::media::pattern::TestPattern;
@@ -88,6 +88,8 @@ pub struct MediaChoice {
     pub start_camera_off: bool,
     /// How long to try to get back to a server that went away.
     pub reconnect_for: std::time::Duration,
+    /// Settings: connect only through the server's relay.
+    pub relay_only: bool,
 }
 
 /// The devices there are, listed off the UI thread (asking PulseAudio and
@@ -416,7 +418,11 @@ fn call_options(
         start_camera_off: choice.start_camera_off,
         reconnect_for: choice.reconnect_for,
         simulated_loss: Default::default(),
-        ice_policy: Default::default(),
+        ice_policy: if choice.relay_only {
+            IcePolicy::RelayOnly
+        } else {
+            IcePolicy::All
+        },
     }
 }
 
@@ -475,3 +481,6 @@ async fn forward(
     let _ = media_task.await;
     let _ = tokio::task::spawn_blocking(move || converter.join()).await;
 }
+
+#[cfg(test)]
+mod tests;

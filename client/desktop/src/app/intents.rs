@@ -158,6 +158,7 @@ impl HuddleApp {
                 || !camera
                 || std::mem::take(&mut self.join_camera_off),
             reconnect_for: self.reconnect_for,
+            relay_only: self.settings.relay_only,
         };
         self.backend.join(api, prejoin.meeting, choice, opened);
     }

@@ -34,6 +34,9 @@ pub struct Settings {
     /// The global push-to-talk key, like "Ctrl+Shift+Space" (works while
     /// Huddle is in the background); empty for none.
     pub push_to_talk_key: String,
+    /// Reach the others only through the server's TURN relay: for networks
+    /// where peers must not learn our addresses, or where only the relay gets through.
+    pub relay_only: bool,
 }
 
 /// What the microphone is.
@@ -105,6 +108,7 @@ impl Default for Settings {
             voice_processing: ProcessingSettings::default(),
             push_to_talk: false,
             push_to_talk_key: "Ctrl+Shift+Space".into(),
+            relay_only: false,
         }
     }
 }

@@ -31,6 +31,11 @@ pub fn show(
             ui.vertical(|ui| {
                 ui.checkbox(&mut settings.start_muted, "Start muted");
                 ui.checkbox(&mut settings.start_camera_off, "Start with camera off");
+                ui.checkbox(
+                    &mut settings.relay_only,
+                    "Connect only through the server's relay",
+                )
+                .on_hover_text("For strict networks: others never see your address.");
             });
             ui.end_row();
         });
