@@ -126,18 +126,21 @@ async fn a_relay_that_refuses_the_credentials_carries_no_call() {
     let server = server_with_relay(&turn, "not-the-relay's-secret").await;
     let mut ann = join_relayed(&server, STARTUP).await;
     let bob = join_relayed(&server, CORPORATE).await;
-    let connected = tokio::time::timeout(Duration::from_secs(6), async {
+    // Ann is told in words, and never connects meanwhile.
+    let told = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(event) = ann.next_event().await {
-            if is_connected(&event) {
-                return true;
+            assert!(!is_connected(&event), "connected without the relay");
+            if let CallEvent::Problem(text) = event {
+                return text;
             }
         }
-        false
+        panic!("the call ended")
     })
-    .await;
-    assert!(
-        !matches!(connected, Ok(true)),
-        "connected without the relay"
+    .await
+    .expect("ann is told that the link failed");
+    assert_eq!(
+        told,
+        "cannot reach Test Corporate: every network path failed, the server's relay included"
     );
     assert_eq!(frames_seen(&bob, Duration::from_millis(500)).await, 0);
     assert!(

@@ -24,6 +24,11 @@ pub struct Report {
 pub struct AudioDevicesReport {
     pub microphone: Option<String>,
     pub speaker: Option<String>,
+    /// How often the speaker ran dry while it played (each one a click).
+    pub speaker_gaps: Option<u64>,
+    /// Where that count is kept while the bot runs.
+    #[serde(skip)]
+    pub speaker_gap_counter: Option<huddle_devices::audio::Gaps>,
     /// What the shared computer sound was recorded from (`--share-sound`).
     pub computer_sound: Option<String>,
 }

@@ -111,6 +111,11 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         }
     }
     let (camera, screen) = call.frames_encoded();
+    let mut devices = devices;
+    devices.speaker_gaps = devices
+        .speaker_gap_counter
+        .as_ref()
+        .map(|gaps| gaps.count());
     let base = Report {
         name: call.user.name.clone(),
         peer_id: call.peer_id().0,

@@ -41,6 +41,7 @@ pub async fn open(options: &BotOptions) -> Result<BotSound> {
         Some(choice) => {
             let speaker = blocking(move || Speaker::open(&choice), "").await?;
             devices.speaker = Some(speaker.device().id.clone());
+            devices.speaker_gap_counter = Some(speaker.gaps());
             Some(Box::new(speaker))
         }
     };

@@ -257,6 +257,7 @@ fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
         CallEvent::Chat(m) => format!("chat from {}", m.name),
         CallEvent::PeerLink { peer, state } => format!("link to {} {state:?}", name(peer)),
         CallEvent::DeviceChanged(text) => format!("device: {text}"),
+        CallEvent::Problem(text) => format!("problem: {text}"),
         other => format!("{other:?}"),
     }
 }

@@ -7,7 +7,7 @@ use super::topology::LinkPlan;
 use super::{CallCore, LinkAction, LinkEvent, Output, StepKind, problem};
 use crate::call::control::{CallEvent, PeerLinkState};
 use crate::call::signal_payload;
-use shared::{ClientMsg, PeerId, PeerSignal};
+use shared::{ClientMsg, IceServer, PeerId, PeerSignal};
 use std::time::Instant;
 
 impl CallCore {
@@ -140,6 +140,12 @@ impl CallCore {
         if state == PeerLinkState::Connected {
             out.push(Output::Link(peer, LinkAction::StartSending));
         }
+        let before = self.room.member(peer).and_then(|m| m.link);
+        let never_connected = matches!(before, None | Some(PeerLinkState::Connecting));
+        if state == PeerLinkState::Failed && never_connected {
+            let name = self.room.name_of(peer);
+            problem(no_path_to(&name, &self.ice_servers), out);
+        }
         self.link_state(now, peer, state, out);
     }
 
@@ -152,6 +158,20 @@ impl CallCore {
     ) {
         self.room.set_link(peer, Some(state), now);
         out.push(Output::Event(CallEvent::PeerLink { peer, state }));
+    }
+}
+
+/// Why a link that never connected failed, in words: no path worked, and
+/// whether the server offered a relay that could have been one.
+fn no_path_to(name: &str, ice_servers: &[IceServer]) -> String {
+    let relay_offered = ice_servers
+        .iter()
+        .flat_map(|server| &server.urls)
+        .any(|url| url.starts_with("turn:") || url.starts_with("turns:"));
+    if relay_offered {
+        format!("cannot reach {name}: every network path failed, the server's relay included")
+    } else {
+        format!("cannot reach {name}: every network path failed and the server offers no relay")
     }
 }
 

@@ -9,8 +9,8 @@ use crate::call::control::{CallEvent, PeerLinkState};
 use crate::call::core::negotiator::Step;
 use crate::signaling::{Joined, Welcome};
 use shared::{
-    ChatMessage, ClientMsg, IceCandidate, MediaState, MeetingId, MessageId, Participant, PeerId,
-    ServerMsg, SessionDescription, User, UserId,
+    ChatMessage, ClientMsg, IceCandidate, IceServer, MediaState, MeetingId, MessageId, Participant,
+    PeerId, ServerMsg, SessionDescription, User, UserId,
 };
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -149,6 +149,8 @@ pub struct Net {
     next_chat: i64,
     pub history: Vec<ChatMessage>,
     pub now: Instant,
+    /// The STUN/TURN servers every welcome hands out.
+    pub ice_servers: Vec<IceServer>,
 }
 
 pub const MEETING: MeetingId = MeetingId(1);
@@ -162,6 +164,7 @@ impl Net {
             next_chat: 0,
             history: Vec::new(),
             now: Instant::now(),
+            ice_servers: Vec::new(),
         }
     }
 
@@ -199,7 +202,7 @@ impl Net {
                 organisation: None,
             },
             peer_id: PeerId(self.next_peer),
-            ice_servers: Vec::new(),
+            ice_servers: self.ice_servers.clone(),
             heartbeat: Duration::from_secs(10),
         };
         let joined = Joined {

@@ -277,3 +277,40 @@ fn a_garbling_peer_gets_one_notice_and_the_call_goes_on() {
     assert_eq!(net.parties[ann].problems().len(), 1);
     assert!(linked(&net, ann, bob));
 }
+
+#[test]
+fn a_link_that_never_connects_says_why_and_whether_a_relay_was_offered() {
+    let relay = shared::IceServer {
+        urls: vec!["turn:198.18.0.1:3478".into()],
+        ..Default::default()
+    };
+    for (servers, words) in [
+        (
+            vec![],
+            "every network path failed and the server offers no relay",
+        ),
+        (
+            vec![relay],
+            "every network path failed, the server's relay included",
+        ),
+    ] {
+        let mut net = Net::new();
+        net.ice_servers = servers;
+        let ann = net.join("Ann");
+        let bob = net.join("Bob");
+        let ann_id = net.parties[ann].me();
+        // Bob, the newcomer, opened a link to Ann; it never connects.
+        let failed = LinkEvent::State(PeerLinkState::Failed);
+        net.feed(bob, Input::Link(ann_id, failed));
+        let problems = net.parties[bob].problems();
+        assert_eq!(problems, [&format!("cannot reach Ann: {words}")]);
+    }
+    // A link that was up and then failed is a lost link, not a missing path.
+    let (mut net, ann, bob) = two_in_a_call();
+    let ann_id = net.parties[ann].me();
+    net.feed(
+        bob,
+        Input::Link(ann_id, LinkEvent::State(PeerLinkState::Failed)),
+    );
+    assert!(net.parties[bob].problems().is_empty());
+}
