@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// No callback for this long means the stream is dead (PulseAudio stops
 /// calling a playback stream whose sink was removed, without an error).
-const STALL: Duration = Duration::from_millis(5000);
+const STALL: Duration = Duration::from_millis(600);
 /// How often the device list is checked for the device in use.
 const PRESENCE_CHECK: Duration = Duration::from_secs(1);
 const RETRY: Duration = Duration::from_secs(1);

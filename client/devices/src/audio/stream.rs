@@ -19,6 +19,9 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(3);
 pub(crate) struct Health {
     started: Instant,
     last_callback_ms: AtomicU64,
+    /// Callbacks so far (a new PulseAudio stream is asked for sound once at
+    /// once, then not again for up to two seconds).
+    callbacks: AtomicU64,
     failure: Mutex<Option<String>>,
 }
 
@@ -27,11 +30,19 @@ impl Health {
         Arc::new(Health {
             started: Instant::now(),
             last_callback_ms: AtomicU64::new(0),
+            callbacks: AtomicU64::new(0),
             failure: Mutex::new(None),
         })
     }
 
+    /// The device called back.
     fn beat(&self) {
+        self.callbacks.fetch_add(1, Ordering::Relaxed);
+        self.started_now();
+    }
+
+    /// Silence is counted from now (the stream was just started).
+    fn started_now(&self) {
         let now = self.started.elapsed().as_millis() as u64;
         self.last_callback_ms.store(now, Ordering::Relaxed);
     }
@@ -43,9 +54,12 @@ impl Health {
         *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(err.to_string());
     }
 
-    /// Why the stream must be rebuilt: an error, or no callback for `stall`.
-    /// (PulseAudio reports nothing when a sink is removed: the playback
-    /// stream is moved elsewhere and its callbacks just stop.)
+    /// Why the stream must be rebuilt: an error, or no callback for `stall`
+    /// (for [`OPEN_TIMEOUT`] while it starts: PulseAudio fills a new stream
+    /// once, then can take two seconds to ask again, and a stream opened
+    /// anew would only wait as long). PulseAudio reports nothing when a sink
+    /// is removed: the playback stream is moved elsewhere and its callbacks
+    /// just stop.
     pub(crate) fn problem(&self, stall: Duration) -> Option<String> {
         if let Some(failure) = self
             .failure
@@ -56,7 +70,12 @@ impl Health {
             return Some(failure);
         }
         let last = Duration::from_millis(self.last_callback_ms.load(Ordering::Relaxed));
-        (self.started.elapsed().saturating_sub(last) > stall)
+        let limit = if self.callbacks.load(Ordering::Relaxed) >= 2 {
+            stall
+        } else {
+            stall.max(OPEN_TIMEOUT)
+        };
+        (self.started.elapsed().saturating_sub(last) > limit)
             .then(|| "it stopped delivering sound".to_string())
     }
 }
@@ -176,7 +195,7 @@ pub(crate) fn open(
         )),
     }?;
     stream.play()?;
-    health.beat();
+    health.started_now();
     Ok(Running {
         _stream: stream,
         rate,
