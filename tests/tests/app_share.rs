@@ -8,7 +8,7 @@ use egui_kittest::kittest::Queryable;
 use huddle_bot::stats::LastFrame;
 use huddle_bot::{self as bot, AudioChoice, BotOptions, VideoChoice};
 use huddle_desktop::app::{HuddleApp, Screen, StartOptions};
-use huddle_tests::app_harness::{step_for, stop_sharing_as_others_see_it, wait_until};
+use huddle_tests::app_harness::{start_app, step_for, stop_sharing_as_others_see_it, wait_until};
 use huddle_tests::display::VirtualDisplay;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::sync::Arc;
@@ -55,9 +55,7 @@ fn sharing_from_the_control_bar_sends_the_screen_beside_the_camera() {
         join: Some(ALL_USERS.into()),
         ..StartOptions::default()
     };
-    let mut harness = Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_eframe(|cc| HuddleApp::new(cc, start));
+    let mut harness = start_app(start);
     wait_until(&mut harness, "the room", |h| {
         h.state().screen() == Screen::Room
     });

@@ -14,7 +14,7 @@ use huddle_desktop::app::settings::SoundInput;
 use huddle_desktop::app::{HuddleApp, Screen, StartOptions};
 use huddle_devices::audio::DeviceChoice;
 use huddle_engine::media::spectrum::dominant_frequency;
-use huddle_tests::app_harness::{stop_sharing_as_others_see_it, wait_until, with_bot};
+use huddle_tests::app_harness::{start_app, stop_sharing_as_others_see_it, wait_until, with_bot};
 use huddle_tests::display::{FakeInput, VirtualDisplay, keysym};
 use huddle_tests::pulse::{PulseServer, tone};
 use huddle_tests::{ALL_USERS, PASSWORD, STARTUP, TestServer};
@@ -50,9 +50,7 @@ fn the_app_talks_through_real_devices_with_push_to_talk() {
         password: Some(PASSWORD.into()),
         ..StartOptions::default()
     };
-    let mut harness = Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_eframe(|cc| HuddleApp::new(cc, start));
+    let mut harness = start_app(start);
     wait_until(&mut harness, "the dashboard", |h| {
         h.state().screen() == Screen::Dashboard && !h.state().meetings.is_empty()
     });

@@ -7,7 +7,7 @@ use egui_kittest::kittest::Queryable;
 use huddle_bot::{self as bot, BotOptions, Script};
 use huddle_desktop::app::{HuddleApp, Screen, StartOptions};
 use huddle_engine::call::TrackKind;
-use huddle_tests::app_harness::{log_in, wait_until};
+use huddle_tests::app_harness::{log_in, start_app, wait_until};
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
 use std::time::{Duration, Instant};
 
@@ -23,9 +23,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
         server: Some(url),
         ..StartOptions::default()
     };
-    let mut harness = Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_eframe(|cc| HuddleApp::new(cc, start));
+    let mut harness = start_app(start);
 
     // Log in with the demo user, through the form.
     log_in(&mut harness, Some(STARTUP), PASSWORD);
@@ -265,9 +263,7 @@ fn login_problems_are_said_in_words() {
         server: Some("http://127.0.0.1:9".into()),
         ..StartOptions::default()
     };
-    let mut harness = Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_eframe(|cc| HuddleApp::new(cc, start));
+    let mut harness = start_app(start);
     log_in(&mut harness, Some(STARTUP), PASSWORD);
     wait_until(&mut harness, "the unreachable message", |h| {
         h.state()
@@ -288,9 +284,7 @@ fn login_problems_are_said_in_words() {
         server: Some(server.url()),
         ..StartOptions::default()
     };
-    let mut harness = Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_eframe(|cc| HuddleApp::new(cc, start));
+    let mut harness = start_app(start);
     log_in(&mut harness, Some(STARTUP), "not-the-password");
     wait_until(&mut harness, "the wrong-password message", |h| {
         h.query_by_label("Wrong email or password").is_some()
@@ -316,9 +310,7 @@ fn the_dashboard_creates_a_meeting_and_joins_it_by_id() {
         server: Some(server.url()),
         ..StartOptions::default()
     };
-    let mut harness = Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_eframe(|cc| HuddleApp::new(cc, start));
+    let mut harness = start_app(start);
     log_in(&mut harness, Some(STARTUP), PASSWORD);
     wait_until(&mut harness, "the dashboard", |h| {
         h.query_by_label(ALL_USERS).is_some()
