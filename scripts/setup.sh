@@ -23,7 +23,9 @@ if [[ -z "${HUDDLE_PACKAGES+set}" ]]; then
         # the README's reverse-proxy examples are tested as written
         nginx caddy
         # calls through a TURN relay: coturn, with the server's REST credentials
-        coturn)
+        coturn
+        # the network rig: namespaces and shaping (ip, tc), NAT and loss (nft), sysctl
+        iproute2 nftables procps)
 fi
 
 missing=()

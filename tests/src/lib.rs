@@ -8,6 +8,7 @@ pub mod display;
 /// A private PulseAudio server with null sinks (shared with the client's tests).
 #[path = "../../client/bot/tests/common/pulse.rs"]
 pub mod pulse;
+pub mod rig;
 pub mod turn;
 
 use certs::TestCa;

@@ -1,28 +1,50 @@
 //! A private coturn (Debian's `turnserver`) on loopback, taking the signal
 //! server's REST credentials (`use-auth-secret`): what an operator runs
-//! beside `huddle-signal`, so calls can be relayed.
+//! beside `huddle-signal`, so calls can be relayed; on loopback, or in the
+//! public namespace of the network rig.
 
-use std::net::{TcpStream, UdpSocket};
+use crate::rig::Netns;
+use std::net::{Ipv4Addr, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct TurnServer {
     child: Child,
+    ip: Ipv4Addr,
     port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl TurnServer {
-    /// Starts coturn with `secret` as its `static-auth-secret`; returns once
-    /// it takes connections.
+    /// Starts coturn on loopback with `secret` as its `static-auth-secret`;
+    /// returns once it takes connections.
     pub fn start(secret: &str) -> TurnServer {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let ip = Ipv4Addr::LOCALHOST;
         let port = free_port();
+        let server = TurnServer::launch(Command::new("turnserver"), ip, port, secret);
+        wait_listening(ip, port);
+        server
+    }
+
+    /// Starts coturn inside the rig's namespace `ns`, on `ip` and the
+    /// standard port 3478 (STUN and TURN), for peers behind NATs.
+    pub fn start_in(ns: &Netns, ip: Ipv4Addr, secret: &str) -> TurnServer {
+        let server = TurnServer::launch(ns.command("turnserver"), ip, 3478, secret);
+        ns.on_thread(move || wait_listening(ip, 3478));
+        server
+    }
+
+    fn launch(mut command: Command, ip: Ipv4Addr, port: u16, secret: &str) -> TurnServer {
+        let dir = tempfile::tempdir().expect("temp dir");
         let log = dir.path().join("turn.log");
-        let child = Command::new("turnserver")
-            .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
+        let child = command
+            .args([
+                "-n",
+                &format!("--listening-ip={ip}"),
+                &format!("--relay-ip={ip}"),
+            ])
             .arg(format!("--listening-port={port}"))
             .args([
                 "--use-auth-secret",
@@ -39,23 +61,23 @@ impl TurnServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("turnserver runs (the test command installs the coturn package)");
-        let server = TurnServer {
+        TurnServer {
             child,
+            ip,
             port,
             log,
             _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "coturn did not start listening");
-            std::thread::sleep(Duration::from_millis(50));
         }
-        server
     }
 
-    /// `turn:127.0.0.1:PORT`, for the signal server's `[turn]` urls.
+    /// `turn:IP:PORT`, for the signal server's `[turn]` urls.
     pub fn url(&self) -> String {
-        format!("turn:127.0.0.1:{}", self.port)
+        format!("turn:{}:{}", self.ip, self.port)
+    }
+
+    /// `stun:IP:PORT`: coturn answers STUN binding requests too.
+    pub fn stun_url(&self) -> String {
+        format!("stun:{}:{}", self.ip, self.port)
     }
 
     /// What coturn logged so far (its log file has a date in its name).
@@ -76,6 +98,14 @@ impl Drop for TurnServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+fn wait_listening(ip: Ipv4Addr, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect((ip, port)).is_err() {
+        assert!(Instant::now() < deadline, "coturn did not start listening");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -1,37 +1,48 @@
-//! Which way a peer link's packets go: straight to the other side's
-//! address, through a NAT's public address, or through the TURN relay. It
-//! is the kind of our own candidate in the pair ICE selected.
+//! Which way a peer link's packets go: straight between the two machines'
+//! own addresses, through a NAT's public address, or through the TURN
+//! relay. It is read from both ends of the pair ICE selected: our side may
+//! send from a plain host address while the other side is behind a NAT.
 
 use std::sync::Arc;
 use webrtc::peer_connection::{PeerConnection, RTCIceCandidateType};
 
-/// The kind of the local ICE candidate a link uses, as WebRTC names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a link reaches the other side, named as WebRTC names candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum CandidateKind {
-    /// An address of this machine.
+    /// Both ends are addresses of their machines: a LAN, or loopback.
     Host,
-    /// Our NAT's public address, as a STUN server saw it.
+    /// At least one end is a NAT's public address, found by a STUN server
+    /// (server-reflexive) or by the other peer's checks (peer-reflexive).
     ServerReflexive,
-    /// Our NAT's public address, as the other peer saw it.
-    PeerReflexive,
-    /// An address on the TURN relay.
+    /// At least one end is an address on a TURN relay.
     Relay,
 }
 
 impl CandidateKind {
-    /// `host`, `srflx`, `prflx` or `relay`: the names in SDP and in reports.
+    /// `host`, `srflx` or `relay`: the names in SDP and in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             CandidateKind::Host => "host",
             CandidateKind::ServerReflexive => "srflx",
-            CandidateKind::PeerReflexive => "prflx",
             CandidateKind::Relay => "relay",
+        }
+    }
+
+    fn of(typ: RTCIceCandidateType) -> Option<CandidateKind> {
+        match typ {
+            RTCIceCandidateType::Host => Some(CandidateKind::Host),
+            RTCIceCandidateType::Srflx | RTCIceCandidateType::Prflx => {
+                Some(CandidateKind::ServerReflexive)
+            }
+            RTCIceCandidateType::Relay => Some(CandidateKind::Relay),
+            _ => None,
         }
     }
 }
 
-/// The kind of our candidate in the pair ICE selected (`None` before one
-/// is). Every sender of the link shares its one (bundled) transport.
+/// The way of the pair ICE selected (`None` before one is): the
+/// farthest-reaching kind of its two ends. Every sender of the link shares
+/// its one (bundled) transport.
 pub async fn selected(pc: &Arc<dyn PeerConnection>) -> Option<CandidateKind> {
     for sender in pc.get_senders().await {
         let Ok(Some(dtls)) = sender.transport().await else {
@@ -40,13 +51,11 @@ pub async fn selected(pc: &Arc<dyn PeerConnection>) -> Option<CandidateKind> {
         let Ok(Some(pair)) = dtls.ice_transport().get_selected_candidate_pair().await else {
             continue;
         };
-        return match pair.local().typ {
-            RTCIceCandidateType::Host => Some(CandidateKind::Host),
-            RTCIceCandidateType::Srflx => Some(CandidateKind::ServerReflexive),
-            RTCIceCandidateType::Prflx => Some(CandidateKind::PeerReflexive),
-            RTCIceCandidateType::Relay => Some(CandidateKind::Relay),
-            _ => None,
-        };
+        let ends = [
+            CandidateKind::of(pair.local().typ),
+            CandidateKind::of(pair.remote().typ),
+        ];
+        return ends.into_iter().flatten().max();
     }
     None
 }
