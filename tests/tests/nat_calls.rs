@@ -4,51 +4,10 @@
 //! public addresses through coturn's STUN and meet directly; when the homes
 //! cannot reach each other, they call through the relay.
 
-use huddle_bot::{BotOptions, Report};
 use huddle_tests::bots::{assert_candidate, assert_sees, bot};
-use huddle_tests::rig::{PUBLIC, Plan, Rig};
-use huddle_tests::turn::TurnServer;
+use huddle_tests::rig::services::{call_between_homes, start_public};
+use huddle_tests::rig::{Plan, Rig};
 use huddle_tests::*;
-use shared::IceServer;
-use signal_server::turn::TurnConfig;
-
-const SECRET: &str = "harbour-lights";
-
-/// coturn and the signal server in the rig's public namespace. The server
-/// hands out coturn's STUN address, and its TURN with credentials when
-/// `relay` is set.
-fn start_public(rig: &Rig, relay: bool) -> (TurnServer, TestServer) {
-    let turn = TurnServer::start_in(&rig.public, PUBLIC, SECRET);
-    let stun = IceServer {
-        urls: vec![turn.stun_url()],
-        username: None,
-        credential: None,
-    };
-    let table = relay.then(|| TurnConfig {
-        urls: vec![turn.url()],
-        secret: SECRET.into(),
-        ttl_s: 600,
-    });
-    let server = rig.public_runtime().run(TestServer::start_with(move |c| {
-        c.listen = (PUBLIC, 0).into();
-        c.ice_servers = vec![stun];
-        c.turn = table;
-    }));
-    (turn, server)
-}
-
-/// Runs `ann` on home 1's host and `bob` on home 2's, side by side.
-fn call_between_homes(rig: &Rig, ann: BotOptions, bob: BotOptions) -> (Report, Report) {
-    let ann = rig.home(1).runtime().spawn(huddle_bot::run(ann));
-    let bob = rig.home(2).runtime().spawn(huddle_bot::run(bob));
-    let (ann, bob) = rig
-        .public_runtime()
-        .run(async move { (ann.await, bob.await) });
-    (
-        ann.expect("ann's bot ran").expect("ann's call"),
-        bob.expect("bob's bot ran").expect("bob's call"),
-    )
-}
 
 #[test]
 fn two_homes_behind_nats_meet_at_the_addresses_stun_finds() {

@@ -10,6 +10,7 @@ pub mod script;
 mod seen;
 mod sound;
 pub mod stats;
+mod video_summary;
 mod watch;
 
 pub use options::{AudioChoice, BotOptions, VideoChoice};

@@ -52,21 +52,32 @@ pub struct PeerReport {
 /// How our link reached the peer.
 #[derive(Debug, Clone, Serialize)]
 pub struct NetworkReport {
-    /// The kind of our candidate in the pair ICE chose: `host` (straight to
-    /// the peer), `srflx` or `prflx` (through our NAT), `relay` (through TURN);
-    /// null if the link never connected.
+    /// How the pair ICE chose goes, from both its ends: `host` (the two
+    /// machines' own addresses), `srflx` (through a NAT's public address),
+    /// `relay` (through TURN); null if the link never connected.
     pub candidate: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VideoReport {
     pub frames_decoded: u64,
+    /// Frames decoded per second from the first frame to the end of the
+    /// call (or the peer's departure), and in the last second of it.
     pub fps: f64,
+    pub fps_last_s: f64,
     /// Camera bitrate received over the last ~3 s of decoding (RTP payload).
     pub kbit_per_s: Option<f64>,
+    /// Gaps of over 200 ms without a frame, from the first frame to the
+    /// end (the gap before the end included), and their total length.
     pub freezes: u64,
+    pub freeze_ms: u64,
+    /// How often the decoded picture changed size.
+    pub resolution_changes: u64,
     pub black_frames: u64,
     pub latency_ms: Latency,
+    /// Frames the sender stamped while we were linked that never decoded:
+    /// gaps in the stamps, and those it stamped before the first and after
+    /// the last that came (at its frame rate, for as long as none came).
     pub frames_lost: u64,
     pub frames_out_of_order: u64,
     /// Keyframes this bot asked the peer for (after loss), sampled once a second.

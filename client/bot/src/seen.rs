@@ -5,12 +5,17 @@ use super::report::SeenReport;
 use super::stats::{AudioStats, VideoStats};
 use huddle_engine::call::{Call, CandidateKind};
 use shared::Participant;
+use std::time::SystemTime;
 
 /// One remote participant as this bot saw it.
 pub(super) struct Seen {
     pub(super) participant: Participant,
     pub(super) seen: SeenReport,
     pub(super) left: bool,
+    /// When our link to it first connected, and when it left: the span its
+    /// media is judged over.
+    pub(super) connected_at: Option<SystemTime>,
+    pub(super) left_at: Option<SystemTime>,
     pub(super) video: VideoStats,
     pub(super) screen: VideoStats,
     pub(super) audio: AudioStats,
@@ -28,6 +33,8 @@ impl Seen {
             participant,
             seen: SeenReport::default(),
             left: false,
+            connected_at: None,
+            left_at: None,
             video: VideoStats::default(),
             screen: VideoStats::default(),
             audio: AudioStats::default(),
@@ -47,6 +54,12 @@ impl Seen {
             let peer = self.participant.id;
             self.path = call.stats(peer).and_then(|stats| stats.path);
         }
+    }
+
+    /// It left (or we lost it in a reconnect) now.
+    pub(super) fn note_left(&mut self) {
+        self.left = true;
+        self.left_at.get_or_insert_with(SystemTime::now);
     }
 
     pub(super) fn note_state(&mut self) {

@@ -7,6 +7,7 @@ use super::expect;
 use super::report::*;
 use super::script::Expectation;
 use super::seen::Seen;
+use super::video_summary::Span;
 use huddle_engine::call::{Call, CallEvent, CandidateKind, MediaEvent, PeerLinkState, TrackKind};
 use huddle_engine::media::files::save_png;
 use huddle_engine::media::frame::VideoFrame;
@@ -14,7 +15,7 @@ use shared::{Participant, PeerId};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// Frames saved with `--save-frames` per participant (the first of a
 /// stream, then every 30th).
@@ -91,17 +92,20 @@ impl Watch {
             }
             CallEvent::ParticipantLeft(p) => {
                 if let Some(seen) = self.peers.get_mut(&p.id) {
-                    seen.left = true;
+                    seen.note_left();
                     seen.seen.left = true;
                 }
             }
             CallEvent::Chat(message) => self.chat.push(chat_line(message)),
             CallEvent::Reconnected { participants, .. } => self.rejoined(participants),
             CallEvent::PeerLink {
+                peer,
                 state: PeerLinkState::Connected,
-                ..
             } => {
                 self.timings.ice_connected.get_or_insert(now);
+                if let Some(seen) = self.peers.get_mut(peer) {
+                    seen.connected_at.get_or_insert_with(SystemTime::now);
+                }
             }
             _ => {}
         }
@@ -124,7 +128,7 @@ impl Watch {
     fn rejoined(&mut self, participants: &[Participant]) {
         let before = std::mem::take(&mut self.peers).into_values();
         self.earlier.extend(before.map(|mut seen| {
-            seen.left = true;
+            seen.note_left();
             seen
         }));
         self.peers = participants
@@ -195,8 +199,9 @@ impl Watch {
                 ok: expect::holds(expectation, self.everyone(), &self.chat, self.max_in_room),
             })
             .collect();
+        let end = SystemTime::now();
         Report {
-            peers: self.everyone().map(peer_report).collect(),
+            peers: self.everyone().map(|seen| peer_report(seen, end)).collect(),
             timings_ms: self.timings,
             chat: self.chat,
             expectations: results,
@@ -262,26 +267,35 @@ fn describe(event: &CallEvent, peers: &BTreeMap<PeerId, Seen>) -> String {
     }
 }
 
-fn peer_report(seen: &Seen) -> PeerReport {
+/// What the report says of `seen`, its media judged from when our link to
+/// it connected until it left or `end` (the end of our call).
+fn peer_report(seen: &Seen, end: SystemTime) -> PeerReport {
     let p = &seen.participant;
     let kbit_per_s = seen
         .video
         .kbit_per_s()
         .map(|kbit| (kbit * 10.0).round() / 10.0);
+    let summary = seen.video.summary(Span {
+        connected_at: seen.connected_at,
+        end: seen.left_at.unwrap_or(end),
+    });
     PeerReport {
         name: p.name.clone(),
         peer_id: p.id.0,
         video: VideoReport {
             frames_decoded: seen.video.frames_decoded,
-            fps: (seen.video.fps() * 10.0).round() / 10.0,
+            fps: (summary.fps * 10.0).round() / 10.0,
+            fps_last_s: summary.fps_last_s,
             kbit_per_s,
-            freezes: seen.video.freezes,
+            freezes: summary.freezes,
+            freeze_ms: summary.freeze_ms,
+            resolution_changes: seen.video.resolution_changes,
             black_frames: seen.video.black_frames,
             latency_ms: Latency {
                 p50: seen.video.latency_percentile(0.5).map(|v| v.round()),
                 p95: seen.video.latency_percentile(0.95).map(|v| v.round()),
             },
-            frames_lost: seen.video.frames_lost,
+            frames_lost: summary.frames_lost,
             frames_out_of_order: seen.video.frames_out_of_order,
             keyframes_requested: seen.video.keyframes_requested,
             last_frame: seen.video.last_frame.clone(),

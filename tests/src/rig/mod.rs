@@ -13,6 +13,7 @@
 
 pub mod cable;
 pub mod netns;
+pub mod services;
 
 pub use cable::{Cable, Delay};
 pub use netns::{Netns, NsRuntime};
@@ -95,6 +96,13 @@ impl Rig {
         netns::remove_stale();
         let public = Netns::new("public");
         public.ip(&["addr", "add", &format!("{PUBLIC}/32"), "dev", "lo"]);
+        // The rest of the internet, where packets for addresses no home
+        // has (private ones, say) go and are lost: a TUN device nobody
+        // reads. Without a route there, a send to one fails at once, which
+        // coturn takes for a dead relay port.
+        public.ip(&["tuntap", "add", "dev", "internet", "mode", "tun"]);
+        public.ip(&["link", "set", "internet", "up"]);
+        public.ip(&["route", "add", "default", "dev", "internet"]);
         public.sysctl("net.ipv4.ip_forward=1");
         if !plan.direct {
             public.nft(
