@@ -2,7 +2,9 @@
 //! peers ask and however often. A keyframe costs several times a normal
 //! frame; one peer flooding PLIs would otherwise make every frame a keyframe
 //! and starve everyone's picture of bits. A request that must wait is kept,
-//! and served as soon as the gap has passed.
+//! and served as soon as the gap has passed. A new link's keyframe is sent
+//! at once and starts no gap: its receiver's first request (its first
+//! packets can be lost while its track opens) is then served at once too.
 
 use std::time::{Duration, Instant};
 
@@ -13,16 +15,26 @@ pub const MIN_KEYFRAME_GAP: Duration = Duration::from_millis(500);
 pub struct KeyframeThrottle {
     last: Option<Instant>,
     pending: bool,
+    new_link: bool,
 }
 
 impl KeyframeThrottle {
-    /// A peer (or a new connection) asked for a keyframe.
+    /// A peer asked for a keyframe.
     pub fn request(&mut self) {
         self.pending = true;
     }
 
+    /// A link to a peer just connected: it starts with a keyframe.
+    pub fn request_for_new_link(&mut self) {
+        self.new_link = true;
+    }
+
     /// Whether the frame encoded at `now` should be a keyframe.
     pub fn take(&mut self, now: Instant) -> bool {
+        if std::mem::take(&mut self.new_link) {
+            self.pending = false;
+            return true;
+        }
         let due = self
             .last
             .is_none_or(|last| now.saturating_duration_since(last) >= MIN_KEYFRAME_GAP);
@@ -75,5 +87,28 @@ mod tests {
             !throttle.take(start + Duration::from_millis(2000)),
             "served once"
         );
+    }
+
+    #[test]
+    fn a_new_link_gets_its_keyframe_at_once_without_holding_back_a_request() {
+        let mut throttle = KeyframeThrottle::default();
+        let start = Instant::now();
+        throttle.request();
+        assert!(throttle.take(start), "a peer's request");
+        throttle.request_for_new_link();
+        assert!(
+            throttle.take(start + Duration::from_millis(10)),
+            "a new link does not wait for the gap"
+        );
+        // Its receiver missed it and asks: the gap runs from the request
+        // before, so that waits; once the gap is over it is served.
+        throttle.request();
+        assert!(!throttle.take(start + Duration::from_millis(100)));
+        assert!(throttle.take(start + Duration::from_millis(500)));
+        // A new link's keyframe starts no gap of its own.
+        throttle.request_for_new_link();
+        assert!(throttle.take(start + Duration::from_millis(1200)));
+        throttle.request();
+        assert!(throttle.take(start + Duration::from_millis(1210)));
     }
 }

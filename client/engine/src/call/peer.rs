@@ -212,7 +212,7 @@ impl PeerLink {
                 ssrc: local.ssrc,
                 payload_type,
             });
-            control.request_keyframe();
+            control.request_keyframe_for_new_link();
             if local.kind != TrackKind::Audio {
                 let track = local.track.clone();
                 tasks.spawn(async move {

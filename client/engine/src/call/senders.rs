@@ -28,6 +28,8 @@ pub struct SenderControl {
     /// Sources handed over, in order, until the sender takes them.
     swaps: Arc<std::sync::Mutex<Vec<SourceSwap>>>,
     pub(super) keyframe: Arc<AtomicBool>,
+    /// A link just connected (see `keyframe_throttle.rs`).
+    pub(super) new_link: Arc<AtomicBool>,
     pub(super) stop: Arc<AtomicBool>,
     /// Frames encoded so far (for stats and the encode-once benchmark).
     pub encoded: Arc<AtomicU64>,
@@ -46,6 +48,7 @@ impl SenderControl {
             enabled: Arc::new(AtomicBool::new(enabled)),
             swaps: Arc::default(),
             keyframe: Arc::new(AtomicBool::new(true)),
+            new_link: Arc::new(AtomicBool::new(false)),
             stop: Arc::new(AtomicBool::new(false)),
             encoded: Arc::new(AtomicU64::new(0)),
             outlets: Outlets::default(),
@@ -78,6 +81,12 @@ impl SenderControl {
     /// The next video frame is a keyframe (a new peer, a PLI/FIR).
     pub fn request_keyframe(&self) {
         self.keyframe.store(true, Ordering::SeqCst);
+    }
+
+    /// A link to a peer just connected: the next video frame is a keyframe,
+    /// sent at once whatever was sent just before.
+    pub fn request_keyframe_for_new_link(&self) {
+        self.new_link.store(true, Ordering::SeqCst);
     }
 
     pub fn stop(&self) {

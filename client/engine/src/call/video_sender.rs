@@ -144,6 +144,9 @@ impl Encoding {
         if ctl.keyframe.swap(false, Ordering::SeqCst) {
             self.keyframes.request();
         }
+        if ctl.new_link.swap(false, Ordering::SeqCst) {
+            self.keyframes.request_for_new_link();
+        }
         if self.keyframes.take(Instant::now()) {
             self.encoder.request_keyframe();
         }
