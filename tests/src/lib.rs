@@ -29,6 +29,23 @@ pub const CORPORATE: &str = "test@corporate.com";
 pub const PASSWORD: &str = "password123";
 pub const ALL_USERS: &str = "All Users Weekly Sync";
 
+/// The first ```lang block of the README, for examples tested as written
+/// (a block inside a list item loses the item's indent).
+pub fn readme_block(lang: &str) -> String {
+    const README: &str = include_str!("../../README.md");
+    let fence = format!("```{lang}\n");
+    let at = README
+        .find(&fence)
+        .unwrap_or_else(|| panic!("the README has no {lang} block"));
+    let indent = at - README[..at].rfind('\n').map_or(0, |n| n + 1);
+    let start = at + fence.len();
+    let end = start + README[start..].find("```").expect("the block ends");
+    README[start..end]
+        .lines()
+        .map(|line| line.get(indent..).unwrap_or(line.trim_start()))
+        .fold(String::new(), |text, line| text + line + "\n")
+}
+
 /// How long a test waits for something that should happen "at once".
 pub const PATIENCE: Duration = Duration::from_secs(10);
 

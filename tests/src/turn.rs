@@ -23,36 +23,55 @@ impl TurnServer {
     pub fn start(secret: &str) -> TurnServer {
         let ip = Ipv4Addr::LOCALHOST;
         let port = free_port();
-        let server = TurnServer::launch(Command::new("turnserver"), ip, port, secret);
+        let secret = secret.to_string();
+        let mut command = Command::new("turnserver");
+        let server = TurnServer::launch(&mut command, ip, port, |_| {
+            vec![
+                "-n".into(),
+                format!("--listening-ip={ip}"),
+                format!("--relay-ip={ip}"),
+                format!("--listening-port={port}"),
+                "--use-auth-secret".into(),
+                format!("--static-auth-secret={secret}"),
+                "--realm=huddle.test".into(),
+                "--no-cli".into(),
+                // Peers on loopback are refused unless allowed: only for tests.
+                "--allow-loopback-peers".into(),
+            ]
+        });
         wait_listening(ip, port);
         server
     }
 
-    /// Starts coturn inside the rig's namespace `ns`, on `ip` and the
-    /// standard port 3478 (STUN and TURN), for peers behind NATs.
+    /// Starts coturn inside the rig's namespace `ns` on `ip`, with the
+    /// README's `turnserver.conf` as written (its address and secret
+    /// replaced): the standard port 3478, STUN and TURN.
     pub fn start_in(ns: &Netns, ip: Ipv4Addr, secret: &str) -> TurnServer {
-        let server = TurnServer::launch(ns.command("turnserver"), ip, 3478, secret);
+        let config = crate::readme_block("conf")
+            .replace("203.0.113.10", &ip.to_string())
+            .replace("the-secret-of-huddle-signal's-turn-table", secret);
+        let mut command = ns.command("turnserver");
+        let server = TurnServer::launch(&mut command, ip, 3478, |dir| {
+            let file = dir.join("turnserver.conf");
+            std::fs::write(&file, config).expect("the config is written");
+            vec!["-c".into(), file.display().to_string()]
+        });
         ns.on_thread(move || wait_listening(ip, 3478));
         server
     }
 
-    fn launch(mut command: Command, ip: Ipv4Addr, port: u16, secret: &str) -> TurnServer {
+    /// Starts coturn configured by the arguments `config` returns (given
+    /// the temp dir), logging every request and its outcome, with the user.
+    fn launch(
+        command: &mut Command,
+        ip: Ipv4Addr,
+        port: u16,
+        config: impl FnOnce(&std::path::Path) -> Vec<String>,
+    ) -> TurnServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = dir.path().join("turn.log");
         let child = command
-            .args([
-                "-n",
-                &format!("--listening-ip={ip}"),
-                &format!("--relay-ip={ip}"),
-            ])
-            .arg(format!("--listening-port={port}"))
-            .args([
-                "--use-auth-secret",
-                &format!("--static-auth-secret={secret}"),
-            ])
-            // Peers on loopback are refused unless allowed: only for tests.
-            .args(["--realm=huddle.test", "--allow-loopback-peers", "--no-cli"])
-            // Verbose: each request and its outcome, with the user, is logged.
+            .args(config(dir.path()))
             .args(["--no-tls", "--no-dtls", "--simple-log", "--verbose"])
             .arg(format!("--log-file={}", log.display()))
             .arg(format!("--pidfile={}", dir.path().join("pid").display()))

@@ -12,19 +12,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const README: &str = include_str!("../../README.md");
-
-/// The first ```lang block of the README.
-fn readme_block(lang: &str) -> String {
-    let fence = format!("```{lang}\n");
-    let start = README
-        .find(&fence)
-        .unwrap_or_else(|| panic!("the README has no {lang} block"))
-        + fence.len();
-    let end = start + README[start..].find("```").expect("the block ends");
-    README[start..end].to_string()
-}
-
 struct Proxy {
     child: Child,
     url: String,
