@@ -312,7 +312,7 @@ async fn from_four_parties_on_cameras_are_sent_at_360p_and_600_kbits_with_their_
     (hd.width, hd.height, hd.fps) = (1280, 720, 10.0);
     let dir = tempfile::tempdir().unwrap();
     let noise = dir.path().join("noise.y4m");
-    write_noise_y4m(&noise, 1280, 720, 10);
+    huddle_tests::noise::write_noise_y4m(&noise, 1280, 720, 10);
     let mut noisy = bot(&server, CORPORATE, 600.0, (40, 40, 200), 6.0, "");
     (noisy.video, noisy.fps, noisy.bitrate_bps) = (VideoChoice::File(noise), 10.0, 2_000_000);
     let small = |email, hz| {
@@ -366,29 +366,6 @@ async fn from_four_parties_on_cameras_are_sent_at_360p_and_600_kbits_with_their_
 /// A Y4M file of `frames` frames of random grey 8×8 blocks (flat chroma):
 /// nothing to predict from one frame to the next, yet a keyframe stays a
 /// few kilobytes at 360p.
-fn write_noise_y4m(path: &std::path::Path, width: usize, height: usize, frames: usize) {
-    use std::io::Write;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    writeln!(file, "YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg").unwrap();
-    let mut seed = 0x2545_f491_u32;
-    let mut random = move || {
-        // xorshift: cheap, and the same noise every run.
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed as u8
-    };
-    for _ in 0..frames {
-        file.write_all(b"FRAME\n").unwrap();
-        let blocks: Vec<u8> = (0..(width / 8) * (height / 8)).map(|_| random()).collect();
-        let luma: Vec<u8> = (0..width * height)
-            .map(|i| blocks[(i / width / 8) * (width / 8) + (i % width) / 8])
-            .collect();
-        file.write_all(&luma).unwrap();
-        file.write_all(&vec![128; width * height / 2]).unwrap();
-    }
-}
-
 /// Test Startup (660 Hz, red) and Test Corporate, whose bot `lossy` makes
 /// drop packets, in a call for `seconds`: what Test Corporate got of the sender.
 async fn received_through_loss(

@@ -1,18 +1,23 @@
-//! Calls over a home link too narrow for the video, in the network rig: the
+//! Calls over home links narrower than the video wants, in the network rig:
+//! the camera follows the link's estimate (congestion control), and the
 //! receiver's report tells the truth about what did not arrive, checked
 //! against what the sender's report says it encoded.
 
-use huddle_bot::Report;
 use huddle_bot::report::VideoReport;
+use huddle_bot::{BotOptions, Report};
 use huddle_tests::bots::bot;
 use huddle_tests::rig::services::{call_between_homes, start_public};
 use huddle_tests::rig::{Link, Plan, Rig};
 use huddle_tests::*;
 use std::time::Duration;
 
-/// Bots in two homes, for `seconds`; home 2's link is capped at `kbit`
-/// each way.
-fn call_over_a_narrow_link(kbit: u32, seconds: f64) -> (Report, Report) {
+/// Bots in two homes for `seconds`, `ann` as `adjust` makes her; home 2's
+/// link is capped at `kbit` each way.
+fn call_over_a_narrow_link(
+    kbit: u32,
+    seconds: f64,
+    adjust: impl FnOnce(&mut BotOptions),
+) -> (Report, Report) {
     let narrow = Link {
         rate_kbit: Some(kbit),
         queue: Duration::from_millis(200),
@@ -24,40 +29,37 @@ fn call_over_a_narrow_link(kbit: u32, seconds: f64) -> (Report, Report) {
     });
     let (_turn, server) = start_public(&rig, false);
     let mut ann = bot(&server, STARTUP, 440.0, (200, 40, 40), seconds, "");
-    let mut bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), seconds, "");
-    for options in [&mut ann, &mut bob] {
-        (options.width, options.height) = (1280, 720);
-    }
+    let bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), seconds, "");
+    adjust(&mut ann);
     call_between_homes(&rig, ann, bob)
 }
 
-/// What `receiver` reports of `sender`'s camera adds up with what `sender`
-/// encoded: every frame either decoded or counted lost, the rate over the
-/// whole call, and a stream that stopped coming is a freeze to the end.
-fn assert_truthful(sender: &Report, receiver: &Report) {
-    let video: &VideoReport = &receiver
+/// What `receiver` reports of `sender`'s camera, in a call of `seconds`,
+/// adds up with what `sender` encoded: no frame that failed to come is
+/// hidden (those after the last that came are estimated at the rate last
+/// seen, so a sender that slowed meanwhile is over-counted, within bounds),
+/// the rate is over the whole call, and a stream that stopped coming is a
+/// freeze to the end.
+fn assert_truthful(sender: &Report, receiver: &Report, seconds: f64) -> VideoReport {
+    let video = receiver
         .peer(&sender.name)
         .unwrap_or_else(|| panic!("{} never saw {}", receiver.name, sender.name))
-        .video;
+        .video
+        .clone();
     let encoded = sender.encoded_frames.camera as f64;
     let accounted = (video.frames_decoded + video.frames_lost) as f64;
-    eprintln!(
-        "{} of {}: encoded {encoded}, {video:?}",
-        receiver.name, sender.name
-    );
     assert!(
-        (accounted - encoded).abs() <= (encoded * 0.1).max(12.0),
+        accounted >= encoded * 0.9 - 12.0 && accounted <= encoded * 2.2 + 12.0,
         "{} accounts for {accounted} of {encoded} frames {} encoded: {video:?}",
         receiver.name,
         sender.name
     );
-    // The sender encoded 15 a second for the whole call.
-    let share = video.frames_decoded as f64 / encoded;
+    // From the first frame (in the first half of the call) to the end.
+    let decoded = video.frames_decoded as f64;
     assert!(
-        (video.fps - 15.0 * share).abs() <= 2.0,
-        "fps {} is not over the whole call ({:.0} % of the frames came)",
-        video.fps,
-        share * 100.0
+        video.fps >= decoded / seconds - 0.2 && video.fps <= decoded / (seconds / 2.0) + 0.2,
+        "fps {} is not over the whole call: {video:?}",
+        video.fps
     );
     if video.fps_last_s == 0.0 {
         assert!(
@@ -65,11 +67,43 @@ fn assert_truthful(sender: &Report, receiver: &Report) {
             "the stream stopped, and that is a freeze: {video:?}"
         );
     }
+    video
 }
 
 #[test]
 fn over_a_link_too_narrow_for_the_video_the_report_accounts_for_every_frame() {
-    let (ann, bob) = call_over_a_narrow_link(100, 12.0);
-    assert_truthful(&ann, &bob);
-    assert_truthful(&bob, &ann);
+    let (ann, bob) = call_over_a_narrow_link(100, 12.0, |ann| {
+        (ann.width, ann.height) = (1280, 720);
+    });
+    assert_truthful(&ann, &bob, 12.0);
+    assert_truthful(&bob, &ann, 12.0);
+}
+
+#[test]
+fn a_camera_that_wants_more_than_the_link_carries_steps_down_and_keeps_coming() {
+    // The 720p30 pattern wants about 130 kbit/s, audio about 55: 150 there.
+    let (ann, bob) = call_over_a_narrow_link(150, 15.0, |ann| {
+        (ann.width, ann.height, ann.fps) = (1280, 720, 30.0);
+    });
+    let video = assert_truthful(&ann, &bob, 15.0);
+    let last = video.last_frame.as_ref().expect("frames came");
+    assert!(
+        last.height < 720 && video.resolution_changes >= 1,
+        "the camera stepped down from 720p: {video:?}"
+    );
+    // Without congestion control 5 of 434 frames came, none in the last
+    // second, 324 ms behind; with it 51 to 71 of about 120 (the first
+    // seconds at 720p are lost while the estimate falls), then steady 180p.
+    let share = video.frames_decoded as f64 / (video.frames_decoded + video.frames_lost) as f64;
+    assert!(
+        share >= 0.3,
+        "{:.0} % of the frames came: {video:?}",
+        share * 100.0
+    );
+    assert!(
+        video.fps_last_s >= 5.0,
+        "and still came at the end: {video:?}"
+    );
+    let latency = video.latency_ms.p50.expect("stamped frames");
+    assert!(latency <= 400.0, "{latency} ms behind: {video:?}");
 }

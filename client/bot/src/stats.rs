@@ -33,9 +33,10 @@ pub struct VideoStats {
     /// how long in all.
     pub freezes: u64,
     pub(crate) freeze_time: Duration,
-    /// How old the first decoded frame was (capture to decode), when the
-    /// clocks allow telling.
+    /// How old the first and the newest decoded frames were (capture to
+    /// decode), when the clocks allow telling.
     pub(crate) first_age: Option<Duration>,
+    pub(crate) last_age: Option<Duration>,
     /// When the most recent frames were decoded (about the last second).
     recent: VecDeque<SystemTime>,
     /// The first and the newest stamps, for the sender's frame rate.
@@ -97,6 +98,7 @@ impl VideoStats {
             if self.frames_decoded == 1 {
                 self.first_age = age;
             }
+            self.last_age = age;
             self.record_stamp(stamp);
             self.record_order(stamp.frame);
         }

@@ -3,7 +3,9 @@
 //! local source fanned out to every peer. The call's logic is a sans-IO
 //! core (`core/`); the driver (`driver.rs`) carries out what it says.
 
+mod adaptation;
 mod audio_sender;
+mod bandwidth;
 mod control;
 pub mod core;
 mod driver;

@@ -2,6 +2,7 @@
 //! encoder runs once; each sample is written to every peer's track (the bytes
 //! are shared, only the RTP packetization is per peer).
 
+use super::bandwidth::Estimate;
 use bytes::Bytes;
 use rtc::media::Sample;
 use shared::PeerId;
@@ -15,6 +16,8 @@ pub struct Outlet {
     pub track: Arc<TrackLocalStaticSample>,
     pub ssrc: u32,
     pub payload_type: u8,
+    /// What the link to this peer carries (congestion control).
+    pub estimate: Estimate,
 }
 
 /// The peers an encoded stream is sent to right now.
@@ -43,6 +46,13 @@ impl Outlets {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The lowest estimate of the peers' links (None without peers): one
+    /// encoding feeds them all, so it must fit the narrowest.
+    pub fn lowest_estimate(&self) -> Option<u32> {
+        let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter().map(|outlet| outlet.estimate.bps()).min()
     }
 
     /// Sends one encoded frame to every peer.

@@ -3,6 +3,7 @@
 //! add a candidate) and reports what came of each. Perfect negotiation
 //! itself is the core's (`core/negotiator.rs`).
 
+use super::bandwidth::Estimate;
 use super::control::IcePolicy;
 use super::core::negotiator::Step;
 use super::core::{LinkEvent, StepKind};
@@ -46,6 +47,8 @@ type Failure = (StepKind, String);
 pub struct PeerLink {
     pub remote: PeerId,
     pc: Arc<dyn PeerConnection>,
+    /// What congestion control estimates this link carries.
+    estimate: Estimate,
     tracks: Vec<LocalTrack>,
     connected: bool,
 }
@@ -63,10 +66,11 @@ impl PeerLink {
             peer: remote,
             events,
         });
-        let pc = setup::peer_connection(ice_servers, policy, handler).await?;
+        let (pc, estimate) = setup::peer_connection(ice_servers, policy, handler).await?;
         let mut link = PeerLink {
             remote,
             pc,
+            estimate,
             tracks: Vec::new(),
             connected: false,
         };
@@ -211,6 +215,7 @@ impl PeerLink {
                 track: local.track.clone(),
                 ssrc: local.ssrc,
                 payload_type,
+                estimate: self.estimate.clone(),
             });
             control.request_keyframe_for_new_link();
             if local.kind != TrackKind::Audio {

@@ -1,12 +1,13 @@
 //! Building a WebRTC peer connection the way every Huddle call needs it:
-//! H.264 Constrained Baseline and Opus, NACK and RTCP reports, keyframe
-//! requests surfaced to the sender, our ICE servers, and sockets that work
-//! on a LAN and on loopback.
+//! H.264 Constrained Baseline and Opus, NACK and RTCP reports, congestion
+//! control (TWCC and GCC), keyframe requests surfaced to the sender, our
+//! ICE servers, and sockets that work on a LAN and on loopback.
 
+use super::bandwidth::Estimate;
 use super::control::IcePolicy;
 use super::keyframe_requests::KeyframeRequestForwarder;
 use rtc::ice::mdns::MulticastDnsMode;
-use rtc::interceptor::Slot;
+use rtc::interceptor::{CongestionControlBuilder, Slot};
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS};
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodecParameters, RtpCodecKind};
 use shared::IceServer;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceServer, RTCIceTransportPolicy, Registry, SettingEngineBuilder,
-    register_default_interceptors,
+    configure_nack, configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc,
 };
 
 pub const H264_PAYLOAD_TYPE: u8 = 102;
@@ -43,12 +44,13 @@ pub fn opus_codec() -> RTCRtpCodec {
     }
 }
 
-/// Creates a peer connection whose events go to `handler`.
+/// Creates a peer connection whose events go to `handler`, and the handle
+/// its congestion control's estimate is read from.
 pub async fn peer_connection(
     ice_servers: &[IceServer],
     policy: IcePolicy,
     handler: Arc<dyn PeerConnectionEventHandler>,
-) -> webrtc::error::Result<Arc<dyn PeerConnection>> {
+) -> webrtc::error::Result<(Arc<dyn PeerConnection>, Estimate)> {
     let mut media_engine = MediaEngine::default();
     let codecs = [
         (h264_codec(), H264_PAYLOAD_TYPE, RtpCodecKind::Video),
@@ -63,10 +65,22 @@ pub async fn peer_connection(
             kind,
         )?;
     }
-    // NACK generator/responder, sender/receiver reports (registered after the
-    // codecs, so they get the nack/pli feedback), then our keyframe-request
-    // forwarder last, after every interceptor has seen the RTCP.
-    let registry = register_default_interceptors(Registry::new(), &mut media_engine)?
+    // NACK generator/responder, sender/receiver reports, and congestion
+    // control: transport-wide feedback both ways and GCC (registered after
+    // the codecs, so they get the nack/pli and transport-cc feedback). No
+    // pacer: it holds every packet, audio included, to a rate in one queue
+    // sized for a 1080p keyframe, which on a narrow link is seconds of
+    // delay; our encoders keep to the estimate instead. Then our
+    // keyframe-request forwarder last, after every interceptor has seen the RTCP.
+    let registry = configure_nack(Registry::new(), &mut media_engine);
+    configure_simulcast_extension_headers(&mut media_engine)?;
+    let registry = configure_twcc(configure_rtcp_reports(registry), &mut media_engine)?;
+    let (gcc, estimate) = super::bandwidth::estimator();
+    let registry = registry
+        .with(
+            Slot::CongestionControl,
+            CongestionControlBuilder::new(gcc).build(),
+        )
         .with(Slot::from(14_000), KeyframeRequestForwarder::default());
     let config = RTCConfigurationBuilder::new()
         .with_ice_servers(
@@ -108,5 +122,5 @@ pub async fn peer_connection(
         .with_udp_addrs(vec!["0.0.0.0:0".to_owned(), "127.0.0.1:0".to_owned()])
         .build()
         .await?;
-    Ok(Arc::new(pc))
+    Ok((Arc::new(pc), estimate))
 }

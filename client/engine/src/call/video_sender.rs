@@ -1,7 +1,9 @@
 //! The video senders (camera and screen): a thread per source makes frames
 //! on the source's clock while someone sees them, encodes each once and
-//! writes it to every peer. In a large mesh the camera is sent smaller.
+//! writes it to every peer. A camera follows the bandwidth of the links (see
+//! `adaptation.rs`), and in a large mesh it is sent smaller.
 
+use super::adaptation::Adaptation;
 use super::keyframe_throttle::KeyframeThrottle;
 use super::senders::{LostSender, Pacer, SenderControl};
 use super::sources::{NoVideo, VideoSource};
@@ -79,6 +81,7 @@ pub fn start_video(
                         interval = frame_interval(source.as_ref());
                     }
                 }
+                let interval = interval.max(encoding.min_interval);
                 pacer.wait(interval);
                 // Frames are made while someone sees them: a peer, or the self view.
                 if !ctl.is_enabled() || (ctl.outlets.is_empty() && !self_view) {
@@ -111,7 +114,7 @@ fn frame_interval(source: &dyn VideoSource) -> Duration {
 }
 
 /// One source's encoder, and what decides how it encodes: keyframes asked
-/// for, and (for a camera) the size of the mesh.
+/// for, and (for a camera) the bandwidth and the size of the mesh.
 struct Encoding {
     encoder: H264Encoder,
     config: VideoEncoderConfig,
@@ -119,6 +122,16 @@ struct Encoding {
     scaler: FrameScaler,
     mesh: MeshSize,
     keyframes: KeyframeThrottle,
+    adaptation: Adaptation,
+    /// The bitrate the encoder was last set to.
+    bitrate_bps: u32,
+    /// The size last encoded: a new size restarts the encoder (which then
+    /// forgets the bitrate it was set to).
+    encoded_size: (usize, usize),
+    /// At least this long between frames (a camera at its lowest step).
+    min_interval: Duration,
+    /// The height of the adaptation's step now (for the log).
+    step_height: usize,
     runtime: tokio::runtime::Handle,
 }
 
@@ -135,26 +148,43 @@ impl Encoding {
             scaler: FrameScaler::new(ScaleQuality::Smooth),
             mesh: MeshSize::default(),
             keyframes: KeyframeThrottle::default(),
+            adaptation: Adaptation::default(),
+            bitrate_bps: config.bitrate_bps,
+            encoded_size: (0, 0),
+            min_interval: Duration::ZERO,
+            step_height: 0,
             runtime,
         })
     }
 
-    /// Encodes `frame` once (smaller for a large mesh) and writes it to every peer.
+    /// Encodes `frame` once (at the size and bitrate the links afford) and
+    /// writes it to every peer.
     fn send(&mut self, ctl: &SenderControl, frame: &VideoFrame, interval: Duration) {
+        let now = Instant::now();
         if ctl.keyframe.swap(false, Ordering::SeqCst) {
             self.keyframes.request();
         }
         if ctl.new_link.swap(false, Ordering::SeqCst) {
             self.keyframes.request_for_new_link();
         }
-        if self.keyframes.take(Instant::now()) {
+        if self.keyframes.take(now) {
             self.encoder.request_keyframe();
         }
-        if self.kind == TrackKind::Camera && self.mesh.update(ctl.outlets.len()) {
-            rebuild_for_mesh(&mut self.encoder, self.config, self.mesh.large);
+        let (max_height, bitrate_bps) = self.target(ctl, now);
+        let mut smaller = self.fitted(frame, max_height);
+        restamp(&mut smaller, frame, ctl.encoded.load(Ordering::Relaxed));
+        let picture = smaller.as_ref().unwrap_or(frame);
+        let size = (picture.width, picture.height);
+        let restarts = size != self.encoded_size;
+        if !restarts && bitrate_bps.abs_diff(self.bitrate_bps) > self.bitrate_bps / 20 {
+            self.set_bitrate(bitrate_bps);
         }
-        let smaller = self.mesh.large.then(|| self.shrunk(frame)).flatten();
-        match self.encoder.encode(smaller.as_ref().unwrap_or(frame)) {
+        let encoded = self.encoder.encode(picture);
+        if restarts {
+            self.encoded_size = size;
+            self.set_bitrate(bitrate_bps);
+        }
+        match encoded {
             Ok(Some(encoded)) => {
                 ctl.encoded.fetch_add(1, Ordering::Relaxed);
                 self.runtime
@@ -165,11 +195,54 @@ impl Encoding {
         }
     }
 
-    /// The frame at the large mesh's size (`None` if it is no larger); a
-    /// stamped source keeps its stamp readable at the new size.
-    fn shrunk(&mut self, frame: &VideoFrame) -> Option<VideoFrame> {
-        let (width, height) = LARGE_MESH_CAMERA;
-        let mut smaller = self.scaler.shrink_to_fit(frame, width, height)?;
+    /// The tallest picture and the bitrate to send now. A camera follows
+    /// the links' estimate (and sends less in a large mesh); a screen keeps
+    /// its configured bitrate.
+    fn target(&mut self, ctl: &SenderControl, now: Instant) -> (usize, u32) {
+        if self.kind != TrackKind::Camera {
+            return (usize::MAX, self.config.bitrate_bps);
+        }
+        self.mesh.update(ctl.outlets.len());
+        let (cap_bps, cap_height) = match self.mesh.large {
+            true => (
+                self.config.bitrate_bps.min(LARGE_MESH_BITRATE_BPS),
+                LARGE_MESH_CAMERA.1,
+            ),
+            false => (self.config.bitrate_bps, usize::MAX),
+        };
+        let Some(estimate) = ctl.outlets.lowest_estimate() else {
+            return (cap_height, cap_bps);
+        };
+        let target = self.adaptation.update(estimate, cap_bps, now);
+        if target.step.max_height != self.step_height {
+            self.step_height = target.step.max_height;
+            tracing::debug!(
+                estimate,
+                bitrate = target.bitrate_bps,
+                "the camera is sent at up to {}p",
+                self.step_height
+            );
+        }
+        self.min_interval = Duration::from_secs_f32(1.0 / target.step.max_fps);
+        (target.step.max_height.min(cap_height), target.bitrate_bps)
+    }
+
+    fn set_bitrate(&mut self, bitrate_bps: u32) {
+        match self.encoder.set_bitrate(bitrate_bps) {
+            Ok(()) => self.bitrate_bps = bitrate_bps,
+            Err(err) => tracing::warn!("cannot change the camera's bitrate: {err}"),
+        }
+    }
+
+    /// The frame at most `max_height` tall (16:9 at most as wide), or
+    /// `None` if it is no larger; a stamped source keeps its stamp
+    /// readable at the new size.
+    fn fitted(&mut self, frame: &VideoFrame, max_height: usize) -> Option<VideoFrame> {
+        if frame.height <= max_height {
+            return None;
+        }
+        let max_width = max_height * 16 / 9;
+        let mut smaller = self.scaler.shrink_to_fit(frame, max_width, max_height)?;
         if let Some(stamped) = stamp::read(frame) {
             stamp::write(&mut smaller, stamped);
         }
@@ -177,26 +250,48 @@ impl Encoding {
     }
 }
 
-/// A new encoder at the bitrate for a large mesh (or back at the one
-/// configured); it starts with a keyframe. The old one is kept if the new
-/// one cannot be made.
-fn rebuild_for_mesh(encoder: &mut H264Encoder, config: VideoEncoderConfig, large_mesh: bool) {
-    let bitrate_bps = match large_mesh {
-        true => config.bitrate_bps.min(LARGE_MESH_BITRATE_BPS),
-        false => config.bitrate_bps,
+/// A stamped frame (`smaller`, or else `frame`) is stamped again with the
+/// number of frames encoded before it: the encoder skips frames to keep its
+/// bitrate, and a receiver counting the gaps in the source's numbers would
+/// take those for frames lost on the way.
+fn restamp(smaller: &mut Option<VideoFrame>, frame: &VideoFrame, encoded: u64) {
+    let number = encoded as u32;
+    let Some(stamped) = stamp::read(smaller.as_ref().unwrap_or(frame)) else {
+        return;
     };
-    match H264Encoder::new(VideoEncoderConfig {
-        bitrate_bps,
-        ..config
-    }) {
-        Ok(new) => *encoder = new,
-        Err(err) => tracing::warn!("cannot change the camera's bitrate: {err}"),
+    if stamped.frame != number {
+        let picture = smaller.get_or_insert_with(|| frame.clone());
+        stamp::write(
+            picture,
+            stamp::Stamp {
+                frame: number,
+                ..stamped
+            },
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stamped_frame_is_numbered_by_the_frames_encoded_before_it() {
+        let frame = crate::media::pattern::TestPattern::new(320, 240, (9, 9, 9)).next_frame();
+        assert_eq!(stamp::read(&frame).map(|s| s.frame), Some(0));
+        // The encoder kept up: the source's number stands, nothing is copied.
+        let mut copy = None;
+        restamp(&mut copy, &frame, 0);
+        assert!(copy.is_none());
+        // It skipped frames, or the source ran ahead: the number is replaced.
+        restamp(&mut copy, &frame, 7);
+        let restamped = stamp::read(copy.as_ref().expect("a stamped copy")).unwrap();
+        assert_eq!(restamped.frame, 7);
+        assert_eq!(
+            restamped.captured_us,
+            stamp::read(&frame).unwrap().captured_us
+        );
+    }
 
     #[test]
     fn a_large_mesh_is_left_only_after_it_stayed_small() {

@@ -9,6 +9,7 @@ use openh264::encoder::{
     RateControlMode, UsageType,
 };
 use openh264::formats::{YUVSlices, YUVSource};
+use openh264_sys2::{ENCODER_OPTION_BITRATE, SBitrateInfo, SPATIAL_LAYER_0, SPATIAL_LAYER_ALL};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
@@ -19,6 +20,8 @@ pub enum CodecError {
     /// Refused before decoding: too large a picture, or broken parameters.
     #[error("H.264: {0}")]
     Picture(#[from] super::picture_limits::PictureError),
+    #[error("H.264: the encoder refused a new bitrate (status {0})")]
+    Bitrate(i32),
 }
 
 /// What an encoder is tuned for.
@@ -93,6 +96,28 @@ impl H264Encoder {
         })
     }
 
+    /// Changes the target bitrate from the next frame on, without a
+    /// keyframe (a new size restarts the encoder at its configured bitrate).
+    pub fn set_bitrate(&mut self, bitrate_bps: u32) -> Result<(), CodecError> {
+        for layer in [SPATIAL_LAYER_ALL, SPATIAL_LAYER_0] {
+            let mut info = SBitrateInfo {
+                iLayer: layer,
+                iBitrate: bitrate_bps.min(i32::MAX as u32) as i32,
+            };
+            // SAFETY: SetOption(BITRATE) reads one SBitrateInfo, which
+            // outlives the call, from a live encoder.
+            let status = unsafe {
+                self.encoder
+                    .raw_api()
+                    .set_option(ENCODER_OPTION_BITRATE, (&raw mut info).cast())
+            };
+            if status != 0 {
+                return Err(CodecError::Bitrate(status));
+            }
+        }
+        Ok(())
+    }
+
     /// The next encoded frame will be a keyframe (IDR with SPS/PPS).
     pub fn request_keyframe(&mut self) {
         self.keyframe_wanted = true;
@@ -161,6 +186,48 @@ mod tests {
     use super::*;
     use crate::media::pattern::TestPattern;
     use crate::media::stamp;
+
+    /// 320×240 of fresh noise: every bit the encoder is allowed is used.
+    fn noise(seed: &mut u32) -> VideoFrame {
+        let mut frame = VideoFrame::filled(320, 240, (128, 128, 128));
+        for luma in frame.y.iter_mut() {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 17;
+            *seed ^= *seed << 5;
+            *luma = *seed as u8;
+        }
+        frame
+    }
+
+    #[test]
+    fn a_new_bitrate_takes_effect_without_a_keyframe() {
+        let config = VideoEncoderConfig {
+            bitrate_bps: 2_000_000,
+            max_fps: 10.0,
+            screen: false,
+        };
+        let mut encoder = H264Encoder::new(config).unwrap();
+        let mut seed = 0x2545_f491;
+        let mut bytes_of = |encoder: &mut H264Encoder, frames: usize| {
+            let (mut bytes, mut keyframes) = (0, 0);
+            for _ in 0..frames {
+                if let Some(encoded) = encoder.encode(&noise(&mut seed)).unwrap() {
+                    bytes += encoded.data.len();
+                    keyframes += encoded.keyframe as usize;
+                }
+            }
+            (bytes, keyframes)
+        };
+        bytes_of(&mut encoder, 10);
+        let (fast, _) = bytes_of(&mut encoder, 20);
+        encoder.set_bitrate(200_000).unwrap();
+        let (slow, keyframes) = bytes_of(&mut encoder, 20);
+        assert_eq!(keyframes, 0, "no keyframe for a new bitrate");
+        assert!(
+            slow * 4 < fast,
+            "{slow} bytes at 200 kbit/s, {fast} at 2 Mbit/s"
+        );
+    }
 
     #[test]
     fn stamps_and_colours_survive_encoding_at_720p() {

@@ -2,6 +2,7 @@
 //! decoded frames saved as PNG so a person can look at what arrived.
 
 use super::frame::{AudioFrame, SAMPLE_RATE, VideoFrame};
+use super::stamp::{self, Stamp};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -25,6 +26,8 @@ pub enum FileError {
 pub struct Y4mSource {
     frames: Vec<VideoFrame>,
     next: usize,
+    /// Frames sent so far: the stamp's counter.
+    sent: u32,
     fps: f32,
 }
 
@@ -83,6 +86,7 @@ impl Y4mSource {
         Ok(Y4mSource {
             frames,
             next: 0,
+            sent: 0,
             fps,
         })
     }
@@ -91,11 +95,16 @@ impl Y4mSource {
         self.fps
     }
 
-    /// The next frame, starting over at the end, stamped with the time it is sent.
+    /// The next frame, starting over at the end, stamped (as the test
+    /// pattern is: a row of blocks at the top) with its number and the
+    /// time it is sent, so that receivers can measure loss and latency.
     pub fn next_frame(&mut self) -> VideoFrame {
         let mut frame = self.frames[self.next].clone();
         self.next = (self.next + 1) % self.frames.len();
-        frame.captured_at = SystemTime::now();
+        let captured_at = SystemTime::now();
+        frame.captured_at = captured_at;
+        stamp::write(&mut frame, Stamp::new(self.sent, captured_at));
+        self.sent = self.sent.wrapping_add(1);
         frame
     }
 }
@@ -209,6 +218,30 @@ mod tests {
         assert_eq!(played[0], frames[0].y);
         assert_eq!(played[2], frames[2].y);
         assert_eq!(played[3], frames[0].y, "loops");
+    }
+
+    #[test]
+    fn a_y4m_file_is_stamped_with_the_number_of_each_frame_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grey.y4m");
+        let grey = VideoFrame::filled(320, 240, (128, 128, 128));
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer = y4m::encode(320, 240, y4m::Ratio::new(10, 1))
+            .with_colorspace(y4m::Colorspace::C420)
+            .write_header(file)
+            .unwrap();
+        for _ in 0..2 {
+            writer
+                .write_frame(&y4m::Frame::new([&grey.y, &grey.u, &grey.v], None))
+                .unwrap();
+        }
+        drop(writer);
+        let mut source = Y4mSource::open(&path).unwrap();
+        // Counted as sent, through the loop: receivers measure loss by it.
+        let numbers: Vec<u32> = (0..5)
+            .map(|_| stamp::read(&source.next_frame()).expect("stamped").frame)
+            .collect();
+        assert_eq!(numbers, [0, 1, 2, 3, 4]);
     }
 
     #[test]

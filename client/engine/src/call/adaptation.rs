@@ -1,0 +1,207 @@
+//! What the camera sends for the bandwidth it has. The link's estimate
+//! (see `bandwidth.rs`), less room for audio and a margin, is the video's
+//! budget. The encoder's bitrate follows it at once; the picture follows in
+//! steps (720p30, 540p, 360p, 180p at 15 fps), down as soon as the budget
+//! falls below a step, up only after it has held well above the next one
+//! for a few seconds (each step up costs a keyframe, and an estimate that
+//! probes upward must not make the picture flap).
+//!
+//! In a mesh one encoder feeds every peer, so it follows the lowest
+//! estimate of them: a constrained peer lowers everyone's picture rather
+//! than the encoder sending more than that peer's path carries (a second,
+//! low encoding for the constrained peers would cost a second encode; that
+//! is the SFU's simulcast, issue 16).
+
+use std::time::{Duration, Instant};
+
+/// One step of the ladder.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// The tallest picture sent (a smaller source is sent as it is).
+    pub max_height: usize,
+    pub max_fps: f32,
+    /// The least video bitrate this step is worth sending at.
+    pub min_bps: u32,
+}
+
+/// From the best to the last resort.
+pub const LADDER: [Step; 4] = [
+    Step {
+        max_height: 720,
+        max_fps: 30.0,
+        min_bps: 800_000,
+    },
+    Step {
+        max_height: 540,
+        max_fps: 30.0,
+        min_bps: 450_000,
+    },
+    Step {
+        max_height: 360,
+        max_fps: 30.0,
+        min_bps: 220_000,
+    },
+    Step {
+        max_height: 180,
+        max_fps: 15.0,
+        min_bps: 0,
+    },
+];
+
+/// Kept out of the estimate for audio (Opus with its packet overhead)...
+const AUDIO_BPS: u32 = 50_000;
+/// ...and the video gets this share of the rest: the estimate is a guess,
+/// and keyframes overshoot.
+const VIDEO_SHARE: f64 = 0.85;
+/// Never asked of the encoder below this.
+const MIN_VIDEO_BPS: u32 = 30_000;
+/// A step up needs the budget this far above the step's minimum...
+const UP_MARGIN: f64 = 1.2;
+/// ...for this long.
+const UP_HOLD: Duration = Duration::from_secs(3);
+
+/// What the encoder should do now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VideoTarget {
+    pub step: Step,
+    pub bitrate_bps: u32,
+}
+
+#[derive(Debug)]
+pub struct Adaptation {
+    step: usize,
+    /// Since when the budget has been enough for the step above.
+    better_since: Option<Instant>,
+}
+
+impl Default for Adaptation {
+    /// Starts at the step the starting estimate affords.
+    fn default() -> Adaptation {
+        let budget = video_budget(super::bandwidth::START_BPS as u32);
+        Adaptation {
+            step: step_for(budget),
+            better_since: None,
+        }
+    }
+}
+
+impl Adaptation {
+    /// The target for `estimate_bps` (the lowest link's), with the encoder
+    /// never asked for more than `cap_bps`.
+    pub fn update(&mut self, estimate_bps: u32, cap_bps: u32, now: Instant) -> VideoTarget {
+        let budget = video_budget(estimate_bps);
+        let fits = step_for(budget);
+        if fits > self.step {
+            // Worse: down at once, to where the budget fits.
+            self.step = fits;
+            self.better_since = None;
+        } else if self.step > 0 && budget as f64 >= LADDER[self.step - 1].min_bps as f64 * UP_MARGIN
+        {
+            let since = *self.better_since.get_or_insert(now);
+            if now.saturating_duration_since(since) >= UP_HOLD {
+                // One step at a time, each held again before the next.
+                self.step -= 1;
+                self.better_since = Some(now);
+            }
+        } else {
+            self.better_since = None;
+        }
+        VideoTarget {
+            step: LADDER[self.step],
+            bitrate_bps: budget.min(cap_bps),
+        }
+    }
+}
+
+/// What video may use of an estimate.
+fn video_budget(estimate_bps: u32) -> u32 {
+    let rest = estimate_bps.saturating_sub(AUDIO_BPS) as f64 * VIDEO_SHARE;
+    (rest as u32).max(MIN_VIDEO_BPS)
+}
+
+/// The best step whose minimum `budget` meets.
+fn step_for(budget: u32) -> usize {
+    LADDER
+        .iter()
+        .position(|step| budget >= step.min_bps)
+        .unwrap_or(LADDER.len() - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CAP: u32 = 1_500_000;
+
+    fn heights(adaptation: &mut Adaptation, estimates: &[(u32, u64)]) -> Vec<usize> {
+        let start = Instant::now();
+        estimates
+            .iter()
+            .map(|&(bps, ms)| {
+                let at = start + Duration::from_millis(ms);
+                adaptation.update(bps, CAP, at).step.max_height
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_bitrate_follows_the_estimate_at_once_within_the_cap() {
+        let mut adaptation = Adaptation::default();
+        let now = Instant::now();
+        assert_eq!(adaptation.update(1_050_000, CAP, now).bitrate_bps, 850_000);
+        assert_eq!(adaptation.update(300_000, CAP, now).bitrate_bps, 212_500);
+        assert_eq!(adaptation.update(9_000_000, CAP, now).bitrate_bps, CAP);
+        assert_eq!(adaptation.update(0, CAP, now).bitrate_bps, MIN_VIDEO_BPS);
+    }
+
+    #[test]
+    fn the_picture_steps_down_at_once_and_at_the_bottom_runs_at_15_fps() {
+        let mut adaptation = Adaptation::default();
+        let start = Instant::now();
+        assert_eq!(
+            adaptation.update(1_000_000, CAP, start).step.max_height,
+            720
+        );
+        assert_eq!(adaptation.update(600_000, CAP, start).step.max_height, 540);
+        let bottom = adaptation.update(100_000, CAP, start).step;
+        assert_eq!((bottom.max_height, bottom.max_fps), (180, 15.0));
+    }
+
+    #[test]
+    fn the_picture_steps_up_one_step_at_a_time_after_holding() {
+        let mut adaptation = Adaptation::default();
+        // Down to 180p, then plenty of bandwidth for 3 s, 3 more, 3 more.
+        let got = heights(
+            &mut adaptation,
+            &[
+                (100_000, 0),
+                (2_000_000, 100),
+                (2_000_000, 3_000),
+                (2_000_000, 3_100),
+                (2_000_000, 6_100),
+                (2_000_000, 9_100),
+                (2_000_000, 12_100),
+            ],
+        );
+        assert_eq!(got, [180, 180, 180, 360, 540, 720, 720]);
+    }
+
+    #[test]
+    fn an_estimate_that_dips_before_the_hold_is_over_starts_the_hold_again() {
+        let mut adaptation = Adaptation::default();
+        let got = heights(
+            &mut adaptation,
+            &[
+                (300_000, 0),
+                (700_000, 100),
+                (300_000, 2_000),
+                (700_000, 2_100),
+                (700_000, 4_000),
+                (700_000, 5_100),
+            ],
+        );
+        // 300 kbit/s: a budget of 212 kbit/s, 180p. 700: 552, enough for
+        // 360p with the margin (264), held from 2.1 s to 5.1 s.
+        assert_eq!(got, [180, 180, 180, 180, 180, 360]);
+    }
+}
