@@ -9,6 +9,7 @@
 //!   voice    the microphone's voice processing (AEC, NS, AGC, high-pass) per 10 ms frame
 //!   screen   sharing a 1920×1080 screen under Xvfb: capture + convert + encode cost, change → decoded delay
 //!   mouth-to-ear  a sound from A's microphone to B's speaker, through PulseAudio null devices
+//!   network  KBIT SECONDS: a call across the network rig, the receiver's home link capped
 
 use anyhow::{Context, Result, bail};
 use huddle_bot::stats::percentile;
@@ -21,6 +22,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod mouth_to_ear;
+mod network;
 mod screen;
 mod voice;
 
@@ -43,7 +45,10 @@ async fn main() -> Result<()> {
         Some("mouth-to-ear") => mouth_to_ear::mouth_to_ear(),
         // The half of `mouth-to-ear` that is a client of its PulseAudio server.
         Some("mouth-to-ear-measure") => mouth_to_ear::measure().await,
-        _ => bail!("usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear"),
+        Some("network") => network::network(&args[1..]),
+        _ => bail!(
+            "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network"
+        ),
     }
 }
 
