@@ -6,8 +6,9 @@
 
 use huddle_tests::bots::{assert_candidate, assert_sees, bot};
 use huddle_tests::rig::services::{call_between_homes, start_public};
-use huddle_tests::rig::{Plan, Rig};
+use huddle_tests::rig::{Delay, Link, Plan, Rig};
 use huddle_tests::*;
+use std::time::Duration;
 
 #[test]
 fn two_homes_behind_nats_meet_at_the_addresses_stun_finds() {
@@ -20,6 +21,51 @@ fn two_homes_behind_nats_meet_at_the_addresses_stun_finds() {
     assert_sees(&bob, "Test Startup", 440.0);
     assert_candidate(&ann, "Test Corporate", "srflx");
     assert_candidate(&bob, "Test Startup", "srflx");
+}
+
+#[test]
+fn the_report_measures_the_round_trip_a_delayed_link_adds() {
+    // 40 ms each way on home 2's link: an 80 ms round trip between the homes.
+    let delayed = Link {
+        delay: Delay {
+            delay: Duration::from_millis(40),
+            jitter: Duration::ZERO,
+        },
+        ..Link::default()
+    };
+    let rig = Rig::build(&Plan {
+        homes: vec![Link::default(), delayed],
+        direct: true,
+    });
+    let (_turn, server) = start_public(&rig, false);
+    let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 7.0, "");
+    let bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), 7.0, "");
+    let (ann, bob) = call_between_homes(&rig, ann, bob);
+    for (report, other) in [(&ann, "Test Corporate"), (&bob, "Test Startup")] {
+        let network = &report.peer(other).expect("saw the other").network;
+        let rtt = network.rtt_ms.expect("a round trip measured");
+        assert!(
+            (78.0..=200.0).contains(&rtt),
+            "{}: {network:?}",
+            report.name
+        );
+        assert_eq!(
+            network.quality,
+            Some("good"),
+            "{}: {network:?}",
+            report.name
+        );
+        assert!(
+            network.loss_pct.is_some_and(|loss| loss < 2.0),
+            "{network:?}"
+        );
+        let flowing = |kbit: Option<f64>| kbit.is_some_and(|kbit| kbit > 10.0);
+        assert!(
+            flowing(network.send_kbit_per_s) && flowing(network.recv_kbit_per_s),
+            "{network:?}"
+        );
+        assert!(flowing(network.estimate_kbit_per_s), "{network:?}");
+    }
 }
 
 /// A call between homes that cannot reach each other, each bot relay-only

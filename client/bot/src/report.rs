@@ -49,13 +49,39 @@ pub struct PeerReport {
     pub network: NetworkReport,
 }
 
-/// How our link reached the peer.
+/// How our link reached the peer, and how it carried: the newest second
+/// measured as the peer's media came (null where never measured).
 #[derive(Debug, Clone, Serialize)]
 pub struct NetworkReport {
+    /// The round trip (ICE's consent checks), in ms.
+    pub rtt_ms: Option<f64>,
+    /// Of the packets the peer sent us over that second, the share lost.
+    pub loss_pct: Option<f64>,
+    /// All we sent on the link, and all media we received, per second.
+    pub send_kbit_per_s: Option<f64>,
+    pub recv_kbit_per_s: Option<f64>,
+    /// What congestion control estimated the link carries.
+    pub estimate_kbit_per_s: Option<f64>,
     /// How the pair ICE chose goes, from both its ends: `host` (the two
     /// machines' own addresses), `srflx` (through a NAT's public address),
     /// `relay` (through TURN); null if the link never connected.
     pub candidate: Option<&'static str>,
+    /// `good` (round trip under 150 ms and under 2 % lost), `fair` (under
+    /// 400 ms and 10 %) or `poor`; null if never measured.
+    pub quality: Option<&'static str>,
+}
+
+impl NetworkReport {
+    /// The quality a round trip and a loss make.
+    pub fn quality_of(rtt_ms: f64, loss_pct: f64) -> &'static str {
+        if rtt_ms < 150.0 && loss_pct < 2.0 {
+            "good"
+        } else if rtt_ms < 400.0 && loss_pct < 10.0 {
+            "fair"
+        } else {
+            "poor"
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

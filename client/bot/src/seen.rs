@@ -3,9 +3,10 @@
 
 use super::report::SeenReport;
 use super::stats::{AudioStats, VideoStats};
+use huddle_engine::call::stats::{LinkStats, RATE_INTERVAL};
 use huddle_engine::call::{Call, CandidateKind};
 use shared::Participant;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 /// One remote participant as this bot saw it.
 pub(super) struct Seen {
@@ -23,6 +24,18 @@ pub(super) struct Seen {
     pub(super) saved: usize,
     /// How our link reaches this peer, once the call knows.
     pub(super) path: Option<CandidateKind>,
+    /// How the link carried in the newest second measured, and when that
+    /// was read.
+    pub(super) network: Option<Measured>,
+    network_read_at: Option<Instant>,
+}
+
+/// One second of the link to a peer, as the call measured it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Measured {
+    pub(super) link: LinkStats,
+    pub(super) loss_pct: f64,
+    pub(super) recv_kbit_per_s: f64,
 }
 
 impl Seen {
@@ -40,6 +53,8 @@ impl Seen {
             audio: AudioStats::default(),
             saved: 0,
             path: None,
+            network: None,
+            network_read_at: None,
         };
         if settled {
             seen.note_state();
@@ -48,11 +63,26 @@ impl Seen {
     }
 
     /// Learns the link's path from the call until it is known (it is once
-    /// the link has connected).
+    /// the link has connected), and, once a second, how it carries.
     pub(super) fn note_path(&mut self, call: &Call) {
-        if self.path.is_none() {
-            let peer = self.participant.id;
-            self.path = call.stats(peer).and_then(|stats| stats.path);
+        let now = Instant::now();
+        let due = self
+            .network_read_at
+            .is_none_or(|at| now.duration_since(at) >= RATE_INTERVAL);
+        if self.path.is_some() && !due {
+            return;
+        }
+        self.network_read_at = Some(now);
+        let Some(stats) = call.stats(self.participant.id) else {
+            return;
+        };
+        self.path = self.path.or(stats.path);
+        if let Some(link) = stats.link {
+            self.network = Some(Measured {
+                link,
+                loss_pct: stats.loss_percent(),
+                recv_kbit_per_s: stats.kbit_per_s(),
+            });
         }
     }
 

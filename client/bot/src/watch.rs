@@ -315,9 +315,24 @@ fn peer_report(seen: &Seen, end: SystemTime) -> PeerReport {
             screen: p.screen,
         },
         seen: seen.seen,
-        network: NetworkReport {
-            candidate: seen.path.map(CandidateKind::as_str),
-        },
+        network: network_report(seen),
         left: seen.left,
+    }
+}
+
+fn network_report(seen: &Seen) -> NetworkReport {
+    let one_decimal = |v: f64| (v * 10.0).round() / 10.0;
+    let measured = seen.network.as_ref();
+    NetworkReport {
+        rtt_ms: measured.and_then(|m| m.link.rtt_ms).map(f64::round),
+        loss_pct: measured.map(|m| one_decimal(m.loss_pct)),
+        send_kbit_per_s: measured.map(|m| one_decimal(m.link.send_kbit_per_s)),
+        recv_kbit_per_s: measured.map(|m| one_decimal(m.recv_kbit_per_s)),
+        estimate_kbit_per_s: measured.map(|m| m.link.estimate_kbit_per_s.round()),
+        candidate: seen.path.map(CandidateKind::as_str),
+        quality: measured.and_then(|m| {
+            let rtt = m.link.rtt_ms?;
+            Some(NetworkReport::quality_of(rtt, m.loss_pct))
+        }),
     }
 }

@@ -297,6 +297,11 @@ impl Driver {
                     if let Some(path) = link.path().await {
                         self.media.stats.set_path(peer, path);
                     }
+                    let watched = link.watched();
+                    let stats = self.media.stats.clone();
+                    self.media
+                        .tasks
+                        .spawn(super::link_watch::watch(watched, stats));
                 }
             }
             LinkAction::Close => {

@@ -14,6 +14,7 @@ mod events;
 mod frame_assembler;
 mod keyframe_requests;
 mod keyframe_throttle;
+mod link_watch;
 mod outlets;
 pub mod path;
 mod peer;

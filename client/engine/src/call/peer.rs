@@ -8,6 +8,7 @@ use super::control::IcePolicy;
 use super::core::negotiator::Step;
 use super::core::{LinkEvent, StepKind};
 use super::events::PcEvent;
+use super::link_watch::Watched;
 use super::outlets::Outlet;
 use super::senders::LocalSenders;
 use super::setup::{self, H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE};
@@ -21,6 +22,7 @@ use shared::{IceCandidate, IceServer, PeerId, SessionDescription};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCSessionDescription};
@@ -51,6 +53,8 @@ pub struct PeerLink {
     estimate: Estimate,
     tracks: Vec<LocalTrack>,
     connected: bool,
+    /// Cancelled when the link closes (ends its watcher).
+    closed: CancellationToken,
 }
 
 impl PeerLink {
@@ -73,6 +77,7 @@ impl PeerLink {
             estimate,
             tracks: Vec::new(),
             connected: false,
+            closed: CancellationToken::new(),
         };
         if offer {
             link.attach_tracks().await?;
@@ -237,10 +242,21 @@ impl PeerLink {
     }
 
     /// Stops sending to this peer and closes the connection.
+    /// What a watcher of this link's numbers needs (see `link_watch.rs`).
+    pub fn watched(&self) -> Watched {
+        Watched {
+            peer: self.remote,
+            pc: self.pc.clone(),
+            estimate: self.estimate.clone(),
+            closed: self.closed.clone(),
+        }
+    }
+
     pub async fn close(&mut self, senders: &LocalSenders) {
         for kind in [TrackKind::Audio, TrackKind::Camera, TrackKind::Screen] {
             senders.get(kind).outlets.remove(self.remote);
         }
+        self.closed.cancel();
         self.connected = false;
         if let Err(err) = self.pc.close().await {
             tracing::debug!(peer = %self.remote, "closing: {err}");

@@ -42,6 +42,17 @@ pub struct TrackStats {
     pub newest: Newest,
 }
 
+/// How the link to a peer carries, once a second (see `link_watch.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LinkStats {
+    /// The round trip, from ICE's consent checks.
+    pub rtt_ms: Option<f64>,
+    /// All we sent on the link over the last second (media, RTCP, DTLS).
+    pub send_kbit_per_s: f64,
+    /// What congestion control estimates the link carries.
+    pub estimate_kbit_per_s: f64,
+}
+
 /// One remote peer: each of its tracks that has arrived.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PeerStats {
@@ -50,6 +61,7 @@ pub struct PeerStats {
     pub audio: Option<TrackStats>,
     /// How the link reaches the peer, once connected.
     pub path: Option<CandidateKind>,
+    pub link: Option<LinkStats>,
 }
 
 impl PeerStats {
@@ -141,6 +153,7 @@ struct Track {
 pub struct CallStats {
     tracks: Arc<Mutex<HashMap<(PeerId, TrackKind), Track>>>,
     paths: Arc<Mutex<HashMap<PeerId, CandidateKind>>>,
+    links: Arc<Mutex<HashMap<PeerId, LinkStats>>>,
 }
 
 impl CallStats {
@@ -162,10 +175,16 @@ impl CallStats {
         self.lock_paths().insert(peer, path);
     }
 
+    /// How the link to `peer` carries now.
+    pub(super) fn set_link(&self, peer: PeerId, link: LinkStats) {
+        lock_map(&self.links).insert(peer, link);
+    }
+
     /// A peer whose link closed: its numbers go with it.
     pub(super) fn forget(&self, peer: PeerId) {
         self.lock().retain(|(p, _), _| *p != peer);
         self.lock_paths().remove(&peer);
+        lock_map(&self.links).remove(&peer);
     }
 
     /// Works out every track's rates since the last tick.
@@ -197,6 +216,7 @@ impl CallStats {
             screen: track(TrackKind::Screen),
             audio: track(TrackKind::Audio),
             path: self.lock_paths().get(&peer).copied(),
+            link: lock_map(&self.links).get(&peer).copied(),
         };
         (stats != PeerStats::default()).then_some(stats)
     }
@@ -221,8 +241,12 @@ impl CallStats {
     }
 
     fn lock_paths(&self) -> MutexGuard<'_, HashMap<PeerId, CandidateKind>> {
-        self.paths.lock().unwrap_or_else(|p| p.into_inner())
+        lock_map(&self.paths)
     }
+}
+
+fn lock_map<T>(map: &Mutex<HashMap<PeerId, T>>) -> MutexGuard<'_, HashMap<PeerId, T>> {
+    map.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Track {
