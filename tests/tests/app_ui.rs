@@ -222,6 +222,11 @@ fn see_the_bot(harness: &mut Harness<'_, HuddleApp>) {
     // From the bot's stamps; the bound says "plausible", with room for a loaded machine.
     let plausible = |ms: f64| (0.0..5000.0).contains(&ms);
     assert!(stats.latency_ms.is_some_and(plausible), "{stats:?}");
+    // The bot's tile and our own say how the network carries (loopback: well).
+    wait_until(harness, "the network quality on the tiles", |h| {
+        h.query_by_label("network: good").is_some()
+            && h.query_by_label("your network: good").is_some()
+    });
 }
 
 fn chat_both_ways(harness: &mut Harness<'_, HuddleApp>) {

@@ -71,19 +71,6 @@ pub struct NetworkReport {
     pub quality: Option<&'static str>,
 }
 
-impl NetworkReport {
-    /// The quality a round trip and a loss make.
-    pub fn quality_of(rtt_ms: f64, loss_pct: f64) -> &'static str {
-        if rtt_ms < 150.0 && loss_pct < 2.0 {
-            "good"
-        } else if rtt_ms < 400.0 && loss_pct < 10.0 {
-            "fair"
-        } else {
-            "poor"
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct VideoReport {
     pub frames_decoded: u64,

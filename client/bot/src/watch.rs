@@ -8,7 +8,9 @@ use super::report::*;
 use super::script::Expectation;
 use super::seen::Seen;
 use super::video_summary::Span;
-use huddle_engine::call::{Call, CallEvent, CandidateKind, MediaEvent, PeerLinkState, TrackKind};
+use huddle_engine::call::{
+    Call, CallEvent, CandidateKind, LinkQuality, MediaEvent, PeerLinkState, TrackKind,
+};
 use huddle_engine::media::files::save_png;
 use huddle_engine::media::frame::VideoFrame;
 use shared::{Participant, PeerId};
@@ -332,7 +334,7 @@ fn network_report(seen: &Seen) -> NetworkReport {
         candidate: seen.path.map(CandidateKind::as_str),
         quality: measured.and_then(|m| {
             let rtt = m.link.rtt_ms?;
-            Some(NetworkReport::quality_of(rtt, m.loss_pct))
+            Some(LinkQuality::of(rtt, m.loss_pct).as_str())
         }),
     }
 }

@@ -5,7 +5,7 @@
 use super::backend::SELF_VIEW;
 use super::room_audio;
 use super::room_state::RoomState;
-use huddle_engine::call::{PeerStats, TrackKind};
+use huddle_engine::call::{LinkQuality, PeerStats, TrackKind};
 use shared::PeerId;
 
 /// The grid, or the shared screen large with the cameras beside it.
@@ -115,8 +115,31 @@ fn tile(
             } else if speaking {
                 ui.weak("(speaking)");
             }
+            if let Some(link) = room.view.stats(peer) {
+                quality_label(ui, "network", &link);
+            }
         });
     });
+}
+
+/// How well a link carries, in a word and a colour, with the numbers on hover.
+fn quality_label(ui: &mut egui::Ui, whose: &str, link: &PeerStats) {
+    let Some(quality) = link.quality() else {
+        return;
+    };
+    let colour = match quality {
+        LinkQuality::Good => egui::Color32::from_rgb(80, 200, 120),
+        LinkQuality::Fair => egui::Color32::from_rgb(230, 180, 60),
+        LinkQuality::Poor => egui::Color32::from_rgb(230, 80, 70),
+    };
+    let rtt = link.link.and_then(|l| l.rtt_ms).unwrap_or_default();
+    let text = egui::RichText::new(format!("{whose}: {}", quality.as_str()))
+        .small()
+        .color(colour);
+    ui.label(text).on_hover_text(format!(
+        "{rtt:.0} ms round trip, {:.1} % of packets lost",
+        link.loss_percent()
+    ));
 }
 
 /// What the engine measures of a peer, over the top left of its tile.
@@ -181,6 +204,11 @@ fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
                 ui.weak("(muted)");
             } else if room.audio.level.dbfs() > room_audio::TALKING_DBFS {
                 ui.weak("(speaking)");
+            }
+            // Your own: the worst of your links.
+            let links = room.participants().filter_map(|p| room.view.stats(p.id));
+            if let Some(worst) = links.max_by_key(|link| link.quality()) {
+                quality_label(ui, "your network", &worst);
             }
         });
     });

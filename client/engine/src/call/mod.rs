@@ -41,7 +41,7 @@ pub use path::CandidateKind;
 use playout::SpeakerSlot;
 pub use reconnect::GIVE_UP_AFTER as RECONNECT_FOR;
 pub use sources::{AudioSink, AudioSource, PatternSource, SourceLost, VideoSource};
-pub use stats::{PeerStats, TrackStats};
+pub use stats::{LinkQuality, PeerStats, TrackStats};
 pub use track::{MediaEvent, Newest, TrackKind};
 pub use view::CallView;
 pub use voice::VoicePath;

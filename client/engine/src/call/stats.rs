@@ -53,6 +53,37 @@ pub struct LinkStats {
     pub estimate_kbit_per_s: f64,
 }
 
+/// How well a link carries, as people are shown it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LinkQuality {
+    /// A round trip under 150 ms and under 2 % lost.
+    Good,
+    /// Under 400 ms and 10 %.
+    Fair,
+    Poor,
+}
+
+impl LinkQuality {
+    pub fn of(rtt_ms: f64, loss_percent: f64) -> LinkQuality {
+        if rtt_ms < 150.0 && loss_percent < 2.0 {
+            LinkQuality::Good
+        } else if rtt_ms < 400.0 && loss_percent < 10.0 {
+            LinkQuality::Fair
+        } else {
+            LinkQuality::Poor
+        }
+    }
+
+    /// `good`, `fair` or `poor`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkQuality::Good => "good",
+            LinkQuality::Fair => "fair",
+            LinkQuality::Poor => "poor",
+        }
+    }
+}
+
 /// One remote peer: each of its tracks that has arrived.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PeerStats {
@@ -69,6 +100,12 @@ impl PeerStats {
         [&self.camera, &self.screen, &self.audio]
             .into_iter()
             .flatten()
+    }
+
+    /// How well the link carries (None until it has been measured).
+    pub fn quality(&self) -> Option<LinkQuality> {
+        let rtt_ms = self.link?.rtt_ms?;
+        Some(LinkQuality::of(rtt_ms, self.loss_percent()))
     }
 
     /// Everything received from the peer over the last second.
