@@ -37,9 +37,6 @@ impl AudioSink for Speaker {
     fn queued(&mut self) -> Option<std::time::Duration> {
         Speaker::queued(self)
     }
-    fn times_ran_dry(&mut self) -> Option<u64> {
-        Some(self.gaps().count())
-    }
     fn take_notice(&mut self) -> Option<String> {
         Speaker::take_notice(self)
     }

@@ -12,12 +12,10 @@ use std::time::Duration;
 
 /// The most audio waiting for the device before new audio is dropped.
 const MAX_QUEUED: Duration = Duration::from_millis(100);
-/// A queue that never fell below this for a second is cut back to it: a
-/// standing queue is pure delay. (A stream that starts while audio arrives
-/// can begin with 100 ms queued, and the device's clock and ours never
-/// drain it by themselves.) Finer steering is the playout's, which keeps
-/// 5 to 15 ms queued, and up to 40 ms more on a machine that was late.
-const TARGET_QUEUED: Duration = Duration::from_millis(60);
+/// What the queue is steered to: a standing queue is pure delay. (A stream
+/// that starts while audio arrives can begin with 100 ms queued, and the
+/// device's clock and ours never drain it by themselves.)
+const TARGET_QUEUED: Duration = Duration::from_millis(10);
 /// Frames over which the queue's low point is taken (one second).
 const STEER_EVERY: u32 = 50;
 

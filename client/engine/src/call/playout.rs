@@ -29,13 +29,6 @@ const SPEAKER_LOW: Duration = Duration::from_millis(5);
 /// Behind the clock by more than this (the machine stalled), the playout
 /// starts again from now instead of catching up in a burst.
 const MAX_LATE: Duration = Duration::from_millis(100);
-/// A speaker that ran dry while we had sound for it (a loaded machine was
-/// late) gets this much more queued, up to [`CUSHION_MAX`]: a little delay
-/// rather than clicks (which also upset the echo canceller). Each
-/// [`CUSHION_CALM`] without one gives a step back.
-const CUSHION_STEP: Duration = Duration::from_millis(10);
-const CUSHION_MAX: Duration = Duration::from_millis(40);
-const CUSHION_CALM: Duration = Duration::from_secs(10);
 
 /// One remote peer's audio as the playout sees it.
 pub struct PeerAudio {
@@ -65,12 +58,8 @@ pub struct PlayoutOutputs {
 /// Plays out until `stop` is cancelled (run it on a thread of its own).
 pub fn play_out(peers: AudioPeers, out: PlayoutOutputs, stop: CancellationToken) {
     let mut clock = PlayoutClock::new();
-    let mut played = false;
     while !stop.is_cancelled() {
-        let (queued, ran_dry) = lock(&out.speaker)
-            .as_mut()
-            .map_or((None, None), |s| (s.queued(), s.times_ran_dry()));
-        clock.note_dry_speaker(ran_dry, played, Instant::now());
+        let queued = lock(&out.speaker).as_mut().and_then(|s| s.queued());
         clock.wait(queued);
 
         let notice = lock(&out.speaker)
@@ -79,59 +68,30 @@ pub fn play_out(peers: AudioPeers, out: PlayoutOutputs, stop: CancellationToken)
         if let Some(notice) = notice {
             out.events.send(CallEvent::DeviceChanged(notice));
         }
-        played = play_one_frame(&peers, &out);
+        play_one_frame(&peers, &out);
     }
 }
 
 /// When the next frame is due.
 struct PlayoutClock {
     next: Instant,
-    /// Added to the speaker's queue targets, after it ran dry.
-    cushion: Duration,
-    /// The speaker's count of running dry, as last seen.
-    ran_dry: u64,
-    /// Since when it has not run dry (or the cushion last shrank).
-    calm_since: Instant,
 }
 
 impl PlayoutClock {
     fn new() -> PlayoutClock {
-        PlayoutClock::starting_at(Instant::now())
-    }
-
-    fn starting_at(now: Instant) -> PlayoutClock {
         PlayoutClock {
-            next: now,
-            cushion: Duration::ZERO,
-            ran_dry: 0,
-            calm_since: now,
+            next: Instant::now(),
         }
-    }
-
-    /// Grows the cushion when the speaker ran dry although the last tick
-    /// had sound for it (when the sound just ended, running dry is
-    /// expected); shrinks it after a calm spell.
-    fn note_dry_speaker(&mut self, ran_dry: Option<u64>, played: bool, now: Instant) {
-        let Some(ran_dry) = ran_dry else { return };
-        if ran_dry > self.ran_dry && played {
-            self.cushion = (self.cushion + CUSHION_STEP).min(CUSHION_MAX);
-            self.calm_since = now;
-        } else if now.saturating_duration_since(self.calm_since) >= CUSHION_CALM {
-            self.cushion = self.cushion.saturating_sub(CUSHION_STEP);
-            self.calm_since = now;
-        }
-        self.ran_dry = ran_dry;
     }
 
     /// When the next frame is due: 20 ms after the last, sooner (by up to
     /// half a frame) when the speaker runs low, later by what it holds
     /// beyond its target.
     fn due(&self, now: Instant, speaker_queued: Option<Duration>) -> Instant {
-        let (low, target) = (SPEAKER_LOW + self.cushion, SPEAKER_TARGET + self.cushion);
         match speaker_queued {
-            Some(queued) if queued < low => now.max(self.next - FRAME / 2),
-            Some(queued) if queued > target + FRAME => {
-                self.next.max(now) + (queued - target - FRAME)
+            Some(queued) if queued < SPEAKER_LOW => now.max(self.next - FRAME / 2),
+            Some(queued) if queued > SPEAKER_TARGET + FRAME => {
+                self.next.max(now) + (queued - SPEAKER_TARGET - FRAME)
             }
             _ => self.next,
         }
@@ -157,12 +117,11 @@ impl PlayoutClock {
     }
 }
 
-/// One frame from every peer: decoded or concealed, reported, mixed,
-/// played. False when nobody had sound.
-fn play_one_frame(peers: &AudioPeers, out: &PlayoutOutputs) -> bool {
+/// One frame from every peer: decoded or concealed, reported, mixed, played.
+fn play_one_frame(peers: &AudioPeers, out: &PlayoutOutputs) {
     let frames = next_frames(peers);
     if frames.is_empty() {
-        return false;
+        return;
     }
     let mixed = mix(
         &frames
@@ -185,7 +144,6 @@ fn play_one_frame(peers: &AudioPeers, out: &PlayoutOutputs) -> bool {
     let _ = out.media.send(MediaEvent::Mixed {
         samples: Arc::new(mixed),
     });
-    true
 }
 
 /// Each peer's frame for this tick (peers not playing are left out).
@@ -231,7 +189,7 @@ mod tests {
     #[test]
     fn frames_are_20_ms_apart_and_follow_the_speaker_queue() {
         let t0 = Instant::now();
-        let mut clock = PlayoutClock::starting_at(t0);
+        let mut clock = PlayoutClock { next: t0 };
         // No speaker, or one holding its target: every 20 ms.
         assert_eq!(clock.due(t0, None), t0);
         clock.made(t0, t0);
@@ -250,7 +208,7 @@ mod tests {
     #[test]
     fn after_a_stall_the_clock_starts_again_instead_of_bursting() {
         let t0 = Instant::now();
-        let mut clock = PlayoutClock::starting_at(t0);
+        let mut clock = PlayoutClock { next: t0 };
         clock.made(t0, t0 + 500 * MS);
         assert_eq!(clock.next, t0 + 500 * MS + FRAME);
         clock.made(clock.next, clock.next + 10 * MS);
@@ -259,29 +217,5 @@ mod tests {
             t0 + 500 * MS + 2 * FRAME,
             "a little late keeps the beat"
         );
-    }
-
-    #[test]
-    fn a_speaker_that_ran_dry_while_fed_gets_a_longer_queue_until_calm() {
-        let t0 = Instant::now();
-        let mut clock = PlayoutClock::starting_at(t0);
-        // 20 ms queued is on the beat at first.
-        clock.made(t0, t0);
-        assert_eq!(clock.due(t0, Some(20 * MS)), t0 + FRAME);
-        // It ran dry when the sound merely ended: nothing changes.
-        clock.note_dry_speaker(Some(1), false, t0);
-        assert_eq!(clock.due(t0, Some(20 * MS)), t0 + FRAME);
-        // It ran dry while fed, twice: 20 ms is now hungry (below 5 + 20).
-        clock.note_dry_speaker(Some(2), true, t0);
-        clock.note_dry_speaker(Some(3), true, t0 + MS);
-        assert_eq!(clock.due(t0 + 15 * MS, Some(20 * MS)), t0 + 15 * MS);
-        // Never more than the most.
-        for n in 4..20 {
-            clock.note_dry_speaker(Some(n), true, t0 + MS);
-        }
-        assert_eq!(clock.cushion, CUSHION_MAX);
-        // Each calm spell gives a step back.
-        clock.note_dry_speaker(Some(19), true, t0 + MS + CUSHION_CALM);
-        assert_eq!(clock.cushion, CUSHION_MAX - CUSHION_STEP);
     }
 }

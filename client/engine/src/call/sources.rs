@@ -47,11 +47,6 @@ pub trait AudioSink: Send + 'static {
     fn queued(&mut self) -> Option<std::time::Duration> {
         None
     }
-    /// How often the sink ran out of audio while playing so far, if it
-    /// knows: the playout keeps more queued for one that does.
-    fn times_ran_dry(&mut self) -> Option<u64> {
-        None
-    }
     /// What the user should know of a change ("the device was removed").
     fn take_notice(&mut self) -> Option<String> {
         None
