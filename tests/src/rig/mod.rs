@@ -7,8 +7,10 @@
 //! benchmarking. Everything is removed on drop, panics included.
 //!
 //! ```text
-//!  home 1 host ── lan ── router 1 ══cable══ public (server, coturn)
-//!  198.19.1.2        198.19.1.1 / 198.18.1.2     198.18.0.1 ══cable══ router 2 ── home 2 host
+//!  home 1 host ── router 1 ══cable══ public ══cable══ router 2 ── home 2 host
+//!  198.19.1.2     198.19.1.1          198.18.0.1      198.18.2.2   198.19.2.2
+//!                 198.18.1.2          (server,        198.19.2.1
+//!                                      coturn)
 //! ```
 
 pub mod cable;
