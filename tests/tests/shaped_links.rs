@@ -3,36 +3,9 @@
 //! receiver's report tells the truth about what did not arrive, checked
 //! against what the sender's report says it encoded.
 
+use huddle_bot::Report;
 use huddle_bot::report::VideoReport;
-use huddle_bot::{BotOptions, Report};
-use huddle_tests::bots::bot;
-use huddle_tests::rig::services::{call_between_homes, start_public};
-use huddle_tests::rig::{Link, Plan, Rig};
-use huddle_tests::*;
-use std::time::Duration;
-
-/// Bots in two homes for `seconds`, `ann` as `adjust` makes her; home 2's
-/// link is capped at `kbit` each way.
-fn call_over_a_narrow_link(
-    kbit: u32,
-    seconds: f64,
-    adjust: impl FnOnce(&mut BotOptions),
-) -> (Report, Report) {
-    let narrow = Link {
-        rate_kbit: Some(kbit),
-        queue: Duration::from_millis(200),
-        ..Link::default()
-    };
-    let rig = Rig::build(&Plan {
-        homes: vec![Link::default(), narrow],
-        direct: true,
-    });
-    let (_turn, server) = start_public(&rig, false);
-    let mut ann = bot(&server, STARTUP, 440.0, (200, 40, 40), seconds, "");
-    let bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), seconds, "");
-    adjust(&mut ann);
-    call_between_homes(&rig, ann, bob)
-}
+use huddle_tests::rig::services::call_over_a_narrow_link;
 
 /// What `receiver` reports of `sender`'s camera, in a call of `seconds`,
 /// adds up with what `sender` encoded: no frame that failed to come is

@@ -4,7 +4,7 @@
 use super::report::SeenReport;
 use super::stats::{AudioStats, VideoStats};
 use huddle_engine::call::stats::{LinkStats, RATE_INTERVAL};
-use huddle_engine::call::{Call, CandidateKind};
+use huddle_engine::call::{Call, CandidateKind, LinkQuality};
 use shared::Participant;
 use std::time::{Instant, SystemTime};
 
@@ -36,6 +36,7 @@ pub(super) struct Measured {
     pub(super) link: LinkStats,
     pub(super) loss_pct: f64,
     pub(super) recv_kbit_per_s: f64,
+    pub(super) quality: Option<LinkQuality>,
 }
 
 impl Seen {
@@ -64,7 +65,7 @@ impl Seen {
 
     /// Learns the link's path from the call until it is known (it is once
     /// the link has connected), and, once a second, how it carries.
-    pub(super) fn note_path(&mut self, call: &Call) {
+    pub(super) fn note_link(&mut self, call: &Call) {
         let now = Instant::now();
         let due = self
             .network_read_at
@@ -82,6 +83,7 @@ impl Seen {
                 link,
                 loss_pct: stats.loss_percent(),
                 recv_kbit_per_s: stats.kbit_per_s(),
+                quality: stats.quality(),
             });
         }
     }

@@ -207,13 +207,9 @@ impl VideoStats {
 
 /// Frames per second between the earliest and the latest of `stamps` (by
 /// the sender's counter and capture clock), if they are apart.
-fn stamp_rate<'a>(stamps: impl Iterator<Item = &'a Stamp>) -> Option<f64> {
-    let (mut first, mut last): (Option<&Stamp>, Option<&Stamp>) = (None, None);
-    for stamp in stamps {
-        first = first.filter(|f| f.frame <= stamp.frame).or(Some(stamp));
-        last = last.filter(|l| l.frame >= stamp.frame).or(Some(stamp));
-    }
-    let (first, last) = (first?, last?);
+fn stamp_rate<'a>(stamps: impl Iterator<Item = &'a Stamp> + Clone) -> Option<f64> {
+    let first = stamps.clone().min_by_key(|stamp| stamp.frame)?;
+    let last = stamps.max_by_key(|stamp| stamp.frame)?;
     let span_us = last.captured_us.checked_sub(first.captured_us)?;
     (span_us > 0 && last.frame > first.frame)
         .then(|| (last.frame - first.frame) as f64 / (span_us as f64 / 1e6))

@@ -153,7 +153,7 @@ impl Watch {
                 let Some(seen) = self.peers.get_mut(&peer) else {
                     return;
                 };
-                seen.note_path(call);
+                seen.note_link(call);
                 let stats = match kind {
                     TrackKind::Screen => &mut seen.screen,
                     _ => &mut seen.video,
@@ -176,7 +176,7 @@ impl Watch {
                 concealed,
             } => {
                 if let Some(seen) = self.peers.get_mut(&peer) {
-                    seen.note_path(call);
+                    seen.note_link(call);
                     seen.audio.record(&samples, concealed);
                 }
             }
@@ -332,9 +332,6 @@ fn network_report(seen: &Seen) -> NetworkReport {
         recv_kbit_per_s: measured.map(|m| one_decimal(m.recv_kbit_per_s)),
         estimate_kbit_per_s: measured.map(|m| m.link.estimate_kbit_per_s.round()),
         candidate: seen.path.map(CandidateKind::as_str),
-        quality: measured.and_then(|m| {
-            let rtt = m.link.rtt_ms?;
-            Some(LinkQuality::of(rtt, m.loss_pct).as_str())
-        }),
+        quality: measured.and_then(|m| m.quality).map(LinkQuality::as_str),
     }
 }

@@ -1,13 +1,16 @@
 //! What the rig's public namespace serves, and calls between its homes:
 //! coturn (STUN for everyone, TURN with the server's REST credentials when
-//! asked) and the signal server, with bots run inside the homes.
+//! asked) and the signal server, with bots run inside the homes (also over
+//! a narrow link, for the tests and the network bench).
 
-use super::{PUBLIC, Rig};
-use crate::TestServer;
+use super::{Link, PUBLIC, Plan, Rig};
+use crate::bots::bot;
 use crate::turn::TurnServer;
+use crate::{CORPORATE, STARTUP, TestServer};
 use huddle_bot::{BotOptions, Report};
 use shared::IceServer;
 use signal_server::turn::TurnConfig;
+use std::time::Duration;
 
 /// The secret coturn and the signal server share in the rig.
 pub const TURN_SECRET: &str = "harbour-lights";
@@ -50,4 +53,28 @@ pub fn call_between_homes(rig: &Rig, ann: BotOptions, bob: BotOptions) -> (Repor
         ann.expect("ann's bot ran").expect("ann's call"),
         bob.expect("bob's bot ran").expect("bob's call"),
     )
+}
+
+/// A call of `seconds` between two homes, home 2's link capped at `kbit`
+/// each way (a 200 ms queue): Test Startup (440 Hz, red, as `adjust` makes
+/// her) in home 1, Test Corporate (660 Hz, blue) in home 2.
+pub fn call_over_a_narrow_link(
+    kbit: u32,
+    seconds: f64,
+    adjust: impl FnOnce(&mut BotOptions),
+) -> (Report, Report) {
+    let narrow = Link {
+        rate_kbit: Some(kbit),
+        queue: Duration::from_millis(200),
+        ..Link::default()
+    };
+    let rig = Rig::build(&Plan {
+        homes: vec![Link::default(), narrow],
+        direct: true,
+    });
+    let (_turn, server) = start_public(&rig, false);
+    let mut ann = bot(&server, STARTUP, 440.0, (200, 40, 40), seconds, "");
+    let bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), seconds, "");
+    adjust(&mut ann);
+    call_between_homes(&rig, ann, bob)
 }

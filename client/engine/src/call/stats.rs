@@ -209,7 +209,7 @@ impl CallStats {
 
     /// The way the link to `peer` goes, now that it is connected.
     pub(super) fn set_path(&self, peer: PeerId, path: CandidateKind) {
-        self.lock_paths().insert(peer, path);
+        lock_map(&self.paths).insert(peer, path);
     }
 
     /// How the link to `peer` carries now.
@@ -220,7 +220,7 @@ impl CallStats {
     /// A peer whose link closed: its numbers go with it.
     pub(super) fn forget(&self, peer: PeerId) {
         self.lock().retain(|(p, _), _| *p != peer);
-        self.lock_paths().remove(&peer);
+        lock_map(&self.paths).remove(&peer);
         lock_map(&self.links).remove(&peer);
     }
 
@@ -252,7 +252,7 @@ impl CallStats {
             camera: track(TrackKind::Camera),
             screen: track(TrackKind::Screen),
             audio: track(TrackKind::Audio),
-            path: self.lock_paths().get(&peer).copied(),
+            path: lock_map(&self.paths).get(&peer).copied(),
             link: lock_map(&self.links).get(&peer).copied(),
         };
         (stats != PeerStats::default()).then_some(stats)
@@ -275,10 +275,6 @@ impl CallStats {
 
     fn lock(&self) -> MutexGuard<'_, HashMap<(PeerId, TrackKind), Track>> {
         self.tracks.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn lock_paths(&self) -> MutexGuard<'_, HashMap<PeerId, CandidateKind>> {
-        lock_map(&self.paths)
     }
 }
 

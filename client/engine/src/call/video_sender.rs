@@ -235,40 +235,37 @@ impl Encoding {
     }
 
     /// The frame at most `max_height` tall (16:9 at most as wide), or
-    /// `None` if it is no larger; a stamped source keeps its stamp
-    /// readable at the new size.
+    /// `None` if it is no larger (see `restamp` for its stamp).
     fn fitted(&mut self, frame: &VideoFrame, max_height: usize) -> Option<VideoFrame> {
         if frame.height <= max_height {
             return None;
         }
         let max_width = max_height * 16 / 9;
-        let mut smaller = self.scaler.shrink_to_fit(frame, max_width, max_height)?;
-        if let Some(stamped) = stamp::read(frame) {
-            stamp::write(&mut smaller, stamped);
-        }
-        Some(smaller)
+        self.scaler.shrink_to_fit(frame, max_width, max_height)
     }
 }
 
-/// A stamped frame (`smaller`, or else `frame`) is stamped again with the
-/// number of frames encoded before it: the encoder skips frames to keep its
-/// bitrate, and a receiver counting the gaps in the source's numbers would
-/// take those for frames lost on the way.
+/// What is sent of a stamped `frame` (`smaller`, its scaled copy, or else
+/// `frame` itself) carries the stamp, readable at its size, numbered by the
+/// frames encoded before it: the encoder skips frames to keep its bitrate,
+/// and a receiver counting the gaps in the source's numbers would take
+/// those for frames lost on the way. The stamp is read once, from `frame`.
 fn restamp(smaller: &mut Option<VideoFrame>, frame: &VideoFrame, encoded: u64) {
-    let number = encoded as u32;
-    let Some(stamped) = stamp::read(smaller.as_ref().unwrap_or(frame)) else {
+    let Some(stamped) = stamp::read(frame) else {
         return;
     };
-    if stamped.frame != number {
-        let picture = smaller.get_or_insert_with(|| frame.clone());
-        stamp::write(
-            picture,
-            stamp::Stamp {
-                frame: number,
-                ..stamped
-            },
-        );
+    let number = encoded as u32;
+    if smaller.is_none() && stamped.frame == number {
+        return;
     }
+    let picture = smaller.get_or_insert_with(|| frame.clone());
+    stamp::write(
+        picture,
+        stamp::Stamp {
+            frame: number,
+            ..stamped
+        },
+    );
 }
 
 #[cfg(test)]

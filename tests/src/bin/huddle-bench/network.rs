@@ -5,11 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use huddle_bot::Report;
-use huddle_tests::bots::bot;
-use huddle_tests::rig::services::{call_between_homes, start_public};
-use huddle_tests::rig::{Link, Plan, Rig};
-use huddle_tests::{CORPORATE, STARTUP};
-use std::time::Duration;
+use huddle_tests::rig::services::call_over_a_narrow_link;
 
 /// Runs on a thread of its own: the rig drives runtimes of its own, which
 /// cannot be started from inside the bench's.
@@ -31,21 +27,10 @@ pub fn network(args: &[String]) -> Result<()> {
 }
 
 fn call(kbit: u32, seconds: f64) -> (Report, Report) {
-    let narrow = Link {
-        rate_kbit: Some(kbit),
-        queue: Duration::from_millis(200),
-        ..Link::default()
-    };
-    let rig = Rig::build(&Plan {
-        homes: vec![Link::default(), narrow],
-        direct: true,
-    });
-    let (_turn, server) = start_public(&rig, false);
-    let mut sender = bot(&server, STARTUP, 440.0, (200, 40, 40), seconds, "");
-    (sender.width, sender.height, sender.fps) = (1280, 720, 30.0);
-    sender.bitrate_bps = 1_500_000;
-    let receiver = bot(&server, CORPORATE, 660.0, (40, 40, 200), seconds, "");
-    call_between_homes(&rig, sender, receiver)
+    call_over_a_narrow_link(kbit, seconds, |sender| {
+        (sender.width, sender.height, sender.fps) = (1280, 720, 30.0);
+        sender.bitrate_bps = 1_500_000;
+    })
 }
 
 fn print_row(kbit: u32, seconds: f64, sender: &Report, receiver: &Report) -> Result<()> {
