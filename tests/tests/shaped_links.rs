@@ -65,17 +65,22 @@ fn a_camera_that_wants_more_than_the_link_carries_steps_down_and_keeps_coming() 
         "the camera stepped down from 720p: {video:?}"
     );
     // Without congestion control 5 of 434 frames came, none in the last
-    // second, 324 ms behind; with it 51 to 71 of about 120 (the first
-    // seconds at 720p are lost while the estimate falls), then steady 180p.
+    // second, 324 ms behind. With it (and bounded retransmission, audio
+    // stepping down, the encoder told its frame rate) 151 to 162 came, 75
+    // to 85 % of those stamped, at 10.5 to 11.4 fps over the call, frozen
+    // 2.4 to 3.1 s of the 15 (the first second at 720p is lost while the
+    // estimate falls).
     let share = video.frames_decoded as f64 / (video.frames_decoded + video.frames_lost) as f64;
     assert!(
-        share >= 0.3,
+        share >= 0.5,
         "{:.0} % of the frames came: {video:?}",
         share * 100.0
     );
+    // Whole-call figures: the last second alone is a coin toss on a link
+    // this full (a loss there can freeze it while a retransmission comes).
     assert!(
-        video.fps_last_s >= 5.0,
-        "and still came at the end: {video:?}"
+        video.fps >= 5.0 && video.freeze_ms <= 6_000,
+        "the picture kept coming: {video:?}"
     );
     let latency = video.latency_ms.p50.expect("stamped frames");
     assert!(latency <= 400.0, "{latency} ms behind: {video:?}");

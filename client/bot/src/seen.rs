@@ -78,6 +78,11 @@ impl Seen {
             return;
         };
         self.path = self.path.or(stats.path);
+        // Read here too, not only with a decoded frame: the requests a
+        // frozen picture makes are the ones that matter.
+        if let Some(camera) = &stats.camera {
+            self.video.keyframes_requested = camera.keyframe_requests;
+        }
         if let Some(link) = stats.link {
             self.network = Some(Measured {
                 link,

@@ -74,7 +74,8 @@ impl VideoStats {
     /// clocks allow telling), so that what queued on the way counts too.
     /// None counted while the gap is no freeze.
     fn lost_after_last(&self, span: Span) -> u64 {
-        let (Some(last_at), Some(rate)) = (self.last_at, self.rate_at_end()) else {
+        let rate = self.rate_at_end().or(self.rate_at_start());
+        let (Some(last_at), Some(rate)) = (self.last_at, rate) else {
             return 0;
         };
         if since(last_at, span.end) <= FREEZE {
@@ -88,9 +89,11 @@ impl VideoStats {
     /// first we decoded, less those still on their way when it came (its
     /// own age, when the clocks agree well enough to tell).
     fn lost_before_first(&self, span: Span) -> u64 {
-        let (Some(connected_at), Some(first_at), Some(rate)) =
-            (span.connected_at, self.first_at, self.rate_at_start())
-        else {
+        let (Some(connected_at), Some(first_at), Some(rate)) = (
+            span.connected_at,
+            self.first_at,
+            self.rate_at_start().or(self.rate_at_end()),
+        ) else {
             return 0;
         };
         let on_its_way = self.first_age.unwrap_or_default();

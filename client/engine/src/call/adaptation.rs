@@ -1,6 +1,8 @@
-//! What the camera sends for the bandwidth it has. The link's estimate
-//! (see `bandwidth.rs`), less room for audio and a margin, is the video's
-//! budget. The encoder's bitrate follows it at once; the picture follows in
+//! What the microphone and the camera send for the bandwidth they have.
+//! Audio comes first: Opus steps down to a floor that still carries speech
+//! well on the narrowest links ([`audio_bitrate`]). The link's estimate
+//! (see `bandwidth.rs`), less what that audio costs on the wire and a
+//! margin, is the video's budget. The encoder's bitrate follows it at once; the picture follows in
 //! steps (720p30, 540p, 360p, 180p at 15 fps), down as soon as the budget
 //! falls below a step, up only after it has held well above the next one
 //! for a few seconds (each step up costs a keyframe, and an estimate that
@@ -48,8 +50,13 @@ pub const LADDER: [Step; 4] = [
     },
 ];
 
-/// Kept out of the estimate for audio (Opus with its packet overhead)...
-const AUDIO_BPS: u32 = 50_000;
+/// Opus bitrates by the estimate they need: (least estimate, bitrate).
+/// Chosen so audio is at most a third of a narrow link, and 16 kbit/s
+/// (wideband speech, with room for in-band FEC) is the floor.
+const AUDIO_TIERS: [(u32, u32); 3] = [(300_000, 32_000), (150_000, 24_000), (0, 16_000)];
+/// What an Opus packet costs beyond its payload, in bits per second: 50
+/// packets a second of IP, UDP, RTP with its extensions, and SRTP's tag.
+const AUDIO_OVERHEAD_BPS: u32 = 50 * 8 * 56;
 /// ...and the video gets this share of the rest: the estimate is a guess,
 /// and keyframes overshoot.
 const VIDEO_SHARE: f64 = 0.85;
@@ -113,9 +120,19 @@ impl Adaptation {
     }
 }
 
-/// What video may use of an estimate.
+/// The Opus bitrate for a link estimated at `estimate_bps`.
+pub fn audio_bitrate(estimate_bps: u32) -> u32 {
+    AUDIO_TIERS
+        .iter()
+        .find(|(least, _)| estimate_bps >= *least)
+        .map_or(AUDIO_TIERS[AUDIO_TIERS.len() - 1].1, |tier| tier.1)
+}
+
+/// What video may use of an estimate: what is left after the audio (as it
+/// goes on the wire), less a margin.
 fn video_budget(estimate_bps: u32) -> u32 {
-    let rest = estimate_bps.saturating_sub(AUDIO_BPS) as f64 * VIDEO_SHARE;
+    let audio = audio_bitrate(estimate_bps) + AUDIO_OVERHEAD_BPS;
+    let rest = estimate_bps.saturating_sub(audio) as f64 * VIDEO_SHARE;
     (rest as u32).max(MIN_VIDEO_BPS)
 }
 
@@ -148,10 +165,22 @@ mod tests {
     fn the_bitrate_follows_the_estimate_at_once_within_the_cap() {
         let mut adaptation = Adaptation::default();
         let now = Instant::now();
-        assert_eq!(adaptation.update(1_050_000, CAP, now).bitrate_bps, 850_000);
-        assert_eq!(adaptation.update(300_000, CAP, now).bitrate_bps, 212_500);
+        // 32 kbit/s of Opus costs 54.4 on the wire; video gets 85 % of the rest.
+        assert_eq!(adaptation.update(1_054_400, CAP, now).bitrate_bps, 850_000);
+        assert_eq!(adaptation.update(300_000, CAP, now).bitrate_bps, 208_760);
+        // Below 150 kbit/s audio is at its floor, 16 (38.4 on the wire).
+        assert_eq!(adaptation.update(100_000, CAP, now).bitrate_bps, 52_360);
         assert_eq!(adaptation.update(9_000_000, CAP, now).bitrate_bps, CAP);
         assert_eq!(adaptation.update(0, CAP, now).bitrate_bps, MIN_VIDEO_BPS);
+    }
+
+    #[test]
+    fn audio_steps_down_to_its_floor_on_narrow_links() {
+        let tiers: Vec<u32> = [2_000_000, 300_000, 299_999, 150_000, 100_000, 0]
+            .into_iter()
+            .map(audio_bitrate)
+            .collect();
+        assert_eq!(tiers, [32_000, 32_000, 24_000, 24_000, 16_000, 16_000]);
     }
 
     #[test]
@@ -200,7 +229,7 @@ mod tests {
                 (700_000, 5_100),
             ],
         );
-        // 300 kbit/s: a budget of 212 kbit/s, 180p. 700: 552, enough for
+        // 300 kbit/s: a budget of 209 kbit/s, 180p. 700: 549, enough for
         // 360p with the margin (264), held from 2.1 s to 5.1 s.
         assert_eq!(got, [180, 180, 180, 180, 180, 360]);
     }

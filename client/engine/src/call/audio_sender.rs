@@ -2,6 +2,7 @@
 //! the voice path), mixes in the computer's sound while it is shared,
 //! encodes it once with Opus and writes it to every peer.
 
+use super::adaptation::audio_bitrate;
 use super::control::{CallEvent, EventSender};
 use super::senders::{LostSender, Pacer, SenderControl, SourceSwap};
 use super::sources::{AudioSource, NoAudio};
@@ -47,7 +48,8 @@ pub fn start_audio(
     } = parts;
     tasks
         .thread("audio-sender", move || {
-            let mut encoder = match OpusEncoder::new(32_000) {
+            let mut bitrate = audio_bitrate(u32::MAX);
+            let mut encoder = match OpusEncoder::new(bitrate as i32) {
                 Ok(encoder) => encoder,
                 Err(err) => return tracing::error!("cannot start the Opus encoder: {err}"),
             };
@@ -94,6 +96,7 @@ pub fn start_audio(
                 if !sending || ctl.outlets.is_empty() {
                     continue;
                 }
+                follow_estimate(&mut encoder, &mut bitrate, &ctl);
                 match encoder.encode(&samples) {
                     Ok(packet) => {
                         ctl.encoded.fetch_add(1, Ordering::Relaxed);
@@ -105,6 +108,24 @@ pub fn start_audio(
         })
         .expect("spawning a thread");
     control
+}
+
+/// Sets the encoder to the bitrate the lowest link's estimate affords, when
+/// that changed.
+fn follow_estimate(encoder: &mut OpusEncoder, bitrate: &mut u32, ctl: &SenderControl) {
+    let Some(estimate) = ctl.outlets.lowest_estimate() else {
+        return;
+    };
+    let wanted = audio_bitrate(estimate);
+    if wanted != *bitrate {
+        match encoder.set_bitrate(wanted as i32) {
+            Ok(()) => {
+                tracing::debug!(estimate, "audio is sent at {} kbit/s", wanted / 1000);
+                *bitrate = wanted;
+            }
+            Err(err) => tracing::warn!("cannot change the audio bitrate: {err}"),
+        }
+    }
 }
 
 /// The computer's sound, shared with the screen: cleaned of the call's own

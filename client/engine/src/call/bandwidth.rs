@@ -2,11 +2,18 @@
 //! arrived (transport-wide feedback), Google Congestion Control turns that
 //! into an estimate of what the path carries, and the estimate is
 //! published here for the video senders to follow (see `adaptation.rs`).
+//!
+//! GCC starts high (a good path reaches full quality in seconds) and on a
+//! path far narrower than that takes seconds to come down, queueing and
+//! losing the whole way: from 1 Mbit/s to 300 kbit/s took 4.4 s on a
+//! 100 kbit/s link. So a heavy loss caps the estimate at what the path
+//! delivered meanwhile ([`DeliveryCeiling`]); the cap then grows as GCC
+//! would, and goes once GCC's own estimate is below it.
 
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, Gcc, PacketReport};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Where GCC starts: enough for 540p, so a good path is at full quality in
 /// a few seconds and a poor one falls back within a second or two.
@@ -31,9 +38,73 @@ impl Estimate {
     }
 }
 
-/// GCC, publishing its estimate after each step that can move it.
+/// Loss this heavy over a window is a path narrower than what is sent
+/// (random loss on a link that works is a few per cent; GCC itself backs
+/// off above 10 %, only slowly).
+const HEAVY_LOSS: f64 = 0.1;
+/// How much feedback one look at the loss takes.
+const WINDOW: Duration = Duration::from_millis(500);
+/// How fast a ceiling rises, per second (GCC's own multiplicative increase).
+const CEILING_GROWTH: f64 = 1.08;
+
+/// At most what the path delivered while it dropped a tenth or more of
+/// what was sent, rising from there.
+#[derive(Debug, Default)]
+pub struct DeliveryCeiling {
+    window_start: Option<Instant>,
+    sent: usize,
+    lost: usize,
+    delivered_bytes: usize,
+    ceiling: Option<(f64, Instant)>,
+}
+
+impl DeliveryCeiling {
+    /// Counts one batch of feedback; a window that ends with heavy loss sets
+    /// the ceiling to what it delivered.
+    pub fn on_reports(&mut self, now: Instant, reports: &[PacketReport]) {
+        for report in reports {
+            self.sent += 1;
+            match report.arrived {
+                true => self.delivered_bytes += report.size,
+                false => self.lost += 1,
+            }
+        }
+        let start = *self.window_start.get_or_insert(now);
+        let span = now.saturating_duration_since(start);
+        if span < WINDOW || self.sent == 0 {
+            return;
+        }
+        if self.lost as f64 / self.sent as f64 >= HEAVY_LOSS {
+            let delivered_bps = self.delivered_bytes as f64 * 8.0 / span.as_secs_f64();
+            self.ceiling = Some((delivered_bps.max(MIN_BPS), now));
+        }
+        *self = DeliveryCeiling {
+            window_start: Some(now),
+            ceiling: self.ceiling,
+            ..DeliveryCeiling::default()
+        };
+    }
+
+    /// `target` (GCC's), or the ceiling (grown since it was set) if lower.
+    pub fn apply(&mut self, target: f64, now: Instant) -> f64 {
+        let Some((at_set, set_at)) = self.ceiling else {
+            return target;
+        };
+        let grown =
+            at_set * CEILING_GROWTH.powf(now.saturating_duration_since(set_at).as_secs_f64());
+        if grown >= target {
+            self.ceiling = None;
+            return target;
+        }
+        grown
+    }
+}
+
+/// GCC, publishing its estimate (under any delivery ceiling) after each
+/// step that can move it.
 pub struct PublishingGcc {
     gcc: Gcc,
+    ceiling: DeliveryCeiling,
     estimate: Estimate,
 }
 
@@ -44,6 +115,7 @@ pub fn estimator() -> (PublishingGcc, Estimate) {
     (
         PublishingGcc {
             gcc,
+            ceiling: DeliveryCeiling::default(),
             estimate: estimate.clone(),
         },
         estimate,
@@ -51,8 +123,8 @@ pub fn estimator() -> (PublishingGcc, Estimate) {
 }
 
 impl PublishingGcc {
-    fn publish(&self) {
-        let bps = self.gcc.target_bitrate();
+    fn publish(&mut self, now: Instant) {
+        let bps = self.ceiling.apply(self.gcc.target_bitrate(), now);
         self.estimate.0.store(bps.to_bits(), Ordering::Relaxed);
     }
 }
@@ -60,16 +132,17 @@ impl PublishingGcc {
 impl BandwidthEstimator for PublishingGcc {
     fn on_reports(&mut self, now: Instant, reports: &[PacketReport]) {
         self.gcc.on_reports(now, reports);
-        self.publish();
+        self.ceiling.on_reports(now, reports);
+        self.publish(now);
     }
 
     fn target_bitrate(&self) -> f64 {
-        self.gcc.target_bitrate()
+        f64::from_bits(self.estimate.0.load(Ordering::Relaxed))
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         self.gcc.handle_timeout(now);
-        self.publish();
+        self.publish(now);
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
@@ -78,5 +151,58 @@ impl BandwidthEstimator for PublishingGcc {
 
     fn stats(&self) -> EstimatorStats {
         self.gcc.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtc::rtcp::transport_feedbacks::cc_feedback_report::Ecn;
+
+    /// 50 packets of 250 bytes sent over `ms`, every `nth` lost.
+    fn batch(start: Instant, ms: u64, lost_every: usize) -> Vec<PacketReport> {
+        (0..50)
+            .map(|i| PacketReport {
+                ssrc: 1,
+                id: i as u64,
+                rtp_sequence_number: i as u16,
+                is_twcc: true,
+                twcc_sequence_number: i as u16,
+                size: 250,
+                arrived: i % lost_every != 0,
+                departure: start + Duration::from_millis(ms * i as u64 / 50),
+                arrival: None,
+                ecn: Ecn::default(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn heavy_loss_caps_the_estimate_at_what_was_delivered_then_it_rises() {
+        let mut ceiling = DeliveryCeiling::default();
+        let start = Instant::now();
+        // Half of 100 packets lost over 500 ms: 50 × 250 bytes delivered, 200 kbit/s.
+        ceiling.on_reports(start, &batch(start, 250, 2));
+        let later = start + Duration::from_millis(500);
+        ceiling.on_reports(later, &batch(later, 250, 2));
+        let capped = ceiling.apply(1_000_000.0, later);
+        assert!((capped - 200_000.0).abs() < 1.0, "{capped}");
+        // It grows 8 % a second, and goes once GCC is below it.
+        let a_second_on = later + Duration::from_secs(1);
+        assert!((ceiling.apply(1_000_000.0, a_second_on) - 216_000.0).abs() < 1.0);
+        assert_eq!(ceiling.apply(150_000.0, a_second_on), 150_000.0);
+        assert_eq!(ceiling.apply(1_000_000.0, a_second_on), 1_000_000.0);
+    }
+
+    #[test]
+    fn light_loss_leaves_the_estimate_to_gcc() {
+        let mut ceiling = DeliveryCeiling::default();
+        let start = Instant::now();
+        for i in 0..4 {
+            let at = start + Duration::from_millis(250 * i);
+            ceiling.on_reports(at, &batch(at, 250, 17)); // 6 % lost
+        }
+        let end = start + Duration::from_secs(1);
+        assert_eq!(ceiling.apply(1_000_000.0, end), 1_000_000.0);
     }
 }

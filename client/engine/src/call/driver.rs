@@ -205,9 +205,10 @@ impl Driver {
         peer: PeerId,
         track: Arc<dyn webrtc::media_stream::track_remote::TrackRemote>,
     ) {
-        if !self.links.contains_key(&peer) {
+        let Some(link) = self.links.get(&peer) else {
             return;
-        }
+        };
+        let round_trip = link.round_trip();
         let kind = receivers::track_kind(track.as_ref()).await;
         let counters = self.media.stats.add_track(peer, kind);
         let parts = receivers::ReceiveParts {
@@ -215,6 +216,7 @@ impl Driver {
             audio: self.media.audio_peers.clone(),
             loss: self.media.loss,
             tasks: self.media.tasks.clone(),
+            round_trip,
         };
         let receiving = receivers::receive(peer, kind, track, counters, parts);
         self.media.tasks.spawn(receiving);

@@ -3,7 +3,9 @@
 //! (what webrtc-rs's sample builder does: a whole frame interval of latency).
 //! Packets may arrive out of order (NACK retransmissions); a frame that cannot
 //! be completed because a newer one already has is reported lost, so the
-//! receiver asks for a keyframe.
+//! receiver asks for a keyframe. How long a gap is waited for is the
+//! receiver's choice ([`FrameAssembler::set_patience`]): about a round trip,
+//! the time a retransmission takes; a keyframe costs far more on a narrow link.
 
 use crate::media::sequence::SequenceUnwrapper;
 use bytes::Bytes;
@@ -11,11 +13,12 @@ use rtc::rtp::codec::h264::H264Packet;
 use rtc::rtp::packet::Packet;
 use rtc::rtp::packetizer::Depacketizer;
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 /// More buffered packets than this without a complete frame means the stream is broken.
 const MAX_BUFFERED: usize = 2048;
 /// An incomplete frame is given up once this many newer frames are complete
-/// (~100 ms at 30 fps): time enough for a retransmission on a short path.
+/// (~100 ms at 30 fps), and the patience has passed since it was found incomplete.
 const GIVE_UP_AFTER_FRAMES: usize = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,11 +35,26 @@ pub struct FrameAssembler {
     sequence: SequenceUnwrapper,
     /// Where the next frame starts: just after the last marker handled.
     next_start: Option<u64>,
+    /// How long an incomplete frame is waited for (zero: only the frame count).
+    patience: Duration,
+    /// The oldest frame's start, and since when it has waited for a gap.
+    waiting: Option<(u64, Instant)>,
 }
 
 impl FrameAssembler {
-    /// Takes one packet; returns the frames (or losses) it completes, oldest first.
+    /// Waits this long for a missing packet (a retransmission) before giving
+    /// its frame up.
+    pub fn set_patience(&mut self, patience: Duration) {
+        self.patience = patience;
+    }
+
+    /// Takes one packet, now; returns the frames (or losses) it completes, oldest first.
     pub fn push(&mut self, packet: Packet) -> Vec<Assembled> {
+        self.push_at(packet, Instant::now())
+    }
+
+    /// Takes one packet that arrived at `now`.
+    pub fn push_at(&mut self, packet: Packet, now: Instant) -> Vec<Assembled> {
         let seq = self.sequence.unwrap(packet.header.sequence_number);
         if self.next_start.is_some_and(|start| seq < start) {
             return Vec::new(); // a late duplicate of something already handled
@@ -70,30 +88,11 @@ impl FrameAssembler {
                     .range(end + 1..)
                     .filter(|(_, p)| p.header.marker)
                     .count();
-                if newer < GIVE_UP_AFTER_FRAMES {
+                let waited = self.waited_enough(start, now);
+                if newer < GIVE_UP_AFTER_FRAMES || !waited {
                     break;
                 }
-                // Giving up: if the frame ending here is itself whole, the gap
-                // belongs to an earlier frame whose last packet never came, and
-                // only that one is lost.
-                let timestamp = self.packets[&end].header.timestamp;
-                // The frame's first packet with a payload; a hostile or broken
-                // sender may mark an empty packet, and then there is none.
-                let first = self
-                    .packets
-                    .range(start..=end)
-                    .find(|(_, p)| p.header.timestamp == timestamp && !p.payload.is_empty())
-                    .map_or(end, |(&s, _)| s);
-                let whole = (first..=end).all(|s| self.packets.contains_key(&s))
-                    && H264Packet::default().is_partition_head(&self.packets[&first].payload);
-                self.take(
-                    start,
-                    if whole && first > start {
-                        first - 1
-                    } else {
-                        end
-                    },
-                );
+                self.give_up(start, end);
                 out.push(Assembled::Lost);
                 continue;
             }
@@ -115,6 +114,41 @@ impl FrameAssembler {
             out.push(depacketize(frame).map_or(Assembled::Lost, Assembled::Frame));
         }
         out
+    }
+
+    /// Drops the incomplete frame at `start..=end`. If the frame ending at
+    /// `end` is itself whole, the gap belongs to an earlier frame whose last
+    /// packet never came, and only that one is dropped.
+    fn give_up(&mut self, start: u64, end: u64) {
+        let timestamp = self.packets[&end].header.timestamp;
+        // The frame's first packet with a payload; a hostile or broken
+        // sender may mark an empty packet, and then there is none.
+        let first = self
+            .packets
+            .range(start..=end)
+            .find(|(_, p)| p.header.timestamp == timestamp && !p.payload.is_empty())
+            .map_or(end, |(&s, _)| s);
+        let whole = (first..=end).all(|s| self.packets.contains_key(&s))
+            && H264Packet::default().is_partition_head(&self.packets[&first].payload);
+        let last_dropped = if whole && first > start {
+            first - 1
+        } else {
+            end
+        };
+        self.take(start, last_dropped);
+    }
+
+    /// Whether the frame starting at `start` has waited out the patience
+    /// (the clock starts the first time it is found incomplete).
+    fn waited_enough(&mut self, start: u64, now: Instant) -> bool {
+        let since = match self.waiting {
+            Some((waiting, since)) if waiting == start => since,
+            _ => {
+                self.waiting = Some((start, now));
+                now
+            }
+        };
+        now.saturating_duration_since(since) >= self.patience
     }
 
     /// Removes and returns the packets start..=end (and anything older), in order.
@@ -268,6 +302,52 @@ mod tests {
             decoded_stamps(outputs),
             [Some(0), Some(1), Some(2), Some(3)]
         );
+    }
+
+    #[test]
+    fn a_patient_assembler_waits_a_round_trip_for_the_retransmission() {
+        // 15 fps: frame n arrives at n × 66 ms; frame 1 lost a packet,
+        // resent 400 ms after it was missed (a long round trip).
+        let mut frames = packets(12, 1);
+        let resent = frames[1].remove(0);
+        let mut assembler = FrameAssembler::default();
+        assembler.set_patience(Duration::from_millis(500));
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut outputs = Vec::new();
+        for (n, frame) in frames.into_iter().enumerate() {
+            for packet in frame {
+                outputs.extend(assembler.push_at(packet, at(n as u64 * 66)));
+            }
+            if n == 7 {
+                outputs.extend(assembler.push_at(resent.clone(), at(66 + 400)));
+            }
+        }
+        let stamps = decoded_stamps(outputs);
+        assert_eq!(stamps, (0..12).map(Some).collect::<Vec<_>>(), "none lost");
+    }
+
+    #[test]
+    fn patience_runs_out_and_the_frame_is_given_up() {
+        let mut frames = packets(12, 1);
+        frames[1].remove(0);
+        let mut assembler = FrameAssembler::default();
+        assembler.set_patience(Duration::from_millis(500));
+        let start = Instant::now();
+        let mut outputs = Vec::new();
+        for (n, frame) in frames.into_iter().enumerate() {
+            let now = start + Duration::from_millis(n as u64 * 66);
+            for packet in frame {
+                outputs.extend(assembler.push_at(packet, now));
+            }
+            // Nothing comes out while it waits: order is kept.
+            if n < 8 {
+                assert_eq!(decoded_stamps(outputs.clone()), [Some(0)]);
+            }
+        }
+        let stamps = decoded_stamps(outputs);
+        assert_eq!(stamps[1], None, "given up after 500 ms: {stamps:?}");
+        assert_eq!(stamps.len(), 12, "{stamps:?}");
     }
 
     #[test]

@@ -3,11 +3,11 @@
 //! it), and what congestion control estimates it can carry. Read by the
 //! bot's report (`network`) through [`super::stats::CallStats`].
 
-use super::bandwidth::Estimate;
+use super::setup::Gauges;
 use super::stats::{CallStats, LinkStats, RATE_INTERVAL};
 use shared::PeerId;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use webrtc::peer_connection::{PeerConnection, StatsSelector};
 
@@ -15,7 +15,7 @@ use webrtc::peer_connection::{PeerConnection, StatsSelector};
 pub struct Watched {
     pub peer: PeerId,
     pub pc: Arc<dyn PeerConnection>,
-    pub estimate: Estimate,
+    pub gauges: Gauges,
     /// Cancelled when the link closes.
     pub closed: CancellationToken,
 }
@@ -41,12 +41,15 @@ pub async fn watch(link: Watched, stats: CallStats) {
         });
         sent_before = Some((now, pair.bytes_sent));
         let rtt = pair.current_round_trip_time;
+        if rtt > 0.0 {
+            link.gauges.round_trip.set(Duration::from_secs_f64(rtt));
+        }
         stats.set_link(
             link.peer,
             LinkStats {
                 rtt_ms: (rtt > 0.0).then_some(rtt * 1000.0),
                 send_kbit_per_s,
-                estimate_kbit_per_s: link.estimate.bps() as f64 / 1000.0,
+                estimate_kbit_per_s: link.gauges.estimate.bps() as f64 / 1000.0,
             },
         );
     }

@@ -3,15 +3,15 @@
 //! add a candidate) and reports what came of each. Perfect negotiation
 //! itself is the core's (`core/negotiator.rs`).
 
-use super::bandwidth::Estimate;
 use super::control::IcePolicy;
 use super::core::negotiator::Step;
 use super::core::{LinkEvent, StepKind};
 use super::events::PcEvent;
 use super::link_watch::Watched;
 use super::outlets::Outlet;
+use super::retransmission::RoundTrip;
 use super::senders::LocalSenders;
-use super::setup::{self, H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE};
+use super::setup::{self, Gauges, H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE};
 use super::tasks::CallTasks;
 use super::track::TrackKind;
 use rtc::media_stream::MediaStreamTrack;
@@ -49,8 +49,8 @@ type Failure = (StepKind, String);
 pub struct PeerLink {
     pub remote: PeerId,
     pc: Arc<dyn PeerConnection>,
-    /// What congestion control estimates this link carries.
-    estimate: Estimate,
+    /// What congestion control estimates this link carries, and its round trip.
+    gauges: Gauges,
     tracks: Vec<LocalTrack>,
     connected: bool,
     /// Cancelled when the link closes (ends its watcher).
@@ -70,11 +70,11 @@ impl PeerLink {
             peer: remote,
             events,
         });
-        let (pc, estimate) = setup::peer_connection(ice_servers, policy, handler).await?;
+        let (pc, gauges) = setup::peer_connection(ice_servers, policy, handler).await?;
         let mut link = PeerLink {
             remote,
             pc,
-            estimate,
+            gauges,
             tracks: Vec::new(),
             connected: false,
             closed: CancellationToken::new(),
@@ -220,7 +220,7 @@ impl PeerLink {
                 track: local.track.clone(),
                 ssrc: local.ssrc,
                 payload_type,
-                estimate: self.estimate.clone(),
+                estimate: self.gauges.estimate.clone(),
             });
             control.request_keyframe_for_new_link();
             if local.kind != TrackKind::Audio {
@@ -236,6 +236,11 @@ impl PeerLink {
         }
     }
 
+    /// This link's round trip, as last measured.
+    pub fn round_trip(&self) -> RoundTrip {
+        self.gauges.round_trip.clone()
+    }
+
     /// How this link reaches the peer (see `path.rs`).
     pub async fn path(&self) -> Option<super::path::CandidateKind> {
         super::path::selected(&self.pc).await
@@ -247,7 +252,7 @@ impl PeerLink {
         Watched {
             peer: self.remote,
             pc: self.pc.clone(),
-            estimate: self.estimate.clone(),
+            gauges: self.gauges.clone(),
             closed: self.closed.clone(),
         }
     }

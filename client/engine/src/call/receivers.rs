@@ -6,6 +6,7 @@
 
 use super::frame_assembler::{Assembled, FrameAssembler};
 use super::playout::{AudioPeers, PeerAudio};
+use super::retransmission::RoundTrip;
 use super::track::{MediaEvent, TrackCounters, TrackKind};
 use crate::codec::{H264Decoder, OpusDecoder};
 use crate::media::jitter::JitterBuffer;
@@ -41,6 +42,15 @@ pub struct ReceiveParts {
     pub audio: AudioPeers,
     pub loss: super::ReceiveLoss,
     pub tasks: super::tasks::CallTasks,
+    /// The link's round trip: how long a retransmission takes to come.
+    pub round_trip: RoundTrip,
+}
+
+/// How long a frame with a gap waits for the retransmission: the round
+/// trip, the NACK generator's 100 ms cycle and a margin; never over a
+/// second (a picture frozen longer is worse than a keyframe's cost).
+fn patience(round_trip: Duration) -> Duration {
+    (round_trip + Duration::from_millis(150)).min(Duration::from_secs(1))
 }
 
 /// Receives one remote track until it ends.
@@ -109,6 +119,7 @@ async fn receive_video(
             continue;
         }
         counters.count(&packet, &mut expected);
+        assembler.set_patience(patience(parts.round_trip.get()));
         // The depacketizer can panic on a malformed aggregation packet: a bad
         // packet from one peer must cost a keyframe, not the call.
         let assembled =

@@ -6,6 +6,8 @@
 use super::bandwidth::Estimate;
 use super::control::IcePolicy;
 use super::keyframe_requests::KeyframeRequestForwarder;
+use super::read_filter::ReadFilter;
+use super::retransmission::{self, RoundTrip};
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{CongestionControlBuilder, Slot};
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS};
@@ -16,7 +18,7 @@ use std::time::Duration;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceServer, RTCIceTransportPolicy, Registry, SettingEngineBuilder,
-    configure_nack, configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc,
+    configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc,
 };
 
 pub const H264_PAYLOAD_TYPE: u8 = 102;
@@ -44,13 +46,22 @@ pub fn opus_codec() -> RTCRtpCodec {
     }
 }
 
-/// Creates a peer connection whose events go to `handler`, and the handle
-/// its congestion control's estimate is read from.
+/// What a link's transport measures, shared with whoever needs it.
+#[derive(Clone, Debug)]
+pub struct Gauges {
+    /// What congestion control estimates the link carries (read by the senders).
+    pub estimate: Estimate,
+    /// The round trip (written by `link_watch.rs`, read by the NACK damper).
+    pub round_trip: RoundTrip,
+}
+
+/// Creates a peer connection whose events go to `handler`, and the gauges
+/// its transport is measured through.
 pub async fn peer_connection(
     ice_servers: &[IceServer],
     policy: IcePolicy,
     handler: Arc<dyn PeerConnectionEventHandler>,
-) -> webrtc::error::Result<(Arc<dyn PeerConnection>, Estimate)> {
+) -> webrtc::error::Result<(Arc<dyn PeerConnection>, Gauges)> {
     let mut media_engine = MediaEngine::default();
     let codecs = [
         (h264_codec(), H264_PAYLOAD_TYPE, RtpCodecKind::Video),
@@ -65,23 +76,7 @@ pub async fn peer_connection(
             kind,
         )?;
     }
-    // NACK generator/responder, sender/receiver reports, and congestion
-    // control: transport-wide feedback both ways and GCC (registered after
-    // the codecs, so they get the nack/pli and transport-cc feedback). No
-    // pacer: it holds every packet, audio included, to a rate in one queue
-    // sized for a 1080p keyframe, which on a narrow link is seconds of
-    // delay; our encoders keep to the estimate instead. Then our
-    // keyframe-request forwarder last, after every interceptor has seen the RTCP.
-    let registry = configure_nack(Registry::new(), &mut media_engine);
-    configure_simulcast_extension_headers(&mut media_engine)?;
-    let registry = configure_twcc(configure_rtcp_reports(registry), &mut media_engine)?;
-    let (gcc, estimate) = super::bandwidth::estimator();
-    let registry = registry
-        .with(
-            Slot::CongestionControl,
-            CongestionControlBuilder::new(gcc).build(),
-        )
-        .with(Slot::from(14_000), KeyframeRequestForwarder::default());
+    let (registry, gauges) = interceptors(&mut media_engine)?;
     let config = RTCConfigurationBuilder::new()
         .with_ice_servers(
             ice_servers
@@ -122,5 +117,38 @@ pub async fn peer_connection(
         .with_udp_addrs(vec!["0.0.0.0:0".to_owned(), "127.0.0.1:0".to_owned()])
         .build()
         .await?;
-    Ok((Arc::new(pc), estimate))
+    Ok((Arc::new(pc), gauges))
+}
+
+/// The interceptors every link runs, registered with the feedback they need.
+fn interceptors(media_engine: &mut MediaEngine) -> webrtc::error::Result<(Registry, Gauges)> {
+    // NACK generator/responder (bounded: see `retransmission.rs`),
+    // sender/receiver reports, and congestion
+    // control: transport-wide feedback both ways and GCC (registered after
+    // the codecs, so they get the nack/pli and transport-cc feedback). No
+    // pacer: it holds every packet, audio included, to a rate in one queue
+    // sized for a 1080p keyframe, which on a narrow link is seconds of
+    // delay; our encoders keep to the estimate instead. Then our
+    // keyframe-request forwarder last, after every interceptor has seen the RTCP.
+    let round_trip = RoundTrip::default();
+    let registry = retransmission::configure(Registry::new(), media_engine, round_trip.clone());
+    configure_simulcast_extension_headers(media_engine)?;
+    let registry = configure_twcc(configure_rtcp_reports(registry), media_engine)?;
+    let (gcc, estimate) = super::bandwidth::estimator();
+    let registry = registry
+        .with(
+            Slot::CongestionControl,
+            CongestionControlBuilder::new(gcc).build(),
+        )
+        .with(
+            Slot::from(14_000),
+            ReadFilter::new(KeyframeRequestForwarder),
+        );
+    Ok((
+        registry,
+        Gauges {
+            estimate,
+            round_trip,
+        },
+    ))
 }

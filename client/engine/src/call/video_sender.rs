@@ -125,6 +125,8 @@ struct Encoding {
     adaptation: Adaptation,
     /// The bitrate the encoder was last set to.
     bitrate_bps: u32,
+    /// The frame rate it was last told it is given.
+    frame_rate: f32,
     /// The size last encoded: a new size restarts the encoder (which then
     /// forgets the bitrate it was set to).
     encoded_size: (usize, usize),
@@ -150,6 +152,7 @@ impl Encoding {
             keyframes: KeyframeThrottle::default(),
             adaptation: Adaptation::default(),
             bitrate_bps: config.bitrate_bps,
+            frame_rate: config.max_fps,
             encoded_size: (0, 0),
             min_interval: Duration::ZERO,
             step_height: 0,
@@ -179,10 +182,16 @@ impl Encoding {
         if !restarts && bitrate_bps.abs_diff(self.bitrate_bps) > self.bitrate_bps / 20 {
             self.set_bitrate(bitrate_bps);
         }
+        let fps = 1.0 / interval.as_secs_f32().max(0.001);
+        if !restarts && (fps - self.frame_rate).abs() > 0.5 {
+            self.set_frame_rate(fps);
+        }
         let encoded = self.encoder.encode(picture);
         if restarts {
+            // A new size restarts the encoder with its first settings.
             self.encoded_size = size;
             self.set_bitrate(bitrate_bps);
+            self.set_frame_rate(fps);
         }
         match encoded {
             Ok(Some(encoded)) => {
@@ -225,6 +234,13 @@ impl Encoding {
         }
         self.min_interval = Duration::from_secs_f32(1.0 / target.step.max_fps);
         (target.step.max_height.min(cap_height), target.bitrate_bps)
+    }
+
+    fn set_frame_rate(&mut self, fps: f32) {
+        match self.encoder.set_frame_rate(fps) {
+            Ok(()) => self.frame_rate = fps,
+            Err(err) => tracing::warn!("cannot change the camera's frame rate: {err}"),
+        }
     }
 
     fn set_bitrate(&mut self, bitrate_bps: u32) {

@@ -9,7 +9,10 @@ use openh264::encoder::{
     RateControlMode, UsageType,
 };
 use openh264::formats::{YUVSlices, YUVSource};
-use openh264_sys2::{ENCODER_OPTION_BITRATE, SBitrateInfo, SPATIAL_LAYER_0, SPATIAL_LAYER_ALL};
+use openh264_sys2::{
+    ENCODER_OPTION_BITRATE, ENCODER_OPTION_FRAME_RATE, SBitrateInfo, SPATIAL_LAYER_0,
+    SPATIAL_LAYER_ALL,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
@@ -22,6 +25,8 @@ pub enum CodecError {
     Picture(#[from] super::picture_limits::PictureError),
     #[error("H.264: the encoder refused a new bitrate (status {0})")]
     Bitrate(i32),
+    #[error("H.264: the encoder refused a new frame rate (status {0})")]
+    FrameRate(i32),
 }
 
 /// What an encoder is tuned for.
@@ -119,6 +124,22 @@ impl H264Encoder {
     }
 
     /// The next encoded frame will be a keyframe (IDR with SPS/PPS).
+    /// Tells the rate control how many frames a second it is given: it
+    /// shares the bitrate out per frame, so a rate set too high starves
+    /// each frame and makes it skip frames to keep the bitrate.
+    pub fn set_frame_rate(&mut self, fps: f32) -> Result<(), CodecError> {
+        let mut fps = fps;
+        let status = unsafe {
+            self.encoder
+                .raw_api()
+                .set_option(ENCODER_OPTION_FRAME_RATE, (&raw mut fps).cast())
+        };
+        match status {
+            0 => Ok(()),
+            status => Err(CodecError::FrameRate(status)),
+        }
+    }
+
     pub fn request_keyframe(&mut self) {
         self.keyframe_wanted = true;
     }

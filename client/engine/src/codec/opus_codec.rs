@@ -22,6 +22,11 @@ impl OpusEncoder {
         Ok(OpusEncoder { encoder })
     }
 
+    /// Changes the bitrate from the next frame on.
+    pub fn set_bitrate(&mut self, bitrate_bps: i32) -> Result<(), CodecError> {
+        Ok(self.encoder.set_bitrate(Bitrate::Bits(bitrate_bps))?)
+    }
+
     /// Encodes exactly one 20 ms frame (960 samples).
     pub fn encode(&mut self, samples: &[f32]) -> Result<Vec<u8>, CodecError> {
         assert_eq!(samples.len(), OPUS_FRAME_SAMPLES, "Opus frames are 20 ms");
