@@ -44,8 +44,15 @@ impl Estimate {
 const HEAVY_LOSS: f64 = 0.1;
 /// How much feedback one look at the loss takes.
 const WINDOW: Duration = Duration::from_millis(500);
-/// How fast a ceiling rises, per second (GCC's own multiplicative increase).
-const CEILING_GROWTH: f64 = 1.08;
+/// How fast a ceiling rises, per second: slowly while it is near what the
+/// path delivered when it lost (to find that edge again takes seconds, not
+/// one; each time it is passed costs a burst of loss)...
+const NEAR_GROWTH: f64 = 1.02;
+/// ...that is, below this multiple of it...
+const NEAR: f64 = 1.15;
+/// ...and as fast as GCC's own increase once past it without loss (the
+/// path got wider).
+const FAR_GROWTH: f64 = 1.08;
 
 /// At most what the path delivered while it dropped a tenth or more of
 /// what was sent, rising from there.
@@ -55,7 +62,10 @@ pub struct DeliveryCeiling {
     sent: usize,
     lost: usize,
     delivered_bytes: usize,
+    /// The ceiling, and when it was last grown.
     ceiling: Option<(f64, Instant)>,
+    /// What the path delivered when it last lost heavily.
+    capacity: f64,
 }
 
 impl DeliveryCeiling {
@@ -77,25 +87,32 @@ impl DeliveryCeiling {
         if self.lost as f64 / self.sent as f64 >= HEAVY_LOSS {
             let delivered_bps = self.delivered_bytes as f64 * 8.0 / span.as_secs_f64();
             self.ceiling = Some((delivered_bps.max(MIN_BPS), now));
+            self.capacity = delivered_bps;
         }
         *self = DeliveryCeiling {
             window_start: Some(now),
             ceiling: self.ceiling,
+            capacity: self.capacity,
             ..DeliveryCeiling::default()
         };
     }
 
     /// `target` (GCC's), or the ceiling (grown since it was set) if lower.
     pub fn apply(&mut self, target: f64, now: Instant) -> f64 {
-        let Some((at_set, set_at)) = self.ceiling else {
+        let Some((ceiling, grown_at)) = self.ceiling else {
             return target;
         };
-        let grown =
-            at_set * CEILING_GROWTH.powf(now.saturating_duration_since(set_at).as_secs_f64());
+        let growth = match ceiling < self.capacity * NEAR {
+            true => NEAR_GROWTH,
+            false => FAR_GROWTH,
+        };
+        let seconds = now.saturating_duration_since(grown_at).as_secs_f64();
+        let grown = ceiling * growth.powf(seconds);
         if grown >= target {
             self.ceiling = None;
             return target;
         }
+        self.ceiling = Some((grown, now));
         grown
     }
 }
@@ -187,9 +204,17 @@ mod tests {
         ceiling.on_reports(later, &batch(later, 250, 2));
         let capped = ceiling.apply(1_000_000.0, later);
         assert!((capped - 200_000.0).abs() < 1.0, "{capped}");
-        // It grows 8 % a second, and goes once GCC is below it.
+        // It grows 2 % a second near where the path lost...
         let a_second_on = later + Duration::from_secs(1);
-        assert!((ceiling.apply(1_000_000.0, a_second_on) - 216_000.0).abs() < 1.0);
+        assert!((ceiling.apply(1_000_000.0, a_second_on) - 204_000.0).abs() < 1.0);
+        // ...and 8 % once well past it (15 % above, 230) without loss.
+        let past = later + Duration::from_secs(8);
+        let at_past = ceiling.apply(1_000_000.0, past);
+        assert!((234_000.0..=234_700.0).contains(&at_past), "{at_past}");
+        let a_second_on = past + Duration::from_secs(1);
+        let grown = ceiling.apply(1_000_000.0, a_second_on);
+        assert!((grown / at_past - 1.08).abs() < 0.001, "{grown}");
+        // It goes once GCC is below it.
         assert_eq!(ceiling.apply(150_000.0, a_second_on), 150_000.0);
         assert_eq!(ceiling.apply(1_000_000.0, a_second_on), 1_000_000.0);
     }
