@@ -5,7 +5,7 @@
 //! cannot reach each other, they call through the relay.
 
 use huddle_tests::bots::{assert_candidate, assert_sees, bot};
-use huddle_tests::rig::services::{call_between_homes, start_public};
+use huddle_tests::rig::services::{call_between_homes, call_between_homes_after, start_public};
 use huddle_tests::rig::{Delay, Link, Plan, Rig};
 use huddle_tests::*;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use std::time::Duration;
 #[test]
 fn two_homes_behind_nats_meet_at_the_addresses_stun_finds() {
     let rig = Rig::build(&Plan::two_homes());
-    let (_turn, server) = start_public(&rig, false);
+    let (_turn, server) = start_public(&rig, None);
     let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 7.0, "");
     let bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), 7.0, "");
     let (ann, bob) = call_between_homes(&rig, ann, bob);
@@ -37,7 +37,7 @@ fn the_report_measures_the_round_trip_a_delayed_link_adds() {
         homes: vec![Link::default(), delayed],
         direct: true,
     });
-    let (_turn, server) = start_public(&rig, false);
+    let (_turn, server) = start_public(&rig, None);
     let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 7.0, "");
     let bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), 7.0, "");
     let (ann, bob) = call_between_homes(&rig, ann, bob);
@@ -75,7 +75,7 @@ fn call_that_only_the_relay_can_carry(relay_only: bool) -> String {
         direct: false,
         ..Plan::two_homes()
     });
-    let (turn, server) = start_public(&rig, true);
+    let (turn, server) = start_public(&rig, Some(600));
     let mut ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 9.0, "");
     let mut bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), 9.0, "");
     ann.relay_only = relay_only;
@@ -103,4 +103,70 @@ fn homes_that_cannot_reach_each_other_call_through_the_relay_when_told_to() {
 #[test]
 fn homes_that_cannot_reach_each_other_fall_back_to_the_relay_by_themselves() {
     call_that_only_the_relay_can_carry(false);
+}
+
+#[test]
+fn a_relay_credential_that_expired_is_refused_and_the_client_says_so() {
+    let rig = Rig::build(&Plan {
+        direct: false,
+        ..Plan::two_homes()
+    });
+    // Credentials for a second: Ann's, from her welcome, have expired when
+    // Bob arrives 3 s later and her link to him asks the relay for an address.
+    let (turn, server) = start_public(&rig, Some(1));
+    let mut ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 16.0, "");
+    let mut bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), 12.0, "");
+    ann.relay_only = true;
+    bob.relay_only = true;
+    let (ann, _bob) = call_between_homes_after(&rig, ann, bob, Duration::from_secs(3));
+    // coturn refused a username whose expiry had passed, and never gave it
+    // an address.
+    let log = turn.log();
+    let refused: Vec<&str> = log
+        .lines()
+        .filter_map(|line| {
+            line.split("Cannot find credentials of user <")
+                .nth(1)?
+                .split('>')
+                .next()
+        })
+        .collect();
+    assert!(!refused.is_empty(), "coturn refused no one:\n{log}");
+    let allocated = |user: &str| {
+        log.lines().any(|line| {
+            line.contains("ALLOCATE processed, success") && line.contains(&format!("<{user}>"))
+        })
+    };
+    assert!(!refused.iter().any(|user| allocated(user)), "{log}");
+    // Ann says so, naming the time her credentials expired (UTC, of the
+    // day; Bob's, also good for a second only, may have expired too).
+    let times: Vec<String> = refused
+        .iter()
+        .filter_map(|user| user.split(':').next()?.parse::<u64>().ok())
+        .map(|expiry| {
+            let of_day = expiry % 86_400;
+            format!(
+                "{:02}:{:02}:{:02}",
+                of_day / 3600,
+                of_day / 60 % 60,
+                of_day % 60
+            )
+        })
+        .collect();
+    let said: Vec<&str> = ann
+        .events
+        .iter()
+        .map(|e| e.event.as_str())
+        .filter(|event| event.starts_with("problem: cannot reach Test Corporate"))
+        .collect();
+    assert!(
+        said.len() == 1
+            && times.iter().any(|time| {
+                said[0].contains(&format!(
+                    "the relay credentials the server gave us expired at {time} UTC"
+                ))
+            }),
+        "Ann said {said:?}; her events: {:?}",
+        ann.events
+    );
 }

@@ -16,18 +16,19 @@ use std::time::Duration;
 pub const TURN_SECRET: &str = "harbour-lights";
 
 /// coturn and the signal server in the public namespace. The server hands
-/// out coturn's STUN address, and its TURN with credentials when `relay`.
-pub fn start_public(rig: &Rig, relay: bool) -> (TurnServer, TestServer) {
+/// out coturn's STUN address, and its TURN with credentials valid for
+/// `relay_ttl_s` when given.
+pub fn start_public(rig: &Rig, relay_ttl_s: Option<u64>) -> (TurnServer, TestServer) {
     let turn = TurnServer::start_in(&rig.public, PUBLIC, TURN_SECRET);
     let stun = IceServer {
         urls: vec![turn.stun_url()],
         username: None,
         credential: None,
     };
-    let table = relay.then(|| TurnConfig {
+    let table = relay_ttl_s.map(|ttl_s| TurnConfig {
         urls: vec![turn.url()],
         secret: TURN_SECRET.into(),
-        ttl_s: 600,
+        ttl_s,
     });
     let server = rig.public_runtime().run(TestServer::start_with(move |c| {
         // Heartbeats as deployed, not the tests' quick ones: a link full of
@@ -44,8 +45,21 @@ pub fn start_public(rig: &Rig, relay: bool) -> (TurnServer, TestServer) {
 
 /// Runs `ann` on home 1's host and `bob` on home 2's, side by side.
 pub fn call_between_homes(rig: &Rig, ann: BotOptions, bob: BotOptions) -> (Report, Report) {
+    call_between_homes_after(rig, ann, bob, Duration::ZERO)
+}
+
+/// Runs `ann` on home 1's host and, `bob_after` later, `bob` on home 2's.
+pub fn call_between_homes_after(
+    rig: &Rig,
+    ann: BotOptions,
+    bob: BotOptions,
+    bob_after: Duration,
+) -> (Report, Report) {
     let ann = rig.home(1).runtime().spawn(huddle_bot::run(ann));
-    let bob = rig.home(2).runtime().spawn(huddle_bot::run(bob));
+    let bob = rig.home(2).runtime().spawn(async move {
+        tokio::time::sleep(bob_after).await;
+        huddle_bot::run(bob).await
+    });
     let (ann, bob) = rig
         .public_runtime()
         .run(async move { (ann.await, bob.await) });
@@ -72,7 +86,7 @@ pub fn call_over_a_narrow_link(
         homes: vec![Link::default(), narrow],
         direct: true,
     });
-    let (_turn, server) = start_public(&rig, false);
+    let (_turn, server) = start_public(&rig, None);
     let mut ann = bot(&server, STARTUP, 440.0, (200, 40, 40), seconds, "");
     let bob = bot(&server, CORPORATE, 660.0, (40, 40, 200), seconds, "");
     adjust(&mut ann);

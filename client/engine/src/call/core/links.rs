@@ -7,8 +7,8 @@ use super::topology::LinkPlan;
 use super::{CallCore, LinkAction, LinkEvent, Output, StepKind, problem};
 use crate::call::control::{CallEvent, PeerLinkState};
 use crate::call::signal_payload;
-use shared::{ClientMsg, IceServer, PeerId, PeerSignal};
-use std::time::Instant;
+use shared::{ClientMsg, PeerId, PeerSignal};
+use std::time::{Instant, SystemTime};
 
 impl CallCore {
     pub(super) fn open_link(&mut self, now: Instant, plan: LinkPlan, out: &mut Vec<Output>) {
@@ -144,7 +144,10 @@ impl CallCore {
         let never_connected = matches!(before, None | Some(PeerLinkState::Connecting));
         if state == PeerLinkState::Failed && never_connected {
             let name = self.room.name_of(peer);
-            problem(no_path_to(&name, &self.ice_servers), out);
+            // The wall clock, for the relay credentials' expiry (the only
+            // place the core reads it).
+            let why = super::no_path::explain(&name, &self.ice_servers, SystemTime::now());
+            problem(why, out);
         }
         self.link_state(now, peer, state, out);
     }
@@ -158,20 +161,6 @@ impl CallCore {
     ) {
         self.room.set_link(peer, Some(state), now);
         out.push(Output::Event(CallEvent::PeerLink { peer, state }));
-    }
-}
-
-/// Why a link that never connected failed, in words: no path worked, and
-/// whether the server offered a relay that could have been one.
-fn no_path_to(name: &str, ice_servers: &[IceServer]) -> String {
-    let relay_offered = ice_servers
-        .iter()
-        .flat_map(|server| &server.urls)
-        .any(|url| url.starts_with("turn:") || url.starts_with("turns:"));
-    if relay_offered {
-        format!("cannot reach {name}: every network path failed, the server's relay included")
-    } else {
-        format!("cannot reach {name}: every network path failed and the server offers no relay")
     }
 }
 

@@ -11,6 +11,7 @@
 
 mod links;
 pub mod negotiator;
+mod no_path;
 pub mod room;
 mod session;
 #[cfg(test)]
