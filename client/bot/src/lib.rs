@@ -10,6 +10,7 @@ pub mod script;
 mod seen;
 mod sound;
 pub mod stats;
+pub mod timeline;
 mod video_summary;
 mod watch;
 

@@ -96,6 +96,9 @@ pub struct VideoReport {
     /// Keyframes this bot asked the peer for (after loss), sampled once a second.
     pub keyframes_requested: u64,
     pub last_frame: Option<LastFrame>,
+    /// Each second from the first frame to the last: frames decoded and
+    /// their latency's 95th percentile (the last hour of a longer call).
+    pub timeline: Vec<crate::timeline::Second>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,6 +1,7 @@
 //! What a bot measures about each remote peer, from decoded media: frame
 //! counts, rate, freezes, stamp latency, loss and order, colours, and audio.
 
+use super::timeline::Timeline;
 use huddle_engine::media::frame::VideoFrame;
 use huddle_engine::media::mixer::level_dbfs;
 use huddle_engine::media::spectrum::dominant_frequency;
@@ -57,6 +58,8 @@ pub struct VideoStats {
     /// The stream's byte count, sampled about once a second as frames are
     /// decoded (the newest few), for the bitrate at the end.
     byte_counts: VecDeque<(SystemTime, u64)>,
+    /// Second by second (see `timeline.rs`).
+    pub timeline: Timeline,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -90,6 +93,10 @@ impl VideoStats {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64),
         });
+        let latency_ms = stamp
+            .and_then(|stamp| stamp.age_at(decoded_at))
+            .map(|age| age.as_secs_f64() * 1000.0);
+        self.timeline.record(decoded_at, latency_ms);
         if let Some(stamp) = stamp {
             let age = stamp.age_at(decoded_at);
             if let Some(age) = age {

@@ -301,6 +301,7 @@ fn peer_report(seen: &Seen, end: SystemTime) -> PeerReport {
             frames_out_of_order: seen.video.frames_out_of_order,
             keyframes_requested: seen.video.keyframes_requested,
             last_frame: seen.video.last_frame.clone(),
+            timeline: seen.video.timeline.seconds(),
         },
         screen: ScreenReport {
             frames_decoded: seen.screen.frames_decoded,

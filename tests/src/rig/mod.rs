@@ -148,6 +148,11 @@ impl Rig {
     }
 
     /// Changes home `number`'s link while calls go on.
+    /// Bytes the link has carried into home `number` so far.
+    pub fn bytes_to_home(&self, number: usize) -> u64 {
+        self.public.tx_bytes(&self.home(number).public_end)
+    }
+
     pub fn set_link(&self, number: usize, link: &Link) {
         let home = self.home(number);
         shape(&home.router, "wan", link);

@@ -61,6 +61,19 @@ impl Netns {
         run("tc", &all, None).unwrap_or_else(|why| panic!("{why}"));
     }
 
+    /// Bytes `device` has sent (its kernel counter, after any shaping).
+    pub fn tx_bytes(&self, device: &str) -> u64 {
+        let output = Command::new("ip")
+            .args(["-n", &self.name, "-s", "-j", "link", "show", "dev", device])
+            .output()
+            .unwrap_or_else(|e| panic!("ip -s link show {device}: {e}"));
+        let links: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("ip -j link show {device}: {e}"));
+        links[0]["stats64"]["tx"]["bytes"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no byte counter for {device}: {links}"))
+    }
+
     /// Loads an nftables ruleset (`nft -f -`) inside the namespace.
     pub fn nft(&self, ruleset: &str) {
         run(

@@ -7,8 +7,9 @@
 //! path far narrower than that takes seconds to come down, queueing and
 //! losing the whole way: from 1 Mbit/s to 300 kbit/s took 4.4 s on a
 //! 100 kbit/s link. So a heavy loss caps the estimate at what the path
-//! delivered meanwhile ([`DeliveryCeiling`]); the cap then grows as GCC
-//! would, and goes once GCC's own estimate is below it.
+//! delivered meanwhile ([`DeliveryCeiling`]); the cap then grows, slowly
+//! near that edge and faster past it, until it is past anything GCC can
+//! ask.
 
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, Gcc, PacketReport};
 use std::sync::Arc;
@@ -62,6 +63,8 @@ pub struct DeliveryCeiling {
     sent: usize,
     lost: usize,
     delivered_bytes: usize,
+    /// The first and last arrival (the receiver's clock) of those delivered.
+    arrivals: Option<(Duration, Duration)>,
     /// The ceiling, and when it was last grown.
     ceiling: Option<(f64, Instant)>,
     /// What the path delivered when it last lost heavily.
@@ -74,9 +77,14 @@ impl DeliveryCeiling {
     pub fn on_reports(&mut self, now: Instant, reports: &[PacketReport]) {
         for report in reports {
             self.sent += 1;
-            match report.arrived {
-                true => self.delivered_bytes += report.size,
-                false => self.lost += 1,
+            match (report.arrived, report.arrival) {
+                (true, Some(at)) => {
+                    self.delivered_bytes += report.size;
+                    let (first, last) = self.arrivals.get_or_insert((at, at));
+                    (*first, *last) = ((*first).min(at), (*last).max(at));
+                }
+                (true, None) => self.delivered_bytes += report.size,
+                (false, _) => self.lost += 1,
             }
         }
         let start = *self.window_start.get_or_insert(now);
@@ -85,7 +93,15 @@ impl DeliveryCeiling {
             return;
         }
         if self.lost as f64 / self.sent as f64 >= HEAVY_LOSS {
-            let delivered_bps = self.delivered_bytes as f64 * 8.0 / span.as_secs_f64();
+            // Over the time the packets took to arrive, not the time their
+            // feedback took: feedback held in a queue comes in bursts, and
+            // a burst over a short window reads as a wide path.
+            let arriving = self
+                .arrivals
+                .map(|(first, last)| last - first)
+                .filter(|span| *span >= WINDOW / 5)
+                .unwrap_or(span);
+            let delivered_bps = self.delivered_bytes as f64 * 8.0 / arriving.as_secs_f64();
             self.ceiling = Some((delivered_bps.max(MIN_BPS), now));
             self.capacity = delivered_bps;
         }
@@ -108,12 +124,11 @@ impl DeliveryCeiling {
         };
         let seconds = now.saturating_duration_since(grown_at).as_secs_f64();
         let grown = ceiling * growth.powf(seconds);
-        if grown >= target {
-            self.ceiling = None;
-            return target;
-        }
-        self.ceiling = Some((grown, now));
-        grown
+        // It stays while GCC is below it: GCC climbs far faster than it
+        // (from 300 to 720 kbit/s in 3 s), and would run past the edge
+        // again. It goes once it is past anything GCC can ask.
+        self.ceiling = (grown < MAX_BPS).then_some((grown, now));
+        grown.min(target)
     }
 }
 
@@ -176,20 +191,25 @@ mod tests {
     use super::*;
     use rtc::rtcp::transport_feedbacks::cc_feedback_report::Ecn;
 
-    /// 50 packets of 250 bytes sent over `ms`, every `nth` lost.
-    fn batch(start: Instant, ms: u64, lost_every: usize) -> Vec<PacketReport> {
+    /// 50 packets of 250 bytes sent `from_ms` after `epoch` over `ms`
+    /// (arriving as they were sent, on the receiver's clock), every
+    /// `lost_every`th lost.
+    fn batch(epoch: Instant, from_ms: u64, ms: u64, lost_every: usize) -> Vec<PacketReport> {
         (0..50)
-            .map(|i| PacketReport {
-                ssrc: 1,
-                id: i as u64,
-                rtp_sequence_number: i as u16,
-                is_twcc: true,
-                twcc_sequence_number: i as u16,
-                size: 250,
-                arrived: i % lost_every != 0,
-                departure: start + Duration::from_millis(ms * i as u64 / 50),
-                arrival: None,
-                ecn: Ecn::default(),
+            .map(|i| {
+                let at = Duration::from_millis(from_ms + ms * i as u64 / 50);
+                PacketReport {
+                    ssrc: 1,
+                    id: i as u64,
+                    rtp_sequence_number: i as u16,
+                    is_twcc: true,
+                    twcc_sequence_number: i as u16,
+                    size: 250,
+                    arrived: i % lost_every != 0,
+                    departure: epoch + at,
+                    arrival: Some(at),
+                    ecn: Ecn::default(),
+                }
             })
             .collect()
     }
@@ -198,25 +218,40 @@ mod tests {
     fn heavy_loss_caps_the_estimate_at_what_was_delivered_then_it_rises() {
         let mut ceiling = DeliveryCeiling::default();
         let start = Instant::now();
-        // Half of 100 packets lost over 500 ms: 50 × 250 bytes delivered, 200 kbit/s.
-        ceiling.on_reports(start, &batch(start, 250, 2));
+        // Half of 100 packets lost: 50 × 250 bytes delivered, the first
+        // 5 ms and the last 495 ms in, 204 kbit/s.
+        ceiling.on_reports(start, &batch(start, 0, 250, 2));
         let later = start + Duration::from_millis(500);
-        ceiling.on_reports(later, &batch(later, 250, 2));
+        ceiling.on_reports(later, &batch(start, 250, 250, 2));
         let capped = ceiling.apply(1_000_000.0, later);
-        assert!((capped - 200_000.0).abs() < 1.0, "{capped}");
+        assert!((capped - 204_082.0).abs() < 1.0, "{capped}");
         // It grows 2 % a second near where the path lost...
         let a_second_on = later + Duration::from_secs(1);
-        assert!((ceiling.apply(1_000_000.0, a_second_on) - 204_000.0).abs() < 1.0);
-        // ...and 8 % once well past it (15 % above, 230) without loss.
+        let grown = ceiling.apply(1_000_000.0, a_second_on);
+        assert!((grown - 208_163.0).abs() < 1.0, "{grown}");
+        // ...and 8 % once well past it (15 % above, 235) without loss.
         let past = later + Duration::from_secs(8);
         let at_past = ceiling.apply(1_000_000.0, past);
-        assert!((234_000.0..=234_700.0).contains(&at_past), "{at_past}");
+        assert!((238_500.0..=239_700.0).contains(&at_past), "{at_past}");
         let a_second_on = past + Duration::from_secs(1);
         let grown = ceiling.apply(1_000_000.0, a_second_on);
         assert!((grown / at_past - 1.08).abs() < 0.001, "{grown}");
-        // It goes once GCC is below it.
+        // GCC below it wins, and it still holds GCC back when GCC climbs.
         assert_eq!(ceiling.apply(150_000.0, a_second_on), 150_000.0);
-        assert_eq!(ceiling.apply(1_000_000.0, a_second_on), 1_000_000.0);
+        assert!((ceiling.apply(1_000_000.0, a_second_on) - grown).abs() < 1.0);
+    }
+
+    #[test]
+    fn feedback_that_comes_in_a_burst_is_not_taken_for_a_wide_path() {
+        let mut ceiling = DeliveryCeiling::default();
+        let start = Instant::now();
+        // A second's packets (half lost), whose feedback all comes within
+        // 500 ms: 12.5 kB delivered in a second is 100 kbit/s, not 200.
+        ceiling.on_reports(start, &batch(start, 0, 500, 2));
+        let later = start + Duration::from_millis(500);
+        ceiling.on_reports(later, &batch(start, 500, 500, 2));
+        let capped = ceiling.apply(1_000_000.0, later);
+        assert!((100_000.0..=103_000.0).contains(&capped), "{capped}");
     }
 
     #[test]
@@ -225,7 +260,7 @@ mod tests {
         let start = Instant::now();
         for i in 0..4 {
             let at = start + Duration::from_millis(250 * i);
-            ceiling.on_reports(at, &batch(at, 250, 17)); // 6 % lost
+            ceiling.on_reports(at, &batch(start, 250 * i, 250, 17)); // 6 % lost
         }
         let end = start + Duration::from_secs(1);
         assert_eq!(ceiling.apply(1_000_000.0, end), 1_000_000.0);

@@ -10,6 +10,7 @@
 //!   screen   sharing a 1920×1080 screen under Xvfb: capture + convert + encode cost, change → decoded delay
 //!   mouth-to-ear  a sound from A's microphone to B's speaker, through PulseAudio null devices
 //!   network  KBIT SECONDS: a call across the network rig, the receiver's home link capped
+//!   network-drop  the same link from 5 Mbit/s to 500 kbit/s mid-call: how long until it settles
 
 use anyhow::{Context, Result, bail};
 use huddle_bot::stats::percentile;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 
 mod mouth_to_ear;
 mod network;
+mod network_drop;
 mod screen;
 mod voice;
 
@@ -46,8 +48,9 @@ async fn main() -> Result<()> {
         // The half of `mouth-to-ear` that is a client of its PulseAudio server.
         Some("mouth-to-ear-measure") => mouth_to_ear::measure().await,
         Some("network") => network::network(&args[1..]),
+        Some("network-drop") => network_drop::network_drop(),
         _ => bail!(
-            "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network"
+            "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network|network-drop"
         ),
     }
 }
