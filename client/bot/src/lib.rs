@@ -4,6 +4,7 @@
 mod expect;
 mod live;
 pub mod options;
+mod percentile;
 pub mod report;
 pub mod run;
 pub mod script;

@@ -1,6 +1,7 @@
 //! What a bot measures about each remote peer, from decoded media: frame
 //! counts, rate, freezes, stamp latency, loss and order, colours, and audio.
 
+pub use super::percentile::percentile;
 use super::timeline::Timeline;
 use huddle_engine::media::frame::VideoFrame;
 use huddle_engine::media::mixer::level_dbfs;
@@ -220,15 +221,6 @@ fn stamp_rate<'a>(stamps: impl Iterator<Item = &'a Stamp> + Clone) -> Option<f64
     let span_us = last.captured_us.checked_sub(first.captured_us)?;
     (span_us > 0 && last.frame > first.frame)
         .then(|| (last.frame - first.frame) as f64 / (span_us as f64 / 1e6))
-}
-
-pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    Some(sorted[((sorted.len() - 1) as f64 * p).round() as usize])
 }
 
 #[derive(Debug, Default)]

@@ -3,7 +3,7 @@
 //! percentile), so a report shows when a stream froze or fell behind, not
 //! only how much over the call.
 
-use super::stats::percentile;
+use super::percentile::percentile;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
