@@ -8,8 +8,8 @@
 //! losing the whole way: from 1 Mbit/s to 300 kbit/s took 4.4 s on a
 //! 100 kbit/s link. So a heavy loss caps the estimate at what the path
 //! delivered meanwhile ([`DeliveryCeiling`]); the cap then grows, slowly
-//! near that edge and faster past it, until it is past anything GCC can
-//! ask.
+//! near that edge, and faster past it while the sender uses it, until it
+//! is past anything GCC can ask.
 
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, Gcc, PacketReport};
 use std::sync::Arc;
@@ -52,8 +52,13 @@ const NEAR_GROWTH: f64 = 1.02;
 /// ...that is, below this multiple of it...
 const NEAR: f64 = 1.15;
 /// ...and as fast as GCC's own increase once past it without loss (the
-/// path got wider).
+/// path got wider)...
 const FAR_GROWTH: f64 = 1.08;
+/// ...but only while the sender uses at least this share of the ceiling.
+/// A sender that cannot use it (a small picture) proves nothing about the
+/// path; grown fast meanwhile, the ceiling stood at 600-700 kbit/s over a
+/// 500 kbit/s link when the camera stepped up, and the picture stopped 3 s.
+const USED_SHARE: f64 = 0.5;
 
 /// At most what the path delivered while it dropped a tenth or more of
 /// what was sent, rising from there.
@@ -65,6 +70,11 @@ pub struct DeliveryCeiling {
     delivered_bytes: usize,
     /// The first and last arrival (the receiver's clock) of those delivered.
     arrivals: Option<(Duration, Duration)>,
+    /// Bytes sent, and the first and last departure, in this window.
+    sent_bytes: usize,
+    departures: Option<(Instant, Instant)>,
+    /// What was sent in the last window, in bits per second.
+    sending_bps: f64,
     /// The ceiling, and when it was last grown.
     ceiling: Option<(f64, Instant)>,
     /// What the path delivered when it last lost heavily.
@@ -77,6 +87,10 @@ impl DeliveryCeiling {
     pub fn on_reports(&mut self, now: Instant, reports: &[PacketReport]) {
         for report in reports {
             self.sent += 1;
+            self.sent_bytes += report.size;
+            let at = report.departure;
+            let (first, last) = self.departures.get_or_insert((at, at));
+            (*first, *last) = ((*first).min(at), (*last).max(at));
             match (report.arrived, report.arrival) {
                 (true, Some(at)) => {
                     self.delivered_bytes += report.size;
@@ -105,10 +119,16 @@ impl DeliveryCeiling {
             self.ceiling = Some((delivered_bps.max(MIN_BPS), now));
             self.capacity = delivered_bps;
         }
+        let sending_span = self
+            .departures
+            .map(|(first, last)| last - first)
+            .filter(|span| *span >= WINDOW / 5)
+            .unwrap_or(span);
         *self = DeliveryCeiling {
             window_start: Some(now),
             ceiling: self.ceiling,
             capacity: self.capacity,
+            sending_bps: self.sent_bytes as f64 * 8.0 / sending_span.as_secs_f64(),
             ..DeliveryCeiling::default()
         };
     }
@@ -118,9 +138,12 @@ impl DeliveryCeiling {
         let Some((ceiling, grown_at)) = self.ceiling else {
             return target;
         };
-        let growth = match ceiling < self.capacity * NEAR {
-            true => NEAR_GROWTH,
-            false => FAR_GROWTH,
+        let near = ceiling < self.capacity * NEAR;
+        let used = self.sending_bps >= ceiling * USED_SHARE;
+        let growth = if near || !used {
+            NEAR_GROWTH
+        } else {
+            FAR_GROWTH
         };
         let seconds = now.saturating_duration_since(grown_at).as_secs_f64();
         let grown = ceiling * growth.powf(seconds);
@@ -239,6 +262,29 @@ mod tests {
         // GCC below it wins, and it still holds GCC back when GCC climbs.
         assert_eq!(ceiling.apply(150_000.0, a_second_on), 150_000.0);
         assert!((ceiling.apply(1_000_000.0, a_second_on) - grown).abs() < 1.0);
+    }
+
+    #[test]
+    fn a_sender_that_cannot_use_the_ceiling_does_not_raise_it_fast() {
+        let mut ceiling = DeliveryCeiling::default();
+        let start = Instant::now();
+        ceiling.on_reports(start, &batch(start, 0, 250, 2));
+        let cut = start + Duration::from_millis(500);
+        ceiling.on_reports(cut, &batch(start, 250, 250, 2));
+        // Then a small picture: 5 packets of 250 bytes in half a second,
+        // 20 kbit/s, all delivered.
+        let window = cut + Duration::from_millis(500);
+        ceiling.on_reports(window, &batch(start, 500, 500, 1000)[1..6]);
+        // 8 s on it is 15 % past the cut; from there, unused, it still
+        // grows only 2 % a second (used, 8 %).
+        let past = window + Duration::from_secs(8);
+        let at = ceiling.apply(1_000_000.0, past);
+        assert!(at > 204_082.0 * NEAR, "{at}");
+        let grown = ceiling.apply(1_000_000.0, past + Duration::from_secs(10));
+        assert!(
+            (grown / at - 1.02_f64.powi(10)).abs() < 0.001,
+            "{at} → {grown}"
+        );
     }
 
     #[test]
