@@ -237,15 +237,21 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn heavy_loss_caps_the_estimate_at_what_was_delivered_then_it_rises() {
+    /// A ceiling cut by half of 100 packets lost: 50 × 250 bytes
+    /// delivered, the first 5 ms and the last 495 ms in, 204 kbit/s.
+    /// Returns it, the start, and when the cut was.
+    fn cut() -> (DeliveryCeiling, Instant, Instant) {
         let mut ceiling = DeliveryCeiling::default();
         let start = Instant::now();
-        // Half of 100 packets lost: 50 × 250 bytes delivered, the first
-        // 5 ms and the last 495 ms in, 204 kbit/s.
         ceiling.on_reports(start, &batch(start, 0, 250, 2));
-        let later = start + Duration::from_millis(500);
-        ceiling.on_reports(later, &batch(start, 250, 250, 2));
+        let cut = start + Duration::from_millis(500);
+        ceiling.on_reports(cut, &batch(start, 250, 250, 2));
+        (ceiling, start, cut)
+    }
+
+    #[test]
+    fn heavy_loss_caps_the_estimate_at_what_was_delivered_then_it_rises() {
+        let (mut ceiling, _, later) = cut();
         let capped = ceiling.apply(1_000_000.0, later);
         assert!((capped - 204_082.0).abs() < 1.0, "{capped}");
         // It grows 2 % a second near where the path lost...
@@ -266,11 +272,7 @@ mod tests {
 
     #[test]
     fn a_sender_that_cannot_use_the_ceiling_does_not_raise_it_fast() {
-        let mut ceiling = DeliveryCeiling::default();
-        let start = Instant::now();
-        ceiling.on_reports(start, &batch(start, 0, 250, 2));
-        let cut = start + Duration::from_millis(500);
-        ceiling.on_reports(cut, &batch(start, 250, 250, 2));
+        let (mut ceiling, start, cut) = cut();
         // Then a small picture: 5 packets of 250 bytes in half a second,
         // 20 kbit/s, all delivered.
         let window = cut + Duration::from_millis(500);
