@@ -17,9 +17,13 @@ pub fn write_noise_y4m(path: &std::path::Path, width: usize, height: usize, fram
     };
     for _ in 0..frames {
         file.write_all(b"FRAME\n").unwrap();
-        let blocks: Vec<u8> = (0..(width / 8) * (height / 8)).map(|_| random()).collect();
+        // Blocks at the edges may be cut (180 is not a multiple of 8).
+        let per_row = width.div_ceil(8);
+        let blocks: Vec<u8> = (0..per_row * height.div_ceil(8))
+            .map(|_| random())
+            .collect();
         let luma: Vec<u8> = (0..width * height)
-            .map(|i| blocks[(i / width / 8) * (width / 8) + (i % width) / 8])
+            .map(|i| blocks[(i / width / 8) * per_row + (i % width) / 8])
             .collect();
         file.write_all(&luma).unwrap();
         file.write_all(&vec![128; width * height / 2]).unwrap();

@@ -14,6 +14,9 @@
 //! low encoding for the constrained peers would cost a second encode; that
 //! is the SFU's simulcast, issue 16).
 
+use super::track::TrackKind;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// One step of the ladder.
@@ -67,6 +70,45 @@ const UP_MARGIN: f64 = 1.2;
 /// ...for this long.
 const UP_HOLD: Duration = Duration::from_secs(3);
 
+/// While a screen is shared beside the camera, the screen gets this share
+/// of the video budget: text needs the bits, and the camera is a small tile
+/// beside it then.
+pub const SCREEN_SHARE: f64 = 0.7;
+
+/// Which of our two video sources is sending now: each sender writes its
+/// own and reads the other's, so the two split one budget.
+#[derive(Clone, Debug, Default)]
+pub struct VideoActivity {
+    camera: Arc<AtomicBool>,
+    screen: Arc<AtomicBool>,
+}
+
+impl VideoActivity {
+    fn flag(&self, kind: TrackKind) -> &AtomicBool {
+        match kind {
+            TrackKind::Screen => &self.screen,
+            _ => &self.camera,
+        }
+    }
+
+    pub fn set(&self, kind: TrackKind, sending: bool) {
+        self.flag(kind).store(sending, Ordering::Relaxed);
+    }
+
+    /// The share of the video budget `kind` has now.
+    pub fn share(&self, kind: TrackKind) -> f64 {
+        let other = match kind {
+            TrackKind::Screen => TrackKind::Camera,
+            _ => TrackKind::Screen,
+        };
+        match (kind, self.flag(other).load(Ordering::Relaxed)) {
+            (_, false) => 1.0,
+            (TrackKind::Screen, true) => SCREEN_SHARE,
+            (_, true) => 1.0 - SCREEN_SHARE,
+        }
+    }
+}
+
 /// What the encoder should do now.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VideoTarget {
@@ -93,10 +135,17 @@ impl Default for Adaptation {
 }
 
 impl Adaptation {
-    /// The target for `estimate_bps` (the lowest link's), with the encoder
+    /// The target for `estimate_bps` (the lowest link's), of which the
+    /// camera has `share` (less while a screen is shared), with the encoder
     /// never asked for more than `cap_bps`.
-    pub fn update(&mut self, estimate_bps: u32, cap_bps: u32, now: Instant) -> VideoTarget {
-        let budget = video_budget(estimate_bps);
+    pub fn update(
+        &mut self,
+        estimate_bps: u32,
+        share: f64,
+        cap_bps: u32,
+        now: Instant,
+    ) -> VideoTarget {
+        let budget = ((video_budget(estimate_bps) as f64 * share) as u32).max(MIN_VIDEO_BPS);
         let fits = step_for(budget);
         if fits > self.step {
             // Worse: down at once, to where the budget fits.
@@ -130,7 +179,7 @@ pub fn audio_bitrate(estimate_bps: u32) -> u32 {
 
 /// What video may use of an estimate: what is left after the audio (as it
 /// goes on the wire), less a margin.
-fn video_budget(estimate_bps: u32) -> u32 {
+pub fn video_budget(estimate_bps: u32) -> u32 {
     let audio = audio_bitrate(estimate_bps) + AUDIO_OVERHEAD_BPS;
     let rest = estimate_bps.saturating_sub(audio) as f64 * VIDEO_SHARE;
     (rest as u32).max(MIN_VIDEO_BPS)
@@ -156,7 +205,7 @@ mod tests {
             .iter()
             .map(|&(bps, ms)| {
                 let at = start + Duration::from_millis(ms);
-                adaptation.update(bps, CAP, at).step.max_height
+                adaptation.update(bps, 1.0, CAP, at).step.max_height
             })
             .collect()
     }
@@ -166,12 +215,24 @@ mod tests {
         let mut adaptation = Adaptation::default();
         let now = Instant::now();
         // 32 kbit/s of Opus costs 54.4 on the wire; video gets 85 % of the rest.
-        assert_eq!(adaptation.update(1_054_400, CAP, now).bitrate_bps, 850_000);
-        assert_eq!(adaptation.update(300_000, CAP, now).bitrate_bps, 208_760);
+        assert_eq!(
+            adaptation.update(1_054_400, 1.0, CAP, now).bitrate_bps,
+            850_000
+        );
+        assert_eq!(
+            adaptation.update(300_000, 1.0, CAP, now).bitrate_bps,
+            208_760
+        );
         // Below 150 kbit/s audio is at its floor, 16 (38.4 on the wire).
-        assert_eq!(adaptation.update(100_000, CAP, now).bitrate_bps, 52_360);
-        assert_eq!(adaptation.update(9_000_000, CAP, now).bitrate_bps, CAP);
-        assert_eq!(adaptation.update(0, CAP, now).bitrate_bps, MIN_VIDEO_BPS);
+        assert_eq!(
+            adaptation.update(100_000, 1.0, CAP, now).bitrate_bps,
+            52_360
+        );
+        assert_eq!(adaptation.update(9_000_000, 1.0, CAP, now).bitrate_bps, CAP);
+        assert_eq!(
+            adaptation.update(0, 1.0, CAP, now).bitrate_bps,
+            MIN_VIDEO_BPS
+        );
     }
 
     #[test]
@@ -184,15 +245,37 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_screen_takes_most_of_the_budget_and_all_of_it_alone() {
+        let activity = VideoActivity::default();
+        activity.set(TrackKind::Screen, true);
+        assert_eq!(activity.share(TrackKind::Screen), 1.0, "the camera is off");
+        assert!((activity.share(TrackKind::Camera) - 0.3).abs() < 1e-9);
+        activity.set(TrackKind::Camera, true);
+        assert_eq!(activity.share(TrackKind::Screen), SCREEN_SHARE);
+        activity.set(TrackKind::Screen, false);
+        assert_eq!(activity.share(TrackKind::Camera), 1.0);
+        // A camera with 30 % of a 1 Mbit/s link's budget is at 360p.
+        let mut adaptation = Adaptation::default();
+        let target = adaptation.update(1_000_000, 0.3, CAP, Instant::now());
+        assert_eq!(target.step.max_height, 360);
+    }
+
+    #[test]
     fn the_picture_steps_down_at_once_and_at_the_bottom_runs_at_15_fps() {
         let mut adaptation = Adaptation::default();
         let start = Instant::now();
         assert_eq!(
-            adaptation.update(1_000_000, CAP, start).step.max_height,
+            adaptation
+                .update(1_000_000, 1.0, CAP, start)
+                .step
+                .max_height,
             720
         );
-        assert_eq!(adaptation.update(600_000, CAP, start).step.max_height, 540);
-        let bottom = adaptation.update(100_000, CAP, start).step;
+        assert_eq!(
+            adaptation.update(600_000, 1.0, CAP, start).step.max_height,
+            540
+        );
+        let bottom = adaptation.update(100_000, 1.0, CAP, start).step;
         assert_eq!((bottom.max_height, bottom.max_fps), (180, 15.0));
     }
 

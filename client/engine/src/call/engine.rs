@@ -3,6 +3,7 @@
 //! which runs the call's logic (`core/`) until the call ends. The handle
 //! sends commands, receives events, and reads the room and the media.
 
+use super::adaptation::VideoActivity;
 use super::audio_sender::{AudioSenderParts, start_audio};
 use super::control::{
     COMMAND_QUEUE, CallEvent, CallOptions, Command, Commander, EVENT_QUEUE, EventSender,
@@ -263,6 +264,7 @@ fn start_all(options: &mut CallOptions, audio: AudioSenderParts) -> LocalSenders
         audio.lost.clone(),
         audio.tasks.clone(),
     );
+    let activity = VideoActivity::default();
     let video = |source: Option<Box<dyn VideoSource>>, config, on: bool, kind| {
         let present = source.is_some();
         let source = source.unwrap_or_else(|| Box::new(NoVideo));
@@ -272,7 +274,7 @@ fn start_all(options: &mut CallOptions, audio: AudioSenderParts) -> LocalSenders
             on && present,
             (runtime.clone(), &tasks),
             (kind, present),
-            lost.clone(),
+            (lost.clone(), activity.clone()),
         )
     };
     LocalSenders {

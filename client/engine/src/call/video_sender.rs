@@ -3,7 +3,7 @@
 //! writes it to every peer. A camera follows the bandwidth of the links (see
 //! `adaptation.rs`), and in a large mesh it is sent smaller.
 
-use super::adaptation::Adaptation;
+use super::adaptation::{Adaptation, VideoActivity, video_budget};
 use super::keyframe_throttle::KeyframeThrottle;
 use super::senders::{LostSender, Pacer, SenderControl};
 use super::sources::{NoVideo, VideoSource};
@@ -30,6 +30,8 @@ const LARGE_MESH_BITRATE_BPS: u32 = 600_000;
 /// Back to full size only after the mesh has been small this long: people
 /// leave and come back, and each switch costs a keyframe.
 const LARGE_MESH_HOLD: Duration = Duration::from_secs(5);
+/// A shared screen is never asked for less: below it text is mush.
+const MIN_SCREEN_BPS: u32 = 100_000;
 
 /// Whether a camera is sent for a large mesh now.
 #[derive(Default)]
@@ -54,20 +56,21 @@ impl MeshSize {
 
 /// Starts a video sender thread. Frames are produced and encoded only while
 /// enabled and while someone is watching: a peer, or the self view when
-/// `self_view`. A lost source switches the sender off.
+/// `self_view`. A lost source switches the sender off. `activity` is shared
+/// with the call's other video sender, to split the links' budget.
 pub fn start_video(
     mut source: Box<dyn VideoSource>,
     config: VideoEncoderConfig,
     enabled: bool,
     (runtime, tasks): (tokio::runtime::Handle, &CallTasks),
     (kind, self_view): (TrackKind, bool),
-    lost: LostSender,
+    (lost, activity): (LostSender, VideoActivity),
 ) -> SenderControl {
     let control = SenderControl::new(enabled);
     let ctl = control.clone();
     tasks
         .thread("video-sender", move || {
-            let mut encoding = match Encoding::new(config, kind, runtime) {
+            let mut encoding = match Encoding::new(config, kind, runtime, activity) {
                 Ok(encoding) => encoding,
                 Err(err) => return tracing::error!("cannot start the H.264 encoder: {err}"),
             };
@@ -83,6 +86,8 @@ pub fn start_video(
                 }
                 let interval = interval.max(encoding.min_interval);
                 pacer.wait(interval);
+                let sending = ctl.is_enabled() && !ctl.outlets.is_empty();
+                encoding.activity.set(kind, sending);
                 // Frames are made while someone sees them: a peer, or the self view.
                 if !ctl.is_enabled() || (ctl.outlets.is_empty() && !self_view) {
                     continue;
@@ -134,6 +139,8 @@ struct Encoding {
     min_interval: Duration,
     /// The height of the adaptation's step now (for the log).
     step_height: usize,
+    /// Whether the other video source sends too: they split the budget.
+    activity: VideoActivity,
     runtime: tokio::runtime::Handle,
 }
 
@@ -142,8 +149,10 @@ impl Encoding {
         config: VideoEncoderConfig,
         kind: TrackKind,
         runtime: tokio::runtime::Handle,
+        activity: VideoActivity,
     ) -> Result<Encoding, crate::codec::h264::CodecError> {
         Ok(Encoding {
+            activity,
             encoder: H264Encoder::new(config)?,
             config,
             kind,
@@ -205,11 +214,20 @@ impl Encoding {
     }
 
     /// The tallest picture and the bitrate to send now. A camera follows
-    /// the links' estimate (and sends less in a large mesh); a screen keeps
-    /// its configured bitrate.
+    /// the links' estimate in steps (and sends less in a large mesh); a
+    /// screen keeps its size (text must stay legible) and takes its share
+    /// of the budget as bitrate, up to its configured one.
     fn target(&mut self, ctl: &SenderControl, now: Instant) -> (usize, u32) {
         if self.kind != TrackKind::Camera {
-            return (usize::MAX, self.config.bitrate_bps);
+            let Some(estimate) = ctl.outlets.lowest_estimate() else {
+                return (usize::MAX, self.config.bitrate_bps);
+            };
+            let share = self.activity.share(self.kind);
+            let budget = (video_budget(estimate) as f64 * share) as u32;
+            return (
+                usize::MAX,
+                budget.clamp(MIN_SCREEN_BPS, self.config.bitrate_bps),
+            );
         }
         self.mesh.update(ctl.outlets.len());
         let (cap_bps, cap_height) = match self.mesh.large {
@@ -222,7 +240,8 @@ impl Encoding {
         let Some(estimate) = ctl.outlets.lowest_estimate() else {
             return (cap_height, cap_bps);
         };
-        let target = self.adaptation.update(estimate, cap_bps, now);
+        let share = self.activity.share(TrackKind::Camera);
+        let target = self.adaptation.update(estimate, share, cap_bps, now);
         if target.step.max_height != self.step_height {
             self.step_height = target.step.max_height;
             tracing::debug!(
