@@ -28,8 +28,11 @@ pub const MAX_NACKS_PER_PACKET: u16 = 10;
 /// The round trip assumed until one is measured.
 const UNKNOWN_ROUND_TRIP: Duration = Duration::from_millis(200);
 /// Resends are remembered this long (longer than any round trip worth
-/// resending over).
+/// resending over)...
 const REMEMBERED: Duration = Duration::from_secs(2);
+/// ...and at most this many: a hostile peer's NACKs for made-up streams
+/// must not grow the map (a few seconds of our own video is far fewer).
+const MAX_REMEMBERED: usize = 8192;
 
 /// A link's latest measured round trip, readable from any thread (written
 /// by `link_watch.rs` once a second).
@@ -107,7 +110,7 @@ impl NackDamper {
                     .resent
                     .get(&key)
                     .is_none_or(|&at| now.saturating_duration_since(at) >= hold);
-                if is_due {
+                if is_due && self.resent.len() < MAX_REMEMBERED {
                     self.resent.insert(key, now);
                 }
                 is_due
@@ -183,6 +186,22 @@ mod tests {
         // A round trip on, the copy did not come: it is resent again.
         let a_round_trip_on = start + Duration::from_millis(300);
         assert_eq!(asked(damper.damp(&nack(&[10]), a_round_trip_on)), [10]);
+    }
+
+    #[test]
+    fn nacks_for_made_up_streams_cannot_grow_the_memory_without_bound() {
+        let mut damper = NackDamper::new(RoundTrip::default());
+        let now = Instant::now();
+        for ssrc in 0..2_000 {
+            let seqs: Vec<u16> = (0..100).collect();
+            let nack = TransportLayerNack {
+                sender_ssrc: 1,
+                media_ssrc: ssrc,
+                nacks: nack_pairs_from_sequence_numbers(&seqs),
+            };
+            damper.damp(&nack, now);
+        }
+        assert_eq!(damper.resent.len(), MAX_REMEMBERED);
     }
 
     #[test]
