@@ -6,7 +6,22 @@
 use huddle_bot::Report;
 use huddle_bot::options::VideoChoice;
 use huddle_bot::report::VideoReport;
-use huddle_tests::rig::services::call_over_a_narrow_link;
+use huddle_tests::rig::services;
+use std::sync::Mutex;
+
+/// One call at a time: each is a debug build's two encoders, decoders and
+/// a server on two cores, and timing is what these tests judge.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// [`services::call_over_a_narrow_link`], alone on the machine's cores.
+fn call_over_a_narrow_link(
+    kbit: u32,
+    seconds: f64,
+    adjust: impl FnOnce(&mut huddle_bot::BotOptions),
+) -> (Report, Report) {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    services::call_over_a_narrow_link(kbit, seconds, adjust)
+}
 
 /// What `receiver` reports of `sender`'s camera, in a call of `seconds`,
 /// adds up with what `sender` encoded: no frame that failed to come is
