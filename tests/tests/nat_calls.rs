@@ -68,6 +68,18 @@ fn the_report_measures_the_round_trip_a_delayed_link_adds() {
     }
 }
 
+/// What coturn logs for each relay address it gives.
+const ALLOCATED: &str = "ALLOCATE processed, success";
+
+/// The coturn users (`expiry:user_id`) named on the log's lines that
+/// contain `marker`.
+fn users_on_lines<'a>(log: &'a str, marker: &str) -> Vec<&'a str> {
+    log.lines()
+        .filter(|line| line.contains(marker))
+        .filter_map(|line| line.split("user <").nth(1)?.split('>').next())
+        .collect()
+}
+
 /// A call between homes that cannot reach each other, each bot relay-only
 /// or not; returns what coturn logged.
 fn call_that_only_the_relay_can_carry(relay_only: bool) -> String {
@@ -92,11 +104,8 @@ fn call_that_only_the_relay_can_carry(relay_only: bool) -> String {
 fn homes_that_cannot_reach_each_other_call_through_the_relay_when_told_to() {
     let log = call_that_only_the_relay_can_carry(true);
     // Each home's relay address came from coturn, under its own user.
-    let users: std::collections::BTreeSet<&str> = log
-        .lines()
-        .filter(|line| line.contains("ALLOCATE processed, success"))
-        .filter_map(|line| line.split(" user <").nth(1)?.split('>').next())
-        .collect();
+    let users: std::collections::BTreeSet<&str> =
+        users_on_lines(&log, ALLOCATED).into_iter().collect();
     assert_eq!(users.len(), 2, "allocations by {users:?}:\n{log}");
 }
 
@@ -122,22 +131,13 @@ fn a_relay_credential_that_expired_is_refused_and_the_client_says_so() {
     // coturn refused a username whose expiry had passed, and never gave it
     // an address.
     let log = turn.log();
-    let refused: Vec<&str> = log
-        .lines()
-        .filter_map(|line| {
-            line.split("Cannot find credentials of user <")
-                .nth(1)?
-                .split('>')
-                .next()
-        })
-        .collect();
+    let refused = users_on_lines(&log, "Cannot find credentials of user");
     assert!(!refused.is_empty(), "coturn refused no one:\n{log}");
-    let allocated = |user: &str| {
-        log.lines().any(|line| {
-            line.contains("ALLOCATE processed, success") && line.contains(&format!("<{user}>"))
-        })
-    };
-    assert!(!refused.iter().any(|user| allocated(user)), "{log}");
+    let allocated = users_on_lines(&log, ALLOCATED);
+    assert!(
+        !refused.iter().any(|user| allocated.contains(user)),
+        "{log}"
+    );
     // Ann says so, naming the time her credentials expired (UTC, of the
     // day; Bob's, also good for a second only, may have expired too).
     let times: Vec<String> = refused

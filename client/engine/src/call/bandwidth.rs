@@ -12,6 +12,7 @@
 //! is past anything GCC can ask.
 
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, Gcc, PacketReport};
+use std::ops::Sub;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -88,14 +89,11 @@ impl DeliveryCeiling {
         for report in reports {
             self.sent += 1;
             self.sent_bytes += report.size;
-            let at = report.departure;
-            let (first, last) = self.departures.get_or_insert((at, at));
-            (*first, *last) = ((*first).min(at), (*last).max(at));
+            widen(&mut self.departures, report.departure);
             match (report.arrived, report.arrival) {
                 (true, Some(at)) => {
                     self.delivered_bytes += report.size;
-                    let (first, last) = self.arrivals.get_or_insert((at, at));
-                    (*first, *last) = ((*first).min(at), (*last).max(at));
+                    widen(&mut self.arrivals, at);
                 }
                 (true, None) => self.delivered_bytes += report.size,
                 (false, _) => self.lost += 1,
@@ -110,20 +108,12 @@ impl DeliveryCeiling {
             // Over the time the packets took to arrive, not the time their
             // feedback took: feedback held in a queue comes in bursts, and
             // a burst over a short window reads as a wide path.
-            let arriving = self
-                .arrivals
-                .map(|(first, last)| last - first)
-                .filter(|span| *span >= WINDOW / 5)
-                .unwrap_or(span);
+            let arriving = rate_span(self.arrivals, span);
             let delivered_bps = self.delivered_bytes as f64 * 8.0 / arriving.as_secs_f64();
             self.ceiling = Some((delivered_bps.max(MIN_BPS), now));
             self.capacity = delivered_bps;
         }
-        let sending_span = self
-            .departures
-            .map(|(first, last)| last - first)
-            .filter(|span| *span >= WINDOW / 5)
-            .unwrap_or(span);
+        let sending_span = rate_span(self.departures, span);
         *self = DeliveryCeiling {
             window_start: Some(now),
             ceiling: self.ceiling,
@@ -153,6 +143,24 @@ impl DeliveryCeiling {
         self.ceiling = (grown < MAX_BPS).then_some((grown, now));
         grown.min(target)
     }
+}
+
+/// Widens `extent` (first, last) to take in `at`.
+fn widen<T: Ord + Copy>(extent: &mut Option<(T, T)>, at: T) {
+    let (first, last) = extent.get_or_insert((at, at));
+    (*first, *last) = ((*first).min(at), (*last).max(at));
+}
+
+/// How long `extent` spans, if that is long enough to take a rate over (a
+/// fifth of a window); else `fallback` (the window's own span).
+fn rate_span<T: Copy + Sub<Output = Duration>>(
+    extent: Option<(T, T)>,
+    fallback: Duration,
+) -> Duration {
+    extent
+        .map(|(first, last)| last - first)
+        .filter(|span| *span >= WINDOW / 5)
+        .unwrap_or(fallback)
 }
 
 /// GCC, publishing its estimate (under any delivery ceiling) after each

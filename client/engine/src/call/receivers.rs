@@ -93,6 +93,7 @@ async fn receive_video(
             .expect("spawning a thread");
     }
     let mut assembler = FrameAssembler::default();
+    assembler.set_patience(patience(parts.round_trip.get()));
     let mut expected = ExpectedPackets::default();
     let mut last_request = Instant::now() - Duration::from_secs(10);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -100,6 +101,9 @@ async fn receive_video(
         let event = tokio::select! {
             event = track.poll() => event,
             _ = tick.tick() => {
+                // The round trip is measured once a second: read it here,
+                // not with every packet.
+                assembler.set_patience(patience(parts.round_trip.get()));
                 if keyframe_wanted.load(Ordering::SeqCst) && last_request.elapsed() > Duration::from_millis(500) {
                     last_request = Instant::now();
                     keyframe_wanted.store(false, Ordering::SeqCst);
@@ -119,7 +123,6 @@ async fn receive_video(
             continue;
         }
         counters.count(&packet, &mut expected);
-        assembler.set_patience(patience(parts.round_trip.get()));
         // The depacketizer can panic on a malformed aggregation packet: a bad
         // packet from one peer must cost a keyframe, not the call.
         let assembled =
