@@ -27,6 +27,7 @@ pub mod senders;
 mod setup;
 pub mod signal_payload;
 mod sources;
+mod standing_queue;
 pub mod stats;
 mod tasks;
 mod track;
