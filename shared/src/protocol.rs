@@ -26,8 +26,14 @@ pub const JOINED_HISTORY_BUDGET_BYTES: usize = 32 * 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
-    /// First message on every connection.
-    Hello { version: u32, token: String },
+    /// First message on every connection. `resume`: the `resume_token` of
+    /// an earlier `welcome`, to come back as the same peer (see `welcome`).
+    Hello {
+        version: u32,
+        token: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume: Option<String>,
+    },
     /// Enter a meeting's room (one room per connection at a time).
     Join { meeting_id: MeetingId },
     /// Relay an opaque payload (SDP offer/answer, ICE candidate) to a peer in the same room.
@@ -61,6 +67,12 @@ pub enum ServerMsg {
         /// of these may take the server for gone. Absent from older servers.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         heartbeat_ms: Option<u64>,
+        /// Said in a later `hello` (the same login's, until it expires), it
+        /// gives back this peer id, even from a restarted server; and while
+        /// the peer is still in its room (the server keeps a dropped peer
+        /// there a few seconds), `join` puts it back with nobody told.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume_token: Option<String>,
     },
     /// Answer to `join`: who is already in the room and the recent chat, oldest first.
     Joined {

@@ -39,6 +39,7 @@ fn every_client_message_round_trips() {
         ClientMsg::Hello {
             version: PROTOCOL_VERSION,
             token: "t".into(),
+            resume: None,
         },
         ClientMsg::Join {
             meeting_id: MeetingId(1),
@@ -79,6 +80,7 @@ fn every_server_message_round_trips() {
                 ..IceServer::default()
             }],
             heartbeat_ms: Some(2000),
+            resume_token: Some("7.3.1700000000000.bWFj".into()),
         },
         ServerMsg::Joined {
             meeting_id: MeetingId(1),

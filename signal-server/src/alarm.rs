@@ -20,14 +20,21 @@ pub enum Reason {
     LoginEnded = 2,
     /// The server is shutting down.
     Shutdown = 4,
+    /// Its peer was resumed on another connection (the client came back).
+    Replaced = 8,
 }
 
 impl Reason {
     /// The most pressing of the raised reasons.
     fn first_of(bits: u8) -> Option<Reason> {
-        [Reason::TooSlow, Reason::Shutdown, Reason::LoginEnded]
-            .into_iter()
-            .find(|&reason| bits & reason as u8 != 0)
+        [
+            Reason::TooSlow,
+            Reason::Shutdown,
+            Reason::LoginEnded,
+            Reason::Replaced,
+        ]
+        .into_iter()
+        .find(|&reason| bits & reason as u8 != 0)
     }
 }
 

@@ -7,6 +7,7 @@ use crate::hub::Hub;
 use crate::message_limits::UserAllowances;
 use crate::metrics::Metrics;
 use crate::rate_limit::LoginLimits;
+use crate::resume::ResumeKey;
 use crate::store::Db;
 use crate::store::chat_store::ChatStore;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ pub struct App {
     /// Stores chat on the hot path (see `store::chat_store`).
     pub chat: ChatStore,
     pub hub: Hub,
+    /// Signs the resume tokens `welcome` gives out.
+    pub resume_key: ResumeKey,
     pub metrics: Metrics,
     pub login_limits: LoginLimits,
     /// Each user's live-message allowance, across their connections.
@@ -40,7 +43,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: Config, db: Db, chat: ChatStore) -> AppState {
+    pub fn new(config: Config, db: Db, chat: ChatStore, resume_key: ResumeKey) -> AppState {
         let metrics = Metrics::new();
         let shutdown = CancellationToken::new();
         Arc::new(App {
@@ -51,6 +54,7 @@ impl App {
                 config.limits.password_checks_at_once.max(1),
             ),
             hub: Hub::new(metrics.clone(), shutdown.clone(), config.limits.room_size),
+            resume_key,
             metrics,
             chat,
             config,

@@ -41,6 +41,10 @@ pub struct Config {
     pub heartbeat_interval: Duration,
     /// A connection silent (no frame, no pong) this long is considered gone.
     pub heartbeat_timeout: Duration,
+    /// How long a participant whose connection broke (silence, a reset;
+    /// not a close or a `leave`) keeps their place in the room, for their
+    /// client to resume it with nobody told (see `resume.rs`).
+    pub resume_grace: Duration,
     pub limits: Limits,
 }
 
@@ -155,6 +159,7 @@ impl Default for Config {
             turn: None,
             heartbeat_interval: Duration::from_secs(2),
             heartbeat_timeout: Duration::from_secs(6),
+            resume_grace: Duration::from_secs(15),
             limits: Limits::default(),
         }
     }
@@ -216,6 +221,10 @@ pub struct Args {
     /// Milliseconds of silence after which a client is considered gone [default: 6000].
     #[arg(long, env = "HUDDLE_HEARTBEAT_TIMEOUT_MS")]
     pub heartbeat_timeout_ms: Option<u64>,
+    /// Milliseconds a participant whose connection broke keeps their place
+    /// in the room, to resume it [default: 15000].
+    #[arg(long, env = "HUDDLE_RESUME_GRACE_MS")]
+    pub resume_grace_ms: Option<u64>,
 }
 
 /// What to do instead of serving.
@@ -243,6 +252,7 @@ struct FileConfig {
     turn: Option<TurnConfig>,
     heartbeat_interval_ms: Option<u64>,
     heartbeat_timeout_ms: Option<u64>,
+    resume_grace_ms: Option<u64>,
     limits: Option<Limits>,
 }
 
@@ -302,6 +312,7 @@ impl Config {
             turn: None,
             heartbeat_interval_ms: args.heartbeat_interval_ms,
             heartbeat_timeout_ms: args.heartbeat_timeout_ms,
+            resume_grace_ms: args.resume_grace_ms,
             limits: None,
         })?;
         if config.heartbeat_timeout <= config.heartbeat_interval {
@@ -368,6 +379,9 @@ impl Config {
         }
         if let Some(v) = layer.heartbeat_timeout_ms {
             self.heartbeat_timeout = Duration::from_millis(v);
+        }
+        if let Some(v) = layer.resume_grace_ms {
+            self.resume_grace = Duration::from_millis(v);
         }
         if let Some(v) = layer.limits {
             self.limits = v;

@@ -83,11 +83,36 @@ struct PeerEntry {
     outbox: Outbox,
     room: Option<MeetingId>,
     login: LiveLogin,
+    /// Which connection holds the peer: one resumed elsewhere may end
+    /// later, and must not take the peer with it.
+    connection: u64,
+    /// Its connection broke; it keeps its place in the room until it is
+    /// resumed or the grace is over.
+    away: bool,
+    /// Resumed while still in its room: its next `join` of that room is
+    /// answered, and nobody is told.
+    back_in_room: bool,
 }
 
-#[derive(Default)]
+/// One connection's hold on a peer, from [`Hub::register`] or [`Hub::resume`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registration {
+    pub peer: PeerId,
+    pub connection: u64,
+}
+
+/// What became of a peer whose connection ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Departure {
+    /// It left its room, if it was in one, and is gone.
+    Gone,
+    /// It keeps its place in the room: call [`Hub::end_away`] after the grace.
+    Away,
+}
+
 struct HubState {
     next_peer: u64,
+    next_connection: u64,
     peers: HashMap<PeerId, PeerEntry>,
     rooms: HashMap<MeetingId, Room>,
 }
@@ -112,8 +137,14 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(metrics: Metrics, shutdown: CancellationToken, room_capacity: usize) -> Hub {
+        let state = HubState {
+            next_peer: crate::resume::first_peer_id(std::time::SystemTime::now()),
+            next_connection: 0,
+            peers: HashMap::new(),
+            rooms: HashMap::new(),
+        };
         Hub {
-            state: Mutex::default(),
+            state: Mutex::new(state),
             gates: Mutex::default(),
             metrics,
             room_capacity,
@@ -128,17 +159,52 @@ impl Hub {
     }
 
     /// Registers a new authenticated connection and gives it a peer id.
-    pub fn register(&self, outbox: Outbox, login: LiveLogin) -> PeerId {
+    pub fn register(&self, outbox: Outbox, login: LiveLogin) -> Registration {
         let mut state = self.lock();
         state.next_peer += 1;
         let peer = PeerId(state.next_peer);
+        Self::hold(&mut state, peer, outbox, login)
+    }
+
+    /// Registers a connection that resumes `peer` (its token checked for
+    /// this login's user). If the peer is still here (its old connection
+    /// broken, or not yet noticed to be), this connection takes it over,
+    /// place in its room and all; if not (the server restarted), it gets
+    /// the id back, in no room.
+    pub fn resume(&self, outbox: Outbox, login: LiveLogin, peer: PeerId) -> Registration {
+        let mut state = self.lock();
+        let Some(entry) = state.peers.get_mut(&peer) else {
+            return Self::hold(&mut state, peer, outbox, login);
+        };
+        if entry.login.user != login.user {
+            // Tokens name their user, so this cannot be; never hand it over.
+            drop(state);
+            return self.register(outbox, login);
+        }
+        entry.outbox.alarm().raise(Reason::Replaced);
+        entry.outbox = outbox;
+        entry.login = login;
+        entry.away = false;
+        entry.back_in_room = entry.room.is_some();
+        state.next_connection += 1;
+        let connection = state.next_connection;
+        state.peers.get_mut(&peer).expect("found above").connection = connection;
+        Registration { peer, connection }
+    }
+
+    fn hold(state: &mut HubState, peer: PeerId, outbox: Outbox, login: LiveLogin) -> Registration {
+        state.next_connection += 1;
+        let connection = state.next_connection;
         let entry = PeerEntry {
             outbox,
             room: None,
             login,
+            connection,
+            away: false,
+            back_in_room: false,
         };
         state.peers.insert(peer, entry);
-        peer
+        Registration { peer, connection }
     }
 
     /// The token hashes live connections run on (each once).
@@ -164,13 +230,53 @@ impl Hub {
         ended
     }
 
-    /// Removes a connection, leaving its room (the others are told).
-    pub fn unregister(&self, peer: PeerId) {
+    /// Removes a connection, leaving its room (the others are told); or,
+    /// if it broke (`keep_place`) while in a room, keeps its place there
+    /// for a while, the others told nothing. A connection whose peer was
+    /// resumed elsewhere takes nothing with it.
+    pub fn unregister(&self, held: Registration, keep_place: bool) -> Departure {
         let mut state = self.lock();
+        let Some(entry) = state.peers.get_mut(&held.peer) else {
+            return Departure::Gone;
+        };
+        if entry.connection != held.connection {
+            return Departure::Gone;
+        }
+        if keep_place && entry.room.is_some() && !self.shutdown.is_cancelled() {
+            entry.away = true;
+            return Departure::Away;
+        }
+        self.remove(&mut state, held.peer);
+        Departure::Gone
+    }
+
+    /// The grace of a peer [`Departure::Away`] is over: unless it was
+    /// resumed meanwhile, it leaves its room now.
+    pub fn end_away(&self, held: Registration) {
+        let mut state = self.lock();
+        let still_away = state
+            .peers
+            .get(&held.peer)
+            .is_some_and(|p| p.away && p.connection == held.connection);
+        if still_away {
+            self.remove(&mut state, held.peer);
+        }
+    }
+
+    fn remove(&self, state: &mut HubState, peer: PeerId) {
         if state.peers.get(&peer).is_some_and(|p| p.room.is_some()) {
-            let _ = self.apply(&mut state, peer, RoomEvent::Leave);
+            let _ = self.apply(state, peer, RoomEvent::Leave);
         }
         state.peers.remove(&peer);
+    }
+
+    /// Whether `peer` is in a room it cannot join again (one it resumed
+    /// its place in, it can).
+    pub fn is_settled_in_room(&self, peer: PeerId) -> bool {
+        self.lock()
+            .peers
+            .get(&peer)
+            .is_some_and(|p| p.room.is_some() && !p.back_in_room)
     }
 
     pub fn room_of(&self, peer: PeerId) -> Option<MeetingId> {
@@ -255,8 +361,15 @@ impl Hub {
         chat_history: Vec<ChatMessage>,
     ) -> Result<(), RoomError> {
         let mut state = self.lock();
-        match state.peers.get(&peer) {
+        match state.peers.get_mut(&peer) {
             None => return Err(RoomError::NotInRoom),
+            Some(entry) if entry.back_in_room && entry.room == Some(meeting) => {
+                entry.back_in_room = false;
+                let room = state.rooms.get_mut(&meeting).ok_or(RoomError::NotInRoom)?;
+                let deliveries = room.welcome_back(peer, chat_history)?;
+                self.deliver(&state, deliveries);
+                return Ok(());
+            }
             Some(entry) if entry.room.is_some() => return Err(RoomError::AlreadyInRoom),
             Some(_) => {}
         }

@@ -16,6 +16,7 @@ pub mod message_limits;
 pub mod metrics;
 pub mod passwords;
 pub mod rate_limit;
+pub mod resume;
 pub mod room;
 pub mod server;
 pub mod store;

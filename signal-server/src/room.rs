@@ -170,6 +170,29 @@ impl Room {
         ])
     }
 
+    /// A participant resumed its place (its connection broke and came
+    /// back): it is told who is here, as at a join, and nobody is told
+    /// anything, since for them nothing changed.
+    pub fn welcome_back(
+        &self,
+        from: PeerId,
+        chat_history: Vec<ChatMessage>,
+    ) -> Result<Vec<Delivery>, RoomError> {
+        if !self.contains(from) {
+            return Err(RoomError::NotInRoom);
+        }
+        let present = self
+            .participants
+            .values()
+            .filter(|p| p.id != from)
+            .cloned()
+            .collect();
+        Ok(vec![Delivery {
+            to: vec![from],
+            msg: crate::joined::joined(self.meeting_id, present, chat_history),
+        }])
+    }
+
     fn leave(&mut self, from: PeerId) -> Vec<Delivery> {
         self.participants.remove(&from);
         vec![

@@ -3,6 +3,7 @@
 
 use crate::app::{App, AppState};
 use crate::config::Config;
+use crate::resume::ResumeKey;
 use crate::store::chat_store::ChatStore;
 use crate::store::{Db, StoreError};
 use crate::tls::{Tls, TlsError};
@@ -100,7 +101,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         source,
     })?;
     let chat = ChatStore::open(&config.db).map_err(db_error)?;
-    let app = App::new(config, db, chat);
+    let resume_key = db
+        .call_blocking(|conn| ResumeKey::load_or_create(conn))
+        .map_err(db_error)?;
+    let app = App::new(config, db, chat, resume_key);
     crate::maintenance::start(&app);
     let task = tokio::spawn(serve(app.clone(), listener, tls.clone()));
     tracing::info!("listening on {}://{addr}", app.config.scheme());

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use shared::{
     ChatMessage, MediaState, MeetingId, MessageId, Participant, PeerId, ServerMsg, UserId,
 };
-use signal_server::hub::{Hub, LiveLogin, Outbox, Outgoing};
+use signal_server::hub::{Hub, LiveLogin, Outbox, Outgoing, Registration};
 use signal_server::metrics::Metrics;
 use signal_server::room::RoomEvent;
 use std::collections::BTreeMap;
@@ -63,6 +63,7 @@ fn step() -> impl Strategy<Value = Step> {
 /// One simulated client: its queue, and the room as its messages describe it.
 struct Client {
     peer: PeerId,
+    held: Registration,
     queue: mpsc::Receiver<Outgoing>,
     room: Option<MeetingId>,
     others: BTreeMap<PeerId, Participant>,
@@ -116,8 +117,8 @@ impl World {
                     .room_event(self.seats[seat].peer, RoomEvent::MediaState(state));
             }
             Step::Disconnect { seat } => {
-                let peer = self.seats[seat].peer;
-                self.hub.unregister(peer);
+                let (peer, held) = (self.seats[seat].peer, self.seats[seat].held);
+                self.hub.unregister(held, false);
                 self.truth.remove(&peer);
                 self.drain();
                 self.seats[seat] = connect(&self.hub, seat);
@@ -271,9 +272,10 @@ fn connect(hub: &Hub, seat: usize) -> Client {
         user: UserId(seat as i64),
         token_hash: format!("seat {seat}"),
     };
-    let peer = hub.register(outbox, login);
+    let held = hub.register(outbox, login);
     Client {
-        peer,
+        peer: held.peer,
+        held,
         queue,
         room: None,
         others: BTreeMap::new(),

@@ -160,6 +160,16 @@ impl TestServer {
         }
     }
 
+    /// The server's runtime was dropped under it, as `kill -9` ends its
+    /// process: its sockets closed with no goodbye, nothing saved on the
+    /// way out. Forgets it, keeping its port and database for
+    /// [`TestServer::start_again`].
+    pub fn crashed(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.config.listen = server.addr();
+        }
+    }
+
     pub async fn start_again(&mut self) {
         assert!(self.server.is_none(), "the server is running");
         self.server = Some(
@@ -290,6 +300,8 @@ pub struct RawClient {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// Set once `hello` was accepted.
     pub peer_id: Option<shared::PeerId>,
+    /// The welcome's resume token.
+    pub resume_token: Option<String>,
 }
 
 impl RawClient {
@@ -300,6 +312,7 @@ impl RawClient {
         RawClient {
             socket,
             peer_id: None,
+            resume_token: None,
         }
     }
 
@@ -308,20 +321,35 @@ impl RawClient {
         RawClient {
             socket,
             peer_id: None,
+            resume_token: None,
         }
     }
 
     /// Connects and completes `hello` with the given token.
     pub async fn hello(server: &TestServer, token: &str) -> RawClient {
+        RawClient::hello_resuming(server, token, None).await
+    }
+
+    /// [`RawClient::hello`], asking with `resume` for an earlier peer id.
+    pub async fn hello_resuming(
+        server: &TestServer,
+        token: &str,
+        resume: Option<&str>,
+    ) -> RawClient {
         let mut client = RawClient::connect(server).await;
         client
             .send(&ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
                 token: token.into(),
+                resume: resume.map(str::to_string),
             })
             .await;
         match client.recv().await {
-            ServerMsg::Welcome { peer_id, .. } => client.peer_id = Some(peer_id),
+            ServerMsg::Welcome {
+                peer_id,
+                resume_token,
+                ..
+            } => (client.peer_id, client.resume_token) = (Some(peer_id), resume_token),
             other => panic!("expected welcome, got {other:?}"),
         }
         client

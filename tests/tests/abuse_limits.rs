@@ -65,6 +65,7 @@ async fn an_address_and_a_user_each_get_only_so_many_connections() {
         .send(&ClientMsg::Hello {
             version: shared::PROTOCOL_VERSION,
             token: token.clone(),
+            resume: None,
         })
         .await;
     let (messages, code) = third.messages_until_closed().await;

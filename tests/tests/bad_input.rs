@@ -208,6 +208,7 @@ fn refused_in_the_room(meeting: MeetingId, token: &str, member: shared::PeerId) 
             ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
                 token: token.to_string(),
+                resume: None,
             }
             .to_json(),
             ErrorCode::BadRequest,

@@ -240,7 +240,9 @@ async fn a_call_survives_a_server_restart_and_loses_no_chat() {
     );
     ann.send(Command::Chat("typed while the server was away".into()));
 
-    // It comes back: both rejoin under new ids and see and hear each other again.
+    // It comes back: both get back in under the ids they had (resumed), and
+    // see and hear each other still.
+    let bob_before = bob.peer_id();
     server.start_again().await;
     let bob_now = match next_event(&mut bob, "bob back in", |e| {
         matches!(e, CallEvent::Reconnected { .. })
@@ -250,6 +252,7 @@ async fn a_call_survives_a_server_restart_and_loses_no_chat() {
         CallEvent::Reconnected { me, .. } => me,
         _ => unreachable!(),
     };
+    assert_eq!(bob_now, bob_before, "Bob resumed his peer id");
     next_event(&mut ann, "ann back in", |e| {
         matches!(e, CallEvent::Reconnected { .. })
     })
@@ -271,7 +274,7 @@ async fn a_call_survives_a_server_restart_and_loses_no_chat() {
     };
     assert!(
         heard.stamps.len() >= 10,
-        "bob's video under his new id: {} frames",
+        "bob's video after the restart: {} frames",
         heard.stamps.len()
     );
     let found = dominant_frequency(&heard.audio[heard.audio.len().saturating_sub(24_000)..]);

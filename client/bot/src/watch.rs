@@ -126,17 +126,28 @@ impl Watch {
         }
     }
 
-    /// Back in the room under new ids: those known so far are kept as they were.
+    /// Back in the room. Those still there under the same id (we, or they,
+    /// resumed a place) go on as they were; the others are kept as they
+    /// were among the earlier ones, and those under new ids start afresh.
     fn rejoined(&mut self, participants: &[Participant]) {
-        let before = std::mem::take(&mut self.peers).into_values();
-        self.earlier.extend(before.map(|mut seen| {
+        let mut before = std::mem::take(&mut self.peers);
+        for p in participants {
+            let same = before
+                .remove(&p.id)
+                .filter(|seen| seen.participant.user_id == p.user_id);
+            let seen = match same {
+                Some(mut seen) => {
+                    seen.participant = p.clone();
+                    seen
+                }
+                None => Seen::new(p.clone(), true),
+            };
+            self.peers.insert(p.id, seen);
+        }
+        self.earlier.extend(before.into_values().map(|mut seen| {
             seen.note_left();
             seen
         }));
-        self.peers = participants
-            .iter()
-            .map(|p| (p.id, Seen::new(p.clone(), true)))
-            .collect();
     }
 
     pub(super) fn on_media(&mut self, item: MediaEvent, call: &Call) {

@@ -35,6 +35,9 @@ pub struct Welcome {
     pub ice_servers: Vec<IceServer>,
     /// How often the server pings.
     pub heartbeat: Duration,
+    /// Said at the next hello, it gives this peer id back (older servers
+    /// give none).
+    pub resume_token: Option<String>,
 }
 
 /// The server's `joined`.
@@ -82,6 +85,17 @@ impl SignalSession {
     /// Connects to `ws_url` (see [`crate::ApiClient::ws_url`]), trusting the
     /// authorities in `trust` for `wss://`, and says hello with `token`.
     pub async fn connect(ws_url: &str, token: &str, trust: &Trust) -> Result<SignalSession> {
+        SignalSession::resume(ws_url, token, trust, None).await
+    }
+
+    /// [`SignalSession::connect`], asking with `resume` (an earlier
+    /// welcome's token) for the peer id we had.
+    pub async fn resume(
+        ws_url: &str,
+        token: &str,
+        trust: &Trust,
+        resume: Option<&str>,
+    ) -> Result<SignalSession> {
         let ws_error = |reason: String| Error::WebSocket {
             url: ws_url.to_string(),
             reason,
@@ -105,6 +119,7 @@ impl SignalSession {
         let hello = ClientMsg::Hello {
             version: PROTOCOL_VERSION,
             token: token.to_string(),
+            resume: resume.map(str::to_string),
         };
         socket
             .send(Message::text(hello.to_json()))
@@ -238,11 +253,13 @@ where
                 peer_id,
                 ice_servers,
                 heartbeat_ms,
+                resume_token,
             }) => Ok(Welcome {
                 user,
                 peer_id,
                 ice_servers,
                 heartbeat: heartbeat_ms.map_or(DEFAULT_HEARTBEAT, Duration::from_millis),
+                resume_token,
             }),
             Ok(ServerMsg::Error { code, message }) => Err(other(Error::Refused { code, message })),
             Ok(unexpected) => Err(other(Error::BadResponse(format!(

@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::client_addr::ClientAddr;
 use crate::connection_counts::{AddressSlot, UserSlot};
 use crate::http::error::ApiFailure;
-use crate::hub::Outbox;
+use crate::hub::{Departure, Outbox, Registration};
 use crate::message_limits::{ConnectionAllowance, Kind};
 use crate::room::{RoomError, RoomEvent};
 use axum::extract::State;
@@ -90,11 +90,23 @@ async fn run(app: AppState, socket: WebSocket, _address: AddressSlot) {
         outbox,
         phase: Phase::AwaitingHello,
         heard,
+        keep_place: false,
     };
     let mut stream = stream;
     let writer = session.read_loop(&mut stream, writer).await;
-    if let Phase::Ready { peer, .. } = session.phase {
-        app.hub.unregister(peer);
+    if let Phase::Ready {
+        peer, connection, ..
+    } = session.phase
+    {
+        let held = Registration { peer, connection };
+        let keep_place = session.keep_place && !app.config.resume_grace.is_zero();
+        if app.hub.unregister(held, keep_place) == Departure::Away {
+            let (app, grace) = (app.clone(), app.config.resume_grace);
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                app.hub.end_away(held);
+            });
+        }
     }
     drop(session);
     if let Some(mut writer) = writer {
@@ -117,6 +129,8 @@ enum Phase {
     Ready {
         user: User,
         peer: PeerId,
+        /// This connection's hold on `peer` (see `Hub::resume`).
+        connection: u64,
         allowance: Box<ConnectionAllowance>,
         /// When the login expires.
         expires: tokio::time::Instant,
@@ -139,6 +153,9 @@ struct Session {
     phase: Phase,
     /// Set at every frame from the client: the writer then need not ping.
     heard: Arc<AtomicBool>,
+    /// The connection broke (silence, a reset) rather than closed: the
+    /// client may well come back, and keeps its place in its room meanwhile.
+    keep_place: bool,
 }
 
 /// Why the reader woke up.
@@ -217,14 +234,26 @@ impl Session {
                     "client silent for {:?}: considered gone",
                     self.app.config.heartbeat_timeout
                 );
+                self.keep_place = true;
                 return Flow::Close;
             }
-            Wake::Frame(None) => return Flow::Close,
+            // Ended with no close frame: a reset, a dropped network.
+            Wake::Frame(None) => {
+                self.keep_place = true;
+                return Flow::Close;
+            }
             Wake::Frame(Some(Err(err))) => {
                 if is_too_big(err) {
                     self.outbox
                         .close(close_code::TOO_BIG, "frame larger than 64 KiB");
+                } else {
+                    self.keep_place = true;
                 }
+                return Flow::Close;
+            }
+            Wake::Alarm(Reason::Replaced) => {
+                self.outbox
+                    .close(close_code::GOING_AWAY, "resumed on another connection");
                 return Flow::Close;
             }
             Wake::Alarm(Reason::Shutdown) => {
@@ -294,8 +323,13 @@ impl Session {
         };
         let (user, peer) = match &self.phase {
             Phase::AwaitingHello => {
-                if let ClientMsg::Hello { version, token } = msg {
-                    return self.hello(version, &token).await;
+                if let ClientMsg::Hello {
+                    version,
+                    token,
+                    resume,
+                } = msg
+                {
+                    return self.hello(version, &token, resume).await;
                 }
                 self.reply_error(ErrorCode::HelloRequired, "send hello with your token first");
                 return Flow::Continue;

@@ -2,16 +2,21 @@
 //! `signal`, `chat`, and the plain room events.
 
 use super::{Flow, Phase, Session, close_code};
-use crate::hub::LiveLogin;
+use crate::hub::{LiveLogin, Registration};
 use crate::message_limits::ConnectionAllowance;
 use crate::room::{RoomError, RoomEvent};
-use crate::store::{chat, meetings, sessions};
+use crate::store::{chat, meetings, now_millis, sessions};
 use shared::limits::{MAX_CHAT_BYTES, TextError, TextKind, check_text};
 use shared::protocol::MAX_SIGNAL_PAYLOAD_BYTES;
 use shared::{ErrorCode, MeetingId, PROTOCOL_VERSION, Participant, PeerId, ServerMsg, User};
 
 impl Session {
-    pub(super) async fn hello(&mut self, version: u32, token: &str) -> Flow {
+    pub(super) async fn hello(
+        &mut self,
+        version: u32,
+        token: &str,
+        resume: Option<String>,
+    ) -> Flow {
         if version != PROTOCOL_VERSION {
             self.reply_error(
                 ErrorCode::UnsupportedVersion,
@@ -29,7 +34,9 @@ impl Session {
             .call(move |conn| sessions::login_for_token(conn, &token))
             .await
         {
-            Ok(Some((user, expires_at_ms))) => self.welcome(user, token_hash, expires_at_ms),
+            Ok(Some((user, expires_at_ms))) => {
+                self.welcome(user, token_hash, expires_at_ms, resume.as_deref())
+            }
             Ok(None) => {
                 self.reply_error(
                     ErrorCode::Unauthorized,
@@ -62,7 +69,13 @@ impl Session {
         servers
     }
 
-    fn welcome(&mut self, user: User, token_hash: String, expires_at_ms: i64) -> Flow {
+    fn welcome(
+        &mut self,
+        user: User,
+        token_hash: String,
+        expires_at_ms: i64,
+        resume: Option<&str>,
+    ) -> Flow {
         let limit = self.app.config.limits.connections_per_user;
         let Some(slot) = self.app.connection_counts.open_user(user.id, limit) else {
             self.reply_error(
@@ -77,12 +90,15 @@ impl Session {
             user: user.id,
             token_hash,
         };
-        let peer = self.app.hub.register(self.outbox.clone(), login);
+        let held = self.register(login, resume);
+        let peer = held.peer;
+        let resume_token = self.app.resume_key.issue(peer, user.id, expires_at_ms);
         self.outbox.send(&ServerMsg::Welcome {
             user: user.clone(),
             peer_id: peer,
             ice_servers: self.ice_servers_for(user.id),
             heartbeat_ms: Some(self.app.config.heartbeat_interval.as_millis() as u64),
+            resume_token: Some(resume_token),
         });
         tracing::debug!(%peer, user = %user.email, "hello accepted");
         let allowance = Box::new(ConnectionAllowance::new(&self.app.config.limits));
@@ -95,6 +111,7 @@ impl Session {
         self.phase = Phase::Ready {
             user,
             peer,
+            connection: held.connection,
             allowance,
             expires,
             _slot: slot,
@@ -102,8 +119,23 @@ impl Session {
         Flow::Continue
     }
 
+    /// A new peer id, or the one `resume` gives back to this login's user.
+    fn register(&self, login: LiveLogin, resume: Option<&str>) -> Registration {
+        let outbox = self.outbox.clone();
+        let Some(token) = resume else {
+            return self.app.hub.register(outbox, login);
+        };
+        match self.app.resume_key.check(token, login.user, now_millis()) {
+            Ok(peer) => self.app.hub.resume(outbox, login, peer),
+            Err(refused) => {
+                tracing::info!(?refused, "a resume token refused: a new peer id instead");
+                self.app.hub.register(outbox, login)
+            }
+        }
+    }
+
     pub(super) async fn join(&mut self, user: &User, peer: PeerId, meeting_id: MeetingId) {
-        if self.app.hub.room_of(peer).is_some() {
+        if self.app.hub.is_settled_in_room(peer) {
             return self.reply_room_error(RoomError::AlreadyInRoom);
         }
         let who = user.clone();

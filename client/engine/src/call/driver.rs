@@ -164,6 +164,7 @@ impl Driver {
         match result {
             Ok((session, joined)) => {
                 let welcome = session.welcome().clone();
+                self.target.resume = welcome.resume_token.clone();
                 self.session = Some(session);
                 Input::Rejoined { welcome, joined }
             }

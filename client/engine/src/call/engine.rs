@@ -113,6 +113,7 @@ impl Call {
             token: options.token.clone(),
             trust: options.trust.clone(),
             meeting: options.meeting,
+            resume: session.welcome().resume_token.clone(),
         };
         let driver = Driver::new(
             core,

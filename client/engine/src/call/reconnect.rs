@@ -15,6 +15,8 @@ pub struct RejoinTarget {
     pub token: String,
     pub trust: crate::tls::Trust,
     pub meeting: MeetingId,
+    /// The last welcome's resume token: back under the same peer id.
+    pub resume: Option<String>,
 }
 
 /// How long to keep trying before the call ends. A server restart takes a
@@ -43,8 +45,9 @@ pub async fn rejoin(
     loop {
         tokio::time::sleep(delay).await;
         let attempt = async {
+            let resume = target.resume.as_deref();
             let mut session =
-                SignalSession::connect(&target.ws_url, &target.token, &target.trust).await?;
+                SignalSession::resume(&target.ws_url, &target.token, &target.trust, resume).await?;
             let joined = session.join(target.meeting).await?;
             Ok::<_, Error>((session, joined))
         };

@@ -258,6 +258,7 @@ async fn connect(ws_url: &str, token: &str, meeting_id: MeetingId) -> Result<Soc
     let hello = ClientMsg::Hello {
         version: PROTOCOL_VERSION,
         token: token.into(),
+        resume: None,
     };
     socket.send(Message::text(hello.to_json())).await?;
     socket

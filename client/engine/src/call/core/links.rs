@@ -137,6 +137,17 @@ impl CallCore {
         state: PeerLinkState,
         out: &mut Vec<Output>,
     ) {
+        if state == PeerLinkState::Failed && self.unconfirmed.remove(&peer) {
+            // Kept through a server restart, never back in the room, and
+            // now the media is gone too: they left meanwhile.
+            self.close_link(peer, out);
+            if let Some(member) = self.room.remove(peer) {
+                out.push(Output::Event(CallEvent::ParticipantLeft(
+                    member.participant,
+                )));
+            }
+            return;
+        }
         if state == PeerLinkState::Connected {
             out.push(Output::Link(peer, LinkAction::StartSending));
         }

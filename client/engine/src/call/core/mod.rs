@@ -37,7 +37,8 @@ pub enum Input {
     Server(ServerMsg),
     /// The server connection dropped (or the server said it is going away).
     ServerLost(Option<String>),
-    /// Back in the meeting after a drop, under a new peer id.
+    /// Back in the meeting after a drop, under the same peer id (resumed)
+    /// or a new one.
     Rejoined {
         welcome: Welcome,
         joined: Joined,
@@ -156,6 +157,10 @@ pub struct CallCore {
     unsent_chat: Vec<String>,
     /// Peers already reported for sending malformed signals.
     garbling_peers: HashSet<PeerId>,
+    /// Peers kept, link and all, when we resumed our place, whom the
+    /// server did not list then (it had restarted, and they were not back
+    /// yet): their return is no arrival, and their link failing is goodbye.
+    unconfirmed: HashSet<PeerId>,
     ended: bool,
 }
 
@@ -181,6 +186,7 @@ impl CallCore {
             last_chat: start.joined.chat_history.last().map(|m| m.id),
             unsent_chat: Vec::new(),
             garbling_peers: HashSet::new(),
+            unconfirmed: HashSet::new(),
             ended: false,
         }
     }

@@ -22,7 +22,7 @@ pub struct Room {
     /// Our own login.
     pub user: User,
     /// Our id in the room; it changes when a reconnect lands us in the
-    /// room again.
+    /// room again, unless the server let us resume it.
     pub me: PeerId,
     /// What we send, as announced to the others.
     pub media: MediaState,
@@ -77,6 +77,20 @@ impl Room {
                 link_since: None,
             })
             .collect();
+    }
+
+    /// After we resumed our place (the same id): who the server lists, each
+    /// with the link we hold to them, and those not listed whom `keep`
+    /// keeps (their link still up: they are probably getting back in too).
+    pub(super) fn resume_members(&mut self, listed: &[Participant], keep: impl Fn(PeerId) -> bool) {
+        let me = self.me;
+        self.members.retain(|m| {
+            let id = m.participant.id;
+            listed.iter().any(|p| p.id == id) || keep(id)
+        });
+        for participant in listed.iter().filter(|p| p.id != me) {
+            self.upsert(participant.clone());
+        }
     }
 
     /// A newcomer, or new state of someone already here.

@@ -4,12 +4,18 @@
 use super::{CallCore, CoreCommand, Output, TrackKind, problem, set};
 use crate::call::control::CallEvent;
 use crate::signaling::{Joined, Welcome};
-use shared::{ChatMessage, ClientMsg, ErrorCode, ServerMsg};
+use shared::{ChatMessage, ClientMsg, ErrorCode, PeerId, ServerMsg};
+use std::collections::HashSet;
 use std::time::Instant;
 
 impl CallCore {
     pub(super) fn on_server(&mut self, now: Instant, msg: ServerMsg, out: &mut Vec<Output>) {
         match msg {
+            // One we kept through a server restart, back in the room: no
+            // news. The restarted server takes them for sending nothing
+            // until they say otherwise (they do next); we know better.
+            ServerMsg::ParticipantJoined { participant }
+                if self.unconfirmed.remove(&participant.id) => {}
             ServerMsg::ParticipantJoined { participant } => {
                 self.room.upsert(participant.clone());
                 if let Some(plan) = self.topology.on_arrival(self.room.me, &participant) {
@@ -102,8 +108,10 @@ impl CallCore {
         out.push(Output::Event(CallEvent::Reconnecting { reason }));
     }
 
-    /// Back in the room under a new peer id: everyone there knows us as a
-    /// newcomer, so the old links go and we offer again, as at the first join.
+    /// Back in the room. Under the same peer id (the server let us resume
+    /// it), the links stay: the others hold theirs to us by that id. Under
+    /// a new one, everyone there knows us as a newcomer, so the old links
+    /// go and we offer again, as at the first join.
     pub(super) fn on_rejoined(
         &mut self,
         now: Instant,
@@ -113,15 +121,29 @@ impl CallCore {
     ) {
         self.online = true;
         self.room.user = welcome.user;
-        self.room.me = welcome.peer_id;
         self.ice_servers = welcome.ice_servers;
-        for peer in self.links.keys().copied().collect::<Vec<_>>() {
-            self.close_link(peer, out);
+        if welcome.peer_id == self.room.me {
+            let listed: HashSet<PeerId> = joined.participants.iter().map(|p| p.id).collect();
+            self.unconfirmed = self
+                .links
+                .keys()
+                .copied()
+                .filter(|peer| !listed.contains(peer))
+                .collect();
+            let links = &self.links;
+            self.room
+                .resume_members(&joined.participants, |peer| links.contains_key(&peer));
+        } else {
+            self.room.me = welcome.peer_id;
+            self.unconfirmed.clear();
+            for peer in self.links.keys().copied().collect::<Vec<_>>() {
+                self.close_link(peer, out);
+            }
+            self.room.replace_members(&joined.participants);
         }
-        self.room.replace_members(&joined.participants);
         out.push(Output::Event(CallEvent::Reconnected {
             me: self.room.me,
-            participants: joined.participants,
+            participants: self.room.participants(),
         }));
         let missed = joined
             .chat_history

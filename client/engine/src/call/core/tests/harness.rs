@@ -192,7 +192,13 @@ impl Net {
             .collect()
     }
 
-    fn welcome_and_joined(&mut self, name: &str, user: UserId) -> (Welcome, Joined) {
+    /// What the server says to a newcomer, or (`peer`) to one resuming.
+    fn welcome_and_joined(
+        &mut self,
+        name: &str,
+        user: UserId,
+        peer: Option<PeerId>,
+    ) -> (Welcome, Joined) {
         self.next_peer += 1;
         let welcome = Welcome {
             user: User {
@@ -201,9 +207,10 @@ impl Net {
                 name: name.into(),
                 organisation: None,
             },
-            peer_id: PeerId(self.next_peer),
+            peer_id: peer.unwrap_or(PeerId(self.next_peer)),
             ice_servers: self.ice_servers.clone(),
             heartbeat: Duration::from_secs(10),
+            resume_token: None,
         };
         let joined = Joined {
             meeting_id: MEETING,
@@ -220,7 +227,7 @@ impl Net {
     /// A participant joins; returns its index.
     pub fn join(&mut self, name: &str) -> usize {
         let user = UserId(self.parties.len() as i64 + 1);
-        let (welcome, joined) = self.welcome_and_joined(name, user);
+        let (welcome, joined) = self.welcome_and_joined(name, user, None);
         let media = MediaState {
             audio: true,
             video: true,
@@ -271,10 +278,21 @@ impl Net {
 
     /// A party that was reconnecting gets back in under a new peer id.
     pub fn rejoin(&mut self, index: usize) {
+        self.get_back_in(index, None);
+    }
+
+    /// A party that was reconnecting gets back in under its own peer id
+    /// (the restarted server took its resume token).
+    pub fn resume(&mut self, index: usize) {
+        let me = self.parties[index].me();
+        self.get_back_in(index, Some(me));
+    }
+
+    fn get_back_in(&mut self, index: usize, peer: Option<PeerId>) {
         assert!(self.parties[index].reconnecting, "it asked to reconnect");
         let user = self.parties[index].user;
         let name = self.parties[index].name.clone();
-        let (welcome, joined) = self.welcome_and_joined(&name, user);
+        let (welcome, joined) = self.welcome_and_joined(&name, user, peer);
         self.parties[index].reconnecting = false;
         self.parties[index].online = true;
         self.feed(index, Input::Rejoined { welcome, joined });

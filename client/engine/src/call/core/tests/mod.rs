@@ -80,13 +80,7 @@ fn a_rejoin_after_a_server_restart_uses_the_new_peer_id_everywhere() {
     assert!(linked(&net, ann, bob), "linked again under the new ids");
     for (party, old_other, new_other) in [(ann, old_bob, new_bob), (bob, old_ann, new_ann)] {
         let p = &net.parties[party];
-        let members: Vec<PeerId> = p
-            .core
-            .room()
-            .members
-            .iter()
-            .map(|m| m.participant.id)
-            .collect();
+        let members = member_ids(p);
         assert_eq!(
             members,
             [new_other],
@@ -111,6 +105,71 @@ fn a_rejoin_after_a_server_restart_uses_the_new_peer_id_everywhere() {
         after.iter().filter_map(signal_to).count() > 0,
         "Ann offered again"
     );
+}
+
+#[test]
+fn a_server_restart_with_resumed_ids_leaves_the_links_alone() {
+    let (mut net, ann, bob) = two_in_a_call();
+    let (ida, idb) = (net.parties[ann].me(), net.parties[bob].me());
+    let sent_before = [ann, bob].map(|i| net.parties[i].sent.len());
+    let events_before = [ann, bob].map(|i| net.parties[i].events.len());
+    net.restart_server();
+    // Bob is back first: the room is empty, yet he keeps Ann (her link is up).
+    net.resume(bob);
+    net.resume(ann);
+    net.settle();
+    assert_eq!((net.parties[ann].me(), net.parties[bob].me()), (ida, idb));
+    assert!(linked(&net, ann, bob), "the same links, still up");
+    for (i, (party, other)) in [(ann, idb), (bob, ida)].into_iter().enumerate() {
+        let p = &net.parties[party];
+        let members = member_ids(p);
+        assert_eq!(members, [other], "one entry per person");
+        assert_eq!(p.links_opened, [other], "no link made again");
+        let since = &p.events[events_before[i]..];
+        assert!(
+            !since.iter().any(|e| matches!(
+                e,
+                CallEvent::ParticipantJoined(_) | CallEvent::ParticipantLeft(_)
+            )),
+            "nobody came or went for {}: {since:?}",
+            p.name
+        );
+        let sent = &p.sent[sent_before[i]..];
+        assert!(
+            !sent.iter().any(|m| signal_to(m).is_some()),
+            "nothing negotiated again: {sent:?}"
+        );
+    }
+}
+
+#[test]
+fn one_kept_through_a_restart_whose_link_then_fails_has_left() {
+    let (mut net, ann, bob) = two_in_a_call();
+    let idb = net.parties[bob].me();
+    net.restart_server();
+    net.resume(ann);
+    // Bob never comes back, and his media stops.
+    net.feed(
+        ann,
+        Input::Link(idb, LinkEvent::State(PeerLinkState::Failed)),
+    );
+    let p = &net.parties[ann];
+    assert!(
+        p.core.room().members.is_empty(),
+        "Bob is gone from the room"
+    );
+    assert!(!p.pcs.contains_key(&idb), "his link is closed");
+    assert!(
+        matches!(p.events.last(), Some(CallEvent::ParticipantLeft(who)) if who.id == idb),
+        "{:?}",
+        p.events.last()
+    );
+}
+
+/// Whom `party` has in its room, by id.
+fn member_ids(party: &harness::Party) -> Vec<PeerId> {
+    let members = &party.core.room().members;
+    members.iter().map(|m| m.participant.id).collect()
 }
 
 fn signal_to(msg: &ClientMsg) -> Option<PeerId> {
