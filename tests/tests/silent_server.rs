@@ -207,3 +207,41 @@ async fn say(session: &mut huddle_engine::SignalSession, text: &str) {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_probe_finds_a_dead_connection_in_two_seconds_and_leaves_a_live_one_alone() {
+    // Heartbeats every 10 s: silence alone would take 30 s to notice.
+    let server = TestServer::start_with(|c| {
+        c.heartbeat_interval = Duration::from_secs(10);
+        c.heartbeat_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let relay = FreezingRelay::start(server.addr()).await;
+    let api = server.login(STARTUP).await;
+    let url = format!("ws://{}/ws", relay.addr);
+    let connect = || huddle_engine::SignalSession::connect(&url, api.token().unwrap(), api.trust());
+    let mut dead = connect().await.unwrap();
+    relay.freeze_open_connections(1);
+    let mut live = connect().await.unwrap();
+    let probed_at = tokio::time::Instant::now();
+    dead.probe();
+    live.probe();
+    match tokio::time::timeout(PATIENCE, dead.recv()).await {
+        Ok(Some(SignalEvent::Closed { reason })) => {
+            let reason = reason.unwrap_or_default();
+            assert!(reason.contains("did not answer a ping"), "{reason}");
+        }
+        other => panic!("expected the dead connection closed, got {other:?}"),
+    }
+    let took = probed_at.elapsed();
+    assert!(
+        took >= Duration::from_secs(2),
+        "closed after {took:?}, before the probe's patience"
+    );
+    // The live one answered: nothing closes it.
+    let quiet = tokio::time::timeout(Duration::from_secs(3), live.recv()).await;
+    assert!(
+        quiet.is_err(),
+        "the live connection was left alone: {quiet:?}"
+    );
+}

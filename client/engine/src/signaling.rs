@@ -24,6 +24,8 @@ const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(10);
 /// Incoming messages buffered for a slow consumer before the socket stops being read.
 const INCOMING_QUEUE: usize = 1024;
 const OUTGOING_QUEUE: usize = 256;
+/// How long a probe waits for the server to answer a ping.
+const PROBE_PATIENCE: Duration = Duration::from_secs(2);
 /// How long closing waits for the server to take the close frame.
 const CLOSE_LIMIT: Duration = Duration::from_secs(2);
 
@@ -60,12 +62,20 @@ pub enum SignalEvent {
 
 /// A cloneable handle for sending on a session from other tasks.
 #[derive(Clone)]
-pub struct SignalSender(mpsc::Sender<ClientMsg>);
+pub struct SignalSender(mpsc::Sender<Outgoing>);
+
+/// What the socket's task sends next.
+enum Outgoing {
+    Message(ClientMsg),
+    /// A ping: the connection is taken for dead unless something comes back
+    /// within [`PROBE_PATIENCE`].
+    Probe,
+}
 
 impl SignalSender {
     pub async fn send(&self, msg: ClientMsg) -> Result<()> {
         self.0
-            .send(msg)
+            .send(Outgoing::Message(msg))
             .await
             .map_err(|_| Error::Closed { reason: None })
     }
@@ -73,7 +83,7 @@ impl SignalSender {
 
 pub struct SignalSession {
     welcome: Welcome,
-    outgoing: mpsc::Sender<ClientMsg>,
+    outgoing: mpsc::Sender<Outgoing>,
     incoming: mpsc::Receiver<SignalEvent>,
     /// Messages that arrived while `join` waited for its answer.
     pending: VecDeque<SignalEvent>,
@@ -156,7 +166,7 @@ impl SignalSession {
 
     pub async fn send(&self, msg: ClientMsg) -> Result<()> {
         self.outgoing
-            .send(msg)
+            .send(Outgoing::Message(msg))
             .await
             .map_err(|_| Error::Closed { reason: None })
     }
@@ -167,6 +177,15 @@ impl SignalSession {
             Some(event) => Some(event),
             None => self.incoming.recv().await,
         }
+    }
+
+    /// Checks that the server is still there: it is sent a ping, and the
+    /// session ends (`Closed`) if nothing comes back in 2 s. For when
+    /// something says the network changed: a connection whose path is gone
+    /// sends nothing to say so, and would take three heartbeats to notice.
+    pub fn probe(&self) {
+        // A full queue is a connection busy sending: it will say soon enough.
+        let _ = self.outgoing.try_send(Outgoing::Probe);
     }
 
     /// Joins a meeting and waits for `joined` (or the server's refusal).
@@ -277,20 +296,27 @@ where
 /// reconnects.
 async fn run_socket<S>(
     mut socket: tokio_tungstenite::WebSocketStream<S>,
-    mut outgoing: mpsc::Receiver<ClientMsg>,
+    mut outgoing: mpsc::Receiver<Outgoing>,
     incoming: mpsc::Sender<SignalEvent>,
     silence_limit: Duration,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let mut heard_at = tokio::time::Instant::now();
+    // When a probe's ping must have been answered by.
+    let mut answer_by: Option<tokio::time::Instant> = None;
     let reason = loop {
+        let silent_at = heard_at + silence_limit;
         let frame = tokio::select! {
-            _ = tokio::time::sleep_until(heard_at + silence_limit) => {
+            _ = tokio::time::sleep_until(answer_by.map_or(silent_at, |at| at.min(silent_at))) => {
                 // A long send, or a consumer slow to take what we read, may
                 // have kept us from reading: what arrived meanwhile counts.
                 match tokio::time::timeout(Duration::ZERO, socket.next()).await {
                     Ok(frame) => frame,
+                    Err(_) if answer_by.is_some() => break Some(format!(
+                        "the server did not answer a ping within {:.0} s",
+                        PROBE_PATIENCE.as_secs_f32()
+                    )),
                     Err(_) => break Some(format!(
                         "the server went silent for {:.1} s",
                         silence_limit.as_secs_f32()
@@ -298,10 +324,17 @@ async fn run_socket<S>(
                 }
             }
             msg = outgoing.recv() => match msg {
-                Some(msg) => {
+                Some(Outgoing::Message(msg)) => {
                     if let Err(e) = socket.send(Message::text(msg.to_json())).await {
                         break Some(e.to_string());
                     }
+                    continue;
+                }
+                Some(Outgoing::Probe) => {
+                    if let Err(e) = socket.send(Message::Ping(Vec::new().into())).await {
+                        break Some(e.to_string());
+                    }
+                    answer_by.get_or_insert(tokio::time::Instant::now() + PROBE_PATIENCE);
                     continue;
                 }
                 None => {
@@ -312,6 +345,7 @@ async fn run_socket<S>(
             frame = socket.next() => frame,
         };
         heard_at = tokio::time::Instant::now();
+        answer_by = None;
         match deliver(frame, &incoming).await {
             Delivered::Go => {}
             Delivered::Ended(reason) => break reason,

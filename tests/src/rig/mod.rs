@@ -147,12 +147,43 @@ impl Rig {
         names
     }
 
-    /// Changes home `number`'s link while calls go on.
     /// Bytes the link has carried into home `number` so far.
     pub fn bytes_to_home(&self, number: usize) -> u64 {
         self.public.tx_bytes(&self.home(number).public_end)
     }
 
+    /// Home `number`'s provider gives its router another public address
+    /// (198.18.n.3 for 198.18.n.2), as providers do now and then: the old
+    /// one leads nowhere from then on, and the router's masquerade forgets
+    /// every mapping it made (the kernel flushes them with the address),
+    /// so every connection out of the home, TCP and UDP, is cut.
+    pub fn renumber_home(&self, number: usize) {
+        let home = self.home(number);
+        let n = number;
+        let (old, new, far) = (
+            format!("198.18.{n}.2"),
+            format!("198.18.{n}.3"),
+            format!("198.18.{n}.1"),
+        );
+        // Down and up, as a router does when its provider's line comes
+        // back: that is when the masquerade forgets its mappings (taking
+        // the address alone away left them, sending from the old one).
+        home.router.ip(&["link", "set", "wan", "down"]);
+        home.router
+            .ip(&["addr", "del", &old, "peer", &far, "dev", "wan"]);
+        home.router
+            .ip(&["addr", "add", &new, "peer", &far, "dev", "wan"]);
+        home.router.ip(&["link", "set", "wan", "up"]);
+        home.router
+            .ip(&["route", "replace", "default", "dev", "wan"]);
+        let end = &home.public_end;
+        self.public
+            .ip(&["addr", "del", &far, "peer", &old, "dev", end]);
+        self.public
+            .ip(&["addr", "add", &far, "peer", &new, "dev", end]);
+    }
+
+    /// Changes home `number`'s link while calls go on.
     pub fn set_link(&self, number: usize, link: &Link) {
         let home = self.home(number);
         shape(&home.router, "wan", link);

@@ -16,7 +16,7 @@ use super::standing_queue::StandingQueue;
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, Gcc, PacketReport};
 use std::ops::Sub;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Where GCC starts: enough for 540p, so a good path is at full quality in
@@ -28,17 +28,37 @@ pub const MIN_BPS: f64 = 60_000.0;
 pub const MAX_BPS: f64 = 5_000_000.0;
 /// One link's current estimate, readable from any thread.
 #[derive(Clone, Debug)]
-pub struct Estimate(Arc<AtomicU64>);
+pub struct Estimate {
+    bps: Arc<AtomicU64>,
+    /// Set when the estimator is to start again (see [`Estimate::start_again`]).
+    again: Arc<AtomicBool>,
+}
 
 impl Estimate {
     /// What the path is estimated to carry now, in bits per second.
     pub fn bps(&self) -> u32 {
-        f64::from_bits(self.0.load(Ordering::Relaxed)) as u32
+        f64::from_bits(self.bps.load(Ordering::Relaxed)) as u32
     }
 
     /// An estimate that stays at `bps` (for tests, and links without feedback).
     pub fn fixed(bps: u32) -> Estimate {
-        Estimate(Arc::new(AtomicU64::new((bps as f64).to_bits())))
+        Estimate {
+            bps: Arc::new(AtomicU64::new((bps as f64).to_bits())),
+            again: Arc::default(),
+        }
+    }
+
+    /// The link is up again after losing its path (an ICE restart, a
+    /// blip): what GCC learnt of the old path is stale, and the packets
+    /// lost while it was down say nothing of the new one (taken for
+    /// congestion, they left the camera at 8 fps for the rest of a call).
+    /// The estimator starts again as at a call's start.
+    pub fn start_again(&self) {
+        self.again.store(true, Ordering::Release);
+    }
+
+    fn publish(&self, bps: f64) {
+        self.bps.store(bps.to_bits(), Ordering::Relaxed);
     }
 }
 
@@ -180,6 +200,9 @@ pub struct PublishingGcc {
     gcc: Gcc,
     ceiling: DeliveryCeiling,
     estimate: Estimate,
+    /// When it last started again: reports on packets sent before are
+    /// of the path that was lost.
+    started: Option<Instant>,
 }
 
 /// A GCC for one link, and the handle its estimate is read from.
@@ -191,6 +214,7 @@ pub fn estimator() -> (PublishingGcc, Estimate) {
             gcc,
             ceiling: DeliveryCeiling::default(),
             estimate: estimate.clone(),
+            started: None,
         },
         estimate,
     )
@@ -199,22 +223,45 @@ pub fn estimator() -> (PublishingGcc, Estimate) {
 impl PublishingGcc {
     fn publish(&mut self, now: Instant) {
         let bps = self.ceiling.apply(self.gcc.target_bitrate(), now);
-        self.estimate.0.store(bps.to_bits(), Ordering::Relaxed);
+        self.estimate.publish(bps);
+    }
+
+    /// Starts again if [`Estimate::start_again`] asked.
+    fn start_again_if_asked(&mut self, now: Instant) {
+        if self.estimate.again.swap(false, Ordering::AcqRel) {
+            self.gcc = Gcc::new(START_BPS, MIN_BPS, MAX_BPS);
+            self.ceiling = DeliveryCeiling::default();
+            self.started = Some(now);
+        }
     }
 }
 
 impl BandwidthEstimator for PublishingGcc {
     fn on_reports(&mut self, now: Instant, reports: &[PacketReport]) {
+        self.start_again_if_asked(now);
+        let fresh: Vec<PacketReport>;
+        let reports = match self.started {
+            Some(started) if reports.first().is_some_and(|r| r.departure < started) => {
+                fresh = reports
+                    .iter()
+                    .filter(|r| r.departure >= started)
+                    .cloned()
+                    .collect();
+                &fresh[..]
+            }
+            _ => reports,
+        };
         self.gcc.on_reports(now, reports);
         self.ceiling.on_reports(now, reports);
         self.publish(now);
     }
 
     fn target_bitrate(&self) -> f64 {
-        f64::from_bits(self.estimate.0.load(Ordering::Relaxed))
+        f64::from_bits(self.estimate.bps.load(Ordering::Relaxed))
     }
 
     fn handle_timeout(&mut self, now: Instant) {
+        self.start_again_if_asked(now);
         self.gcc.handle_timeout(now);
         self.publish(now);
     }
@@ -346,6 +393,24 @@ mod tests {
         let capped = ceiling.apply(1_000_000.0, at);
         // 85 % of 12.5 kB over the 490 ms from first to last arrival.
         assert!((173_000.0..=174_000.0).contains(&capped), "{capped}");
+    }
+
+    #[test]
+    fn started_again_it_is_back_at_the_start_and_the_outage_s_losses_do_not_count() {
+        let (mut gcc, estimate) = estimator();
+        let start = Instant::now();
+        // An outage: half of everything lost, twice over.
+        gcc.on_reports(start, &batch(start, 0, 250, 2));
+        let cut = start + Duration::from_millis(500);
+        gcc.on_reports(cut, &batch(start, 250, 250, 2));
+        assert!(estimate.bps() < 300_000, "cut: {}", estimate.bps());
+        // The link comes back on a new path; late feedback on the packets
+        // sent before still comes in.
+        estimate.start_again();
+        let back = cut + Duration::from_millis(500);
+        gcc.on_reports(back, &batch(start, 500, 250, 2));
+        gcc.on_reports(back + WINDOW, &batch(start, 750, 250, 2));
+        assert_eq!(estimate.bps(), START_BPS as u32);
     }
 
     #[test]

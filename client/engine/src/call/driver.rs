@@ -28,6 +28,9 @@ use webrtc::peer_connection::RTCPeerConnectionState;
 
 type RejoinResult = Result<(SignalSession, Joined), RejoinFailure>;
 
+/// How often the core is told time passed ([`Input::Tick`]).
+const TICK: Duration = Duration::from_millis(500);
+
 /// The engine's handles on media, shared with the [`super::Call`].
 pub struct Media {
     pub senders: LocalSenders,
@@ -102,8 +105,11 @@ impl Driver {
     pub async fn run(mut self, mut inlets: Inlets) {
         let first = self.core.start(Instant::now());
         self.carry_out(first).await;
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !self.core.has_ended() {
             let input = tokio::select! {
+                _ = tick.tick() => Input::Tick,
                 command = inlets.commands.recv() => match command {
                     Some(command) => match self.media_command(command) {
                         Some(command) => Input::Command(command),
@@ -260,6 +266,11 @@ impl Driver {
                 }
             }
             Output::Reconnect => self.reconnect().await,
+            Output::ProbeServer => {
+                if let Some(session) = &self.session {
+                    session.probe();
+                }
+            }
             Output::End => {}
         }
         None
@@ -295,16 +306,22 @@ impl Driver {
             }
             LinkAction::StartSending => {
                 if let Some(link) = self.links.get_mut(&peer) {
-                    link.on_connected(&self.media.senders, &self.media.tasks)
+                    let first = link
+                        .on_connected(&self.media.senders, &self.media.tasks)
                         .await;
+                    // After an ICE restart the path may be another one.
                     if let Some(path) = link.path().await {
                         self.media.stats.set_path(peer, path);
                     }
-                    let watched = link.watched();
-                    let stats = self.media.stats.clone();
-                    self.media
-                        .tasks
-                        .spawn(super::link_watch::watch(watched, stats));
+                    if first {
+                        let watched = link.watched();
+                        let stats = self.media.stats.clone();
+                        self.media
+                            .tasks
+                            .spawn(super::link_watch::watch(watched, stats));
+                    } else {
+                        link.estimate_afresh();
+                    }
                 }
             }
             LinkAction::Close => {

@@ -148,6 +148,10 @@ impl PeerLink {
                 self.set_local(offer).await.map_err(failed)?;
                 Ok(self.local_description().await.map(LinkEvent::OfferMade))
             }
+            Step::RestartIce => {
+                self.pc.restart_ice().await.map_err(|e| failed(e.into()))?;
+                Ok(None)
+            }
             Step::Rollback => {
                 let rollback =
                     RTCSessionDescription::rollback(None).map_err(|e| failed(e.into()))?;
@@ -195,9 +199,11 @@ impl PeerLink {
 
     /// The connection is up: start feeding our streams to it, each starting
     /// with a keyframe, and pass the peer's keyframe requests to our encoders.
-    pub async fn on_connected(&mut self, senders: &LocalSenders, tasks: &CallTasks) {
+    /// The link is up: our streams go to it. True the first time (a link
+    /// that reconnects after an ICE restart is fed already).
+    pub async fn on_connected(&mut self, senders: &LocalSenders, tasks: &CallTasks) -> bool {
         if self.connected {
-            return;
+            return false;
         }
         self.connected = true;
         for local in &self.tracks {
@@ -234,6 +240,13 @@ impl PeerLink {
                 });
             }
         }
+        true
+    }
+
+    /// The link is up again after losing its path: its congestion control
+    /// starts again (see `Estimate::start_again`).
+    pub fn estimate_afresh(&self) {
+        self.gauges.estimate.start_again();
     }
 
     /// This link's round trip, as last measured.
@@ -273,6 +286,7 @@ fn step_kind(step: &Step) -> StepKind {
     match step {
         Step::MakeOffer => StepKind::MakeOffer,
         Step::Rollback => StepKind::Rollback,
+        Step::RestartIce => StepKind::RestartIce,
         Step::ApplyRemote(_) => StepKind::ApplyRemote,
         Step::MakeAnswer => StepKind::MakeAnswer,
         Step::AddCandidate(_) | Step::Signal(_) => StepKind::AddCandidate,

@@ -97,9 +97,10 @@ pub async fn peer_connection(
         // mDNS host names are for browsers hiding their addresses; between our
         // own clients they only cost a multicast socket (fatal where multicast is not routed).
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-        // A peer that vanishes shows as disconnected after 3 s and failed after 8 s.
+        // A peer that vanishes shows as disconnected after 2 s (the link
+        // then restarts ICE: see core/restarts.rs) and failed after 7 s.
         .with_ice_timeouts(
-            Some(Duration::from_secs(3)),
+            Some(Duration::from_secs(2)),
             Some(Duration::from_secs(5)),
             Some(Duration::from_millis(500)),
         )

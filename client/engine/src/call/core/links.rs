@@ -31,6 +31,7 @@ impl CallCore {
     }
 
     pub(super) fn close_link(&mut self, peer: PeerId, out: &mut Vec<Output>) {
+        self.restarted_at.remove(&peer);
         if self.links.remove(&peer).is_some() {
             out.push(Output::Link(peer, LinkAction::Close));
         }
@@ -137,22 +138,15 @@ impl CallCore {
         state: PeerLinkState,
         out: &mut Vec<Output>,
     ) {
-        if state == PeerLinkState::Failed && self.unconfirmed.remove(&peer) {
-            // Kept through a server restart, never back in the room, and
-            // now the media is gone too: they left meanwhile.
-            self.close_link(peer, out);
-            if let Some(member) = self.room.remove(peer) {
-                out.push(Output::Event(CallEvent::ParticipantLeft(
-                    member.participant,
-                )));
-            }
-            return;
-        }
         if state == PeerLinkState::Connected {
             out.push(Output::Link(peer, LinkAction::StartSending));
         }
         let before = self.room.member(peer).and_then(|m| m.link);
         let never_connected = matches!(before, None | Some(PeerLinkState::Connecting));
+        let lost = matches!(state, PeerLinkState::Disconnected | PeerLinkState::Failed);
+        if lost && !never_connected {
+            self.on_path_lost(now, peer, state, out);
+        }
         if state == PeerLinkState::Failed && never_connected {
             let name = self.room.name_of(peer);
             // The wall clock, for the relay credentials' expiry (the only
@@ -175,7 +169,7 @@ impl CallCore {
     }
 }
 
-fn steps(peer: PeerId, steps: Vec<Step>, out: &mut Vec<Output>) {
+pub(super) fn steps(peer: PeerId, steps: Vec<Step>, out: &mut Vec<Output>) {
     out.extend(steps.into_iter().map(|step| match step {
         Step::Signal(signal) => Output::Send(ClientMsg::Signal {
             to: peer,

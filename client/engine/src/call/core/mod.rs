@@ -12,6 +12,7 @@
 mod links;
 pub mod negotiator;
 mod no_path;
+mod restarts;
 pub mod room;
 mod session;
 #[cfg(test)]
@@ -27,7 +28,7 @@ use shared::{
     ClientMsg, IceCandidate, IceServer, MediaState, MessageId, PeerId, ServerMsg,
     SessionDescription,
 };
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 use topology::{Mesh, Topology};
 
@@ -53,6 +54,9 @@ pub enum Input {
     },
     /// What a peer connection reports.
     Link(PeerId, LinkEvent),
+    /// Time passed (the driver ticks twice a second): what waits for a
+    /// while is looked at.
+    Tick,
 }
 
 /// Why the driver stopped trying to get back in.
@@ -102,6 +106,7 @@ pub enum StepKind {
     MakeAnswer,
     AddCandidate,
     Rollback,
+    RestartIce,
 }
 
 /// What the driver is to do.
@@ -118,6 +123,10 @@ pub enum Output {
     /// Drop the server connection and try to get back in; report
     /// [`Input::Rejoined`] or [`Input::RejoinFailed`].
     Reconnect,
+    /// Check that the server connection still works (a link lost its path:
+    /// the network may have changed under both); a dead one is reported
+    /// as [`Input::ServerLost`].
+    ProbeServer,
     /// The call is over: close everything (the reason was an event before).
     End,
 }
@@ -159,8 +168,13 @@ pub struct CallCore {
     garbling_peers: HashSet<PeerId>,
     /// Peers kept, link and all, when we resumed our place, whom the
     /// server did not list then (it had restarted, and they were not back
-    /// yet): their return is no arrival, and their link failing is goodbye.
+    /// yet): their return is no arrival. Those not back within
+    /// `session::UNCONFIRMED_GRACE` of `resumed_at` whose link is not up
+    /// have left.
     unconfirmed: HashSet<PeerId>,
+    resumed_at: Option<Instant>,
+    /// When ICE was last restarted on each link (see `restarts.rs`).
+    restarted_at: HashMap<PeerId, Instant>,
     ended: bool,
 }
 
@@ -187,6 +201,8 @@ impl CallCore {
             unsent_chat: Vec::new(),
             garbling_peers: HashSet::new(),
             unconfirmed: HashSet::new(),
+            resumed_at: None,
+            restarted_at: HashMap::new(),
             ended: false,
         }
     }
@@ -240,6 +256,10 @@ impl CallCore {
             Input::Command(command) => self.on_command(command, &mut out),
             Input::SourceLost { kind, reason } => self.on_source_lost(kind, reason, &mut out),
             Input::Link(peer, event) => self.on_link(now, peer, event, &mut out),
+            Input::Tick => {
+                self.retry_restarts(now, &mut out);
+                self.forget_the_unconfirmed(now, &mut out);
+            }
         }
         out
     }

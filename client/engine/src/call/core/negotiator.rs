@@ -22,6 +22,9 @@ pub enum Step {
     MakeOffer,
     /// Roll our unanswered offer back (the polite side of a collision).
     Rollback,
+    /// Make the next offer restart ICE (new credentials, candidates
+    /// gathered again): the path the link had is gone.
+    RestartIce,
     /// Apply the peer's description; report [`Negotiator::remote_applied`].
     ApplyRemote(SessionDescription),
     /// Create an answer and make it the local description; report
@@ -59,6 +62,8 @@ pub struct Negotiator {
     /// ...unless a new one is being applied: they wait for it.
     applying_remote: bool,
     pending_candidates: Vec<IceCandidate>,
+    /// An ICE restart waits for the exchange in flight to end.
+    restart_wanted: bool,
 }
 
 impl Negotiator {
@@ -71,6 +76,7 @@ impl Negotiator {
             remote_set: false,
             applying_remote: false,
             pending_candidates: Vec::new(),
+            restart_wanted: false,
         }
     }
 
@@ -81,6 +87,11 @@ impl Negotiator {
     /// Nothing is in flight: the two sides agree on the session.
     pub fn is_stable(&self) -> bool {
         self.exchange == Exchange::Stable
+    }
+
+    /// Our offer is out, unanswered.
+    pub fn awaiting_answer(&self) -> bool {
+        self.exchange == Exchange::OfferOut
     }
 
     /// How many candidates wait for their description.
@@ -102,6 +113,37 @@ impl Negotiator {
     pub fn offer_made(&mut self, offer: SessionDescription) -> Vec<Step> {
         self.exchange = Exchange::OfferOut;
         vec![signal(offer)]
+    }
+
+    /// The link lost its path: offer again with ICE restarted. An offer of
+    /// ours still unanswered is rolled back first (it went out on the path
+    /// that was lost, or to a server that was: its answer may never come);
+    /// any other exchange in flight is finished first.
+    pub fn restart_ice(&mut self) -> Vec<Step> {
+        match self.exchange {
+            Exchange::Stable => self.offer_restarting(Vec::new()),
+            Exchange::OfferOut => self.offer_restarting(vec![Step::Rollback]),
+            _ => {
+                self.restart_wanted = true;
+                Vec::new()
+            }
+        }
+    }
+
+    fn offer_restarting(&mut self, mut steps: Vec<Step>) -> Vec<Step> {
+        self.restart_wanted = false;
+        self.exchange = Exchange::MakingOffer;
+        steps.extend([Step::RestartIce, Step::MakeOffer]);
+        steps
+    }
+
+    /// Stable again: a restart that waited for it goes now.
+    fn settled(&mut self) -> Vec<Step> {
+        self.exchange = Exchange::Stable;
+        match self.restart_wanted {
+            true => self.offer_restarting(Vec::new()),
+            false => Vec::new(),
+        }
     }
 
     /// Making the offer failed; the connection is as it was.
@@ -145,7 +187,7 @@ impl Negotiator {
             .collect();
         match self.exchange {
             Exchange::Answering => steps.push(Step::MakeAnswer),
-            Exchange::ApplyingAnswer => self.exchange = Exchange::Stable,
+            Exchange::ApplyingAnswer => steps.extend(self.settled()),
             _ => {}
         }
         steps
@@ -163,8 +205,9 @@ impl Negotiator {
     }
 
     pub fn answer_made(&mut self, answer: SessionDescription) -> Vec<Step> {
-        self.exchange = Exchange::Stable;
-        vec![signal(answer)]
+        let mut steps = vec![signal(answer)];
+        steps.extend(self.settled());
+        steps
     }
 
     /// A candidate from the peer: applied, or kept for its description. A
@@ -267,6 +310,35 @@ mod tests {
             n.on_candidate(candidate(99)),
             [Step::AddCandidate(candidate(99))]
         );
+    }
+
+    #[test]
+    fn an_ice_restart_offers_at_once_when_stable_and_replaces_an_unanswered_offer() {
+        let mut n = Negotiator::new(false);
+        assert_eq!(n.restart_ice(), [Step::RestartIce, Step::MakeOffer]);
+        n.offer_made(description("offer"));
+        // No answer came (the server went away meanwhile): offer again.
+        assert_eq!(
+            n.restart_ice(),
+            [Step::Rollback, Step::RestartIce, Step::MakeOffer]
+        );
+    }
+
+    #[test]
+    fn an_ice_restart_mid_answer_waits_for_the_answer_to_go() {
+        let mut n = Negotiator::new(true);
+        n.on_description(description("offer"));
+        assert_eq!(n.restart_ice(), [], "not while answering");
+        n.remote_applied();
+        assert_eq!(
+            n.answer_made(description("answer")),
+            [
+                signal(description("answer")),
+                Step::RestartIce,
+                Step::MakeOffer
+            ]
+        );
+        assert!(!n.is_stable(), "the restart's offer is being made");
     }
 
     #[test]

@@ -3,10 +3,16 @@
 
 use super::{CallCore, CoreCommand, Output, TrackKind, problem, set};
 use crate::call::control::CallEvent;
+use crate::call::control::PeerLinkState;
 use crate::signaling::{Joined, Welcome};
 use shared::{ChatMessage, ClientMsg, ErrorCode, PeerId, ServerMsg};
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long peers kept through a server restart have to get back in: the
+/// server keeps a broken connection's place 15 s, and a client retries at
+/// least every 4 s.
+pub(super) const UNCONFIRMED_GRACE: Duration = Duration::from_secs(20);
 
 impl CallCore {
     pub(super) fn on_server(&mut self, now: Instant, msg: ServerMsg, out: &mut Vec<Output>) {
@@ -15,7 +21,10 @@ impl CallCore {
             // news. The restarted server takes them for sending nothing
             // until they say otherwise (they do next); we know better.
             ServerMsg::ParticipantJoined { participant }
-                if self.unconfirmed.remove(&participant.id) => {}
+                if self.unconfirmed.remove(&participant.id) =>
+            {
+                self.restart_if_down(now, participant.id, out);
+            }
             ServerMsg::ParticipantJoined { participant } => {
                 self.room.upsert(participant.clone());
                 if let Some(plan) = self.topology.on_arrival(self.room.me, &participant) {
@@ -124,6 +133,7 @@ impl CallCore {
         self.ice_servers = welcome.ice_servers;
         if welcome.peer_id == self.room.me {
             let listed: HashSet<PeerId> = joined.participants.iter().map(|p| p.id).collect();
+            self.resumed_at = Some(now);
             self.unconfirmed = self
                 .links
                 .keys()
@@ -133,6 +143,7 @@ impl CallCore {
             let links = &self.links;
             self.room
                 .resume_members(&joined.participants, |peer| links.contains_key(&peer));
+            self.restart_links_down(now, out);
         } else {
             self.room.me = welcome.peer_id;
             self.unconfirmed.clear();
@@ -157,6 +168,35 @@ impl CallCore {
             out.push(Output::Send(ClientMsg::Chat { text }));
         }
         self.enter(now, out);
+    }
+
+    /// Peers kept through a server restart who are not back in time, and
+    /// whose media is not flowing either, have left.
+    pub(super) fn forget_the_unconfirmed(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let waited = self
+            .resumed_at
+            .is_some_and(|at| now.saturating_duration_since(at) >= UNCONFIRMED_GRACE);
+        if !waited || !self.online {
+            return;
+        }
+        let gone: Vec<PeerId> = self
+            .unconfirmed
+            .iter()
+            .copied()
+            .filter(|&peer| {
+                let link = self.room.member(peer).and_then(|m| m.link);
+                link != Some(PeerLinkState::Connected)
+            })
+            .collect();
+        for peer in gone {
+            self.unconfirmed.remove(&peer);
+            self.close_link(peer, out);
+            if let Some(member) = self.room.remove(peer) {
+                out.push(Output::Event(CallEvent::ParticipantLeft(
+                    member.participant,
+                )));
+            }
+        }
     }
 
     /// We are (again) in the room: links to those the topology says.

@@ -48,6 +48,8 @@ pub struct FakePc {
     pub candidates: Vec<IceCandidate>,
     pub sending: bool,
     pub connected: bool,
+    /// How many times ICE was restarted.
+    pub ice_restarts: u32,
     offers: u32,
 }
 
@@ -60,6 +62,7 @@ impl FakePc {
             candidates: Vec::new(),
             sending: false,
             connected: false,
+            ice_restarts: 0,
             offers: 0,
         }
     }
@@ -81,6 +84,10 @@ impl FakePc {
                 Ok(None)
             }
             Step::Rollback => refuse(StepKind::Rollback, self.signaling),
+            Step::RestartIce => {
+                self.ice_restarts += 1;
+                Ok(None)
+            }
             Step::ApplyRemote(d) => match (d.kind.as_str(), self.signaling) {
                 ("offer", Stable) => {
                     self.signaling = HaveRemoteOffer;
@@ -120,6 +127,8 @@ pub struct Party {
     pub sent: Vec<ClientMsg>,
     pub links_opened: Vec<PeerId>,
     pub reconnecting: bool,
+    /// How many times it asked to check its server connection.
+    pub probes: usize,
     /// Whether the fake server delivers to this party.
     pub online: bool,
 }
@@ -248,6 +257,7 @@ impl Net {
             sent: Vec::new(),
             links_opened: Vec::new(),
             reconnecting: false,
+            probes: 0,
             online: true,
         });
         let index = self.parties.len() - 1;
@@ -356,6 +366,7 @@ impl Net {
             Output::Event(event) => party.events.push(event),
             Output::SetSending(..) => {}
             Output::Reconnect => party.reconnecting = true,
+            Output::ProbeServer => party.probes += 1,
             Output::End => {}
         }
         None

@@ -8,6 +8,7 @@ use crate::call::control::{CallEvent, PeerLinkState};
 use crate::call::track::TrackKind;
 use harness::{Net, candidate};
 use shared::{ClientMsg, PeerId, PeerSignal, ServerMsg};
+use std::time::Duration;
 
 /// Both ends of the link between `a` and `b` agree and are connected.
 fn linked(net: &Net, a: usize, b: usize) -> bool {
@@ -143,7 +144,7 @@ fn a_server_restart_with_resumed_ids_leaves_the_links_alone() {
 }
 
 #[test]
-fn one_kept_through_a_restart_whose_link_then_fails_has_left() {
+fn one_kept_through_a_restart_not_back_in_time_and_whose_link_failed_has_left() {
     let (mut net, ann, bob) = two_in_a_call();
     let idb = net.parties[bob].me();
     net.restart_server();
@@ -153,6 +154,13 @@ fn one_kept_through_a_restart_whose_link_then_fails_has_left() {
         ann,
         Input::Link(idb, LinkEvent::State(PeerLinkState::Failed)),
     );
+    net.feed(ann, Input::Tick);
+    assert!(
+        net.parties[ann].core.room().contains(idb),
+        "he may be on his way back"
+    );
+    net.now += Duration::from_secs(20);
+    net.feed(ann, Input::Tick);
     let p = &net.parties[ann];
     assert!(
         p.core.room().members.is_empty(),
@@ -164,6 +172,76 @@ fn one_kept_through_a_restart_whose_link_then_fails_has_left() {
         "{:?}",
         p.events.last()
     );
+}
+
+/// The path between `a` and `b` goes (a network changed): both
+/// connections report it.
+fn lose_path(net: &mut Net, a: usize, b: usize, state: PeerLinkState) {
+    for (i, j) in [(a, b), (b, a)] {
+        let peer = net.parties[j].me();
+        net.parties[i].pcs.get_mut(&peer).unwrap().connected = false;
+        net.feed(i, Input::Link(peer, LinkEvent::State(state)));
+    }
+}
+
+fn ice_restarts(net: &Net, i: usize, of: usize) -> u32 {
+    net.parties[i].pcs[&net.parties[of].me()].ice_restarts
+}
+
+#[test]
+fn a_link_that_loses_its_path_is_restarted_by_the_impolite_side() {
+    let (mut net, ann, bob) = two_in_a_call();
+    // Bob came later: his id is higher, he is the polite one.
+    lose_path(&mut net, ann, bob, PeerLinkState::Disconnected);
+    net.settle();
+    assert!(linked(&net, ann, bob), "connected again");
+    assert_eq!(
+        (ice_restarts(&net, ann, bob), ice_restarts(&net, bob, ann)),
+        (1, 0)
+    );
+    assert!(net.parties[ann].probes >= 1 && net.parties[bob].probes >= 1);
+    assert_eq!(net.parties[ann].links_opened.len(), 1, "the same link");
+    // Failed, either side restarts (the impolite side's offer may be lost).
+    lose_path(&mut net, ann, bob, PeerLinkState::Failed);
+    net.settle();
+    assert!(linked(&net, ann, bob), "connected again");
+    assert!(
+        ice_restarts(&net, bob, ann) >= 1,
+        "the polite side restarted too"
+    );
+}
+
+#[test]
+fn a_restart_offer_lost_on_the_way_is_made_again() {
+    let (mut net, ann, bob) = two_in_a_call();
+    lose_path(&mut net, ann, bob, PeerLinkState::Disconnected);
+    net.inbox.clear(); // Ann's offer went to a connection that had died
+    net.feed(ann, Input::Tick);
+    assert_eq!(ice_restarts(&net, ann, bob), 1, "not at once");
+    net.now += Duration::from_millis(800);
+    net.feed(ann, Input::Tick);
+    assert_eq!(ice_restarts(&net, ann, bob), 2, "made again");
+    net.settle();
+    assert!(linked(&net, ann, bob), "connected again");
+    assert!(net.parties.iter().all(|p| p.problems().is_empty()));
+    // Up again: time passing restarts nothing.
+    net.now += Duration::from_secs(10);
+    net.feed(ann, Input::Tick);
+    assert_eq!(ice_restarts(&net, ann, bob), 2);
+}
+
+#[test]
+fn a_path_lost_while_the_server_is_away_is_restarted_on_getting_back() {
+    let (mut net, ann, bob) = two_in_a_call();
+    net.restart_server();
+    lose_path(&mut net, ann, bob, PeerLinkState::Disconnected);
+    assert_eq!(ice_restarts(&net, ann, bob), 0, "no offer into the void");
+    net.resume(ann);
+    net.resume(bob);
+    net.settle();
+    assert!(linked(&net, ann, bob), "connected again");
+    assert!(ice_restarts(&net, ann, bob) + ice_restarts(&net, bob, ann) >= 1);
+    assert!(net.parties.iter().all(|p| p.problems().is_empty()));
 }
 
 /// Whom `party` has in its room, by id.
