@@ -183,6 +183,24 @@ impl Rig {
             .ip(&["addr", "add", &far, "peer", &new, "dev", end]);
     }
 
+    /// Home `number`'s host leaves its address for another on the same
+    /// network (198.19.n.3 for 198.19.n.2), as a laptop does that moves
+    /// from one network to the next: what it had open on the old one
+    /// leads nowhere (answers to it find no one), and nothing says so.
+    pub fn move_host(&self, number: usize) {
+        let host = &self.home(number).host;
+        let n = number;
+        host.ip(&["addr", "del", &format!("198.19.{n}.2/24"), "dev", "eth0"]);
+        host.ip(&["addr", "add", &format!("198.19.{n}.3/24"), "dev", "eth0"]);
+        host.ip(&[
+            "route",
+            "replace",
+            "default",
+            "via",
+            &format!("198.19.{n}.1"),
+        ]);
+    }
+
     /// Changes home `number`'s link while calls go on.
     pub fn set_link(&self, number: usize, link: &Link) {
         let home = self.home(number);

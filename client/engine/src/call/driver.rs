@@ -8,6 +8,7 @@ use super::SpeakerSlot;
 use super::control::{CallEvent, Command, EventSender, IcePolicy, PeerLinkState};
 use super::core::{CallCore, CoreCommand, Input, LinkAction, LinkEvent, Output, RejoinFailed};
 use super::events::{PC_EVENT_QUEUE, PcEvent};
+use super::local_addresses::{self, AddressWatch};
 use super::peer::{self, PeerLink};
 use super::receivers;
 use super::reconnect::{self, RejoinFailure, RejoinTarget};
@@ -59,6 +60,8 @@ pub struct Driver {
     session: Option<SignalSession>,
     /// While the server is away: the attempt to get back in.
     rejoining: Option<tokio::task::JoinHandle<RejoinResult>>,
+    /// This machine's addresses, looked at on every tick.
+    addresses: AddressWatch,
     target: RejoinTarget,
     reconnect_for: Duration,
     ice_policy: IcePolicy,
@@ -85,6 +88,7 @@ impl Driver {
             room,
             session: Some(session),
             rejoining: None,
+            addresses: AddressWatch::new(local_addresses::usable()),
             target,
             reconnect_for,
             ice_policy: IcePolicy::All,
@@ -109,7 +113,10 @@ impl Driver {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !self.core.has_ended() {
             let input = tokio::select! {
-                _ = tick.tick() => Input::Tick,
+                _ = tick.tick() => match self.addresses.lost_one(local_addresses::usable()) {
+                    true => Input::LocalAddressLost,
+                    false => Input::Tick,
+                },
                 command = inlets.commands.recv() => match command {
                     Some(command) => match self.media_command(command) {
                         Some(command) => Input::Command(command),

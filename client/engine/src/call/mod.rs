@@ -15,6 +15,7 @@ mod frame_assembler;
 mod keyframe_requests;
 mod keyframe_throttle;
 mod link_watch;
+mod local_addresses;
 mod outlets;
 pub mod path;
 mod peer;

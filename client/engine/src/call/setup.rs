@@ -104,6 +104,9 @@ pub async fn peer_connection(
             Some(Duration::from_secs(5)),
             Some(Duration::from_millis(500)),
         )
+        // An ICE restart binds its sockets again, to the interfaces there
+        // are then: after leaving a network, the old address is gone.
+        .with_discard_local_candidates_during_ice_restart(true)
         // Connectivity checks every 50 ms instead of 200 ms: a call starts sooner.
         .with_ice_connection_attempts(Some(Duration::from_millis(50)), Some(25))
         .build();

@@ -31,7 +31,7 @@ impl CallCore {
     }
 
     pub(super) fn close_link(&mut self, peer: PeerId, out: &mut Vec<Output>) {
-        self.restarted_at.remove(&peer);
+        self.restarts.remove(&peer);
         if self.links.remove(&peer).is_some() {
             out.push(Output::Link(peer, LinkAction::Close));
         }
@@ -139,6 +139,7 @@ impl CallCore {
         out: &mut Vec<Output>,
     ) {
         if state == PeerLinkState::Connected {
+            self.link_up(peer);
             out.push(Output::Link(peer, LinkAction::StartSending));
         }
         let before = self.room.member(peer).and_then(|m| m.link);

@@ -57,6 +57,8 @@ pub enum Input {
     /// Time passed (the driver ticks twice a second): what waits for a
     /// while is looked at.
     Tick,
+    /// One of this machine's addresses went away (a network was left).
+    LocalAddressLost,
 }
 
 /// Why the driver stopped trying to get back in.
@@ -173,8 +175,8 @@ pub struct CallCore {
     /// have left.
     unconfirmed: HashSet<PeerId>,
     resumed_at: Option<Instant>,
-    /// When ICE was last restarted on each link (see `restarts.rs`).
-    restarted_at: HashMap<PeerId, Instant>,
+    /// The ICE restarts of each link that is down (see `restarts.rs`).
+    restarts: HashMap<PeerId, restarts::Restarts>,
     ended: bool,
 }
 
@@ -202,7 +204,7 @@ impl CallCore {
             garbling_peers: HashSet::new(),
             unconfirmed: HashSet::new(),
             resumed_at: None,
-            restarted_at: HashMap::new(),
+            restarts: HashMap::new(),
             ended: false,
         }
     }
@@ -256,8 +258,10 @@ impl CallCore {
             Input::Command(command) => self.on_command(command, &mut out),
             Input::SourceLost { kind, reason } => self.on_source_lost(kind, reason, &mut out),
             Input::Link(peer, event) => self.on_link(now, peer, event, &mut out),
+            Input::LocalAddressLost => self.on_local_address_lost(now, &mut out),
             Input::Tick => {
                 self.retry_restarts(now, &mut out);
+                self.report_long_outages(now, &mut out);
                 self.forget_the_unconfirmed(now, &mut out);
             }
         }

@@ -231,6 +231,34 @@ fn a_restart_offer_lost_on_the_way_is_made_again() {
 }
 
 #[test]
+fn a_peer_that_froze_is_not_sent_an_offer_a_second() {
+    let (mut net, ann, bob) = two_in_a_call();
+    lose_path(&mut net, ann, bob, PeerLinkState::Disconnected);
+    // Bob's process is stopped: nothing he is sent is answered.
+    for _ in 0..60 {
+        net.inbox.clear();
+        net.now += Duration::from_millis(500);
+        net.feed(ann, Input::Tick);
+    }
+    // 0.7 s, then twice as long each time up to 10 s: 6 tries in 30 s.
+    let tries = ice_restarts(&net, ann, bob);
+    assert!((5..=7).contains(&tries), "{tries} offers in 30 s");
+    // Down 7 s, the link was reported failed, restarts or not.
+    let states: Vec<PeerLinkState> = net.parties[ann]
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::PeerLink { state, .. } => Some(*state),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states[states.len() - 2..],
+        [PeerLinkState::Disconnected, PeerLinkState::Failed]
+    );
+}
+
+#[test]
 fn a_path_lost_while_the_server_is_away_is_restarted_on_getting_back() {
     let (mut net, ann, bob) = two_in_a_call();
     net.restart_server();
