@@ -45,6 +45,7 @@ fn options(server: &TestServer, token: &str, meeting: shared::MeetingId, hz: f32
         reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
         ice_policy: Default::default(),
+        network: None,
     }
 }
 

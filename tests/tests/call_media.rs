@@ -60,6 +60,7 @@ async fn join_with(
         reconnect_for,
         simulated_loss: Default::default(),
         ice_policy: Default::default(),
+        network: None,
     })
     .await
     .expect("joins")

@@ -107,6 +107,7 @@ async fn a_server_that_goes_silent_is_noticed_and_the_call_reconnects_with_the_c
         reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
         ice_policy: Default::default(),
+        network: None,
     })
     .await
     .expect("joins through the relay");

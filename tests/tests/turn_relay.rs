@@ -51,6 +51,7 @@ async fn join_relayed(server: &TestServer, email: &str) -> Call {
         reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
         ice_policy: IcePolicy::RelayOnly,
+        network: None,
     })
     .await
     .expect("joins")

@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use huddle_bot::{self as bot, AudioChoice, BotOptions, Report, Script, VideoChoice};
 use huddle_devices::audio::DeviceChoice;
+use huddle_engine::call::impairment::NetworkProfile;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -71,6 +72,12 @@ struct Args {
     /// (QA of the relay, and networks that must not show our addresses).
     #[arg(long)]
     relay_only: bool,
+    /// Impair this bot's own media sockets, both ways (QA, no root needed):
+    /// `wifi` (1 % lost, 20 ± 4 ms), `4g` (2 %, 50 ± 10 ms, 8 Mbit/s),
+    /// `congested` (5 %, 100 ± 20 ms, 1 Mbit/s), or
+    /// `custom:loss=P,delay=MS,jitter=MS,rate=KBIT` (any of them).
+    #[arg(long, value_parser = network_profile)]
+    network: Option<NetworkProfile>,
     /// Drop this percentage of received video packets (QA: a keyframe is
     /// asked for and the picture recovers).
     #[arg(long, default_value_t = 0.0, value_parser = percent)]
@@ -109,6 +116,12 @@ const COLOURS: [(u8, u8, u8); 6] = [
     (200, 150, 30),
     (40, 170, 180),
 ];
+
+fn network_profile(value: &str) -> Result<NetworkProfile, String> {
+    value
+        .parse()
+        .map_err(|err: huddle_engine::call::impairment::BadProfile| err.to_string())
+}
 
 fn percent(value: &str) -> Result<f32, String> {
     match value.parse::<f32>() {
@@ -183,6 +196,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         audio_loss: args.drop_audio / 100.0,
         video_loss: args.drop_video / 100.0,
         relay_only: args.relay_only,
+        network: args.network,
         width,
         height,
         fps: args.fps.clamp(1.0, 60.0),

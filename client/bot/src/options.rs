@@ -57,6 +57,8 @@ pub struct BotOptions {
     pub video_loss: f32,
     /// Connect to peers only through the server's TURN relay (`--relay-only`).
     pub relay_only: bool,
+    /// Impair this bot's media sockets, both ways (`--network`).
+    pub network: Option<huddle_engine::call::impairment::NetworkProfile>,
     /// Play what is received on this output device (`--speaker`).
     pub speaker: Option<DeviceChoice>,
     /// Echo cancellation, noise suppression and gain control on a device
@@ -94,6 +96,7 @@ impl BotOptions {
             audio_loss: 0.0,
             video_loss: 0.0,
             relay_only: false,
+            network: None,
             speaker: None,
             voice_processing: false,
             width: 1280,

@@ -178,6 +178,7 @@ async fn join(
         } else {
             IcePolicy::All
         },
+        network: options.network,
         camera,
         microphone,
         speaker,

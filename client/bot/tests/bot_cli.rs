@@ -190,6 +190,24 @@ async fn errors_are_one_clear_line_with_a_nonzero_exit() {
     );
 }
 
+#[tokio::test]
+async fn a_network_profile_it_cannot_read_says_why() {
+    let s = server().await;
+    let (code, stderr) = bot(args(
+        &s.url(),
+        "test@startup.com",
+        "password123",
+        "All Users Weekly Sync",
+        &["--network", "custom:loss=150"],
+    ))
+    .await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("loss is a percentage, at most 100"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_wayland_the_bot_says_only_the_desktop_portal_shares_a_screen() {
     // The bot links no D-Bus or PipeWire: the portal is the desktop app's.

@@ -423,6 +423,7 @@ fn call_options(
         } else {
             IcePolicy::All
         },
+        network: None,
     }
 }
 

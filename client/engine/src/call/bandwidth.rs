@@ -64,8 +64,14 @@ impl Estimate {
 
 /// Loss this heavy over a window is a path narrower than what is sent
 /// (random loss on a link that works is a few per cent; GCC itself backs
-/// off above 10 %, only slowly).
+/// off above 10 %, only slowly)...
 const HEAVY_LOSS: f64 = 0.1;
+/// ...if it comes with a queue: some packet of the window waited this long
+/// (seconds) past the least delay. A path that loses without queueing
+/// (Wi-Fi, 5 % lost at random) would not carry more for being sent less;
+/// taken for a narrow one, it had its ceiling set to what the sender
+/// happened to send, window after window, down to the floor.
+const LOSS_QUEUE: f64 = 0.06;
 /// Below what the path delivers, to drain a standing queue: at 85 % (as
 /// GCC's own decrease) 200 ms of queue is gone in about 1.3 s.
 const DRAIN: f64 = 0.85;
@@ -131,8 +137,10 @@ impl DeliveryCeiling {
         if span < WINDOW || self.sent == 0 {
             return;
         }
-        let heavy_loss = self.lost as f64 / self.sent as f64 >= HEAVY_LOSS;
-        let standing_queue = self.queue.end_window();
+        let queue = self.queue.end_window();
+        let heavy_loss =
+            self.lost as f64 / self.sent as f64 >= HEAVY_LOSS && queue.peak >= LOSS_QUEUE;
+        let standing_queue = queue.standing;
         if heavy_loss || standing_queue {
             // Over the time the packets took to arrive, not the time their
             // feedback took: feedback held in a queue comes in bursts, and
@@ -281,9 +289,22 @@ mod tests {
     use rtc::rtcp::transport_feedbacks::cc_feedback_report::Ecn;
 
     /// 50 packets of 250 bytes sent `from_ms` after `epoch` over `ms`
-    /// (arriving as they were sent, on the receiver's clock), every
-    /// `lost_every`th lost.
+    /// (arriving as they were sent, on the receiver's clock, but for the
+    /// middle one, held 100 ms in a queue), every `lost_every`th lost.
     fn batch(epoch: Instant, from_ms: u64, ms: u64, lost_every: usize) -> Vec<PacketReport> {
+        let mut packets = lossy_path_batch(epoch, from_ms, ms, lost_every);
+        let queued = &mut packets[25];
+        queued.arrival = queued.arrival.map(|at| at + Duration::from_millis(100));
+        packets
+    }
+
+    /// [`batch`] with no queue: a path that loses at random (Wi-Fi).
+    fn lossy_path_batch(
+        epoch: Instant,
+        from_ms: u64,
+        ms: u64,
+        lost_every: usize,
+    ) -> Vec<PacketReport> {
         (0..50)
             .map(|i| {
                 let at = Duration::from_millis(from_ms + ms * i as u64 / 50);
@@ -411,6 +432,18 @@ mod tests {
         gcc.on_reports(back, &batch(start, 500, 250, 2));
         gcc.on_reports(back + WINDOW, &batch(start, 750, 250, 2));
         assert_eq!(estimate.bps(), START_BPS as u32);
+    }
+
+    #[test]
+    fn heavy_loss_with_no_queue_is_a_lossy_path_and_leaves_the_estimate_to_gcc() {
+        let mut ceiling = DeliveryCeiling::default();
+        let start = Instant::now();
+        for i in 0..4 {
+            let at = start + Duration::from_millis(250 * i);
+            ceiling.on_reports(at, &lossy_path_batch(start, 250 * i, 250, 5)); // 20 % lost
+        }
+        let end = start + Duration::from_secs(1);
+        assert_eq!(ceiling.apply(1_000_000.0, end), 1_000_000.0);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What an application gives a call and gets back: the options to join
 //! with, the commands it sends, and the events it receives.
 
+use super::impairment::NetworkProfile;
 use super::sources::AudioSink;
 use super::sources::{AudioSource, VideoSource};
 use super::track::TrackKind;
@@ -35,6 +36,9 @@ pub struct CallOptions {
     pub simulated_loss: ReceiveLoss,
     /// Which network paths the call's links may use.
     pub ice_policy: IcePolicy,
+    /// QA: every link's sockets lose, delay and cap what they carry, both
+    /// ways, as this says (see `impairment/`).
+    pub network: Option<NetworkProfile>,
 }
 
 /// Which network paths a peer link may use (WebRTC's `iceTransportPolicy`).

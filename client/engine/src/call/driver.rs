@@ -5,7 +5,7 @@
 //! the core expects.
 
 use super::SpeakerSlot;
-use super::control::{CallEvent, Command, EventSender, IcePolicy, PeerLinkState};
+use super::control::{CallEvent, Command, EventSender, PeerLinkState};
 use super::core::{CallCore, CoreCommand, Input, LinkAction, LinkEvent, Output, RejoinFailed};
 use super::events::{PC_EVENT_QUEUE, PcEvent};
 use super::local_addresses::{self, AddressWatch};
@@ -14,6 +14,7 @@ use super::receivers;
 use super::reconnect::{self, RejoinFailure, RejoinTarget};
 use super::senders::LocalSenders;
 use super::senders::SourceSwap;
+use super::setup::LinkSettings;
 use super::sources::SourceLost;
 use super::stats::CallStats;
 use super::tasks::CallTasks;
@@ -64,7 +65,7 @@ pub struct Driver {
     addresses: AddressWatch,
     target: RejoinTarget,
     reconnect_for: Duration,
-    ice_policy: IcePolicy,
+    link_settings: LinkSettings,
     links: HashMap<PeerId, PeerLink>,
     pc_events: (PcEventSender, mpsc::Receiver<(PeerId, PcEvent)>),
     events: EventSender,
@@ -91,7 +92,7 @@ impl Driver {
             addresses: AddressWatch::new(local_addresses::usable()),
             target,
             reconnect_for,
-            ice_policy: IcePolicy::All,
+            link_settings: LinkSettings::default(),
             links: HashMap::new(),
             pc_events: mpsc::channel(PC_EVENT_QUEUE),
             events,
@@ -99,9 +100,9 @@ impl Driver {
         }
     }
 
-    /// Links open with `policy` from now on.
-    pub fn with_ice_policy(mut self, policy: IcePolicy) -> Driver {
-        self.ice_policy = policy;
+    /// Links open with `settings` from now on.
+    pub fn with_link_settings(mut self, settings: LinkSettings) -> Driver {
+        self.link_settings = settings;
         self
     }
 
@@ -287,8 +288,8 @@ impl Driver {
         match action {
             LinkAction::Open { ice_servers, offer } => {
                 let events = self.pc_events.0.clone();
-                let policy = self.ice_policy;
-                match PeerLink::open(peer, &ice_servers, policy, offer, events).await {
+                let settings = self.link_settings;
+                match PeerLink::open(peer, &ice_servers, settings, offer, events).await {
                     Ok(link) => {
                         self.links.insert(peer, link);
                     }

@@ -14,6 +14,7 @@ use super::driver::{Driver, Inlets, Media};
 use super::playout::{self, SpeakerSlot};
 use super::reconnect::RejoinTarget;
 use super::senders::LocalSenders;
+use super::setup::LinkSettings;
 use super::sources::{NoAudio, NoVideo, VideoSource};
 use super::stats::{CallStats, PeerStats};
 use super::tasks::CallTasks;
@@ -108,13 +109,7 @@ impl Call {
             senders,
             driver: None,
         };
-        let target = RejoinTarget {
-            ws_url: options.ws_url.clone(),
-            token: options.token.clone(),
-            trust: options.trust.clone(),
-            meeting: options.meeting,
-            resume: session.welcome().resume_token.clone(),
-        };
+        let target = rejoin_target(&options, &session);
         let driver = Driver::new(
             core,
             room,
@@ -124,7 +119,10 @@ impl Call {
             event_tx,
             media,
         )
-        .with_ice_policy(options.ice_policy);
+        .with_link_settings(LinkSettings {
+            ice_policy: options.ice_policy,
+            network: options.network,
+        });
         let inlets = Inlets {
             commands: command_rx,
             lost_sources,
@@ -295,5 +293,16 @@ fn start_all(options: &mut CallOptions, audio: AudioSenderParts) -> LocalSenders
             false,
             TrackKind::Screen,
         ),
+    }
+}
+
+/// Where the call gets back in after the server drops, and as whom.
+fn rejoin_target(options: &CallOptions, session: &SignalSession) -> RejoinTarget {
+    RejoinTarget {
+        ws_url: options.ws_url.clone(),
+        token: options.token.clone(),
+        trust: options.trust.clone(),
+        meeting: options.meeting,
+        resume: session.welcome().resume_token.clone(),
     }
 }

@@ -12,6 +12,7 @@ mod driver;
 mod engine;
 mod events;
 mod frame_assembler;
+pub mod impairment;
 mod keyframe_requests;
 mod keyframe_throttle;
 mod link_watch;

@@ -3,7 +3,6 @@
 //! add a candidate) and reports what came of each. Perfect negotiation
 //! itself is the core's (`core/negotiator.rs`).
 
-use super::control::IcePolicy;
 use super::core::negotiator::Step;
 use super::core::{LinkEvent, StepKind};
 use super::events::PcEvent;
@@ -11,7 +10,7 @@ use super::link_watch::Watched;
 use super::outlets::Outlet;
 use super::retransmission::RoundTrip;
 use super::senders::LocalSenders;
-use super::setup::{self, Gauges, H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE};
+use super::setup::{self, Gauges, H264_PAYLOAD_TYPE, LinkSettings, OPUS_PAYLOAD_TYPE};
 use super::tasks::CallTasks;
 use super::track::TrackKind;
 use rtc::media_stream::MediaStreamTrack;
@@ -62,7 +61,7 @@ impl PeerLink {
     pub async fn open(
         remote: PeerId,
         ice_servers: &[IceServer],
-        policy: IcePolicy,
+        settings: LinkSettings,
         offer: bool,
         events: mpsc::Sender<(PeerId, PcEvent)>,
     ) -> Result<PeerLink, PeerError> {
@@ -70,7 +69,7 @@ impl PeerLink {
             peer: remote,
             events,
         });
-        let (pc, gauges) = setup::peer_connection(ice_servers, policy, handler).await?;
+        let (pc, gauges) = setup::peer_connection(ice_servers, settings, handler).await?;
         let mut link = PeerLink {
             remote,
             pc,

@@ -5,6 +5,7 @@
 
 use super::bandwidth::Estimate;
 use super::control::IcePolicy;
+use super::impairment::{ImpairingRuntime, NetworkProfile};
 use super::keyframe_requests::KeyframeRequestForwarder;
 use super::read_filter::ReadFilter;
 use super::retransmission::{self, RoundTrip};
@@ -20,6 +21,14 @@ use webrtc::peer_connection::{
     RTCConfigurationBuilder, RTCIceServer, RTCIceTransportPolicy, Registry, SettingEngineBuilder,
     configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc,
 };
+
+/// How every link of a call reaches its peer.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LinkSettings {
+    pub ice_policy: IcePolicy,
+    /// QA: the links' sockets suffer this (see `impairment/`).
+    pub network: Option<NetworkProfile>,
+}
 
 pub const H264_PAYLOAD_TYPE: u8 = 102;
 pub const OPUS_PAYLOAD_TYPE: u8 = 111;
@@ -59,7 +68,7 @@ pub struct Gauges {
 /// its transport is measured through.
 pub async fn peer_connection(
     ice_servers: &[IceServer],
-    policy: IcePolicy,
+    settings: LinkSettings,
     handler: Arc<dyn PeerConnectionEventHandler>,
 ) -> webrtc::error::Result<(Arc<dyn PeerConnection>, Gauges)> {
     let mut media_engine = MediaEngine::default();
@@ -88,12 +97,12 @@ pub async fn peer_connection(
                 })
                 .collect(),
         )
-        .with_ice_transport_policy(match policy {
+        .with_ice_transport_policy(match settings.ice_policy {
             IcePolicy::All => RTCIceTransportPolicy::All,
             IcePolicy::RelayOnly => RTCIceTransportPolicy::Relay,
         })
         .build();
-    let settings = SettingEngineBuilder::new()
+    let engine_settings = SettingEngineBuilder::new()
         // mDNS host names are for browsers hiding their addresses; between our
         // own clients they only cost a multicast socket (fatal where multicast is not routed).
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
@@ -110,11 +119,15 @@ pub async fn peer_connection(
         // Connectivity checks every 50 ms instead of 200 ms: a call starts sooner.
         .with_ice_connection_attempts(Some(Duration::from_millis(50)), Some(25))
         .build();
-    let pc = PeerConnectionBuilder::new()
+    let mut builder = PeerConnectionBuilder::new();
+    if let Some(profile) = settings.network {
+        builder = builder.with_runtime(ImpairingRuntime::new(profile));
+    }
+    let pc = builder
         .with_configuration(config)
         .with_media_engine(media_engine)
         .with_interceptor_registry(registry)
-        .with_setting_engine(settings)
+        .with_setting_engine(engine_settings)
         .with_handler(handler)
         // The wildcard expands to every interface but skips loopback, so
         // loopback is bound too: two clients on one machine connect over it.

@@ -36,13 +36,25 @@ const DRAIN_WINDOWS: u32 = 6;
 /// Less than this share of the queue gone by then, and it was no queue.
 const DRAINED_SHARE: f64 = 0.5;
 
+/// What one window says of the queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Reading {
+    /// The queue has stood long enough to act on.
+    pub standing: bool,
+    /// The longest any packet of the window waited past the least delay,
+    /// in seconds: a loss that comes with a queue is congestion, one with
+    /// none is a lossy path (Wi-Fi), which no lower rate would mend.
+    pub peak: f64,
+}
+
 /// One link's queueing delay, a window at a time.
 #[derive(Debug, Default)]
 pub struct StandingQueue {
     /// Departures are taken from here, to compare with arrivals.
     epoch: Option<Instant>,
-    /// The least one-way delay in the window so far, in seconds.
-    window_least: Option<f64>,
+    /// The least and the greatest one-way delay in the window so far, in
+    /// seconds.
+    window: Option<(f64, f64)>,
     /// The least of each of the last windows.
     leasts: VecDeque<f64>,
     /// How many windows in a row the queue has stood.
@@ -57,16 +69,24 @@ impl StandingQueue {
         let epoch = *self.epoch.get_or_insert(departure);
         let sent = departure.saturating_duration_since(epoch).as_secs_f64();
         let delay = arrival.as_secs_f64() - sent;
-        let least = self.window_least.get_or_insert(delay);
-        *least = least.min(delay);
+        let (least, greatest) = self.window.get_or_insert((delay, delay));
+        (*least, *greatest) = (least.min(delay), greatest.max(delay));
     }
 
-    /// Ends a window: true when the queue has now stood for long enough.
-    pub fn end_window(&mut self) -> bool {
-        let Some(least) = self.window_least.take() else {
-            return false;
+    /// Ends a window: what it says of the queue.
+    pub fn end_window(&mut self) -> Reading {
+        let Some((least, greatest)) = self.window.take() else {
+            return Reading::default();
         };
         let base = self.leasts.iter().copied().fold(least, f64::min);
+        let peak = greatest - base;
+        let standing = self.stands(least, base);
+        Reading { standing, peak }
+    }
+
+    /// Whether the queue stood long enough now, after a window whose least
+    /// delay was `least`, over a base of `base`.
+    fn stands(&mut self, least: f64, base: f64) -> bool {
         if self.leasts.len() == REMEMBERED {
             self.leasts.pop_front();
         }
@@ -111,7 +131,7 @@ mod tests {
             let arrival = Duration::from_secs(7) + sent + Duration::from_millis(20 + queue_ms);
             queue.on_delivered(epoch + sent, arrival);
         }
-        queue.end_window()
+        queue.end_window().standing
     }
 
     #[test]
@@ -146,7 +166,7 @@ mod tests {
                 let arrival = sent + Duration::from_millis(20 + waited);
                 queue.on_delivered(epoch + sent, arrival + Duration::from_secs(7));
             }
-            assert!(!queue.end_window());
+            assert!(!queue.end_window().standing);
         }
     }
 

@@ -11,6 +11,7 @@
 //!   mouth-to-ear  a sound from A's microphone to B's speaker, through PulseAudio null devices
 //!   network  KBIT SECONDS: a call across the network rig, the receiver's home link capped
 //!   network-drop  the same link from 5 Mbit/s to 500 kbit/s mid-call: how long until it settles
+//!   profile  NAME SECONDS: a call on loopback, the sender's sockets impaired by `--network NAME`
 
 use anyhow::{Context, Result, bail};
 use huddle_bot::stats::percentile;
@@ -49,8 +50,9 @@ async fn main() -> Result<()> {
         Some("mouth-to-ear-measure") => mouth_to_ear::measure().await,
         Some("network") => network::network(&args[1..]),
         Some("network-drop") => network_drop::network_drop(),
+        Some("profile") => network::profile(&args[1..]).await,
         _ => bail!(
-            "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network|network-drop"
+            "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network|network-drop|profile"
         ),
     }
 }
@@ -82,6 +84,7 @@ async fn call(
         reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
         ice_policy: Default::default(),
+        network: None,
     })
     .await?)
 }

@@ -128,6 +128,7 @@ async fn join(
         reconnect_for: huddle_engine::call::RECONNECT_FOR,
         simulated_loss: Default::default(),
         ice_policy: Default::default(),
+        network: None,
     })
     .await?)
 }
