@@ -31,9 +31,11 @@ async fn a_bot_on_a_lossy_slow_network_is_seen_with_its_loss_and_delay() {
             "{}: {network:?}",
             report.name
         );
-        // 5 % lost each way (a second's worth at the end: a coarse figure).
+        // 5 % lost each way, most of it resent in time: the report's figure
+        // is the last second's loss after resends (0 to 9 % seen), so only
+        // its bound is asserted; the shaper's own test counts the losses.
         let loss = network.loss_pct.expect("a loss figure");
-        assert!((0.5..=15.0).contains(&loss), "{}: {network:?}", report.name);
+        assert!(loss <= 15.0, "{}: {network:?}", report.name);
         let video = &report.peer(&other.name).unwrap().video;
         assert!(video.fps >= 8.0, "the call goes on: {video:?}");
     }
