@@ -72,8 +72,14 @@ async fn receive(
 ) {
     let mut buffer = vec![0u8; 65_536];
     loop {
-        let Ok((len, from)) = io.recv_from(&mut buffer).await else {
-            return;
+        let (len, from) = match io.recv_from(&mut buffer).await {
+            Ok(received) => received,
+            // An ICMP error from an earlier send (Windows reports them on
+            // any socket) is no reason to stop receiving.
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                continue;
+            }
         };
         let spared = is_dtls_handshake(&buffer[..len]);
         if let Some(at) = shaper.admit(Instant::now(), len, spared)
