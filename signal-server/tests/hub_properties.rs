@@ -1,6 +1,7 @@
 //! The hub and its rooms under random input: sequences of join, leave,
-//! signal, chat, media_state and disconnect (then reconnect) from random
-//! peers, 100,000 steps in all. After every step each peer's view of its
+//! signal, chat, media_state, disconnect (then reconnect), and a broken
+//! connection that is resumed or whose grace runs out, from random peers,
+//! 100,000 steps in all. After every step each peer's view of its
 //! room, built only from the messages it received, equals the hub's; and no
 //! message ever reaches a peer outside the room it was meant for.
 
@@ -8,7 +9,7 @@ use proptest::prelude::*;
 use shared::{
     ChatMessage, MediaState, MeetingId, MessageId, Participant, PeerId, ServerMsg, UserId,
 };
-use signal_server::hub::{Hub, LiveLogin, Outbox, Outgoing, Registration};
+use signal_server::hub::{Departure, Hub, LiveLogin, Outbox, Outgoing, Registration};
 use signal_server::metrics::Metrics;
 use signal_server::room::RoomEvent;
 use std::collections::BTreeMap;
@@ -45,6 +46,19 @@ enum Step {
     Disconnect {
         seat: usize,
     },
+    /// The connection breaks: the peer keeps its place, silent.
+    Break {
+        seat: usize,
+    },
+    /// A broken seat comes back with its peer id (and, if its place was
+    /// kept, joins its room again).
+    Resume {
+        seat: usize,
+    },
+    /// A broken seat's grace runs out.
+    Expire {
+        seat: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -56,7 +70,10 @@ fn step() -> impl Strategy<Value = Step> {
         2 => seat.clone().prop_map(|seat| Step::Chat { seat }),
         2 => (seat.clone(), any::<bool>(), any::<bool>(), any::<bool>())
             .prop_map(|(seat, audio, video, screen)| Step::MediaState { seat, audio, video, screen }),
-        1 => seat.prop_map(|seat| Step::Disconnect { seat }),
+        1 => seat.clone().prop_map(|seat| Step::Disconnect { seat }),
+        1 => seat.clone().prop_map(|seat| Step::Break { seat }),
+        1 => seat.clone().prop_map(|seat| Step::Resume { seat }),
+        1 => seat.prop_map(|seat| Step::Expire { seat }),
     ]
 }
 
@@ -67,6 +84,8 @@ struct Client {
     queue: mpsc::Receiver<Outgoing>,
     room: Option<MeetingId>,
     others: BTreeMap<PeerId, Participant>,
+    /// Its connection broke: it hears nothing until it resumes.
+    away: bool,
 }
 
 /// The hub, the clients at each seat, and what the test knows is true.
@@ -123,15 +142,58 @@ impl World {
                 self.drain();
                 self.seats[seat] = connect(&self.hub, seat);
             }
+            Step::Break { seat } => self.break_connection(seat),
+            Step::Resume { seat } => self.resume(seat),
+            Step::Expire { seat } => {
+                let client = &self.seats[seat];
+                if client.away {
+                    self.hub.end_away(client.held);
+                    self.truth.remove(&client.peer);
+                }
+            }
         }
         self.drain();
+    }
+
+    /// The connection breaks: in a room, the peer stays there (nobody is
+    /// told), and what it is sent is lost.
+    fn break_connection(&mut self, seat: usize) {
+        let client = &mut self.seats[seat];
+        if client.away {
+            return;
+        }
+        let kept = self.hub.unregister(client.held, true) == Departure::Away;
+        if !kept {
+            self.truth.remove(&client.peer);
+        }
+        client.away = true;
+        client.queue = mpsc::channel(1).1; // the old one is gone with the socket
+        (client.room, client.others) = (None, BTreeMap::new());
+    }
+
+    /// A broken seat resumes its peer id on a new connection, and joins
+    /// its room again if it still has its place there.
+    fn resume(&mut self, seat: usize) {
+        if !self.seats[seat].away {
+            return;
+        }
+        let (outbox, queue) = Outbox::new(100_000);
+        let peer = self.seats[seat].peer;
+        let held = self.hub.resume(outbox, login(seat), peer);
+        assert_eq!(held.peer, peer, "the same peer id back");
+        let client = &mut self.seats[seat];
+        (client.held, client.queue, client.away) = (held, queue, false);
+        if let Some(&meeting) = self.truth.get(&peer) {
+            assert_eq!(self.hub.room_of(peer), Some(meeting), "its place was kept");
+            self.join(seat, meeting);
+        }
     }
 
     fn join(&mut self, seat: usize, meeting: MeetingId) {
         let peer = self.seats[seat].peer;
         // One already in a room is refused before it takes the gate, and the
         // gate is held while joining, as a connection does.
-        if self.hub.room_of(peer).is_some() {
+        if self.hub.is_settled_in_room(peer) || self.seats[seat].away {
             return;
         }
         let _gate = self.hub.gate(meeting);
@@ -192,7 +254,7 @@ impl World {
 
     /// Each client's view equals the hub's: same room, same others, same flags.
     fn check_views(&self) {
-        for client in &self.seats {
+        for client in self.seats.iter().filter(|c| !c.away) {
             assert_eq!(
                 client.room,
                 self.truth.get(&client.peer).copied(),
@@ -228,8 +290,16 @@ impl Client {
                 self.room = Some(meeting_id);
                 self.others = participants.into_iter().map(|p| (p.id, p)).collect();
             }
-            ServerMsg::ParticipantJoined { participant }
-            | ServerMsg::ParticipantUpdated { participant } => {
+            ServerMsg::ParticipantJoined { participant } => {
+                assert_eq!(
+                    truth.get(&participant.id).copied(),
+                    self.room,
+                    "news from another room"
+                );
+                let known = self.others.insert(participant.id, participant);
+                assert!(known.is_none(), "told twice that one joined: {known:?}");
+            }
+            ServerMsg::ParticipantUpdated { participant } => {
                 assert_eq!(
                     truth.get(&participant.id).copied(),
                     self.room,
@@ -266,19 +336,23 @@ impl Client {
     }
 }
 
-fn connect(hub: &Hub, seat: usize) -> Client {
-    let (outbox, queue) = Outbox::new(100_000);
-    let login = LiveLogin {
+fn login(seat: usize) -> LiveLogin {
+    LiveLogin {
         user: UserId(seat as i64),
         token_hash: format!("seat {seat}"),
-    };
-    let held = hub.register(outbox, login);
+    }
+}
+
+fn connect(hub: &Hub, seat: usize) -> Client {
+    let (outbox, queue) = Outbox::new(100_000);
+    let held = hub.register(outbox, login(seat));
     Client {
         peer: held.peer,
         held,
         queue,
         room: None,
         others: BTreeMap::new(),
+        away: false,
     }
 }
 
