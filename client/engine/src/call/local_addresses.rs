@@ -6,14 +6,22 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-/// The addresses a peer could reach us at: not loopback, not link-local.
+/// The addresses a peer could reach us at, of this machine's interfaces.
 pub fn usable() -> BTreeSet<IpAddr> {
     let Ok(interfaces) = rtc::shared::ifaces::ifaces() else {
         return BTreeSet::new();
     };
-    interfaces
-        .into_iter()
-        .filter_map(|interface| interface.addr.map(|addr| addr.ip()))
+    reachable(
+        interfaces
+            .into_iter()
+            .filter_map(|i| i.addr.map(|addr| addr.ip())),
+    )
+}
+
+/// Of `addresses`, those a peer could reach: not loopback, not
+/// unspecified, not link-local.
+fn reachable(addresses: impl Iterator<Item = IpAddr>) -> BTreeSet<IpAddr> {
+    addresses
         .filter(|ip| !ip.is_loopback() && !ip.is_unspecified() && !is_link_local(ip))
         .collect()
 }
@@ -65,7 +73,17 @@ mod tests {
     }
 
     #[test]
-    fn the_machine_s_own_addresses_leave_out_loopback() {
-        assert!(usable().iter().all(|ip| !ip.is_loopback()));
+    fn only_addresses_a_peer_could_reach_are_watched() {
+        let all = [
+            "127.0.0.1",
+            "0.0.0.0",
+            "169.254.3.4",
+            "fe80::1",
+            "::1",
+            "198.19.1.2",
+            "2001:db8::7",
+        ];
+        let kept = reachable(all.iter().map(|a| a.parse().unwrap()));
+        assert_eq!(kept, set(&["198.19.1.2", "2001:db8::7"]));
     }
 }

@@ -142,7 +142,7 @@ impl CallCore {
             self.link_up(peer);
             out.push(Output::Link(peer, LinkAction::StartSending));
         }
-        let before = self.room.member(peer).and_then(|m| m.link);
+        let before = self.room.link(peer);
         let never_connected = matches!(before, None | Some(PeerLinkState::Connecting));
         let lost = matches!(state, PeerLinkState::Disconnected | PeerLinkState::Failed);
         if lost && !never_connected {

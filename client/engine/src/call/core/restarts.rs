@@ -65,7 +65,7 @@ impl CallCore {
             .keys()
             .copied()
             .filter(|&peer| {
-                let link = self.room.member(peer).and_then(|m| m.link);
+                let link = self.room.link(peer);
                 let connecting = matches!(link, None | Some(PeerLinkState::Connecting));
                 !self.unconfirmed.contains(&peer) && !connecting
             })
@@ -113,7 +113,7 @@ impl CallCore {
             let Some(negotiator) = self.links.get(&peer) else {
                 continue;
             };
-            let state = self.room.member(peer).and_then(|m| m.link);
+            let state = self.room.link(peer);
             let down = matches!(
                 state,
                 Some(PeerLinkState::Disconnected | PeerLinkState::Failed)

@@ -62,6 +62,11 @@ impl Room {
         self.members.iter().find(|m| m.participant.id == id)
     }
 
+    /// How our link to `id` is doing, if they are here and one is open.
+    pub fn link(&self, id: PeerId) -> Option<PeerLinkState> {
+        self.member(id).and_then(|m| m.link)
+    }
+
     pub fn contains(&self, id: PeerId) -> bool {
         self.member(id).is_some()
     }

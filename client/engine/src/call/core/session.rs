@@ -184,7 +184,7 @@ impl CallCore {
             .iter()
             .copied()
             .filter(|&peer| {
-                let link = self.room.member(peer).and_then(|m| m.link);
+                let link = self.room.link(peer);
                 link != Some(PeerLinkState::Connected)
             })
             .collect();

@@ -20,7 +20,7 @@ fn linked(net: &Net, a: usize, b: usize) -> bool {
                 .pcs
                 .get(&peer)
                 .is_some_and(|pc| pc.connected && pc.sending)
-            && party.core.room().member(peer).and_then(|m| m.link) == Some(PeerLinkState::Connected)
+            && party.core.room().link(peer) == Some(PeerLinkState::Connected)
     };
     end(a, idb) && end(b, ida)
 }
