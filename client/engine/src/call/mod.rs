@@ -33,6 +33,7 @@ mod standing_queue;
 pub mod stats;
 mod tasks;
 mod track;
+mod video_pacer;
 mod video_sender;
 mod view;
 mod voice;

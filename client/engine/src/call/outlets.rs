@@ -3,6 +3,7 @@
 //! are shared, only the RTP packetization is per peer).
 
 use super::bandwidth::Estimate;
+use super::video_pacer::Backlog;
 use bytes::Bytes;
 use rtc::media::Sample;
 use shared::PeerId;
@@ -18,6 +19,8 @@ pub struct Outlet {
     pub payload_type: u8,
     /// What the link to this peer carries (congestion control).
     pub estimate: Estimate,
+    /// What waits to leave on that link.
+    pub backlog: Backlog,
 }
 
 /// The peers an encoded stream is sent to right now.
@@ -53,6 +56,16 @@ impl Outlets {
     pub fn lowest_estimate(&self) -> Option<u32> {
         let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
         list.iter().map(|outlet| outlet.estimate.bps()).min()
+    }
+
+    /// The longest wait of the video queued for any peer's link: one
+    /// encoding feeds them all, so it waits for the slowest.
+    pub fn longest_backlog(&self) -> Duration {
+        let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter()
+            .map(|outlet| outlet.backlog.get())
+            .max()
+            .unwrap_or_default()
     }
 
     /// Sends one encoded frame to every peer.

@@ -226,6 +226,7 @@ impl PeerLink {
                 ssrc: local.ssrc,
                 payload_type,
                 estimate: self.gauges.estimate.clone(),
+                backlog: self.gauges.backlog.clone(),
             });
             control.request_keyframe_for_new_link();
             if local.kind != TrackKind::Audio {

@@ -8,7 +8,7 @@ use super::frame_assembler::{Assembled, FrameAssembler};
 use super::playout::{AudioPeers, PeerAudio};
 use super::retransmission::RoundTrip;
 use super::track::{MediaEvent, TrackCounters, TrackKind};
-use crate::codec::{H264Decoder, OpusDecoder};
+use crate::codec::{H264Decoder, OpusDecoder, nal};
 use crate::media::jitter::JitterBuffer;
 use crate::media::loss::SimulatedLoss;
 use crate::media::sequence::ExpectedPackets;
@@ -133,15 +133,30 @@ async fn receive_video(
             keyframe_wanted.store(true, Ordering::SeqCst);
             continue;
         };
-        for unit in assembled {
-            match unit {
-                // A frame was lost: the picture is damaged until the next keyframe.
-                Assembled::Lost => keyframe_wanted.store(true, Ordering::SeqCst),
-                Assembled::Frame(unit) => {
-                    if units.try_send(unit).is_err() {
-                        // The decoder is behind; a dropped frame breaks the reference chain.
-                        keyframe_wanted.store(true, Ordering::SeqCst);
-                    }
+        hand_to_decoder(assembled, &units, &keyframe_wanted);
+    }
+}
+
+/// Passes assembled frames to the decoder's thread, and notes when the
+/// picture needs a keyframe.
+fn hand_to_decoder(
+    assembled: Vec<Assembled>,
+    units: &std::sync::mpsc::SyncSender<Vec<u8>>,
+    keyframe_wanted: &AtomicBool,
+) {
+    for unit in assembled {
+        match unit {
+            // A frame was lost: the picture is damaged until the next keyframe.
+            Assembled::Lost => keyframe_wanted.store(true, Ordering::SeqCst),
+            Assembled::Frame(unit) => {
+                // A keyframe mends what was lost before it: asking for
+                // another would cost a narrow link its size again.
+                if nal::is_keyframe(&unit) {
+                    keyframe_wanted.store(false, Ordering::SeqCst);
+                }
+                if units.try_send(unit).is_err() {
+                    // The decoder is behind; a dropped frame breaks the reference chain.
+                    keyframe_wanted.store(true, Ordering::SeqCst);
                 }
             }
         }

@@ -9,6 +9,7 @@ use super::impairment::{ImpairingRuntime, NetworkProfile};
 use super::keyframe_requests::KeyframeRequestForwarder;
 use super::read_filter::ReadFilter;
 use super::retransmission::{self, RoundTrip};
+use super::video_pacer::{Backlog, VideoPacer};
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{CongestionControlBuilder, Slot};
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS};
@@ -62,6 +63,8 @@ pub struct Gauges {
     pub estimate: Estimate,
     /// The round trip (written by `link_watch.rs`, read by the NACK damper).
     pub round_trip: RoundTrip,
+    /// How long the video waiting in the link's pacer takes to leave.
+    pub backlog: Backlog,
 }
 
 /// Creates a peer connection whose events go to `handler`, and the gauges
@@ -142,20 +145,24 @@ fn interceptors(media_engine: &mut MediaEngine) -> webrtc::error::Result<(Regist
     // NACK generator/responder (bounded: see `retransmission.rs`),
     // sender/receiver reports, and congestion
     // control: transport-wide feedback both ways and GCC (registered after
-    // the codecs, so they get the nack/pli and transport-cc feedback). No
-    // pacer: it holds every packet, audio included, to a rate in one queue
-    // sized for a 1080p keyframe, which on a narrow link is seconds of
-    // delay; our encoders keep to the estimate instead. Then our
-    // keyframe-request forwarder last, after every interceptor has seen the RTCP.
+    // the codecs, so they get the nack/pli and transport-cc feedback), and
+    // our pacer for video (rtc's paces audio too, behind the video). Then
+    // our keyframe-request forwarder last, after every interceptor has seen
+    // the RTCP.
     let round_trip = RoundTrip::default();
     let registry = retransmission::configure(Registry::new(), media_engine, round_trip.clone());
     configure_simulcast_extension_headers(media_engine)?;
     let registry = configure_twcc(configure_rtcp_reports(registry), media_engine)?;
     let (gcc, estimate) = super::bandwidth::estimator();
+    let backlog = Backlog::default();
     let registry = registry
         .with(
             Slot::CongestionControl,
             CongestionControlBuilder::new(gcc).build(),
+        )
+        .with(
+            Slot::Pacer,
+            VideoPacer::new(estimate.clone(), backlog.clone()),
         )
         .with(
             Slot::from(14_000),
@@ -166,6 +173,7 @@ fn interceptors(media_engine: &mut MediaEngine) -> webrtc::error::Result<(Regist
         Gauges {
             estimate,
             round_trip,
+            backlog,
         },
     ))
 }

@@ -32,6 +32,10 @@ const LARGE_MESH_BITRATE_BPS: u32 = 600_000;
 const LARGE_MESH_HOLD: Duration = Duration::from_secs(5);
 /// A shared screen is never asked for less: below it text is mush.
 const MIN_SCREEN_BPS: u32 = 100_000;
+/// A frame is skipped while a link still holds this much video to send
+/// (see `video_pacer.rs`): queued behind the others, it would be late,
+/// and the queue longer.
+const MAX_BACKLOG: Duration = Duration::from_millis(100);
 
 /// Whether a camera is sent for a large mesh now.
 #[derive(Default)]
@@ -172,6 +176,11 @@ impl Encoding {
     /// Encodes `frame` once (at the size and bitrate the links afford) and
     /// writes it to every peer.
     fn send(&mut self, ctl: &SenderControl, frame: &VideoFrame, interval: Duration) {
+        let backlog = ctl.outlets.longest_backlog();
+        if backlog > MAX_BACKLOG {
+            tracing::trace!(?backlog, "a frame is skipped: the link is behind");
+            return;
+        }
         let now = Instant::now();
         if ctl.keyframe.swap(false, Ordering::SeqCst) {
             self.keyframes.request();

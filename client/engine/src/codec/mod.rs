@@ -2,6 +2,7 @@
 //! engine's frame types.
 
 pub mod h264;
+pub mod nal;
 pub mod opus_codec;
 pub mod picture_limits;
 

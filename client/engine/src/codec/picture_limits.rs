@@ -63,7 +63,7 @@ fn check_sps(nal: &[u8]) -> Result<(), PictureError> {
 }
 
 /// The NAL units of an Annex-B stream (between 00 00 01 start codes).
-fn nal_units(stream: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(super) fn nal_units(stream: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut starts = Vec::new();
     let mut i = 0;
     while i + 3 <= stream.len() {
