@@ -162,6 +162,15 @@ impl DeliveryCeiling {
         };
     }
 
+    /// The least the estimate falls to once the path has shown what it
+    /// delivers: a little under that. GCC cuts again and again while the
+    /// loss lasts (to 75-170 kbit/s on a link cut to 500), and the picture
+    /// then waits on a link it leaves mostly idle. A narrower path lowers
+    /// it, at its next heavy loss or standing queue.
+    pub fn floor(&self) -> f64 {
+        (self.capacity * DRAIN).max(MIN_BPS)
+    }
+
     /// `target` (GCC's), or the ceiling (grown since it was set) if lower.
     pub fn apply(&mut self, target: f64, now: Instant) -> f64 {
         let Some((ceiling, grown_at)) = self.ceiling else {
@@ -230,7 +239,8 @@ pub fn estimator() -> (PublishingGcc, Estimate) {
 
 impl PublishingGcc {
     fn publish(&mut self, now: Instant) {
-        let bps = self.ceiling.apply(self.gcc.target_bitrate(), now);
+        let target = self.gcc.target_bitrate().max(self.ceiling.floor());
+        let bps = self.ceiling.apply(target, now);
         self.estimate.publish(bps);
     }
 
@@ -355,6 +365,18 @@ mod tests {
         // GCC below it wins, and it still holds GCC back when GCC climbs.
         assert_eq!(ceiling.apply(150_000.0, a_second_on), 150_000.0);
         assert!((ceiling.apply(1_000_000.0, a_second_on) - grown).abs() < 1.0);
+    }
+
+    #[test]
+    fn after_heavy_loss_the_estimate_stays_a_little_under_what_was_delivered() {
+        assert_eq!(
+            DeliveryCeiling::default().floor(),
+            MIN_BPS,
+            "nothing known yet"
+        );
+        let (ceiling, _, _) = cut();
+        let floor = ceiling.floor();
+        assert!((floor - 204_082.0 * DRAIN).abs() < 1.0, "{floor}");
     }
 
     #[test]
