@@ -250,3 +250,37 @@ async fn receive_audio(
         .unwrap_or_else(|p| p.into_inner())
         .remove(&peer);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEYFRAME: [u8; 12] = [0, 0, 0, 1, 0x67, 1, 0, 0, 1, 0x65, 2, 3];
+    const PREDICTED: [u8; 6] = [0, 0, 0, 1, 0x41, 9];
+
+    /// Whether a keyframe is wanted after `assembled`, with one wanted before.
+    fn wanted_after(assembled: Vec<Assembled>) -> bool {
+        let (units, _decoder) = std::sync::mpsc::sync_channel(4);
+        let keyframe_wanted = AtomicBool::new(false);
+        hand_to_decoder(assembled, &units, &keyframe_wanted);
+        keyframe_wanted.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn a_keyframe_after_a_loss_mends_it_and_a_loss_after_one_does_not() {
+        let lost_then_key = vec![Assembled::Lost, Assembled::Frame(KEYFRAME.to_vec())];
+        assert!(!wanted_after(lost_then_key), "the keyframe mends the loss");
+        let lost_then_predicted = vec![Assembled::Lost, Assembled::Frame(PREDICTED.to_vec())];
+        assert!(wanted_after(lost_then_predicted));
+        let key_then_lost = vec![Assembled::Frame(KEYFRAME.to_vec()), Assembled::Lost];
+        assert!(wanted_after(key_then_lost));
+    }
+
+    #[test]
+    fn a_frame_the_busy_decoder_cannot_take_wants_a_keyframe() {
+        let frames = (0..5)
+            .map(|_| Assembled::Frame(KEYFRAME.to_vec()))
+            .collect();
+        assert!(wanted_after(frames), "the fifth is dropped");
+    }
+}
