@@ -10,7 +10,7 @@
 //!   screen   sharing a 1920×1080 screen under Xvfb: capture + convert + encode cost, change → decoded delay
 //!   mouth-to-ear  a sound from A's microphone to B's speaker, through PulseAudio null devices
 //!   network  KBIT SECONDS: a call across the network rig, the receiver's home link capped
-//!   network-drop  the same link from 5 Mbit/s to 500 kbit/s mid-call: how long until it settles
+//!   network-drop  [noise|scene]: the same link from 5 Mbit/s to 500 kbit/s mid-call: how long until it settles
 //!   profile  NAME SECONDS: a call on loopback, the sender's sockets impaired by `--network NAME`
 
 use anyhow::{Context, Result, bail};
@@ -49,7 +49,7 @@ async fn main() -> Result<()> {
         // The half of `mouth-to-ear` that is a client of its PulseAudio server.
         Some("mouth-to-ear-measure") => mouth_to_ear::measure().await,
         Some("network") => network::network(&args[1..]),
-        Some("network-drop") => network_drop::network_drop(),
+        Some("network-drop") => network_drop::network_drop(args.get(1).map(String::as_str)),
         Some("profile") => network::profile(&args[1..]).await,
         _ => bail!(
             "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network|network-drop|profile"

@@ -1,7 +1,8 @@
 //! `huddle-bench network-drop`: the receiver's home link is capped at
 //! 5 Mbit/s, and 15 s into a 45 s call at 500 kbit/s (`tbf`, 200 ms
-//! queue). The sender sends 720p noise (every bit the encoder is allowed)
-//! and a tone. Prints, second by second after the drop, what the link
+//! queue). The sender sends 720p noise (every bit the encoder is allowed),
+//! or with `scene` a camera-like picture (a panning texture with a little
+//! grain, whose keyframes are a fraction of noise's), and a tone. Prints, second by second after the drop, what the link
 //! carried into the receiver's home and the receiver's latency p95, then
 //! how long until the latency was back under 300 ms for good, and until
 //! the link was used at 70 % or more for good.
@@ -21,13 +22,21 @@ const WIDE_KBIT: u32 = 5_000;
 const NARROW_KBIT: u32 = 500;
 
 /// Runs on a thread of its own, as `network` does.
-pub fn network_drop() -> Result<()> {
-    std::thread::spawn(call)
+pub fn network_drop(source: Option<&str>) -> Result<()> {
+    let write_source = match source {
+        None | Some("noise") => huddle_tests::noise::write_noise_y4m,
+        Some("scene") => huddle_tests::noise::write_scene_y4m,
+        Some(other) => anyhow::bail!("network-drop: a source is noise or scene, not {other}"),
+    };
+    std::thread::spawn(move || call(write_source))
         .join()
         .map_err(|_| anyhow::anyhow!("the call panicked"))?
 }
 
-fn call() -> Result<()> {
+/// Writes a y4m video: path, width, height, frames.
+type WriteSource = fn(&std::path::Path, usize, usize, usize);
+
+fn call(write_source: WriteSource) -> Result<()> {
     let link = |kbit| Link {
         rate_kbit: Some(kbit),
         queue: Duration::from_millis(200),
@@ -39,8 +48,8 @@ fn call() -> Result<()> {
     });
     let (_turn, server) = start_public(&rig, None);
     let dir = tempfile::tempdir()?;
-    let noise = dir.path().join("noise.y4m");
-    huddle_tests::noise::write_noise_y4m(&noise, 1280, 720, 10);
+    let noise = dir.path().join("source.y4m");
+    write_source(&noise, 1280, 720, 50);
     let mut ann = bot(
         &server,
         STARTUP,
