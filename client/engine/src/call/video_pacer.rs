@@ -240,6 +240,7 @@ impl Interceptor for VideoPacer {
 
     fn unbind_local_stream(&mut self, info: &StreamInfo) {
         self.video.remove(&info.ssrc);
+        self.keyframe_starts.remove(&info.ssrc);
     }
 
     fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
