@@ -151,7 +151,8 @@ fn hand_to_decoder(
             Assembled::Frame(unit) => {
                 // A keyframe mends what was lost before it: asking for
                 // another would cost a narrow link its size again.
-                if nal::is_keyframe(&unit) {
+                // (Read only while one is wanted: it scans the whole frame.)
+                if keyframe_wanted.load(Ordering::SeqCst) && nal::is_keyframe(&unit) {
                     keyframe_wanted.store(false, Ordering::SeqCst);
                 }
                 if units.try_send(unit).is_err() {
@@ -258,7 +259,7 @@ mod tests {
     const KEYFRAME: [u8; 12] = [0, 0, 0, 1, 0x67, 1, 0, 0, 1, 0x65, 2, 3];
     const PREDICTED: [u8; 6] = [0, 0, 0, 1, 0x41, 9];
 
-    /// Whether a keyframe is wanted after `assembled`, with one wanted before.
+    /// Whether a keyframe is wanted after `assembled`, none wanted before.
     fn wanted_after(assembled: Vec<Assembled>) -> bool {
         let (units, _decoder) = std::sync::mpsc::sync_channel(4);
         let keyframe_wanted = AtomicBool::new(false);

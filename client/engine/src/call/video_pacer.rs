@@ -115,21 +115,24 @@ impl VideoPacer {
     fn before_keyframe(&self, ssrc: u32, sequence: u16) -> bool {
         self.keyframe_starts
             .get(&ssrc)
-            .is_some_and(|&start| (sequence.wrapping_sub(start) as i16) < 0)
+            .is_some_and(|&start| precedes(sequence, start))
     }
 
-    /// Drops what waits of `ssrc`'s frames before its newest keyframe.
-    fn drop_before_keyframe(&mut self, ssrc: u32) {
-        let mut queue = std::mem::take(&mut self.queue);
-        queue.retain(|packet| match &packet.message.packet {
+    /// Drops what waits of `ssrc`'s frames before its keyframe at `start`.
+    fn drop_before_keyframe(&mut self, ssrc: u32, start: u16) {
+        self.queue.retain(|packet| match &packet.message.packet {
             Packet::Rtp(rtp) => {
-                !(rtp.header.ssrc == ssrc && self.before_keyframe(ssrc, rtp.header.sequence_number))
+                rtp.header.ssrc != ssrc || !precedes(rtp.header.sequence_number, start)
             }
             _ => true,
         });
-        self.queued_bits = queue.iter().map(bits_of).sum();
-        self.queue = queue;
+        self.queued_bits = self.queue.iter().map(bits_of).sum();
     }
+}
+
+/// Whether RTP sequence number `a` comes before `b` (they wrap at 2^16).
+fn precedes(a: u16, b: u16) -> bool {
+    (a.wrapping_sub(b) as i16) < 0
 }
 
 /// The rate to let video out at, for an estimate and a queue that must be
@@ -183,7 +186,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for VideoPacer {
         }
         if !resend && nal::opens_keyframe(&rtp.payload) {
             self.keyframe_starts.insert(ssrc, sequence);
-            self.drop_before_keyframe(ssrc);
+            self.drop_before_keyframe(ssrc, sequence);
         }
         self.bucket.refill(now);
         self.queued_bits += bits_of(&msg);

@@ -2,8 +2,8 @@
 //! 5 Mbit/s, and 15 s into a 45 s call at 500 kbit/s (`tbf`, 200 ms
 //! queue). The sender sends 720p noise (every bit the encoder is allowed),
 //! or with `scene` a camera-like picture (a panning texture with a little
-//! grain, whose keyframes are a fraction of noise's), and a tone. Prints, second by second after the drop, what the link
-//! carried into the receiver's home and the receiver's latency p95, then
+//! grain, whose keyframes are a fraction of noise's), and a tone. Prints,
+//! second by second after the drop, what the link carried into the receiver's home and the receiver's latency p95, then
 //! how long until the latency was back under 300 ms for good, and until
 //! the link was used at 70 % or more for good.
 
@@ -23,20 +23,23 @@ const NARROW_KBIT: u32 = 500;
 
 /// Runs on a thread of its own, as `network` does.
 pub fn network_drop(source: Option<&str>) -> Result<()> {
-    let write_source = match source {
-        None | Some("noise") => huddle_tests::noise::write_noise_y4m,
-        Some("scene") => huddle_tests::noise::write_scene_y4m,
+    // Noise is new every frame, so 10 loop as well as any; a scene needs
+    // 5 s before its loop jumps back.
+    let video: Video = match source {
+        None | Some("noise") => (huddle_tests::noise::write_noise_y4m, 10),
+        Some("scene") => (huddle_tests::noise::write_scene_y4m, 50),
         Some(other) => anyhow::bail!("network-drop: a source is noise or scene, not {other}"),
     };
-    std::thread::spawn(move || call(write_source))
+    std::thread::spawn(move || call(video))
         .join()
         .map_err(|_| anyhow::anyhow!("the call panicked"))?
 }
 
-/// Writes a y4m video: path, width, height, frames.
-type WriteSource = fn(&std::path::Path, usize, usize, usize);
+/// What writes the sender's y4m video (path, width, height, frames), and
+/// how many frames it loops.
+type Video = (fn(&std::path::Path, usize, usize, usize), usize);
 
-fn call(write_source: WriteSource) -> Result<()> {
+fn call((write_video, frames): Video) -> Result<()> {
     let link = |kbit| Link {
         rate_kbit: Some(kbit),
         queue: Duration::from_millis(200),
@@ -48,8 +51,8 @@ fn call(write_source: WriteSource) -> Result<()> {
     });
     let (_turn, server) = start_public(&rig, None);
     let dir = tempfile::tempdir()?;
-    let noise = dir.path().join("source.y4m");
-    write_source(&noise, 1280, 720, 50);
+    let video = dir.path().join("video.y4m");
+    write_video(&video, 1280, 720, frames);
     let mut ann = bot(
         &server,
         STARTUP,
@@ -58,7 +61,7 @@ fn call(write_source: WriteSource) -> Result<()> {
         CALL.as_secs_f64(),
         "",
     );
-    ann.video = VideoChoice::File(noise);
+    ann.video = VideoChoice::File(video);
     (ann.width, ann.height, ann.bitrate_bps) = (1280, 720, 1_500_000);
     let bob = bot(
         &server,
