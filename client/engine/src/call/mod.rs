@@ -8,6 +8,7 @@ mod audio_sender;
 mod bandwidth;
 mod control;
 pub mod core;
+mod delivery_ceiling;
 mod driver;
 mod engine;
 mod events;

@@ -176,12 +176,13 @@ impl Encoding {
     /// Encodes `frame` once (at the size and bitrate the links afford) and
     /// writes it to every peer.
     fn send(&mut self, ctl: &SenderControl, frame: &VideoFrame, interval: Duration) {
+        let now = Instant::now();
+        let (max_height, bitrate_bps) = self.target(ctl, now);
         let backlog = ctl.outlets.longest_backlog();
-        if backlog > MAX_BACKLOG {
+        if skips_for_backlog(backlog, max_height, self.encoded_size.1) {
             tracing::trace!(?backlog, "a frame is skipped: the link is behind");
             return;
         }
-        let now = Instant::now();
         if ctl.keyframe.swap(false, Ordering::SeqCst) {
             self.keyframes.request();
         }
@@ -191,7 +192,6 @@ impl Encoding {
         if self.keyframes.take(now) {
             self.encoder.request_keyframe();
         }
-        let (max_height, bitrate_bps) = self.target(ctl, now);
         let mut smaller = self.fitted(frame, max_height);
         restamp(&mut smaller, frame, ctl.encoded.load(Ordering::Relaxed));
         let picture = smaller.as_ref().unwrap_or(frame);
@@ -289,6 +289,16 @@ impl Encoding {
     }
 }
 
+/// Whether a frame is skipped while the links hold `backlog` of video:
+/// queued behind it, the frame would be late. But a smaller picture than
+/// the one encoded last starts with a keyframe, and the pacer drops what
+/// waits of the frames before one: sent at once, it clears the backlog
+/// rather than waiting behind it (after a link was cut, the wait for a
+/// stale second of 720p was most of the picture's gap).
+fn skips_for_backlog(backlog: Duration, max_height: usize, encoded_height: usize) -> bool {
+    backlog > MAX_BACKLOG && max_height >= encoded_height
+}
+
 /// What is sent of a stamped `frame` (`smaller`, its scaled copy, or else
 /// `frame` itself) carries the stamp, readable at its size, numbered by the
 /// frames encoded before it: the encoder skips frames to keep its bitrate,
@@ -332,6 +342,15 @@ mod tests {
             restamped.captured_us,
             stamp::read(&frame).unwrap().captured_us
         );
+    }
+
+    #[test]
+    fn a_link_that_is_behind_skips_frames_but_not_a_smaller_picture() {
+        let behind = MAX_BACKLOG + Duration::from_millis(1);
+        assert!(!skips_for_backlog(MAX_BACKLOG, 720, 720), "not behind");
+        assert!(skips_for_backlog(behind, 720, 720));
+        assert!(skips_for_backlog(behind, usize::MAX, 720), "a screen");
+        assert!(!skips_for_backlog(behind, 360, 720), "a step down");
     }
 
     #[test]

@@ -90,10 +90,13 @@ fn watch_the_link(rig: &Rig, narrow: Link) -> (Vec<(u64, f64)>, u64) {
     let mut carried = Vec::new();
     let mut dropped_at = None;
     let mut before = rig.bytes_to_home(2);
-    while start.elapsed() < CALL {
+    // Ends before the bots leave: their last second is no freeze.
+    while start.elapsed() < CALL - Duration::from_secs(2) {
+        // Named by the second it started in, as the receiver's seconds are.
+        let second = unix_s();
         std::thread::sleep(Duration::from_secs(1));
         let bytes = rig.bytes_to_home(2);
-        carried.push((unix_s(), (bytes - before) as f64 * 8.0 / 1000.0));
+        carried.push((second, (bytes - before) as f64 * 8.0 / 1000.0));
         before = bytes;
         if dropped_at.is_none() && start.elapsed() >= DROP_AT {
             rig.set_link(2, &narrow);
@@ -120,16 +123,16 @@ fn print_table(carried: &[(u64, f64)], timeline: &[Second], dropped_at: u64) {
     println!("| s after the drop | link carried (kbit/s) | frames | latency p95 (ms) |");
     println!("|---|---|---|---|");
     let mut rows = Vec::new();
-    for &(unix_s, kbit) in carried.iter().filter(|(s, _)| *s > dropped_at) {
+    for &(unix_s, kbit) in carried.iter().filter(|(s, _)| *s >= dropped_at) {
         let second = timeline.iter().find(|s| s.unix_s == unix_s);
         let p95 = second.and_then(|s| s.latency_p95_ms);
         let frames = second.map_or(0, |s| s.frames);
+        // Each second is counted by its end: "3" is the third second.
+        let after_s = unix_s - dropped_at + 1;
         println!(
-            "| {} | {kbit:.0} | {frames} | {} |",
-            unix_s - dropped_at,
+            "| {after_s} | {kbit:.0} | {frames} | {} |",
             p95.map_or("-".into(), |v| format!("{v:.0}"))
         );
-        let after_s = unix_s - dropped_at;
         rows.push(Row { after_s, kbit, p95 });
     }
     let latency = settled(&rows, |row| row.p95.is_some_and(|p95| p95 < 300.0));
