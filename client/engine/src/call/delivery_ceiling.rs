@@ -138,16 +138,7 @@ impl DeliveryCeiling {
             self.capacity = self.episode_best(now, delivered_bps);
             self.ceiling = Some((self.capacity.max(MIN_BPS), now));
         } else if queue.standing || self.growing >= GROWING_WINDOWS {
-            // Caught, it is given time to drain before it is caught again.
-            (self.episode, self.growing) = (None, 0);
-            self.capacity = delivered_bps;
-            let drain = if queue.standing { DRAIN } else { EARLY_DRAIN };
-            self.ceiling = Some(((delivered_bps * drain).max(MIN_BPS), now));
-            tracing::debug!(
-                standing = queue.standing,
-                ceiling_kbit = (delivered_bps * drain / 1000.0) as u32,
-                "a queue: the estimate is capped under what the path delivered"
-            );
+            self.cap_for_queue(now, queue.standing, delivered_bps);
         } else {
             ended = self.episode.take().is_some();
         }
@@ -165,6 +156,36 @@ impl DeliveryCeiling {
             ..DeliveryCeiling::default()
         };
         ended
+    }
+
+    /// A queue that stands caps the ceiling under what the path delivered,
+    /// and that is what it carries now. One that grows may be no more than
+    /// a large frame (a scene change) sent faster than the path: what was
+    /// delivered then is what the sender happened to send, and, capped
+    /// there, a camera fell to 180p for 13 s on a link it used at 60 %. So
+    /// it caps the ceiling no lower than the floor, and never lowers that.
+    fn cap_for_queue(&mut self, now: Instant, standing: bool, delivered_bps: f64) {
+        // Caught, it is given time to drain before it is caught again.
+        (self.episode, self.growing) = (None, 0);
+        let ceiling = if standing {
+            self.capacity = delivered_bps;
+            delivered_bps * DRAIN
+        } else {
+            // The path carries at least what it delivered.
+            self.capacity = self.capacity.max(delivered_bps);
+            (delivered_bps * EARLY_DRAIN).max(self.floor())
+        };
+        // A cap, never a raise: what a burst delivered can be more.
+        let ceiling = match self.ceiling {
+            Some((was, _)) => ceiling.min(was),
+            None => ceiling,
+        };
+        self.ceiling = Some((ceiling.max(MIN_BPS), now));
+        tracing::debug!(
+            standing,
+            ceiling_kbit = (ceiling / 1000.0) as u32,
+            "a queue: the estimate is capped under what the path delivered"
+        );
     }
 
     fn count(&mut self, report: &PacketReport) {

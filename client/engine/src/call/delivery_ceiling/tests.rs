@@ -101,21 +101,24 @@ fn a_loss_that_goes_on_keeps_the_most_the_path_delivered_in_it() {
     assert_eq!(ceiling.floor(), MIN_BPS, "51 kbit/s, under the least");
 }
 
+/// `packets`, those from `from` on held `queue_ms` longer in a queue.
+fn held(mut packets: Vec<PacketReport>, from: usize, queue_ms: u64) -> Vec<PacketReport> {
+    for packet in &mut packets[from..] {
+        packet.arrival = packet
+            .arrival
+            .map(|at| at + Duration::from_millis(queue_ms));
+    }
+    packets
+}
+
 #[test]
 fn a_queue_that_grows_caps_the_estimate_just_under_what_was_delivered() {
     let mut ceiling = DeliveryCeiling::default();
     let start = Instant::now();
     // 50 × 250 bytes over 500 ms, the last ten held `queue_ms` (so it
     // does not stand: the first ones wait for nothing).
-    let window = |i: u64, queue_ms: u64| {
-        let mut packets = lossy_path_batch(start, 500 * i, 500, 1000);
-        for packet in &mut packets[40..] {
-            packet.arrival = packet
-                .arrival
-                .map(|at| at + Duration::from_millis(queue_ms));
-        }
-        packets
-    };
+    let window =
+        |i: u64, queue_ms: u64| held(lossy_path_batch(start, 500 * i, 500, 1000), 40, queue_ms);
     let at = |i: u64| start + WINDOW * i as u32;
     ceiling.on_reports(at(0), &window(0, 0));
     for (i, queue_ms) in [(1, 0), (2, 70)] {
@@ -137,6 +140,42 @@ fn a_queue_that_grows_caps_the_estimate_just_under_what_was_delivered() {
     ceiling.on_reports(at(5), &window(5, 0));
     let grown = ceiling.apply(1_000_000.0, a_second_on + Duration::from_secs(1));
     assert!((grown / capped - NEAR_GROWTH).abs() < 0.001, "{grown}");
+}
+
+/// After [`cut`], three windows of `packets` (sent over `ms` from each
+/// window's start, the first one skipped), those from `held_from` on held
+/// 0, 70, then 140 ms: a queue that grows. Returns the ceiling, the floor
+/// the cut left, and what the ceiling makes of GCC's 1 Mbit/s then.
+fn a_queue_grows_after_the_cut(
+    ms: u64,
+    packets: usize,
+    held_from: usize,
+) -> (DeliveryCeiling, f64, f64) {
+    let (mut ceiling, start, cut) = cut();
+    let floor = ceiling.floor();
+    for (i, queue_ms) in [(1, 0), (2, 70), (3, 140)] {
+        let sent = lossy_path_batch(start, 500 * i, ms, 1000)[1..=packets].to_vec();
+        ceiling.on_reports(cut + WINDOW * i as u32, &held(sent, held_from, queue_ms));
+    }
+    let capped = ceiling.apply(1_000_000.0, cut + WINDOW * 3);
+    (ceiling, floor, capped)
+}
+
+#[test]
+fn a_queue_that_grows_from_a_burst_does_not_cap_the_estimate_under_the_floor() {
+    // A large frame: 10 packets in 500 ms (40 kbit/s), none lost, the last
+    // five held.
+    let (ceiling, floor, capped) = a_queue_grows_after_the_cut(500, 10, 5);
+    assert!((capped - floor).abs() < 1.0, "{capped}");
+    assert!((ceiling.floor() - floor).abs() < 1.0, "the floor stays");
+}
+
+#[test]
+fn a_queue_caps_the_ceiling_and_never_raises_it() {
+    // 49 × 250 bytes sent in 300 ms a window, the last ten held: some 230
+    // kbit/s delivered, over the 204 the loss left.
+    let (_, _, capped) = a_queue_grows_after_the_cut(300, 49, 39);
+    assert!(capped <= 204_082.0 + 1.0, "{capped}");
 }
 
 #[test]
