@@ -87,7 +87,8 @@ pub struct DeliveryCeiling {
     growing: u32,
     /// The ceiling, and when it was last grown.
     ceiling: Option<(f64, Instant)>,
-    /// What the path delivered when it last lost heavily.
+    /// What the path was last seen to carry at its edge: what it
+    /// delivered in a heavy loss, or with a queue.
     capacity: f64,
     /// The heavy loss going on, if one is.
     episode: Option<Episode>,
