@@ -78,11 +78,11 @@ pub fn estimator() -> (PublishingGcc, Estimate) {
 
 impl PublishingGcc {
     fn publish(&mut self, now: Instant) {
-        let target = self.gcc.target_bitrate().max(self.ceiling.floor());
-        let bps = self.ceiling.apply(target, now);
+        let (gcc, floor) = (self.gcc.target_bitrate(), self.ceiling.floor());
+        let bps = self.ceiling.apply(gcc.max(floor), now);
         tracing::trace!(
-            gcc = self.gcc.target_bitrate() as u32,
-            floor = self.ceiling.floor() as u32,
+            gcc = gcc as u32,
+            floor = floor as u32,
             estimate = bps as u32,
             "the estimate"
         );

@@ -79,10 +79,9 @@ pub struct DeliveryCeiling {
     departures: Option<(Instant, Instant)>,
     /// What was sent in the last window, in bits per second.
     sending_bps: f64,
-    /// Whether a queue built in the last window (see [`apply`](Self::apply)).
-    queueing: bool,
-    /// The last window's longest wait past the least delay (seconds), and
-    /// how many windows in a row it has grown past [`LOSS_QUEUE`].
+    /// The last window's longest wait past the least delay (seconds): past
+    /// [`LOSS_QUEUE`], a queue (see [`apply`](Self::apply)); and how many
+    /// windows in a row it has grown past that.
     last_peak: f64,
     growing: u32,
     /// The ceiling, and when it was last grown.
@@ -151,7 +150,6 @@ impl DeliveryCeiling {
             episode: self.episode,
             queue: std::mem::take(&mut self.queue),
             sending_bps: self.sent_bytes as f64 * 8.0 / sending_span.as_secs_f64(),
-            queueing: queue.peak >= LOSS_QUEUE,
             last_peak: queue.peak,
             growing: self.growing,
             ..DeliveryCeiling::default()
@@ -241,7 +239,7 @@ impl DeliveryCeiling {
         let used = self.sending_bps >= ceiling * USED_SHARE;
         // While a queue builds the ceiling holds: the path is full, and
         // growing into the queue would only fill it faster.
-        let growth = if self.queueing {
+        let growth = if self.last_peak >= LOSS_QUEUE {
             1.0
         } else if near || !used {
             NEAR_GROWTH

@@ -250,28 +250,27 @@ fn a_queue_that_stands_caps_the_estimate_below_what_the_path_delivered() {
 }
 
 /// What a ceiling makes of GCC's 1 Mbit/s after a second of windows of
-/// 250 ms, each made by `window` from its start (ms).
-fn after_a_second_of(window: impl Fn(u64) -> Vec<PacketReport>) -> f64 {
+/// 250 ms, each made by `window` from the start and its own start (ms).
+fn after_a_second_of(window: impl Fn(Instant, u64) -> Vec<PacketReport>) -> f64 {
     let mut ceiling = DeliveryCeiling::default();
     let start = Instant::now();
     for i in 0..4 {
-        ceiling.on_reports(start + Duration::from_millis(250 * i), &window(250 * i));
+        let at = start + Duration::from_millis(250 * i);
+        ceiling.on_reports(at, &window(start, 250 * i));
     }
     ceiling.apply(1_000_000.0, start + Duration::from_secs(1))
 }
 
 #[test]
 fn heavy_loss_with_no_queue_is_a_lossy_path_and_leaves_the_estimate_to_gcc() {
-    let start = Instant::now();
     // 20 % lost.
-    let lossy = after_a_second_of(|from_ms| lossy_path_batch(start, from_ms, 250, 5));
+    let lossy = after_a_second_of(|start, from_ms| lossy_path_batch(start, from_ms, 250, 5));
     assert_eq!(lossy, 1_000_000.0);
 }
 
 #[test]
 fn light_loss_leaves_the_estimate_to_gcc() {
-    let start = Instant::now();
     // 6 % lost.
-    let light = after_a_second_of(|from_ms| batch(start, from_ms, 250, 17));
+    let light = after_a_second_of(|start, from_ms| batch(start, from_ms, 250, 17));
     assert_eq!(light, 1_000_000.0);
 }
