@@ -24,6 +24,8 @@ if [[ -z "${HUDDLE_PACKAGES+set}" ]]; then
         nginx caddy
         # calls through a TURN relay: coturn, with the server's REST credentials
         coturn
+        # large meetings: Janus's VideoRoom as the SFU, started by the tests
+        janus
         # the network rig: namespaces and shaping (ip, tc), NAT and loss (nft), sysctl
         iproute2 nftables procps)
 fi

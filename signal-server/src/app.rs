@@ -8,6 +8,7 @@ use crate::message_limits::UserAllowances;
 use crate::metrics::Metrics;
 use crate::rate_limit::LoginLimits;
 use crate::resume::ResumeKey;
+use crate::sfu::Sfu;
 use crate::store::Db;
 use crate::store::chat_store::ChatStore;
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub struct App {
     pub hub: Hub,
     /// Signs the resume tokens `welcome` gives out.
     pub resume_key: ResumeKey,
+    /// Janus, when `[sfu]` is set and Janus answered at start-up.
+    pub sfu: Option<Sfu>,
     pub metrics: Metrics,
     pub login_limits: LoginLimits,
     /// Each user's live-message allowance, across their connections.
@@ -43,7 +46,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: Config, db: Db, chat: ChatStore, resume_key: ResumeKey) -> AppState {
+    pub fn new(
+        config: Config,
+        db: Db,
+        chat: ChatStore,
+        resume_key: ResumeKey,
+        sfu: Option<Sfu>,
+    ) -> AppState {
         let metrics = Metrics::new();
         let shutdown = CancellationToken::new();
         Arc::new(App {
@@ -55,6 +64,7 @@ impl App {
             ),
             hub: Hub::new(metrics.clone(), shutdown.clone(), config.limits.room_size),
             resume_key,
+            sfu,
             metrics,
             chat,
             config,

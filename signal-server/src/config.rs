@@ -1,6 +1,7 @@
 //! Server settings: built-in defaults, overridden by a TOML file, then by
 //! `HUDDLE_*` environment variables and command-line flags.
 
+use crate::sfu::SfuConfig;
 use crate::tls::TlsFiles;
 use crate::turn::TurnConfig;
 use clap::Parser;
@@ -37,6 +38,9 @@ pub struct Config {
     /// A TURN relay sharing a secret with us: each connection gets its own
     /// time-limited credentials for it in `welcome`, after `ice_servers`.
     pub turn: Option<TurnConfig>,
+    /// Janus, for meetings larger than a mesh carries; without it every
+    /// meeting is a mesh.
+    pub sfu: Option<SfuConfig>,
     /// How often the server pings each WebSocket.
     pub heartbeat_interval: Duration,
     /// A connection silent (no frame, no pong) this long is considered gone.
@@ -157,6 +161,7 @@ impl Default for Config {
             chat_retention_days: None,
             ice_servers: Vec::new(),
             turn: None,
+            sfu: None,
             heartbeat_interval: Duration::from_secs(2),
             heartbeat_timeout: Duration::from_secs(6),
             resume_grace: Duration::from_secs(15),
@@ -177,8 +182,8 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// TOML config file with any of the settings below (same names, snake_case),
-    /// plus `[[ice_servers]]` tables, a `[turn]` table (urls, secret, ttl_s)
-    /// and a `[limits]` table.
+    /// plus `[[ice_servers]]` tables, a `[turn]` table (urls, secret, ttl_s),
+    /// an `[sfu]` table (janus_url, api_secret, mesh_max) and a `[limits]` table.
     #[arg(long, env = "HUDDLE_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on for HTTP and WebSocket [default: 127.0.0.1:8080].
@@ -250,6 +255,7 @@ struct FileConfig {
     chat_retention_days: Option<u32>,
     ice_servers: Option<Vec<IceServer>>,
     turn: Option<TurnConfig>,
+    sfu: Option<SfuConfig>,
     heartbeat_interval_ms: Option<u64>,
     heartbeat_timeout_ms: Option<u64>,
     resume_grace_ms: Option<u64>,
@@ -274,6 +280,8 @@ pub enum ConfigError {
     Proxy(String),
     #[error("{0}")]
     Turn(String),
+    #[error("{0}")]
+    Sfu(String),
     #[error("heartbeat timeout ({timeout:?}) must be longer than the interval ({interval:?})")]
     Heartbeat {
         interval: Duration,
@@ -310,6 +318,7 @@ impl Config {
                     .collect()
             }),
             turn: None,
+            sfu: None,
             heartbeat_interval_ms: args.heartbeat_interval_ms,
             heartbeat_timeout_ms: args.heartbeat_timeout_ms,
             resume_grace_ms: args.resume_grace_ms,
@@ -373,6 +382,12 @@ impl Config {
                 return Err(ConfigError::Turn(problem));
             }
             self.turn = Some(turn);
+        }
+        if let Some(sfu) = layer.sfu {
+            if let Some(problem) = sfu.problem() {
+                return Err(ConfigError::Sfu(problem));
+            }
+            self.sfu = Some(sfu);
         }
         if let Some(v) = layer.heartbeat_interval_ms {
             self.heartbeat_interval = Duration::from_millis(v);

@@ -19,6 +19,7 @@ pub mod rate_limit;
 pub mod resume;
 pub mod room;
 pub mod server;
+pub mod sfu;
 pub mod store;
 pub mod tls;
 pub mod turn;

@@ -4,6 +4,7 @@
 use crate::app::{App, AppState};
 use crate::config::Config;
 use crate::resume::ResumeKey;
+use crate::sfu::{Sfu, SfuConfig};
 use crate::store::chat_store::ChatStore;
 use crate::store::{Db, StoreError};
 use crate::tls::{Tls, TlsError};
@@ -104,7 +105,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let resume_key = db
         .call_blocking(|conn| ResumeKey::load_or_create(conn))
         .map_err(db_error)?;
-    let app = App::new(config, db, chat, resume_key);
+    let sfu = match &config.sfu {
+        Some(sfu) => connect_sfu(sfu).await,
+        None => None,
+    };
+    let app = App::new(config, db, chat, resume_key, sfu);
     crate::maintenance::start(&app);
     let task = tokio::spawn(serve(app.clone(), listener, tls.clone()));
     tracing::info!("listening on {}://{addr}", app.config.scheme());
@@ -114,6 +119,20 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         tls,
         task,
     })
+}
+
+/// Janus as `[sfu]` names it, or one warning and every meeting a mesh.
+async fn connect_sfu(config: &SfuConfig) -> Option<Sfu> {
+    match Sfu::connect(config).await {
+        Ok(sfu) => {
+            tracing::info!("large meetings go through Janus at {}", config.janus_url);
+            Some(sfu)
+        }
+        Err(err) => {
+            tracing::warn!("no SFU: {err}; every meeting stays a mesh");
+            None
+        }
+    }
 }
 
 async fn serve(app: AppState, listener: TcpListener, tls: Option<Tls>) {

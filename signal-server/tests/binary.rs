@@ -267,3 +267,39 @@ async fn a_running_server_is_backed_up_consistently_and_its_files_are_private() 
     let exit = wait_with_timeout(&mut server.child, Duration::from_secs(10));
     assert!(exit.success());
 }
+
+#[tokio::test]
+async fn a_server_whose_janus_is_missing_says_so_once_and_serves_all_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = nobody.local_addr().unwrap().port();
+    drop(nobody);
+    let config = dir.path().join("huddle.toml");
+    let sfu = format!("[sfu]\njanus_url = \"ws://127.0.0.1:{closed}\"\napi_secret = \"s\"\n");
+    std::fs::write(&config, sfu).unwrap();
+    let db = dir.path().join("demo.db");
+    let server = ServerProcess::start_demo(&[
+        "--db".as_ref(),
+        db.as_ref(),
+        "--config".as_ref(),
+        config.as_ref(),
+    ]);
+    let warnings: Vec<&str> = server
+        .banner
+        .lines()
+        .filter(|line| line.contains("WARN"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", server.banner);
+    assert!(
+        warnings[0].contains("no SFU") && warnings[0].contains("stays a mesh"),
+        "{}",
+        warnings[0]
+    );
+    let login = reqwest::Client::new()
+        .post(format!("{}/api/login", server.url))
+        .json(&serde_json::json!({"email": "test@startup.com", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200, "the server serves without Janus");
+}

@@ -5,6 +5,7 @@ pub mod app_harness;
 pub mod bots;
 pub mod certs;
 pub mod display;
+pub mod janus;
 pub mod noise;
 /// A private PulseAudio server with null sinks (shared with the client's tests).
 #[path = "../../client/bot/tests/common/pulse.rs"]

@@ -129,7 +129,7 @@ fn wait_listening(ip: Ipv4Addr, port: u16) {
 }
 
 /// A port free for both UDP and TCP now (coturn listens on both).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     loop {
         let udp = UdpSocket::bind("127.0.0.1:0").expect("a UDP port");
         let port = udp.local_addr().expect("bound").port();

@@ -198,3 +198,37 @@ fn the_readme_example_config_is_valid() {
     assert_eq!(config.turn.expect("the example has a relay").ttl_s, 86_400);
     assert_eq!(config.ice_servers.len(), 1);
 }
+
+#[test]
+fn an_sfu_table_is_read_and_a_broken_one_refused_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huddle.toml");
+    let read = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        Config::from_args(args(&["--config", path.to_str().unwrap()]))
+    };
+    let table = "[sfu]\njanus_url = \"ws://127.0.0.1:8188\"\napi_secret = \"s3cret\"\n";
+    let sfu = read(table).unwrap().sfu.expect("the table is read");
+    assert_eq!(sfu.janus_url, "ws://127.0.0.1:8188");
+    assert_eq!(sfu.mesh_max, 4, "four unless set");
+    assert!(
+        !format!("{sfu:?}").contains("s3cret"),
+        "the secret stays out of logs"
+    );
+    let refusals = [
+        (
+            "[sfu]\njanus_url = \"http://127.0.0.1:8088/janus\"\napi_secret = \"s\"\n",
+            "WebSocket API",
+        ),
+        (
+            "[sfu]\njanus_url = \"ws://127.0.0.1:8188\"\napi_secret = \" \"\n",
+            "api_secret is empty",
+        ),
+        (&format!("{table}mesh_max = 0\n"), "at least 1"),
+        (&format!("{table}mesh = 5\n"), "mesh"),
+    ];
+    for (text, says) in refusals {
+        let error = read(text).unwrap_err();
+        assert!(error.to_string().contains(says), "{text}: {error}");
+    }
+}
