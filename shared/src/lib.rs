@@ -9,7 +9,8 @@ pub mod protocol;
 pub use ids::{MeetingId, MessageId, OrganisationId, PeerId, UserId};
 pub use protocol::{
     ChatMessage, ClientMsg, ErrorCode, IceCandidate, IceServer, MediaState, Organisation,
-    PROTOCOL_VERSION, Participant, PeerSignal, ServerMsg, SessionDescription, User,
+    PROTOCOL_VERSION, Participant, PeerSignal, ServerMsg, SessionDescription, SfuLink, SfuSource,
+    SfuStream, Topology, User,
 };
 
 #[cfg(test)]

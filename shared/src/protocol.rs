@@ -50,6 +50,12 @@ pub enum ClientMsg {
     },
     /// Send a chat message to the room; it is stored, then echoed to everyone.
     Chat { text: String },
+    /// In a room on the SFU: a description or candidate (a [`PeerSignal`])
+    /// for one of our two connections with it, which the server hands on.
+    SfuSignal {
+        link: SfuLink,
+        payload: serde_json::Value,
+    },
     /// Leave the room; the connection stays open and may join again.
     Leave,
 }
@@ -79,6 +85,24 @@ pub enum ServerMsg {
         meeting_id: MeetingId,
         participants: Vec<Participant>,
         chat_history: Vec<ChatMessage>,
+        /// How the room's media travels now. Absent from older servers: a mesh.
+        #[serde(default)]
+        topology: Topology,
+    },
+    /// The room's media now travels another way (a mesh grown past the
+    /// server's `mesh_max` moves to the SFU): connect that way, then close
+    /// the old links.
+    Topology {
+        topology: Topology,
+    },
+    /// From the SFU, for one of our two connections with it: its answer to
+    /// our publishing offer, its offers of what we receive (with `streams`,
+    /// what each of the offer's media sections carries), and candidates.
+    SfuSignal {
+        link: SfuLink,
+        payload: serde_json::Value,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        streams: Vec<SfuStream>,
     },
     ParticipantJoined {
         participant: Participant,
@@ -115,6 +139,46 @@ pub enum ServerMsg {
     },
 }
 
+/// How a room's media travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topology {
+    /// Everyone connects to everyone.
+    #[default]
+    Mesh,
+    /// Everyone sends once to the server's SFU and receives everyone through it.
+    Sfu,
+}
+
+/// A participant's two connections with the SFU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SfuLink {
+    /// What we send: we offer, the SFU answers.
+    Publish,
+    /// What we receive from everyone: the SFU offers, we answer.
+    Subscribe,
+}
+
+/// One media section of the SFU's subscribe offer: whose media it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuStream {
+    /// The section's `mid` in the offer.
+    pub mid: String,
+    /// Whose media.
+    pub peer: PeerId,
+    pub source: SfuSource,
+}
+
+/// What a stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SfuSource {
+    Microphone,
+    Camera,
+    Screen,
+}
+
 /// Machine-readable error codes, used by the live protocol and the REST API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -146,6 +210,9 @@ pub enum ErrorCode {
     RoomFull,
     /// Registration is turned off on this server.
     RegistrationClosed,
+    /// `sfu_signal` in a room that is not on the SFU, or the SFU failed
+    /// to carry it out (the message says which).
+    SfuUnavailable,
     Internal,
     /// A code from a newer server that this client does not know.
     #[serde(other)]

@@ -54,6 +54,10 @@ fn every_client_message_round_trips() {
             screen: true,
         },
         ClientMsg::Chat { text: "hi".into() },
+        ClientMsg::SfuSignal {
+            link: SfuLink::Publish,
+            payload: serde_json::json!({"kind": "candidate"}),
+        },
         ClientMsg::Leave,
     ] {
         round_trip(msg);
@@ -86,6 +90,19 @@ fn every_server_message_round_trips() {
             meeting_id: MeetingId(1),
             participants: vec![person()],
             chat_history: vec![chat()],
+            topology: Topology::Sfu,
+        },
+        ServerMsg::Topology {
+            topology: Topology::Sfu,
+        },
+        ServerMsg::SfuSignal {
+            link: SfuLink::Subscribe,
+            payload: serde_json::json!({"kind": "description"}),
+            streams: vec![SfuStream {
+                mid: "0".into(),
+                peer: PeerId(2),
+                source: SfuSource::Camera,
+            }],
         },
         ServerMsg::ParticipantJoined {
             participant: person(),
@@ -162,6 +179,18 @@ fn messages_are_tagged_by_snake_case_type() {
         json.contains(r#""sent_at":"2026-11-24T09:02:00.123Z""#),
         "{json}"
     );
+}
+
+#[test]
+fn joined_from_an_older_server_means_a_mesh() {
+    let joined: ServerMsg = serde_json::from_str(
+        r#"{"type": "joined", "meeting_id": 1, "participants": [], "chat_history": []}"#,
+    )
+    .unwrap();
+    let ServerMsg::Joined { topology, .. } = joined else {
+        panic!("{joined:?}")
+    };
+    assert_eq!(topology, Topology::Mesh);
 }
 
 #[test]
@@ -264,8 +293,10 @@ fn the_examples_in_the_protocol_doc_parse() {
         "media_state",
         "chat",
         "leave",
+        "sfu_signal",
         "welcome",
         "joined",
+        "topology",
         "participant_joined",
         "participant_updated",
         "participant_left",

@@ -8,9 +8,10 @@ use crate::message_limits::UserAllowances;
 use crate::metrics::Metrics;
 use crate::rate_limit::LoginLimits;
 use crate::resume::ResumeKey;
-use crate::sfu::Sfu;
+use crate::sfu::{Roster, Sfu};
 use crate::store::Db;
 use crate::store::chat_store::ChatStore;
+use shared::{MeetingId, PeerId, ServerMsg};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -62,7 +63,8 @@ impl App {
             password_checks: tokio::sync::Semaphore::new(
                 config.limits.password_checks_at_once.max(1),
             ),
-            hub: Hub::new(metrics.clone(), shutdown.clone(), config.limits.room_size),
+            hub: Hub::new(metrics.clone(), shutdown.clone(), config.limits.room_size)
+                .with_mesh_max(sfu_mesh_max(&config, sfu.as_ref())),
             resume_key,
             sfu,
             metrics,
@@ -73,5 +75,28 @@ impl App {
             alarms: Alarms::default(),
             connections: TaskTracker::new(),
         })
+    }
+}
+
+/// Rooms move to the SFU past `[sfu] mesh_max`, when Janus answered at start-up.
+fn sfu_mesh_max(config: &Config, sfu: Option<&Sfu>) -> Option<usize> {
+    sfu.and(config.sfu.as_ref()).map(|sfu| sfu.mesh_max)
+}
+
+impl Roster for App {
+    fn sfu(&self) -> Option<&Sfu> {
+        self.sfu.as_ref()
+    }
+
+    fn tell(&self, peer: PeerId, msg: &ServerMsg) -> bool {
+        self.hub.tell(peer, msg)
+    }
+
+    fn room_of(&self, peer: PeerId) -> Option<MeetingId> {
+        self.hub.room_of(peer)
+    }
+
+    fn is_empty(&self, meeting: MeetingId) -> bool {
+        self.hub.participants_of(meeting).is_empty()
     }
 }

@@ -1,75 +1,17 @@
 //! Every live connection and room of the server: routes room events to the
 //! right `Room` and hands the results to the connections' outgoing queues.
 
-use crate::alarm::{Alarm, Reason};
+use crate::alarm::Reason;
 use crate::metrics::Metrics;
+pub use crate::outbox::{Outbox, Outgoing};
 use crate::room::{Delivery, Room, RoomError, RoomEvent};
 use axum::extract::ws::Utf8Bytes;
 use shared::api::UserRef;
-use shared::{ChatMessage, MeetingId, Participant, PeerId, ServerMsg, UserId};
+use shared::{ChatMessage, MeetingId, Participant, PeerId, ServerMsg, Topology, UserId};
 use std::collections::HashMap;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-/// What a connection's writer sends next.
-#[derive(Debug)]
-pub enum Outgoing {
-    Text(Utf8Bytes),
-    /// Send a close frame with this code and reason, then stop.
-    Close {
-        code: u16,
-        reason: &'static str,
-    },
-}
-
-/// The sending side of one connection's bounded queue, and the
-/// connection's alarm. When the queue is full the client is not reading: it
-/// is dropped (the alarm raised, `TooSlow`) rather than allowed to grow the
-/// server's memory.
-#[derive(Clone)]
-pub struct Outbox {
-    tx: mpsc::Sender<Outgoing>,
-    alarm: Arc<Alarm>,
-}
-
-impl Outbox {
-    pub fn new(capacity: usize) -> (Outbox, mpsc::Receiver<Outgoing>) {
-        let (tx, rx) = mpsc::channel(capacity);
-        let alarm = Arc::default();
-        (Outbox { tx, alarm }, rx)
-    }
-
-    /// Why this connection must stop, if it must.
-    pub fn alarm(&self) -> &Arc<Alarm> {
-        &self.alarm
-    }
-
-    /// Queues a message; returns false when this message found the queue full,
-    /// the moment the client is judged too slow and is dropped.
-    pub fn send(&self, msg: &ServerMsg) -> bool {
-        self.send_text(Utf8Bytes::from(msg.to_json()))
-    }
-
-    pub fn send_text(&self, text: Utf8Bytes) -> bool {
-        self.push(Outgoing::Text(text))
-    }
-
-    pub fn close(&self, code: u16, reason: &'static str) {
-        self.push(Outgoing::Close { code, reason });
-    }
-
-    fn push(&self, item: Outgoing) -> bool {
-        match self.tx.try_send(item) {
-            Ok(()) => true,
-            // Reported once; later messages to a connection being dropped are just discarded.
-            Err(mpsc::error::TrySendError::Full(_)) => self.alarm.raise(Reason::TooSlow),
-            // The connection is already finishing.
-            Err(mpsc::error::TrySendError::Closed(_)) => true,
-        }
-    }
-}
 
 /// Whose login a connection runs on. When that login ends (logout, account
 /// removal) the connection's alarm is raised and it closes.
@@ -129,6 +71,8 @@ pub struct Hub {
     metrics: Metrics,
     /// The most participants one room takes.
     room_capacity: usize,
+    /// Past this many participants a room moves to the SFU; `None`: no SFU.
+    mesh_max: Option<usize>,
     /// Cancelled at server shutdown. Everyone is leaving then, and nobody is
     /// told that the others left: their peer-to-peer media goes on while they
     /// reconnect to the restarted server.
@@ -148,8 +92,15 @@ impl Hub {
             gates: Mutex::default(),
             metrics,
             room_capacity,
+            mesh_max: None,
             shutdown,
         }
+    }
+
+    /// Rooms move to the SFU past `mesh_max` participants (`None`: no SFU).
+    pub fn with_mesh_max(mut self, mesh_max: Option<usize>) -> Hub {
+        self.mesh_max = mesh_max;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
@@ -283,6 +234,25 @@ impl Hub {
         self.lock().peers.get(&peer).and_then(|p| p.room)
     }
 
+    /// How the media of `meeting`'s room travels (a mesh when nobody is in it).
+    pub fn topology_of(&self, meeting: MeetingId) -> Topology {
+        let state = self.lock();
+        state
+            .rooms
+            .get(&meeting)
+            .map_or(Topology::Mesh, Room::topology)
+    }
+
+    /// Queues `msg` for `peer`, on whichever connection holds it now (one
+    /// resumed elsewhere included); false when nobody holds it.
+    pub fn tell(&self, peer: PeerId, msg: &ServerMsg) -> bool {
+        let state = self.lock();
+        let Some(entry) = state.peers.get(&peer) else {
+            return false;
+        };
+        entry.outbox.send(msg)
+    }
+
     /// The participants of a meeting's room now, in order of arrival.
     pub fn participants_of(&self, meeting: MeetingId) -> Vec<Participant> {
         self.lock()
@@ -373,11 +343,11 @@ impl Hub {
             Some(entry) if entry.room.is_some() => return Err(RoomError::AlreadyInRoom),
             Some(_) => {}
         }
-        let capacity = self.room_capacity;
+        let (capacity, mesh_max) = (self.room_capacity, self.mesh_max);
         let room = state
             .rooms
             .entry(meeting)
-            .or_insert_with(|| Room::new(meeting, capacity));
+            .or_insert_with(|| Room::new(meeting, capacity, mesh_max));
         let joining = RoomEvent::Join {
             participant,
             chat_history,

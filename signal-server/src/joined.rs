@@ -3,7 +3,7 @@
 //! leaves room for. Older messages stay readable over REST.
 
 use shared::protocol::{JOINED_HISTORY_BUDGET_BYTES, MAX_FRAME_BYTES};
-use shared::{ChatMessage, MeetingId, Participant, ServerMsg};
+use shared::{ChatMessage, MeetingId, Participant, ServerMsg, Topology};
 
 /// `joined` for a newcomer: everyone present, and the newest messages of
 /// `history` (oldest first) that fit both the history budget and the frame.
@@ -11,11 +11,13 @@ pub fn joined(
     meeting_id: MeetingId,
     participants: Vec<Participant>,
     mut history: Vec<ChatMessage>,
+    topology: Topology,
 ) -> ServerMsg {
     let mut msg = ServerMsg::Joined {
         meeting_id,
         participants,
         chat_history: Vec::new(),
+        topology,
     };
     // What the frame has left once the participants are in it.
     let left_in_frame = MAX_FRAME_BYTES.saturating_sub(msg.to_json().len());
@@ -80,7 +82,7 @@ mod tests {
     #[test]
     fn a_short_history_is_sent_whole() {
         let history: Vec<_> = (1..=50).map(|i| message(i, "hello")).collect();
-        let msg = joined(MeetingId(1), vec![], history);
+        let msg = joined(MeetingId(1), vec![], history, Topology::Mesh);
         assert_eq!(history_ids(&msg), (1..=50).collect::<Vec<_>>());
     }
 
@@ -89,7 +91,7 @@ mod tests {
         // The attack from the issue: each \u0001 is six bytes of JSON.
         let hostile = "\u{1}".repeat(4000);
         let history: Vec<_> = (1..=50).map(|i| message(i, &hostile)).collect();
-        let msg = joined(MeetingId(1), vec![], history);
+        let msg = joined(MeetingId(1), vec![], history, Topology::Mesh);
         let json = msg.to_json();
         assert!(json.len() <= MAX_FRAME_BYTES, "{} bytes", json.len());
         let ids = history_ids(&msg);
@@ -103,7 +105,7 @@ mod tests {
         let name = "\"".repeat(200); // 400 bytes once escaped
         let people: Vec<_> = (1..=50).map(|i| person(i, name.clone())).collect();
         let history: Vec<_> = (1..=50).map(|i| message(i, &"会".repeat(1365))).collect();
-        let msg = joined(MeetingId(1), people, history);
+        let msg = joined(MeetingId(1), people, history, Topology::Mesh);
         assert!(msg.to_json().len() <= MAX_FRAME_BYTES);
         assert!(!history_ids(&msg).is_empty());
     }

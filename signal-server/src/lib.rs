@@ -14,6 +14,7 @@ pub mod joined;
 pub mod maintenance;
 pub mod message_limits;
 pub mod metrics;
+pub mod outbox;
 pub mod passwords;
 pub mod rate_limit;
 pub mod resume;

@@ -2,7 +2,7 @@
 //! an event from a peer goes in, the messages to deliver come out.
 //! No sockets, no storage, no clock: unit-tested directly.
 
-use shared::{ChatMessage, MediaState, MeetingId, Participant, PeerId, ServerMsg};
+use shared::{ChatMessage, MediaState, MeetingId, Participant, PeerId, ServerMsg, Topology};
 use std::collections::BTreeMap;
 
 /// Something a peer did in (or to enter) a room.
@@ -52,15 +52,31 @@ pub struct Room {
     participants: BTreeMap<PeerId, Participant>,
     /// Joins beyond this many participants are refused.
     capacity: usize,
+    /// A join past this many participants moves the room to the SFU (0: on
+    /// the SFU from the start); `None`: the server has no SFU.
+    mesh_max: Option<usize>,
+    /// How the media travels. Once on the SFU, a room stays there until it
+    /// empties: moving everyone back and forth would cost each a gap.
+    topology: Topology,
 }
 
 impl Room {
-    pub fn new(meeting_id: MeetingId, capacity: usize) -> Room {
+    pub fn new(meeting_id: MeetingId, capacity: usize, mesh_max: Option<usize>) -> Room {
+        let topology = match mesh_max {
+            Some(0) => Topology::Sfu,
+            _ => Topology::Mesh,
+        };
         Room {
             meeting_id,
             participants: BTreeMap::new(),
             capacity,
+            mesh_max,
+            topology,
         }
+    }
+
+    pub fn topology(&self) -> Topology {
+        self.topology
     }
 
     pub fn len(&self) -> usize {
@@ -152,22 +168,36 @@ impl Room {
         }
         participant.id = from;
         let present = self.participants.values().cloned().collect();
-        let joined = crate::joined::joined(self.meeting_id, present, chat_history);
         let announce = ServerMsg::ParticipantJoined {
             participant: participant.clone(),
         };
         let others = self.others(from);
         self.participants.insert(from, participant);
-        Ok(vec![
+        let outgrown = self.mesh_max.is_some_and(|most| self.len() > most);
+        let moves = self.topology == Topology::Mesh && outgrown;
+        if moves {
+            self.topology = Topology::Sfu;
+        }
+        let joined = crate::joined::joined(self.meeting_id, present, chat_history, self.topology);
+        let mut deliveries = vec![
             Delivery {
                 to: vec![from],
                 msg: joined,
             },
             Delivery {
-                to: others,
+                to: others.clone(),
                 msg: announce,
             },
-        ])
+        ];
+        if moves {
+            deliveries.push(Delivery {
+                to: others,
+                msg: ServerMsg::Topology {
+                    topology: Topology::Sfu,
+                },
+            });
+        }
+        Ok(deliveries)
     }
 
     /// A participant resumed its place (its connection broke and came
@@ -189,7 +219,7 @@ impl Room {
             .collect();
         Ok(vec![Delivery {
             to: vec![from],
-            msg: crate::joined::joined(self.meeting_id, present, chat_history),
+            msg: crate::joined::joined(self.meeting_id, present, chat_history, self.topology),
         }])
     }
 
@@ -215,280 +245,4 @@ impl Room {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use shared::{MessageId, UserId};
-
-    fn person(peer: u64, name: &str) -> Participant {
-        Participant {
-            id: PeerId(peer),
-            user_id: UserId(peer as i64),
-            name: name.into(),
-            audio: true,
-            video: true,
-            screen: false,
-        }
-    }
-
-    fn join(room: &mut Room, peer: u64, name: &str) -> Vec<Delivery> {
-        room.handle(
-            PeerId(peer),
-            RoomEvent::Join {
-                participant: person(peer, name),
-                chat_history: vec![],
-            },
-        )
-        .unwrap()
-    }
-
-    fn room_with(names: &[&str]) -> Room {
-        let mut room = Room::new(MeetingId(7), 50);
-        for (i, name) in names.iter().enumerate() {
-            join(&mut room, i as u64 + 1, name);
-        }
-        room
-    }
-
-    #[test]
-    fn a_joiner_gets_who_is_there_and_the_others_get_the_joiner() {
-        let mut room = room_with(&["ann", "bob"]);
-        let out = join(&mut room, 3, "cat");
-        let ServerMsg::Joined {
-            participants,
-            meeting_id,
-            ..
-        } = &out[0].msg
-        else {
-            panic!("{out:?}")
-        };
-        assert_eq!(out[0].to, vec![PeerId(3)]);
-        assert_eq!(*meeting_id, MeetingId(7));
-        assert_eq!(
-            participants
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>(),
-            ["ann", "bob"]
-        );
-        assert_eq!(out[1].to, vec![PeerId(1), PeerId(2)]);
-        assert_eq!(
-            out[1].msg,
-            ServerMsg::ParticipantJoined {
-                participant: person(3, "cat")
-            }
-        );
-    }
-
-    #[test]
-    fn the_chat_history_given_at_join_reaches_the_joiner() {
-        let mut room = Room::new(MeetingId(1), 50);
-        let old = ChatMessage {
-            id: MessageId(4),
-            from: UserId(9),
-            name: "zed".into(),
-            text: "earlier".into(),
-            sent_at: time::OffsetDateTime::UNIX_EPOCH,
-        };
-        let out = room
-            .handle(
-                PeerId(1),
-                RoomEvent::Join {
-                    participant: person(1, "ann"),
-                    chat_history: vec![old.clone()],
-                },
-            )
-            .unwrap();
-        assert!(
-            matches!(&out[0].msg, ServerMsg::Joined { chat_history, .. } if *chat_history == vec![old])
-        );
-    }
-
-    #[test]
-    fn joining_twice_is_refused() {
-        let mut room = room_with(&["ann"]);
-        let again = room.handle(
-            PeerId(1),
-            RoomEvent::Join {
-                participant: person(1, "ann"),
-                chat_history: vec![],
-            },
-        );
-        assert_eq!(again, Err(RoomError::AlreadyInRoom));
-        assert_eq!(room.len(), 1);
-    }
-
-    #[test]
-    fn a_full_room_refuses_the_next_joiner_and_takes_one_after_a_leave() {
-        let mut room = Room::new(MeetingId(7), 2);
-        join(&mut room, 1, "ann");
-        join(&mut room, 2, "bob");
-        let refused = room.handle(
-            PeerId(3),
-            RoomEvent::Join {
-                participant: person(3, "cat"),
-                chat_history: vec![],
-            },
-        );
-        assert_eq!(refused, Err(RoomError::Full(2)));
-        assert_eq!(room.len(), 2);
-        room.handle(PeerId(1), RoomEvent::Leave).unwrap();
-        join(&mut room, 3, "cat");
-        assert!(room.contains(PeerId(3)));
-    }
-
-    #[test]
-    fn leaving_tells_the_others_and_acknowledges_the_leaver() {
-        let mut room = room_with(&["ann", "bob", "cat"]);
-        let out = room.handle(PeerId(2), RoomEvent::Leave).unwrap();
-        assert_eq!(
-            out[0],
-            Delivery {
-                to: vec![PeerId(2)],
-                msg: ServerMsg::Left {
-                    meeting_id: MeetingId(7)
-                }
-            }
-        );
-        assert_eq!(
-            out[1],
-            Delivery {
-                to: vec![PeerId(1), PeerId(3)],
-                msg: ServerMsg::ParticipantLeft { id: PeerId(2) }
-            }
-        );
-        assert!(!room.contains(PeerId(2)));
-    }
-
-    #[test]
-    fn a_signal_reaches_only_the_named_peer_with_the_sender_named() {
-        let mut room = room_with(&["ann", "bob", "cat"]);
-        let payload = serde_json::json!({"kind": "offer", "sdp": "v=0"});
-        let out = room
-            .handle(
-                PeerId(1),
-                RoomEvent::Signal {
-                    to: PeerId(3),
-                    payload: payload.clone(),
-                },
-            )
-            .unwrap();
-        assert_eq!(
-            out,
-            vec![Delivery {
-                to: vec![PeerId(3)],
-                msg: ServerMsg::Signal {
-                    from: PeerId(1),
-                    payload
-                }
-            }]
-        );
-    }
-
-    #[test]
-    fn a_signal_to_a_stranger_or_to_oneself_is_refused() {
-        let mut room = room_with(&["ann", "bob"]);
-        let payload = serde_json::json!({});
-        assert_eq!(
-            room.handle(
-                PeerId(1),
-                RoomEvent::Signal {
-                    to: PeerId(99),
-                    payload: payload.clone()
-                }
-            ),
-            Err(RoomError::PeerNotInRoom(PeerId(99)))
-        );
-        assert_eq!(
-            room.handle(
-                PeerId(1),
-                RoomEvent::Signal {
-                    to: PeerId(1),
-                    payload
-                }
-            ),
-            Err(RoomError::PeerNotInRoom(PeerId(1)))
-        );
-    }
-
-    #[test]
-    fn nothing_but_join_is_accepted_from_outside_the_room() {
-        let mut room = room_with(&["ann"]);
-        for event in [
-            RoomEvent::Leave,
-            RoomEvent::MediaState(MediaState::default()),
-            RoomEvent::Signal {
-                to: PeerId(1),
-                payload: serde_json::json!({}),
-            },
-        ] {
-            assert_eq!(room.handle(PeerId(5), event), Err(RoomError::NotInRoom));
-        }
-    }
-
-    #[test]
-    fn media_state_is_stored_and_sent_to_the_others() {
-        let mut room = room_with(&["ann", "bob"]);
-        let state = MediaState {
-            audio: false,
-            video: true,
-            screen: true,
-        };
-        let out = room
-            .handle(PeerId(2), RoomEvent::MediaState(state))
-            .unwrap();
-        let mut expected = person(2, "bob");
-        expected.audio = false;
-        expected.screen = true;
-        assert_eq!(
-            out,
-            vec![Delivery {
-                to: vec![PeerId(1)],
-                msg: ServerMsg::ParticipantUpdated {
-                    participant: expected.clone()
-                }
-            }]
-        );
-        // A later joiner sees the stored state.
-        let out = join(&mut room, 3, "cat");
-        let ServerMsg::Joined { participants, .. } = &out[0].msg else {
-            panic!()
-        };
-        assert_eq!(participants[1], expected);
-    }
-
-    #[test]
-    fn chat_goes_to_everyone_including_the_sender() {
-        let mut room = room_with(&["ann", "bob"]);
-        let message = ChatMessage {
-            id: MessageId(1),
-            from: UserId(1),
-            name: "ann".into(),
-            text: "hi".into(),
-            sent_at: time::OffsetDateTime::UNIX_EPOCH,
-        };
-        let out = room
-            .handle(PeerId(1), RoomEvent::Chat(message.clone()))
-            .unwrap();
-        assert_eq!(
-            out,
-            vec![Delivery {
-                to: vec![PeerId(1), PeerId(2)],
-                msg: ServerMsg::ChatMessage(message)
-            }]
-        );
-    }
-
-    #[test]
-    fn ending_the_meeting_tells_everyone_and_empties_the_room() {
-        let mut room = room_with(&["ann", "bob"]);
-        let out = room.end();
-        assert_eq!(out[0].to, vec![PeerId(1), PeerId(2)]);
-        assert_eq!(
-            out[0].msg,
-            ServerMsg::MeetingEnded {
-                meeting_id: MeetingId(7)
-            }
-        );
-        assert!(room.is_empty());
-    }
-}
+mod tests;

@@ -106,7 +106,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .call_blocking(|conn| ResumeKey::load_or_create(conn))
         .map_err(db_error)?;
     let sfu = match &config.sfu {
-        Some(sfu) => connect_sfu(sfu).await,
+        Some(sfu) => connect_sfu(sfu, config.limits.room_size).await,
         None => None,
     };
     let app = App::new(config, db, chat, resume_key, sfu);
@@ -122,8 +122,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
 }
 
 /// Janus as `[sfu]` names it, or one warning and every meeting a mesh.
-async fn connect_sfu(config: &SfuConfig) -> Option<Sfu> {
-    match Sfu::connect(config).await {
+async fn connect_sfu(config: &SfuConfig, room_size: usize) -> Option<Sfu> {
+    match Sfu::connect(config, room_size).await {
         Ok(sfu) => {
             tracing::info!("large meetings go through Janus at {}", config.janus_url);
             Some(sfu)

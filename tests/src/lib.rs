@@ -11,6 +11,7 @@ pub mod noise;
 #[path = "../../client/bot/tests/common/pulse.rs"]
 pub mod pulse;
 pub mod rig;
+pub mod sfu_probe;
 pub mod turn;
 
 use certs::TestCa;

@@ -36,7 +36,7 @@ fn refusal_code(result: Result<(), SfuError>) -> i64 {
 #[tokio::test]
 async fn a_meetings_room_is_made_kept_from_strangers_and_destroyed() {
     let janus = JanusServer::start("janus-api-secret");
-    let sfu = Sfu::connect(&config_for(&janus, janus.secret()))
+    let sfu = Sfu::connect(&config_for(&janus, janus.secret()), 50)
         .await
         .expect("huddle-signal reaches Janus with its secret");
     let admin = sfu.admin();
@@ -59,7 +59,7 @@ async fn a_meetings_room_is_made_kept_from_strangers_and_destroyed() {
 #[tokio::test]
 async fn a_wrong_api_secret_is_refused_in_janus_words() {
     let janus = JanusServer::start("janus-api-secret");
-    let refused = Sfu::connect(&config_for(&janus, "not-the-secret")).await;
+    let refused = Sfu::connect(&config_for(&janus, "not-the-secret"), 50).await;
     let Err(SfuError::Refused(error)) = refused else {
         panic!("connected without the secret");
     };
@@ -70,7 +70,7 @@ async fn a_wrong_api_secret_is_refused_in_janus_words() {
 #[tokio::test]
 async fn janus_killed_closes_the_connection_and_requests_fail_at_once() {
     let mut janus = JanusServer::start("janus-api-secret");
-    let sfu = Sfu::connect(&config_for(&janus, janus.secret()))
+    let sfu = Sfu::connect(&config_for(&janus, janus.secret()), 50)
         .await
         .unwrap();
     janus.kill();

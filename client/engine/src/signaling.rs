@@ -201,6 +201,7 @@ impl SignalSession {
                     meeting_id,
                     participants,
                     chat_history,
+                    ..
                 })) => {
                     return Ok(Joined {
                         meeting_id,

@@ -363,6 +363,7 @@ impl Session {
             ),
             ClientMsg::Join { meeting_id } => self.join(user, peer, meeting_id).await,
             ClientMsg::Signal { to, payload } => self.signal(peer, to, payload),
+            ClientMsg::SfuSignal { link, payload } => self.sfu_signal(user, peer, link, payload),
             ClientMsg::MediaState {
                 audio,
                 video,

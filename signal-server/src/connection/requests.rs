@@ -1,14 +1,21 @@
 //! The handlers of each live message once parsed: `hello`, `join`,
-//! `signal`, `chat`, and the plain room events.
+//! `signal`, `sfu_signal`, `chat`, and the plain room events.
 
 use super::{Flow, Phase, Session, close_code};
 use crate::hub::{LiveLogin, Registration};
 use crate::message_limits::ConnectionAllowance;
 use crate::room::{RoomError, RoomEvent};
+use crate::sfu::Roster;
+use crate::sfu::seat::Occupant;
 use crate::store::{chat, meetings, now_millis, sessions};
+use serde_json::Value;
 use shared::limits::{MAX_CHAT_BYTES, TextError, TextKind, check_text};
 use shared::protocol::MAX_SIGNAL_PAYLOAD_BYTES;
-use shared::{ErrorCode, MeetingId, PROTOCOL_VERSION, Participant, PeerId, ServerMsg, User};
+use shared::{
+    ErrorCode, MeetingId, PROTOCOL_VERSION, Participant, PeerId, PeerSignal, ServerMsg, SfuLink,
+    Topology, User,
+};
+use std::sync::Arc;
 
 impl Session {
     pub(super) async fn hello(
@@ -217,6 +224,37 @@ impl Session {
             );
         }
         self.room_event(peer, RoomEvent::Signal { to, payload })
+    }
+
+    /// Hands a description or candidate to the participant's seat on the
+    /// SFU, once the room is on it.
+    pub(super) fn sfu_signal(&self, user: &User, peer: PeerId, link: SfuLink, payload: Value) {
+        let Some(meeting) = self.app.hub.room_of(peer) else {
+            return self.reply_room_error(RoomError::NotInRoom);
+        };
+        let on_sfu = self.app.hub.topology_of(meeting) == Topology::Sfu;
+        let (Some(sfu), true) = (self.app.sfu.as_ref(), on_sfu) else {
+            return self.reply_error(
+                ErrorCode::SfuUnavailable,
+                "this meeting's media travels as a mesh: use signal",
+            );
+        };
+        let signal: PeerSignal = match serde_json::from_value(payload) {
+            Ok(signal) => signal,
+            Err(err) => {
+                let why = format!("sfu_signal carries a description or a candidate: {err}");
+                return self.reply_error(ErrorCode::BadRequest, why);
+            }
+        };
+        let occupant = Occupant {
+            peer,
+            meeting,
+            display: user.name.clone(),
+        };
+        let roster: Arc<dyn Roster> = self.app.clone();
+        if let Err(why) = sfu.seats.signal(&roster, occupant, link, signal) {
+            self.reply_error(ErrorCode::RateLimited, why);
+        }
     }
 
     pub(super) fn room_event(&self, peer: PeerId, event: RoomEvent) {

@@ -5,15 +5,31 @@
 //! - `janus_api.rs`: Janus's messages as values (sans-IO).
 //! - `janus_client.rs`: the WebSocket, requests matched to their answers.
 //! - `videoroom.rs`: sessions kept alive, VideoRoom handles and rooms.
+//! - `rooms.rs`: each meeting's Janus room; `seat.rs`: each participant's
+//!   publisher and subscriber; `streams.rs`: Janus's words to Huddle's.
 
 pub mod janus_api;
 pub mod janus_client;
+pub mod rooms;
+pub mod seat;
+pub mod streams;
 pub mod videoroom;
 
 pub use janus_client::{JanusClient, SfuError};
 
+use rooms::JanusRooms;
+use seat::{Occupant, SeatInput};
 use serde::Deserialize;
+use shared::{MeetingId, PeerId, PeerSignal, ServerMsg, SfuLink};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use tokio::sync::mpsc;
 use videoroom::{JanusSession, VideoRoomHandle};
+
+/// Signals one seat may have waiting (the connection's rate limit keeps
+/// an honest client far below): past them, the client is told to slow down.
+const SIGNALS_WAITING: usize = 64;
 
 /// The `[sfu]` table of the config file.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -72,12 +88,16 @@ pub struct Sfu {
     client: JanusClient,
     admin: VideoRoomHandle,
     _session: JanusSession,
+    pub rooms: JanusRooms,
+    pub seats: Seats,
+    /// The most publishers in one Janus room: the server's room size.
+    pub publishers: u32,
 }
 
 impl Sfu {
     /// Connects, checks that Janus has the VideoRoom plugin and that the
     /// secret is right, and opens the administration session.
-    pub async fn connect(config: &SfuConfig) -> Result<Sfu, SfuError> {
+    pub async fn connect(config: &SfuConfig, room_size: usize) -> Result<Sfu, SfuError> {
         let url = config.janus_url.trim();
         let client = JanusClient::connect(url, &config.api_secret).await?;
         client.check_videoroom(url).await?;
@@ -87,6 +107,9 @@ impl Sfu {
             client,
             admin,
             _session: session,
+            rooms: JanusRooms::default(),
+            seats: Seats::default(),
+            publishers: u32::try_from(room_size).unwrap_or(u32::MAX),
         })
     }
 
@@ -98,5 +121,60 @@ impl Sfu {
     /// The handle rooms are made and destroyed with.
     pub fn admin(&self) -> &VideoRoomHandle {
         &self.admin
+    }
+}
+
+/// What a seat needs of the server around it: the rooms as the hub keeps
+/// them, and the SFU (the server's `App`; a trait so this module needs
+/// nothing of the server's).
+pub trait Roster: Send + Sync + 'static {
+    /// Janus, if the server holds it.
+    fn sfu(&self) -> Option<&Sfu>;
+    /// Queues `msg` for `peer` on whichever connection holds it now.
+    fn tell(&self, peer: PeerId, msg: &ServerMsg) -> bool;
+    /// The meeting whose room `peer` is in.
+    fn room_of(&self, peer: PeerId) -> Option<MeetingId>;
+    /// Whether nobody is in `meeting`'s room.
+    fn is_empty(&self, meeting: MeetingId) -> bool;
+}
+
+/// Every participant's seat on the SFU, by peer and meeting.
+#[derive(Default)]
+pub struct Seats {
+    seats: Mutex<HashMap<(PeerId, MeetingId), mpsc::Sender<SeatInput>>>,
+}
+
+impl Seats {
+    /// Hands the client's `signal` to its seat, taking the seat first if
+    /// it has none; says why not when it cannot.
+    pub fn signal(
+        &self,
+        app: &Arc<dyn Roster>,
+        occupant: Occupant,
+        link: SfuLink,
+        signal: PeerSignal,
+    ) -> Result<(), String> {
+        let mut seats = self.lock();
+        let key = (occupant.peer, occupant.meeting);
+        let seat = seats.entry(key).or_insert_with(|| {
+            let (sender, inputs) = mpsc::channel(SIGNALS_WAITING);
+            tokio::spawn(seat::run(app.clone(), occupant, inputs));
+            sender
+        });
+        seat.try_send((link, signal))
+            .map_err(|_| "too many SFU signals are waiting; slow down".to_string())
+    }
+
+    /// The seat of `peer` in `meeting` has ended.
+    pub fn forget(&self, peer: PeerId, meeting: MeetingId) {
+        self.lock().remove(&(peer, meeting));
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(PeerId, MeetingId), mpsc::Sender<SeatInput>>> {
+        self.seats
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

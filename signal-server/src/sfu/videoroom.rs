@@ -153,6 +153,17 @@ impl VideoRoomHandle {
         Ok(())
     }
 
+    /// Hands one of the client's ICE candidates to Janus (`null`: no more).
+    pub async fn trickle(&self, candidate: Value) -> Result<(), SfuError> {
+        let request = Request::Trickle {
+            session: self.session,
+            handle: self.id,
+            candidate,
+        };
+        self.client.request(request).await?;
+        Ok(())
+    }
+
     /// Lets go of the handle (and its peer connection, if it has one).
     pub async fn detach(self) -> Result<(), SfuError> {
         self.client.forget(self.id);

@@ -66,6 +66,7 @@ async fn connection(rooms: Arc<Rooms>, socket: WebSocket) {
                     meeting_id,
                     participants: vec![],
                     chat_history: vec![],
+                    topology: shared::Topology::Mesh,
                 };
                 let _ = tx.send(joined.to_json().into());
             }

@@ -62,6 +62,14 @@ impl CallCore {
                 format!("the server refused a request ({code:?}): {message}"),
                 out,
             ),
+            // The engine's SFU topology is the next step of issue 16; until
+            // then a room on the SFU carries no media for this client.
+            ServerMsg::Topology { topology } => {
+                tracing::warn!(
+                    "the room's media now travels as {topology:?}, which this client does not speak yet"
+                )
+            }
+            ServerMsg::SfuSignal { .. } => tracing::debug!("an SFU signal, ignored"),
             ServerMsg::Welcome { .. } | ServerMsg::Joined { .. } | ServerMsg::Left { .. } => {}
         }
     }

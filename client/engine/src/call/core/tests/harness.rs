@@ -422,7 +422,7 @@ impl Net {
                         .push_back((i, ServerMsg::ParticipantLeft { id: from }));
                 }
             }
-            ClientMsg::Hello { .. } | ClientMsg::Join { .. } => {}
+            ClientMsg::Hello { .. } | ClientMsg::Join { .. } | ClientMsg::SfuSignal { .. } => {}
         }
     }
 

@@ -1,0 +1,298 @@
+//! One participant's place on the SFU: a Janus session of its own with a
+//! publisher handle (our offer, Janus's answer) and a subscriber handle
+//! (Janus's offers of everyone else's media, our answers). A task per
+//! participant carries the client's `sfu_signal`s to Janus and Janus's
+//! descriptions back, and follows who publishes. It ends when the
+//! participant leaves the room, and Janus forgets it with its session.
+
+use super::Roster;
+use super::janus_api::Event;
+use super::janus_client::{Answer, SfuError};
+use super::rooms::JanusRooms;
+use super::streams::{feed_list, published_feeds, subscribed_streams, video_descriptions};
+use super::videoroom::{JanusSession, RoomSpec, VideoRoomHandle};
+use serde_json::{Value, json};
+use shared::{ErrorCode, MeetingId, PeerId, PeerSignal, ServerMsg, SessionDescription, SfuLink};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often a seat checks that its participant is still in the room.
+const PRESENCE_CHECK: Duration = Duration::from_millis(500);
+
+/// What the client sent for one of its links with the SFU.
+pub type SeatInput = (SfuLink, PeerSignal);
+
+/// Who the seat is for.
+#[derive(Clone, Debug)]
+pub struct Occupant {
+    pub peer: PeerId,
+    pub meeting: MeetingId,
+    /// Shown in Janus's logs and events.
+    pub display: String,
+}
+
+/// Runs a participant's seat until it leaves the room (or Janus goes),
+/// then lets Janus forget it.
+pub async fn run(app: Arc<dyn Roster>, occupant: Occupant, inputs: mpsc::Receiver<SeatInput>) {
+    let Some(sfu) = app.sfu() else {
+        return;
+    };
+    let peer = occupant.peer;
+    let result = match Seat::take(&app, &occupant).await {
+        Ok(mut seat) => {
+            let served = seat.serve(inputs).await;
+            let _ = seat.session.destroy().await;
+            served
+        }
+        Err(err) => Err(err),
+    };
+    if let Err(err) = result {
+        tracing::warn!("peer {peer}'s place on the SFU ended: {err}");
+        let message = format!("the SFU failed: {err}");
+        app.tell(peer, &sfu_error(message));
+    }
+    let meeting = occupant.meeting;
+    sfu.seats.forget(peer, meeting);
+    let empty = || app.is_empty(meeting);
+    sfu.rooms.release(sfu.admin(), meeting, empty).await;
+}
+
+struct Seat {
+    app: Arc<dyn Roster>,
+    occupant: Occupant,
+    spec: RoomSpec,
+    session: JanusSession,
+    publisher: VideoRoomHandle,
+    publisher_events: mpsc::Receiver<Event>,
+    published: bool,
+    subscriber: Option<Subscriber>,
+}
+
+struct Subscriber {
+    handle: VideoRoomHandle,
+    events: mpsc::Receiver<Event>,
+    feeds: BTreeSet<PeerId>,
+}
+
+impl Seat {
+    /// Makes the meeting's Janus room if needed, and joins it as a
+    /// publisher (with our peer id as Janus's id for us); subscribes to
+    /// whoever already publishes.
+    async fn take(app: &Arc<dyn Roster>, occupant: &Occupant) -> Result<Seat, SfuError> {
+        let sfu = app.sfu().ok_or(SfuError::Closed)?;
+        let rooms: &JanusRooms = &sfu.rooms;
+        let spec = rooms
+            .ensure(sfu.admin(), occupant.meeting, sfu.publishers)
+            .await?;
+        let session = JanusSession::create(sfu.client()).await?;
+        let publisher = session.attach_videoroom().await?;
+        let publisher_events = sfu.client().listen(publisher.id());
+        let join = json!({
+            "request": "join", "ptype": "publisher", "room": spec.room, "pin": spec.pin,
+            "id": occupant.peer.0, "display": occupant.display,
+        });
+        let joined = publisher.message(join, None).await?;
+        let mut seat = Seat {
+            app: app.clone(),
+            occupant: occupant.clone(),
+            spec,
+            session,
+            publisher,
+            publisher_events,
+            published: false,
+            subscriber: None,
+        };
+        seat.subscribe(published_feeds(&joined.data, occupant.peer))
+            .await?;
+        Ok(seat)
+    }
+
+    async fn serve(&mut self, mut inputs: mpsc::Receiver<SeatInput>) -> Result<(), SfuError> {
+        let sfu = self.app.sfu().ok_or(SfuError::Closed)?;
+        let client = sfu.client().clone();
+        let mut presence = tokio::time::interval(PRESENCE_CHECK);
+        loop {
+            let subscriber_event = async {
+                match self.subscriber.as_mut() {
+                    Some(subscriber) => subscriber.events.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                input = inputs.recv() => match input {
+                    Some((link, signal)) => self.on_client(link, signal).await?,
+                    None => return Ok(()),
+                },
+                Some(event) = self.publisher_events.recv() => self.on_publisher(event).await?,
+                Some(event) = subscriber_event => self.on_subscriber(event),
+                _ = presence.tick() => {
+                    if self.app.room_of(self.occupant.peer) != Some(self.occupant.meeting) {
+                        return Ok(());
+                    }
+                }
+                _ = client.closed() => return Err(SfuError::Closed),
+            }
+        }
+    }
+
+    async fn on_client(&mut self, link: SfuLink, signal: PeerSignal) -> Result<(), SfuError> {
+        match (link, signal) {
+            (SfuLink::Publish, PeerSignal::Description { description })
+                if description.kind == "offer" =>
+            {
+                self.publish(description).await
+            }
+            (SfuLink::Subscribe, PeerSignal::Description { description })
+                if description.kind == "answer" =>
+            {
+                let Some(subscriber) = &self.subscriber else {
+                    self.refuse("there is no subscribe offer to answer".into());
+                    return Ok(());
+                };
+                let jsep = json!({ "type": "answer", "sdp": description.sdp });
+                subscriber
+                    .handle
+                    .message(json!({ "request": "start" }), Some(jsep))
+                    .await?;
+                Ok(())
+            }
+            (link, PeerSignal::Candidate { candidate }) => {
+                let handle = match link {
+                    SfuLink::Publish => Some(&self.publisher),
+                    SfuLink::Subscribe => self.subscriber.as_ref().map(|s| &s.handle),
+                };
+                if let Some(handle) = handle {
+                    let candidate = serde_json::to_value(candidate).unwrap_or(Value::Null);
+                    handle.trickle(candidate).await?;
+                }
+                Ok(())
+            }
+            (link, PeerSignal::Description { description }) => {
+                let kind = description.kind;
+                self.refuse(format!("the SFU takes no {kind:?} on the {link:?} link"));
+                Ok(())
+            }
+        }
+    }
+
+    /// Our offer to Janus: `publish` the first time, `configure` after.
+    async fn publish(&mut self, offer: SessionDescription) -> Result<(), SfuError> {
+        let request = if self.published {
+            "configure"
+        } else {
+            "publish"
+        };
+        let body = json!({ "request": request, "descriptions": video_descriptions(&offer.sdp) });
+        let jsep = json!({ "type": "offer", "sdp": offer.sdp });
+        let answer = self.publisher.message(body, Some(jsep)).await?;
+        self.published = true;
+        self.forward(SfuLink::Publish, answer.jsep, Vec::new());
+        Ok(())
+    }
+
+    async fn on_publisher(&mut self, event: Event) -> Result<(), SfuError> {
+        if let Event::Plugin { data, .. } = event {
+            if let Some(gone) = data["unpublished"].as_u64().or(data["leaving"].as_u64())
+                && let Some(subscriber) = self.subscriber.as_mut()
+            {
+                // Janus drops the feed's streams from our subscription itself.
+                subscriber.feeds.remove(&PeerId(gone));
+            }
+            self.subscribe(published_feeds(&data, self.occupant.peer))
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn on_subscriber(&mut self, event: Event) {
+        match event {
+            // Janus offers again when feeds come and go (its answer to
+            // `subscribe` may come this way too, batched).
+            Event::Plugin { data, jsep, .. } => {
+                self.forward(SfuLink::Subscribe, jsep, subscribed_streams(&data))
+            }
+            Event::HangUp { reason, .. } => {
+                tracing::info!(
+                    "peer {}'s subscription hung up: {reason}",
+                    self.occupant.peer
+                )
+            }
+            _ => {}
+        }
+    }
+
+    /// Receives `feeds` too: the first time, a subscriber handle joins with
+    /// them; after, they are added to its subscription.
+    async fn subscribe(&mut self, feeds: Vec<PeerId>) -> Result<(), SfuError> {
+        let known = self.subscriber.as_ref().map(|s| &s.feeds);
+        let new: Vec<PeerId> = feeds
+            .into_iter()
+            .filter(|feed| known.is_none_or(|known| !known.contains(feed)))
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let answer = match &mut self.subscriber {
+            Some(subscriber) => {
+                subscriber.feeds.extend(&new);
+                let body = json!({ "request": "subscribe", "streams": feed_list(&new) });
+                subscriber.handle.message(body, None).await?
+            }
+            None => self.join_as_subscriber(&new).await?,
+        };
+        self.forward(
+            SfuLink::Subscribe,
+            answer.jsep,
+            subscribed_streams(&answer.data),
+        );
+        Ok(())
+    }
+
+    async fn join_as_subscriber(&mut self, feeds: &[PeerId]) -> Result<Answer, SfuError> {
+        let sfu = self.app.sfu().ok_or(SfuError::Closed)?;
+        let handle = self.session.attach_videoroom().await?;
+        let events = sfu.client().listen(handle.id());
+        let join = json!({
+            "request": "join", "ptype": "subscriber", "room": self.spec.room, "pin": self.spec.pin,
+            "use_msid": true, "streams": feed_list(feeds),
+        });
+        let answer = handle.message(join, None).await?;
+        self.subscriber = Some(Subscriber {
+            handle,
+            events,
+            feeds: feeds.iter().copied().collect(),
+        });
+        Ok(answer)
+    }
+
+    /// Hands Janus's description (if it sent one) to the client.
+    fn forward(&self, link: SfuLink, jsep: Option<Value>, streams: Vec<shared::SfuStream>) {
+        let Some(description) = jsep.and_then(|jsep| serde_json::from_value(jsep).ok()) else {
+            return;
+        };
+        let payload = PeerSignal::Description { description };
+        let msg = ServerMsg::SfuSignal {
+            link,
+            payload: serde_json::to_value(payload).unwrap_or(Value::Null),
+            streams,
+        };
+        self.app.tell(self.occupant.peer, &msg);
+    }
+
+    fn refuse(&self, message: String) {
+        let msg = ServerMsg::Error {
+            code: ErrorCode::BadRequest,
+            message,
+        };
+        self.app.tell(self.occupant.peer, &msg);
+    }
+}
+
+fn sfu_error(message: String) -> ServerMsg {
+    ServerMsg::Error {
+        code: ErrorCode::SfuUnavailable,
+        message,
+    }
+}
