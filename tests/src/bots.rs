@@ -43,6 +43,40 @@ pub async fn third_user(server: &TestServer) {
     api.register(&request).await.unwrap();
 }
 
+/// Runs three bots, each joining once the ones before it are in the room
+/// (so the order of arrival is theirs), and returns their reports.
+pub async fn run_in_turn(server: &TestServer, bots: [BotOptions; 3]) -> [Report; 3] {
+    let [first, second, third] = bots;
+    let (first, second, third) = tokio::join!(
+        huddle_bot::run(first),
+        async {
+            server.wait_for_participants(ALL_USERS, 1).await;
+            huddle_bot::run(second).await
+        },
+        async {
+            server.wait_for_participants(ALL_USERS, 2).await;
+            huddle_bot::run(third).await
+        }
+    );
+    [first, second, third].map(|report| report.expect("the bot ran"))
+}
+
+/// The three demo people of [`run_in_turn`]'s usual cast and their tones.
+pub const THREE: [(&str, f32); 3] = [
+    ("Test Startup", 440.0),
+    ("Test Corporate", 660.0),
+    ("QA Bot", 880.0),
+];
+
+/// Each of the three saw and heard the other two (see [`THREE`]).
+pub fn assert_all_see_each_other(reports: &[Report; 3]) {
+    for report in reports {
+        for (name, hz) in THREE.iter().filter(|(name, _)| *name != report.name) {
+            assert_sees(report, name, *hz);
+        }
+    }
+}
+
 pub fn assert_sees(report: &Report, name: &str, hz: f32) {
     let peer = report
         .peer(name)

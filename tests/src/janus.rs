@@ -70,6 +70,19 @@ impl JanusServer {
         format!("ws://127.0.0.1:{}", self.port)
     }
 
+    /// A signal server with demo data that uses this Janus for meetings
+    /// past `mesh_max` participants.
+    pub async fn signal_server(&self, mesh_max: usize) -> crate::TestServer {
+        crate::TestServer::start_with(|config| {
+            config.sfu = Some(signal_server::sfu::SfuConfig {
+                janus_url: self.url(),
+                api_secret: self.secret.clone(),
+                mesh_max,
+            });
+        })
+        .await
+    }
+
     /// The `api_secret` every request must carry.
     pub fn secret(&self) -> &str {
         &self.secret

@@ -2,7 +2,9 @@
 //! leaving, simultaneous joins, and a peer sending garbage.
 
 use huddle_bot::{self as bot, VideoChoice};
-use huddle_tests::bots::{assert_candidate, assert_sees, bot, third_user};
+use huddle_tests::bots::{
+    assert_all_see_each_other, assert_candidate, assert_sees, bot, run_in_turn, third_user,
+};
 use huddle_tests::*;
 use shared::{ClientMsg, ServerMsg};
 
@@ -68,18 +70,7 @@ async fn three_bots_see_hear_and_follow_each_other() {
         7.0,
         CAT_SCRIPT,
     );
-    let (ann, bob, cat) = tokio::join!(
-        bot::run(ann),
-        async {
-            server.wait_for_participants(ALL_USERS, 1).await;
-            bot::run(bob).await
-        },
-        async {
-            server.wait_for_participants(ALL_USERS, 2).await;
-            bot::run(cat).await
-        }
-    );
-    let (ann, bob, cat) = (ann.unwrap(), bob.unwrap(), cat.unwrap());
+    let [ann, bob, cat] = run_in_turn(&server, [ann, bob, cat]).await;
     for report in [&ann, &bob, &cat] {
         assert!(
             report.failed_expectations().is_empty(),
@@ -88,16 +79,13 @@ async fn three_bots_see_hear_and_follow_each_other() {
             report.failed_expectations()
         );
     }
-    assert_sees(&ann, "Test Corporate", 660.0);
-    assert_sees(&ann, "QA Bot", 880.0);
-    assert_sees(&bob, "Test Startup", 440.0);
-    assert_sees(&bob, "QA Bot", 880.0);
-    assert_sees(&cat, "Test Startup", 440.0);
-    assert_sees(&cat, "Test Corporate", 660.0);
+    let reports = [ann, bob, cat];
+    assert_all_see_each_other(&reports);
+    let [ann, bob, cat] = &reports;
     // On one machine every link goes straight to the other's address.
-    assert_candidate(&ann, "Test Corporate", "host");
-    assert_candidate(&cat, "Test Startup", "host");
-    the_share_chat_and_encoding_were_as_scripted(&ann, &bob);
+    assert_candidate(ann, "Test Corporate", "host");
+    assert_candidate(cat, "Test Startup", "host");
+    the_share_chat_and_encoding_were_as_scripted(ann, bob);
 }
 
 /// What ann and bob saw of the script: cat's share and leave, each other's

@@ -9,20 +9,8 @@ use shared::{
     ClientMsg, ErrorCode, MeetingId, PeerId, PeerSignal, ServerMsg, SessionDescription, SfuLink,
     SfuSource, SfuStream, Topology,
 };
-use signal_server::sfu::SfuConfig;
 
 const SECRET: &str = "janus-api-secret";
-
-async fn server_with_sfu(janus: &JanusServer, mesh_max: usize) -> TestServer {
-    TestServer::start_with(|config| {
-        config.sfu = Some(SfuConfig {
-            janus_url: janus.url(),
-            api_secret: janus.secret().into(),
-            mesh_max,
-        });
-    })
-    .await
-}
 
 /// A raw client in the demo meeting everyone may join; what `joined` said.
 async fn join(server: &TestServer, token: &str, meeting: MeetingId) -> (RawClient, Topology) {
@@ -41,7 +29,7 @@ async fn join(server: &TestServer, token: &str, meeting: MeetingId) -> (RawClien
 /// A server that moves a room to the SFU at its second participant, and
 /// two raw clients in the demo meeting, on the SFU.
 async fn two_on_the_sfu(janus: &JanusServer) -> (TestServer, MeetingId, RawClient, RawClient) {
-    let server = server_with_sfu(janus, 1).await;
+    let server = janus.signal_server(1).await;
     let api = server.login(STARTUP).await;
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let token = api.token().unwrap();
@@ -107,7 +95,7 @@ async fn send_description(client: &mut RawClient, link: SfuLink, description: Se
 #[tokio::test]
 async fn a_fifth_joiner_moves_the_meeting_to_the_sfu_and_everyone_is_told() {
     let janus = JanusServer::start(SECRET);
-    let server = server_with_sfu(&janus, 4).await;
+    let server = janus.signal_server(4).await;
     let api = server.login(STARTUP).await;
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let token = api.token().unwrap();
@@ -185,7 +173,7 @@ fn sources(streams: &[SfuStream]) -> Vec<(PeerId, SfuSource)> {
 #[tokio::test]
 async fn sfu_signals_in_a_mesh_or_of_the_wrong_shape_are_refused_with_why() {
     let janus = JanusServer::start(SECRET);
-    let server = server_with_sfu(&janus, 4).await;
+    let server = janus.signal_server(4).await;
     let api = server.login(STARTUP).await;
     let meeting = server.meeting_id(&api, ALL_USERS).await;
     let (mut client, _) = join(&server, api.token().unwrap(), meeting).await;

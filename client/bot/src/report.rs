@@ -9,6 +9,8 @@ pub struct Report {
     /// This bot's display name and peer id.
     pub name: String,
     pub peer_id: u64,
+    /// How the room's media travelled when the bot left: `mesh` or `sfu`.
+    pub topology: shared::Topology,
     pub peers: Vec<PeerReport>,
     pub timings_ms: Timings,
     pub chat: Vec<ChatLine>,

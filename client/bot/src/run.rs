@@ -119,6 +119,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
     let base = Report {
         name: call.user.name.clone(),
         peer_id: call.peer_id().0,
+        topology: call.room().topology,
         peers: Vec::new(),
         timings_ms: Timings::default(),
         chat: Vec::new(),

@@ -7,7 +7,7 @@ use crate::tls::{Trust, host_of, tls_failure};
 use futures_util::{SinkExt, StreamExt};
 use shared::{
     ChatMessage, ClientMsg, IceServer, MeetingId, PROTOCOL_VERSION, Participant, PeerId, ServerMsg,
-    User,
+    Topology, User,
 };
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -48,6 +48,8 @@ pub struct Joined {
     pub meeting_id: MeetingId,
     pub participants: Vec<Participant>,
     pub chat_history: Vec<ChatMessage>,
+    /// How the room's media travels.
+    pub topology: Topology,
 }
 
 /// What the session reports.
@@ -201,12 +203,13 @@ impl SignalSession {
                     meeting_id,
                     participants,
                     chat_history,
-                    ..
+                    topology,
                 })) => {
                     return Ok(Joined {
                         meeting_id,
                         participants,
                         chat_history,
+                        topology,
                     });
                 }
                 Some(SignalEvent::Message(ServerMsg::Error { code, message })) => {

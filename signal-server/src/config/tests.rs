@@ -197,6 +197,7 @@ fn the_readme_example_config_is_valid() {
     let config = Config::from_args(args(&["--config", path.to_str().unwrap()])).unwrap();
     assert_eq!(config.turn.expect("the example has a relay").ttl_s, 86_400);
     assert_eq!(config.ice_servers.len(), 1);
+    assert_eq!(config.sfu.expect("the example has Janus").mesh_max, 4);
 }
 
 #[test]

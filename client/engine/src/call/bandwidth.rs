@@ -7,6 +7,7 @@
 
 use super::delivery_ceiling::{DeliveryCeiling, MAX_BPS, MIN_BPS};
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, Gcc, PacketReport};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -115,21 +116,23 @@ impl PublishingGcc {
     }
 }
 
+/// The reports congestion control reads: those on packets that carried a
+/// transport-wide sequence number (the others, audio to Janus, which takes
+/// the number on video only, are never acknowledged and would read as
+/// lost), sent since it last started again.
+fn counted(reports: &[PacketReport], started: Option<Instant>) -> Cow<'_, [PacketReport]> {
+    let counts = |r: &PacketReport| r.is_twcc && started.is_none_or(|at| r.departure >= at);
+    if reports.iter().all(counts) {
+        return Cow::Borrowed(reports);
+    }
+    Cow::Owned(reports.iter().filter(|r| counts(r)).cloned().collect())
+}
+
 impl BandwidthEstimator for PublishingGcc {
     fn on_reports(&mut self, now: Instant, reports: &[PacketReport]) {
         self.start_again_if_asked(now);
-        let fresh: Vec<PacketReport>;
-        let reports = match self.started {
-            Some(started) if reports.first().is_some_and(|r| r.departure < started) => {
-                fresh = reports
-                    .iter()
-                    .filter(|r| r.departure >= started)
-                    .cloned()
-                    .collect();
-                &fresh[..]
-            }
-            _ => reports,
-        };
+        let reports = counted(reports, self.started);
+        let reports = &reports[..];
         self.gcc.on_reports(now, reports);
         if self.ceiling.on_reports(now, reports) {
             self.lift_to_floor();

@@ -6,6 +6,7 @@
 
 use super::SpeakerSlot;
 use super::control::{CallEvent, Command, EventSender, PeerLinkState};
+use super::core::topology::SFU_SUBSCRIBE;
 use super::core::{CallCore, CoreCommand, Input, LinkAction, LinkEvent, Output, RejoinFailed};
 use super::events::{PC_EVENT_QUEUE, PcEvent};
 use super::local_addresses::{self, AddressWatch};
@@ -21,7 +22,7 @@ use super::tasks::CallTasks;
 use super::track::{MediaEvent, TrackKind};
 use super::voice::VoicePath;
 use crate::signaling::{Joined, SignalEvent, SignalSession};
-use shared::PeerId;
+use shared::{PeerId, SfuStream};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -67,6 +68,8 @@ pub struct Driver {
     reconnect_for: Duration,
     link_settings: LinkSettings,
     links: HashMap<PeerId, PeerLink>,
+    /// Whose media each section of the SFU's subscribe link carries, by mid.
+    sfu_streams: HashMap<String, SfuStream>,
     pc_events: (PcEventSender, mpsc::Receiver<(PeerId, PcEvent)>),
     events: EventSender,
     media: Media,
@@ -94,6 +97,7 @@ impl Driver {
             reconnect_for,
             link_settings: LinkSettings::default(),
             links: HashMap::new(),
+            sfu_streams: HashMap::new(),
             pc_events: mpsc::channel(PC_EVENT_QUEUE),
             events,
             media,
@@ -224,7 +228,15 @@ impl Driver {
             return;
         };
         let round_trip = link.round_trip();
-        let kind = receivers::track_kind(track.as_ref()).await;
+        let (peer, kind) = match peer {
+            SFU_SUBSCRIBE => {
+                match receivers::sfu_track_owner(track.as_ref(), &self.sfu_streams).await {
+                    Some(owner) => owner,
+                    None => return,
+                }
+            }
+            peer => (peer, receivers::track_kind(track.as_ref()).await),
+        };
         let counters = self.media.stats.add_track(peer, kind);
         let parts = receivers::ReceiveParts {
             media: self.media.media.clone(),
@@ -273,6 +285,10 @@ impl Driver {
                     self.media.senders.audio.replace_source(stop);
                 }
             }
+            Output::SfuStreams(streams) => {
+                let by_mid = streams.into_iter().map(|s| (s.mid.clone(), s));
+                self.sfu_streams.extend(by_mid);
+            }
             Output::Reconnect => self.reconnect().await,
             Output::ProbeServer => {
                 if let Some(session) = &self.session {
@@ -286,10 +302,15 @@ impl Driver {
 
     async fn link_action(&mut self, peer: PeerId, action: LinkAction) -> Option<Input> {
         match action {
-            LinkAction::Open { ice_servers, offer } => {
+            LinkAction::Open {
+                ice_servers,
+                offer,
+                sends,
+            } => {
                 let events = self.pc_events.0.clone();
                 let settings = self.link_settings;
-                match PeerLink::open(peer, &ice_servers, settings, offer, events).await {
+                let roles = (offer, sends);
+                match PeerLink::open(peer, &ice_servers, settings, roles, events).await {
                     Ok(link) => {
                         self.links.insert(peer, link);
                     }

@@ -122,6 +122,7 @@ impl Call {
         .with_link_settings(LinkSettings {
             ice_policy: options.ice_policy,
             network: options.network,
+            ..LinkSettings::default()
         });
         let inlets = Inlets {
             commands: command_rx,

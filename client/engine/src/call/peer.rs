@@ -4,6 +4,7 @@
 //! itself is the core's (`core/negotiator.rs`).
 
 use super::core::negotiator::Step;
+use super::core::topology::sfu_link;
 use super::core::{LinkEvent, StepKind};
 use super::events::PcEvent;
 use super::link_watch::Watched;
@@ -51,30 +52,38 @@ pub struct PeerLink {
     /// What congestion control estimates this link carries, and its round trip.
     gauges: Gauges,
     tracks: Vec<LocalTrack>,
+    /// Our tracks go on this link (not on the SFU's subscribe link).
+    sends: bool,
     connected: bool,
     /// Cancelled when the link closes (ends its watcher).
     closed: CancellationToken,
 }
 
 impl PeerLink {
-    /// Makes the connection. `offer`: we offer first, so our tracks go on now.
+    /// Makes the connection. `offer`: we offer first, so our tracks go on
+    /// now. `sends`: our tracks go on it at all.
     pub async fn open(
         remote: PeerId,
         ice_servers: &[IceServer],
         settings: LinkSettings,
-        offer: bool,
+        (offer, sends): (bool, bool),
         events: mpsc::Sender<(PeerId, PcEvent)>,
     ) -> Result<PeerLink, PeerError> {
         let handler = Arc::new(super::events::Forwarder {
             peer: remote,
             events,
         });
+        let settings = LinkSettings {
+            feedback_on_video_only: sfu_link(remote).is_some(),
+            ..settings
+        };
         let (pc, gauges) = setup::peer_connection(ice_servers, settings, handler).await?;
         let mut link = PeerLink {
             remote,
             pc,
             gauges,
             tracks: Vec::new(),
+            sends,
             connected: false,
             closed: CancellationToken::new(),
         };
@@ -88,7 +97,7 @@ impl PeerLink {
     /// negotiated up front and simply carries no frames until sharing starts,
     /// so starting a share needs no renegotiation.
     pub async fn attach_tracks(&mut self) -> Result<(), PeerError> {
-        if !self.tracks.is_empty() {
+        if !self.tracks.is_empty() || !self.sends {
             return Ok(());
         }
         for (kind, codec_kind, codec) in [

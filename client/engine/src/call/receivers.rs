@@ -35,6 +35,27 @@ pub async fn track_kind(track: &dyn TrackRemote) -> TrackKind {
     }
 }
 
+/// Whose media a track of the SFU's subscribe link carries, and what it
+/// is: the SFU names the publisher as the track's stream and its section
+/// (`mid`) as the track's id; its offer said what each section carries.
+/// `None` for a track of a section it never described.
+pub async fn sfu_track_owner(
+    track: &dyn TrackRemote,
+    streams: &std::collections::HashMap<String, shared::SfuStream>,
+) -> Option<(PeerId, TrackKind)> {
+    let mid = track.track_id().await;
+    let Some(stream) = streams.get(&mid) else {
+        tracing::warn!("a track from the SFU in section {mid:?}, which it never described");
+        return None;
+    };
+    let kind = match stream.source {
+        shared::SfuSource::Microphone => TrackKind::Audio,
+        shared::SfuSource::Camera => TrackKind::Camera,
+        shared::SfuSource::Screen => TrackKind::Screen,
+    };
+    Some((stream.peer, kind))
+}
+
 /// Where a remote track's media goes, and who owns its decoder thread.
 #[derive(Clone)]
 pub struct ReceiveParts {

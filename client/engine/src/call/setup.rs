@@ -11,9 +11,13 @@ use super::read_filter::ReadFilter;
 use super::retransmission::{self, RoundTrip};
 use super::video_pacer::{Backlog, VideoPacer};
 use rtc::ice::mdns::MulticastDnsMode;
-use rtc::interceptor::{CongestionControlBuilder, Slot};
+use rtc::interceptor::{CongestionControlBuilder, Slot, TwccReceiverBuilder, TwccSenderBuilder};
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS};
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodecParameters, RtpCodecKind};
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability,
+    RtpCodecKind, TYPE_RTCP_FB_TRANSPORT_CC,
+};
+use rtc::sdp::extmap::TRANSPORT_CC_URI;
 use shared::IceServer;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +33,10 @@ pub struct LinkSettings {
     pub ice_policy: IcePolicy,
     /// QA: the links' sockets suffer this (see `impairment/`).
     pub network: Option<NetworkProfile>,
+    /// Transport-wide congestion feedback covers video only: Janus takes
+    /// the extension on video alone, so numbered audio packets would read
+    /// as lost (80 % "loss", and GCC at its floor, before this).
+    pub feedback_on_video_only: bool,
 }
 
 pub const H264_PAYLOAD_TYPE: u8 = 102;
@@ -88,7 +96,7 @@ pub async fn peer_connection(
             kind,
         )?;
     }
-    let (registry, gauges) = interceptors(&mut media_engine)?;
+    let (registry, gauges) = interceptors(&mut media_engine, settings.feedback_on_video_only)?;
     let config = RTCConfigurationBuilder::new()
         .with_ice_servers(
             ice_servers
@@ -141,7 +149,10 @@ pub async fn peer_connection(
 }
 
 /// The interceptors every link runs, registered with the feedback they need.
-fn interceptors(media_engine: &mut MediaEngine) -> webrtc::error::Result<(Registry, Gauges)> {
+fn interceptors(
+    media_engine: &mut MediaEngine,
+    feedback_on_video_only: bool,
+) -> webrtc::error::Result<(Registry, Gauges)> {
     // NACK generator/responder (bounded: see `retransmission.rs`),
     // sender/receiver reports, and congestion
     // control: transport-wide feedback both ways and GCC (registered after
@@ -152,7 +163,11 @@ fn interceptors(media_engine: &mut MediaEngine) -> webrtc::error::Result<(Regist
     let round_trip = RoundTrip::default();
     let registry = retransmission::configure(Registry::new(), media_engine, round_trip.clone());
     configure_simulcast_extension_headers(media_engine)?;
-    let registry = configure_twcc(configure_rtcp_reports(registry), media_engine)?;
+    let registry = configure_rtcp_reports(registry);
+    let registry = match feedback_on_video_only {
+        true => configure_twcc_on_video(registry, media_engine)?,
+        false => configure_twcc(registry, media_engine)?,
+    };
     let (gcc, estimate) = super::bandwidth::estimator();
     let backlog = Backlog::default();
     let registry = registry
@@ -176,4 +191,26 @@ fn interceptors(media_engine: &mut MediaEngine) -> webrtc::error::Result<(Regist
             backlog,
         },
     ))
+}
+
+/// Transport-wide sequence numbers and feedback for video alone (the
+/// SFU's links): `configure_twcc` without its audio half.
+fn configure_twcc_on_video(
+    registry: Registry,
+    media_engine: &mut MediaEngine,
+) -> webrtc::error::Result<Registry> {
+    media_engine.register_feedback(
+        RTCPFeedback {
+            typ: TYPE_RTCP_FB_TRANSPORT_CC.to_owned(),
+            ..Default::default()
+        },
+        RtpCodecKind::Video,
+    );
+    let extension = RTCRtpHeaderExtensionCapability {
+        uri: TRANSPORT_CC_URI.to_owned(),
+    };
+    media_engine.register_header_extension(extension, RtpCodecKind::Video, None)?;
+    Ok(registry
+        .with(Slot::TwccSender, TwccSenderBuilder::new().build())
+        .with(Slot::TwccReceiver, TwccReceiverBuilder::new().build()))
 }

@@ -15,11 +15,41 @@ pub const MAX_VIDEO_SECTIONS: usize = 4;
 /// The longest ICE candidate line (real ones are ~100 bytes).
 pub const MAX_CANDIDATE_BYTES: usize = 1024;
 
-/// Decodes a payload, or says what is wrong with it.
+/// How many media sections one description may open.
+#[derive(Debug, Clone, Copy)]
+struct SectionLimits {
+    all: usize,
+    video: usize,
+}
+
+/// A peer's description: ours has three sections (audio, camera, screen).
+const FROM_A_PEER: SectionLimits = SectionLimits {
+    all: MAX_MEDIA_SECTIONS,
+    video: MAX_VIDEO_SECTIONS,
+};
+
+/// The SFU's offer of everyone's media: three sections per participant,
+/// however large the room (the server's room holds at most 50, and the
+/// whole description must fit in one 64 KiB message anyway).
+const FROM_THE_SFU: SectionLimits = SectionLimits {
+    all: 3 * 50,
+    video: 2 * 50,
+};
+
+/// Decodes a peer's payload, or says what is wrong with it.
 pub fn decode(payload: serde_json::Value) -> Result<PeerSignal, String> {
+    decode_within(payload, FROM_A_PEER)
+}
+
+/// Decodes a payload from the SFU (through our server), or says what is wrong.
+pub fn decode_from_sfu(payload: serde_json::Value) -> Result<PeerSignal, String> {
+    decode_within(payload, FROM_THE_SFU)
+}
+
+fn decode_within(payload: serde_json::Value, limits: SectionLimits) -> Result<PeerSignal, String> {
     let signal: PeerSignal = serde_json::from_value(payload).map_err(|e| e.to_string())?;
     match &signal {
-        PeerSignal::Description { description } => check_description(description)?,
+        PeerSignal::Description { description } => check_description(description, limits)?,
         PeerSignal::Candidate { candidate } => {
             if candidate.candidate.len() > MAX_CANDIDATE_BYTES {
                 return Err(format!(
@@ -32,7 +62,10 @@ pub fn decode(payload: serde_json::Value) -> Result<PeerSignal, String> {
     Ok(signal)
 }
 
-fn check_description(description: &SessionDescription) -> Result<(), String> {
+fn check_description(
+    description: &SessionDescription,
+    limits: SectionLimits,
+) -> Result<(), String> {
     match description.kind.as_str() {
         "offer" | "answer" | "pranswer" => {}
         "rollback" => return Ok(()),
@@ -46,9 +79,10 @@ fn check_description(description: &SessionDescription) -> Result<(), String> {
         .iter()
         .filter(|m| m.media_name.media == "video")
         .count();
-    if sections > MAX_MEDIA_SECTIONS || video > MAX_VIDEO_SECTIONS {
+    if sections > limits.all || video > limits.video {
         return Err(format!(
-            "{sections} media sections, {video} of them video (at most {MAX_MEDIA_SECTIONS} and {MAX_VIDEO_SECTIONS})"
+            "{sections} media sections, {video} of them video (at most {} and {})",
+            limits.all, limits.video
         ));
     }
     Ok(())

@@ -3,11 +3,11 @@
 //! connection reports, through each link's negotiator.
 
 use super::negotiator::{Negotiator, Step};
-use super::topology::LinkPlan;
+use super::topology::{LinkPlan, sfu_link};
 use super::{CallCore, LinkAction, LinkEvent, Output, StepKind, problem};
 use crate::call::control::{CallEvent, PeerLinkState};
 use crate::call::signal_payload;
-use shared::{ClientMsg, PeerId, PeerSignal};
+use shared::{ClientMsg, PeerId, PeerSignal, SfuLink, Topology};
 use std::time::{Instant, SystemTime};
 
 impl CallCore {
@@ -21,6 +21,7 @@ impl CallCore {
         let open = LinkAction::Open {
             ice_servers: self.ice_servers.clone(),
             offer: plan.offer,
+            sends: sfu_link(plan.peer) != Some(SfuLink::Subscribe),
         };
         out.push(Output::Link(plan.peer, open));
         if plan.offer {
@@ -44,7 +45,12 @@ impl CallCore {
         payload: serde_json::Value,
         out: &mut Vec<Output>,
     ) {
-        let signal = match signal_payload::decode(payload) {
+        let from_sfu = sfu_link(from).is_some();
+        let decoded = match from_sfu {
+            true => signal_payload::decode_from_sfu(payload),
+            false => signal_payload::decode(payload),
+        };
+        let signal = match decoded {
             Ok(signal) => signal,
             // Said once per peer: a flood of garbage is one notice, not a toast each.
             Err(err) if self.garbling_peers.insert(from) => {
@@ -55,10 +61,15 @@ impl CallCore {
         };
         if !self.links.contains_key(&from) {
             // Someone the server announced, whose offer comes before our
-            // link (a topology that waits to be offered to), or a peer that
-            // has left, whose last signals are still arriving.
-            if !self.room.contains(from) {
+            // link (a topology that waits to be offered to, as the SFU's
+            // subscribe link), or a peer that has left, whose last signals
+            // are still arriving, or one still offering a mesh link in a
+            // room that has moved to the SFU.
+            if !from_sfu && !self.room.contains(from) {
                 return tracing::debug!(%from, "a signal from a peer not in the room");
+            }
+            if !from_sfu && self.topology.kind() == Topology::Sfu {
+                return tracing::debug!(%from, "a mesh signal in a room on the SFU");
             }
             self.open_link(
                 now,
@@ -165,6 +176,9 @@ impl CallCore {
         state: PeerLinkState,
         out: &mut Vec<Output>,
     ) {
+        if sfu_link(peer).is_some() {
+            return self.on_sfu_link_state(now, peer, state, out);
+        }
         self.room.set_link(peer, Some(state), now);
         out.push(Output::Event(CallEvent::PeerLink { peer, state }));
     }
@@ -172,10 +186,13 @@ impl CallCore {
 
 pub(super) fn steps(peer: PeerId, steps: Vec<Step>, out: &mut Vec<Output>) {
     out.extend(steps.into_iter().map(|step| match step {
-        Step::Signal(signal) => Output::Send(ClientMsg::Signal {
-            to: peer,
-            payload: serde_json::to_value(&signal).expect("signals serialise"),
-        }),
+        Step::Signal(signal) => {
+            let payload = serde_json::to_value(&signal).expect("signals serialise");
+            Output::Send(match sfu_link(peer) {
+                Some(link) => ClientMsg::SfuSignal { link, payload },
+                None => ClientMsg::Signal { to: peer, payload },
+            })
+        }
         step => Output::Link(peer, LinkAction::Step(step)),
     }));
 }

@@ -15,6 +15,7 @@ mod no_path;
 mod restarts;
 pub mod room;
 mod session;
+mod sfu;
 #[cfg(test)]
 mod tests;
 pub mod topology;
@@ -26,11 +27,11 @@ use negotiator::{Negotiator, Step};
 use room::Room;
 use shared::{
     ClientMsg, IceCandidate, IceServer, MediaState, MessageId, PeerId, ServerMsg,
-    SessionDescription,
+    SessionDescription, SfuStream,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
-use topology::{Mesh, Topology};
+use topology::Topology;
 
 /// What happened.
 #[derive(Debug)]
@@ -122,6 +123,9 @@ pub enum Output {
     Event(CallEvent),
     /// Start or stop sending one of our streams.
     SetSending(TrackKind, bool),
+    /// Whose media each media section of the SFU's subscribe link carries
+    /// (sent with each of its offers, before it).
+    SfuStreams(Vec<SfuStream>),
     /// Drop the server connection and try to get back in; report
     /// [`Input::Rejoined`] or [`Input::RejoinFailed`].
     Reconnect,
@@ -137,9 +141,11 @@ pub enum Output {
 pub enum LinkAction {
     /// Make the peer connection. `offer`: we will offer, so our tracks go
     /// on first (webrtc-rs does not reliably ask for negotiation itself).
+    /// `sends`: our tracks go on it at all (not on the SFU's subscribe link).
     Open {
         ice_servers: Vec<IceServer>,
         offer: bool,
+        sends: bool,
     },
     /// A negotiation step, reported back as a [`LinkEvent`].
     Step(Step),
@@ -177,24 +183,29 @@ pub struct CallCore {
     resumed_at: Option<Instant>,
     /// The ICE restarts of each link that is down (see `restarts.rs`).
     restarts: HashMap<PeerId, restarts::Restarts>,
+    /// Since when the mesh links wait to close, the room having moved to
+    /// the SFU (see `sfu.rs`).
+    mesh_leaving_since: Option<Instant>,
     ended: bool,
 }
 
 impl CallCore {
-    /// A call just joined, in a mesh. Feed the outputs of
-    /// [`CallCore::start`] to the driver first.
+    /// A call just joined, in the topology `joined` says. Feed the
+    /// outputs of [`CallCore::start`] to the driver first.
     pub fn new(start: &Start) -> CallCore {
-        CallCore::with_topology(start, Box::new(Mesh))
+        CallCore::with_topology(start, topology::of_kind(start.joined.topology))
     }
 
     pub fn with_topology(start: &Start, topology: Box<dyn Topology>) -> CallCore {
+        let mut room = Room::new(
+            start.welcome.user.clone(),
+            start.welcome.peer_id,
+            start.media,
+            &start.joined.participants,
+        );
+        room.topology = topology.kind();
         CallCore {
-            room: Room::new(
-                start.welcome.user.clone(),
-                start.welcome.peer_id,
-                start.media,
-                &start.joined.participants,
-            ),
+            room,
             online: true,
             ice_servers: start.welcome.ice_servers.clone(),
             links: BTreeMap::new(),
@@ -205,6 +216,7 @@ impl CallCore {
             unconfirmed: HashSet::new(),
             resumed_at: None,
             restarts: HashMap::new(),
+            mesh_leaving_since: None,
             ended: false,
         }
     }
@@ -260,6 +272,7 @@ impl CallCore {
             Input::Link(peer, event) => self.on_link(now, peer, event, &mut out),
             Input::LocalAddressLost => self.on_local_address_lost(now, &mut out),
             Input::Tick => {
+                self.end_mesh_overlap(now, &mut out);
                 self.retry_restarts(now, &mut out);
                 self.report_long_outages(now, &mut out);
                 self.forget_the_unconfirmed(now, &mut out);

@@ -3,7 +3,7 @@
 //! app and the bot read it instead of rebuilding it from events.
 
 use super::super::control::PeerLinkState;
-use shared::{MediaState, Participant, PeerId, User};
+use shared::{MediaState, Participant, PeerId, Topology, User};
 use std::time::Instant;
 
 /// One other participant and our link to them.
@@ -28,6 +28,8 @@ pub struct Room {
     pub media: MediaState,
     /// Everyone else, in the order they joined (as we learned it).
     pub members: Vec<Member>,
+    /// How the room's media travels now.
+    pub topology: Topology,
 }
 
 impl Room {
@@ -37,6 +39,7 @@ impl Room {
             me,
             media,
             members: Vec::new(),
+            topology: Topology::Mesh,
         };
         room.replace_members(others);
         room
@@ -131,6 +134,9 @@ impl Room {
 
     /// The name people know `id` by, or the id itself.
     pub fn name_of(&self, id: PeerId) -> String {
+        if super::topology::sfu_link(id).is_some() {
+            return "the meeting's media server".into();
+        }
         self.member(id)
             .map_or_else(|| format!("peer {id}"), |m| m.participant.name.clone())
     }

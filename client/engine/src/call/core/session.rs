@@ -1,6 +1,7 @@
 //! The call core's side facing the server and the app: room news, chat,
 //! commands, losing the server and getting back in, and the end.
 
+use super::topology::{sfu_link, sfu_peer};
 use super::{CallCore, CoreCommand, Output, TrackKind, problem, set};
 use crate::call::control::CallEvent;
 use crate::call::control::PeerLinkState;
@@ -62,14 +63,17 @@ impl CallCore {
                 format!("the server refused a request ({code:?}): {message}"),
                 out,
             ),
-            // The engine's SFU topology is the next step of issue 16; until
-            // then a room on the SFU carries no media for this client.
-            ServerMsg::Topology { topology } => {
-                tracing::warn!(
-                    "the room's media now travels as {topology:?}, which this client does not speak yet"
-                )
+            ServerMsg::Topology { topology } => self.switch_topology(now, topology, out),
+            ServerMsg::SfuSignal {
+                link,
+                payload,
+                streams,
+            } => {
+                if !streams.is_empty() {
+                    out.push(Output::SfuStreams(streams));
+                }
+                self.on_signal(now, sfu_peer(link), payload, out);
             }
-            ServerMsg::SfuSignal { .. } => tracing::debug!("an SFU signal, ignored"),
             ServerMsg::Welcome { .. } | ServerMsg::Joined { .. } | ServerMsg::Left { .. } => {}
         }
     }
@@ -137,6 +141,7 @@ impl CallCore {
         out: &mut Vec<Output>,
     ) {
         self.online = true;
+        let topology = joined.topology;
         self.room.user = welcome.user;
         self.ice_servers = welcome.ice_servers;
         if welcome.peer_id == self.room.me {
@@ -146,7 +151,7 @@ impl CallCore {
                 .links
                 .keys()
                 .copied()
-                .filter(|peer| !listed.contains(peer))
+                .filter(|peer| !listed.contains(peer) && sfu_link(*peer).is_none())
                 .collect();
             let links = &self.links;
             self.room
@@ -175,7 +180,10 @@ impl CallCore {
         for text in std::mem::take(&mut self.unsent_chat) {
             out.push(Output::Send(ClientMsg::Chat { text }));
         }
-        self.enter(now, out);
+        match self.topology.kind() == topology {
+            true => self.enter(now, out),
+            false => self.switch_topology(now, topology, out),
+        }
     }
 
     /// Peers kept through a server restart who are not back in time, and

@@ -229,6 +229,7 @@ impl Net {
                 .map(|&i| self.participant(i))
                 .collect(),
             chat_history: self.history.clone(),
+            topology: shared::Topology::Mesh,
         };
         (welcome, joined)
     }
@@ -364,7 +365,7 @@ impl Net {
                 };
             }
             Output::Event(event) => party.events.push(event),
-            Output::SetSending(..) => {}
+            Output::SetSending(..) | Output::SfuStreams(_) => {}
             Output::Reconnect => party.reconnecting = true,
             Output::ProbeServer => party.probes += 1,
             Output::End => {}

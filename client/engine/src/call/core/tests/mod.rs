@@ -2,6 +2,7 @@
 //! with cores on a fake server in one thread (see `harness.rs`).
 
 mod harness;
+mod sfu;
 
 use super::{CoreCommand, Input, LinkEvent, RejoinFailed};
 use crate::call::control::{CallEvent, PeerLinkState};

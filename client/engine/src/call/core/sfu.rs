@@ -1,0 +1,79 @@
+//! Moving the call from one topology to the other, and what the SFU's
+//! links mean for the room. When the room moves to the SFU, its links open
+//! beside the mesh's, and the mesh links close once the SFU brings
+//! everyone's media (its subscribe link is up), or after [`MESH_OVERLAP`]
+//! at most: the picture never waits on the move.
+
+use super::topology::{self, SFU_SUBSCRIBE, sfu_link};
+use super::{CallCore, Output};
+use crate::call::control::{CallEvent, PeerLinkState};
+use shared::{PeerId, Topology};
+use std::time::{Duration, Instant};
+
+/// How long the mesh links stay open beside the SFU's at most.
+pub const MESH_OVERLAP: Duration = Duration::from_secs(5);
+
+impl CallCore {
+    /// The room's media travels as `kind` from now on.
+    pub(super) fn switch_topology(&mut self, now: Instant, kind: Topology, out: &mut Vec<Output>) {
+        if self.topology.kind() == kind {
+            return;
+        }
+        tracing::info!("the room's media now travels as {kind:?}");
+        if kind == Topology::Mesh {
+            self.close_links(|peer| sfu_link(peer).is_some(), out);
+            self.mesh_leaving_since = None;
+        } else {
+            self.mesh_leaving_since = Some(now);
+        }
+        self.topology = topology::of_kind(kind);
+        self.room.topology = kind;
+        self.enter(now, out);
+    }
+
+    /// The SFU brings everyone's media now: the mesh links can go.
+    pub(super) fn on_sfu_link_state(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        state: PeerLinkState,
+        out: &mut Vec<Output>,
+    ) {
+        if peer != SFU_SUBSCRIBE {
+            return;
+        }
+        if state == PeerLinkState::Connected && self.mesh_leaving_since.is_some() {
+            self.close_mesh_links(out);
+        }
+        // What the people see of their links: the one that brings their media.
+        for member in self.room.participants() {
+            self.room.set_link(member.id, Some(state), now);
+            out.push(Output::Event(CallEvent::PeerLink {
+                peer: member.id,
+                state,
+            }));
+        }
+    }
+
+    /// Closes the mesh links if they have overlapped the SFU's long enough.
+    pub(super) fn end_mesh_overlap(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let overlapped = self
+            .mesh_leaving_since
+            .is_some_and(|since| now.duration_since(since) >= MESH_OVERLAP);
+        if overlapped {
+            self.close_mesh_links(out);
+        }
+    }
+
+    fn close_mesh_links(&mut self, out: &mut Vec<Output>) {
+        self.mesh_leaving_since = None;
+        self.close_links(|peer| sfu_link(peer).is_none(), out);
+    }
+
+    fn close_links(&mut self, which: impl Fn(PeerId) -> bool, out: &mut Vec<Output>) {
+        let closing: Vec<PeerId> = self.links.keys().copied().filter(|&p| which(p)).collect();
+        for peer in closing {
+            self.close_link(peer, out);
+        }
+    }
+}
