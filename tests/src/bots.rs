@@ -33,11 +33,16 @@ pub fn bot(
 
 /// A third demo user, so three bots have three names.
 pub async fn third_user(server: &TestServer) {
+    new_user(server, "qa@huddle.test", "QA Bot").await;
+}
+
+/// Registers `email` as `name`, with the demo password.
+pub async fn new_user(server: &TestServer, email: &str, name: &str) {
     let mut api = huddle_engine::ApiClient::new(&server.url()).unwrap();
     let request = shared::api::RegisterRequest {
-        email: "qa@huddle.test".into(),
+        email: email.into(),
         password: PASSWORD.into(),
-        name: "QA Bot".into(),
+        name: name.into(),
         organisation: None,
     };
     api.register(&request).await.unwrap();
@@ -152,5 +157,127 @@ pub async fn wait_for_stored_chat(server: &TestServer, text: &str) {
             "{text:?} never stored"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Ann mutes and chats; she expects the others' news.
+const ANN_SCRIPT: &str = r#"
+        [[at]]
+        time = 3.0
+        action = "mute"
+        [[at]]
+        time = 3.5
+        chat = "from ann"
+        [[expect]]
+        participants_at_least = 3
+        [[expect]]
+        chat_seen = "from bob"
+        [[expect]]
+        seen_video_off = "Test Corporate"
+        [[expect]]
+        screen_from = "QA Bot"
+    "#;
+
+/// Bob turns his camera off and on, and chats.
+const BOB_SCRIPT: &str = r#"
+        [[at]]
+        time = 3.2
+        action = "video_off"
+        [[at]]
+        time = 3.4
+        chat = "from bob"
+        [[at]]
+        time = 4.5
+        action = "video_on"
+        [[expect]]
+        seen_muted = "Test Startup"
+        [[expect]]
+        chat_seen = "from ann"
+    "#;
+
+/// Cat shares the screen for two seconds, then leaves.
+const CAT_SCRIPT: &str = r#"
+        [[at]]
+        time = 3.0
+        action = "share_start"
+        [[at]]
+        time = 5.0
+        action = "share_stop"
+        [[at]]
+        time = 7.0
+        action = "leave"
+    "#;
+
+/// Ann, Bob and Cat (a third user made now) in the all-users meeting, each
+/// following its script: mute, chat, camera off and on, a screen shared
+/// and stopped, a leave. Checks what each saw of the others and returns
+/// their reports.
+pub async fn three_follow_the_script(server: &TestServer) -> [Report; 3] {
+    third_user(server).await;
+    let ann = bot(server, STARTUP, 440.0, (200, 40, 40), 9.0, ANN_SCRIPT);
+    let bob = bot(server, CORPORATE, 660.0, (40, 200, 40), 9.0, BOB_SCRIPT);
+    let cat = bot(
+        server,
+        "qa@huddle.test",
+        880.0,
+        (40, 40, 200),
+        7.0,
+        CAT_SCRIPT,
+    );
+    let reports = run_in_turn(server, [ann, bob, cat]).await;
+    for report in &reports {
+        assert!(
+            report.failed_expectations().is_empty(),
+            "{}: {:?}",
+            report.name,
+            report.failed_expectations()
+        );
+    }
+    assert_all_see_each_other(&reports);
+    the_share_chat_and_encoding_were_as_scripted(&reports[0], &reports[1]);
+    reports
+}
+
+/// What ann and bob saw of the script: cat's share and leave, each other's
+/// chat, and their own cameras encoded once for both peers.
+fn the_share_chat_and_encoding_were_as_scripted(ann: &Report, bob: &Report) {
+    // The share started and stopped, and the camera kept going meanwhile.
+    for report in [ann, bob] {
+        let qa = report.peer("QA Bot").unwrap();
+        assert!(
+            qa.screen.frames_decoded >= 5,
+            "{}: {} screen frames",
+            report.name,
+            qa.screen.frames_decoded
+        );
+        assert!(
+            qa.seen.screen_on && !qa.state.screen,
+            "{}: share seen, then stopped",
+            report.name
+        );
+        assert!(qa.left, "{} saw QA Bot leave", report.name);
+        let colour = qa.video.last_frame.as_ref().unwrap().mean_rgb;
+        assert!(
+            colour[2] > colour[0] + 40,
+            "QA Bot's camera is blue: {colour:?}"
+        );
+    }
+    // Everyone got every chat message.
+    for report in [ann, bob] {
+        let texts: Vec<_> = report.chat.iter().map(|c| c.text.as_str()).collect();
+        assert!(
+            texts.contains(&"from ann") && texts.contains(&"from bob"),
+            "{}: {texts:?}",
+            report.name
+        );
+    }
+    // Encode once: each bot encoded about one frame per tick, not one per peer.
+    for report in [ann, bob] {
+        let encoded = report.encoded_frames.camera as f64;
+        assert!(
+            encoded < 9.0 * 15.0 * 1.1,
+            "{}: {encoded} camera frames encoded for two peers",
+            report.name
+        );
     }
 }

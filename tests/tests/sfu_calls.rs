@@ -2,30 +2,26 @@
 //! huddle-signal has moved to a real Janus. Each publishes once and
 //! receives everyone through Janus.
 
-use huddle_tests::bots::{assert_all_see_each_other, bot, run_in_turn, third_user};
+use huddle_bot::Report;
+use huddle_tests::bots::{bot, new_user, three_follow_the_script};
 use huddle_tests::janus::JanusServer;
 use huddle_tests::*;
+use shared::Topology;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_bots_on_the_sfu_see_and_hear_each_other() {
+async fn three_bots_on_the_sfu_see_hear_and_follow_each_other() {
     let janus = JanusServer::start("janus-api-secret");
     // The second joiner moves the meeting to the SFU: the first moves with it.
     let server = janus.signal_server(1).await;
-    third_user(&server).await;
-    let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 9.0, "");
-    let bob = bot(&server, CORPORATE, 660.0, (40, 200, 40), 9.0, "");
-    let cat = bot(&server, "qa@huddle.test", 880.0, (40, 40, 200), 9.0, "");
-    let [ann, bob, cat] = run_in_turn(&server, [ann, bob, cat]).await;
-    for report in [&ann, &bob, &cat] {
-        assert_eq!(report.topology, shared::Topology::Sfu, "{}", report.name);
+    let reports = three_follow_the_script(&server).await;
+    for report in &reports {
+        assert_eq!(report.topology, Topology::Sfu, "{}", report.name);
     }
     // Congestion control reads Janus's feedback right: nobody's camera
     // was stepped down on a loopback path.
-    for (report, from) in [
-        (&ann, "Test Corporate"),
-        (&bob, "QA Bot"),
-        (&cat, "Test Startup"),
-    ] {
+    let [ann, bob, _] = &reports;
+    for (report, from) in [(ann, "Test Corporate"), (bob, "QA Bot")] {
         let frame = report.peer(from).and_then(|p| p.video.last_frame.clone());
         let size = frame.map(|f| (f.width, f.height));
         assert_eq!(
@@ -35,5 +31,66 @@ async fn three_bots_on_the_sfu_see_and_hear_each_other() {
             report.name
         );
     }
-    assert_all_see_each_other(&[ann, bob, cat]);
+}
+
+/// The most a camera may stall while its meeting moves to the SFU.
+const LONGEST_GAP_MS: u64 = 1500;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifth_joiner_moves_four_in_a_mesh_to_the_sfu_without_a_gap() {
+    let janus = JanusServer::start("janus-api-secret");
+    let server = janus.signal_server(4).await;
+    let people = [
+        (STARTUP, "Test Startup", 440.0, (200, 40, 40)),
+        (CORPORATE, "Test Corporate", 550.0, (40, 200, 40)),
+        ("c@huddle.test", "Cat", 660.0, (40, 40, 200)),
+        ("d@huddle.test", "Dan", 770.0, (200, 200, 40)),
+        ("e@huddle.test", "Eve", 880.0, (200, 40, 200)),
+    ];
+    for (email, name, ..) in &people[2..] {
+        new_user(&server, email, name).await;
+    }
+    let options = people.map(|(email, _, hz, colour)| bot(&server, email, hz, colour, 12.0, ""));
+    let [a, b, c, d, mut e] = options;
+    e.duration = Duration::from_secs(6);
+    let first_four = [a, b, c, d].into_iter().enumerate().map(|(i, options)| {
+        let server = &server;
+        async move {
+            server.wait_for_participants(ALL_USERS, i).await;
+            huddle_bot::run(options).await.expect("the bot ran")
+        }
+    });
+    let fifth = async {
+        server.wait_for_participants(ALL_USERS, 4).await;
+        // The mesh runs a while first.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        huddle_bot::run(e).await.expect("the fifth bot ran")
+    };
+    let (four, fifth) = tokio::join!(futures_util::future::join_all(first_four), fifth);
+    for report in four.iter().chain([&fifth]) {
+        assert_eq!(report.topology, Topology::Sfu, "{}", report.name);
+        for (_, name, ..) in people.iter().filter(|p| p.1 != report.name) {
+            assert_smooth(report, name);
+        }
+    }
+}
+
+/// `report` received `name`'s camera, and never waited long for a frame.
+fn assert_smooth(report: &Report, name: &str) {
+    let peer = report
+        .peer(name)
+        .unwrap_or_else(|| panic!("{} never saw {name}", report.name));
+    let video = &peer.video;
+    assert!(
+        video.frames_decoded >= 30,
+        "{} got {} frames from {name}",
+        report.name,
+        video.frames_decoded
+    );
+    assert!(
+        video.longest_gap_ms <= LONGEST_GAP_MS,
+        "{} waited {} ms for a frame from {name}",
+        report.name,
+        video.longest_gap_ms
+    );
 }

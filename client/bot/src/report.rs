@@ -86,6 +86,8 @@ pub struct VideoReport {
     /// end (the gap before the end included), and their total length.
     pub freezes: u64,
     pub freeze_ms: u64,
+    /// The longest time without a frame, from the first to the end.
+    pub longest_gap_ms: u64,
     /// How often the decoded picture changed size.
     pub resolution_changes: u64,
     pub black_frames: u64,

@@ -35,6 +35,8 @@ pub struct VideoStats {
     /// how long in all.
     pub freezes: u64,
     pub(crate) freeze_time: Duration,
+    /// The longest of those gaps.
+    pub(crate) longest_gap: Duration,
     /// How old the first and the newest decoded frames were (capture to
     /// decode), when the clocks allow telling.
     pub(crate) first_age: Option<Duration>,
@@ -120,6 +122,7 @@ impl VideoStats {
                 self.freezes += 1;
                 self.freeze_time += gap;
             }
+            self.longest_gap = self.longest_gap.max(gap);
         }
         self.first_at.get_or_insert(decoded_at);
         self.last_at = Some(decoded_at);

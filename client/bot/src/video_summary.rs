@@ -21,6 +21,8 @@ pub struct VideoSummary {
     pub fps_last_s: f64,
     pub freezes: u64,
     pub freeze_ms: u64,
+    /// The longest time without a frame (the gap before the end included).
+    pub longest_gap_ms: u64,
     pub frames_lost: u64,
 }
 
@@ -42,6 +44,7 @@ impl VideoStats {
                 fps_last_s: 0.0,
                 freezes: 0,
                 freeze_ms: 0,
+                longest_gap_ms: 0,
                 frames_lost: self.frames_lost,
             };
         };
@@ -63,6 +66,7 @@ impl VideoStats {
                     Duration::ZERO
                 })
             .as_millis() as u64,
+            longest_gap_ms: self.longest_gap.max(silent_end).as_millis() as u64,
             frames_lost: self.frames_lost
                 + self.lost_before_first(span)
                 + self.lost_after_last(span),

@@ -302,6 +302,7 @@ fn peer_report(seen: &Seen, end: SystemTime) -> PeerReport {
             kbit_per_s,
             freezes: summary.freezes,
             freeze_ms: summary.freeze_ms,
+            longest_gap_ms: summary.longest_gap_ms,
             resolution_changes: seen.video.resolution_changes,
             black_frames: seen.video.black_frames,
             latency_ms: Latency {
