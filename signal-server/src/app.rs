@@ -99,4 +99,8 @@ impl Roster for App {
     fn is_empty(&self, meeting: MeetingId) -> bool {
         self.hub.participants_of(meeting).is_empty()
     }
+
+    fn rooms_on_sfu(&self) -> Vec<(MeetingId, Vec<PeerId>)> {
+        self.hub.rooms_on_sfu()
+    }
 }

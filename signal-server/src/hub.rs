@@ -261,6 +261,18 @@ impl Hub {
             .map_or_else(Vec::new, |room| room.participants().cloned().collect())
     }
 
+    /// The rooms on the SFU now, with who is in each.
+    pub fn rooms_on_sfu(&self) -> Vec<(MeetingId, Vec<PeerId>)> {
+        let state = self.lock();
+        let on_sfu = state
+            .rooms
+            .iter()
+            .filter(|(_, room)| room.topology() == Topology::Sfu);
+        on_sfu
+            .map(|(meeting, room)| (*meeting, room.peers().collect()))
+            .collect()
+    }
+
     /// Who is in a meeting's room now, in order of arrival.
     pub fn people_in(&self, meeting: MeetingId) -> Vec<UserRef> {
         self.lock()

@@ -4,7 +4,7 @@
 use crate::app::{App, AppState};
 use crate::config::Config;
 use crate::resume::ResumeKey;
-use crate::sfu::{Sfu, SfuConfig};
+use crate::sfu::{Roster, Sfu, SfuConfig};
 use crate::store::chat_store::ChatStore;
 use crate::store::{Db, StoreError};
 use crate::tls::{Tls, TlsError};
@@ -12,6 +12,7 @@ use crate::{demo, http};
 use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsAcceptor;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -111,6 +112,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let app = App::new(config, db, chat, resume_key, sfu);
     crate::maintenance::start(&app);
+    if app.sfu.is_some() {
+        let roster: Arc<dyn Roster> = app.clone();
+        tokio::spawn(crate::sfu::reconnect::keep_connected(
+            roster,
+            app.shutdown.clone(),
+        ));
+    }
     let task = tokio::spawn(serve(app.clone(), listener, tls.clone()));
     tracing::info!("listening on {}://{addr}", app.config.scheme());
     Ok(RunningServer {

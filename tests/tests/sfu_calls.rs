@@ -94,3 +94,42 @@ fn assert_smooth(report: &Report, name: &str) {
         video.longest_gap_ms
     );
 }
+
+/// How long a camera may stall while Janus restarts under a call.
+const BACK_WITHIN_MS: u64 = 5000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn janus_killed_mid_call_and_restarted_brings_the_media_back_within_5_s() {
+    let mut janus = JanusServer::start("janus-api-secret");
+    let server = janus.signal_server(1).await;
+    let ann = bot(&server, STARTUP, 440.0, (200, 40, 40), 14.0, "");
+    let bob = bot(&server, CORPORATE, 660.0, (40, 200, 40), 14.0, "");
+    let crash = async {
+        server.wait_for_participants(ALL_USERS, 2).await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        tokio::task::block_in_place(|| janus.restart());
+    };
+    let (ann, bob, ()) = tokio::join!(
+        huddle_bot::run(ann),
+        async {
+            server.wait_for_participants(ALL_USERS, 1).await;
+            huddle_bot::run(bob).await
+        },
+        crash
+    );
+    let (ann, bob) = (ann.unwrap(), bob.unwrap());
+    for (report, from) in [(&ann, "Test Corporate"), (&bob, "Test Startup")] {
+        assert_eq!(report.topology, Topology::Sfu, "{}", report.name);
+        let video = &report.peer(from).expect("the other was seen").video;
+        assert!(
+            video.longest_gap_ms <= BACK_WITHIN_MS,
+            "{} waited {} ms for {from}'s camera",
+            report.name,
+            video.longest_gap_ms
+        );
+        assert!(
+            video.fps_last_s >= 5.0,
+            "{from}'s camera is back: {video:?}"
+        );
+    }
+}

@@ -6,30 +6,26 @@
 //! - `janus_client.rs`: the WebSocket, requests matched to their answers.
 //! - `videoroom.rs`: sessions kept alive, VideoRoom handles and rooms.
 //! - `rooms.rs`: each meeting's Janus room; `seat.rs`: each participant's
-//!   publisher and subscriber; `streams.rs`: Janus's words to Huddle's.
+//!   publisher and subscriber (`seats.rs`: all of them); `streams.rs`:
+//!   Janus's words to Huddle's; `reconnect.rs`: Janus gone and back.
 
 pub mod janus_api;
 pub mod janus_client;
+pub mod reconnect;
 pub mod rooms;
 pub mod seat;
+pub mod seats;
 pub mod streams;
 pub mod videoroom;
 
 pub use janus_client::{JanusClient, SfuError};
 
 use rooms::JanusRooms;
-use seat::{Occupant, SeatInput};
+pub use seats::Seats;
 use serde::Deserialize;
-use shared::{MeetingId, PeerId, PeerSignal, ServerMsg, SfuLink};
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::Mutex;
-use tokio::sync::mpsc;
+use shared::{MeetingId, PeerId, ServerMsg};
+use std::sync::{Arc, RwLock};
 use videoroom::{JanusSession, VideoRoomHandle};
-
-/// Signals one seat may have waiting (the connection's rate limit keeps
-/// an honest client far below): past them, the client is told to slow down.
-const SIGNALS_WAITING: usize = 64;
 
 /// The `[sfu]` table of the config file.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -82,12 +78,37 @@ impl SfuConfig {
     }
 }
 
-/// huddle-signal's connection to Janus: one WebSocket, one session for
-/// administration, and its VideoRoom handle.
-pub struct Sfu {
-    client: JanusClient,
-    admin: VideoRoomHandle,
+/// One connection to Janus: its WebSocket, and a session for
+/// administration with its VideoRoom handle.
+pub struct Janus {
+    pub client: JanusClient,
+    pub admin: VideoRoomHandle,
     _session: JanusSession,
+}
+
+impl Janus {
+    /// Connects, checks that Janus has the VideoRoom plugin and that the
+    /// secret is right, and opens the administration session.
+    pub async fn connect(config: &SfuConfig) -> Result<Janus, SfuError> {
+        let url = config.janus_url.trim();
+        let client = JanusClient::connect(url, &config.api_secret).await?;
+        client.check_videoroom(url).await?;
+        let session = JanusSession::create(&client).await?;
+        let admin = session.attach_videoroom().await?;
+        Ok(Janus {
+            client,
+            admin,
+            _session: session,
+        })
+    }
+}
+
+/// huddle-signal's SFU: Janus as it is connected now (a new connection
+/// replaces it when Janus comes back, see `reconnect.rs`), each meeting's
+/// Janus room and each participant's seat.
+pub struct Sfu {
+    config: SfuConfig,
+    janus: RwLock<Arc<Janus>>,
     pub rooms: JanusRooms,
     pub seats: Seats,
     /// The most publishers in one Janus room: the server's room size.
@@ -95,32 +116,42 @@ pub struct Sfu {
 }
 
 impl Sfu {
-    /// Connects, checks that Janus has the VideoRoom plugin and that the
-    /// secret is right, and opens the administration session.
+    /// Connects to Janus as `config` says.
     pub async fn connect(config: &SfuConfig, room_size: usize) -> Result<Sfu, SfuError> {
-        let url = config.janus_url.trim();
-        let client = JanusClient::connect(url, &config.api_secret).await?;
-        client.check_videoroom(url).await?;
-        let session = JanusSession::create(&client).await?;
-        let admin = session.attach_videoroom().await?;
+        let janus = Janus::connect(config).await?;
         Ok(Sfu {
-            client,
-            admin,
-            _session: session,
+            config: config.clone(),
+            janus: RwLock::new(Arc::new(janus)),
             rooms: JanusRooms::default(),
             seats: Seats::default(),
             publishers: u32::try_from(room_size).unwrap_or(u32::MAX),
         })
     }
 
-    /// The connection, for sessions of publishers and subscribers.
-    pub fn client(&self) -> &JanusClient {
-        &self.client
+    pub fn config(&self) -> &SfuConfig {
+        &self.config
     }
 
-    /// The handle rooms are made and destroyed with.
-    pub fn admin(&self) -> &VideoRoomHandle {
-        &self.admin
+    /// The connection now, for sessions of publishers and subscribers.
+    pub fn client(&self) -> JanusClient {
+        self.current().client.clone()
+    }
+
+    /// The handle rooms are made and destroyed with now.
+    pub fn admin(&self) -> VideoRoomHandle {
+        self.current().admin.clone()
+    }
+
+    fn current(&self) -> Arc<Janus> {
+        self.janus
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Janus is back: `janus` replaces the connection that ended.
+    pub fn replace(&self, janus: Janus) {
+        *self.janus.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(janus);
     }
 }
 
@@ -136,45 +167,6 @@ pub trait Roster: Send + Sync + 'static {
     fn room_of(&self, peer: PeerId) -> Option<MeetingId>;
     /// Whether nobody is in `meeting`'s room.
     fn is_empty(&self, meeting: MeetingId) -> bool;
-}
-
-/// Every participant's seat on the SFU, by peer and meeting.
-#[derive(Default)]
-pub struct Seats {
-    seats: Mutex<HashMap<(PeerId, MeetingId), mpsc::Sender<SeatInput>>>,
-}
-
-impl Seats {
-    /// Hands the client's `signal` to its seat, taking the seat first if
-    /// it has none; says why not when it cannot.
-    pub fn signal(
-        &self,
-        app: &Arc<dyn Roster>,
-        occupant: Occupant,
-        link: SfuLink,
-        signal: PeerSignal,
-    ) -> Result<(), String> {
-        let mut seats = self.lock();
-        let key = (occupant.peer, occupant.meeting);
-        let seat = seats.entry(key).or_insert_with(|| {
-            let (sender, inputs) = mpsc::channel(SIGNALS_WAITING);
-            tokio::spawn(seat::run(app.clone(), occupant, inputs));
-            sender
-        });
-        seat.try_send((link, signal))
-            .map_err(|_| "too many SFU signals are waiting; slow down".to_string())
-    }
-
-    /// The seat of `peer` in `meeting` has ended.
-    pub fn forget(&self, peer: PeerId, meeting: MeetingId) {
-        self.lock().remove(&(peer, meeting));
-    }
-
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(PeerId, MeetingId), mpsc::Sender<SeatInput>>> {
-        self.seats
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+    /// The rooms on the SFU now, with who is in each.
+    fn rooms_on_sfu(&self) -> Vec<(MeetingId, Vec<PeerId>)>;
 }

@@ -63,6 +63,11 @@ impl JanusRooms {
         }
     }
 
+    /// Janus restarted: it has none of the rooms it had.
+    pub async fn forget_all(&self) {
+        self.rooms.lock().await.clear();
+    }
+
     /// The Janus room of `meeting`, if it has one now.
     pub async fn room_of(&self, meeting: MeetingId) -> Option<u64> {
         self.rooms.lock().await.get(&meeting).map(|spec| spec.room)

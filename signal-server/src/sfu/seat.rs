@@ -33,13 +33,18 @@ pub struct Occupant {
     pub display: String,
 }
 
-/// Runs a participant's seat until it leaves the room (or Janus goes),
-/// then lets Janus forget it.
-pub async fn run(app: Arc<dyn Roster>, occupant: Occupant, inputs: mpsc::Receiver<SeatInput>) {
+/// Runs a participant's seat (`number`: which of its seats) until it
+/// leaves the room or Janus goes, then lets Janus forget it.
+pub async fn run(
+    app: Arc<dyn Roster>,
+    occupant: Occupant,
+    number: u64,
+    inputs: mpsc::Receiver<SeatInput>,
+) {
     let Some(sfu) = app.sfu() else {
         return;
     };
-    let peer = occupant.peer;
+    let (peer, meeting) = (occupant.peer, occupant.meeting);
     let result = match Seat::take(&app, &occupant).await {
         Ok(mut seat) => {
             let served = seat.serve(inputs).await;
@@ -48,15 +53,19 @@ pub async fn run(app: Arc<dyn Roster>, occupant: Occupant, inputs: mpsc::Receive
         }
         Err(err) => Err(err),
     };
-    if let Err(err) = result {
-        tracing::warn!("peer {peer}'s place on the SFU ended: {err}");
-        let message = format!("the SFU failed: {err}");
-        app.tell(peer, &sfu_error(message));
+    sfu.seats.forget(peer, meeting, number);
+    match result {
+        Ok(()) => {
+            let empty = || app.is_empty(meeting);
+            sfu.rooms.release(&sfu.admin(), meeting, empty).await;
+        }
+        // Janus went away: everyone on it is moved back once it returns.
+        Err(SfuError::Closed) => tracing::info!("peer {peer}'s place on the SFU went with Janus"),
+        Err(err) => {
+            tracing::warn!("peer {peer}'s place on the SFU ended: {err}");
+            app.tell(peer, &sfu_error(format!("the SFU failed: {err}")));
+        }
     }
-    let meeting = occupant.meeting;
-    sfu.seats.forget(peer, meeting);
-    let empty = || app.is_empty(meeting);
-    sfu.rooms.release(sfu.admin(), meeting, empty).await;
 }
 
 struct Seat {
@@ -84,9 +93,9 @@ impl Seat {
         let sfu = app.sfu().ok_or(SfuError::Closed)?;
         let rooms: &JanusRooms = &sfu.rooms;
         let spec = rooms
-            .ensure(sfu.admin(), occupant.meeting, sfu.publishers)
+            .ensure(&sfu.admin(), occupant.meeting, sfu.publishers)
             .await?;
-        let session = JanusSession::create(sfu.client()).await?;
+        let session = JanusSession::create(&sfu.client()).await?;
         let publisher = session.attach_videoroom().await?;
         let publisher_events = sfu.client().listen(publisher.id());
         let join = json!({
@@ -111,7 +120,7 @@ impl Seat {
 
     async fn serve(&mut self, mut inputs: mpsc::Receiver<SeatInput>) -> Result<(), SfuError> {
         let sfu = self.app.sfu().ok_or(SfuError::Closed)?;
-        let client = sfu.client().clone();
+        let client = sfu.client();
         let mut presence = tokio::time::interval(PRESENCE_CHECK);
         loop {
             let subscriber_event = async {

@@ -14,9 +14,15 @@ use std::time::{Duration, Instant};
 pub const MESH_OVERLAP: Duration = Duration::from_secs(5);
 
 impl CallCore {
-    /// The room's media travels as `kind` from now on.
+    /// The room's media travels as `kind` from now on. Told `sfu` while
+    /// on it, the SFU restarted: its links are made afresh.
     pub(super) fn switch_topology(&mut self, now: Instant, kind: Topology, out: &mut Vec<Output>) {
         if self.topology.kind() == kind {
+            if kind == Topology::Sfu {
+                tracing::info!("the media server restarted: publishing to it again");
+                self.close_links(|peer| sfu_link(peer).is_some(), out);
+                self.enter(now, out);
+            }
             return;
         }
         tracing::info!("the room's media now travels as {kind:?}");

@@ -221,3 +221,22 @@ fn on_the_sfu_a_peers_mesh_offer_opens_no_link() {
     let out = core.handle(Instant::now(), Input::Server(offer));
     assert!(opened(&out).is_empty(), "{out:?}");
 }
+
+#[test]
+fn told_sfu_again_the_links_with_the_restarted_sfu_are_made_afresh() {
+    let (mut core, _) = joined(Topology::Sfu);
+    let now = Instant::now();
+    core.handle(now, Input::Server(subscribe_offer()));
+    let again = ServerMsg::Topology {
+        topology: Topology::Sfu,
+    };
+    let out = core.handle(now, Input::Server(again));
+    let mut gone = closed(&out);
+    gone.sort();
+    assert_eq!(gone, [SFU_SUBSCRIBE, SFU_PUBLISH]);
+    assert_eq!(
+        opened(&out),
+        [(SFU_PUBLISH, true, true)],
+        "we publish again"
+    );
+}
