@@ -1,7 +1,7 @@
 //! Bodies of the REST API (`/api/...`): login, accounts, meetings, chat history.
 
 use crate::ids::{MeetingId, MessageId, UserId};
-use crate::protocol::{ChatMessage, ErrorCode, User};
+use crate::protocol::{ChatMessage, ErrorCode, Topology, User};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -59,6 +59,10 @@ pub struct CreateMeeting {
     /// Emails of users to invite; unknown emails are an error.
     #[serde(default)]
     pub invitees: Vec<String>,
+    /// `sfu`: on the server's SFU from the first join (refused by a server
+    /// without one); `mesh` (the default): moved to it past its `mesh_max`.
+    #[serde(default)]
+    pub topology: Topology,
 }
 
 fn default_duration() -> u32 {
@@ -90,6 +94,9 @@ pub struct Meeting {
     /// Who is in the room right now, in order of arrival (names as they joined).
     #[serde(default)]
     pub people_now: Vec<UserRef>,
+    /// How its media travels from the first join (see `CreateMeeting`).
+    #[serde(default)]
+    pub topology: Topology,
 }
 
 /// `PATCH /api/me`: the fields to change; absent ones stay as they are.

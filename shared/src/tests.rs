@@ -237,6 +237,7 @@ fn rest_bodies_round_trip() {
             id: UserId(2),
             name: "Bo".into(),
         }],
+        topology: Topology::Sfu,
     };
     round_trip(meeting);
     let create: CreateMeeting = serde_json::from_str(r#"{"title": "Quick"}"#).unwrap();

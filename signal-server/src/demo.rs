@@ -74,6 +74,7 @@ pub fn seed_once(db: &Db) -> Result<bool, StoreError> {
                         starts_at,
                         duration_minutes,
                         visibility,
+                        topology: shared::Topology::Mesh,
                         invitees: &[],
                     },
                 )?;

@@ -335,10 +335,12 @@ impl Hub {
 
     /// Puts a peer in a meeting's room. Hold the meeting's gate while reading
     /// `chat_history` and calling this.
+    /// `topology`: the meeting's own (a meeting made for the SFU is on it
+    /// from its first join, when the server has one).
     pub fn join(
         &self,
         peer: PeerId,
-        meeting: MeetingId,
+        (meeting, topology): (MeetingId, Topology),
         participant: Participant,
         chat_history: Vec<ChatMessage>,
     ) -> Result<(), RoomError> {
@@ -355,7 +357,11 @@ impl Hub {
             Some(entry) if entry.room.is_some() => return Err(RoomError::AlreadyInRoom),
             Some(_) => {}
         }
-        let (capacity, mesh_max) = (self.room_capacity, self.mesh_max);
+        let capacity = self.room_capacity;
+        let mesh_max = match topology {
+            Topology::Sfu => self.mesh_max.map(|_| 0),
+            Topology::Mesh => self.mesh_max,
+        };
         let room = state
             .rooms
             .entry(meeting)

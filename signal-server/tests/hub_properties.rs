@@ -205,7 +205,11 @@ impl World {
             video: false,
             screen: false,
         };
-        if self.hub.join(peer, meeting, participant, vec![]).is_ok() {
+        if self
+            .hub
+            .join(peer, (meeting, shared::Topology::Mesh), participant, vec![])
+            .is_ok()
+        {
             self.truth.insert(peer, meeting);
         }
     }

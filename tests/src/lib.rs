@@ -242,6 +242,7 @@ impl TestServer {
             duration_minutes: 30,
             visibility: Visibility::AllUsers,
             invitees: vec![],
+            topology: Default::default(),
         };
         api.create_meeting(&request)
             .await

@@ -162,6 +162,7 @@ async fn the_dashboard_lists_what_each_user_may_see_with_live_counts() {
         duration_minutes: 45,
         visibility: Visibility::InviteOnly,
         invitees: vec![CORPORATE.into()],
+        topology: Default::default(),
     };
     let created = startup.create_meeting(&request).await.unwrap();
     assert_eq!(
@@ -234,6 +235,7 @@ async fn bad_meeting_requests_are_refused() {
         duration_minutes: 30,
         visibility: Visibility::Organisation,
         invitees: vec![],
+        topology: Default::default(),
     };
     assert_eq!(
         api_error(api.create_meeting(&request).await.unwrap_err()).0,

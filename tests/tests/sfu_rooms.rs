@@ -5,6 +5,7 @@
 use huddle_tests::janus::JanusServer;
 use huddle_tests::sfu_probe::ProbePeer;
 use huddle_tests::{ALL_USERS, PATIENCE, RawClient, STARTUP, TestServer};
+use shared::api::{CreateMeeting, Visibility};
 use shared::{
     ClientMsg, ErrorCode, MeetingId, PeerId, PeerSignal, ServerMsg, SessionDescription, SfuLink,
     SfuSource, SfuStream, Topology,
@@ -242,4 +243,38 @@ async fn the_janus_room_is_destroyed_when_the_meeting_empties() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(sfu.rooms.room_of(meeting).await.is_none());
+}
+
+fn made_for_the_sfu(title: &str) -> CreateMeeting {
+    CreateMeeting {
+        title: title.into(),
+        starts_at: None,
+        duration_minutes: 30,
+        visibility: Visibility::AllUsers,
+        invitees: vec![],
+        topology: Topology::Sfu,
+    }
+}
+
+#[tokio::test]
+async fn a_meeting_made_for_the_sfu_is_on_it_from_its_first_join() {
+    let janus = JanusServer::start(SECRET);
+    let server = janus.signal_server(4).await;
+    let api = server.login(STARTUP).await;
+    let meeting = api
+        .create_meeting(&made_for_the_sfu("All hands"))
+        .await
+        .unwrap();
+    assert_eq!(meeting.topology, Topology::Sfu, "the meeting says so");
+    let (_first, topology) = join(&server, api.token().unwrap(), meeting.id).await;
+    assert_eq!(topology, Topology::Sfu);
+}
+
+#[tokio::test]
+async fn a_server_without_an_sfu_refuses_a_meeting_made_for_one() {
+    let server = TestServer::start().await;
+    let api = server.login(STARTUP).await;
+    let refused = api.create_meeting(&made_for_the_sfu("All hands")).await;
+    let message = refused.expect_err("no SFU, no such meeting").to_string();
+    assert!(message.contains("no SFU"), "{message}");
 }

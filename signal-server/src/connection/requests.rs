@@ -146,13 +146,13 @@ impl Session {
             return self.reply_room_error(RoomError::AlreadyInRoom);
         }
         let who = user.clone();
-        match self
+        let topology = match self
             .app
             .db
             .call(move |conn| meetings::lookup(conn, meeting_id, &who))
             .await
         {
-            Ok(meetings::Lookup::Visible(_)) => {}
+            Ok(meetings::Lookup::Visible(meeting)) => meeting.topology,
             Ok(meetings::Lookup::Missing) => {
                 return self.reply_error(
                     ErrorCode::NotFound,
@@ -172,7 +172,7 @@ impl Session {
                     "the server could not look up the meeting; try again",
                 );
             }
-        }
+        };
         // Gates exist only for meetings found above, so strangers cannot grow the map.
         let gate = self.app.hub.gate(meeting_id);
         let _in_order = gate.lock().await;
@@ -208,7 +208,8 @@ impl Session {
             video: false,
             screen: false,
         };
-        if let Err(err) = self.app.hub.join(peer, meeting_id, participant, history) {
+        let joining = (meeting_id, topology);
+        if let Err(err) = self.app.hub.join(peer, joining, participant, history) {
             self.reply_room_error(err);
         }
     }

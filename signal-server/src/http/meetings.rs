@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use shared::api::{CreateMeeting, Meeting, MeetingList, MessagePage};
 use shared::limits::MAX_NAME_BYTES;
-use shared::{MeetingId, MessageId, User};
+use shared::{MeetingId, MessageId, Topology, User};
 use time::OffsetDateTime;
 
 /// Invitations one request may carry (each is looked up).
@@ -32,6 +32,7 @@ fn with_live_count(app: &AppState, record: MeetingRecord) -> Meeting {
         starts_at: record.starts_at,
         duration_minutes: record.duration_minutes,
         visibility: record.visibility,
+        topology: record.topology,
     }
 }
 
@@ -83,6 +84,12 @@ pub async fn create(
             "duration_minutes must be 1 to {MAX_DURATION_MINUTES}"
         )));
     }
+    if request.topology == Topology::Sfu && app.sfu.is_none() {
+        return Err(ApiFailure::bad_request(
+            "this server has no SFU ([sfu] unset, or Janus did not answer at start-up); \
+             create the meeting as a mesh",
+        ));
+    }
     let host = auth.user.clone();
     let per_day = app.config.limits.meetings_per_user_per_day;
     let id = app
@@ -114,6 +121,7 @@ pub async fn create(
                     starts_at: request.starts_at.unwrap_or_else(OffsetDateTime::now_utc),
                     duration_minutes: request.duration_minutes,
                     visibility: request.visibility,
+                    topology: request.topology,
                     invitees: &invitees,
                 },
             )?;

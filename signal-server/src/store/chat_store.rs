@@ -235,6 +235,7 @@ mod tests {
                 duration_minutes: 30,
                 visibility: shared::api::Visibility::AllUsers,
                 invitees: &[],
+                topology: shared::Topology::Mesh,
             };
             Ok((crate::store::meetings::create(conn, &new)?, id))
         })

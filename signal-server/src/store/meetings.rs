@@ -3,7 +3,7 @@
 use super::{Result, from_millis, now_millis, to_millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use shared::api::{UserRef, Visibility};
-use shared::{MeetingId, User, UserId};
+use shared::{MeetingId, Topology, User, UserId};
 use time::OffsetDateTime;
 
 /// A stored meeting; the HTTP layer adds how many are in its room now.
@@ -15,6 +15,7 @@ pub struct MeetingRecord {
     pub starts_at: OffsetDateTime,
     pub duration_minutes: u32,
     pub visibility: Visibility,
+    pub topology: Topology,
 }
 
 pub struct NewMeeting<'a> {
@@ -23,6 +24,7 @@ pub struct NewMeeting<'a> {
     pub starts_at: OffsetDateTime,
     pub duration_minutes: u32,
     pub visibility: Visibility,
+    pub topology: Topology,
     pub invitees: &'a [UserId],
 }
 
@@ -43,7 +45,14 @@ fn visibility_from_name(name: &str) -> Visibility {
 }
 
 const COLUMNS: &str =
-    "m.id, m.title, m.host_id, h.name, m.starts_at, m.duration_minutes, m.visibility";
+    "m.id, m.title, m.host_id, h.name, m.starts_at, m.duration_minutes, m.visibility, m.topology";
+
+fn topology_name(topology: Topology) -> &'static str {
+    match topology {
+        Topology::Mesh => "mesh",
+        Topology::Sfu => "sfu",
+    }
+}
 
 /// The rule for who may see (and so join) a meeting, as SQL over `m` and `?1` = user id, `?2` = organisation id.
 const VISIBLE_TO_USER: &str = "(m.host_id = ?1
@@ -62,14 +71,18 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<MeetingRecord> {
         starts_at: from_millis(row.get(4)?),
         duration_minutes: row.get(5)?,
         visibility: visibility_from_name(&row.get::<_, String>(6)?),
+        topology: match row.get::<_, String>(7)?.as_str() {
+            "sfu" => Topology::Sfu,
+            _ => Topology::Mesh,
+        },
     })
 }
 
 /// Stores a meeting and its invitees; run it inside a transaction.
 pub fn create(tx: &Connection, new: &NewMeeting<'_>) -> Result<MeetingId> {
     tx.execute(
-        "INSERT INTO meetings (title, host_id, organisation_id, visibility, starts_at, duration_minutes, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO meetings (title, host_id, organisation_id, visibility, starts_at, duration_minutes, created_at, topology)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             new.title.trim(),
             new.host.id.0,
@@ -77,7 +90,8 @@ pub fn create(tx: &Connection, new: &NewMeeting<'_>) -> Result<MeetingId> {
             visibility_name(new.visibility),
             to_millis(new.starts_at),
             new.duration_minutes,
-            now_millis()
+            now_millis(),
+            topology_name(new.topology)
         ],
     )?;
     let id = MeetingId(tx.last_insert_rowid());
@@ -119,7 +133,7 @@ pub fn lookup(conn: &Connection, id: MeetingId, user: &User) -> Result<Lookup> {
         .query_row(
             &sql,
             params![user.id.0, user.organisation.as_ref().map(|o| o.id.0), id.0],
-            |row| Ok((record_from_row(row)?, row.get::<_, bool>(7)?)),
+            |row| Ok((record_from_row(row)?, row.get::<_, bool>(8)?)),
         )
         .optional()?;
     Ok(match found {
@@ -203,6 +217,7 @@ mod tests {
                 starts_at: OffsetDateTime::now_utc(),
                 duration_minutes: 30,
                 visibility,
+                topology: Topology::Mesh,
                 invitees,
             },
         )

@@ -38,6 +38,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/001_initial.sql")),
         M::up(include_str!("migrations/002_login_changes.sql")),
         M::up(include_str!("migrations/003_chat_in_meeting_order.sql")),
+        M::up(include_str!("migrations/004_meeting_topology.sql")),
     ])
 }
 

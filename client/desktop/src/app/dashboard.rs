@@ -191,6 +191,7 @@ mod tests {
             visibility: Visibility::AllUsers,
             participants_now: n as usize,
             people_now: people(n),
+            topology: Default::default(),
         };
         assert_eq!(who_is_in(&meeting(0)), "–");
         assert_eq!(who_is_in(&meeting(2)), "P1, P2");

@@ -40,6 +40,7 @@ impl HuddleApp {
                         duration_minutes,
                         visibility,
                         invitees: Vec::new(),
+                        topology: Default::default(),
                     };
                     self.backend.create_meeting(api, request);
                 }

@@ -375,6 +375,7 @@ fn prepare_database(
                     starts_at: time::OffsetDateTime::now_utc(),
                     duration_minutes: 60,
                     visibility: Visibility::AllUsers,
+                    topology: shared::Topology::Mesh,
                     invitees: &[],
                 },
             )?);
