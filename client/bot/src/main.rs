@@ -99,12 +99,31 @@ struct Args {
     /// Write a few decoded frames per peer as PNG into this folder.
     #[arg(long)]
     save_frames: Option<PathBuf>,
-    /// Run this many bots in one process (they share one login).
+    /// Run this many bots in one process (they share one login, unless
+    /// --emails gives each its own).
     #[arg(long, default_value_t = 1)]
     bots: usize,
+    /// Comma-separated logins, one per bot (all with --password): each bot
+    /// is then a person of its own in the meeting. Without --bots, one bot
+    /// per email.
+    #[arg(long, value_delimiter = ',')]
+    emails: Vec<String>,
     /// Print a status line per second.
     #[arg(long)]
     live: bool,
+}
+
+/// How many bots to run: --bots, or one per --emails entry.
+fn how_many(args: &Args) -> anyhow::Result<usize> {
+    let emails = args.emails.len();
+    match (args.bots.max(1), emails) {
+        (bots, 0) => Ok(bots),
+        (1, emails) => Ok(emails),
+        (bots, emails) if emails >= bots => Ok(bots),
+        (bots, emails) => {
+            anyhow::bail!("--bots {bots} needs {bots} --emails, one per bot (got {emails})")
+        }
+    }
 }
 
 /// Background colours for the bots' test patterns, so receivers tell them apart.
@@ -213,19 +232,23 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     if let Some(warning) = huddle_engine::tls::plain_http_warning(&base.server) {
         eprintln!("huddle-bot: warning: {warning}");
     }
-    // Many bots share one login: one password check, and no login rate limit.
-    if args.bots > 1 && base.token.is_none() {
+    let bots = how_many(&args)?;
+    // Many bots on one login share it: one password check, and no login rate limit.
+    if bots > 1 && args.emails.is_empty() && base.token.is_none() {
         let mut api = huddle_engine::ApiClient::with_trust(&base.server, base.trust.clone())?;
         base.token = Some(api.login(&base.email, &base.password).await?.token);
     }
     let mut tasks = Vec::new();
-    for n in 0..args.bots.max(1) {
+    for n in 0..bots {
         let mut options = base.clone();
+        if let Some(email) = args.emails.get(n) {
+            options.email = email.clone();
+        }
         options.colour = COLOURS[n % COLOURS.len()];
         if let AudioChoice::Tone(hz) = options.audio {
             options.audio = AudioChoice::Tone(hz + 110.0 * n as f32);
         }
-        if args.live && args.bots > 1 {
+        if args.live && bots > 1 {
             options.live = Some(format!("bot{}", n + 1));
         }
         tasks.push(tokio::spawn(bot::run(options)));

@@ -437,3 +437,39 @@ async fn a_peer_that_freezes_is_reported_disconnected_then_failed() {
     // SAFETY: as above; the reaper kills it after.
     unsafe { libc::kill(pid, libc::SIGCONT) };
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_given_emails_are_each_a_person_of_their_own() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let mut all = startup_for(&s.url(), 4);
+    let extra = [
+        "--emails",
+        "test@startup.com,test@corporate.com",
+        "--size",
+        "320x180",
+    ];
+    all.extend(extra.iter().map(|a| a.to_string()));
+    all.extend(["--report".into(), report.to_str().unwrap().into()]);
+    let (code, stderr) = bot(all).await;
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let bots = json["bots"].as_array().expect("one report per email");
+    let names: Vec<&str> = bots.iter().map(|b| b["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Test Startup", "Test Corporate"]);
+    for (report, other) in bots.iter().zip(["Test Corporate", "Test Startup"]) {
+        let seen = report["peers"][0]["name"].as_str();
+        assert_eq!(seen, Some(other), "each sees the other by name");
+    }
+    let mut too_few = startup_for(&s.url(), 1);
+    too_few.extend(["--bots", "3", "--emails", "test@startup.com"].map(String::from));
+    let (code, stderr) = bot(too_few).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        error_line(&stderr).contains("--bots 3 needs 3 --emails"),
+        "{stderr}"
+    );
+    s.server.unwrap().shutdown().await;
+}
