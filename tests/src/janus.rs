@@ -88,6 +88,11 @@ impl JanusServer {
         &self.secret
     }
 
+    /// Janus's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills Janus at once, as a crash would (SIGKILL: no goodbye to anyone).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

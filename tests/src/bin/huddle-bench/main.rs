@@ -12,6 +12,7 @@
 //!   network  KBIT SECONDS: a call across the network rig, the receiver's home link capped
 //!   network-drop  [noise|scene]: the same link from 5 Mbit/s to 500 kbit/s mid-call: how long until it settles
 //!   profile  NAME SECONDS: a call on loopback, the sender's sockets impaired by `--network NAME`
+//!   large    [N...]: N bots as a mesh and on the SFU (Janus): CPU per bot, Janus's, fps received
 
 use anyhow::{Context, Result, bail};
 use huddle_bot::stats::percentile;
@@ -23,6 +24,7 @@ use huddle_tests::{ALL_USERS, CORPORATE, STARTUP, TestServer};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod large;
 mod mouth_to_ear;
 mod network;
 mod network_drop;
@@ -51,8 +53,9 @@ async fn main() -> Result<()> {
         Some("network") => network::network(&args[1..]),
         Some("network-drop") => network_drop::network_drop(args.get(1).map(String::as_str)),
         Some("profile") => network::profile(&args[1..]).await,
+        Some("large") => large::large(&args[1..]).await,
         _ => bail!(
-            "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network|network-drop|profile"
+            "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network|network-drop|profile|large"
         ),
     }
 }
