@@ -9,7 +9,9 @@ use super::Roster;
 use super::janus_api::Event;
 use super::janus_client::{Answer, SfuError};
 use super::rooms::JanusRooms;
-use super::streams::{feed_list, published_feeds, subscribed_streams, video_descriptions};
+use super::streams::{
+    feed_list, published_feeds, subscribed_streams, too_large, video_descriptions,
+};
 use super::videoroom::{JanusSession, RoomSpec, VideoRoomHandle};
 use serde_json::{Value, json};
 use shared::{ErrorCode, MeetingId, PeerId, PeerSignal, ServerMsg, SessionDescription, SfuLink};
@@ -287,6 +289,17 @@ impl Seat {
             payload: serde_json::to_value(payload).unwrap_or(Value::Null),
             streams,
         };
+        // A message over the frame limit would cost the client its connection.
+        if let Some(bytes) = too_large(&msg) {
+            let why = format!(
+                "the SFU's offer of everyone's media is {} KiB, more than one message carries; \
+                 too many people publish in this meeting",
+                bytes / 1024
+            );
+            tracing::warn!("peer {}: {why}", self.occupant.peer);
+            self.app.tell(self.occupant.peer, &sfu_error(why));
+            return;
+        }
         self.app.tell(self.occupant.peer, &msg);
     }
 

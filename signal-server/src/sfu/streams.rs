@@ -4,7 +4,8 @@
 //! publisher's offer is (camera or screen, from its track id).
 
 use serde_json::{Value, json};
-use shared::{PeerId, SfuSource, SfuStream};
+use shared::protocol::MAX_FRAME_BYTES;
+use shared::{PeerId, ServerMsg, SfuSource, SfuStream};
 
 /// The streams of a subscriber's `attached` or `updated` event, in Huddle's
 /// words: those that carry someone's media (not the data channel, not a
@@ -86,9 +87,32 @@ pub fn video_descriptions(sdp: &str) -> Value {
     Value::Array(descriptions)
 }
 
+/// The size of `msg` as JSON when it is over what one frame may carry
+/// (Janus's offer grows by about 2 KiB per publisher: past some 30 it would
+/// not fit).
+pub fn too_large(msg: &ServerMsg) -> Option<usize> {
+    let bytes = msg.to_json().len();
+    (bytes > MAX_FRAME_BYTES).then_some(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offer_that_fits_in_a_frame_goes_and_one_that_does_not_is_caught() {
+        let offer = |sdp_bytes: usize| ServerMsg::SfuSignal {
+            link: shared::SfuLink::Subscribe,
+            payload: json!({"kind": "description", "description": {"type": "offer", "sdp": "a".repeat(sdp_bytes)}}),
+            streams: Vec::new(),
+        };
+        assert_eq!(too_large(&offer(30_000)), None);
+        let caught = too_large(&offer(MAX_FRAME_BYTES));
+        assert!(
+            caught.is_some_and(|bytes| bytes > MAX_FRAME_BYTES),
+            "{caught:?}"
+        );
+    }
 
     #[test]
     fn a_subscribe_offers_streams_name_whose_media_they_carry() {
