@@ -30,6 +30,15 @@ async fn three_bots_on_the_sfu_see_hear_and_follow_each_other() {
             "{} saw {from} at {size:?}",
             report.name
         );
+        // The overlay's numbers for a peer are those of our links with Janus.
+        let network = &report.peer(from).expect("seen").network;
+        assert_eq!(
+            network.candidate,
+            Some("host"),
+            "{}'s path to {from}",
+            report.name
+        );
+        assert!(network.rtt_ms.is_some(), "{}: {network:?}", report.name);
     }
 }
 

@@ -4,6 +4,7 @@
 //! receivers and the playout count into each track's [`TrackCounters`];
 //! once a second the totals become the rates of that second.
 
+use super::core::topology::{SFU_PUBLISH, SFU_SUBSCRIBE};
 use super::path::CandidateKind;
 use super::track::{Newest, TrackCounters, TrackKind};
 use shared::PeerId;
@@ -248,14 +249,33 @@ impl CallStats {
     pub fn peer(&self, peer: PeerId) -> Option<PeerStats> {
         let tracks = self.lock();
         let track = |kind| tracks.get(&(peer, kind)).map(Track::stats);
-        let stats = PeerStats {
+        let mut stats = PeerStats {
             camera: track(TrackKind::Camera),
             screen: track(TrackKind::Screen),
             audio: track(TrackKind::Audio),
             path: lock_map(&self.paths).get(&peer).copied(),
             link: lock_map(&self.links).get(&peer).copied(),
         };
-        (stats != PeerStats::default()).then_some(stats)
+        if stats == PeerStats::default() {
+            return None;
+        }
+        // On the SFU a peer's media comes over our links with it.
+        if stats.link.is_none() {
+            stats.path = lock_map(&self.paths).get(&SFU_PUBLISH).copied();
+            stats.link = self.sfu_link();
+        }
+        Some(stats)
+    }
+
+    /// Our links with the SFU as one: the round trip of the one that
+    /// brings everyone's media, what we send and may send on the other.
+    fn sfu_link(&self) -> Option<LinkStats> {
+        let links = lock_map(&self.links);
+        let publish = links.get(&SFU_PUBLISH);
+        let subscribe = links.get(&SFU_SUBSCRIBE);
+        let rtt_ms = subscribe.or(publish).and_then(|l| l.rtt_ms);
+        let publish = publish.copied().or(subscribe.copied())?;
+        Some(LinkStats { rtt_ms, ..publish })
     }
 
     /// The loudest of `peers` above the speaking threshold, if anyone speaks.
