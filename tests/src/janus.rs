@@ -73,12 +73,22 @@ impl JanusServer {
     /// A signal server with demo data that uses this Janus for meetings
     /// past `mesh_max` participants.
     pub async fn signal_server(&self, mesh_max: usize) -> crate::TestServer {
+        self.signal_server_with(mesh_max, |_| {}).await
+    }
+
+    /// [`JanusServer::signal_server`], its config adjusted by `adjust`.
+    pub async fn signal_server_with(
+        &self,
+        mesh_max: usize,
+        adjust: impl FnOnce(&mut signal_server::Config),
+    ) -> crate::TestServer {
         crate::TestServer::start_with(|config| {
             config.sfu = Some(signal_server::sfu::SfuConfig {
                 janus_url: self.url(),
                 api_secret: self.secret.clone(),
                 mesh_max,
             });
+            adjust(config);
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! `huddle-bench`: call-engine benchmarks on loopback, printing Markdown
 //! tables for BENCHMARKS.md.
 //!
-//!   join     join → first decoded frame, over N joins
+//!   join     join → first decoded frame, over N joins, in a mesh and on the SFU
 //!   glass    stamp → decoded latency at 720p30 between two calls
 //!   encode   H.264 encode cost of 720p frames, beside ffmpeg's libx264
 //!   parties  CPU of each huddle-bot process in 2-, 3- and 4-party calls
@@ -96,14 +96,33 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Join → first decoded frame, over `runs` joins, in a mesh and on the
+/// SFU (a private Janus; the meeting on it from its second join), side by side.
 async fn join(runs: usize) -> Result<()> {
-    let server = TestServer::start().await;
+    println!("| topology | joins | join → first frame p50 ms | p95 ms | min ms | max ms |");
+    println!("|---|---|---|---|---|---|");
+    // A guest joining and leaving 20 times in seconds is past what one
+    // login may do in a minute: the limit is raised for the bench.
+    let often = |config: &mut signal_server::Config| {
+        config.limits.membership_per_minute = 600;
+        config.limits.membership_burst = 100;
+    };
+    let mesh = TestServer::start_with(often).await;
+    println!("{}", join_row(&mesh, "mesh", runs).await?);
+    let janus = huddle_tests::janus::JanusServer::start("bench-secret");
+    let sfu = janus.signal_server_with(1, often).await;
+    println!("{}", join_row(&sfu, "sfu", runs).await?);
+    Ok(())
+}
+
+/// A host sends; a guest joins `runs` times and leaves in between.
+async fn join_row(server: &TestServer, topology: &str, runs: usize) -> Result<String> {
     let (host_api, guest_api) = (server.login(STARTUP).await, server.login(CORPORATE).await);
-    let host = call(&server, &host_api, (200, 40, 40), 440.0).await?;
+    let host = call(server, &host_api, (200, 40, 40), 440.0).await?;
     let mut times = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
-        let guest = call(&server, &guest_api, (40, 40, 200), 660.0).await?;
+        let guest = call(server, &guest_api, (40, 40, 200), 660.0).await?;
         let mut media = guest.media();
         loop {
             match tokio::time::timeout(Duration::from_secs(10), media.recv()).await {
@@ -116,16 +135,14 @@ async fn join(runs: usize) -> Result<()> {
         guest.leave().await;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    println!("| joins | join → first frame p50 ms | p95 ms | min ms | max ms |");
-    println!("|---|---|---|---|---|");
+    host.leave().await;
     let min = times.iter().copied().fold(f64::MAX, f64::min);
     let max = times.iter().copied().fold(0.0, f64::max);
-    println!(
-        "| {runs} | {:.0} | {:.0} | {min:.0} | {max:.0} |",
+    Ok(format!(
+        "| {topology} | {runs} | {:.0} | {:.0} | {min:.0} | {max:.0} |",
         percentile(&times, 0.5).unwrap(),
         percentile(&times, 0.95).unwrap()
-    );
-    Ok(())
+    ))
 }
 
 async fn glass(seconds: u64) -> Result<()> {
