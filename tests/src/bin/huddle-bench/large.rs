@@ -1,6 +1,6 @@
 //! `huddle-bench large [N...]`: N huddle-bot processes in one meeting, as a
-//! mesh and on the SFU (Janus), side by side: CPU per bot, Janus's CPU,
-//! and the frame rate each bot received from the others.
+//! mesh and on the SFU (Janus), side by side: CPU and upload per bot,
+//! Janus's CPU, and the frame rate each bot received from the others.
 
 use anyhow::{Context, Result, bail};
 use huddle_tests::bots::new_user;
@@ -27,8 +27,10 @@ pub async fn large(args: &[String]) -> Result<()> {
             bot.display()
         );
     }
-    println!("| parties | topology | CPU per bot | Janus CPU | fps received (mean, lowest) |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| parties | topology | CPU per bot | upload per bot | Janus CPU | fps received (mean, lowest) |"
+    );
+    println!("|---|---|---|---|---|---|");
     for &parties in &sizes {
         for sfu in [false, true] {
             let row = run(&bot, parties, sfu).await?;
@@ -74,13 +76,13 @@ async fn run(bot: &PathBuf, parties: usize, sfu: bool) -> Result<String> {
     let janus_pid = janus.as_ref().and_then(JanusServer::pid);
     let pids: Vec<u32> = bots.iter().map(|(c, _)| c.id()).collect();
     let (bots_cpu, janus_cpu) = cpu_over(&pids, janus_pid, SAMPLE)?;
-    let fps = received_fps(bots)?;
+    let (fps, upload) = received(bots, sfu)?;
     let lowest = fps.iter().copied().fold(f64::INFINITY, f64::min);
     let mean = fps.iter().sum::<f64>() / fps.len().max(1) as f64;
     let topology = if sfu { "sfu" } else { "mesh" };
     let janus = janus_cpu.map_or("–".into(), |c| format!("{:.0} % of a core", c * 100.0));
     Ok(format!(
-        "| {parties} | {topology} | {:.0} % of a core | {janus} | {mean:.1}, {lowest:.1} |",
+        "| {parties} | {topology} | {:.0} % of a core | {upload:.0} kbit/s | {janus} | {mean:.1}, {lowest:.1} |",
         bots_cpu / parties as f64 * 100.0
     ))
 }
@@ -105,17 +107,33 @@ fn cpu_over(pids: &[u32], janus: Option<u32>, window: Duration) -> Result<(f64, 
     Ok((bots / seconds, janus))
 }
 
-/// Each bot's frame rate from each other bot, over the whole call.
-fn received_fps(bots: Vec<(Child, PathBuf)>) -> Result<Vec<f64>> {
-    let mut fps = Vec::new();
+/// Each bot's frame rate from each other bot over the whole call, and what
+/// a bot sent in its last second, on average: in a mesh the sum over its
+/// links, on the SFU its one link with Janus (every peer shows that one).
+fn received(bots: Vec<(Child, PathBuf)>, sfu: bool) -> Result<(Vec<f64>, f64)> {
+    let (mut fps, mut uploads) = (Vec::new(), Vec::new());
     for (mut child, report) in bots {
         child.wait()?;
         let text = std::fs::read_to_string(&report)
             .with_context(|| format!("no report at {}", report.display()))?;
         let json: serde_json::Value = serde_json::from_str(&text)?;
-        for peer in json["peers"].as_array().context("peers")? {
-            fps.push(peer["video"]["fps"].as_f64().unwrap_or(0.0));
-        }
+        let peers = json["peers"].as_array().context("peers")?;
+        let sent = peers
+            .iter()
+            .map(|p| p["network"]["send_kbit_per_s"].as_f64().unwrap_or(0.0));
+        uploads.push(if sfu {
+            sent.fold(0.0, f64::max)
+        } else {
+            sent.sum()
+        });
+        fps.extend(
+            peers
+                .iter()
+                .map(|p| p["video"]["fps"].as_f64().unwrap_or(0.0)),
+        );
     }
-    Ok(fps)
+    Ok((
+        fps,
+        uploads.iter().sum::<f64>() / uploads.len().max(1) as f64,
+    ))
 }
