@@ -97,9 +97,11 @@ impl Seat {
         let spec = rooms
             .ensure(&sfu.admin(), occupant.meeting, sfu.publishers)
             .await?;
-        let session = JanusSession::create(&sfu.client()).await?;
+        // One connection for the whole seat, should Janus come back meanwhile.
+        let client = sfu.client();
+        let session = JanusSession::create(&client).await?;
         let publisher = session.attach_videoroom().await?;
-        let publisher_events = sfu.client().listen(publisher.id());
+        let publisher_events = client.listen(publisher.id());
         let join = json!({
             "request": "join", "ptype": "publisher", "room": spec.room, "pin": spec.pin,
             "id": occupant.peer.0, "display": occupant.display,
@@ -121,8 +123,7 @@ impl Seat {
     }
 
     async fn serve(&mut self, mut inputs: mpsc::Receiver<SeatInput>) -> Result<(), SfuError> {
-        let sfu = self.app.sfu().ok_or(SfuError::Closed)?;
-        let client = sfu.client();
+        let client = self.session.client().clone();
         let mut presence = tokio::time::interval(PRESENCE_CHECK);
         loop {
             let subscriber_event = async {
@@ -262,9 +263,8 @@ impl Seat {
     }
 
     async fn join_as_subscriber(&mut self, feeds: &[PeerId]) -> Result<Answer, SfuError> {
-        let sfu = self.app.sfu().ok_or(SfuError::Closed)?;
         let handle = self.session.attach_videoroom().await?;
-        let events = sfu.client().listen(handle.id());
+        let events = self.session.client().listen(handle.id());
         let join = json!({
             "request": "join", "ptype": "subscriber", "room": self.spec.room, "pin": self.spec.pin,
             "use_msid": true, "streams": feed_list(feeds),

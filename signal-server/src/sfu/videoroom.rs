@@ -37,6 +37,11 @@ impl JanusSession {
         self.id
     }
 
+    /// The connection the session lives on.
+    pub fn client(&self) -> &JanusClient {
+        &self.client
+    }
+
     /// A new handle on the VideoRoom plugin.
     pub async fn attach_videoroom(&self) -> Result<VideoRoomHandle, SfuError> {
         let attached = self

@@ -24,6 +24,7 @@ use huddle_tests::{ALL_USERS, CORPORATE, STARTUP, TestServer};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod join;
 mod large;
 mod mouth_to_ear;
 mod network;
@@ -35,7 +36,7 @@ mod voice;
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("join") => join(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(20)).await,
+        Some("join") => join::join(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(20)).await,
         Some("glass") => glass(20).await,
         Some("encode") => encode(300),
         Some("parties") => parties().await,
@@ -94,55 +95,6 @@ async fn call(
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// Join → first decoded frame, over `runs` joins, in a mesh and on the
-/// SFU (a private Janus; the meeting on it from its second join), side by side.
-async fn join(runs: usize) -> Result<()> {
-    println!("| topology | joins | join → first frame p50 ms | p95 ms | min ms | max ms |");
-    println!("|---|---|---|---|---|---|");
-    // A guest joining and leaving 20 times in seconds is past what one
-    // login may do in a minute: the limit is raised for the bench.
-    let often = |config: &mut signal_server::Config| {
-        config.limits.membership_per_minute = 600;
-        config.limits.membership_burst = 100;
-    };
-    let mesh = TestServer::start_with(often).await;
-    println!("{}", join_row(&mesh, "mesh", runs).await?);
-    let janus = huddle_tests::janus::JanusServer::start("bench-secret");
-    let sfu = janus.signal_server_with(1, often).await;
-    println!("{}", join_row(&sfu, "sfu", runs).await?);
-    Ok(())
-}
-
-/// A host sends; a guest joins `runs` times and leaves in between.
-async fn join_row(server: &TestServer, topology: &str, runs: usize) -> Result<String> {
-    let (host_api, guest_api) = (server.login(STARTUP).await, server.login(CORPORATE).await);
-    let host = call(server, &host_api, (200, 40, 40), 440.0).await?;
-    let mut times = Vec::new();
-    for _ in 0..runs {
-        let started = Instant::now();
-        let guest = call(server, &guest_api, (40, 40, 200), 660.0).await?;
-        let mut media = guest.media();
-        loop {
-            match tokio::time::timeout(Duration::from_secs(10), media.recv()).await {
-                Ok(Ok(MediaEvent::Video { peer, .. })) if peer == host.peer_id() => break,
-                Ok(_) => continue,
-                Err(_) => bail!("no frame within 10 s"),
-            }
-        }
-        times.push(ms(started.elapsed()));
-        guest.leave().await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    host.leave().await;
-    let min = times.iter().copied().fold(f64::MAX, f64::min);
-    let max = times.iter().copied().fold(0.0, f64::max);
-    Ok(format!(
-        "| {topology} | {runs} | {:.0} | {:.0} | {min:.0} | {max:.0} |",
-        percentile(&times, 0.5).unwrap(),
-        percentile(&times, 0.95).unwrap()
-    ))
 }
 
 async fn glass(seconds: u64) -> Result<()> {
