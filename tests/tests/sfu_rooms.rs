@@ -243,6 +243,11 @@ async fn the_janus_room_is_destroyed_when_the_meeting_empties() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(sfu.rooms.room_of(meeting).await.is_none());
+    assert_eq!(
+        sfu.client().handles_listened(),
+        0,
+        "the seats' handles are forgotten"
+    );
 }
 
 fn made_for_the_sfu(title: &str) -> CreateMeeting {

@@ -169,6 +169,11 @@ impl JanusClient {
         self.shared.lock_listeners().remove(&handle);
     }
 
+    /// How many handles have a listener now (each seat's two, while it lasts).
+    pub fn handles_listened(&self) -> usize {
+        self.shared.lock_listeners().len()
+    }
+
     /// Whether the WebSocket has ended.
     pub fn is_closed(&self) -> bool {
         self.shared.closed.is_cancelled()

@@ -50,7 +50,7 @@ pub async fn run(
     let result = match Seat::take(&app, &occupant).await {
         Ok(mut seat) => {
             let served = seat.serve(inputs).await;
-            let _ = seat.session.destroy().await;
+            seat.leave().await;
             served
         }
         Err(err) => Err(err),
@@ -120,6 +120,17 @@ impl Seat {
         seat.subscribe(published_feeds(&joined.data, occupant.peer))
             .await?;
         Ok(seat)
+    }
+
+    /// Lets Janus forget the seat (its session, and the handles in it go
+    /// with it) and stops routing their events.
+    async fn leave(self) {
+        let client = self.session.client().clone();
+        client.forget(self.publisher.id());
+        if let Some(subscriber) = &self.subscriber {
+            client.forget(subscriber.handle.id());
+        }
+        let _ = self.session.destroy().await;
     }
 
     async fn serve(&mut self, mut inputs: mpsc::Receiver<SeatInput>) -> Result<(), SfuError> {

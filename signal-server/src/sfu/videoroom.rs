@@ -168,17 +168,6 @@ impl VideoRoomHandle {
         self.client.request(request).await?;
         Ok(())
     }
-
-    /// Lets go of the handle (and its peer connection, if it has one).
-    pub async fn detach(self) -> Result<(), SfuError> {
-        self.client.forget(self.id);
-        let request = Request::Detach {
-            session: self.session,
-            handle: self.id,
-        };
-        self.client.request(request).await?;
-        Ok(())
-    }
 }
 
 /// The `id` in a `create` or `attach` answer.

@@ -38,6 +38,14 @@ impl CallCore {
         }
     }
 
+    /// Closes every link `which` picks.
+    pub(super) fn close_links(&mut self, which: impl Fn(PeerId) -> bool, out: &mut Vec<Output>) {
+        let closing: Vec<PeerId> = self.links.keys().copied().filter(|&p| which(p)).collect();
+        for peer in closing {
+            self.close_link(peer, out);
+        }
+    }
+
     pub(super) fn on_signal(
         &mut self,
         now: Instant,

@@ -160,9 +160,7 @@ impl CallCore {
         } else {
             self.room.me = welcome.peer_id;
             self.unconfirmed.clear();
-            for peer in self.links.keys().copied().collect::<Vec<_>>() {
-                self.close_link(peer, out);
-            }
+            self.close_links(|_| true, out);
             self.room.replace_members(&joined.participants);
         }
         out.push(Output::Event(CallEvent::Reconnected {
@@ -235,9 +233,7 @@ impl CallCore {
         if let Some(event) = event {
             out.push(Output::Event(event));
         }
-        for peer in self.links.keys().copied().collect::<Vec<_>>() {
-            self.close_link(peer, out);
-        }
+        self.close_links(|_| true, out);
         self.ended = true;
         out.push(Output::End);
     }

@@ -75,11 +75,4 @@ impl CallCore {
         self.mesh_leaving_since = None;
         self.close_links(|peer| sfu_link(peer).is_none(), out);
     }
-
-    fn close_links(&mut self, which: impl Fn(PeerId) -> bool, out: &mut Vec<Output>) {
-        let closing: Vec<PeerId> = self.links.keys().copied().filter(|&p| which(p)).collect();
-        for peer in closing {
-            self.close_link(peer, out);
-        }
-    }
 }
