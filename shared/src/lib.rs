@@ -10,7 +10,7 @@ pub use ids::{MeetingId, MessageId, OrganisationId, PeerId, UserId};
 pub use protocol::{
     ChatMessage, ClientMsg, ErrorCode, IceCandidate, IceServer, MediaState, Organisation,
     PROTOCOL_VERSION, Participant, PeerSignal, ServerMsg, SessionDescription, SfuLink, SfuSource,
-    SfuStream, Topology, User,
+    SfuStream, Topology, User, VideoLayer,
 };
 
 #[cfg(test)]

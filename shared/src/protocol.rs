@@ -56,6 +56,15 @@ pub enum ClientMsg {
         link: SfuLink,
         payload: serde_json::Value,
     },
+    /// In a room on the SFU: the size we want a peer's camera in (the
+    /// large tile high, a grid tile low). `peer` absent: every camera we
+    /// named no size for. Taken from the next picture that layer begins
+    /// with; without a wish the SFU sends the highest it has.
+    SfuLayer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer: Option<PeerId>,
+        layer: VideoLayer,
+    },
     /// Leave the room; the connection stays open and may join again.
     Leave,
 }
@@ -177,6 +186,18 @@ pub enum SfuSource {
     Microphone,
     Camera,
     Screen,
+}
+
+/// One of the sizes a camera is sent to the SFU in (simulcast).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoLayer {
+    /// 180p: a grid tile.
+    Low,
+    /// 360p.
+    Medium,
+    /// As large as the sender sends (up to 720p): the large tile.
+    High,
 }
 
 /// Machine-readable error codes, used by the live protocol and the REST API.

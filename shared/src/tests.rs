@@ -58,6 +58,14 @@ fn every_client_message_round_trips() {
             link: SfuLink::Publish,
             payload: serde_json::json!({"kind": "candidate"}),
         },
+        ClientMsg::SfuLayer {
+            peer: Some(PeerId(3)),
+            layer: VideoLayer::Low,
+        },
+        ClientMsg::SfuLayer {
+            peer: None,
+            layer: VideoLayer::High,
+        },
         ClientMsg::Leave,
     ] {
         round_trip(msg);

@@ -27,7 +27,9 @@ impl Kind {
         match msg {
             ClientMsg::Hello { .. } => None,
             ClientMsg::Chat { .. } => Some(Kind::Chat),
-            ClientMsg::Signal { .. } | ClientMsg::SfuSignal { .. } => Some(Kind::Signal),
+            ClientMsg::Signal { .. } | ClientMsg::SfuSignal { .. } | ClientMsg::SfuLayer { .. } => {
+                Some(Kind::Signal)
+            }
             ClientMsg::MediaState { .. } => Some(Kind::MediaState),
             ClientMsg::Join { .. } | ClientMsg::Leave => Some(Kind::Membership),
         }

@@ -8,7 +8,7 @@ use huddle_tests::{ALL_USERS, PATIENCE, RawClient, STARTUP, TestServer};
 use shared::api::{CreateMeeting, Visibility};
 use shared::{
     ClientMsg, ErrorCode, MeetingId, PeerId, PeerSignal, ServerMsg, SessionDescription, SfuLink,
-    SfuSource, SfuStream, Topology,
+    SfuSource, SfuStream, Topology, VideoLayer,
 };
 
 const SECRET: &str = "janus-api-secret";
@@ -206,6 +206,47 @@ async fn sfu_signals_in_a_mesh_or_of_the_wrong_shape_are_refused_with_why() {
         code,
         ErrorCode::SfuUnavailable,
         "Janus refused an SDP that is not one: {message}"
+    );
+}
+
+#[tokio::test]
+async fn layer_wishes_in_a_mesh_or_for_strangers_are_refused_with_why() {
+    let janus = JanusServer::start(SECRET);
+    let server = janus.signal_server(4).await;
+    let api = server.login(STARTUP).await;
+    let meeting = server.meeting_id(&api, ALL_USERS).await;
+    let (mut client, _) = join(&server, api.token().unwrap(), meeting).await;
+    let low = |peer| ClientMsg::SfuLayer {
+        peer,
+        layer: VideoLayer::Low,
+    };
+    client.send(&low(None)).await;
+    assert_eq!(error(&mut client).await.0, ErrorCode::SfuUnavailable);
+
+    let (_server, _, mut ann, mut bob) = two_on_the_sfu(&janus).await;
+    let bob_id = next(&mut ann, "bob's arrival", |msg| match msg {
+        ServerMsg::ParticipantJoined { participant } => Some(participant.id),
+        _ => None,
+    })
+    .await;
+    for stranger in [PeerId(987_654), bob_id] {
+        bob.send(&low(Some(stranger))).await;
+        let (code, message) = error(&mut bob).await;
+        assert_eq!(code, ErrorCode::BadRequest, "{message}");
+        assert!(
+            message.contains("not someone else in your room"),
+            "{message}"
+        );
+    }
+    // A wish for someone in the room is taken without a word; the next
+    // request's answer is the first thing back.
+    ann.send(&low(Some(bob_id))).await;
+    ann.send(&low(Some(PeerId(987_654)))).await;
+    let (code, message) = error(&mut ann).await;
+    assert_eq!(code, ErrorCode::BadRequest);
+    assert!(
+        message.contains("987654"),
+        "only the stranger refused: {message}"
     );
 }
 

@@ -78,6 +78,11 @@ struct Args {
     /// `custom:loss=P,delay=MS,jitter=MS,rate=KBIT` (any of them).
     #[arg(long, value_parser = network_profile)]
     network: Option<NetworkProfile>,
+    /// In a large meeting (on the SFU), receive every camera in this size:
+    /// `low` (180p), `medium` (360p) or `high` (as sent, up to 720p; the
+    /// default). A sender smaller than the size asked sends its largest.
+    #[arg(long, value_parser = video_layer)]
+    layer: Option<shared::VideoLayer>,
     /// Drop this percentage of received video packets (QA: a keyframe is
     /// asked for and the picture recovers).
     #[arg(long, default_value_t = 0.0, value_parser = percent)]
@@ -140,6 +145,15 @@ fn network_profile(value: &str) -> Result<NetworkProfile, String> {
     value
         .parse()
         .map_err(|err: huddle_engine::call::impairment::BadProfile| err.to_string())
+}
+
+fn video_layer(value: &str) -> Result<shared::VideoLayer, String> {
+    match value {
+        "low" => Ok(shared::VideoLayer::Low),
+        "medium" => Ok(shared::VideoLayer::Medium),
+        "high" => Ok(shared::VideoLayer::High),
+        _ => Err(format!("{value:?} is not a layer: low, medium or high")),
+    }
 }
 
 fn percent(value: &str) -> Result<f32, String> {
@@ -211,6 +225,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         speaker: args.speaker.as_deref().map(DeviceChoice::parse),
         voice_processing: args.voice_processing,
         share: args.share.as_deref().map(parse_video).transpose()?,
+        shared_pattern: (1280, 720),
         share_sound: args.share_sound,
         audio_loss: args.drop_audio / 100.0,
         video_loss: args.drop_video / 100.0,
@@ -220,6 +235,7 @@ fn options(args: &Args) -> anyhow::Result<BotOptions> {
         height,
         fps: args.fps.clamp(1.0, 60.0),
         bitrate_bps: args.bitrate.clamp(50, 20_000) * 1000,
+        layer: args.layer,
         colour: COLOURS[0],
         script,
         save_frames: args.save_frames.clone(),

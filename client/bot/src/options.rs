@@ -49,6 +49,9 @@ pub struct BotOptions {
     pub audio: AudioChoice,
     /// Share this from the start.
     pub share: Option<VideoChoice>,
+    /// Without `share`, a share the script starts shows the test pattern
+    /// at this size.
+    pub shared_pattern: (usize, usize),
     /// With the share, the computer's sound (what the default speaker plays).
     pub share_sound: bool,
     /// Drop this share (0.0–1.0) of received audio packets (simulated network loss).
@@ -68,6 +71,9 @@ pub struct BotOptions {
     pub height: usize,
     pub fps: f32,
     pub bitrate_bps: u32,
+    /// In a meeting on the SFU, the size to receive cameras in (`--layer`;
+    /// `None`: the largest each sends).
+    pub layer: Option<shared::VideoLayer>,
     /// Background colour of the test pattern (each bot its own).
     pub colour: (u8, u8, u8),
     pub script: Script,
@@ -92,6 +98,7 @@ impl BotOptions {
             video: VideoChoice::Pattern,
             audio: AudioChoice::Tone(440.0),
             share: None,
+            shared_pattern: (1280, 720),
             share_sound: false,
             audio_loss: 0.0,
             video_loss: 0.0,
@@ -103,6 +110,7 @@ impl BotOptions {
             height: 720,
             fps: 30.0,
             bitrate_bps: 1_500_000,
+            layer: None,
             colour: (40, 90, 200),
             script: Script::default(),
             save_frames: None,

@@ -96,7 +96,13 @@ pub struct VideoReport {
     /// gaps in the stamps, and those it stamped before the first and after
     /// the last that came (at its frame rate, for as long as none came).
     pub frames_lost: u64,
+    /// Of those, the ones stamped before the first frame came: the wait
+    /// for the stream to start, not a loss of a running one.
+    pub frames_lost_waiting: u64,
     pub frames_out_of_order: u64,
+    /// A frame's number straight after itself: its picture in another
+    /// simulcast layer, as the SFU switched layers (neither late nor lost).
+    pub frames_repeated: u64,
     /// Keyframes this bot asked the peer for (after loss), sampled once a second.
     pub keyframes_requested: u64,
     pub last_frame: Option<LastFrame>,

@@ -57,6 +57,9 @@ fn video_source(
 pub async fn run(options: BotOptions) -> Result<Report> {
     let started = Instant::now();
     let (mut call, computer_sound, devices, join_started) = join(&options, started).await?;
+    if let Some(layer) = options.layer {
+        call.send(Command::SetLayer(None, layer));
+    }
     if options.share.is_some() {
         call.send(Command::SetScreen(true));
         if computer_sound.is_some() {
@@ -151,7 +154,11 @@ async fn join(
     let screen = match &options.share {
         Some(choice) => video_source(choice, options, (220, 220, 40), 10.0)?,
         None => Some(Box::new(PatternSource {
-            pattern: TestPattern::new(1280, 720, (220, 220, 40)),
+            pattern: TestPattern::new(
+                options.shared_pattern.0,
+                options.shared_pattern.1,
+                (220, 220, 40),
+            ),
             fps: 10.0,
         }) as Box<dyn VideoSource>),
     };

@@ -55,6 +55,10 @@ pub struct VideoStats {
     missing: BTreeSet<u32>,
     pub frames_lost: u64,
     pub frames_out_of_order: u64,
+    /// The newest frame's number again, straight after it: the same
+    /// picture in another simulcast layer, the SFU having switched layers
+    /// at that frame. Neither late nor lost.
+    pub frames_repeated: u64,
     /// Keyframes asked of the sender so far (from the track's counters).
     pub keyframes_requested: u64,
     pub last_frame: Option<LastFrame>,
@@ -166,7 +170,11 @@ impl VideoStats {
             self.last_stamp = Some(frame);
             return;
         };
-        if frame <= last {
+        if frame == last {
+            self.frames_repeated += 1;
+            return;
+        }
+        if frame < last {
             self.frames_out_of_order += 1;
             if self.missing.remove(&frame) {
                 self.frames_lost -= 1;
@@ -240,9 +248,8 @@ impl AudioStats {
             self.concealed_frames += 1;
         }
         self.recent.extend(samples.iter().copied());
-        while self.recent.len() > AUDIO_WINDOW {
-            self.recent.pop_front();
-        }
+        let excess = self.recent.len().saturating_sub(AUDIO_WINDOW);
+        self.recent.drain(..excess);
     }
 
     pub fn dominant_hz(&self) -> Option<f32> {
@@ -295,6 +302,13 @@ mod tests {
         // 2 and 5 never come; 3 comes twice.
         let stats = decode_in_order(&[0, 1, 3, 4, 3, 6]);
         assert_eq!(counts(&stats), (6, 2, 1));
+    }
+
+    #[test]
+    fn the_same_frame_in_another_layer_is_neither_late_nor_lost() {
+        let stats = decode_in_order(&[0, 1, 1, 2, 3, 3, 4]);
+        assert_eq!(counts(&stats), (7, 0, 0));
+        assert_eq!(stats.frames_repeated, 2);
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub struct VideoSummary {
     /// The longest time without a frame (the gap before the end included).
     pub longest_gap_ms: u64,
     pub frames_lost: u64,
+    /// Of those, the ones stamped before the first frame came: the wait
+    /// for the stream to start (on the SFU, for the sender to publish and
+    /// our subscription to take it in), not a loss of a running stream.
+    pub frames_lost_waiting: u64,
 }
 
 /// The window of time a stream is judged over.
@@ -46,10 +50,12 @@ impl VideoStats {
                 freeze_ms: 0,
                 longest_gap_ms: 0,
                 frames_lost: self.frames_lost,
+                frames_lost_waiting: 0,
             };
         };
         let silent_end = since(last_at, span.end);
         let trailing_freeze = silent_end > FREEZE;
+        let waiting = self.lost_before_first(span);
         let whole = since(first_at, span.end).as_secs_f64();
         VideoSummary {
             fps: if whole > 0.0 {
@@ -67,9 +73,8 @@ impl VideoStats {
                 })
             .as_millis() as u64,
             longest_gap_ms: self.longest_gap.max(silent_end).as_millis() as u64,
-            frames_lost: self.frames_lost
-                + self.lost_before_first(span)
-                + self.lost_after_last(span),
+            frames_lost: self.frames_lost + waiting + self.lost_after_last(span),
+            frames_lost_waiting: waiting,
         }
     }
 
@@ -186,6 +191,10 @@ mod tests {
         let summary = stats.summary(span);
         assert!(
             (29..=31).contains(&(summary.frames_lost - 15)),
+            "{summary:?}"
+        );
+        assert!(
+            (29..=31).contains(&summary.frames_lost_waiting),
             "{summary:?}"
         );
         assert_eq!(summary.freezes, 1);

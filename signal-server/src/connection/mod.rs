@@ -364,6 +364,7 @@ impl Session {
             ClientMsg::Join { meeting_id } => self.join(user, peer, meeting_id).await,
             ClientMsg::Signal { to, payload } => self.signal(peer, to, payload),
             ClientMsg::SfuSignal { link, payload } => self.sfu_signal(user, peer, link, payload),
+            ClientMsg::SfuLayer { peer: of, layer } => self.sfu_layer(user, peer, of, layer),
             ClientMsg::MediaState {
                 audio,
                 video,

@@ -6,14 +6,14 @@ use crate::hub::{LiveLogin, Registration};
 use crate::message_limits::ConnectionAllowance;
 use crate::room::{RoomError, RoomEvent};
 use crate::sfu::Roster;
-use crate::sfu::seat::Occupant;
+use crate::sfu::seat::{Occupant, SeatInput};
 use crate::store::{chat, meetings, now_millis, sessions};
 use serde_json::Value;
 use shared::limits::{MAX_CHAT_BYTES, TextError, TextKind, check_text};
 use shared::protocol::MAX_SIGNAL_PAYLOAD_BYTES;
 use shared::{
     ErrorCode, MeetingId, PROTOCOL_VERSION, Participant, PeerId, PeerSignal, ServerMsg, SfuLink,
-    Topology, User,
+    Topology, User, VideoLayer,
 };
 use std::sync::Arc;
 
@@ -230,6 +230,36 @@ impl Session {
     /// Hands a description or candidate to the participant's seat on the
     /// SFU, once the room is on it.
     pub(super) fn sfu_signal(&self, user: &User, peer: PeerId, link: SfuLink, payload: Value) {
+        let signal: PeerSignal = match serde_json::from_value(payload) {
+            Ok(signal) => signal,
+            Err(err) => {
+                let why = format!("sfu_signal carries a description or a candidate: {err}");
+                return self.reply_error(ErrorCode::BadRequest, why);
+            }
+        };
+        self.to_seat(user, peer, SeatInput::Signal(link, signal));
+    }
+
+    /// `sfu_layer`: the size `peer` wants `of`'s camera in (everyone's for `None`).
+    pub(super) fn sfu_layer(
+        &self,
+        user: &User,
+        peer: PeerId,
+        of: Option<PeerId>,
+        layer: VideoLayer,
+    ) {
+        let here = self.app.hub.room_of(peer);
+        if let Some(of) = of
+            && (of == peer || self.app.hub.room_of(of) != here)
+        {
+            let why = format!("sfu_layer names peer {of}, who is not someone else in your room");
+            return self.reply_error(ErrorCode::BadRequest, why);
+        }
+        self.to_seat(user, peer, SeatInput::Layer(of, layer));
+    }
+
+    /// Hands what the client sent the SFU to its seat there, in a room on the SFU.
+    fn to_seat(&self, user: &User, peer: PeerId, input: SeatInput) {
         let Some(meeting) = self.app.hub.room_of(peer) else {
             return self.reply_room_error(RoomError::NotInRoom);
         };
@@ -240,20 +270,13 @@ impl Session {
                 "this meeting's media travels as a mesh: use signal",
             );
         };
-        let signal: PeerSignal = match serde_json::from_value(payload) {
-            Ok(signal) => signal,
-            Err(err) => {
-                let why = format!("sfu_signal carries a description or a candidate: {err}");
-                return self.reply_error(ErrorCode::BadRequest, why);
-            }
-        };
         let occupant = Occupant {
             peer,
             meeting,
             display: user.name.clone(),
         };
         let roster: Arc<dyn Roster> = self.app.clone();
-        if let Err(why) = sfu.seats.signal(&roster, occupant, link, signal) {
+        if let Err(why) = sfu.seats.send(&roster, occupant, input) {
             self.reply_error(ErrorCode::RateLimited, why);
         }
     }

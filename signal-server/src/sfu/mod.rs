@@ -11,6 +11,7 @@
 
 pub mod janus_api;
 pub mod janus_client;
+pub mod layers;
 pub mod reconnect;
 pub mod rooms;
 pub mod seat;

@@ -8,13 +8,17 @@
 use super::Roster;
 use super::janus_api::Event;
 use super::janus_client::{Answer, SfuError};
+use super::layers::Layers;
 use super::rooms::JanusRooms;
 use super::streams::{
     feed_list, published_feeds, subscribed_streams, too_large, video_descriptions,
 };
 use super::videoroom::{JanusSession, RoomSpec, VideoRoomHandle};
 use serde_json::{Value, json};
-use shared::{ErrorCode, MeetingId, PeerId, PeerSignal, ServerMsg, SessionDescription, SfuLink};
+use shared::{
+    ErrorCode, MeetingId, PeerId, PeerSignal, ServerMsg, SessionDescription, SfuLink, SfuStream,
+    VideoLayer,
+};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,8 +27,14 @@ use tokio::sync::mpsc;
 /// How often a seat checks that its participant is still in the room.
 const PRESENCE_CHECK: Duration = Duration::from_millis(500);
 
-/// What the client sent for one of its links with the SFU.
-pub type SeatInput = (SfuLink, PeerSignal);
+/// What the client sent the SFU.
+#[derive(Debug)]
+pub enum SeatInput {
+    /// For one of its links with the SFU (`sfu_signal`).
+    Signal(SfuLink, PeerSignal),
+    /// The size it wants a camera in (`sfu_layer`).
+    Layer(Option<PeerId>, VideoLayer),
+}
 
 /// Who the seat is for.
 #[derive(Clone, Debug)]
@@ -79,12 +89,15 @@ struct Seat {
     publisher_events: mpsc::Receiver<Event>,
     published: bool,
     subscriber: Option<Subscriber>,
+    layers: Layers,
 }
 
 struct Subscriber {
     handle: VideoRoomHandle,
     events: mpsc::Receiver<Event>,
     feeds: BTreeSet<PeerId>,
+    /// The whole subscription, as Janus last described it.
+    streams: Vec<SfuStream>,
 }
 
 impl Seat {
@@ -116,6 +129,7 @@ impl Seat {
             publisher_events,
             published: false,
             subscriber: None,
+            layers: Layers::default(),
         };
         seat.subscribe(published_feeds(&joined.data, occupant.peer))
             .await?;
@@ -145,11 +159,12 @@ impl Seat {
             };
             tokio::select! {
                 input = inputs.recv() => match input {
-                    Some((link, signal)) => self.on_client(link, signal).await?,
+                    Some(SeatInput::Signal(link, signal)) => self.on_client(link, signal).await?,
+                    Some(SeatInput::Layer(peer, layer)) => self.on_layer(peer, layer).await?,
                     None => return Ok(()),
                 },
                 Some(event) = self.publisher_events.recv() => self.on_publisher(event).await?,
-                Some(event) = subscriber_event => self.on_subscriber(event),
+                Some(event) = subscriber_event => self.on_subscriber(event).await?,
                 _ = presence.tick() => {
                     if self.app.room_of(self.occupant.peer) != Some(self.occupant.meeting) {
                         return Ok(());
@@ -229,13 +244,11 @@ impl Seat {
         Ok(())
     }
 
-    fn on_subscriber(&mut self, event: Event) {
+    async fn on_subscriber(&mut self, event: Event) -> Result<(), SfuError> {
         match event {
             // Janus offers again when feeds come and go (its answer to
             // `subscribe` may come this way too, batched).
-            Event::Plugin { data, jsep, .. } => {
-                self.forward(SfuLink::Subscribe, jsep, subscribed_streams(&data))
-            }
+            Event::Plugin { data, jsep, .. } => self.subscription_changed(&data, jsep).await?,
             Event::HangUp { reason, .. } => {
                 tracing::info!(
                     "peer {}'s subscription hung up: {reason}",
@@ -244,6 +257,44 @@ impl Seat {
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// The client wants a camera (or all) in another size.
+    async fn on_layer(&mut self, peer: Option<PeerId>, layer: VideoLayer) -> Result<(), SfuError> {
+        if !self.layers.wish(peer, layer) {
+            self.refuse("too many sfu_layer wishes for single peers".into());
+            return Ok(());
+        }
+        self.apply_layers().await
+    }
+
+    /// Janus described the subscription (`data`), perhaps with an offer
+    /// for the client: handed on, and each new camera set to its layer.
+    async fn subscription_changed(
+        &mut self,
+        data: &Value,
+        jsep: Option<Value>,
+    ) -> Result<(), SfuError> {
+        let streams = subscribed_streams(data);
+        self.forward(SfuLink::Subscribe, jsep, streams.clone());
+        match self.subscriber.as_mut() {
+            // Only an event that lists the streams says what they are now.
+            Some(subscriber) if data["streams"].is_array() => subscriber.streams = streams,
+            _ => return Ok(()),
+        }
+        self.apply_layers().await
+    }
+
+    /// Asks Janus for the layers wished, where they differ from what it sends.
+    async fn apply_layers(&mut self) -> Result<(), SfuError> {
+        let Some(subscriber) = &self.subscriber else {
+            return Ok(());
+        };
+        if let Some(body) = self.layers.configure(&subscriber.streams) {
+            subscriber.handle.message(body, None).await?;
+        }
+        Ok(())
     }
 
     /// Receives `feeds` too: the first time, a subscriber handle joins with
@@ -265,12 +316,7 @@ impl Seat {
             }
             None => self.join_as_subscriber(&new).await?,
         };
-        self.forward(
-            SfuLink::Subscribe,
-            answer.jsep,
-            subscribed_streams(&answer.data),
-        );
-        Ok(())
+        self.subscription_changed(&answer.data, answer.jsep).await
     }
 
     async fn join_as_subscriber(&mut self, feeds: &[PeerId]) -> Result<Answer, SfuError> {
@@ -285,6 +331,7 @@ impl Seat {
             handle,
             events,
             feeds: feeds.iter().copied().collect(),
+            streams: Vec::new(),
         });
         Ok(answer)
     }

@@ -1,9 +1,10 @@
 //! Every participant's seat on the SFU, by peer and meeting: the client's
-//! `sfu_signal`s go to its seat's task, which is started by the first one.
+//! `sfu_signal`s and `sfu_layer`s go to its seat's task, which the first
+//! one starts.
 
 use super::Roster;
 use super::seat::{self, Occupant, SeatInput};
-use shared::{MeetingId, PeerId, PeerSignal, SfuLink};
+use shared::{MeetingId, PeerId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,14 +26,13 @@ pub struct Seats {
 }
 
 impl Seats {
-    /// Hands the client's `signal` to its seat, taking the seat first if
-    /// it has none; says why not when it cannot.
-    pub fn signal(
+    /// Hands what the client sent the SFU to its seat, taking the seat
+    /// first if it has none; says why not when it cannot.
+    pub fn send(
         &self,
         app: &Arc<dyn Roster>,
         occupant: Occupant,
-        link: SfuLink,
-        signal: PeerSignal,
+        input: SeatInput,
     ) -> Result<(), String> {
         let mut seats = self.lock();
         let key = (occupant.peer, occupant.meeting);
@@ -42,7 +42,7 @@ impl Seats {
             tokio::spawn(seat::run(app.clone(), occupant, number, inputs));
             (number, sender)
         });
-        seat.try_send((link, signal))
+        seat.try_send(input)
             .map_err(|_| "too many SFU signals are waiting; slow down".to_string())
     }
 

@@ -23,6 +23,7 @@ pub mod settings;
 mod settings_view;
 mod share_picker;
 mod sound;
+mod tile_layers;
 mod video_grid;
 mod wording;
 

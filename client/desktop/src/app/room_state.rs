@@ -4,6 +4,7 @@
 
 use super::backend::{JoinedCall, LatestFrames, SELF_VIEW};
 use super::room_audio::RoomAudio;
+use super::tile_layers::TileLayers;
 use huddle_engine::call::{CallView, Commander, Room, TrackKind};
 use shared::{ChatMessage, MeetingId, Participant, PeerId};
 use std::collections::HashMap;
@@ -41,6 +42,8 @@ pub struct RoomState {
     /// Open while choosing what to share.
     pub share_picker: Option<super::share_picker::SharePicker>,
     pub audio: RoomAudio,
+    /// The camera size each tile asked for (in a large meeting).
+    pub tile_layers: TileLayers,
 }
 
 impl RoomState {
@@ -76,6 +79,7 @@ impl RoomState {
             frames: call.frames,
             textures: HashMap::new(),
             share_picker: None,
+            tile_layers: TileLayers::default(),
         }
     }
 
@@ -91,6 +95,9 @@ impl RoomState {
     /// Reads the room again from the engine (after a call event).
     pub fn refresh(&mut self) {
         self.people = self.view.room();
+        let people = &self.people;
+        self.tile_layers
+            .keep_only(|peer| people.member(peer).is_some());
     }
 
     pub fn toast(&mut self, text: String) {

@@ -77,6 +77,10 @@ fn tile(
 ) {
     let ctx = ui.ctx().clone();
     let texture = room.texture(&ctx, peer, TrackKind::Camera, size);
+    let speaking = speaker == Some(peer);
+    // On the SFU, the camera comes in the size this tile needs.
+    let height = size.y * ctx.pixels_per_point();
+    (room.tile_layers).want(&room.commander, peer, height, speaking);
     let Some(participant) = room.participant(peer) else {
         return;
     };
@@ -85,7 +89,6 @@ fn tile(
         participant.video,
         participant.audio,
     );
-    let speaking = speaker == Some(peer);
     let stats = room.show_stats.then(|| room.view.stats(peer)).flatten();
     ui.vertical(|ui| {
         match texture.filter(|_| video) {

@@ -7,7 +7,7 @@ use super::sources::{AudioSource, VideoSource};
 use super::track::TrackKind;
 use crate::codec::VideoEncoderConfig;
 use crate::media::processing::ProcessingSettings;
-use shared::{ChatMessage, MeetingId, Participant, PeerId};
+use shared::{ChatMessage, MeetingId, Participant, PeerId, VideoLayer};
 use tokio::sync::mpsc;
 
 /// What to join with.
@@ -67,6 +67,10 @@ pub enum Command {
     SetVideo(bool),
     SetScreen(bool),
     Chat(String),
+    /// In a large meeting (on the SFU), the size we want a peer's camera
+    /// in: `High` for the large tile, `Low` for a grid tile (`None`:
+    /// everyone's we named no size for, newcomers included).
+    SetLayer(Option<PeerId>, VideoLayer),
     /// Pick another camera (or file, or the test pattern).
     UseCamera(Box<dyn VideoSource>),
     UseMicrophone(Box<dyn AudioSource>),
@@ -89,6 +93,7 @@ impl std::fmt::Debug for Command {
             Command::SetVideo(on) => write!(f, "SetVideo({on})"),
             Command::SetScreen(on) => write!(f, "SetScreen({on})"),
             Command::Chat(text) => write!(f, "Chat({text:?})"),
+            Command::SetLayer(peer, layer) => write!(f, "SetLayer({peer:?}, {layer:?})"),
             Command::UseCamera(_) => write!(f, "UseCamera"),
             Command::UseMicrophone(_) => write!(f, "UseMicrophone"),
             Command::UseSpeaker(sink) => write!(f, "UseSpeaker({})", sink.is_some()),

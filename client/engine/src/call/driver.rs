@@ -161,6 +161,7 @@ impl Driver {
             Command::SetVideo(on) => return Some(CoreCommand::SetSending(TrackKind::Camera, on)),
             Command::SetScreen(on) => return Some(CoreCommand::SetSending(TrackKind::Screen, on)),
             Command::Chat(text) => return Some(CoreCommand::Chat(text)),
+            Command::SetLayer(peer, layer) => return Some(CoreCommand::SetLayer(peer, layer)),
             Command::Leave => return Some(CoreCommand::Leave),
             Command::UseCamera(source) => senders.camera.replace_source(SourceSwap::Video(source)),
             Command::UseMicrophone(source) => {

@@ -1,12 +1,15 @@
 //! Where one encoded stream goes: one local track per connected peer. The
 //! encoder runs once; each sample is written to every peer's track (the bytes
-//! are shared, only the RTP packetization is per peer).
+//! are shared, only the RTP packetization is per peer). A link to the SFU
+//! takes the camera in layers (`simulcast.rs`): the main encoding as its
+//! high layer, and the lower ones the sender makes for it alone.
 
 use super::bandwidth::Estimate;
+use super::simulcast::SimulcastSend;
 use super::video_pacer::Backlog;
 use bytes::Bytes;
 use rtc::media::Sample;
-use shared::PeerId;
+use shared::{PeerId, VideoLayer};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
@@ -21,6 +24,8 @@ pub struct Outlet {
     pub estimate: Estimate,
     /// What waits to leave on that link.
     pub backlog: Backlog,
+    /// The camera, to the SFU: where each layer goes.
+    pub simulcast: Option<SimulcastSend>,
 }
 
 /// The peers an encoded stream is sent to right now.
@@ -68,23 +73,45 @@ impl Outlets {
             .unwrap_or_default()
     }
 
-    /// Sends one encoded frame to every peer.
+    /// Whether a link takes this stream in layers (the camera, to the SFU).
+    pub fn wants_layers(&self) -> bool {
+        let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter().any(|outlet| outlet.simulcast.is_some())
+    }
+
+    /// Sends one encoded frame to every peer (as the high layer, to a link
+    /// that takes layers).
     pub async fn write(&self, data: Bytes, duration: Duration) {
         let targets = self.list.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for outlet in targets {
-            let sample = Sample {
-                data: data.clone(),
-                duration,
-                ..Sample::new(Instant::now())
-            };
-            if let Err(err) = outlet
-                .track
-                .sample_writer(outlet.ssrc, outlet.payload_type)
-                .write_sample(&sample)
-                .await
-            {
-                tracing::debug!(peer = %outlet.peer, "writing a sample failed: {err}");
-            }
+            write_to(&outlet, VideoLayer::High, data.clone(), duration).await;
         }
+    }
+
+    /// Sends one frame of a lower layer to the links that take layers.
+    pub async fn write_layer(&self, layer: VideoLayer, data: Bytes, duration: Duration) {
+        let targets = self.list.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for outlet in targets.iter().filter(|o| o.simulcast.is_some()) {
+            write_to(outlet, layer, data.clone(), duration).await;
+        }
+    }
+}
+
+async fn write_to(outlet: &Outlet, layer: VideoLayer, data: Bytes, duration: Duration) {
+    let sample = Sample {
+        data,
+        duration,
+        ..Sample::new(Instant::now())
+    };
+    let (ssrc, extensions) = match &outlet.simulcast {
+        Some(send) => (send.ssrc(layer), send.extensions(layer)),
+        None => (outlet.ssrc, Vec::new()),
+    };
+    let written = outlet
+        .track
+        .write_sample(ssrc, outlet.payload_type, &sample, &extensions)
+        .await;
+    if let Err(err) = written {
+        tracing::debug!(peer = %outlet.peer, "writing a sample failed: {err}");
     }
 }

@@ -4,7 +4,7 @@
 //! itself is the core's (`core/negotiator.rs`).
 
 use super::core::negotiator::Step;
-use super::core::topology::sfu_link;
+use super::core::topology::{SFU_PUBLISH, sfu_link};
 use super::core::{LinkEvent, StepKind};
 use super::events::PcEvent;
 use super::link_watch::Watched;
@@ -12,6 +12,7 @@ use super::outlets::Outlet;
 use super::retransmission::RoundTrip;
 use super::senders::LocalSenders;
 use super::setup::{self, Gauges, H264_PAYLOAD_TYPE, LinkSettings, OPUS_PAYLOAD_TYPE};
+use super::simulcast::{self, LayerSsrcs, SimulcastSend};
 use super::tasks::CallTasks;
 use super::track::TrackKind;
 use rtc::media_stream::MediaStreamTrack;
@@ -31,7 +32,10 @@ use webrtc::rtp_transceiver::RtpSender;
 struct LocalTrack {
     kind: TrackKind,
     track: Arc<TrackLocalStaticSample>,
+    track_id: String,
     ssrc: u32,
+    /// The camera to the SFU: each layer's SSRC (`ssrc` is the high one's).
+    layers: Option<LayerSsrcs>,
     sender: Arc<dyn RtpSender>,
 }
 
@@ -100,33 +104,11 @@ impl PeerLink {
         if !self.tracks.is_empty() || !self.sends {
             return Ok(());
         }
-        for (kind, codec_kind, codec) in [
-            (TrackKind::Audio, RtpCodecKind::Audio, setup::opus_codec()),
-            (TrackKind::Camera, RtpCodecKind::Video, setup::h264_codec()),
-            (TrackKind::Screen, RtpCodecKind::Video, setup::h264_codec()),
-        ] {
-            let ssrc: u32 = rand::random();
-            // Unique, not just "camera": webrtc-rs routes RTCP by track id,
-            // trying received tracks first, so a sent "camera" and a received
-            // "camera" sent the peer's keyframe requests for ours to theirs.
-            let track_id = format!("{}-{ssrc:08x}", kind.track_id());
-            let track = Arc::new(TrackLocalStaticSample::new(
-                Instant::now(),
-                MediaStreamTrack::new(
-                    "huddle".to_owned(),
-                    track_id,
-                    kind.track_id().to_owned(),
-                    codec_kind,
-                    vec![RTCRtpEncodingParameters {
-                        rtp_coding_parameters: RTCRtpCodingParameters {
-                            ssrc: Some(ssrc),
-                            ..Default::default()
-                        },
-                        codec,
-                        ..Default::default()
-                    }],
-                ),
-            )?);
+        for kind in [TrackKind::Audio, TrackKind::Camera, TrackKind::Screen] {
+            let in_layers = kind == TrackKind::Camera && self.remote == SFU_PUBLISH;
+            let (description, ssrc, layers) = local_track(kind, in_layers);
+            let track_id = description.track_id().to_owned();
+            let track = Arc::new(TrackLocalStaticSample::new(Instant::now(), description)?);
             let sender = self
                 .pc
                 .add_track(track.clone() as Arc<dyn TrackLocal>)
@@ -134,7 +116,9 @@ impl PeerLink {
             self.tracks.push(LocalTrack {
                 kind,
                 track,
+                track_id,
                 ssrc,
+                layers,
                 sender,
             });
         }
@@ -229,6 +213,10 @@ impl PeerLink {
                     .map_or(default_pt, |c| c.payload_type),
                 Err(_) => default_pt,
             };
+            let simulcast = match local.layers {
+                Some(ssrcs) => self.simulcast_send(&local.track_id, ssrcs).await,
+                None => None,
+            };
             control.outlets.add(Outlet {
                 peer: self.remote,
                 track: local.track.clone(),
@@ -236,6 +224,7 @@ impl PeerLink {
                 payload_type,
                 estimate: self.gauges.estimate.clone(),
                 backlog: self.gauges.backlog.clone(),
+                simulcast,
             });
             control.request_keyframe_for_new_link();
             if local.kind != TrackKind::Audio {
@@ -250,6 +239,16 @@ impl PeerLink {
             }
         }
         true
+    }
+
+    /// Where a track sent in layers goes: its section, found in our description.
+    async fn simulcast_send(&self, track_id: &str, ssrcs: LayerSsrcs) -> Option<SimulcastSend> {
+        let local = self.pc.local_description().await?;
+        let Some(mid) = simulcast::mid_of_track(&local.sdp, track_id) else {
+            tracing::warn!("our description has no section for {track_id}: sent in one layer");
+            return None;
+        };
+        Some(SimulcastSend { mid, ssrcs })
     }
 
     /// The link is up again after losing its path: its congestion control
@@ -289,6 +288,42 @@ impl PeerLink {
             tracing::debug!(peer = %self.remote, "closing: {err}");
         }
     }
+}
+
+/// One of our tracks: its description, its SSRC, and (sent in layers)
+/// each layer's.
+fn local_track(kind: TrackKind, in_layers: bool) -> (MediaStreamTrack, u32, Option<LayerSsrcs>) {
+    let (codec_kind, codec) = match kind {
+        TrackKind::Audio => (RtpCodecKind::Audio, setup::opus_codec()),
+        TrackKind::Camera | TrackKind::Screen => (RtpCodecKind::Video, setup::h264_codec()),
+    };
+    let (encodings, ssrc, layers) = if in_layers {
+        let (encodings, ssrcs) = simulcast::encodings();
+        (encodings, ssrcs[0], Some(ssrcs))
+    } else {
+        let ssrc: u32 = rand::random();
+        let encoding = RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        };
+        (vec![encoding], ssrc, None)
+    };
+    // Unique, not just "camera": webrtc-rs routes RTCP by track id,
+    // trying received tracks first, so a sent "camera" and a received
+    // "camera" sent the peer's keyframe requests for ours to theirs.
+    let track_id = format!("{}-{ssrc:08x}", kind.track_id());
+    let description = MediaStreamTrack::new(
+        "huddle".to_owned(),
+        track_id,
+        kind.track_id().to_owned(),
+        codec_kind,
+        encodings,
+    );
+    (description, ssrc, layers)
 }
 
 fn step_kind(step: &Step) -> StepKind {

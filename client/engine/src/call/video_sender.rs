@@ -9,10 +9,11 @@ use super::senders::{LostSender, Pacer, SenderControl};
 use super::sources::{NoVideo, VideoSource};
 use super::tasks::CallTasks;
 use super::track::TrackKind;
+use super::video_layers::LowerLayers;
 use crate::codec::{H264Encoder, VideoEncoderConfig};
 use crate::media::frame::VideoFrame;
 use crate::media::scale::{FrameScaler, ScaleQuality};
-use crate::media::stamp;
+use crate::media::stamp::restamp;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -145,6 +146,8 @@ struct Encoding {
     step_height: usize,
     /// Whether the other video source sends too: they split the budget.
     activity: VideoActivity,
+    /// A camera sent to the SFU: its smaller copies.
+    layers: LowerLayers,
     runtime: tokio::runtime::Handle,
 }
 
@@ -169,6 +172,7 @@ impl Encoding {
             encoded_size: (0, 0),
             min_interval: Duration::ZERO,
             step_height: 0,
+            layers: LowerLayers::new(),
             runtime,
         })
     }
@@ -189,11 +193,13 @@ impl Encoding {
         if ctl.new_link.swap(false, Ordering::SeqCst) {
             self.keyframes.request_for_new_link();
         }
-        if self.keyframes.take(now) {
+        let keyframe = self.keyframes.take(now);
+        if keyframe {
             self.encoder.request_keyframe();
         }
         let mut smaller = self.fitted(frame, max_height);
-        restamp(&mut smaller, frame, ctl.encoded.load(Ordering::Relaxed));
+        let number = ctl.encoded.load(Ordering::Relaxed);
+        restamp(&mut smaller, frame, number);
         let picture = smaller.as_ref().unwrap_or(frame);
         let size = (picture.width, picture.height);
         let restarts = size != self.encoded_size;
@@ -219,6 +225,26 @@ impl Encoding {
             }
             Ok(None) => {}
             Err(err) => tracing::warn!("encoding a frame failed: {err}"),
+        }
+        self.send_lower_layers(ctl, frame, (size.1, number), keyframe, interval);
+    }
+
+    /// To a link that takes the camera in layers: the smaller ones too.
+    fn send_lower_layers(
+        &mut self,
+        ctl: &SenderControl,
+        frame: &VideoFrame,
+        high: (usize, u64),
+        keyframe: bool,
+        interval: Duration,
+    ) {
+        if self.kind != TrackKind::Camera || !ctl.outlets.wants_layers() {
+            return self.layers.stop();
+        }
+        let fps = 1.0 / interval.as_secs_f32().max(0.001);
+        for (layer, data) in self.layers.encode(frame, high, keyframe, fps) {
+            let write = ctl.outlets.write_layer(layer, Bytes::from(data), interval);
+            self.runtime.block_on(write);
         }
     }
 
@@ -250,6 +276,11 @@ impl Encoding {
             return (cap_height, cap_bps);
         };
         let share = self.activity.share(TrackKind::Camera);
+        // Sent in layers, the lower ones take their part of the link first.
+        let estimate = match ctl.outlets.wants_layers() {
+            true => estimate.saturating_sub(LowerLayers::bitrate_below(self.encoded_size.1)),
+            false => estimate,
+        };
         let target = self.adaptation.update(estimate, share, cap_bps, now);
         if target.step.max_height != self.step_height {
             self.step_height = target.step.max_height;
@@ -299,50 +330,9 @@ fn skips_for_backlog(backlog: Duration, max_height: usize, encoded_height: usize
     backlog > MAX_BACKLOG && max_height >= encoded_height
 }
 
-/// What is sent of a stamped `frame` (`smaller`, its scaled copy, or else
-/// `frame` itself) carries the stamp, readable at its size, numbered by the
-/// frames encoded before it: the encoder skips frames to keep its bitrate,
-/// and a receiver counting the gaps in the source's numbers would take
-/// those for frames lost on the way. The stamp is read once, from `frame`.
-fn restamp(smaller: &mut Option<VideoFrame>, frame: &VideoFrame, encoded: u64) {
-    let Some(stamped) = stamp::read(frame) else {
-        return;
-    };
-    let number = encoded as u32;
-    if smaller.is_none() && stamped.frame == number {
-        return;
-    }
-    let picture = smaller.get_or_insert_with(|| frame.clone());
-    stamp::write(
-        picture,
-        stamp::Stamp {
-            frame: number,
-            ..stamped
-        },
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_stamped_frame_is_numbered_by_the_frames_encoded_before_it() {
-        let frame = crate::media::pattern::TestPattern::new(320, 240, (9, 9, 9)).next_frame();
-        assert_eq!(stamp::read(&frame).map(|s| s.frame), Some(0));
-        // The encoder kept up: the source's number stands, nothing is copied.
-        let mut copy = None;
-        restamp(&mut copy, &frame, 0);
-        assert!(copy.is_none());
-        // It skipped frames, or the source ran ahead: the number is replaced.
-        restamp(&mut copy, &frame, 7);
-        let restamped = stamp::read(copy.as_ref().expect("a stamped copy")).unwrap();
-        assert_eq!(restamped.frame, 7);
-        assert_eq!(
-            restamped.captured_us,
-            stamp::read(&frame).unwrap().captured_us
-        );
-    }
 
     #[test]
     fn a_link_that_is_behind_skips_frames_but_not_a_smaller_picture() {

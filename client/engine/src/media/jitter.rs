@@ -59,6 +59,9 @@ pub struct JitterBuffer {
     next: Option<u64>,
     /// Recent (arrival time − RTP time) in ms; their spread is the jitter.
     transits: VecDeque<f64>,
+    /// The depth their spread asks for, worked out as each packet comes
+    /// (a playout tick asks for it several times, for every peer).
+    depth: usize,
     origin: Instant,
     stalled_for: u32,
     /// Ticks spent waiting for the packet due now.
@@ -81,6 +84,7 @@ impl JitterBuffer {
             sequence: SequenceUnwrapper::default(),
             next: None,
             transits: VecDeque::with_capacity(DELAY_WINDOW),
+            depth: START_DEPTH,
             origin: Instant::now(),
             stalled_for: 0,
             waited: 0,
@@ -95,10 +99,14 @@ impl JitterBuffer {
 
     /// Frames to hold before playing: enough to cover the recent delay spread (95th percentile).
     pub fn depth(&self) -> usize {
-        if self.transits.len() < 2 {
+        self.depth
+    }
+
+    fn depth_for(transits: &VecDeque<f64>) -> usize {
+        if transits.len() < 2 {
             return START_DEPTH;
         }
-        let mut sorted: Vec<f64> = self.transits.iter().copied().collect();
+        let mut sorted: Vec<f64> = transits.iter().copied().collect();
         sorted.sort_by(f64::total_cmp);
         let spread = sorted[(sorted.len() - 1) * 95 / 100] - sorted[0];
         let frames = (spread / FRAME.as_millis() as f64).ceil() as usize + 1;
@@ -126,6 +134,7 @@ impl JitterBuffer {
             self.transits.pop_front();
         }
         self.transits.push_back(arrival_ms - media_ms);
+        self.depth = JitterBuffer::depth_for(&self.transits);
         if self.next.is_some_and(|next| seq < next) {
             self.stats.late += 1;
             return;

@@ -140,6 +140,29 @@ pub fn read(frame: &VideoFrame) -> Option<Stamp> {
     (stamp.bits()[BITS - CRC_BITS..] == bits[BITS - CRC_BITS..]).then_some(stamp)
 }
 
+/// What is sent of a stamped `frame` (`smaller`, its scaled copy, or else
+/// `frame` itself) carries the stamp, readable at its size, numbered by the
+/// frames encoded before it: the encoder skips frames to keep its bitrate,
+/// and a receiver counting the gaps in the source's numbers would take
+/// those for frames lost on the way. The stamp is read once, from `frame`.
+pub fn restamp(smaller: &mut Option<VideoFrame>, frame: &VideoFrame, encoded: u64) {
+    let Some(stamped) = read(frame) else {
+        return;
+    };
+    let number = encoded as u32;
+    if smaller.is_none() && stamped.frame == number {
+        return;
+    }
+    let picture = smaller.get_or_insert_with(|| frame.clone());
+    write(
+        picture,
+        Stamp {
+            frame: number,
+            ..stamped
+        },
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +261,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_stamped_frame_is_numbered_by_the_frames_encoded_before_it() {
+        let frame = crate::media::pattern::TestPattern::new(320, 240, (9, 9, 9)).next_frame();
+        assert_eq!(read(&frame).map(|s| s.frame), Some(0));
+        // The encoder kept up: the source's number stands, nothing is copied.
+        let mut copy = None;
+        restamp(&mut copy, &frame, 0);
+        assert!(copy.is_none());
+        // It skipped frames, or the source ran ahead: the number is replaced.
+        restamp(&mut copy, &frame, 7);
+        let restamped = read(copy.as_ref().expect("a stamped copy")).unwrap();
+        assert_eq!(restamped.frame, 7);
+        assert_eq!(restamped.captured_us, read(&frame).unwrap().captured_us);
     }
 }

@@ -13,6 +13,7 @@
 //!   network-drop  [noise|scene]: the same link from 5 Mbit/s to 500 kbit/s mid-call: how long until it settles
 //!   profile  NAME SECONDS: a call on loopback, the sender's sockets impaired by `--network NAME`
 //!   large    [N...]: N bots as a mesh and on the SFU (Janus): CPU per bot, Janus's, fps received
+//!   layers   [N]: N bots on the SFU with 360p and 720p cameras in simulcast, asking high then low
 
 use anyhow::{Context, Result, bail};
 use huddle_bot::stats::percentile;
@@ -55,8 +56,9 @@ async fn main() -> Result<()> {
         Some("network-drop") => network_drop::network_drop(args.get(1).map(String::as_str)),
         Some("profile") => network::profile(&args[1..]).await,
         Some("large") => large::large(&args[1..]).await,
+        Some("layers") => large::layers(&args[1..]).await,
         _ => bail!(
-            "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network|network-drop|profile|large"
+            "usage: huddle-bench join|glass|encode|parties|app|screen|voice|mouth-to-ear|network|network-drop|profile|large|layers"
         ),
     }
 }

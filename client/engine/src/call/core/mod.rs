@@ -27,7 +27,7 @@ use negotiator::{Negotiator, Step};
 use room::Room;
 use shared::{
     ClientMsg, IceCandidate, IceServer, MediaState, MessageId, PeerId, ServerMsg,
-    SessionDescription, SfuStream,
+    SessionDescription, SfuStream, VideoLayer,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
@@ -77,6 +77,9 @@ pub enum RejoinFailed {
 pub enum CoreCommand {
     SetSending(TrackKind, bool),
     Chat(String),
+    /// On the SFU: the size we want a peer's camera in (`None`: everyone's
+    /// we named none for). Kept in a mesh, said once on the SFU.
+    SetLayer(Option<PeerId>, VideoLayer),
     Leave,
 }
 
@@ -186,6 +189,8 @@ pub struct CallCore {
     /// Since when the mesh links wait to close, the room having moved to
     /// the SFU (see `sfu.rs`).
     mesh_leaving_since: Option<Instant>,
+    /// The camera sizes wished for on the SFU (see `sfu.rs`).
+    layers: sfu::LayerWishes,
     ended: bool,
 }
 
@@ -217,6 +222,7 @@ impl CallCore {
             resumed_at: None,
             restarts: HashMap::new(),
             mesh_leaving_since: None,
+            layers: sfu::LayerWishes::default(),
             ended: false,
         }
     }

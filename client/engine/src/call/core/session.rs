@@ -95,6 +95,7 @@ impl CallCore {
             }
             CoreCommand::Chat(text) if !self.online => self.unsent_chat.push(text),
             CoreCommand::Chat(text) => out.push(Output::Send(ClientMsg::Chat { text })),
+            CoreCommand::SetLayer(peer, layer) => self.set_layer(peer, layer, out),
             CoreCommand::Leave => {
                 if self.online {
                     out.push(Output::Send(ClientMsg::Leave));
@@ -219,6 +220,7 @@ impl CallCore {
         for plan in self.topology.on_entering(self.room.me, &others) {
             self.open_link(now, plan, out);
         }
+        self.say_layers(out);
     }
 
     pub(super) fn media_state_message(&self) -> Output {

@@ -7,11 +7,19 @@
 use super::topology::{self, SFU_SUBSCRIBE, sfu_link};
 use super::{CallCore, Output};
 use crate::call::control::{CallEvent, PeerLinkState};
-use shared::{PeerId, Topology};
+use shared::{ClientMsg, PeerId, Topology, VideoLayer};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How long the mesh links stay open beside the SFU's at most.
 pub const MESH_OVERLAP: Duration = Duration::from_secs(5);
+
+/// The camera sizes we want on the SFU: one for everyone, and one per peer.
+#[derive(Debug, Default)]
+pub struct LayerWishes {
+    everyone: Option<VideoLayer>,
+    by_peer: HashMap<PeerId, VideoLayer>,
+}
 
 impl CallCore {
     /// The room's media travels as `kind` from now on. Told `sfu` while
@@ -68,6 +76,37 @@ impl CallCore {
             .is_some_and(|since| now.duration_since(since) >= MESH_OVERLAP);
         if overlapped {
             self.close_mesh_links(out);
+        }
+    }
+
+    /// A camera size wished for: said now if on the SFU, else kept for it.
+    pub(super) fn set_layer(
+        &mut self,
+        peer: Option<PeerId>,
+        layer: VideoLayer,
+        out: &mut Vec<Output>,
+    ) {
+        match peer {
+            None => self.layers.everyone = Some(layer),
+            Some(peer) if !self.room.contains(peer) => return,
+            Some(peer) => _ = self.layers.by_peer.insert(peer, layer),
+        }
+        if self.online && self.topology.kind() == Topology::Sfu {
+            out.push(Output::Send(ClientMsg::SfuLayer { peer, layer }));
+        }
+    }
+
+    /// Entering the SFU (again): every wish, for those still here.
+    pub(super) fn say_layers(&mut self, out: &mut Vec<Output>) {
+        if self.topology.kind() != Topology::Sfu {
+            return;
+        }
+        let room = &self.room;
+        self.layers.by_peer.retain(|&peer, _| room.contains(peer));
+        let everyone = self.layers.everyone.map(|layer| (None, layer));
+        let each = self.layers.by_peer.iter().map(|(&p, &l)| (Some(p), l));
+        for (peer, layer) in everyone.into_iter().chain(each) {
+            out.push(Output::Send(ClientMsg::SfuLayer { peer, layer }));
         }
     }
 

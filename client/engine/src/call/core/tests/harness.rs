@@ -423,7 +423,10 @@ impl Net {
                         .push_back((i, ServerMsg::ParticipantLeft { id: from }));
                 }
             }
-            ClientMsg::Hello { .. } | ClientMsg::Join { .. } | ClientMsg::SfuSignal { .. } => {}
+            ClientMsg::Hello { .. }
+            | ClientMsg::Join { .. }
+            | ClientMsg::SfuSignal { .. }
+            | ClientMsg::SfuLayer { .. } => {}
         }
     }
 

@@ -4,13 +4,13 @@
 
 use super::super::sfu::MESH_OVERLAP;
 use super::super::topology::{SFU_PUBLISH, SFU_SUBSCRIBE};
-use super::super::{CallCore, Input, LinkAction, LinkEvent, Output, Start};
+use super::super::{CallCore, CoreCommand, Input, LinkAction, LinkEvent, Output, Start};
 use crate::call::control::{CallEvent, PeerLinkState};
 use crate::call::core::negotiator::Step;
 use crate::signaling::{Joined, Welcome};
 use shared::{
     ClientMsg, MediaState, MeetingId, Participant, PeerId, PeerSignal, ServerMsg,
-    SessionDescription, SfuLink, SfuSource, SfuStream, Topology, User, UserId,
+    SessionDescription, SfuLink, SfuSource, SfuStream, Topology, User, UserId, VideoLayer,
 };
 use std::time::{Duration, Instant};
 
@@ -239,4 +239,42 @@ fn told_sfu_again_the_links_with_the_restarted_sfu_are_made_afresh() {
         [(SFU_PUBLISH, true, true)],
         "we publish again"
     );
+}
+
+fn layers_said(out: &[Output]) -> Vec<(Option<PeerId>, VideoLayer)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Send(ClientMsg::SfuLayer { peer, layer }) => Some((*peer, *layer)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn camera_sizes_wished_in_a_mesh_are_said_once_on_the_sfu_and_at_once_there() {
+    let (mut core, _) = joined(Topology::Mesh);
+    let now = Instant::now();
+    let wish = |core: &mut CallCore, peer, layer| {
+        let command = Input::Command(CoreCommand::SetLayer(peer, layer));
+        core.handle(now, command)
+    };
+    assert!(layers_said(&wish(&mut core, None, VideoLayer::Low)).is_empty());
+    assert!(layers_said(&wish(&mut core, Some(BOB), VideoLayer::High)).is_empty());
+    let stranger = wish(&mut core, Some(PeerId(99)), VideoLayer::High);
+    assert!(
+        layers_said(&stranger).is_empty(),
+        "not in the room: dropped"
+    );
+    let moved = core.handle(
+        now,
+        Input::Server(ServerMsg::Topology {
+            topology: Topology::Sfu,
+        }),
+    );
+    assert_eq!(
+        layers_said(&moved),
+        [(None, VideoLayer::Low), (Some(BOB), VideoLayer::High)]
+    );
+    let on_sfu = wish(&mut core, Some(BOB), VideoLayer::Medium);
+    assert_eq!(layers_said(&on_sfu), [(Some(BOB), VideoLayer::Medium)]);
 }
