@@ -8,13 +8,33 @@ use huddle_bot::{self as bot, BotOptions, Script};
 use huddle_desktop::app::{HuddleApp, Screen, StartOptions};
 use huddle_engine::call::TrackKind;
 use huddle_tests::app_harness::{log_in, start_app, wait_until};
+use huddle_tests::janus::JanusServer;
 use huddle_tests::{ALL_USERS, CORPORATE, PASSWORD, STARTUP, TestServer};
+use shared::Topology;
 use std::time::{Duration, Instant};
 
 #[test]
 fn log_in_join_see_the_bot_chat_mute_and_leave() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mut server = runtime.block_on(TestServer::start());
+    let server = runtime.block_on(TestServer::start());
+    join_see_chat_mute_and_leave(&runtime, server, Topology::Mesh);
+}
+
+/// The same in a meeting on the SFU: the app publishes to Janus, receives
+/// the bot through it (asking the speaker's layer), and nothing else differs.
+#[test]
+fn the_same_on_the_sfu_through_janus() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let janus = JanusServer::start("janus-api-secret");
+    let server = runtime.block_on(janus.signal_server(0));
+    join_see_chat_mute_and_leave(&runtime, server, Topology::Sfu);
+}
+
+fn join_see_chat_mute_and_leave(
+    runtime: &tokio::runtime::Runtime,
+    mut server: TestServer,
+    topology: Topology,
+) {
     let url = server.url();
     let bot = runtime.spawn(bot::run(watching_bot(&url)));
     runtime.block_on(server.wait_for_participants(ALL_USERS, 1));
@@ -36,6 +56,8 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     choose_640x360_in_settings(&mut harness);
     join_from_the_dashboard(&mut harness);
     see_the_bot(&mut harness);
+    let room = &harness.state().room().unwrap().people;
+    assert_eq!(room.topology, topology);
     chat_both_ways(&mut harness);
 
     // Mute; the bot will report having seen it.
@@ -55,6 +77,7 @@ fn log_in_join_see_the_bot_chat_mute_and_leave() {
     });
 
     let report = runtime.block_on(bot).unwrap().unwrap();
+    assert_eq!(report.topology, topology);
     assert!(
         report.failed_expectations().is_empty(),
         "{:?}",

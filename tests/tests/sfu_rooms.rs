@@ -191,7 +191,12 @@ async fn sfu_signals_in_a_mesh_or_of_the_wrong_shape_are_refused_with_why() {
     assert_eq!(code, ErrorCode::SfuUnavailable);
     assert!(message.contains("mesh"), "{message}");
 
-    let (_server, _, mut ann, _bob) = two_on_the_sfu(&janus).await;
+    let (server, meeting, mut ann, _bob) = two_on_the_sfu(&janus).await;
+    let mut ann_sends = ProbePeer::new().await;
+    send_description(&mut ann, link, ann_sends.offer_to_send().await).await;
+    let (answer, _) = SfuInbox::default().next(&mut ann, link).await;
+    ann_sends.take_answer(answer).await;
+    ann_sends.connected(PATIENCE).await;
     let garbage = serde_json::json!({"kind": "sdp", "text": "v=0"});
     ann.send(&ClientMsg::SfuSignal {
         link,
@@ -207,6 +212,23 @@ async fn sfu_signals_in_a_mesh_or_of_the_wrong_shape_are_refused_with_why() {
         ErrorCode::SfuUnavailable,
         "Janus refused an SDP that is not one: {message}"
     );
+    // Her place on the SFU outlived the refusal: she still publishes there.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let ann_id = ann.peer_id.unwrap();
+    assert!(publishes_on_janus(&server, meeting, ann_id).await);
+}
+
+/// Whether Janus lists `peer` as publishing in `meeting`'s room.
+async fn publishes_on_janus(server: &TestServer, meeting: MeetingId, peer: PeerId) -> bool {
+    let sfu = server.app().sfu.as_ref().expect("the server holds Janus");
+    let room = sfu.rooms.room_of(meeting).await.expect("a Janus room");
+    let list = serde_json::json!({ "request": "listparticipants", "room": room });
+    let answer = sfu.admin().message(list, None).await.expect("a list");
+    let participants = answer.data["participants"].as_array().cloned();
+    participants
+        .unwrap_or_default()
+        .iter()
+        .any(|p| p["id"] == peer.0 && p["publisher"] == true)
 }
 
 #[tokio::test]

@@ -80,7 +80,8 @@ struct Args {
     network: Option<NetworkProfile>,
     /// In a large meeting (on the SFU), receive every camera in this size:
     /// `low` (180p), `medium` (360p) or `high` (as sent, up to 720p; the
-    /// default). A sender smaller than the size asked sends its largest.
+    /// default). A camera that sends no layer of that size comes in the
+    /// one nearest it.
     #[arg(long, value_parser = video_layer)]
     layer: Option<shared::VideoLayer>,
     /// Drop this percentage of received video packets (QA: a keyframe is

@@ -3,6 +3,10 @@
 //! `configure` that asks Janus for them on its subscriber handle. Janus
 //! numbers a simulcast publisher's layers 0 (low) to 2 (high) in the
 //! order the engine offers them (high first, Janus's default `hml`).
+//! Every camera is configured once at least: Janus drops a receiver to a
+//! lower layer after [`FALLBACK_US`] without packets of its own, and lifts
+//! it back only at that layer's next keyframe (up to 10 s away), so a
+//! sender that skips a few frames under load must not set that off.
 
 use serde_json::{Value, json};
 use shared::{PeerId, SfuSource, SfuStream, VideoLayer};
@@ -13,15 +17,20 @@ use std::collections::HashMap;
 /// (a client naming peers it never sees cannot grow the seat).
 pub const MAX_WISHES: usize = 512;
 
+/// How long a layer may send nothing before Janus drops its receivers to
+/// the one below (Janus's own is 250 ms: three skipped frames at 15 fps).
+pub const FALLBACK_US: u64 = 1_000_000;
+
 /// What a participant asked for, and what Janus was last told.
 #[derive(Debug, Default)]
 pub struct Layers {
     /// For every camera not named below; `None`: Janus's own (the highest).
     default: Option<VideoLayer>,
     by_peer: HashMap<PeerId, VideoLayer>,
-    /// The substream each subscribed camera section was set to, by mid and
-    /// whose camera it carries (Janus reuses a section for a newcomer).
-    applied: HashMap<String, (PeerId, u8)>,
+    /// The substream each subscribed camera section was set to (`None`:
+    /// Janus's own), by mid and whose camera it carries (Janus reuses a
+    /// section for a newcomer).
+    applied: HashMap<String, (PeerId, Option<u8>)>,
 }
 
 /// Janus's number for a layer.
@@ -62,16 +71,18 @@ impl Layers {
             .retain(|mid, (peer, _)| cameras.iter().any(|s| &s.mid == mid && s.peer == *peer));
         let mut changes = Vec::new();
         for stream in cameras {
-            let Some(layer) = self.wanted(stream.peer) else {
-                continue;
-            };
-            let wanted = substream(layer);
+            let wanted = self.wanted(stream.peer).map(substream);
             let now = self.applied.get(&stream.mid).map(|(_, sub)| *sub);
-            if now != Some(wanted) {
-                self.applied
-                    .insert(stream.mid.clone(), (stream.peer, wanted));
-                changes.push(json!({ "mid": stream.mid, "substream": wanted }));
+            if now == Some(wanted) {
+                continue;
             }
+            self.applied
+                .insert(stream.mid.clone(), (stream.peer, wanted));
+            let mut change = json!({ "mid": stream.mid, "fallback": FALLBACK_US });
+            if let Some(wanted) = wanted {
+                change["substream"] = wanted.into();
+            }
+            changes.push(change);
         }
         (!changes.is_empty()).then(|| json!({ "request": "configure", "streams": changes }))
     }
@@ -89,19 +100,17 @@ mod tests {
         }
     }
 
-    fn asked(body: Option<Value>) -> Vec<(String, u64)> {
+    /// Each section asked for, and its substream (`None`: Janus's own).
+    fn asked(body: Option<Value>) -> Vec<(String, Option<u64>)> {
         let Some(body) = body else { return Vec::new() };
         assert_eq!(body["request"], "configure");
-        body["streams"]
-            .as_array()
-            .unwrap()
+        let streams = body["streams"].as_array().unwrap();
+        for stream in streams {
+            assert_eq!(stream["fallback"], FALLBACK_US, "{stream}");
+        }
+        streams
             .iter()
-            .map(|s| {
-                (
-                    s["mid"].as_str().unwrap().into(),
-                    s["substream"].as_u64().unwrap(),
-                )
-            })
+            .map(|s| (s["mid"].as_str().unwrap().into(), s["substream"].as_u64()))
             .collect()
     }
 
@@ -114,17 +123,22 @@ mod tests {
             stream("3", 8, SfuSource::Camera),
         ];
         let mut layers = Layers::default();
-        assert_eq!(layers.configure(&streams), None, "no wish: Janus's own");
+        assert_eq!(
+            asked(layers.configure(&streams)),
+            [("1".into(), None), ("3".into(), None)],
+            "no wish: Janus's own layer, our fallback, cameras only"
+        );
+        assert_eq!(layers.configure(&streams), None, "told once");
         assert!(layers.wish(None, VideoLayer::Low));
         assert!(layers.wish(Some(PeerId(8)), VideoLayer::High));
         assert_eq!(
             asked(layers.configure(&streams)),
-            [("1".into(), 0), ("3".into(), 2)],
-            "only cameras, each its own"
+            [("1".into(), Some(0)), ("3".into(), Some(2))],
+            "each its own"
         );
         assert_eq!(layers.configure(&streams), None, "told once");
         assert!(layers.wish(Some(PeerId(7)), VideoLayer::Medium));
-        assert_eq!(asked(layers.configure(&streams)), [("1".into(), 1)]);
+        assert_eq!(asked(layers.configure(&streams)), [("1".into(), Some(1))]);
     }
 
     #[test]
@@ -132,9 +146,9 @@ mod tests {
         let mut layers = Layers::default();
         layers.wish(None, VideoLayer::Low);
         let before = [stream("1", 7, SfuSource::Camera)];
-        assert_eq!(asked(layers.configure(&before)), [("1".into(), 0)]);
+        assert_eq!(asked(layers.configure(&before)), [("1".into(), Some(0))]);
         let after = [stream("1", 9, SfuSource::Camera)];
-        assert_eq!(asked(layers.configure(&after)), [("1".into(), 0)]);
+        assert_eq!(asked(layers.configure(&after)), [("1".into(), Some(0))]);
     }
 
     #[test]

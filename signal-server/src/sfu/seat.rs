@@ -159,7 +159,7 @@ impl Seat {
             };
             tokio::select! {
                 input = inputs.recv() => match input {
-                    Some(SeatInput::Signal(link, signal)) => self.on_client(link, signal).await?,
+                    Some(SeatInput::Signal(link, signal)) => self.on_signal(link, signal).await?,
                     Some(SeatInput::Layer(peer, layer)) => self.on_layer(peer, layer).await?,
                     None => return Ok(()),
                 },
@@ -172,6 +172,20 @@ impl Seat {
                 }
                 _ = client.closed() => return Err(SfuError::Closed),
             }
+        }
+    }
+
+    /// What the client sent for one of its links. Janus turning it down
+    /// (an SDP it cannot take, an answer to an offer it has since
+    /// replaced) is told to the client, and the seat stays.
+    async fn on_signal(&mut self, link: SfuLink, signal: PeerSignal) -> Result<(), SfuError> {
+        match self.on_client(link, signal).await {
+            Err(SfuError::Refused(err)) => {
+                let why = format!("the SFU refused it: {err}");
+                self.app.tell(self.occupant.peer, &sfu_error(why));
+                Ok(())
+            }
+            other => other,
         }
     }
 

@@ -1,8 +1,8 @@
 //! Where one encoded stream goes: one local track per connected peer. The
 //! encoder runs once; each sample is written to every peer's track (the bytes
 //! are shared, only the RTP packetization is per peer). A link to the SFU
-//! takes the camera in layers (`simulcast.rs`): the main encoding as its
-//! high layer, and the lower ones the sender makes for it alone.
+//! takes the camera in layers (`simulcast.rs`): the main encoding as the
+//! layer its size falls in, and the lower ones the sender makes for it alone.
 
 use super::bandwidth::Estimate;
 use super::simulcast::SimulcastSend;
@@ -79,12 +79,17 @@ impl Outlets {
         list.iter().any(|outlet| outlet.simulcast.is_some())
     }
 
-    /// Sends one encoded frame to every peer (as the high layer, to a link
-    /// that takes layers).
+    /// Sends one encoded frame to every peer.
     pub async fn write(&self, data: Bytes, duration: Duration) {
+        self.write_as(VideoLayer::High, data, duration).await;
+    }
+
+    /// Sends the camera's own encoded frame to every peer (as `layer`, to
+    /// a link that takes layers).
+    pub async fn write_as(&self, layer: VideoLayer, data: Bytes, duration: Duration) {
         let targets = self.list.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for outlet in targets {
-            write_to(&outlet, VideoLayer::High, data.clone(), duration).await;
+            write_to(&outlet, layer, data.clone(), duration).await;
         }
     }
 

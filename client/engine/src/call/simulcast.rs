@@ -4,6 +4,12 @@
 //! their `rid` (high first: Janus's default order); every packet carries
 //! its section's `mid` and its `rid` in header extensions, which is how
 //! Janus learns whose SSRC is which layer (webrtc-rs adds neither itself).
+//!
+//! The camera's own encoding (sized by the link's estimate) goes out as
+//! the layer its height falls in, and fixed 360p and 180p copies below it:
+//! the low layer is always sent, the upper ones only while the picture is
+//! that large. Janus drops a receiver to a lower layer when its own stops,
+//! but never lifts one whose layer stopped, so the lowest must not.
 
 use super::setup::h264_codec;
 use bytes::Bytes;
@@ -19,6 +25,16 @@ pub const LAYERS: [VideoLayer; 3] = [VideoLayer::High, VideoLayer::Medium, Video
 /// The layers below the high one, which the sender encodes besides it.
 pub const LOWER_LAYERS: [VideoLayer; 2] = [VideoLayer::Medium, VideoLayer::Low];
 
+/// The layer a picture `height` tall is sent as: above 360 the high one,
+/// above 180 the medium, else the low.
+pub fn layer_of(height: usize) -> VideoLayer {
+    match height {
+        h if h > 360 => VideoLayer::High,
+        h if h > 180 => VideoLayer::Medium,
+        _ => VideoLayer::Low,
+    }
+}
+
 /// The stream id a layer is offered under.
 pub fn rid(layer: VideoLayer) -> &'static str {
     match layer {
@@ -28,8 +44,9 @@ pub fn rid(layer: VideoLayer) -> &'static str {
     }
 }
 
-/// A lower layer's picture height and bitrate (the high layer is the
-/// camera as the link's estimate allows it, see `adaptation.rs`).
+/// A fixed layer's picture height and bitrate, encoded as a copy below
+/// the camera's own (whose size the link's estimate decides, see
+/// `adaptation.rs`).
 pub fn lower_layer_target(layer: VideoLayer) -> (usize, u32) {
     match layer {
         VideoLayer::Medium => (360, 450_000),
@@ -123,6 +140,16 @@ impl Marshal for SdesText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_picture_goes_out_as_the_layer_its_height_falls_in() {
+        assert_eq!(layer_of(720), VideoLayer::High);
+        assert_eq!(layer_of(361), VideoLayer::High);
+        assert_eq!(layer_of(360), VideoLayer::Medium);
+        assert_eq!(layer_of(272), VideoLayer::Medium);
+        assert_eq!(layer_of(180), VideoLayer::Low);
+        assert_eq!(layer_of(90), VideoLayer::Low);
+    }
 
     #[test]
     fn the_mid_is_that_of_the_section_sending_the_track() {

@@ -1,9 +1,9 @@
 //! The camera's lower simulcast layers (see `simulcast.rs`): while a link
 //! to the SFU takes the camera in layers, each frame is also scaled down
-//! and encoded at 360p and 180p, by an encoder of each layer's own. A layer
-//! is made only while the picture sent as the high one is taller than it
-//! (a link that affords 360p sends no second 360p); one that stops forgets
-//! its encoder, so it starts again with a keyframe.
+//! and encoded at 360p and 180p, by an encoder of each layer's own. A copy
+//! is made only while the camera's own picture is taller than it (one of
+//! 360p is itself the medium layer); one that stops forgets its encoder,
+//! so it starts again with a keyframe.
 
 use super::simulcast::{LOWER_LAYERS, lower_layer_target};
 use crate::codec::{H264Encoder, VideoEncoderConfig};

@@ -6,6 +6,7 @@
 use super::adaptation::{Adaptation, VideoActivity, video_budget};
 use super::keyframe_throttle::KeyframeThrottle;
 use super::senders::{LostSender, Pacer, SenderControl};
+use super::simulcast;
 use super::sources::{NoVideo, VideoSource};
 use super::tasks::CallTasks;
 use super::track::TrackKind;
@@ -220,8 +221,11 @@ impl Encoding {
         match encoded {
             Ok(Some(encoded)) => {
                 ctl.encoded.fetch_add(1, Ordering::Relaxed);
-                self.runtime
-                    .block_on(ctl.outlets.write(Bytes::from(encoded.data), interval));
+                let layer = simulcast::layer_of(size.1);
+                let write = ctl
+                    .outlets
+                    .write_as(layer, Bytes::from(encoded.data), interval);
+                self.runtime.block_on(write);
             }
             Ok(None) => {}
             Err(err) => tracing::warn!("encoding a frame failed: {err}"),
