@@ -59,6 +59,11 @@ impl Layers {
         self.by_peer.get(&peer).copied().or(self.default)
     }
 
+    /// Forgets what Janus was told (it refused it): all is asked again.
+    pub fn forget_applied(&mut self) {
+        self.applied.clear();
+    }
+
     /// The subscriber `configure` that brings the subscription's cameras
     /// (`streams`, the whole subscription now) to what is wished, or
     /// `None` when nothing changes. What it asks is taken as done.
@@ -149,6 +154,16 @@ mod tests {
         assert_eq!(asked(layers.configure(&before)), [("1".into(), Some(0))]);
         let after = [stream("1", 9, SfuSource::Camera)];
         assert_eq!(asked(layers.configure(&after)), [("1".into(), Some(0))]);
+    }
+
+    #[test]
+    fn what_janus_refused_is_asked_again() {
+        let mut layers = Layers::default();
+        layers.wish(None, VideoLayer::Low);
+        let streams = [stream("1", 7, SfuSource::Camera)];
+        assert_eq!(asked(layers.configure(&streams)), [("1".into(), Some(0))]);
+        layers.forget_applied();
+        assert_eq!(asked(layers.configure(&streams)), [("1".into(), Some(0))]);
     }
 
     #[test]

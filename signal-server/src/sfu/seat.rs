@@ -300,15 +300,24 @@ impl Seat {
         self.apply_layers().await
     }
 
-    /// Asks Janus for the layers wished, where they differ from what it sends.
+    /// Asks Janus for the layers wished, where they differ from what it
+    /// sends. Janus turning that down (a section gone meanwhile) costs the
+    /// seat nothing: all is asked again at the next change.
     async fn apply_layers(&mut self) -> Result<(), SfuError> {
         let Some(subscriber) = &self.subscriber else {
             return Ok(());
         };
-        if let Some(body) = self.layers.configure(&subscriber.streams) {
-            subscriber.handle.message(body, None).await?;
+        let Some(body) = self.layers.configure(&subscriber.streams) else {
+            return Ok(());
+        };
+        match subscriber.handle.message(body, None).await {
+            Err(SfuError::Refused(err)) => {
+                tracing::info!("peer {}: Janus kept its layers: {err}", self.occupant.peer);
+                self.layers.forget_applied();
+                Ok(())
+            }
+            other => other.map(drop),
         }
-        Ok(())
     }
 
     /// Receives `feeds` too: the first time, a subscriber handle joins with
