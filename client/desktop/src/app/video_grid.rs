@@ -80,7 +80,8 @@ fn tile(
     let speaking = speaker == Some(peer);
     // On the SFU, the camera comes in the size this tile needs.
     let height = size.y * ctx.pixels_per_point();
-    (room.tile_layers).want(&room.commander, peer, height, speaking);
+    room.tile_layers
+        .want(&room.commander, peer, height, speaking);
     let Some(participant) = room.participant(peer) else {
         return;
     };
