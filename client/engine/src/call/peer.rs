@@ -10,7 +10,7 @@ use super::events::PcEvent;
 use super::link_watch::Watched;
 use super::outlets::Outlet;
 use super::retransmission::RoundTrip;
-use super::senders::LocalSenders;
+use super::senders::{LocalSenders, SenderControl};
 use super::setup::{self, Gauges, H264_PAYLOAD_TYPE, LinkSettings, OPUS_PAYLOAD_TYPE};
 use super::simulcast::{self, LayerSsrcs, SimulcastSend};
 use super::tasks::CallTasks;
@@ -228,11 +228,11 @@ impl PeerLink {
             });
             control.request_keyframe_for_new_link();
             if local.kind != TrackKind::Audio {
-                let track = local.track.clone();
+                let (track, layers) = (local.track.clone(), local.layers);
                 tasks.spawn(async move {
                     while let Some(event) = track.poll().await {
-                        if let TrackLocalEvent::OnRtcpPacket(_) = event {
-                            control.request_keyframe();
+                        if let TrackLocalEvent::OnRtcpPacket(requests) = event {
+                            ask_keyframes(&control, &requests, layers.as_ref());
                         }
                     }
                 });
@@ -286,6 +286,23 @@ impl PeerLink {
         self.connected = false;
         if let Err(err) = self.pc.close().await {
             tracing::debug!(peer = %self.remote, "closing: {err}");
+        }
+    }
+}
+
+/// Keyframe requests (PLI, FIR) to the sender: to the layer each names,
+/// for a track sent in layers, else to the whole source.
+fn ask_keyframes(
+    control: &SenderControl,
+    requests: &[Box<dyn rtc::rtcp::Packet>],
+    layers: Option<&LayerSsrcs>,
+) {
+    for request in requests {
+        for ssrc in request.destination_ssrc() {
+            match layers.and_then(|ssrcs| simulcast::layer_of_ssrc(ssrcs, ssrc)) {
+                Some(layer) => control.request_layer_keyframe(layer),
+                None => control.request_keyframe(),
+            }
         }
     }
 }

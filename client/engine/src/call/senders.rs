@@ -5,10 +5,12 @@
 //! they share; the threads are `video_sender.rs` and `audio_sender.rs`.
 
 use super::outlets::Outlets;
+use super::simulcast::layer_index;
 use super::sources::{AudioSource, SourceLost, VideoSource};
 use super::track::TrackKind;
 use crate::media::frame::VideoFrame;
 use crate::media::mixer::LevelMeter;
+use shared::VideoLayer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -28,6 +30,9 @@ pub struct SenderControl {
     /// Sources handed over, in order, until the sender takes them.
     swaps: Arc<std::sync::Mutex<Vec<SourceSwap>>>,
     pub(super) keyframe: Arc<AtomicBool>,
+    /// The camera to the SFU: a keyframe asked of one layer (see
+    /// `simulcast.rs`), by its place in `simulcast::LAYERS`.
+    layer_keyframes: Arc<[AtomicBool; 3]>,
     /// A link just connected (see `keyframe_throttle.rs`).
     pub(super) new_link: Arc<AtomicBool>,
     pub(super) stop: Arc<AtomicBool>,
@@ -48,6 +53,7 @@ impl SenderControl {
             enabled: Arc::new(AtomicBool::new(enabled)),
             swaps: Arc::default(),
             keyframe: Arc::new(AtomicBool::new(true)),
+            layer_keyframes: Arc::default(),
             new_link: Arc::new(AtomicBool::new(false)),
             stop: Arc::new(AtomicBool::new(false)),
             encoded: Arc::new(AtomicU64::new(0)),
@@ -81,6 +87,16 @@ impl SenderControl {
     /// The next video frame is a keyframe (a new peer, a PLI/FIR).
     pub fn request_keyframe(&self) {
         self.keyframe.store(true, Ordering::SeqCst);
+    }
+
+    /// The SFU asked for a keyframe of one layer of the camera.
+    pub fn request_layer_keyframe(&self, layer: VideoLayer) {
+        self.layer_keyframes[layer_index(layer)].store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a keyframe was asked of `layer` since the last look.
+    pub(super) fn take_layer_keyframe(&self, layer: VideoLayer) -> bool {
+        self.layer_keyframes[layer_index(layer)].swap(false, Ordering::SeqCst)
     }
 
     /// A link to a peer just connected: the next video frame is a keyframe,

@@ -35,6 +35,16 @@ pub fn layer_of(height: usize) -> VideoLayer {
     }
 }
 
+/// A layer's place in [`LAYERS`].
+pub fn layer_index(layer: VideoLayer) -> usize {
+    LAYERS.iter().position(|&l| l == layer).unwrap_or(0)
+}
+
+/// The layer whose SSRC is `ssrc`, if one of `ssrcs` is.
+pub fn layer_of_ssrc(ssrcs: &LayerSsrcs, ssrc: u32) -> Option<VideoLayer> {
+    ssrcs.iter().position(|&s| s == ssrc).map(|i| LAYERS[i])
+}
+
 /// The stream id a layer is offered under.
 pub fn rid(layer: VideoLayer) -> &'static str {
     match layer {
@@ -86,8 +96,7 @@ pub struct SimulcastSend {
 impl SimulcastSend {
     /// A layer's SSRC.
     pub fn ssrc(&self, layer: VideoLayer) -> u32 {
-        let index = LAYERS.iter().position(|&l| l == layer).unwrap_or(0);
-        self.ssrcs[index]
+        self.ssrcs[layer_index(layer)]
     }
 
     /// The header extensions every packet of `layer` carries.
@@ -174,6 +183,8 @@ mod tests {
             ssrcs,
         };
         assert_eq!(send.ssrc(VideoLayer::Low), ssrcs[2]);
+        assert_eq!(layer_of_ssrc(&ssrcs, ssrcs[1]), Some(VideoLayer::Medium));
+        assert_eq!(layer_of_ssrc(&ssrcs, 7), None);
         let values: Vec<(String, Vec<u8>)> = send
             .extensions(VideoLayer::Medium)
             .iter()

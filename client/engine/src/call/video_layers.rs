@@ -3,20 +3,25 @@
 //! and encoded at 360p and 180p, by an encoder of each layer's own. A copy
 //! is made only while the camera's own picture is taller than it (one of
 //! 360p is itself the medium layer); one that stops forgets its encoder,
-//! so it starts again with a keyframe.
+//! so it starts again with a keyframe. Each answers the keyframe requests
+//! made of it (a receiver switching to it) with a throttle of its own, so
+//! a switch to 180p costs no 720p keyframe.
 
+use super::keyframe_throttle::KeyframeThrottle;
 use super::simulcast::{LOWER_LAYERS, lower_layer_target};
-use crate::codec::{H264Encoder, VideoEncoderConfig};
+use crate::codec::{EncodedVideo, H264Encoder, VideoEncoderConfig};
 use crate::media::frame::VideoFrame;
 use crate::media::scale::{FrameScaler, ScaleQuality};
 use crate::media::stamp::restamp;
 use shared::VideoLayer;
+use std::time::Instant;
 
 /// One lower layer's encoder, made when the layer starts.
 struct LayerEncoder {
     layer: VideoLayer,
     encoder: Option<H264Encoder>,
     scaler: FrameScaler,
+    keyframes: KeyframeThrottle,
 }
 
 /// The lower layers of one camera.
@@ -33,6 +38,7 @@ impl LowerLayers {
                 layer,
                 encoder: None,
                 scaler: FrameScaler::new(ScaleQuality::Smooth),
+                keyframes: KeyframeThrottle::default(),
             })
             .collect();
         LowerLayers {
@@ -51,6 +57,22 @@ impl LowerLayers {
             .sum()
     }
 
+    /// A keyframe is asked of `layer` (`None`: of every layer).
+    pub(super) fn request(&mut self, layer: Option<VideoLayer>) {
+        for encoder in &mut self.layers {
+            if layer.is_none_or(|layer| layer == encoder.layer) {
+                encoder.keyframes.request();
+            }
+        }
+    }
+
+    /// A link just connected: every layer's next frame is a keyframe.
+    pub(super) fn request_for_new_link(&mut self) {
+        for encoder in &mut self.layers {
+            encoder.keyframes.request_for_new_link();
+        }
+    }
+
     /// Stops every layer (no link takes layers now).
     pub(super) fn stop(&mut self) {
         for layer in &mut self.layers {
@@ -58,16 +80,16 @@ impl LowerLayers {
         }
     }
 
-    /// Encodes `frame` (stamped as number `number`) in every layer below a
-    /// high layer `high_height` tall; `keyframe`: each starts with one.
-    /// What each encoded, for the links that take layers.
+    /// Encodes `frame` (stamped as number `number`) at `now` in every
+    /// layer below a picture `high_height` tall. What each encoded, for
+    /// the links that take layers.
     pub(super) fn encode(
         &mut self,
         frame: &VideoFrame,
         (high_height, number): (usize, u64),
-        keyframe: bool,
         fps: f32,
-    ) -> Vec<(VideoLayer, Vec<u8>)> {
+        now: Instant,
+    ) -> Vec<(VideoLayer, EncodedVideo)> {
         let rate_changed = (fps - self.frame_rate).abs() > 0.5;
         self.frame_rate = fps;
         let mut encoded = Vec::new();
@@ -84,7 +106,7 @@ impl LowerLayers {
                     None => continue,
                 },
             };
-            if keyframe {
+            if layer.keyframes.take(now) {
                 encoder.request_keyframe();
             }
             if rate_changed && let Err(err) = encoder.set_frame_rate(fps) {
@@ -94,7 +116,7 @@ impl LowerLayers {
             restamp(&mut smaller, frame, number);
             let picture = smaller.as_ref().unwrap_or(frame);
             match encoder.encode(picture) {
-                Ok(Some(out)) => encoded.push((layer.layer, out.data)),
+                Ok(Some(out)) => encoded.push((layer.layer, out)),
                 Ok(None) => {}
                 Err(err) => tracing::warn!("encoding a {:?} layer failed: {err}", layer.layer),
             }
@@ -126,14 +148,15 @@ mod tests {
         let mut layers = LowerLayers::new();
         let mut pattern = TestPattern::new(1280, 720, (200, 40, 40));
         let mut decoders = [H264Decoder::new().unwrap(), H264Decoder::new().unwrap()];
+        let now = Instant::now();
         for number in 0..3 {
             let frame = pattern.next_frame();
-            let encoded = layers.encode(&frame, (720, number), number == 0, 30.0);
+            let encoded = layers.encode(&frame, (720, number), 30.0, now);
             let sizes: Vec<(VideoLayer, usize, usize, u32)> = encoded
                 .iter()
                 .zip(&mut decoders)
-                .filter_map(|((layer, data), decoder)| {
-                    let picture = decoder.decode(data).unwrap()?;
+                .filter_map(|((layer, out), decoder)| {
+                    let picture = decoder.decode(&out.data).unwrap()?;
                     let stamp = stamp::read(&picture).expect("a readable stamp");
                     Some((*layer, picture.width, picture.height, stamp.frame))
                 })
@@ -147,11 +170,33 @@ mod tests {
             );
         }
         let frame = pattern.next_frame();
-        let only_low = layers.encode(&frame, (360, 3), false, 30.0);
+        let only_low = layers.encode(&frame, (360, 3), 30.0, now);
         assert_eq!(only_low.len(), 1, "a 360p high layer: no second 360p");
         assert_eq!(only_low[0].0, VideoLayer::Low);
-        assert!(layers.encode(&frame, (180, 4), false, 30.0).is_empty());
+        assert!(layers.encode(&frame, (180, 4), 30.0, now).is_empty());
         assert_eq!(LowerLayers::bitrate_below(720), 600_000);
         assert_eq!(LowerLayers::bitrate_below(360), 150_000);
+    }
+
+    #[test]
+    fn a_keyframe_asked_of_one_layer_is_made_in_that_layer_alone() {
+        let mut layers = LowerLayers::new();
+        let mut pattern = TestPattern::new(1280, 720, (40, 40, 200));
+        let start = Instant::now();
+        let mut keyframes = |layers: &mut LowerLayers, number: u64| {
+            let frame = pattern.next_frame();
+            let at = start + std::time::Duration::from_secs(number);
+            let encoded = layers.encode(&frame, (720, number), 30.0, at);
+            let kinds: Vec<(VideoLayer, bool)> =
+                encoded.iter().map(|(l, out)| (*l, out.keyframe)).collect();
+            kinds
+        };
+        let both = |medium, low| [(VideoLayer::Medium, medium), (VideoLayer::Low, low)];
+        assert_eq!(keyframes(&mut layers, 0), both(true, true), "new encoders");
+        assert_eq!(keyframes(&mut layers, 1), both(false, false));
+        layers.request(Some(VideoLayer::Low));
+        assert_eq!(keyframes(&mut layers, 2), both(false, true));
+        layers.request(None);
+        assert_eq!(keyframes(&mut layers, 3), both(true, true));
     }
 }

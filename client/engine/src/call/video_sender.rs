@@ -16,6 +16,7 @@ use crate::media::frame::VideoFrame;
 use crate::media::scale::{FrameScaler, ScaleQuality};
 use crate::media::stamp::restamp;
 use bytes::Bytes;
+use shared::VideoLayer;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -188,17 +189,12 @@ impl Encoding {
             tracing::trace!(?backlog, "a frame is skipped: the link is behind");
             return;
         }
-        if ctl.keyframe.swap(false, Ordering::SeqCst) {
-            self.keyframes.request();
-        }
-        if ctl.new_link.swap(false, Ordering::SeqCst) {
-            self.keyframes.request_for_new_link();
-        }
-        let keyframe = self.keyframes.take(now);
-        if keyframe {
+        let mut smaller = self.fitted(frame, max_height);
+        let height = smaller.as_ref().map_or(frame.height, |s| s.height);
+        self.take_keyframe_requests(ctl, simulcast::layer_of(height));
+        if self.keyframes.take(now) {
             self.encoder.request_keyframe();
         }
-        let mut smaller = self.fitted(frame, max_height);
         let number = ctl.encoded.load(Ordering::Relaxed);
         restamp(&mut smaller, frame, number);
         let picture = smaller.as_ref().unwrap_or(frame);
@@ -230,7 +226,29 @@ impl Encoding {
             Ok(None) => {}
             Err(err) => tracing::warn!("encoding a frame failed: {err}"),
         }
-        self.send_lower_layers(ctl, frame, (size.1, number), keyframe, interval);
+        self.send_lower_layers(ctl, frame, (size.1, number), interval, now);
+    }
+
+    /// Keyframes asked of this source (a new link, a peer's request) and,
+    /// sent in layers, of one layer: this encoder's if `own` is its layer.
+    fn take_keyframe_requests(&mut self, ctl: &SenderControl, own: VideoLayer) {
+        if ctl.keyframe.swap(false, Ordering::SeqCst) {
+            self.keyframes.request();
+            self.layers.request(None);
+        }
+        if ctl.new_link.swap(false, Ordering::SeqCst) {
+            self.keyframes.request_for_new_link();
+            self.layers.request_for_new_link();
+        }
+        for layer in simulcast::LAYERS {
+            if !ctl.take_layer_keyframe(layer) {
+                continue;
+            }
+            match layer == own {
+                true => self.keyframes.request(),
+                false => self.layers.request(Some(layer)),
+            }
+        }
     }
 
     /// To a link that takes the camera in layers: the smaller ones too.
@@ -239,15 +257,17 @@ impl Encoding {
         ctl: &SenderControl,
         frame: &VideoFrame,
         high: (usize, u64),
-        keyframe: bool,
         interval: Duration,
+        now: Instant,
     ) {
         if self.kind != TrackKind::Camera || !ctl.outlets.wants_layers() {
             return self.layers.stop();
         }
         let fps = 1.0 / interval.as_secs_f32().max(0.001);
-        for (layer, data) in self.layers.encode(frame, high, keyframe, fps) {
-            let write = ctl.outlets.write_layer(layer, Bytes::from(data), interval);
+        for (layer, out) in self.layers.encode(frame, high, fps, now) {
+            let write = ctl
+                .outlets
+                .write_layer(layer, Bytes::from(out.data), interval);
             self.runtime.block_on(write);
         }
     }
