@@ -190,8 +190,9 @@ impl Encoding {
             return;
         }
         let mut smaller = self.fitted(frame, max_height);
-        let height = smaller.as_ref().map_or(frame.height, |s| s.height);
-        self.take_keyframe_requests(ctl, simulcast::layer_of(height));
+        // The layer this picture goes out as, to a link that takes layers.
+        let layer = simulcast::layer_of(smaller.as_ref().map_or(frame.height, |s| s.height));
+        self.take_keyframe_requests(ctl, layer);
         if self.keyframes.take(now) {
             self.encoder.request_keyframe();
         }
@@ -217,7 +218,6 @@ impl Encoding {
         match encoded {
             Ok(Some(encoded)) => {
                 ctl.encoded.fetch_add(1, Ordering::Relaxed);
-                let layer = simulcast::layer_of(size.1);
                 let write = ctl
                     .outlets
                     .write_as(layer, Bytes::from(encoded.data), interval);
