@@ -2,10 +2,12 @@
 //! shared by the signal server, the call engine and third-party clients.
 
 pub mod api;
+pub mod host;
 pub mod ids;
 pub mod limits;
 pub mod protocol;
 
+pub use host::{HostAction, Role};
 pub use ids::{MeetingId, MessageId, OrganisationId, PeerId, UserId};
 pub use protocol::{
     ChatMessage, ClientMsg, ErrorCode, IceCandidate, IceServer, MediaState, Organisation,

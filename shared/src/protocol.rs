@@ -1,6 +1,7 @@
 //! The live room protocol: JSON text frames over one WebSocket (`GET /ws`),
 //! tagged by `"type"`. `docs/protocol.md` has an example of every message.
 
+use crate::host::{HostAction, Role};
 use crate::ids::{MeetingId, MessageId, OrganisationId, PeerId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -65,6 +66,10 @@ pub enum ClientMsg {
         peer: Option<PeerId>,
         layer: VideoLayer,
     },
+    /// A host's or co-host's action on the room or someone in it
+    /// (`{"type": "host", "action": "mute", "peer": 7}`). From anyone else:
+    /// `forbidden`, and nothing changes.
+    Host(HostAction),
     /// Leave the room; the connection stays open and may join again.
     Leave,
 }
@@ -97,6 +102,12 @@ pub enum ServerMsg {
         /// How the room's media travels now. Absent from older servers: a mesh.
         #[serde(default)]
         topology: Topology,
+        /// Whether a host has locked the room (see `room_locked`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        locked: bool,
+        /// Your own role in the room. Absent from older servers: participant.
+        #[serde(default)]
+        role: Role,
     },
     /// The room's media now travels another way (a mesh grown past the
     /// server's `mesh_max` moves to the SFU): connect that way, then close
@@ -132,9 +143,25 @@ pub enum ServerMsg {
     Left {
         meeting_id: MeetingId,
     },
-    /// The meeting was deleted while you were in it; you are no longer in a room.
+    /// The meeting was deleted while you were in it, or a host ended it
+    /// for everyone (`by`: the host's name); you are no longer in a room.
     MeetingEnded {
         meeting_id: MeetingId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// To the participant concerned: a host did this to you. `by_name`
+    /// and [`HostAction::told`] make the words to show. After `remove`
+    /// you are no longer in the room.
+    Moderated {
+        by: PeerId,
+        by_name: String,
+        action: HostAction,
+    },
+    /// To everyone: a host locked or unlocked the room.
+    RoomLocked {
+        locked: bool,
+        by: PeerId,
     },
     /// The server is shutting down; the connection closes next.
     ServerShutdown {
@@ -231,6 +258,8 @@ pub enum ErrorCode {
     RoomFull,
     /// Registration is turned off on this server.
     RegistrationClosed,
+    /// `join` of a room a host has locked.
+    MeetingLocked,
     /// `sfu_signal` in a room that is not on the SFU, or the SFU failed
     /// to carry it out (the message says which).
     SfuUnavailable,
@@ -264,6 +293,9 @@ pub struct Participant {
     pub audio: bool,
     pub video: bool,
     pub screen: bool,
+    /// Host, co-host or participant. Absent from older servers: participant.
+    #[serde(default)]
+    pub role: Role,
 }
 
 /// What a participant is sending.

@@ -20,6 +20,7 @@ fn person() -> Participant {
         audio: true,
         video: false,
         screen: true,
+        role: Default::default(),
     }
 }
 
@@ -66,10 +67,26 @@ fn every_client_message_round_trips() {
             peer: None,
             layer: VideoLayer::High,
         },
+        ClientMsg::Host(HostAction::Mute { peer: PeerId(3) }),
+        ClientMsg::Host(HostAction::Readmit { user: UserId(4) }),
+        ClientMsg::Host(HostAction::EndForAll),
         ClientMsg::Leave,
     ] {
         round_trip(msg);
     }
+}
+
+#[test]
+fn a_host_action_is_one_flat_object() {
+    let mute = ClientMsg::Host(HostAction::Mute { peer: PeerId(7) });
+    assert_eq!(
+        serde_json::to_value(&mute).unwrap(),
+        serde_json::json!({"type": "host", "action": "mute", "peer": 7})
+    );
+    let lock = ClientMsg::Host(HostAction::Lock);
+    assert_eq!(lock.to_json(), r#"{"type":"host","action":"lock"}"#);
+    let told = HostAction::StopScreen { peer: PeerId(7) }.told("Ann");
+    assert_eq!(told, "Ann stopped your screen share");
 }
 
 #[test]
@@ -99,6 +116,8 @@ fn every_server_message_round_trips() {
             participants: vec![person()],
             chat_history: vec![chat()],
             topology: Topology::Sfu,
+            locked: true,
+            role: Role::Cohost,
         },
         ServerMsg::Topology {
             topology: Topology::Sfu,
@@ -129,6 +148,20 @@ fn every_server_message_round_trips() {
         },
         ServerMsg::MeetingEnded {
             meeting_id: MeetingId(1),
+            by: None,
+        },
+        ServerMsg::MeetingEnded {
+            meeting_id: MeetingId(1),
+            by: Some("Ann".into()),
+        },
+        ServerMsg::Moderated {
+            by: PeerId(2),
+            by_name: "Ann".into(),
+            action: HostAction::Remove { peer: PeerId(3) },
+        },
+        ServerMsg::RoomLocked {
+            locked: true,
+            by: PeerId(2),
         },
         ServerMsg::ServerShutdown {
             message: "bye".into(),
@@ -312,6 +345,9 @@ fn the_examples_in_the_protocol_doc_parse() {
         "chat_message",
         "left",
         "meeting_ended",
+        "host",
+        "moderated",
+        "room_locked",
         "server_shutdown",
         "error",
     ] {

@@ -13,6 +13,20 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
+mod host;
+pub use host::Removal;
+
+/// The meeting a room is for, as the caller looked it up.
+#[derive(Debug, Clone, Copy)]
+pub struct MeetingRoom {
+    pub id: MeetingId,
+    /// Its own topology (a meeting made for the SFU is on it from its
+    /// first join, when the server has one).
+    pub topology: Topology,
+    /// Its creator, who hosts the room.
+    pub host: UserId,
+}
+
 /// Whose login a connection runs on. When that login ends (logout, account
 /// removal) the connection's alarm is raised and it closes.
 #[derive(Clone)]
@@ -335,15 +349,14 @@ impl Hub {
 
     /// Puts a peer in a meeting's room. Hold the meeting's gate while reading
     /// `chat_history` and calling this.
-    /// `topology`: the meeting's own (a meeting made for the SFU is on it
-    /// from its first join, when the server has one).
     pub fn join(
         &self,
         peer: PeerId,
-        (meeting, topology): (MeetingId, Topology),
+        meeting_room: MeetingRoom,
         participant: Participant,
         chat_history: Vec<ChatMessage>,
     ) -> Result<(), RoomError> {
+        let (meeting, host) = (meeting_room.id, meeting_room.host);
         let mut state = self.lock();
         match state.peers.get_mut(&peer) {
             None => return Err(RoomError::NotInRoom),
@@ -358,14 +371,14 @@ impl Hub {
             Some(_) => {}
         }
         let capacity = self.room_capacity;
-        let mesh_max = match topology {
+        let mesh_max = match meeting_room.topology {
             Topology::Sfu => self.mesh_max.map(|_| 0),
             Topology::Mesh => self.mesh_max,
         };
         let room = state
             .rooms
             .entry(meeting)
-            .or_insert_with(|| Room::new(meeting, capacity, mesh_max));
+            .or_insert_with(|| Room::new(meeting, capacity, mesh_max).hosted_by(host));
         let joining = RoomEvent::Join {
             participant,
             chat_history,
@@ -407,17 +420,22 @@ impl Hub {
         }
         self.metrics.participants.dec_by(room.len() as i64);
         self.forget_gate(meeting);
-        let deliveries = room.end();
+        let deliveries = room.end(None);
         self.deliver(&state, deliveries);
         self.update_gauges(&state);
     }
 
-    fn apply(&self, state: &mut HubState, peer: PeerId, event: RoomEvent) -> Result<(), RoomError> {
-        let meeting = state
+    /// The meeting whose room `peer` is in.
+    fn meeting_of(state: &HubState, peer: PeerId) -> Result<MeetingId, RoomError> {
+        state
             .peers
             .get(&peer)
             .and_then(|p| p.room)
-            .ok_or(RoomError::NotInRoom)?;
+            .ok_or(RoomError::NotInRoom)
+    }
+
+    fn apply(&self, state: &mut HubState, peer: PeerId, event: RoomEvent) -> Result<(), RoomError> {
+        let meeting = Self::meeting_of(state, peer)?;
         let room = state.rooms.get_mut(&meeting).ok_or(RoomError::NotInRoom)?;
         let leaving = matches!(event, RoomEvent::Leave);
         let counter = match &event {

@@ -5,19 +5,29 @@
 use shared::protocol::{JOINED_HISTORY_BUDGET_BYTES, MAX_FRAME_BYTES};
 use shared::{ChatMessage, MeetingId, Participant, ServerMsg, Topology};
 
+/// What `joined` says of the room itself.
+pub struct RoomNow {
+    pub meeting_id: MeetingId,
+    pub topology: Topology,
+    pub locked: bool,
+    /// The newcomer's own role.
+    pub role: shared::Role,
+}
+
 /// `joined` for a newcomer: everyone present, and the newest messages of
 /// `history` (oldest first) that fit both the history budget and the frame.
 pub fn joined(
-    meeting_id: MeetingId,
+    room: RoomNow,
     participants: Vec<Participant>,
     mut history: Vec<ChatMessage>,
-    topology: Topology,
 ) -> ServerMsg {
     let mut msg = ServerMsg::Joined {
-        meeting_id,
+        meeting_id: room.meeting_id,
         participants,
         chat_history: Vec::new(),
-        topology,
+        topology: room.topology,
+        locked: room.locked,
+        role: room.role,
     };
     // What the frame has left once the participants are in it.
     let left_in_frame = MAX_FRAME_BYTES.saturating_sub(msg.to_json().len());
@@ -51,6 +61,15 @@ mod tests {
     use super::*;
     use shared::{MessageId, PeerId, UserId};
 
+    fn mesh_room() -> RoomNow {
+        RoomNow {
+            meeting_id: MeetingId(1),
+            topology: Topology::Mesh,
+            locked: false,
+            role: shared::Role::Participant,
+        }
+    }
+
     fn message(id: i64, text: &str) -> ChatMessage {
         ChatMessage {
             id: MessageId(id),
@@ -69,6 +88,7 @@ mod tests {
             audio: true,
             video: true,
             screen: false,
+            role: Default::default(),
         }
     }
 
@@ -82,7 +102,7 @@ mod tests {
     #[test]
     fn a_short_history_is_sent_whole() {
         let history: Vec<_> = (1..=50).map(|i| message(i, "hello")).collect();
-        let msg = joined(MeetingId(1), vec![], history, Topology::Mesh);
+        let msg = joined(mesh_room(), vec![], history);
         assert_eq!(history_ids(&msg), (1..=50).collect::<Vec<_>>());
     }
 
@@ -91,7 +111,7 @@ mod tests {
         // The attack from the issue: each \u0001 is six bytes of JSON.
         let hostile = "\u{1}".repeat(4000);
         let history: Vec<_> = (1..=50).map(|i| message(i, &hostile)).collect();
-        let msg = joined(MeetingId(1), vec![], history, Topology::Mesh);
+        let msg = joined(mesh_room(), vec![], history);
         let json = msg.to_json();
         assert!(json.len() <= MAX_FRAME_BYTES, "{} bytes", json.len());
         let ids = history_ids(&msg);
@@ -105,7 +125,7 @@ mod tests {
         let name = "\"".repeat(200); // 400 bytes once escaped
         let people: Vec<_> = (1..=50).map(|i| person(i, name.clone())).collect();
         let history: Vec<_> = (1..=50).map(|i| message(i, &"会".repeat(1365))).collect();
-        let msg = joined(MeetingId(1), people, history, Topology::Mesh);
+        let msg = joined(mesh_room(), people, history);
         assert!(msg.to_json().len() <= MAX_FRAME_BYTES);
         assert!(!history_ids(&msg).is_empty());
     }

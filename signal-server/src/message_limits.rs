@@ -30,7 +30,8 @@ impl Kind {
             ClientMsg::Signal { .. } | ClientMsg::SfuSignal { .. } | ClientMsg::SfuLayer { .. } => {
                 Some(Kind::Signal)
             }
-            ClientMsg::MediaState { .. } => Some(Kind::MediaState),
+            // A host action changes someone's media or the room's state.
+            ClientMsg::MediaState { .. } | ClientMsg::Host(_) => Some(Kind::MediaState),
             ClientMsg::Join { .. } | ClientMsg::Leave => Some(Kind::Membership),
         }
     }

@@ -2,6 +2,9 @@
 //! an event from a peer goes in, the messages to deliver come out.
 //! No sockets, no storage, no clock: unit-tested directly.
 
+mod host;
+
+pub use host::{HostOutcome, Hosting};
 use shared::{ChatMessage, MediaState, MeetingId, Participant, PeerId, ServerMsg, Topology};
 use std::collections::BTreeMap;
 
@@ -42,6 +45,15 @@ pub enum RoomError {
     PeerNotInRoom(PeerId),
     #[error("the meeting is full ({0} people); try again when someone leaves")]
     Full(usize),
+    #[error("the meeting is locked: a host has closed it to newcomers")]
+    Locked,
+    #[error("a host removed you from this meeting; only a host can let you back in")]
+    Removed,
+    /// A host action its sender may not take (the reason in words).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("a host action is for someone else; to change your own, use media_state or leave")]
+    NotOnYourself,
 }
 
 /// The live room of one meeting: who is in it and what they send.
@@ -58,6 +70,8 @@ pub struct Room {
     /// How the media travels. Once on the SFU, a room stays there until it
     /// empties: moving everyone back and forth would cost each a gap.
     topology: Topology,
+    /// Who runs the room, and the rules they set.
+    hosting: Hosting,
 }
 
 impl Room {
@@ -72,7 +86,14 @@ impl Room {
             capacity,
             mesh_max,
             topology,
+            hosting: Hosting::default(),
         }
+    }
+
+    /// The meeting's creator hosts its room.
+    pub fn hosted_by(mut self, host: shared::UserId) -> Room {
+        self.hosting = Hosting::hosted_by(host);
+        self
     }
 
     pub fn topology(&self) -> Topology {
@@ -142,14 +163,16 @@ impl Room {
         })
     }
 
-    /// The meeting was deleted: everyone is told and the room empties.
-    pub fn end(&mut self) -> Vec<Delivery> {
+    /// The meeting was deleted, or a host (`by`) ended it for everyone:
+    /// everyone is told and the room empties.
+    pub fn end(&mut self, by: Option<String>) -> Vec<Delivery> {
         let everyone = self.peers().collect();
         self.participants.clear();
         vec![Delivery {
             to: everyone,
             msg: ServerMsg::MeetingEnded {
                 meeting_id: self.meeting_id,
+                by,
             },
         }]
     }
@@ -163,10 +186,12 @@ impl Room {
         if self.contains(from) {
             return Err(RoomError::AlreadyInRoom);
         }
+        self.hosting.admits(participant.user_id)?;
         if self.len() >= self.capacity {
             return Err(RoomError::Full(self.capacity));
         }
         participant.id = from;
+        participant.role = self.hosting.role_of(participant.user_id);
         let present = self.participants.values().cloned().collect();
         let announce = ServerMsg::ParticipantJoined {
             participant: participant.clone(),
@@ -178,7 +203,7 @@ impl Room {
         if moves {
             self.topology = Topology::Sfu;
         }
-        let joined = crate::joined::joined(self.meeting_id, present, chat_history, self.topology);
+        let joined = self.joined(from, present, chat_history);
         let mut deliveries = vec![
             Delivery {
                 to: vec![from],
@@ -219,8 +244,28 @@ impl Room {
             .collect();
         Ok(vec![Delivery {
             to: vec![from],
-            msg: crate::joined::joined(self.meeting_id, present, chat_history, self.topology),
+            msg: self.joined(from, present, chat_history),
         }])
+    }
+
+    /// The `joined` message for `peer`, coming in.
+    fn joined(
+        &self,
+        peer: PeerId,
+        present: Vec<Participant>,
+        chat_history: Vec<ChatMessage>,
+    ) -> ServerMsg {
+        let room = crate::joined::RoomNow {
+            meeting_id: self.meeting_id,
+            topology: self.topology,
+            locked: self.hosting.locked(),
+            role: self
+                .participants
+                .get(&peer)
+                .map(|p| p.role)
+                .unwrap_or_default(),
+        };
+        crate::joined::joined(room, present, chat_history)
     }
 
     fn leave(&mut self, from: PeerId) -> Vec<Delivery> {

@@ -204,12 +204,14 @@ impl World {
             audio: false,
             video: false,
             screen: false,
+            role: shared::Role::Participant,
         };
-        if self
-            .hub
-            .join(peer, (meeting, shared::Topology::Mesh), participant, vec![])
-            .is_ok()
-        {
+        let room = signal_server::hub::MeetingRoom {
+            id: meeting,
+            topology: shared::Topology::Mesh,
+            host: UserId(0),
+        };
+        if self.hub.join(peer, room, participant, vec![]).is_ok() {
             self.truth.insert(peer, meeting);
         }
     }

@@ -294,7 +294,8 @@ async fn deleting_a_meeting_ends_it_for_everyone_inside() {
     assert_eq!(
         ended,
         ServerMsg::MeetingEnded {
-            meeting_id: meeting
+            meeting_id: meeting,
+            by: None
         }
     );
     // No longer in a room: room messages are refused, the connection lives on.

@@ -2,6 +2,7 @@
 //! file media, follow a script, and report what was received.
 
 mod expect;
+mod hosting;
 mod live;
 pub mod options;
 mod percentile;

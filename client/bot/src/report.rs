@@ -20,6 +20,13 @@ pub struct Report {
     pub encoded_frames: Encoded,
     /// The sound devices opened (ids), when the bot used real ones.
     pub audio_devices: AudioDevicesReport,
+    /// This bot's role in the room when it left: `host`, `cohost` or
+    /// `participant`.
+    pub role: shared::Role,
+    /// What the meeting's hosts told this bot, in words, in order.
+    pub host_notices: Vec<String>,
+    /// A host removed this bot from the meeting.
+    pub removed: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

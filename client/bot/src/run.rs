@@ -3,7 +3,7 @@
 
 use super::options::{BotOptions, VideoChoice};
 use super::report::{AudioDevicesReport, Encoded, Report, Timings};
-use super::script::{Action, Step};
+use super::script::{Action, HostStep, Step};
 use super::sound::{self, BotSound};
 use super::watch::{Next, Watch};
 use huddle_engine::api::ApiClient;
@@ -130,6 +130,9 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         events: Vec::new(),
         encoded_frames: Encoded { camera, screen },
         audio_devices: devices,
+        role: call.room().role,
+        host_notices: Vec::new(),
+        removed: false,
     };
     call.leave().await;
     Ok(watch.into_report(base, &options.script.expectations))
@@ -212,6 +215,9 @@ fn take_step(step: Step, call: &Call, watch: &mut Watch) -> Next {
     if let Some(text) = step.chat {
         call.send(Command::Chat(text));
     }
+    if let Some(host) = step.host {
+        take_host_step(&host, call, watch);
+    }
     let command = match step.action {
         Some(Action::Mute) => Command::SetAudio(false),
         Some(Action::Unmute) => Command::SetAudio(true),
@@ -225,4 +231,15 @@ fn take_step(step: Step, call: &Call, watch: &mut Watch) -> Next {
     watch.note(format!("did {command:?}"));
     call.send(command);
     Next::GoOn
+}
+
+/// A host step: the action on the person it names, if they are here.
+fn take_host_step(step: &HostStep, call: &Call, watch: &mut Watch) {
+    match super::hosting::action_for(step, &watch.peers, watch.everyone()) {
+        Ok(action) => {
+            watch.note(format!("did {action:?}"));
+            call.send(Command::Host(action));
+        }
+        Err(why) => watch.note(format!("could not {step:?}: {why}")),
+    }
 }

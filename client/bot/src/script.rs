@@ -14,7 +14,7 @@ pub struct Script {
     pub expectations: Vec<Expectation>,
 }
 
-/// One timed step: an action or a chat message (or both).
+/// One timed step: an action, a chat message or a host action (or several).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
@@ -24,6 +24,29 @@ pub struct Step {
     pub action: Option<Action>,
     #[serde(default)]
     pub chat: Option<String>,
+    /// As the meeting's host or a co-host: `host = { mute = "Test
+    /// Corporate" }`, `host = "lock"`.
+    #[serde(default)]
+    pub host: Option<HostStep>,
+}
+
+/// A host action, naming the participant it is done to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum HostStep {
+    Mute(String),
+    AskUnmute(String),
+    AskVideo(String),
+    StopVideo(String),
+    StopScreen(String),
+    Remove(String),
+    /// Lets someone removed earlier (seen by this bot) back in.
+    Readmit(String),
+    MakeCohost(String),
+    RevokeCohost(String),
+    Lock,
+    Unlock,
+    EndForAll,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -58,6 +81,11 @@ pub enum Expectation {
     SeenLeave(String),
     /// The named participant's audio had this dominant frequency (±10 Hz).
     AudioFrom { name: String, hz: f32 },
+    /// A host removed this bot from the meeting (`true`), or did not (`false`).
+    Removed(bool),
+    /// A host told this bot something containing this text ("muted your
+    /// microphone", "ended the meeting for everyone").
+    HostNotice(String),
 }
 
 impl Expectation {
@@ -72,6 +100,9 @@ impl Expectation {
             Expectation::SeenVideoOff(name) => format!("{name} seen with camera off"),
             Expectation::SeenLeave(name) => format!("{name} seen leaving"),
             Expectation::AudioFrom { name, hz } => format!("{hz} Hz from {name}"),
+            Expectation::Removed(true) => "removed by a host".into(),
+            Expectation::Removed(false) => "not removed".into(),
+            Expectation::HostNotice(text) => format!("a host notice {text:?}"),
         }
     }
 }
@@ -103,9 +134,9 @@ impl Script {
     pub fn parse(text: &str) -> Result<Script, String> {
         let mut script: Script = toml::from_str(text).map_err(|e| e.to_string())?;
         for step in &script.steps {
-            if step.action.is_none() && step.chat.is_none() {
+            if step.action.is_none() && step.chat.is_none() && step.host.is_none() {
                 return Err(format!(
-                    "the step at {} s has neither an action nor a chat",
+                    "the step at {} s has neither an action, a chat nor a host action",
                     step.time
                 ));
             }
@@ -139,9 +170,21 @@ action = "mute"
 participants_at_least = 2
 [[expect]]
 audio_from = { name = "Test Corporate", hz = 660 }
+[[at]]
+time = 4.0
+host = { mute = "Test Corporate" }
+[[at]]
+time = 5.0
+host = "lock"
+[[expect]]
+removed = true
 "#,
         )
         .unwrap();
+        let host = |i: usize| script.steps[i].host.clone();
+        assert_eq!(host(2), Some(HostStep::Mute("Test Corporate".into())));
+        assert_eq!(host(3), Some(HostStep::Lock));
+        assert_eq!(script.expectations[2], Expectation::Removed(true));
         assert_eq!(script.steps[0].action, Some(Action::Mute), "sorted by time");
         assert_eq!(script.steps[1].chat.as_deref(), Some("hello"));
         assert_eq!(script.expectations[0], Expectation::ParticipantsAtLeast(2));

@@ -4,6 +4,7 @@
 //! each participant was seen in, is the bot's own record).
 
 use super::expect;
+use super::hosting::Told;
 use super::report::*;
 use super::script::Expectation;
 use super::seen::Seen;
@@ -35,6 +36,8 @@ pub(super) struct Watch {
     pub(super) events: Vec<EventLine>,
     pub(super) timings: Timings,
     save_frames: Option<PathBuf>,
+    /// What the meeting's hosts told this bot.
+    pub(super) told: Told,
 }
 
 /// How the watch should go on after an event.
@@ -67,6 +70,7 @@ impl Watch {
             events: Vec::new(),
             timings,
             save_frames,
+            told: Told::default(),
         }
     }
 
@@ -99,6 +103,21 @@ impl Watch {
                 }
             }
             CallEvent::Chat(message) => self.chat.push(chat_line(message)),
+            CallEvent::Moderated { action, text, .. } => {
+                self.told.notices.push(text.clone());
+                self.told.removed |= matches!(action, shared::HostAction::Remove { .. });
+            }
+            CallEvent::RoomLocked { locked, by } => {
+                let action = match locked {
+                    true => shared::HostAction::Lock,
+                    false => shared::HostAction::Unlock,
+                };
+                self.told.notices.push(action.told(by));
+            }
+            CallEvent::MeetingEnded { by: Some(by) } => {
+                let text = shared::HostAction::EndForAll.told(by);
+                self.told.notices.push(text);
+            }
             CallEvent::Reconnected { participants, .. } => self.rejoined(participants),
             CallEvent::PeerLink {
                 peer,
@@ -119,7 +138,7 @@ impl Watch {
             event: line,
         });
         match event {
-            CallEvent::MeetingEnded | CallEvent::Disconnected { .. } | CallEvent::Ended => {
+            CallEvent::MeetingEnded { .. } | CallEvent::Disconnected { .. } | CallEvent::Ended => {
                 Next::Stop
             }
             _ => Next::GoOn,
@@ -195,21 +214,31 @@ impl Watch {
         }
     }
 
-    fn everyone(&self) -> impl Iterator<Item = &Seen> + Clone {
+    pub(super) fn everyone(&self) -> impl Iterator<Item = &Seen> + Clone {
         self.earlier.iter().chain(self.peers.values())
     }
 
     pub(super) fn all_hold(&self, expectations: &[Expectation]) -> bool {
-        expect::all_hold(expectations, self.everyone(), &self.chat, self.max_in_room)
+        let heard = expect::Heard {
+            chat: &self.chat,
+            told: &self.told,
+            max_in_room: self.max_in_room,
+        };
+        expect::all_hold(expectations, self.everyone(), &heard)
     }
 
     /// The report's parts that come from watching: peers, chat, expectations, events.
     pub(super) fn into_report(self, base: Report, expectations: &[Expectation]) -> Report {
+        let heard = expect::Heard {
+            chat: &self.chat,
+            told: &self.told,
+            max_in_room: self.max_in_room,
+        };
         let results = expectations
             .iter()
             .map(|expectation| ExpectationResult {
                 name: expectation.describe(),
-                ok: expect::holds(expectation, self.everyone(), &self.chat, self.max_in_room),
+                ok: expect::holds(expectation, self.everyone(), &heard),
             })
             .collect();
         let end = SystemTime::now();
@@ -219,6 +248,8 @@ impl Watch {
             chat: self.chat,
             expectations: results,
             events: self.events,
+            host_notices: self.told.notices,
+            removed: self.told.removed,
             ..base
         }
     }

@@ -50,6 +50,10 @@ pub struct Joined {
     pub chat_history: Vec<ChatMessage>,
     /// How the room's media travels.
     pub topology: Topology,
+    /// Whether a host has locked the room.
+    pub locked: bool,
+    /// Our own role in the room.
+    pub role: shared::Role,
 }
 
 /// What the session reports.
@@ -204,12 +208,16 @@ impl SignalSession {
                     participants,
                     chat_history,
                     topology,
+                    locked,
+                    role,
                 })) => {
                     return Ok(Joined {
                         meeting_id,
                         participants,
                         chat_history,
                         topology,
+                        locked,
+                        role,
                     });
                 }
                 Some(SignalEvent::Message(ServerMsg::Error { code, message })) => {

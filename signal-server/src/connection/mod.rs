@@ -308,6 +308,9 @@ impl Session {
             RoomError::AlreadyInRoom => ErrorCode::AlreadyInRoom,
             RoomError::PeerNotInRoom(_) => ErrorCode::PeerNotInRoom,
             RoomError::Full(_) => ErrorCode::RoomFull,
+            RoomError::Locked => ErrorCode::MeetingLocked,
+            RoomError::Removed | RoomError::Forbidden(_) => ErrorCode::Forbidden,
+            RoomError::NotOnYourself => ErrorCode::BadRequest,
         };
         self.reply_error(code, err.to_string());
     }
@@ -378,6 +381,7 @@ impl Session {
                 self.room_event(peer, RoomEvent::MediaState(state))
             }
             ClientMsg::Chat { text } => self.chat(user, peer, &text).await,
+            ClientMsg::Host(action) => self.host(peer, action).await,
             ClientMsg::Leave => self.room_event(peer, RoomEvent::Leave),
         }
     }

@@ -2,18 +2,18 @@
 //! `signal`, `sfu_signal`, `chat`, and the plain room events.
 
 use super::{Flow, Phase, Session, close_code};
-use crate::hub::{LiveLogin, Registration};
+use crate::hub::{LiveLogin, MeetingRoom, Registration, Removal};
 use crate::message_limits::ConnectionAllowance;
 use crate::room::{RoomError, RoomEvent};
 use crate::sfu::Roster;
 use crate::sfu::seat::{Occupant, SeatInput};
-use crate::store::{chat, meetings, now_millis, sessions};
+use crate::store::{chat, meetings, now_millis, removals, sessions};
 use serde_json::Value;
 use shared::limits::{MAX_CHAT_BYTES, TextError, TextKind, check_text};
 use shared::protocol::MAX_SIGNAL_PAYLOAD_BYTES;
 use shared::{
-    ErrorCode, MeetingId, PROTOCOL_VERSION, Participant, PeerId, PeerSignal, ServerMsg, SfuLink,
-    Topology, User, VideoLayer,
+    ErrorCode, HostAction, MeetingId, PROTOCOL_VERSION, Participant, PeerId, PeerSignal, Role,
+    ServerMsg, SfuLink, Topology, User, VideoLayer,
 };
 use std::sync::Arc;
 
@@ -146,20 +146,26 @@ impl Session {
             return self.reply_room_error(RoomError::AlreadyInRoom);
         }
         let who = user.clone();
-        let topology = match self
-            .app
-            .db
-            .call(move |conn| meetings::lookup(conn, meeting_id, &who))
-            .await
-        {
-            Ok(meetings::Lookup::Visible(meeting)) => meeting.topology,
-            Ok(meetings::Lookup::Missing) => {
+        let found = self.app.db.call(move |conn| {
+            let removed = removals::is_removed(conn, meeting_id, who.id)?;
+            Ok((meetings::lookup(conn, meeting_id, &who)?, removed))
+        });
+        let room = match found.await {
+            Ok((meetings::Lookup::Visible(_), true)) => {
+                return self.reply_room_error(RoomError::Removed);
+            }
+            Ok((meetings::Lookup::Visible(meeting), false)) => MeetingRoom {
+                id: meeting_id,
+                topology: meeting.topology,
+                host: meeting.host.id,
+            },
+            Ok((meetings::Lookup::Missing, _)) => {
                 return self.reply_error(
                     ErrorCode::NotFound,
                     format!("there is no meeting {meeting_id}"),
                 );
             }
-            Ok(meetings::Lookup::Hidden) => {
+            Ok((meetings::Lookup::Hidden, _)) => {
                 return self.reply_error(
                     ErrorCode::Forbidden,
                     format!("you are not invited to meeting {meeting_id}"),
@@ -207,9 +213,9 @@ impl Session {
             audio: false,
             video: false,
             screen: false,
+            role: Role::Participant,
         };
-        let joining = (meeting_id, topology);
-        if let Err(err) = self.app.hub.join(peer, joining, participant, history) {
+        if let Err(err) = self.app.hub.join(peer, room, participant, history) {
             self.reply_room_error(err);
         }
     }
@@ -278,6 +284,32 @@ impl Session {
         let roster: Arc<dyn Roster> = self.app.clone();
         if let Err(why) = sfu.seats.send(&roster, occupant, input) {
             self.reply_error(ErrorCode::RateLimited, why);
+        }
+    }
+
+    /// A host action: carried out if `peer` may, and a removal or
+    /// readmission stored, so that it outlives the room.
+    pub(super) async fn host(&self, peer: PeerId, action: HostAction) {
+        let removal = match self.app.hub.host_action(peer, action) {
+            Ok(Some(removal)) => removal,
+            Ok(None) => return,
+            Err(err) => return self.reply_room_error(err),
+        };
+        let Removal {
+            meeting,
+            user,
+            removed,
+        } = removal;
+        let stored = self.app.db.call(move |conn| match removed {
+            true => removals::remove(conn, meeting, user),
+            false => removals::readmit(conn, meeting, user),
+        });
+        if let Err(err) = stored.await {
+            tracing::error!("storing a removal from {meeting} failed: {err}");
+            self.reply_error(
+                ErrorCode::Internal,
+                "the server could not store that; it holds only while the room lasts",
+            );
         }
     }
 

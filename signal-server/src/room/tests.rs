@@ -2,7 +2,7 @@
 use super::*;
 use shared::{MessageId, UserId};
 
-fn person(peer: u64, name: &str) -> Participant {
+pub(super) fn person(peer: u64, name: &str) -> Participant {
     Participant {
         id: PeerId(peer),
         user_id: UserId(peer as i64),
@@ -10,10 +10,11 @@ fn person(peer: u64, name: &str) -> Participant {
         audio: true,
         video: true,
         screen: false,
+        role: Default::default(),
     }
 }
 
-fn join(room: &mut Room, peer: u64, name: &str) -> Vec<Delivery> {
+pub(super) fn join(room: &mut Room, peer: u64, name: &str) -> Vec<Delivery> {
     room.handle(
         PeerId(peer),
         RoomEvent::Join {
@@ -264,12 +265,13 @@ fn chat_goes_to_everyone_including_the_sender() {
 #[test]
 fn ending_the_meeting_tells_everyone_and_empties_the_room() {
     let mut room = room_with(&["ann", "bob"]);
-    let out = room.end();
+    let out = room.end(None);
     assert_eq!(out[0].to, vec![PeerId(1), PeerId(2)]);
     assert_eq!(
         out[0].msg,
         ServerMsg::MeetingEnded {
-            meeting_id: MeetingId(7)
+            meeting_id: MeetingId(7),
+            by: None
         }
     );
     assert!(room.is_empty());

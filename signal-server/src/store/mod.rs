@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod chat_store;
 pub mod meetings;
+pub mod removals;
 pub mod sessions;
 pub mod users;
 
@@ -39,6 +40,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/002_login_changes.sql")),
         M::up(include_str!("migrations/003_chat_in_meeting_order.sql")),
         M::up(include_str!("migrations/004_meeting_topology.sql")),
+        M::up(include_str!("migrations/005_meeting_removals.sql")),
     ])
 }
 

@@ -8,6 +8,7 @@ use super::room::RoomState;
 use super::room_audio::RoomAudio;
 use super::{HuddleApp, Intent};
 use huddle_engine::call::CallEvent;
+use shared::HostAction;
 
 /// Said on the login form when the server stopped accepting the login.
 const LOGIN_LOST: &str = "Your login has ended (it expired or was revoked). Log in again.";
@@ -120,7 +121,18 @@ impl HuddleApp {
             return;
         };
         match event {
-            CallEvent::MeetingEnded => self.status = Some("The host ended the meeting.".into()),
+            CallEvent::MeetingEnded { by } => {
+                self.status = Some(match by {
+                    Some(host) => format!("{host} ended the meeting for everyone."),
+                    None => "The host ended the meeting.".into(),
+                });
+            }
+            // The call ends next; the reason stays on the dashboard.
+            CallEvent::Moderated {
+                action: HostAction::Remove { .. },
+                text,
+                ..
+            } => self.status = Some(format!("{text}.")),
             CallEvent::Disconnected { reason } => {
                 tracing::info!("the call gave up on its server: {reason:?}");
                 self.status = Some("Lost the connection to the server, so the call ended.".into());

@@ -4,6 +4,7 @@
 
 use super::room::RoomState;
 use huddle_engine::call::{CallEvent, PeerLinkState, TrackKind};
+use shared::HostAction;
 
 impl RoomState {
     /// Takes one event of the call (those that end it are the app's).
@@ -43,9 +44,30 @@ impl RoomState {
             }
             CallEvent::SourceLost { kind, reason } => self.source_lost(kind, &reason),
             CallEvent::DeviceChanged(text) | CallEvent::Problem(text) => self.toast(text),
-            CallEvent::MeetingEnded | CallEvent::Disconnected { .. } | CallEvent::Ended => {}
+            CallEvent::Moderated { action, text, .. } => self.moderated(action, text),
+            CallEvent::RoomLocked { locked, by } => {
+                let action = if locked {
+                    HostAction::Lock
+                } else {
+                    HostAction::Unlock
+                };
+                self.toast(action.told(&by));
+            }
+            CallEvent::MeetingEnded { .. } | CallEvent::Disconnected { .. } | CallEvent::Ended => {}
         }
         self.refresh();
+    }
+
+    /// A host did something to us: the engine has carried it out; the
+    /// controls follow, and we are told who did it.
+    fn moderated(&mut self, action: HostAction, text: String) {
+        match action {
+            HostAction::Mute { .. } => self.mic_on = false,
+            HostAction::StopVideo { .. } => self.camera_on = false,
+            HostAction::StopScreen { .. } => self.sharing = false,
+            _ => {}
+        }
+        self.toast(text);
     }
 
     fn source_lost(&mut self, kind: TrackKind, reason: &str) {

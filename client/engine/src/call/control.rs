@@ -7,7 +7,7 @@ use super::sources::{AudioSource, VideoSource};
 use super::track::TrackKind;
 use crate::codec::VideoEncoderConfig;
 use crate::media::processing::ProcessingSettings;
-use shared::{ChatMessage, MeetingId, Participant, PeerId, VideoLayer};
+use shared::{ChatMessage, HostAction, MeetingId, Participant, PeerId, VideoLayer};
 use tokio::sync::mpsc;
 
 /// What to join with.
@@ -71,6 +71,9 @@ pub enum Command {
     /// in: `High` for the large tile, `Low` for a grid tile (`None`:
     /// everyone's we named no size for, newcomers included).
     SetLayer(Option<PeerId>, VideoLayer),
+    /// As the meeting's host or a co-host: mute someone, remove them, lock
+    /// the room... (the server refuses it from anyone else).
+    Host(HostAction),
     /// Pick another camera (or file, or the test pattern).
     UseCamera(Box<dyn VideoSource>),
     UseMicrophone(Box<dyn AudioSource>),
@@ -94,6 +97,7 @@ impl std::fmt::Debug for Command {
             Command::SetScreen(on) => write!(f, "SetScreen({on})"),
             Command::Chat(text) => write!(f, "Chat({text:?})"),
             Command::SetLayer(peer, layer) => write!(f, "SetLayer({peer:?}, {layer:?})"),
+            Command::Host(action) => write!(f, "Host({action:?})"),
             Command::UseCamera(_) => write!(f, "UseCamera"),
             Command::UseMicrophone(_) => write!(f, "UseMicrophone"),
             Command::UseSpeaker(sink) => write!(f, "UseSpeaker({})", sink.is_some()),
@@ -163,8 +167,24 @@ pub enum CallEvent {
         peer: PeerId,
         state: PeerLinkState,
     },
-    /// The host deleted the meeting.
-    MeetingEnded,
+    /// The host deleted the meeting, or a host (`by`, named) ended it for
+    /// everyone.
+    MeetingEnded {
+        by: Option<String>,
+    },
+    /// A host (`by`, named) did `action` to us; `text` says it in words
+    /// ("Ann muted your microphone"). A mute or a stopped camera or share
+    /// is already carried out; after a removal the call ends.
+    Moderated {
+        by: String,
+        action: HostAction,
+        text: String,
+    },
+    /// A host (`by`, named) locked or unlocked the room.
+    RoomLocked {
+        locked: bool,
+        by: String,
+    },
     /// The connection to the server dropped; the engine is trying to get back
     /// in. Media with peers goes on while it can.
     Reconnecting {

@@ -162,6 +162,7 @@ impl Driver {
             Command::SetScreen(on) => return Some(CoreCommand::SetSending(TrackKind::Screen, on)),
             Command::Chat(text) => return Some(CoreCommand::Chat(text)),
             Command::SetLayer(peer, layer) => return Some(CoreCommand::SetLayer(peer, layer)),
+            Command::Host(action) => return Some(CoreCommand::Host(action)),
             Command::Leave => return Some(CoreCommand::Leave),
             Command::UseCamera(source) => senders.camera.replace_source(SourceSwap::Video(source)),
             Command::UseMicrophone(source) => {

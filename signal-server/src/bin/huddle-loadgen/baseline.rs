@@ -67,6 +67,8 @@ async fn connection(rooms: Arc<Rooms>, socket: WebSocket) {
                     participants: vec![],
                     chat_history: vec![],
                     topology: shared::Topology::Mesh,
+                    locked: false,
+                    role: shared::Role::Participant,
                 };
                 let _ = tx.send(joined.to_json().into());
             }

@@ -9,6 +9,7 @@
 //! No clock, no socket, no await: the tests drive two or three cores
 //! against each other in one thread, with fake time (`tests.rs`).
 
+mod hosting;
 mod links;
 pub mod negotiator;
 mod no_path;
@@ -80,6 +81,7 @@ pub enum CoreCommand {
     /// On the SFU: the size we want a peer's camera in (`None`: everyone's
     /// we named none for). Kept in a mesh, said once on the SFU.
     SetLayer(Option<PeerId>, VideoLayer),
+    Host(shared::HostAction),
     Leave,
 }
 
@@ -209,6 +211,8 @@ impl CallCore {
             &start.joined.participants,
         );
         room.topology = topology.kind();
+        room.role = start.joined.role;
+        room.locked = start.joined.locked;
         CallCore {
             room,
             online: true,
@@ -267,7 +271,7 @@ impl CallCore {
             Input::Rejoined { welcome, joined } => self.on_rejoined(now, welcome, joined, &mut out),
             Input::RejoinFailed(RejoinFailed::MeetingGone(why)) => {
                 tracing::info!("the meeting is gone: {why}");
-                self.end(Some(CallEvent::MeetingEnded), &mut out);
+                self.end(Some(CallEvent::MeetingEnded { by: None }), &mut out);
             }
             Input::RejoinFailed(RejoinFailed::GaveUp(why)) => {
                 let event = CallEvent::Disconnected { reason: Some(why) };

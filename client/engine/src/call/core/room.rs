@@ -3,7 +3,7 @@
 //! app and the bot read it instead of rebuilding it from events.
 
 use super::super::control::PeerLinkState;
-use shared::{MediaState, Participant, PeerId, Topology, User};
+use shared::{MediaState, Participant, PeerId, Role, Topology, User};
 use std::time::Instant;
 
 /// One other participant and our link to them.
@@ -30,6 +30,10 @@ pub struct Room {
     pub members: Vec<Member>,
     /// How the room's media travels now.
     pub topology: Topology,
+    /// Our own role: host, co-host or participant.
+    pub role: Role,
+    /// Whether a host has locked the room to newcomers.
+    pub locked: bool,
 }
 
 impl Room {
@@ -40,6 +44,8 @@ impl Room {
             media,
             members: Vec::new(),
             topology: Topology::Mesh,
+            role: Role::Participant,
+            locked: false,
         };
         room.replace_members(others);
         room
@@ -54,6 +60,7 @@ impl Room {
             audio: self.media.audio,
             video: self.media.video,
             screen: self.media.screen,
+            role: self.role,
         }
     }
 
@@ -104,6 +111,8 @@ impl Room {
     /// A newcomer, or new state of someone already here.
     pub(super) fn upsert(&mut self, participant: Participant) {
         if participant.id == self.me {
+            // Made a co-host, or no longer one.
+            self.role = participant.role;
             return;
         }
         match self

@@ -50,7 +50,13 @@ impl CallCore {
             }
             ServerMsg::Signal { from, payload } => self.on_signal(now, from, payload, out),
             ServerMsg::ChatMessage(message) => self.on_chat(message, out),
-            ServerMsg::MeetingEnded { .. } => self.end(Some(CallEvent::MeetingEnded), out),
+            ServerMsg::MeetingEnded { by, .. } => {
+                self.end(Some(CallEvent::MeetingEnded { by }), out)
+            }
+            ServerMsg::Moderated {
+                by_name, action, ..
+            } => self.on_moderated(by_name, action, out),
+            ServerMsg::RoomLocked { locked, by } => self.on_room_locked(locked, by, out),
             // A restart (an upgrade) is the usual reason: try to get back in.
             ServerMsg::ServerShutdown { message } => self.lose_server(Some(message), out),
             // An answer or a candidate still on its way to a peer that has
@@ -96,6 +102,7 @@ impl CallCore {
             CoreCommand::Chat(text) if !self.online => self.unsent_chat.push(text),
             CoreCommand::Chat(text) => out.push(Output::Send(ClientMsg::Chat { text })),
             CoreCommand::SetLayer(peer, layer) => self.set_layer(peer, layer, out),
+            CoreCommand::Host(action) => self.send_host_action(action, out),
             CoreCommand::Leave => {
                 if self.online {
                     out.push(Output::Send(ClientMsg::Leave));
@@ -144,6 +151,8 @@ impl CallCore {
         self.online = true;
         let topology = joined.topology;
         self.room.user = welcome.user;
+        self.room.role = joined.role;
+        self.room.locked = joined.locked;
         self.ice_servers = welcome.ice_servers;
         if welcome.peer_id == self.room.me {
             let listed: HashSet<PeerId> = joined.participants.iter().map(|p| p.id).collect();

@@ -192,6 +192,7 @@ impl Net {
             audio: media.audio,
             video: media.video,
             screen: media.screen,
+            role: Default::default(),
         }
     }
 
@@ -230,6 +231,8 @@ impl Net {
                 .collect(),
             chat_history: self.history.clone(),
             topology: shared::Topology::Mesh,
+            locked: false,
+            role: Default::default(),
         };
         (welcome, joined)
     }
@@ -426,7 +429,8 @@ impl Net {
             ClientMsg::Hello { .. }
             | ClientMsg::Join { .. }
             | ClientMsg::SfuSignal { .. }
-            | ClientMsg::SfuLayer { .. } => {}
+            | ClientMsg::SfuLayer { .. }
+            | ClientMsg::Host(_) => {}
         }
     }
 

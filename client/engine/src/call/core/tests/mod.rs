@@ -2,6 +2,7 @@
 //! with cores on a fake server in one thread (see `harness.rs`).
 
 mod harness;
+mod hosting;
 mod sfu;
 
 use super::{CoreCommand, Input, LinkEvent, RejoinFailed};
@@ -422,7 +423,7 @@ fn a_meeting_deleted_while_away_ends_the_call_with_every_link_closed() {
     );
     let a = &net.parties[ann];
     assert!(a.core.has_ended() && a.pcs.is_empty());
-    assert!(a.events.contains(&CallEvent::MeetingEnded));
+    assert!(a.events.contains(&CallEvent::MeetingEnded { by: None }));
 }
 
 #[test]

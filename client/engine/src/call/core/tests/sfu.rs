@@ -25,6 +25,7 @@ fn bob() -> Participant {
         audio: true,
         video: true,
         screen: false,
+        role: Default::default(),
     }
 }
 
@@ -47,6 +48,8 @@ fn joined(topology: Topology) -> (CallCore, Vec<Output>) {
         participants: vec![bob()],
         chat_history: Vec::new(),
         topology,
+        locked: false,
+        role: Default::default(),
     };
     let start = Start {
         welcome,

@@ -1,0 +1,53 @@
+//! The bot and the meeting's hosts: a script's host steps turned into
+//! actions on the people the bot sees, and what hosts told the bot.
+
+use super::script::HostStep;
+use super::seen::Seen;
+use shared::{HostAction, PeerId};
+use std::collections::BTreeMap;
+
+/// What the meeting's hosts told this bot, in words, and whether one
+/// removed it.
+#[derive(Debug, Default)]
+pub(super) struct Told {
+    pub(super) notices: Vec<String>,
+    pub(super) removed: bool,
+}
+
+/// The action a host step asks for. `present`: who is in the room now;
+/// `everyone`: everyone this bot saw (a removed participant is readmitted
+/// by the name it had).
+pub(super) fn action_for<'a>(
+    step: &HostStep,
+    present: &BTreeMap<PeerId, Seen>,
+    mut everyone: impl Iterator<Item = &'a Seen>,
+) -> Result<HostAction, String> {
+    let peer = |name: &str| {
+        present
+            .values()
+            .find(|seen| !seen.left && seen.participant.name == name)
+            .map(|seen| seen.participant.id)
+            .ok_or_else(|| format!("nobody called {name:?} is in the meeting"))
+    };
+    Ok(match step {
+        HostStep::Mute(name) => HostAction::Mute { peer: peer(name)? },
+        HostStep::AskUnmute(name) => HostAction::AskUnmute { peer: peer(name)? },
+        HostStep::AskVideo(name) => HostAction::AskVideo { peer: peer(name)? },
+        HostStep::StopVideo(name) => HostAction::StopVideo { peer: peer(name)? },
+        HostStep::StopScreen(name) => HostAction::StopScreen { peer: peer(name)? },
+        HostStep::Remove(name) => HostAction::Remove { peer: peer(name)? },
+        HostStep::MakeCohost(name) => HostAction::MakeCohost { peer: peer(name)? },
+        HostStep::RevokeCohost(name) => HostAction::RevokeCohost { peer: peer(name)? },
+        HostStep::Readmit(name) => {
+            let seen = everyone
+                .find(|seen| seen.participant.name == *name)
+                .ok_or_else(|| format!("this bot never saw anyone called {name:?}"))?;
+            HostAction::Readmit {
+                user: seen.participant.user_id,
+            }
+        }
+        HostStep::Lock => HostAction::Lock,
+        HostStep::Unlock => HostAction::Unlock,
+        HostStep::EndForAll => HostAction::EndForAll,
+    })
+}
