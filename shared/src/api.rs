@@ -45,6 +45,20 @@ pub enum Visibility {
     InviteOnly,
 }
 
+/// Who waits in the lobby until a host lets them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitingRoom {
+    /// Nobody waits.
+    #[default]
+    Off,
+    /// Those not invited: neither the host, nor an invitee, nor (for a
+    /// meeting of the organisation) one of its members.
+    Uninvited,
+    /// Everyone but the host and the co-hosts.
+    Everyone,
+}
+
 /// `POST /api/meetings`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreateMeeting {
@@ -63,6 +77,9 @@ pub struct CreateMeeting {
     /// without one); `mesh` (the default): moved to it past its `mesh_max`.
     #[serde(default)]
     pub topology: Topology,
+    /// Who waits for a host to let them in (`off` by default).
+    #[serde(default)]
+    pub waiting_room: WaitingRoom,
 }
 
 fn default_duration() -> u32 {
@@ -97,6 +114,9 @@ pub struct Meeting {
     /// How its media travels from the first join (see `CreateMeeting`).
     #[serde(default)]
     pub topology: Topology,
+    /// Who waits for a host to let them in.
+    #[serde(default)]
+    pub waiting_room: WaitingRoom,
 }
 
 /// `PATCH /api/me`: the fields to change; absent ones stay as they are.

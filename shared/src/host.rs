@@ -60,6 +60,14 @@ pub enum HostAction {
     Readmit {
         user: UserId,
     },
+    /// Let someone waiting in the lobby in.
+    Admit {
+        peer: PeerId,
+    },
+    /// Turn someone waiting in the lobby away.
+    Deny {
+        peer: PeerId,
+    },
     /// Host only: make someone a co-host.
     MakeCohost {
         peer: PeerId,
@@ -85,6 +93,8 @@ impl HostAction {
             | HostAction::StopVideo { peer }
             | HostAction::StopScreen { peer }
             | HostAction::Remove { peer }
+            | HostAction::Admit { peer }
+            | HostAction::Deny { peer }
             | HostAction::MakeCohost { peer }
             | HostAction::RevokeCohost { peer } => Some(peer),
             HostAction::Readmit { .. }
@@ -92,6 +102,11 @@ impl HostAction {
             | HostAction::Unlock
             | HostAction::EndForAll => None,
         }
+    }
+
+    /// Whether it is done to someone waiting in the lobby (not in the room).
+    pub fn in_the_lobby(&self) -> bool {
+        matches!(self, HostAction::Admit { .. } | HostAction::Deny { .. })
     }
 
     /// Whether only the host, not a co-host, may do it.
@@ -115,6 +130,8 @@ impl HostAction {
             HostAction::StopScreen { .. } => format!("{by} stopped your screen share"),
             HostAction::Remove { .. } => format!("{by} removed you from the meeting"),
             HostAction::Readmit { .. } => format!("{by} let you back into the meeting"),
+            HostAction::Admit { .. } => format!("{by} let you in"),
+            HostAction::Deny { .. } => format!("{by} did not let you in"),
             HostAction::MakeCohost { .. } => format!("{by} made you a co-host"),
             HostAction::RevokeCohost { .. } => format!("{by} made you a participant again"),
             HostAction::Lock => format!("{by} locked the meeting"),

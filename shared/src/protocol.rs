@@ -158,6 +158,17 @@ pub enum ServerMsg {
         by_name: String,
         action: HostAction,
     },
+    /// Answer to `join` in a meeting whose waiting room covers you: you
+    /// wait in its lobby until a host lets you in (`moderated` with
+    /// `admit`: send `join` again) or turns you away (`deny`).
+    Waiting {
+        meeting_id: MeetingId,
+    },
+    /// To the host and co-hosts, whenever it changes: who is waiting in
+    /// the lobby, in order of arrival.
+    Lobby {
+        waiting: Vec<Participant>,
+    },
     /// To everyone: a host locked or unlocked the room.
     RoomLocked {
         locked: bool,

@@ -163,6 +163,12 @@ fn every_server_message_round_trips() {
             locked: true,
             by: PeerId(2),
         },
+        ServerMsg::Waiting {
+            meeting_id: MeetingId(1),
+        },
+        ServerMsg::Lobby {
+            waiting: vec![person()],
+        },
         ServerMsg::ServerShutdown {
             message: "bye".into(),
         },
@@ -279,6 +285,7 @@ fn rest_bodies_round_trip() {
             name: "Bo".into(),
         }],
         topology: Topology::Sfu,
+        waiting_room: WaitingRoom::Uninvited,
     };
     round_trip(meeting);
     let create: CreateMeeting = serde_json::from_str(r#"{"title": "Quick"}"#).unwrap();
@@ -348,6 +355,8 @@ fn the_examples_in_the_protocol_doc_parse() {
         "host",
         "moderated",
         "room_locked",
+        "waiting",
+        "lobby",
         "server_shutdown",
         "error",
     ] {

@@ -75,6 +75,7 @@ pub fn seed_once(db: &Db) -> Result<bool, StoreError> {
                         duration_minutes,
                         visibility,
                         topology: shared::Topology::Mesh,
+                        waiting_room: Default::default(),
                         invitees: &[],
                     },
                 )?;

@@ -25,6 +25,9 @@ pub struct MeetingRoom {
     pub topology: Topology,
     /// Its creator, who hosts the room.
     pub host: UserId,
+    /// The meeting's waiting room covers the one joining: it waits in the
+    /// lobby until let in (unless it runs the room).
+    pub knock: bool,
 }
 
 /// Whose login a connection runs on. When that login ends (logout, account
@@ -38,6 +41,8 @@ pub struct LiveLogin {
 struct PeerEntry {
     outbox: Outbox,
     room: Option<MeetingId>,
+    /// The meeting in whose lobby it waits (never with `room`).
+    waiting: Option<MeetingId>,
     login: LiveLogin,
     /// Which connection holds the peer: one resumed elsewhere may end
     /// later, and must not take the peer with it.
@@ -163,6 +168,7 @@ impl Hub {
         let entry = PeerEntry {
             outbox,
             room: None,
+            waiting: None,
             login,
             connection,
             away: false,
@@ -232,7 +238,26 @@ impl Hub {
         if state.peers.get(&peer).is_some_and(|p| p.room.is_some()) {
             let _ = self.apply(state, peer, RoomEvent::Leave);
         }
+        self.leave_lobby(state, peer);
         state.peers.remove(&peer);
+    }
+
+    /// `peer` stops waiting in a lobby (gave up, or went); false if it was in none.
+    fn leave_lobby(&self, state: &mut HubState, peer: PeerId) -> bool {
+        let Some(meeting) = state.peers.get_mut(&peer).and_then(|p| p.waiting.take()) else {
+            return false;
+        };
+        let Some(room) = state.rooms.get_mut(&meeting) else {
+            return true;
+        };
+        let deliveries = room.withdraw(peer);
+        if room.is_empty() {
+            state.rooms.remove(&meeting);
+            self.forget_gate(meeting);
+        }
+        self.deliver(state, deliveries);
+        self.update_gauges(state);
+        true
     }
 
     /// Whether `peer` is in a room it cannot join again (one it resumed
@@ -367,7 +392,9 @@ impl Hub {
                 self.deliver(&state, deliveries);
                 return Ok(());
             }
-            Some(entry) if entry.room.is_some() => return Err(RoomError::AlreadyInRoom),
+            Some(entry) if entry.room.is_some() || entry.waiting.is_some() => {
+                return Err(RoomError::AlreadyInRoom);
+            }
             Some(_) => {}
         }
         let capacity = self.room_capacity;
@@ -382,6 +409,7 @@ impl Hub {
         let joining = RoomEvent::Join {
             participant,
             chat_history,
+            knock: meeting_room.knock,
         };
         let deliveries = match room.handle(peer, joining) {
             Ok(deliveries) => deliveries,
@@ -392,18 +420,28 @@ impl Hub {
                 return Err(err);
             }
         };
+        let in_room = room.contains(peer);
         if let Some(entry) = state.peers.get_mut(&peer) {
-            entry.room = Some(meeting);
+            match in_room {
+                true => entry.room = Some(meeting),
+                false => entry.waiting = Some(meeting),
+            }
         }
-        self.metrics.participants.inc();
+        if in_room {
+            self.metrics.participants.inc();
+        }
         self.deliver(&state, deliveries);
         self.update_gauges(&state);
         Ok(())
     }
 
-    /// Applies an event from a peer to the room it is in.
+    /// Applies an event from a peer to the room it is in (a `leave` from
+    /// its lobby too).
     pub fn room_event(&self, peer: PeerId, event: RoomEvent) -> Result<(), RoomError> {
         let mut state = self.lock();
+        if matches!(event, RoomEvent::Leave) && self.leave_lobby(&mut state, peer) {
+            return Ok(());
+        }
         self.apply(&mut state, peer, event)
     }
 
@@ -413,9 +451,10 @@ impl Hub {
         let Some(mut room) = state.rooms.remove(&meeting) else {
             return;
         };
-        for peer in room.peers() {
+        for peer in room.peers().chain(room.waiting()) {
             if let Some(entry) = state.peers.get_mut(&peer) {
                 entry.room = None;
+                entry.waiting = None;
             }
         }
         self.metrics.participants.dec_by(room.len() as i64);

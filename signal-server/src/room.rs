@@ -3,8 +3,10 @@
 //! No sockets, no storage, no clock: unit-tested directly.
 
 mod host;
+mod lobby;
 
 pub use host::{HostOutcome, Hosting};
+use lobby::Lobby;
 use shared::{ChatMessage, MediaState, MeetingId, Participant, PeerId, ServerMsg, Topology};
 use std::collections::BTreeMap;
 
@@ -12,9 +14,12 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub enum RoomEvent {
     /// Enter the room. The chat history was read from storage by the caller.
+    /// `knock`: the meeting's waiting room covers this participant, who
+    /// waits in the lobby unless a host (or a co-host) or let in already.
     Join {
         participant: Participant,
         chat_history: Vec<ChatMessage>,
+        knock: bool,
     },
     /// Leave by choice, by a closed socket or a missed heartbeat.
     Leave,
@@ -72,6 +77,8 @@ pub struct Room {
     topology: Topology,
     /// Who runs the room, and the rules they set.
     hosting: Hosting,
+    /// Those waiting for a host to let them in.
+    lobby: Lobby,
 }
 
 impl Room {
@@ -87,6 +94,7 @@ impl Room {
             mesh_max,
             topology,
             hosting: Hosting::default(),
+            lobby: Lobby::default(),
         }
     }
 
@@ -104,8 +112,9 @@ impl Room {
         self.participants.len()
     }
 
+    /// Nobody in it, and nobody waiting to be let in.
     pub fn is_empty(&self) -> bool {
-        self.participants.is_empty()
+        self.participants.is_empty() && self.lobby.is_empty()
     }
 
     pub fn contains(&self, peer: PeerId) -> bool {
@@ -130,7 +139,8 @@ impl Room {
             RoomEvent::Join {
                 participant,
                 chat_history,
-            } => self.join(from, participant, chat_history)?,
+                knock,
+            } => self.join(from, participant, chat_history, knock)?,
             RoomEvent::Leave => self.leave(from),
             RoomEvent::Signal { to, payload } => {
                 if to == from || !self.contains(to) {
@@ -166,7 +176,8 @@ impl Room {
     /// The meeting was deleted, or a host (`by`) ended it for everyone:
     /// everyone is told and the room empties.
     pub fn end(&mut self, by: Option<String>) -> Vec<Delivery> {
-        let everyone = self.peers().collect();
+        let mut everyone: Vec<PeerId> = self.peers().collect();
+        everyone.extend(self.clear_lobby());
         self.participants.clear();
         vec![Delivery {
             to: everyone,
@@ -182,16 +193,21 @@ impl Room {
         from: PeerId,
         mut participant: Participant,
         chat_history: Vec<ChatMessage>,
+        knock: bool,
     ) -> Result<Vec<Delivery>, RoomError> {
         if self.contains(from) {
             return Err(RoomError::AlreadyInRoom);
         }
         self.hosting.admits(participant.user_id)?;
+        let role = self.hosting.role_of(participant.user_id);
+        if knock && !role.runs_the_meeting() && !self.lobby.take_admission(from) {
+            return self.knock(from, participant);
+        }
         if self.len() >= self.capacity {
             return Err(RoomError::Full(self.capacity));
         }
         participant.id = from;
-        participant.role = self.hosting.role_of(participant.user_id);
+        participant.role = role;
         let present = self.participants.values().cloned().collect();
         let announce = ServerMsg::ParticipantJoined {
             participant: participant.clone(),
@@ -221,6 +237,9 @@ impl Room {
                     topology: Topology::Sfu,
                 },
             });
+        }
+        if role.runs_the_meeting() && !self.lobby.is_empty() {
+            deliveries.push(self.lobby_for(vec![from]));
         }
         Ok(deliveries)
     }

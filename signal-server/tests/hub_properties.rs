@@ -210,6 +210,7 @@ impl World {
             id: meeting,
             topology: shared::Topology::Mesh,
             host: UserId(0),
+            knock: false,
         };
         if self.hub.join(peer, room, participant, vec![]).is_ok() {
             self.truth.insert(peer, meeting);

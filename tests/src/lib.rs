@@ -243,6 +243,7 @@ impl TestServer {
             visibility: Visibility::AllUsers,
             invitees: vec![],
             topology: Default::default(),
+            waiting_room: Default::default(),
         };
         api.create_meeting(&request)
             .await

@@ -433,6 +433,7 @@ async fn registration_is_closed_unless_allowed_and_meetings_per_day_are_capped()
         visibility: shared::api::Visibility::AllUsers,
         invitees: vec![],
         topology: Default::default(),
+        waiting_room: Default::default(),
     };
     match api.create_meeting(&third).await {
         Err(Error::Api {

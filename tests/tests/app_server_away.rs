@@ -99,6 +99,7 @@ fn a_dashboard_without_its_server_says_so_when_it_cannot_load_or_create() {
         title: "Offline plans".into(),
         duration_minutes: 30,
         visibility: Visibility::AllUsers,
+        waiting_room: Default::default(),
     });
     wait_until(&mut harness, "the failed create said", unreachable);
     assert_eq!(harness.state().screen(), Screen::Dashboard);

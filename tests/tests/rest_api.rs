@@ -163,6 +163,7 @@ async fn the_dashboard_lists_what_each_user_may_see_with_live_counts() {
         visibility: Visibility::InviteOnly,
         invitees: vec![CORPORATE.into()],
         topology: Default::default(),
+        waiting_room: Default::default(),
     };
     let created = startup.create_meeting(&request).await.unwrap();
     assert_eq!(
@@ -236,6 +237,7 @@ async fn bad_meeting_requests_are_refused() {
         visibility: Visibility::Organisation,
         invitees: vec![],
         topology: Default::default(),
+        waiting_room: Default::default(),
     };
     assert_eq!(
         api_error(api.create_meeting(&request).await.unwrap_err()).0,

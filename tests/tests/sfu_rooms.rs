@@ -321,6 +321,7 @@ fn made_for_the_sfu(title: &str) -> CreateMeeting {
         visibility: Visibility::AllUsers,
         invitees: vec![],
         topology: Topology::Sfu,
+        waiting_room: Default::default(),
     }
 }
 

@@ -10,6 +10,8 @@ use super::seen::Seen;
 pub(super) struct Heard<'a> {
     pub(super) chat: &'a [ChatLine],
     pub(super) told: &'a Told,
+    /// As a host: who was seen waiting in the lobby.
+    pub(super) knocked: &'a [String],
     pub(super) max_in_room: usize,
 }
 
@@ -37,6 +39,7 @@ pub(super) fn holds<'a>(
         Expectation::ChatSeen(text) => heard.chat.iter().any(|c| &c.text == text),
         Expectation::Removed(removed) => heard.told.removed == *removed,
         Expectation::HostNotice(text) => heard.told.notices.iter().any(|n| n.contains(text)),
+        Expectation::Knocked(name) => heard.knocked.contains(name),
         Expectation::VideoFrom(name) => any_named(name, &|p| p.video.frames_decoded > 0),
         Expectation::ScreenFrom(name) => any_named(name, &|p| p.screen.frames_decoded > 0),
         Expectation::SeenMuted(name) => any_named(name, &|p| p.seen.muted),

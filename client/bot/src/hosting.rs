@@ -3,7 +3,7 @@
 
 use super::script::HostStep;
 use super::seen::Seen;
-use shared::{HostAction, PeerId};
+use shared::{HostAction, Participant, PeerId};
 use std::collections::BTreeMap;
 
 /// What the meeting's hosts told this bot, in words, and whether one
@@ -12,6 +12,54 @@ use std::collections::BTreeMap;
 pub(super) struct Told {
     pub(super) notices: Vec<String>,
     pub(super) removed: bool,
+}
+
+/// As a host: the lobby, and the script's answers to those who knock.
+#[derive(Debug, Default)]
+pub(super) struct LobbyDoor {
+    /// Who waits now.
+    waiting: Vec<Participant>,
+    /// Everyone seen waiting, by name, in the order they first knocked.
+    pub(super) knocked: Vec<String>,
+    /// Answers (name, admit) whose person has not knocked yet.
+    pending: Vec<(String, bool)>,
+}
+
+impl LobbyDoor {
+    pub(super) fn seen(&mut self, waiting: Vec<Participant>) {
+        for p in &waiting {
+            if !self.knocked.contains(&p.name) {
+                self.knocked.push(p.name.clone());
+            }
+        }
+        self.waiting = waiting;
+    }
+
+    /// Admit (or deny) `name` now, or as soon as they knock.
+    pub(super) fn answer(&mut self, name: String, admit: bool) {
+        self.pending.push((name, admit));
+    }
+
+    /// The answers whose person waits now, as actions to send.
+    pub(super) fn due(&mut self) -> Vec<HostAction> {
+        let mut due = Vec::new();
+        let waiting = &self.waiting;
+        self.pending.retain(|(name, admit)| {
+            let Some(person) = waiting.iter().find(|p| &p.name == name) else {
+                return true;
+            };
+            let peer = person.id;
+            due.push(match admit {
+                true => HostAction::Admit { peer },
+                false => HostAction::Deny { peer },
+            });
+            false
+        });
+        // Sent once: they leave the lobby when the server hears it.
+        self.waiting
+            .retain(|p| !due.iter().any(|a| a.target() == Some(p.id)));
+        due
+    }
 }
 
 /// The action a host step asks for. `present`: who is in the room now;

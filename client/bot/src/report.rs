@@ -27,6 +27,11 @@ pub struct Report {
     pub host_notices: Vec<String>,
     /// A host removed this bot from the meeting.
     pub removed: bool,
+    /// How long this bot waited in the meeting's lobby before a host let
+    /// it in (null: it did not wait).
+    pub waited_in_lobby_ms: Option<u64>,
+    /// As a host: everyone seen waiting in the lobby, in order.
+    pub knocked: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

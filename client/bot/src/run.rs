@@ -97,6 +97,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
                 if watch.on_event(event) == Next::Stop {
                     break;
                 }
+                answer_knocks(&call, &mut watch);
             }
             item = media.recv() => match item {
                 Ok(item) => watch.on_media(item, &call),
@@ -133,6 +134,8 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         role: call.room().role,
         host_notices: Vec::new(),
         removed: false,
+        waited_in_lobby_ms: call.waited_in_lobby.map(|d| d.as_millis() as u64),
+        knocked: Vec::new(),
     };
     call.leave().await;
     Ok(watch.into_report(base, &options.script.expectations))
@@ -172,11 +175,33 @@ async fn join(
         devices,
     } = sound::open(options).await?;
     let join_started = started.elapsed().as_millis() as u64;
-    let call = Call::join(CallOptions {
+    let call_options = call_options(
+        options, &api, meeting.id, camera, screen, microphone, speaker,
+    );
+    let mut on_waiting = || tracing::info!("waiting in the lobby for a host to let us in");
+    let joining = Call::join_or_wait(call_options, &mut on_waiting);
+    // In a lobby, the bot waits no longer than it would have stayed.
+    let call = tokio::time::timeout(options.duration, joining)
+        .await
+        .map_err(|_| huddle_engine::Error::Timeout("a host to let the bot in"))??;
+    Ok((call, computer_sound, devices, join_started))
+}
+
+/// What the bot joins with.
+fn call_options(
+    options: &BotOptions,
+    api: &ApiClient,
+    meeting: shared::MeetingId,
+    camera: Option<Box<dyn VideoSource>>,
+    screen: Option<Box<dyn VideoSource>>,
+    microphone: Option<Box<dyn AudioSource>>,
+    speaker: Option<Box<dyn huddle_engine::call::AudioSink>>,
+) -> CallOptions {
+    CallOptions {
         ws_url: api.ws_url(),
         token: api.token().expect("logged in").to_string(),
         trust: api.trust().clone(),
-        meeting: meeting.id,
+        meeting,
         start_muted: microphone.is_none(),
         start_camera_off: camera.is_none(),
         reconnect_for: huddle_engine::call::RECONNECT_FOR,
@@ -205,9 +230,7 @@ async fn join(
             screen: false,
         },
         screen_config: VideoEncoderConfig::screen(),
-    })
-    .await?;
-    Ok((call, computer_sound, devices, join_started))
+    }
 }
 
 /// Carries out one step of the script; `Stop` when it says to leave.
@@ -218,6 +241,15 @@ fn take_step(step: Step, call: &Call, watch: &mut Watch) -> Next {
     if let Some(host) = step.host {
         take_host_step(&host, call, watch);
     }
+    for (name, admit) in step
+        .admit
+        .map(|n| (n, true))
+        .into_iter()
+        .chain(step.deny.map(|n| (n, false)))
+    {
+        watch.door.answer(name, admit);
+    }
+    answer_knocks(call, watch);
     let command = match step.action {
         Some(Action::Mute) => Command::SetAudio(false),
         Some(Action::Unmute) => Command::SetAudio(true),
@@ -241,5 +273,13 @@ fn take_host_step(step: &HostStep, call: &Call, watch: &mut Watch) {
             call.send(Command::Host(action));
         }
         Err(why) => watch.note(format!("could not {step:?}: {why}")),
+    }
+}
+
+/// As a host: lets in (or turns away) those the script named who knock now.
+fn answer_knocks(call: &Call, watch: &mut Watch) {
+    for action in watch.door.due() {
+        watch.note(format!("did {action:?}"));
+        call.send(Command::Host(action));
     }
 }

@@ -28,6 +28,13 @@ pub struct Step {
     /// Corporate" }`, `host = "lock"`.
     #[serde(default)]
     pub host: Option<HostStep>,
+    /// As a host: let this participant in from the lobby (now, or as soon
+    /// as they knock).
+    #[serde(default)]
+    pub admit: Option<String>,
+    /// As a host: turn this participant away from the lobby.
+    #[serde(default)]
+    pub deny: Option<String>,
 }
 
 /// A host action, naming the participant it is done to.
@@ -86,6 +93,8 @@ pub enum Expectation {
     /// A host told this bot something containing this text ("muted your
     /// microphone", "ended the meeting for everyone").
     HostNotice(String),
+    /// As a host: the named participant was seen waiting in the lobby.
+    Knocked(String),
 }
 
 impl Expectation {
@@ -103,6 +112,7 @@ impl Expectation {
             Expectation::Removed(true) => "removed by a host".into(),
             Expectation::Removed(false) => "not removed".into(),
             Expectation::HostNotice(text) => format!("a host notice {text:?}"),
+            Expectation::Knocked(name) => format!("{name} seen knocking"),
         }
     }
 }
@@ -134,7 +144,8 @@ impl Script {
     pub fn parse(text: &str) -> Result<Script, String> {
         let mut script: Script = toml::from_str(text).map_err(|e| e.to_string())?;
         for step in &script.steps {
-            if step.action.is_none() && step.chat.is_none() && step.host.is_none() {
+            let lobby = step.admit.is_some() || step.deny.is_some();
+            if step.action.is_none() && step.chat.is_none() && step.host.is_none() && !lobby {
                 return Err(format!(
                     "the step at {} s has neither an action, a chat nor a host action",
                     step.time

@@ -4,7 +4,7 @@
 //! each participant was seen in, is the bot's own record).
 
 use super::expect;
-use super::hosting::Told;
+use super::hosting::{LobbyDoor, Told};
 use super::report::*;
 use super::script::Expectation;
 use super::seen::Seen;
@@ -38,6 +38,8 @@ pub(super) struct Watch {
     save_frames: Option<PathBuf>,
     /// What the meeting's hosts told this bot.
     pub(super) told: Told,
+    /// As a host: the lobby and the script's answers to it.
+    pub(super) door: LobbyDoor,
 }
 
 /// How the watch should go on after an event.
@@ -71,6 +73,7 @@ impl Watch {
             timings,
             save_frames,
             told: Told::default(),
+            door: LobbyDoor::default(),
         }
     }
 
@@ -114,6 +117,7 @@ impl Watch {
                 };
                 self.told.notices.push(action.told(by));
             }
+            CallEvent::Lobby { waiting } => self.door.seen(waiting.clone()),
             CallEvent::MeetingEnded { by: Some(by) } => {
                 let text = shared::HostAction::EndForAll.told(by);
                 self.told.notices.push(text);
@@ -222,6 +226,7 @@ impl Watch {
         let heard = expect::Heard {
             chat: &self.chat,
             told: &self.told,
+            knocked: &self.door.knocked,
             max_in_room: self.max_in_room,
         };
         expect::all_hold(expectations, self.everyone(), &heard)
@@ -232,6 +237,7 @@ impl Watch {
         let heard = expect::Heard {
             chat: &self.chat,
             told: &self.told,
+            knocked: &self.door.knocked,
             max_in_room: self.max_in_room,
         };
         let results = expectations
@@ -250,6 +256,7 @@ impl Watch {
             events: self.events,
             host_notices: self.told.notices,
             removed: self.told.removed,
+            knocked: self.door.knocked,
             ..base
         }
     }

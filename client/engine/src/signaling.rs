@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::tls::{Trust, host_of, tls_failure};
 use futures_util::{SinkExt, StreamExt};
 use shared::{
-    ChatMessage, ClientMsg, IceServer, MeetingId, PROTOCOL_VERSION, Participant, PeerId, ServerMsg,
-    Topology, User,
+    ChatMessage, ClientMsg, ErrorCode, HostAction, IceServer, MeetingId, PROTOCOL_VERSION,
+    Participant, PeerId, ServerMsg, Topology, User,
 };
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -17,6 +17,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// How long `connect` and `join` wait for the server's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `join` waits in a meeting's lobby for a host to let us in.
+const LOBBY_PATIENCE: Duration = Duration::from_secs(30 * 60);
 /// Heartbeats missed before a silent server is taken for gone.
 const MISSED_HEARTBEATS: u32 = 3;
 /// The heartbeat assumed of a server that does not say (older servers ping every 2 s).
@@ -194,15 +196,49 @@ impl SignalSession {
         let _ = self.outgoing.try_send(Outgoing::Probe);
     }
 
-    /// Joins a meeting and waits for `joined` (or the server's refusal).
+    /// Joins a meeting and waits for `joined` (or the server's refusal),
+    /// through its lobby if its waiting room covers us.
     pub async fn join(&mut self, meeting_id: MeetingId) -> Result<Joined> {
+        self.join_or_wait(meeting_id, &mut || {}).await
+    }
+
+    /// [`SignalSession::join`]; when the meeting's waiting room covers us,
+    /// `on_waiting` is called and we wait in its lobby until a host lets
+    /// us in (we join again) or turns us away (refused, in the host's words).
+    pub async fn join_or_wait(
+        &mut self,
+        meeting_id: MeetingId,
+        on_waiting: &mut (dyn FnMut() + Send),
+    ) -> Result<Joined> {
         self.send(ClientMsg::Join { meeting_id }).await?;
-        let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
+        let mut deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
+        let mut waiting = false;
         loop {
+            let late = match waiting {
+                true => "a host to let us in",
+                false => "the server to confirm the join",
+            };
             let event = tokio::time::timeout_at(deadline, self.incoming.recv())
                 .await
-                .map_err(|_| Error::Timeout("the server to confirm the join"))?;
+                .map_err(|_| Error::Timeout(late))?;
             match event {
+                Some(SignalEvent::Message(ServerMsg::Waiting { .. })) => {
+                    waiting = true;
+                    deadline = tokio::time::Instant::now() + LOBBY_PATIENCE;
+                    on_waiting();
+                }
+                Some(SignalEvent::Message(ServerMsg::Moderated {
+                    action, by_name, ..
+                })) if waiting && action.in_the_lobby() => {
+                    if let HostAction::Deny { .. } = action {
+                        let message = action.told(&by_name);
+                        let code = ErrorCode::Forbidden;
+                        return Err(Error::Refused { code, message });
+                    }
+                    waiting = false;
+                    deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
+                    self.send(ClientMsg::Join { meeting_id }).await?;
+                }
                 Some(SignalEvent::Message(ServerMsg::Joined {
                     meeting_id,
                     participants,

@@ -9,6 +9,7 @@ use crate::sfu::Roster;
 use crate::sfu::seat::{Occupant, SeatInput};
 use crate::store::{chat, meetings, now_millis, removals, sessions};
 use serde_json::Value;
+use shared::api::WaitingRoom;
 use shared::limits::{MAX_CHAT_BYTES, TextError, TextKind, check_text};
 use shared::protocol::MAX_SIGNAL_PAYLOAD_BYTES;
 use shared::{
@@ -148,24 +149,30 @@ impl Session {
         let who = user.clone();
         let found = self.app.db.call(move |conn| {
             let removed = removals::is_removed(conn, meeting_id, who.id)?;
-            Ok((meetings::lookup(conn, meeting_id, &who)?, removed))
+            let invited = meetings::is_invited(conn, meeting_id, &who)?;
+            Ok((meetings::lookup(conn, meeting_id, &who)?, removed, invited))
         });
         let room = match found.await {
-            Ok((meetings::Lookup::Visible(_), true)) => {
+            Ok((meetings::Lookup::Visible(_), true, _)) => {
                 return self.reply_room_error(RoomError::Removed);
             }
-            Ok((meetings::Lookup::Visible(meeting), false)) => MeetingRoom {
+            Ok((meetings::Lookup::Visible(meeting), false, invited)) => MeetingRoom {
                 id: meeting_id,
                 topology: meeting.topology,
                 host: meeting.host.id,
+                knock: match meeting.waiting_room {
+                    WaitingRoom::Off => false,
+                    WaitingRoom::Uninvited => !invited,
+                    WaitingRoom::Everyone => true,
+                },
             },
-            Ok((meetings::Lookup::Missing, _)) => {
+            Ok((meetings::Lookup::Missing, ..)) => {
                 return self.reply_error(
                     ErrorCode::NotFound,
                     format!("there is no meeting {meeting_id}"),
                 );
             }
-            Ok((meetings::Lookup::Hidden, _)) => {
+            Ok((meetings::Lookup::Hidden, ..)) => {
                 return self.reply_error(
                     ErrorCode::Forbidden,
                     format!("you are not invited to meeting {meeting_id}"),

@@ -33,6 +33,7 @@ fn with_live_count(app: &AppState, record: MeetingRecord) -> Meeting {
         duration_minutes: record.duration_minutes,
         visibility: record.visibility,
         topology: record.topology,
+        waiting_room: record.waiting_room,
     }
 }
 
@@ -122,6 +123,7 @@ pub async fn create(
                     duration_minutes: request.duration_minutes,
                     visibility: request.visibility,
                     topology: request.topology,
+                    waiting_room: request.waiting_room,
                     invitees: &invitees,
                 },
             )?;

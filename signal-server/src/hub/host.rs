@@ -28,13 +28,14 @@ impl Hub {
         let empty = room.is_empty();
         for gone in &outcome.departed {
             if let Some(entry) = state.peers.get_mut(gone) {
-                entry.room = None;
+                // Those in the lobby were never counted as participants.
+                if entry.room.take().is_some() {
+                    self.metrics.participants.dec();
+                }
+                entry.waiting = None;
                 entry.back_in_room = false;
             }
         }
-        self.metrics
-            .participants
-            .dec_by(outcome.departed.len() as i64);
         self.deliver(&state, outcome.deliveries);
         if empty {
             state.rooms.remove(&meeting);

@@ -59,7 +59,8 @@ impl Hosting {
 #[derive(Debug, Default, PartialEq)]
 pub struct HostOutcome {
     pub deliveries: Vec<Delivery>,
-    /// Peers that are no longer in the room (removed, or everyone at the end).
+    /// Peers no longer in the room or its lobby (removed, let in or turned
+    /// away, or everyone at the end).
     pub departed: Vec<PeerId>,
     /// A user to store as removed (`true`) or readmitted (`false`).
     pub removal: Option<(UserId, bool)>,
@@ -86,8 +87,12 @@ impl Room {
                 "only the meeting's host can make or revoke co-hosts",
             ));
         }
-        if let Some(target) = action.target() {
-            self.check_target(from, role, target)?;
+        match action.target() {
+            Some(target) if action.in_the_lobby() && !self.is_waiting(target) => {
+                return Err(RoomError::PeerNotInRoom(target));
+            }
+            Some(target) if !action.in_the_lobby() => self.check_target(from, role, target)?,
+            _ => {}
         }
         let mut told = Delivery {
             to: action.target().into_iter().collect(),
@@ -110,6 +115,8 @@ impl Room {
             HostAction::MakeCohost { peer } => self.set_cohost(peer, true, &mut outcome),
             HostAction::RevokeCohost { peer } => self.set_cohost(peer, false, &mut outcome),
             HostAction::Remove { peer } => told.to = self.remove(peer, &mut outcome),
+            HostAction::Admit { peer } => self.answer_knock(peer, true, &mut outcome),
+            HostAction::Deny { peer } => self.answer_knock(peer, false, &mut outcome),
             HostAction::Readmit { user } => {
                 self.hosting.removed.remove(&user);
                 outcome.removal = Some((user, false));
@@ -125,7 +132,7 @@ impl Room {
                 });
             }
             HostAction::EndForAll => {
-                outcome.departed = self.peers().collect();
+                outcome.departed = self.peers().chain(self.waiting()).collect();
                 outcome.deliveries = self.end(Some(by_name));
                 outcome.ended = true;
                 return Ok(outcome);
@@ -179,6 +186,15 @@ impl Room {
         };
         let role = self.hosting.role_of(user);
         let everyone: Vec<PeerId> = self.peers().collect();
+        let theirs: Vec<PeerId> = self
+            .participants()
+            .filter(|p| p.user_id == user)
+            .map(|p| p.id)
+            .collect();
+        if cohost && !self.lobby.is_empty() {
+            // A new co-host sees who is waiting.
+            outcome.deliveries.push(self.lobby_for(theirs));
+        }
         for person in self.participants.values_mut() {
             if person.user_id == user && person.role != role {
                 person.role = role;
@@ -218,4 +234,4 @@ impl Room {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -20,6 +20,7 @@ pub(super) fn join(room: &mut Room, peer: u64, name: &str) -> Vec<Delivery> {
         RoomEvent::Join {
             participant: person(peer, name),
             chat_history: vec![],
+            knock: false,
         },
     )
     .unwrap()
@@ -79,6 +80,7 @@ fn the_chat_history_given_at_join_reaches_the_joiner() {
             RoomEvent::Join {
                 participant: person(1, "ann"),
                 chat_history: vec![old.clone()],
+                knock: false,
             },
         )
         .unwrap();
@@ -95,6 +97,7 @@ fn joining_twice_is_refused() {
         RoomEvent::Join {
             participant: person(1, "ann"),
             chat_history: vec![],
+            knock: false,
         },
     );
     assert_eq!(again, Err(RoomError::AlreadyInRoom));
@@ -111,6 +114,7 @@ fn a_full_room_refuses_the_next_joiner_and_takes_one_after_a_leave() {
         RoomEvent::Join {
             participant: person(3, "cat"),
             chat_history: vec![],
+            knock: false,
         },
     );
     assert_eq!(refused, Err(RoomError::Full(2)));
@@ -240,16 +244,21 @@ fn media_state_is_stored_and_sent_to_the_others() {
     assert_eq!(participants[1], expected);
 }
 
-#[test]
-fn chat_goes_to_everyone_including_the_sender() {
-    let mut room = room_with(&["ann", "bob"]);
-    let message = ChatMessage {
+/// Ann's "hi".
+pub(super) fn a_message() -> ChatMessage {
+    ChatMessage {
         id: MessageId(1),
         from: UserId(1),
         name: "ann".into(),
         text: "hi".into(),
         sent_at: time::OffsetDateTime::UNIX_EPOCH,
-    };
+    }
+}
+
+#[test]
+fn chat_goes_to_everyone_including_the_sender() {
+    let mut room = room_with(&["ann", "bob"]);
+    let message = a_message();
     let out = room
         .handle(PeerId(1), RoomEvent::Chat(message.clone()))
         .unwrap();

@@ -236,6 +236,7 @@ mod tests {
                 visibility: shared::api::Visibility::AllUsers,
                 invitees: &[],
                 topology: shared::Topology::Mesh,
+                waiting_room: Default::default(),
             };
             Ok((crate::store::meetings::create(conn, &new)?, id))
         })

@@ -2,7 +2,7 @@
 
 use super::{Result, from_millis, now_millis, to_millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use shared::api::{UserRef, Visibility};
+use shared::api::{UserRef, Visibility, WaitingRoom};
 use shared::{MeetingId, Topology, User, UserId};
 use time::OffsetDateTime;
 
@@ -16,6 +16,7 @@ pub struct MeetingRecord {
     pub duration_minutes: u32,
     pub visibility: Visibility,
     pub topology: Topology,
+    pub waiting_room: WaitingRoom,
 }
 
 pub struct NewMeeting<'a> {
@@ -25,6 +26,7 @@ pub struct NewMeeting<'a> {
     pub duration_minutes: u32,
     pub visibility: Visibility,
     pub topology: Topology,
+    pub waiting_room: WaitingRoom,
     pub invitees: &'a [UserId],
 }
 
@@ -44,8 +46,24 @@ fn visibility_from_name(name: &str) -> Visibility {
     }
 }
 
-const COLUMNS: &str =
-    "m.id, m.title, m.host_id, h.name, m.starts_at, m.duration_minutes, m.visibility, m.topology";
+const COLUMNS: &str = "m.id, m.title, m.host_id, h.name, m.starts_at, m.duration_minutes, \
+     m.visibility, m.topology, m.waiting_room";
+
+fn waiting_room_name(waiting_room: WaitingRoom) -> &'static str {
+    match waiting_room {
+        WaitingRoom::Off => "off",
+        WaitingRoom::Uninvited => "uninvited",
+        WaitingRoom::Everyone => "everyone",
+    }
+}
+
+fn waiting_room_from_name(name: &str) -> WaitingRoom {
+    match name {
+        "uninvited" => WaitingRoom::Uninvited,
+        "everyone" => WaitingRoom::Everyone,
+        _ => WaitingRoom::Off,
+    }
+}
 
 fn topology_name(topology: Topology) -> &'static str {
     match topology {
@@ -75,14 +93,15 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<MeetingRecord> {
             "sfu" => Topology::Sfu,
             _ => Topology::Mesh,
         },
+        waiting_room: waiting_room_from_name(&row.get::<_, String>(8)?),
     })
 }
 
 /// Stores a meeting and its invitees; run it inside a transaction.
 pub fn create(tx: &Connection, new: &NewMeeting<'_>) -> Result<MeetingId> {
     tx.execute(
-        "INSERT INTO meetings (title, host_id, organisation_id, visibility, starts_at, duration_minutes, created_at, topology)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO meetings (title, host_id, organisation_id, visibility, starts_at, duration_minutes, created_at, topology, waiting_room)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             new.title.trim(),
             new.host.id.0,
@@ -91,7 +110,8 @@ pub fn create(tx: &Connection, new: &NewMeeting<'_>) -> Result<MeetingId> {
             to_millis(new.starts_at),
             new.duration_minutes,
             now_millis(),
-            topology_name(new.topology)
+            topology_name(new.topology),
+            waiting_room_name(new.waiting_room)
         ],
     )?;
     let id = MeetingId(tx.last_insert_rowid());
@@ -133,7 +153,7 @@ pub fn lookup(conn: &Connection, id: MeetingId, user: &User) -> Result<Lookup> {
         .query_row(
             &sql,
             params![user.id.0, user.organisation.as_ref().map(|o| o.id.0), id.0],
-            |row| Ok((record_from_row(row)?, row.get::<_, bool>(8)?)),
+            |row| Ok((record_from_row(row)?, row.get::<_, bool>(9)?)),
         )
         .optional()?;
     Ok(match found {
@@ -141,6 +161,19 @@ pub fn lookup(conn: &Connection, id: MeetingId, user: &User) -> Result<Lookup> {
         Some((_, false)) => Lookup::Hidden,
         Some((record, true)) => Lookup::Visible(record),
     })
+}
+
+/// Whether `user` counts as invited to `meeting` (for its waiting room):
+/// its host, an invitee, or, for a meeting of the organisation, a member.
+pub fn is_invited(conn: &Connection, meeting: MeetingId, user: &User) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT m.host_id = ?1
+             OR (m.visibility = 'organisation' AND m.organisation_id IS NOT NULL AND m.organisation_id = ?2)
+             OR EXISTS (SELECT 1 FROM meeting_invitees i WHERE i.meeting_id = m.id AND i.user_id = ?1)
+         FROM meetings m WHERE m.id = ?3",
+        params![user.id.0, user.organisation.as_ref().map(|o| o.id.0), meeting.0],
+        |row| row.get(0),
+    )?)
 }
 
 pub fn exists(conn: &Connection, id: MeetingId) -> Result<bool> {
@@ -218,6 +251,7 @@ mod tests {
                 duration_minutes: 30,
                 visibility,
                 topology: Topology::Mesh,
+                waiting_room: Default::default(),
                 invitees,
             },
         )

@@ -41,6 +41,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/003_chat_in_meeting_order.sql")),
         M::up(include_str!("migrations/004_meeting_topology.sql")),
         M::up(include_str!("migrations/005_meeting_removals.sql")),
+        M::up(include_str!("migrations/006_waiting_room.sql")),
     ])
 }
 

@@ -2,7 +2,7 @@
 
 use super::Intent;
 use shared::User;
-use shared::api::{Meeting, Visibility};
+use shared::api::{Meeting, Visibility, WaitingRoom};
 
 /// The dashboard's own inputs: a new meeting, and a meeting link or id to join.
 #[derive(Default)]
@@ -10,6 +10,8 @@ pub struct DashboardForm {
     pub new_title: String,
     pub new_duration: u32,
     pub new_for_everyone: bool,
+    /// Those not invited wait for a host to let them in.
+    pub new_waiting_room: bool,
     pub link: String,
 }
 
@@ -93,6 +95,8 @@ fn new_meeting_row(ui: &mut egui::Ui, form: &mut DashboardForm) -> Option<Intent
                 .suffix(" min"),
         );
         ui.checkbox(&mut form.new_for_everyone, "Everyone on this server");
+        ui.checkbox(&mut form.new_waiting_room, "Waiting room")
+            .on_hover_text("Those not invited wait until a host lets them in");
         if !ui.button("Create").clicked() || form.new_title.trim().is_empty() {
             return None;
         }
@@ -101,10 +105,15 @@ fn new_meeting_row(ui: &mut egui::Ui, form: &mut DashboardForm) -> Option<Intent
         } else {
             Visibility::Organisation
         };
+        let waiting_room = match form.new_waiting_room {
+            true => WaitingRoom::Uninvited,
+            false => WaitingRoom::Off,
+        };
         Some(Intent::CreateMeeting {
             title: std::mem::take(&mut form.new_title),
             duration_minutes: form.new_duration,
             visibility,
+            waiting_room,
         })
     })
     .inner
@@ -192,6 +201,7 @@ mod tests {
             participants_now: n as usize,
             people_now: people(n),
             topology: Default::default(),
+            waiting_room: Default::default(),
         };
         assert_eq!(who_is_in(&meeting(0)), "–");
         assert_eq!(who_is_in(&meeting(2)), "P1, P2");

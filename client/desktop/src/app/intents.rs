@@ -32,6 +32,7 @@ impl HuddleApp {
                 title,
                 duration_minutes,
                 visibility,
+                waiting_room,
             } => {
                 if let Some(api) = self.api.clone() {
                     let request = shared::api::CreateMeeting {
@@ -41,6 +42,7 @@ impl HuddleApp {
                         visibility,
                         invitees: Vec::new(),
                         topology: Default::default(),
+                        waiting_room,
                     };
                     self.backend.create_meeting(api, request);
                 }

@@ -80,6 +80,7 @@ pub enum Intent {
         title: String,
         duration_minutes: u32,
         visibility: shared::api::Visibility,
+        waiting_room: shared::api::WaitingRoom,
     },
     ShowError(String),
     /// Change the display name (settings).

@@ -53,9 +53,24 @@ impl RoomState {
                 };
                 self.toast(action.told(&by));
             }
+            CallEvent::Lobby { waiting } => self.lobby_changed(&waiting),
             CallEvent::MeetingEnded { .. } | CallEvent::Disconnected { .. } | CallEvent::Ended => {}
         }
         self.refresh();
+    }
+
+    /// As a host: someone new knocking is announced (the people panel
+    /// lists everyone waiting, with Admit and Deny).
+    fn lobby_changed(&mut self, waiting: &[shared::Participant]) {
+        let known = &self.people.lobby;
+        let newcomers: Vec<String> = waiting
+            .iter()
+            .filter(|p| !known.iter().any(|k| k.id == p.id))
+            .map(|p| format!("{} is waiting to be let in", p.name))
+            .collect();
+        for text in newcomers {
+            self.toast(text);
+        }
     }
 
     /// A host did something to us: the engine has carried it out; the

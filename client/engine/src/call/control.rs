@@ -185,6 +185,11 @@ pub enum CallEvent {
         locked: bool,
         by: String,
     },
+    /// As a host or co-host: who waits in the lobby now, in order of
+    /// arrival (let them in with `HostAction::Admit`).
+    Lobby {
+        waiting: Vec<Participant>,
+    },
     /// The connection to the server dropped; the engine is trying to get back
     /// in. Media with peers goes on while it can.
     Reconnecting {

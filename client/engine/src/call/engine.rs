@@ -39,6 +39,8 @@ pub struct Call {
     /// How long the WebSocket took to be accepted (hello → welcome), and the join.
     pub connected_after: std::time::Duration,
     pub joined_after: std::time::Duration,
+    /// How long the join waited in the meeting's lobby (`None`: it did not).
+    pub waited_in_lobby: Option<std::time::Duration>,
     /// The room as the engine sees it after each step, and its measurements.
     view: CallView,
     commands: Commander,
@@ -53,12 +55,30 @@ impl Call {
     /// Connects, says hello, joins the meeting and starts the engine.
     /// Opening devices is the caller's (it can take a second): the call gets
     /// them ready in `options`.
-    pub async fn join(mut options: CallOptions) -> Result<Call> {
+    pub async fn join(options: CallOptions) -> Result<Call> {
+        Call::join_or_wait(options, &mut || {}).await
+    }
+
+    /// [`Call::join`]; when the meeting's waiting room covers us,
+    /// `on_waiting` is called and the join waits in its lobby until a
+    /// host lets us in (or turns us away: refused, in the host's words).
+    pub async fn join_or_wait(
+        mut options: CallOptions,
+        on_waiting: &mut (dyn FnMut() + Send),
+    ) -> Result<Call> {
         let started = std::time::Instant::now();
         let mut session =
             SignalSession::connect(&options.ws_url, &options.token, &options.trust).await?;
         let connected_after = started.elapsed();
-        let joined = session.join(options.meeting).await?;
+        let mut waiting_since = None;
+        let mut note_waiting = || {
+            waiting_since = Some(std::time::Instant::now());
+            on_waiting();
+        };
+        let joined = session
+            .join_or_wait(options.meeting, &mut note_waiting)
+            .await?;
+        let waited_in_lobby = waiting_since.map(|since| since.elapsed());
         let joined_after = started.elapsed();
         let (event_tx, events) = mpsc::channel(EVENT_QUEUE);
         let event_tx = EventSender(event_tx);
@@ -98,6 +118,7 @@ impl Call {
             meeting: joined.meeting_id,
             chat_history: joined.chat_history,
             connected_after,
+            waited_in_lobby,
             joined_after,
             view: CallView {
                 room: room.clone(),

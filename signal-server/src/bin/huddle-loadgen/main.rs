@@ -376,6 +376,7 @@ fn prepare_database(
                     duration_minutes: 60,
                     visibility: Visibility::AllUsers,
                     topology: shared::Topology::Mesh,
+                    waiting_room: Default::default(),
                     invitees: &[],
                 },
             )?);

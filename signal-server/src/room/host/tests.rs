@@ -7,7 +7,7 @@ use crate::room::RoomEvent;
 use shared::{MeetingId, Participant};
 
 /// Ann hosts; Bob and Cat are participants.
-fn hosted_room() -> Room {
+pub(in crate::room) fn hosted_room() -> Room {
     let mut room = Room::new(MeetingId(7), 50, None).hosted_by(UserId(1));
     for (peer, name) in [(1, "ann"), (2, "bob"), (3, "cat")] {
         join(&mut room, peer, name);
@@ -15,7 +15,11 @@ fn hosted_room() -> Room {
     room
 }
 
-fn act(room: &mut Room, from: u64, action: HostAction) -> Result<HostOutcome, RoomError> {
+pub(in crate::room) fn act(
+    room: &mut Room,
+    from: u64,
+    action: HostAction,
+) -> Result<HostOutcome, RoomError> {
     room.host_action(PeerId(from), action)
 }
 
@@ -24,16 +28,25 @@ fn people(room: &Room) -> Vec<Participant> {
 }
 
 fn try_join(room: &mut Room, peer: u64, user: i64) -> Result<Vec<Delivery>, RoomError> {
+    enter(room, peer, user, false)
+}
+
+/// Peer `peer` of user `user` comes in, or (`knock`) knocks if the
+/// meeting's waiting room covers them.
+pub(in crate::room) fn enter(
+    room: &mut Room,
+    peer: u64,
+    user: i64,
+    knock: bool,
+) -> Result<Vec<Delivery>, RoomError> {
     let mut participant = person(peer, "someone");
     participant.user_id = UserId(user);
-    let chat_history = vec![];
-    room.handle(
-        PeerId(peer),
-        RoomEvent::Join {
-            participant,
-            chat_history,
-        },
-    )
+    let joining = RoomEvent::Join {
+        participant,
+        chat_history: vec![],
+        knock,
+    };
+    room.handle(PeerId(peer), joining)
 }
 
 #[test]

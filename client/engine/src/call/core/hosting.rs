@@ -4,7 +4,7 @@
 
 use super::{CallCore, CoreCommand, Output, TrackKind, problem};
 use crate::call::control::CallEvent;
-use shared::{ClientMsg, HostAction, PeerId};
+use shared::{ClientMsg, HostAction, Participant, PeerId};
 
 impl CallCore {
     /// A host did `action` to us: a mute or a stopped camera or share is
@@ -46,6 +46,12 @@ impl CallCore {
             false => self.room.name_of(by),
         };
         out.push(Output::Event(CallEvent::RoomLocked { locked, by }));
+    }
+
+    /// As a host: who waits in the lobby now.
+    pub(super) fn on_lobby(&mut self, waiting: Vec<Participant>, out: &mut Vec<Output>) {
+        self.room.lobby = waiting.clone();
+        out.push(Output::Event(CallEvent::Lobby { waiting }));
     }
 
     /// Sends a host action; the server decides whether we may.

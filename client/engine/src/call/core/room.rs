@@ -34,6 +34,8 @@ pub struct Room {
     pub role: Role,
     /// Whether a host has locked the room to newcomers.
     pub locked: bool,
+    /// As a host or co-host: who waits in the lobby, in order of arrival.
+    pub lobby: Vec<Participant>,
 }
 
 impl Room {
@@ -46,6 +48,7 @@ impl Room {
             topology: Topology::Mesh,
             role: Role::Participant,
             locked: false,
+            lobby: Vec::new(),
         };
         room.replace_members(others);
         room

@@ -57,6 +57,7 @@ impl CallCore {
                 by_name, action, ..
             } => self.on_moderated(by_name, action, out),
             ServerMsg::RoomLocked { locked, by } => self.on_room_locked(locked, by, out),
+            ServerMsg::Lobby { waiting } => self.on_lobby(waiting, out),
             // A restart (an upgrade) is the usual reason: try to get back in.
             ServerMsg::ServerShutdown { message } => self.lose_server(Some(message), out),
             // An answer or a candidate still on its way to a peer that has
@@ -80,7 +81,11 @@ impl CallCore {
                 }
                 self.on_signal(now, sfu_peer(link), payload, out);
             }
-            ServerMsg::Welcome { .. } | ServerMsg::Joined { .. } | ServerMsg::Left { .. } => {}
+            // `waiting` answers a join, which the session handles.
+            ServerMsg::Welcome { .. }
+            | ServerMsg::Joined { .. }
+            | ServerMsg::Waiting { .. }
+            | ServerMsg::Left { .. } => {}
         }
     }
 
