@@ -68,6 +68,10 @@ pub enum HostAction {
     Deny {
         peer: PeerId,
     },
+    /// Lower someone's raised hand.
+    LowerHand {
+        peer: PeerId,
+    },
     /// Host only: make someone a co-host.
     MakeCohost {
         peer: PeerId,
@@ -95,6 +99,7 @@ impl HostAction {
             | HostAction::Remove { peer }
             | HostAction::Admit { peer }
             | HostAction::Deny { peer }
+            | HostAction::LowerHand { peer }
             | HostAction::MakeCohost { peer }
             | HostAction::RevokeCohost { peer } => Some(peer),
             HostAction::Readmit { .. }
@@ -132,6 +137,7 @@ impl HostAction {
             HostAction::Readmit { .. } => format!("{by} let you back into the meeting"),
             HostAction::Admit { .. } => format!("{by} let you in"),
             HostAction::Deny { .. } => format!("{by} did not let you in"),
+            HostAction::LowerHand { .. } => format!("{by} lowered your hand"),
             HostAction::MakeCohost { .. } => format!("{by} made you a co-host"),
             HostAction::RevokeCohost { .. } => format!("{by} made you a participant again"),
             HostAction::Lock => format!("{by} locked the meeting"),

@@ -11,8 +11,8 @@ pub use host::{HostAction, Role};
 pub use ids::{MeetingId, MessageId, OrganisationId, PeerId, UserId};
 pub use protocol::{
     ChatMessage, ClientMsg, ErrorCode, IceCandidate, IceServer, MediaState, Organisation,
-    PROTOCOL_VERSION, Participant, PeerSignal, ServerMsg, SessionDescription, SfuLink, SfuSource,
-    SfuStream, Topology, User, VideoLayer,
+    PROTOCOL_VERSION, Participant, PeerSignal, Reaction, ServerMsg, SessionDescription, SfuLink,
+    SfuSource, SfuStream, Topology, User, VideoLayer,
 };
 
 #[cfg(test)]

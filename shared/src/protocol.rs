@@ -66,6 +66,11 @@ pub enum ClientMsg {
         peer: Option<PeerId>,
         layer: VideoLayer,
     },
+    /// Raise (or lower) your hand: everyone sees the queue of raised
+    /// hands, in the order they went up (`participant.hand`).
+    Hand { raised: bool },
+    /// A reaction, shown briefly on your tile to everyone (rate-limited).
+    React { reaction: Reaction },
     /// A host's or co-host's action on the room or someone in it
     /// (`{"type": "host", "action": "mute", "peer": 7}`). From anyone else:
     /// `forbidden`, and nothing changes.
@@ -169,6 +174,11 @@ pub enum ServerMsg {
     Lobby {
         waiting: Vec<Participant>,
     },
+    /// To everyone (the sender too): `from` reacted.
+    Reaction {
+        from: PeerId,
+        reaction: Reaction,
+    },
     /// To everyone: a host locked or unlocked the room.
     RoomLocked {
         locked: bool,
@@ -236,6 +246,41 @@ pub enum VideoLayer {
     Medium,
     /// As large as the sender sends (up to 720p): the large tile.
     High,
+}
+
+/// The reactions one can send: a small set, so every client can show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reaction {
+    ThumbsUp,
+    Clap,
+    Laugh,
+    Heart,
+    Surprised,
+    Party,
+}
+
+impl Reaction {
+    pub const ALL: [Reaction; 6] = [
+        Reaction::ThumbsUp,
+        Reaction::Clap,
+        Reaction::Laugh,
+        Reaction::Heart,
+        Reaction::Surprised,
+        Reaction::Party,
+    ];
+
+    /// The emoji it is shown as.
+    pub fn emoji(self) -> &'static str {
+        match self {
+            Reaction::ThumbsUp => "👍",
+            Reaction::Clap => "👏",
+            Reaction::Laugh => "😂",
+            Reaction::Heart => "❤",
+            Reaction::Surprised => "😮",
+            Reaction::Party => "🎉",
+        }
+    }
 }
 
 /// Machine-readable error codes, used by the live protocol and the REST API.
@@ -307,6 +352,10 @@ pub struct Participant {
     /// Host, co-host or participant. Absent from older servers: participant.
     #[serde(default)]
     pub role: Role,
+    /// Raised: its place in the room's queue of hands (lower went up
+    /// earlier). Absent: not raised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand: Option<u64>,
 }
 
 /// What a participant is sending.

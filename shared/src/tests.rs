@@ -21,6 +21,7 @@ fn person() -> Participant {
         video: false,
         screen: true,
         role: Default::default(),
+        hand: None,
     }
 }
 
@@ -70,6 +71,10 @@ fn every_client_message_round_trips() {
         ClientMsg::Host(HostAction::Mute { peer: PeerId(3) }),
         ClientMsg::Host(HostAction::Readmit { user: UserId(4) }),
         ClientMsg::Host(HostAction::EndForAll),
+        ClientMsg::Hand { raised: true },
+        ClientMsg::React {
+            reaction: Reaction::Party,
+        },
         ClientMsg::Leave,
     ] {
         round_trip(msg);
@@ -168,6 +173,10 @@ fn every_server_message_round_trips() {
         },
         ServerMsg::Lobby {
             waiting: vec![person()],
+        },
+        ServerMsg::Reaction {
+            from: PeerId(3),
+            reaction: Reaction::Heart,
         },
         ServerMsg::ServerShutdown {
             message: "bye".into(),
@@ -357,6 +366,9 @@ fn the_examples_in_the_protocol_doc_parse() {
         "room_locked",
         "waiting",
         "lobby",
+        "hand",
+        "react",
+        "reaction",
         "server_shutdown",
         "error",
     ] {

@@ -74,6 +74,9 @@ pub struct Limits {
     /// Sustained `join` and `leave` messages per minute per connection.
     pub membership_per_minute: u32,
     pub membership_burst: u32,
+    /// Sustained reactions per second per connection (each one is shown to everyone).
+    pub reactions_per_second: u32,
+    pub reactions_burst: u32,
     /// A user's connections together may send this many times one connection's allowance.
     pub user_allowance_factor: u32,
     /// Live WebSocket connections one client address may hold (an IPv6 address counts by its /64).
@@ -132,6 +135,8 @@ impl Default for Limits {
             media_state_burst: 20,
             membership_per_minute: 30,
             membership_burst: 10,
+            reactions_per_second: 2,
+            reactions_burst: 5,
             user_allowance_factor: 2,
             connections_per_address: 50,
             connections_per_user: 10,

@@ -89,6 +89,7 @@ mod tests {
             video: true,
             screen: false,
             role: Default::default(),
+            hand: None,
         }
     }
 

@@ -17,9 +17,16 @@ pub enum Kind {
     MediaState,
     /// `join` and `leave`.
     Membership,
+    Reaction,
 }
 
-const KINDS: [Kind; 4] = [Kind::Chat, Kind::Signal, Kind::MediaState, Kind::Membership];
+const KINDS: [Kind; 5] = [
+    Kind::Chat,
+    Kind::Signal,
+    Kind::MediaState,
+    Kind::Membership,
+    Kind::Reaction,
+];
 
 impl Kind {
     /// The kind a message counts against; `hello` counts against none.
@@ -30,8 +37,11 @@ impl Kind {
             ClientMsg::Signal { .. } | ClientMsg::SfuSignal { .. } | ClientMsg::SfuLayer { .. } => {
                 Some(Kind::Signal)
             }
-            // A host action changes someone's media or the room's state.
-            ClientMsg::MediaState { .. } | ClientMsg::Host(_) => Some(Kind::MediaState),
+            // A host action or a hand changes someone's state, as media does.
+            ClientMsg::MediaState { .. } | ClientMsg::Host(_) | ClientMsg::Hand { .. } => {
+                Some(Kind::MediaState)
+            }
+            ClientMsg::React { .. } => Some(Kind::Reaction),
             ClientMsg::Join { .. } | ClientMsg::Leave => Some(Kind::Membership),
         }
     }
@@ -51,6 +61,7 @@ impl Kind {
                 "second",
             ),
             Kind::Membership => (limits.membership_per_minute, "joins and leaves", "minute"),
+            Kind::Reaction => (limits.reactions_per_second, "reactions", "second"),
         };
         format!("slow down: at most {rate} {what} per {per}")
     }
@@ -72,6 +83,7 @@ fn quota(kind: Kind, limits: &Limits, factor: u32) -> Quota {
             false,
         ),
         Kind::Membership => (limits.membership_per_minute, limits.membership_burst, true),
+        Kind::Reaction => (limits.reactions_per_second, limits.reactions_burst, false),
     };
     let rate = at_least_one(rate.saturating_mul(f));
     let base = if per_minute {

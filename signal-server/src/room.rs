@@ -2,12 +2,15 @@
 //! an event from a peer goes in, the messages to deliver come out.
 //! No sockets, no storage, no clock: unit-tested directly.
 
+mod hands;
 mod host;
 mod lobby;
 
 pub use host::{HostOutcome, Hosting};
 use lobby::Lobby;
-use shared::{ChatMessage, MediaState, MeetingId, Participant, PeerId, ServerMsg, Topology};
+use shared::{
+    ChatMessage, MediaState, MeetingId, Participant, PeerId, Reaction, ServerMsg, Topology,
+};
 use std::collections::BTreeMap;
 
 /// Something a peer did in (or to enter) a room.
@@ -31,6 +34,9 @@ pub enum RoomEvent {
     MediaState(MediaState),
     /// A chat message, already stored.
     Chat(ChatMessage),
+    /// Raise (`true`) or lower one's hand.
+    Hand(bool),
+    React(Reaction),
 }
 
 /// One message and who gets it. The message is serialised once for all of them.
@@ -79,6 +85,8 @@ pub struct Room {
     hosting: Hosting,
     /// Those waiting for a host to let them in.
     lobby: Lobby,
+    /// The queue place the next raised hand gets.
+    next_hand: u64,
 }
 
 impl Room {
@@ -95,6 +103,7 @@ impl Room {
             topology,
             hosting: Hosting::default(),
             lobby: Lobby::default(),
+            next_hand: 1,
         }
     }
 
@@ -170,6 +179,8 @@ impl Room {
                     msg: ServerMsg::ChatMessage(message),
                 }]
             }
+            RoomEvent::Hand(raised) => self.hand(from, raised),
+            RoomEvent::React(reaction) => self.react(from, reaction),
         })
     }
 

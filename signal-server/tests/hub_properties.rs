@@ -205,6 +205,7 @@ impl World {
             video: false,
             screen: false,
             role: shared::Role::Participant,
+            hand: None,
         };
         let room = signal_server::hub::MeetingRoom {
             id: meeting,

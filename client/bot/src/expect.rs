@@ -40,6 +40,8 @@ pub(super) fn holds<'a>(
         Expectation::Removed(removed) => heard.told.removed == *removed,
         Expectation::HostNotice(text) => heard.told.notices.iter().any(|n| n.contains(text)),
         Expectation::Knocked(name) => heard.knocked.contains(name),
+        Expectation::HandRaisedBy(name) => any_named(name, &|p| p.seen.hand_raised),
+        Expectation::ReactionFrom(name) => any_named(name, &|p| !p.reactions.is_empty()),
         Expectation::VideoFrom(name) => any_named(name, &|p| p.video.frames_decoded > 0),
         Expectation::ScreenFrom(name) => any_named(name, &|p| p.screen.frames_decoded > 0),
         Expectation::SeenMuted(name) => any_named(name, &|p| p.seen.muted),

@@ -84,6 +84,7 @@ pub(super) fn action_for<'a>(
         HostStep::StopVideo(name) => HostAction::StopVideo { peer: peer(name)? },
         HostStep::StopScreen(name) => HostAction::StopScreen { peer: peer(name)? },
         HostStep::Remove(name) => HostAction::Remove { peer: peer(name)? },
+        HostStep::LowerHand(name) => HostAction::LowerHand { peer: peer(name)? },
         HostStep::MakeCohost(name) => HostAction::MakeCohost { peer: peer(name)? },
         HostStep::RevokeCohost(name) => HostAction::RevokeCohost { peer: peer(name)? },
         HostStep::Readmit(name) => {

@@ -61,6 +61,8 @@ pub struct PeerReport {
     /// Whether the peer left (or vanished) during the run.
     pub left: bool,
     pub network: NetworkReport,
+    /// The reactions it sent, in order.
+    pub reactions: Vec<shared::Reaction>,
 }
 
 /// How our link reached the peer, and how it carried: the newest second
@@ -147,6 +149,8 @@ pub struct StateReport {
     pub audio: bool,
     pub video: bool,
     pub screen: bool,
+    /// Raised: its place in the queue of hands (lower went up earlier).
+    pub hand: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -156,6 +160,8 @@ pub struct SeenReport {
     pub screen_on: bool,
     /// The server said it left (not merely lost in the bot's own reconnect).
     pub left: bool,
+    /// Its hand was raised.
+    pub hand_raised: bool,
 }
 
 /// Milliseconds since the bot started; absent if it never happened.

@@ -241,6 +241,14 @@ fn take_step(step: Step, call: &Call, watch: &mut Watch) -> Next {
     if let Some(host) = step.host {
         take_host_step(&host, call, watch);
     }
+    if let Some(raised) = step.raise_hand {
+        watch.note(format!("raised hand: {raised}"));
+        call.send(Command::RaiseHand(raised));
+    }
+    if let Some(reaction) = step.react {
+        watch.note(format!("reacted {reaction:?}"));
+        call.send(Command::React(reaction));
+    }
     for (name, admit) in step
         .admit
         .map(|n| (n, true))

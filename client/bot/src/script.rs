@@ -35,6 +35,12 @@ pub struct Step {
     /// As a host: turn this participant away from the lobby.
     #[serde(default)]
     pub deny: Option<String>,
+    /// Raise (`true`) or lower this bot's hand.
+    #[serde(default)]
+    pub raise_hand: Option<bool>,
+    /// Send a reaction: `thumbs_up`, `clap`, `laugh`, `heart`, `surprised`, `party`.
+    #[serde(default)]
+    pub react: Option<shared::Reaction>,
 }
 
 /// A host action, naming the participant it is done to.
@@ -49,6 +55,7 @@ pub enum HostStep {
     Remove(String),
     /// Lets someone removed earlier (seen by this bot) back in.
     Readmit(String),
+    LowerHand(String),
     MakeCohost(String),
     RevokeCohost(String),
     Lock,
@@ -95,6 +102,10 @@ pub enum Expectation {
     HostNotice(String),
     /// As a host: the named participant was seen waiting in the lobby.
     Knocked(String),
+    /// The named participant was seen with a raised hand.
+    HandRaisedBy(String),
+    /// A reaction from the named participant arrived.
+    ReactionFrom(String),
 }
 
 impl Expectation {
@@ -113,6 +124,8 @@ impl Expectation {
             Expectation::Removed(false) => "not removed".into(),
             Expectation::HostNotice(text) => format!("a host notice {text:?}"),
             Expectation::Knocked(name) => format!("{name} seen knocking"),
+            Expectation::HandRaisedBy(name) => format!("{name}'s hand seen raised"),
+            Expectation::ReactionFrom(name) => format!("a reaction from {name}"),
         }
     }
 }
@@ -145,7 +158,9 @@ impl Script {
         let mut script: Script = toml::from_str(text).map_err(|e| e.to_string())?;
         for step in &script.steps {
             let lobby = step.admit.is_some() || step.deny.is_some();
-            if step.action.is_none() && step.chat.is_none() && step.host.is_none() && !lobby {
+            let gesture = step.raise_hand.is_some() || step.react.is_some();
+            let talk = step.action.is_some() || step.chat.is_some();
+            if !talk && step.host.is_none() && !lobby && !gesture {
                 return Err(format!(
                     "the step at {} s has neither an action, a chat nor a host action",
                     step.time

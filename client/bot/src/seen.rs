@@ -20,6 +20,8 @@ pub(super) struct Seen {
     pub(super) video: VideoStats,
     pub(super) screen: VideoStats,
     pub(super) audio: AudioStats,
+    /// The reactions it sent, in order.
+    pub(super) reactions: Vec<shared::Reaction>,
     /// Frames saved so far (`--save-frames`).
     pub(super) saved: usize,
     /// How our link reaches this peer, once the call knows.
@@ -52,6 +54,7 @@ impl Seen {
             video: VideoStats::default(),
             screen: VideoStats::default(),
             audio: AudioStats::default(),
+            reactions: Vec::new(),
             saved: 0,
             path: None,
             network: None,
@@ -104,5 +107,6 @@ impl Seen {
         self.seen.muted |= !p.audio;
         self.seen.video_off |= !p.video;
         self.seen.screen_on |= p.screen;
+        self.seen.hand_raised |= p.hand.is_some();
     }
 }

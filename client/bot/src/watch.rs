@@ -118,6 +118,11 @@ impl Watch {
                 self.told.notices.push(action.told(by));
             }
             CallEvent::Lobby { waiting } => self.door.seen(waiting.clone()),
+            CallEvent::Reaction { from, reaction, .. } => {
+                if let Some(seen) = self.peers.get_mut(from) {
+                    seen.reactions.push(*reaction);
+                }
+            }
             CallEvent::MeetingEnded { by: Some(by) } => {
                 let text = shared::HostAction::EndForAll.told(by);
                 self.told.notices.push(text);
@@ -368,10 +373,12 @@ fn peer_report(seen: &Seen, end: SystemTime) -> PeerReport {
             audio: p.audio,
             video: p.video,
             screen: p.screen,
+            hand: p.hand,
         },
         seen: seen.seen,
         network: network_report(seen),
         left: seen.left,
+        reactions: seen.reactions.clone(),
     }
 }
 

@@ -382,6 +382,8 @@ impl Session {
             }
             ClientMsg::Chat { text } => self.chat(user, peer, &text).await,
             ClientMsg::Host(action) => self.host(peer, action).await,
+            ClientMsg::Hand { raised } => self.room_event(peer, RoomEvent::Hand(raised)),
+            ClientMsg::React { reaction } => self.room_event(peer, RoomEvent::React(reaction)),
             ClientMsg::Leave => self.room_event(peer, RoomEvent::Leave),
         }
     }

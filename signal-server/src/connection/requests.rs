@@ -221,6 +221,7 @@ impl Session {
             video: false,
             screen: false,
             role: Role::Participant,
+            hand: None,
         };
         if let Err(err) = self.app.hub.join(peer, room, participant, history) {
             self.reply_room_error(err);

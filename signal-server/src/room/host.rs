@@ -117,6 +117,7 @@ impl Room {
             HostAction::Remove { peer } => told.to = self.remove(peer, &mut outcome),
             HostAction::Admit { peer } => self.answer_knock(peer, true, &mut outcome),
             HostAction::Deny { peer } => self.answer_knock(peer, false, &mut outcome),
+            HostAction::LowerHand { peer } => self.lower_hand(peer, &mut outcome),
             HostAction::Readmit { user } => {
                 self.hosting.removed.remove(&user);
                 outcome.removal = Some((user, false));

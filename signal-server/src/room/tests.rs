@@ -11,6 +11,7 @@ pub(super) fn person(peer: u64, name: &str) -> Participant {
         video: true,
         screen: false,
         role: Default::default(),
+        hand: None,
     }
 }
 

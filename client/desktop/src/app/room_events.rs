@@ -54,6 +54,10 @@ impl RoomState {
                 self.toast(action.told(&by));
             }
             CallEvent::Lobby { waiting } => self.lobby_changed(&waiting),
+            CallEvent::Reaction { from, reaction, .. } => {
+                self.reactions
+                    .insert(from, (reaction, std::time::Instant::now()));
+            }
             CallEvent::MeetingEnded { .. } | CallEvent::Disconnected { .. } | CallEvent::Ended => {}
         }
         self.refresh();

@@ -6,7 +6,7 @@ use super::backend::{JoinedCall, LatestFrames, SELF_VIEW};
 use super::room_audio::RoomAudio;
 use super::tile_layers::TileLayers;
 use huddle_engine::call::{CallView, Commander, Room, TrackKind};
-use shared::{ChatMessage, MeetingId, Participant, PeerId};
+use shared::{ChatMessage, MeetingId, Participant, PeerId, Reaction};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -44,7 +44,13 @@ pub struct RoomState {
     pub audio: RoomAudio,
     /// The camera size each tile asked for (in a large meeting).
     pub tile_layers: TileLayers,
+    /// Each person's newest reaction (ourselves under our own peer id),
+    /// shown on their tile for [`REACTION_SHOWN_FOR`].
+    pub reactions: HashMap<PeerId, (Reaction, Instant)>,
 }
+
+/// How long a reaction stays on a tile.
+pub const REACTION_SHOWN_FOR: Duration = Duration::from_secs(4);
 
 impl RoomState {
     pub fn new(
@@ -80,6 +86,7 @@ impl RoomState {
             textures: HashMap::new(),
             share_picker: None,
             tile_layers: TileLayers::default(),
+            reactions: HashMap::new(),
         }
     }
 
@@ -98,6 +105,12 @@ impl RoomState {
         let people = &self.people;
         self.tile_layers
             .keep_only(|peer| people.member(peer).is_some());
+    }
+
+    /// The reaction to show on `peer`'s tile now, if any.
+    pub fn reaction_of(&self, peer: PeerId) -> Option<Reaction> {
+        let (reaction, at) = self.reactions.get(&peer)?;
+        (at.elapsed() < REACTION_SHOWN_FOR).then_some(*reaction)
     }
 
     pub fn toast(&mut self, text: String) {

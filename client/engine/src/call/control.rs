@@ -7,7 +7,7 @@ use super::sources::{AudioSource, VideoSource};
 use super::track::TrackKind;
 use crate::codec::VideoEncoderConfig;
 use crate::media::processing::ProcessingSettings;
-use shared::{ChatMessage, HostAction, MeetingId, Participant, PeerId, VideoLayer};
+use shared::{ChatMessage, HostAction, MeetingId, Participant, PeerId, Reaction, VideoLayer};
 use tokio::sync::mpsc;
 
 /// What to join with.
@@ -74,6 +74,10 @@ pub enum Command {
     /// As the meeting's host or a co-host: mute someone, remove them, lock
     /// the room... (the server refuses it from anyone else).
     Host(HostAction),
+    /// Raise (`true`) or lower our hand: the room keeps a queue of hands.
+    RaiseHand(bool),
+    /// Show everyone a reaction on our tile, briefly.
+    React(Reaction),
     /// Pick another camera (or file, or the test pattern).
     UseCamera(Box<dyn VideoSource>),
     UseMicrophone(Box<dyn AudioSource>),
@@ -98,6 +102,8 @@ impl std::fmt::Debug for Command {
             Command::Chat(text) => write!(f, "Chat({text:?})"),
             Command::SetLayer(peer, layer) => write!(f, "SetLayer({peer:?}, {layer:?})"),
             Command::Host(action) => write!(f, "Host({action:?})"),
+            Command::RaiseHand(raised) => write!(f, "RaiseHand({raised})"),
+            Command::React(reaction) => write!(f, "React({reaction:?})"),
             Command::UseCamera(_) => write!(f, "UseCamera"),
             Command::UseMicrophone(_) => write!(f, "UseMicrophone"),
             Command::UseSpeaker(sink) => write!(f, "UseSpeaker({})", sink.is_some()),
@@ -189,6 +195,12 @@ pub enum CallEvent {
     /// arrival (let them in with `HostAction::Admit`).
     Lobby {
         waiting: Vec<Participant>,
+    },
+    /// Someone (ourselves too) reacted: show it on their tile briefly.
+    Reaction {
+        from: PeerId,
+        name: String,
+        reaction: Reaction,
     },
     /// The connection to the server dropped; the engine is trying to get back
     /// in. Media with peers goes on while it can.

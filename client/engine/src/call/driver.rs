@@ -163,6 +163,8 @@ impl Driver {
             Command::Chat(text) => return Some(CoreCommand::Chat(text)),
             Command::SetLayer(peer, layer) => return Some(CoreCommand::SetLayer(peer, layer)),
             Command::Host(action) => return Some(CoreCommand::Host(action)),
+            Command::RaiseHand(raised) => return Some(CoreCommand::Hand(raised)),
+            Command::React(reaction) => return Some(CoreCommand::React(reaction)),
             Command::Leave => return Some(CoreCommand::Leave),
             Command::UseCamera(source) => senders.camera.replace_source(SourceSwap::Video(source)),
             Command::UseMicrophone(source) => {

@@ -4,7 +4,7 @@
 
 use super::{CallCore, CoreCommand, Output, TrackKind, problem};
 use crate::call::control::CallEvent;
-use shared::{ClientMsg, HostAction, Participant, PeerId};
+use shared::{ClientMsg, HostAction, Participant, PeerId, Reaction};
 
 impl CallCore {
     /// A host did `action` to us: a mute or a stopped camera or share is
@@ -54,12 +54,31 @@ impl CallCore {
         out.push(Output::Event(CallEvent::Lobby { waiting }));
     }
 
+    pub(super) fn on_reaction(&mut self, from: PeerId, reaction: Reaction, out: &mut Vec<Output>) {
+        let name = match from == self.room.me {
+            true => self.room.user.name.clone(),
+            false => self.room.name_of(from),
+        };
+        let event = CallEvent::Reaction {
+            from,
+            name,
+            reaction,
+        };
+        out.push(Output::Event(event));
+    }
+
     /// Sends a host action; the server decides whether we may.
     pub(super) fn send_host_action(&mut self, action: HostAction, out: &mut Vec<Output>) {
+        self.send_live(ClientMsg::Host(action), out);
+    }
+
+    /// Sends what only means something now (a host action, a hand, a
+    /// reaction): offline, it is dropped with a word to the user.
+    pub(super) fn send_live(&mut self, msg: ClientMsg, out: &mut Vec<Output>) {
         if !self.online {
             let why = "the server is not reachable now; try that again when the call is back";
             return problem(why.into(), out);
         }
-        out.push(Output::Send(ClientMsg::Host(action)));
+        out.push(Output::Send(msg));
     }
 }

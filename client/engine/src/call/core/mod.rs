@@ -82,6 +82,9 @@ pub enum CoreCommand {
     /// we named none for). Kept in a mesh, said once on the SFU.
     SetLayer(Option<PeerId>, VideoLayer),
     Host(shared::HostAction),
+    /// Raise (`true`) or lower our hand.
+    Hand(bool),
+    React(shared::Reaction),
     Leave,
 }
 

@@ -36,6 +36,9 @@ pub struct Room {
     pub locked: bool,
     /// As a host or co-host: who waits in the lobby, in order of arrival.
     pub lobby: Vec<Participant>,
+    /// Our raised hand's place in the queue (`None`: not raised), as the
+    /// server last said.
+    pub hand: Option<u64>,
 }
 
 impl Room {
@@ -49,6 +52,7 @@ impl Room {
             role: Role::Participant,
             locked: false,
             lobby: Vec::new(),
+            hand: None,
         };
         room.replace_members(others);
         room
@@ -64,6 +68,7 @@ impl Room {
             video: self.media.video,
             screen: self.media.screen,
             role: self.role,
+            hand: self.hand,
         }
     }
 
@@ -114,8 +119,9 @@ impl Room {
     /// A newcomer, or new state of someone already here.
     pub(super) fn upsert(&mut self, participant: Participant) {
         if participant.id == self.me {
-            // Made a co-host, or no longer one.
+            // Made a co-host, or no longer one; our hand raised or lowered.
             self.role = participant.role;
+            self.hand = participant.hand;
             return;
         }
         match self

@@ -58,6 +58,7 @@ impl CallCore {
             } => self.on_moderated(by_name, action, out),
             ServerMsg::RoomLocked { locked, by } => self.on_room_locked(locked, by, out),
             ServerMsg::Lobby { waiting } => self.on_lobby(waiting, out),
+            ServerMsg::Reaction { from, reaction } => self.on_reaction(from, reaction, out),
             // A restart (an upgrade) is the usual reason: try to get back in.
             ServerMsg::ServerShutdown { message } => self.lose_server(Some(message), out),
             // An answer or a candidate still on its way to a peer that has
@@ -108,6 +109,8 @@ impl CallCore {
             CoreCommand::Chat(text) => out.push(Output::Send(ClientMsg::Chat { text })),
             CoreCommand::SetLayer(peer, layer) => self.set_layer(peer, layer, out),
             CoreCommand::Host(action) => self.send_host_action(action, out),
+            CoreCommand::Hand(raised) => self.send_live(ClientMsg::Hand { raised }, out),
+            CoreCommand::React(reaction) => self.send_live(ClientMsg::React { reaction }, out),
             CoreCommand::Leave => {
                 if self.online {
                     out.push(Output::Send(ClientMsg::Leave));

@@ -193,6 +193,7 @@ impl Net {
             video: media.video,
             screen: media.screen,
             role: Default::default(),
+            hand: None,
         }
     }
 
@@ -430,7 +431,9 @@ impl Net {
             | ClientMsg::Join { .. }
             | ClientMsg::SfuSignal { .. }
             | ClientMsg::SfuLayer { .. }
-            | ClientMsg::Host(_) => {}
+            | ClientMsg::Host(_)
+            | ClientMsg::Hand { .. }
+            | ClientMsg::React { .. } => {}
         }
     }
 

@@ -26,6 +26,7 @@ fn bob() -> Participant {
         video: true,
         screen: false,
         role: Default::default(),
+        hand: None,
     }
 }
 
