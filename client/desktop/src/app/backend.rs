@@ -73,6 +73,12 @@ pub enum BackendEvent {
     LoginLost,
     MeetingCreated(Meeting),
     CreateFailed(String),
+    /// The meeting's waiting room covers us: we wait in its lobby until a
+    /// host lets us in. Dropping `stay` leaves the lobby.
+    Waiting {
+        meeting: MeetingId,
+        stay: tokio::sync::oneshot::Sender<()>,
+    },
     Joined(Box<JoinedCall>),
     JoinFailed(String),
     Call(CallEvent),
@@ -349,7 +355,21 @@ impl Backend {
             choice.start_muted |= microphone.is_none();
             let mut options = call_options(&api, meeting, &choice, opened.camera.take());
             (options.microphone, options.speaker) = (microphone, speaker);
-            let call = match Call::join(options).await {
+            let (stay, leave) = tokio::sync::oneshot::channel();
+            let mut stay = Some(stay);
+            let lobby_events = (events.clone(), repaint.clone());
+            let mut on_waiting = move || {
+                if let Some(stay) = stay.take() {
+                    let _ = lobby_events.0.send(BackendEvent::Waiting { meeting, stay });
+                    lobby_events.1.request_repaint();
+                }
+            };
+            let joined = tokio::select! {
+                joined = Call::join_or_wait(options, &mut on_waiting) => joined,
+                // The lobby's page went: the user left it.
+                _ = leave => return,
+            };
+            let call = match joined {
                 Ok(call) => call,
                 Err(err) => {
                     let _ = events.send(BackendEvent::JoinFailed(describe(&err)));

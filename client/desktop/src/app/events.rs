@@ -3,12 +3,13 @@
 //! opened are `device_events.rs`'s; the room's own events `room_events.rs`'s).
 
 use super::backend::{BackendEvent, JoinedCall};
+use super::lobby::LobbyPage;
 use super::pages::{DashboardPage, Page};
 use super::room::RoomState;
 use super::room_audio::RoomAudio;
 use super::{HuddleApp, Intent};
 use huddle_engine::call::CallEvent;
-use shared::HostAction;
+use shared::{HostAction, MeetingId};
 
 /// Said on the login form when the server stopped accepting the login.
 const LOGIN_LOST: &str = "Your login has ended (it expired or was revoked). Log in again.";
@@ -74,12 +75,33 @@ impl HuddleApp {
                 self.meetings.push(meeting);
                 self.meetings.sort_by_key(|m| (m.starts_at, m.id));
             }
+            BackendEvent::Waiting { meeting, stay } => self.wait_in_lobby(meeting, stay),
+            BackendEvent::JoinFailed(message) => {
+                // Turned away at the lobby: back to the meetings, saying by whom.
+                if matches!(self.page, Page::Lobby(_)) {
+                    self.page = Page::Dashboard(DashboardPage::default());
+                }
+                self.status = Some(message);
+            }
             BackendEvent::RenameFailed(message)
-            | BackendEvent::JoinFailed(message)
             | BackendEvent::MeetingsFailed(message)
             | BackendEvent::CreateFailed(message) => self.status = Some(message),
             _ => {}
         }
+    }
+
+    /// The join waits for a host: the lobby shows, unless the user went
+    /// elsewhere meanwhile (then `stay` drops, and the wait ends).
+    fn wait_in_lobby(&mut self, meeting: MeetingId, stay: tokio::sync::oneshot::Sender<()>) {
+        if !matches!(self.page, Page::Dashboard(_)) {
+            return;
+        }
+        let title = self
+            .meetings
+            .iter()
+            .find(|m| m.id == meeting)
+            .map_or_else(|| format!("Meeting {meeting}"), |m| m.title.clone());
+        self.page = Page::Lobby(LobbyPage { title, _stay: stay });
     }
 
     fn on_meetings(&mut self, meetings: Vec<shared::api::Meeting>) {

@@ -181,6 +181,9 @@ impl HuddleApp {
                 fps: 10.0,
             })),
             Intent::SendChat(text) => self.command(|_| {}, Command::Chat(text)),
+            Intent::Host(action) => self.command(|_| {}, Command::Host(action)),
+            Intent::RaiseHand(raised) => self.command(|_| {}, Command::RaiseHand(raised)),
+            Intent::React(reaction) => self.command(|_| {}, Command::React(reaction)),
             Intent::SwitchMicrophone(input) => self.switch_microphone(input),
             Intent::SwitchSpeaker(choice) => self.switch_speaker(choice),
             Intent::SetVoiceProcessing(processing) => {

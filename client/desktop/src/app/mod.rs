@@ -11,6 +11,7 @@ mod hotkey;
 mod intents;
 mod join_devices;
 mod live;
+mod lobby;
 mod login;
 mod moving_parts;
 mod pages;
@@ -18,6 +19,7 @@ pub mod prejoin;
 pub mod room;
 pub mod room_audio;
 mod room_events;
+mod room_people;
 mod room_state;
 pub mod settings;
 mod settings_view;
@@ -69,6 +71,10 @@ pub enum Intent {
     ToggleParticipants,
     ToggleStats,
     ToggleAudioPanel,
+    /// As a host or co-host: mute someone, let them in, lock the room...
+    Host(shared::HostAction),
+    RaiseHand(bool),
+    React(shared::Reaction),
     /// Mid-call: another microphone (opened in the background, then swapped in).
     SwitchMicrophone(SoundInput),
     /// Mid-call: another speaker; `None` plays nothing.
@@ -301,6 +307,7 @@ impl HuddleApp {
                 status,
                 &page.cameras,
             ),
+            Page::Lobby(page) => lobby::show(ui, page),
             Page::Room(room) => room::show(ui, room),
         }
     }

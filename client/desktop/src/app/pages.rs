@@ -4,6 +4,7 @@
 //! screen.
 
 use super::dashboard::DashboardForm;
+use super::lobby::LobbyPage;
 use super::login::LoginForm;
 use super::prejoin::PreJoinState;
 use super::room::RoomState;
@@ -15,6 +16,8 @@ pub enum Screen {
     Login,
     Dashboard,
     PreJoin,
+    /// Waiting for a host to let us in.
+    Lobby,
     Room,
     Settings,
 }
@@ -24,6 +27,7 @@ pub enum Page {
     Login(LoginPage),
     Dashboard(DashboardPage),
     PreJoin(Box<PreJoinState>),
+    Lobby(LobbyPage),
     Room(Box<RoomState>),
     Settings(SettingsPage),
 }
@@ -56,6 +60,7 @@ impl Page {
             Page::Login(_) => Screen::Login,
             Page::Dashboard(_) => Screen::Dashboard,
             Page::PreJoin(_) => Screen::PreJoin,
+            Page::Lobby(_) => Screen::Lobby,
             Page::Room(_) => Screen::Room,
             Page::Settings(_) => Screen::Settings,
         }

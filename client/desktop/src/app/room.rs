@@ -3,10 +3,10 @@
 
 use super::Intent;
 use super::room_audio;
+use super::room_people;
 pub use super::room_state::RoomState;
 use super::video_grid;
-use huddle_engine::media::mixer::SILENCE_DBFS;
-use shared::Participant;
+use shared::{Reaction, Role};
 
 /// How long a toast stays.
 const TOAST_FOR: std::time::Duration = std::time::Duration::from_secs(4);
@@ -37,7 +37,9 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
     if room.show_participants {
         egui::Panel::right("participants")
             .min_size(220.0)
-            .show(ui, |ui| participants_panel(ui, room));
+            .show(ui, |ui| {
+                room_people::participants_panel(ui, room, &mut intents)
+            });
     }
     if let Some(picker) = room.share_picker.as_mut() {
         intents.extend(super::share_picker::show(ui.ctx(), picker));
@@ -59,7 +61,7 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
             ui.weak(text);
         }
         room_audio::muted_hint(ui, &mut room.audio, room.mic_on);
-        video_grid::video_area(ui, room);
+        video_grid::video_area(ui, room, &mut intents);
     });
     intents
 }
@@ -105,6 +107,7 @@ fn control_bar(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
     {
         intents.push(Intent::ToggleParticipants);
     }
+    gestures(ui, room, intents);
     if ui.selectable_label(room.show_stats, "Stats").clicked() {
         intents.push(Intent::ToggleStats);
     }
@@ -144,44 +147,29 @@ fn chat_panel(ui: &mut egui::Ui, room: &mut RoomState, intents: &mut Vec<Intent>
         });
 }
 
-fn participants_panel(ui: &mut egui::Ui, room: &RoomState) {
-    ui.heading(format!("Participants ({})", room.people.members.len() + 1));
-    ui.label(format!(
-        "You: {}, {}",
-        if room.mic_on { "mic on" } else { "muted" },
-        if room.camera_on {
-            "camera on"
-        } else {
-            "camera off"
-        }
-    ));
-    // Each voice's level as it arrives (the meter beside a name moves while
-    // they talk).
-    for participant in room.participants() {
+/// Raising a hand, and reacting.
+fn gestures(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
+    let raised = room.people.hand.is_some();
+    let label = if raised { "Lower hand" } else { "Raise hand" };
+    if ui.selectable_label(raised, label).clicked() {
+        intents.push(Intent::RaiseHand(!raised));
+    }
+    ui.menu_button("React", |ui| {
         ui.horizontal(|ui| {
-            ui.label(format!(
-                "{}: {}",
-                participant.name,
-                describe_state(participant)
-            ));
-            if participant.audio {
-                let level = room
-                    .view
-                    .stats(participant.id)
-                    .map_or(SILENCE_DBFS, |s| s.level_dbfs());
-                room_audio::level_meter(ui, level, true, 50.0);
+            for reaction in Reaction::ALL {
+                let button = ui.button(egui::RichText::new(reaction.emoji()).size(20.0));
+                if button.on_hover_text(format!("{reaction:?}")).clicked() {
+                    intents.push(Intent::React(reaction));
+                    ui.close();
+                }
             }
         });
+    });
+    if room.people.role != Role::Participant {
+        ui.weak(if room.people.role == Role::Host {
+            "Host"
+        } else {
+            "Co-host"
+        });
     }
-}
-
-fn describe_state(p: &Participant) -> String {
-    let mut parts = vec![
-        if p.audio { "mic on" } else { "muted" },
-        if p.video { "camera on" } else { "camera off" },
-    ];
-    if p.screen {
-        parts.push("sharing");
-    }
-    parts.join(", ")
 }

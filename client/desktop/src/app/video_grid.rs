@@ -1,16 +1,24 @@
 //! The room's video: a grid that lays itself out for the tiles it has, or
 //! the shared screen large with the cameras beside it; each tile outlined
-//! while its peer speaks loudest, with the engine's numbers over it on demand.
+//! while its peer speaks loudest, with the engine's numbers over it on demand;
+//! a camera that is off shows the person's initials, a reaction shows for a
+//! moment, and those who run the meeting have a menu under each tile.
 
+use super::Intent;
 use super::backend::SELF_VIEW;
 use super::room_audio;
-use super::room_state::RoomState;
+use super::room_people::host_menu;
+use super::room_state::{REACTION_SHOWN_FOR, RoomState};
 use huddle_engine::call::{LinkQuality, PeerStats, TrackKind};
 use shared::PeerId;
 
 /// The grid, or the shared screen large with the cameras beside it.
-pub(super) fn video_area(ui: &mut egui::Ui, room: &mut RoomState) {
+pub(super) fn video_area(ui: &mut egui::Ui, room: &mut RoomState, intents: &mut Vec<Intent>) {
     let ctx = ui.ctx().clone();
+    if !room.reactions.is_empty() {
+        // A reaction goes by itself: a frame when it is due to.
+        ctx.request_repaint_after(REACTION_SHOWN_FOR);
+    }
     let available = ui.available_size();
     let big = egui::vec2(available.x * 0.75, available.y - 30.0);
     let sharer = room.participants().find(|p| p.screen).map(|p| p.id);
@@ -34,7 +42,7 @@ pub(super) fn video_area(ui: &mut egui::Ui, room: &mut RoomState) {
             ui.vertical(|ui| {
                 let small = egui::vec2(available.x * 0.22, available.x * 0.22 * 9.0 / 16.0);
                 for peer in &peers {
-                    tile(ui, room, *peer, small, speaker);
+                    tile(ui, room, *peer, (small, speaker), intents);
                 }
             });
         });
@@ -52,7 +60,7 @@ pub(super) fn video_area(ui: &mut egui::Ui, room: &mut RoomState) {
         .spacing([8.0, 8.0])
         .show(ui, |ui| {
             for (i, peer) in peers.iter().enumerate() {
-                tile(ui, room, *peer, size, speaker);
+                tile(ui, room, *peer, (size, speaker), intents);
                 if (i + 1) % columns == 0 {
                     ui.end_row();
                 }
@@ -67,13 +75,13 @@ fn fit(bounds: egui::Vec2, texture: &egui::TextureHandle) -> egui::Vec2 {
     egui::vec2(w as f32 * scale, h as f32 * scale)
 }
 
-/// One peer's camera (or a placeholder), outlined while they speak loudest.
+/// One peer's camera (or their initials), outlined while they speak loudest.
 fn tile(
     ui: &mut egui::Ui,
     room: &mut RoomState,
     peer: PeerId,
-    size: egui::Vec2,
-    speaker: Option<PeerId>,
+    (size, speaker): (egui::Vec2, Option<PeerId>),
+    intents: &mut Vec<Intent>,
 ) {
     let ctx = ui.ctx().clone();
     let texture = room.texture(&ctx, peer, TrackKind::Camera, size);
@@ -82,7 +90,7 @@ fn tile(
     let height = size.y * ctx.pixels_per_point();
     room.tile_layers
         .want(&room.commander, peer, height, speaking);
-    let Some(participant) = room.participant(peer) else {
+    let Some(participant) = room.participant(peer).cloned() else {
         return;
     };
     let (name, video, audio) = (
@@ -90,6 +98,7 @@ fn tile(
         participant.video,
         participant.audio,
     );
+    let reaction = room.reaction_of(peer);
     let stats = room.show_stats.then(|| room.view.stats(peer)).flatten();
     ui.vertical(|ui| {
         match texture.filter(|_| video) {
@@ -105,15 +114,20 @@ fn tile(
                 if let Some(stats) = &stats {
                     stats_overlay(ui, image.rect, stats);
                 }
+                show_reaction(ui, image.rect, reaction);
             }
             None => {
                 let text = if video { "connecting…" } else { "camera off" };
                 let colours = (egui::Color32::from_gray(40), egui::Color32::GRAY);
-                placeholder(ui, size, text, colours);
+                let rect = placeholder(ui, size, (&name, text), colours);
+                show_reaction(ui, rect, reaction);
             }
         }
         ui.horizontal(|ui| {
             ui.label(name);
+            if participant.hand.is_some() {
+                ui.label("✋").on_hover_text("Hand raised");
+            }
             if !audio {
                 ui.weak("(muted)");
             } else if speaking {
@@ -122,8 +136,32 @@ fn tile(
             if let Some(link) = room.view.stats(peer) {
                 quality_label(ui, "network", &link);
             }
+            host_menu(ui, room.people.role, &participant, intents);
         });
     });
+}
+
+/// A reaction, large in the tile's top right corner.
+fn show_reaction(ui: &egui::Ui, tile: egui::Rect, reaction: Option<shared::Reaction>) {
+    let Some(reaction) = reaction else {
+        return;
+    };
+    ui.painter().text(
+        tile.right_top() + egui::vec2(-10.0, 8.0),
+        egui::Align2::RIGHT_TOP,
+        reaction.emoji(),
+        egui::FontId::proportional(36.0),
+        egui::Color32::WHITE,
+    );
+}
+
+/// The initials a camera-off tile shows: "Test Corporate" is "TC".
+pub(super) fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// How well a link carries, in a word and a colour, with the numbers on hover.
@@ -187,7 +225,8 @@ fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
                         egui::pos2(1.0, 0.0),
                         egui::pos2(0.0, 1.0),
                     ));
-                ui.add(image);
+                let shown = ui.add(image);
+                show_reaction(ui, shown.rect, room.reaction_of(room.people.me));
             }
             None => {
                 let text = if room.camera_on {
@@ -199,11 +238,16 @@ fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
                     egui::Color32::from_rgb(30, 45, 70),
                     egui::Color32::LIGHT_GRAY,
                 );
-                placeholder(ui, size, text, colours);
+                let name = room.people.user.name.clone();
+                let rect = placeholder(ui, size, (&name, text), colours);
+                show_reaction(ui, rect, room.reaction_of(room.people.me));
             }
         }
         ui.horizontal(|ui| {
             ui.label("You");
+            if room.people.hand.is_some() {
+                ui.label("✋").on_hover_text("Your hand is raised");
+            }
             if !room.mic_on {
                 ui.weak("(muted)");
             } else if room.audio.level.dbfs() > room_audio::TALKING_DBFS {
@@ -218,20 +262,35 @@ fn self_tile(ui: &mut egui::Ui, room: &mut RoomState, size: egui::Vec2) {
     });
 }
 
-/// A tile without a picture: its background and a word on why.
+/// A tile without a picture: its background, the person's initials and
+/// name, and a word on why. Returns where it was drawn.
 fn placeholder(
     ui: &mut egui::Ui,
     size: egui::Vec2,
-    text: &str,
+    (name, why): (&str, &str),
     (fill, ink): (egui::Color32, egui::Color32),
-) {
-    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-    ui.painter().rect_filled(rect, 6.0, fill);
-    ui.painter().text(
-        rect.center(),
+) -> egui::Rect {
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+    // Read by screen readers (and tests) as what the tile shows.
+    let said = format!("{} ({name}, {why})", initials(name));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &said));
+    let painter = ui.painter();
+    painter.rect_filled(rect, 6.0, fill);
+    let initials_size = (size.y * 0.3).clamp(14.0, 64.0);
+    let centre = rect.center();
+    painter.text(
+        centre - egui::vec2(0.0, initials_size * 0.35),
         egui::Align2::CENTER_CENTER,
-        text,
-        egui::FontId::proportional(14.0),
+        initials(name),
+        egui::FontId::proportional(initials_size),
         ink,
     );
+    painter.text(
+        centre + egui::vec2(0.0, initials_size * 0.55),
+        egui::Align2::CENTER_CENTER,
+        format!("{name} · {why}"),
+        egui::FontId::proportional(13.0),
+        ink,
+    );
+    rect
 }
