@@ -24,6 +24,10 @@ struct Args {
     /// With --join: join with the camera off.
     #[arg(long, requires = "join")]
     camera_off: bool,
+    /// An invitation to join (`huddle://join/ID`, or the meeting's https
+    /// link): what a desktop shortcut or a clicked link passes.
+    #[arg(conflicts_with = "join")]
+    invitation: Option<String>,
 }
 
 fn main() -> eframe::Result {
@@ -40,7 +44,7 @@ fn main() -> eframe::Result {
         server: args.server,
         email: args.email,
         password: args.password,
-        join: args.join,
+        join: args.join.or(args.invitation),
         join_muted: args.muted,
         join_camera_off: args.camera_off,
         reconnect_for: None,

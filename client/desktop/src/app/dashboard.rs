@@ -1,6 +1,8 @@
 //! The dashboard: the meetings this user may see, who is in them now, join.
 
 use super::Intent;
+use super::meeting_times::{When, in_order, local_start};
+use jiff::tz::TimeZone;
 use shared::User;
 use shared::api::{Meeting, Visibility, WaitingRoom};
 
@@ -27,7 +29,7 @@ pub fn meeting_id_in(link: &str) -> Option<i64> {
 
 pub fn show(
     ui: &mut egui::Ui,
-    user: &User,
+    (user, zone): (&User, &TimeZone),
     meetings: &[Meeting],
     status: Option<&str>,
     form: &mut DashboardForm,
@@ -58,7 +60,7 @@ pub fn show(
     if meetings.is_empty() {
         ui.label("No meetings yet.");
     }
-    intents.extend(meetings_table(ui, meetings));
+    intents.extend(meetings_table(ui, meetings, zone));
     intents
 }
 
@@ -119,8 +121,9 @@ fn new_meeting_row(ui: &mut egui::Ui, form: &mut DashboardForm) -> Option<Intent
     .inner
 }
 
-/// Every meeting with its host, start, who is in it, and a Join button.
-fn meetings_table(ui: &mut egui::Ui, meetings: &[Meeting]) -> Vec<Intent> {
+/// Every meeting with its host, start (in the local time zone), who is in
+/// it, and a Join button: those on now and starting soon first.
+fn meetings_table(ui: &mut egui::Ui, meetings: &[Meeting], zone: &TimeZone) -> Vec<Intent> {
     let mut intents = Vec::new();
     egui::Grid::new("meetings")
         .num_columns(5)
@@ -129,23 +132,19 @@ fn meetings_table(ui: &mut egui::Ui, meetings: &[Meeting]) -> Vec<Intent> {
         .show(ui, |ui| {
             ui.strong("Title");
             ui.strong("Host");
-            ui.strong("Starts (UTC)");
+            ui.strong("Starts");
             ui.strong("In it now");
             ui.label("");
             ui.end_row();
-            for meeting in meetings {
-                ui.label(&meeting.title);
+            for (meeting, when) in in_order(meetings, jiff::Timestamp::now()) {
+                ui.horizontal(|ui| {
+                    ui.label(&meeting.title);
+                    if when != When::Later && when != When::Over {
+                        ui.strong(when.tag());
+                    }
+                });
                 ui.label(&meeting.host.name);
-                let starts = meeting.starts_at;
-                ui.label(format!(
-                    "{:04}-{:02}-{:02} {:02}:{:02} ({} min)",
-                    starts.year(),
-                    starts.month() as u8,
-                    starts.day(),
-                    starts.hour(),
-                    starts.minute(),
-                    meeting.duration_minutes
-                ));
+                ui.label(local_start(meeting, zone));
                 ui.label(who_is_in(meeting))
                     .on_hover_text(format!("{} in the room now", meeting.participants_now));
                 if ui

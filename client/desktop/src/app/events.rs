@@ -109,11 +109,11 @@ impl HuddleApp {
         let Some(wanted) = self.auto_join.take() else {
             return;
         };
-        match self
-            .meetings
-            .iter()
-            .find(|m| m.title == wanted || m.id.to_string() == wanted)
-        {
+        // A title first; else the id in a link (`huddle://join/7`) or alone.
+        let id_in_link = super::dashboard::meeting_id_in(&wanted);
+        let by_title = self.meetings.iter().find(|m| m.title == wanted);
+        let by_id = || self.meetings.iter().find(|m| id_in_link == Some(m.id.0));
+        match by_title.or_else(by_id) {
             // A desktop shortcut or link drops the user straight into the meeting.
             Some(meeting) => {
                 self.apply(Intent::Join(meeting.id));

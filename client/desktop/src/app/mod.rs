@@ -13,6 +13,7 @@ mod join_devices;
 mod live;
 mod lobby;
 mod login;
+mod meeting_times;
 mod moving_parts;
 mod pages;
 pub mod prejoin;
@@ -126,6 +127,10 @@ pub struct HuddleApp {
     api: Option<ApiClient>,
     pub user: Option<User>,
     pub meetings: Vec<Meeting>,
+    /// Meeting times are shown in this zone: the system's.
+    pub time_zone: jiff::tz::TimeZone,
+    /// The window's title as last set.
+    shown_title: String,
     /// Wakes the UI from other threads (the global push-to-talk key).
     repaint: egui::Context,
     auto_join: Option<String>,
@@ -169,6 +174,8 @@ impl HuddleApp {
             api: None,
             user: None,
             meetings: Vec::new(),
+            time_zone: jiff::tz::TimeZone::system(),
+            shown_title: "Huddle".into(),
             repaint: cc.egui_ctx.clone(),
             auto_join: start.join,
             join_muted: start.join_muted,
@@ -240,11 +247,30 @@ impl HuddleApp {
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
     }
+
+    /// The window's title: the meeting's in a call or its lobby.
+    pub fn window_title(&self) -> String {
+        match &self.page {
+            Page::Room(room) => format!("{} – Huddle", room.title),
+            Page::Lobby(lobby) => format!("Waiting to join {} – Huddle", lobby.title),
+            _ => "Huddle".into(),
+        }
+    }
+
+    /// Tells the window its title when it changes.
+    fn follow_title(&mut self, ctx: &egui::Context) {
+        let title = self.window_title();
+        if self.shown_title != title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.shown_title = title;
+        }
+    }
 }
 
 impl eframe::App for HuddleApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_events();
+        self.follow_title(ctx);
         self.ask_server_about_itself(ctx);
         // The dashboard's "in it now" counts stay fresh without polling every frame.
         if self.screen() == Screen::Dashboard {
@@ -290,7 +316,10 @@ impl HuddleApp {
                 page.logging_in,
             ),
             Page::Dashboard(page) => match &self.user {
-                Some(user) => dashboard::show(ui, user, &self.meetings, status, &mut page.form),
+                Some(user) => {
+                    let who = (user, &self.time_zone);
+                    dashboard::show(ui, who, &self.meetings, status, &mut page.form)
+                }
                 None => Vec::new(),
             },
             Page::PreJoin(state) => prejoin::show(

@@ -48,6 +48,13 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
         ui.horizontal(|ui| {
             ui.heading(&room.title);
             ui.label(format!("{} in the call", room.people.members.len() + 1));
+            let copy = ui.button("Copy invite");
+            let copy = copy.on_hover_text("A link others paste into Huddle's join field, or open");
+            if copy.clicked() {
+                let link = invitation(room.meeting);
+                ui.ctx().copy_text(link.clone());
+                room.toast(format!("Invitation copied: {link}"));
+            }
         });
         let banner = if room.reconnecting {
             Some("Reconnecting to the server… (you can still see and hear the others)")
@@ -172,4 +179,10 @@ fn gestures(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
             "Co-host"
         });
     }
+}
+
+/// What to send someone to bring them into `meeting`: the join field takes
+/// it, and `huddle huddle://join/ID` (a desktop shortcut, a clicked link) opens it.
+pub fn invitation(meeting: shared::MeetingId) -> String {
+    format!("huddle://join/{meeting}")
 }
