@@ -1,5 +1,6 @@
-//! The dashboard as a person reads it (egui_kittest, a real server): times
-//! in their own time zone, and a meeting on now marked and listed first.
+//! The app as a person first meets it (egui_kittest, a real server): the
+//! login card, times in their own time zone with a meeting on now marked
+//! and listed first, an invitation, the shortcuts, the system's theme.
 
 use egui_kittest::kittest::Queryable;
 use huddle_desktop::app::{Screen, StartOptions};
@@ -20,6 +21,16 @@ fn times_are_local_and_a_meeting_on_now_is_marked() {
     });
     // Half past five hours east of UTC, as in India.
     harness.state_mut().time_zone = TimeZone::fixed(Offset::from_seconds(5 * 3600 + 1800).unwrap());
+    // The login form is one card in the middle of the 1100-point window.
+    harness.run_steps(2);
+    let email = harness.get_by_role_and_label(egui::accesskit::Role::TextInput, "Email");
+    let (left, right) = (email.rect().left(), email.rect().right());
+    assert!(
+        left > 350.0 && right < 850.0,
+        "the email field at {left}..{right}"
+    );
+    let button = harness.get_by_label("Log in").rect().center().x;
+    assert!((button - 550.0).abs() < 30.0, "the button at {button}");
     log_in(&mut harness, Some(STARTUP), PASSWORD);
     wait_until(&mut harness, "the dashboard", |h| {
         h.query_by_label(ALL_USERS).is_some()
@@ -47,7 +58,8 @@ fn times_are_local_and_a_meeting_on_now_is_marked() {
 }
 
 /// An invitation link opens the meeting (as a desktop shortcut passes it),
-/// the window is named after it, and "Copy invite" copies that link.
+/// the window is named after it, "Copy invite" copies that link, and the
+/// keyboard shortcuts work and are listed.
 #[test]
 fn an_invitation_opens_the_meeting_and_copy_invite_gives_it() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -84,4 +96,39 @@ fn an_invitation_opens_the_meeting_and_copy_invite_gives_it() {
         h.query_by_label(&format!("Invitation copied: {link}"))
             .is_some()
     });
+
+    // Keyboard shortcuts: Ctrl+D unmutes, Ctrl+Alt+H raises the hand, F1 lists them.
+    harness.key_press_modifiers(egui::Modifiers::CTRL, egui::Key::D);
+    wait_until(&mut harness, "unmuted", |h| {
+        h.state().room().is_some_and(|r| r.mic_on)
+    });
+    let ctrl_alt = egui::Modifiers::CTRL.plus(egui::Modifiers::ALT);
+    harness.key_press_modifiers(ctrl_alt, egui::Key::H);
+    wait_until(&mut harness, "the hand up, as the server says", |h| {
+        h.state().room().is_some_and(|r| r.people.hand.is_some())
+    });
+    harness.key_press(egui::Key::F1);
+    wait_until(&mut harness, "the shortcuts listed", |h| {
+        h.query_by_label("Keyboard shortcuts").is_some()
+            && h.query_by_label("Mute or unmute").is_some()
+    });
+}
+
+/// The app takes the system's light or dark theme.
+#[test]
+fn the_app_follows_the_system_theme() {
+    for theme in [egui::Theme::Light, egui::Theme::Dark] {
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size([800.0, 600.0])
+            .with_theme(theme)
+            .build_eframe(|cc| huddle_desktop::app::HuddleApp::new(cc, StartOptions::default()));
+        harness.run_steps(2);
+        assert_eq!(harness.ctx.theme(), theme);
+        let dark = harness.ctx.global_style().visuals.dark_mode;
+        assert_eq!(
+            dark,
+            theme == egui::Theme::Dark,
+            "drawn in the {theme:?} theme"
+        );
+    }
 }

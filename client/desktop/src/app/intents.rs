@@ -255,6 +255,7 @@ fn toggle_panel(room: &mut RoomState, intent: Intent) {
         }
         Intent::ToggleParticipants => room.show_participants = !room.show_participants,
         Intent::ToggleStats => room.show_stats = !room.show_stats,
+        Intent::ToggleShortcuts => room.show_shortcuts = !room.show_shortcuts,
         other => tracing::debug!(?other, "not an intent of the room"),
     }
 }

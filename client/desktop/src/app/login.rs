@@ -19,8 +19,33 @@ pub fn show(
     busy: bool,
 ) -> Vec<Intent> {
     let mut intents = Vec::new();
+    // One card in the middle of the window: the title, the fields, the button.
+    ui.add_space((ui.available_height() / 6.0).min(80.0));
+    ui.horizontal(|ui| {
+        ui.add_space(((ui.available_width() - CARD_WIDTH) / 2.0).max(0.0));
+        egui::Frame::group(ui.style())
+            .inner_margin(24)
+            .corner_radius(8)
+            .show(ui, |ui| {
+                ui.set_width(CARD_WIDTH);
+                card(ui, (settings, form), demo, status, busy, &mut intents);
+            });
+    });
+    intents
+}
+
+/// How wide the login card is, in points.
+const CARD_WIDTH: f32 = 420.0;
+
+fn card(
+    ui: &mut egui::Ui,
+    (settings, form): (&mut Settings, &mut LoginForm),
+    demo: Option<&DemoLogin>,
+    status: Option<&str>,
+    busy: bool,
+    intents: &mut Vec<Intent>,
+) {
     ui.vertical_centered(|ui| {
-        ui.add_space(40.0);
         ui.heading("Huddle");
         ui.label("Log in to see your meetings.");
         ui.add_space(16.0);
@@ -73,7 +98,6 @@ pub fn show(
             }
         }
     });
-    intents
 }
 
 /// A label and its text field, tied together so screen readers (and tests) find the field by name.
@@ -84,7 +108,7 @@ fn labelled_field(ui: &mut egui::Ui, name: &str, value: &mut String, password: b
         .add(
             egui::TextEdit::singleline(value)
                 .password(password)
-                .desired_width(260.0),
+                .desired_width(240.0),
         )
         .labelled_by(label.id);
     ui.end_row();

@@ -25,6 +25,7 @@ mod room_state;
 pub mod settings;
 mod settings_view;
 mod share_picker;
+mod shortcuts;
 mod sound;
 mod tile_layers;
 mod video_grid;
@@ -71,6 +72,7 @@ pub enum Intent {
     ToggleChat,
     ToggleParticipants,
     ToggleStats,
+    ToggleShortcuts,
     ToggleAudioPanel,
     /// As a host or co-host: mute someone, let them in, lock the room...
     Host(shared::HostAction),

@@ -12,7 +12,10 @@ use shared::{Reaction, Role};
 const TOAST_FOR: std::time::Duration = std::time::Duration::from_secs(4);
 
 pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
-    let mut intents = Vec::new();
+    let mut intents = super::shortcuts::pressed(ui.ctx(), room);
+    if room.show_shortcuts {
+        super::shortcuts::overlay(ui.ctx(), &mut room.show_shortcuts);
+    }
     room.toasts.retain(|(_, at)| at.elapsed() < TOAST_FOR);
     if !room.toasts.is_empty() {
         // Toasts fade by themselves; ask for a frame when the oldest expires.
@@ -115,6 +118,13 @@ fn control_bar(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
         intents.push(Intent::ToggleParticipants);
     }
     gestures(ui, room, intents);
+    if ui
+        .button("Shortcuts")
+        .on_hover_text("Keyboard shortcuts (F1)")
+        .clicked()
+    {
+        intents.push(Intent::ToggleShortcuts);
+    }
     if ui.selectable_label(room.show_stats, "Stats").clicked() {
         intents.push(Intent::ToggleStats);
     }

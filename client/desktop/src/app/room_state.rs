@@ -27,6 +27,8 @@ pub struct RoomState {
     pub show_chat: bool,
     pub show_participants: bool,
     pub show_stats: bool,
+    /// The keyboard shortcuts' overlay (F1).
+    pub show_shortcuts: bool,
     pub unread: usize,
     pub toasts: Vec<(String, Instant)>,
     /// Shown while a peer connection is lost.
@@ -74,6 +76,7 @@ impl RoomState {
             show_chat: false,
             show_participants: false,
             show_stats: false,
+            show_shortcuts: false,
             unread: 0,
             toasts: Vec::new(),
             banner: None,
