@@ -79,6 +79,30 @@ fn an_invitation_opens_the_meeting_and_copy_invite_gives_it() {
     wait_until(&mut harness, "the room", |h| {
         h.state().screen() == Screen::Room
     });
+    // Every control, by its name, inside the 1100-point window.
+    harness.run_steps(2);
+    let controls = [
+        "Unmute",
+        "Audio",
+        "Start video",
+        "Share screen",
+        "Chat",
+        "Participants (1)",
+        "Raise hand",
+        "React",
+        "Speaker view",
+        "Shortcuts",
+        "Stats",
+        "Leave",
+        "Copy invite",
+    ];
+    for control in controls {
+        let rect = harness.get_by_label(control).rect();
+        assert!(
+            rect.right() <= 1100.0 && rect.bottom() <= 720.0,
+            "{control} at {rect:?}"
+        );
+    }
     assert_eq!(
         harness.state().window_title(),
         format!("{ALL_USERS} – Huddle")

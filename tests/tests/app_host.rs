@@ -95,6 +95,21 @@ fn a_host_sees_initials_and_hands_and_runs_the_meeting_from_a_tile() {
     harness.run_steps(2);
     harness.get_by_label("👍").click();
     harness.run_steps(2);
+    // His tile large in speaker view, and pinned there.
+    let tile = "TC (Test Corporate, camera off)";
+    let width = |h: &Harness<'_, HuddleApp>| h.get_by_label(tile).rect().width();
+    let in_the_grid = width(&harness);
+    harness.get_by_label("Speaker view").click();
+    harness.run_steps(2);
+    assert!(width(&harness) > 1.5 * in_the_grid, "large in speaker view");
+    harness.get_by_label("Grid view").click();
+    harness.run_steps(2);
+    harness.get_by_label("📌").click();
+    harness.run_steps(2);
+    assert!(width(&harness) > 1.5 * in_the_grid, "large when pinned");
+    harness.get_by_label("📌").click();
+    harness.run_steps(2);
+    assert_eq!(width(&harness), in_the_grid, "unpinned: back in the grid");
     harness.get_all_by_label("…").next().unwrap().click();
     harness.run_steps(2);
     assert!(

@@ -256,6 +256,8 @@ fn toggle_panel(room: &mut RoomState, intent: Intent) {
         Intent::ToggleParticipants => room.show_participants = !room.show_participants,
         Intent::ToggleStats => room.show_stats = !room.show_stats,
         Intent::ToggleShortcuts => room.show_shortcuts = !room.show_shortcuts,
+        Intent::ToggleSpeakerView => room.speaker_view = !room.speaker_view,
+        Intent::Pin(peer) => room.pinned = peer,
         other => tracing::debug!(?other, "not an intent of the room"),
     }
 }

@@ -3,6 +3,7 @@
 //! [`backend`]; saved [`settings`] stay apart from runtime handles.
 
 pub mod backend;
+mod control_bar;
 mod dashboard;
 mod device_events;
 mod device_pickers;
@@ -73,6 +74,10 @@ pub enum Intent {
     ToggleParticipants,
     ToggleStats,
     ToggleShortcuts,
+    /// Speaker view (one large) or the grid.
+    ToggleSpeakerView,
+    /// Show this person large (`None`: nobody pinned).
+    Pin(Option<shared::PeerId>),
     ToggleAudioPanel,
     /// As a host or co-host: mute someone, let them in, lock the room...
     Host(shared::HostAction),

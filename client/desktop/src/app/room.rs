@@ -6,7 +6,6 @@ use super::room_audio;
 use super::room_people;
 pub use super::room_state::RoomState;
 use super::video_grid;
-use shared::{Reaction, Role};
 
 /// How long a toast stays.
 const TOAST_FOR: std::time::Duration = std::time::Duration::from_secs(4);
@@ -25,7 +24,8 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
         room_audio::push_to_talk(ui, &mut room.audio, room.mic_on, &mut intents);
     }
     egui::Panel::bottom("controls").show(ui, |ui| {
-        ui.horizontal(|ui| control_bar(ui, room, &mut intents));
+        // Wrapped: a narrow window puts the rest on a second row, never off its edge.
+        ui.horizontal_wrapped(|ui| super::control_bar::show(ui, room, &mut intents));
     });
     if room.show_chat {
         egui::Panel::right("chat")
@@ -76,63 +76,6 @@ pub fn show(ui: &mut egui::Ui, room: &mut RoomState) -> Vec<Intent> {
     intents
 }
 
-fn control_bar(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
-    room_audio::microphone_controls(ui, &room.audio, room.mic_on, intents);
-    if ui
-        .button(if room.camera_on {
-            "Stop video"
-        } else {
-            "Start video"
-        })
-        .clicked()
-    {
-        intents.push(Intent::SetCamera(!room.camera_on));
-    }
-    if ui
-        .button(if room.sharing {
-            "Stop sharing"
-        } else {
-            "Share screen"
-        })
-        .clicked()
-    {
-        intents.push(if room.sharing {
-            Intent::SetShare(false)
-        } else {
-            Intent::OpenSharePicker
-        });
-    }
-    let chat_label = if room.unread > 0 {
-        format!("Chat ({})", room.unread)
-    } else {
-        "Chat".to_string()
-    };
-    if ui.selectable_label(room.show_chat, chat_label).clicked() {
-        intents.push(Intent::ToggleChat);
-    }
-    let people = format!("Participants ({})", room.people.members.len() + 1);
-    if ui
-        .selectable_label(room.show_participants, people)
-        .clicked()
-    {
-        intents.push(Intent::ToggleParticipants);
-    }
-    gestures(ui, room, intents);
-    if ui
-        .button("Shortcuts")
-        .on_hover_text("Keyboard shortcuts (F1)")
-        .clicked()
-    {
-        intents.push(Intent::ToggleShortcuts);
-    }
-    if ui.selectable_label(room.show_stats, "Stats").clicked() {
-        intents.push(Intent::ToggleStats);
-    }
-    if ui.button("Leave").clicked() {
-        intents.push(Intent::Leave);
-    }
-}
-
 fn chat_panel(ui: &mut egui::Ui, room: &mut RoomState, intents: &mut Vec<Intent>) {
     ui.heading("Chat");
     egui::Panel::bottom("chat-input").show(ui, |ui| {
@@ -162,33 +105,6 @@ fn chat_panel(ui: &mut egui::Ui, room: &mut RoomState, intents: &mut Vec<Intent>
                 ui.add_space(4.0);
             }
         });
-}
-
-/// Raising a hand, and reacting.
-fn gestures(ui: &mut egui::Ui, room: &RoomState, intents: &mut Vec<Intent>) {
-    let raised = room.people.hand.is_some();
-    let label = if raised { "Lower hand" } else { "Raise hand" };
-    if ui.selectable_label(raised, label).clicked() {
-        intents.push(Intent::RaiseHand(!raised));
-    }
-    ui.menu_button("React", |ui| {
-        ui.horizontal(|ui| {
-            for reaction in Reaction::ALL {
-                let button = ui.button(egui::RichText::new(reaction.emoji()).size(20.0));
-                if button.on_hover_text(format!("{reaction:?}")).clicked() {
-                    intents.push(Intent::React(reaction));
-                    ui.close();
-                }
-            }
-        });
-    });
-    if room.people.role != Role::Participant {
-        ui.weak(if room.people.role == Role::Host {
-            "Host"
-        } else {
-            "Co-host"
-        });
-    }
 }
 
 /// What to send someone to bring them into `meeting`: the join field takes

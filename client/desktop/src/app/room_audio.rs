@@ -105,7 +105,7 @@ impl RoomAudio {
     }
 
     /// How to talk, for the hint and the control bar.
-    fn how_to_talk(&self) -> String {
+    pub(super) fn how_to_talk(&self) -> String {
         match &self.global_key {
             Some(_) => format!("Hold Space or {} to talk", self.global_key_name),
             None => "Hold Space to talk".into(),
@@ -124,29 +124,6 @@ pub fn push_to_talk(ui: &egui::Ui, audio: &mut RoomAudio, mic_on: bool, intents:
     let held = space || audio.global_key_held;
     if held != mic_on {
         intents.push(Intent::SetMic(held));
-    }
-}
-
-/// The control bar's microphone part: mute (or how to talk), and the meter.
-pub fn microphone_controls(
-    ui: &mut egui::Ui,
-    audio: &RoomAudio,
-    mic_on: bool,
-    intents: &mut Vec<Intent>,
-) {
-    if audio.push_to_talk {
-        ui.label(if mic_on {
-            "Talking…".to_string()
-        } else {
-            audio.how_to_talk()
-        });
-    } else if ui.button(if mic_on { "Mute" } else { "Unmute" }).clicked() {
-        intents.push(Intent::SetMic(!mic_on));
-    }
-    // Redrawn when the level moves (`moving_parts.rs`), not on a timer.
-    level_meter(ui, audio.level.dbfs(), mic_on, 70.0);
-    if ui.selectable_label(audio.show_panel, "Audio").clicked() {
-        intents.push(Intent::ToggleAudioPanel);
     }
 }
 

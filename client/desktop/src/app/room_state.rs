@@ -29,6 +29,11 @@ pub struct RoomState {
     pub show_stats: bool,
     /// The keyboard shortcuts' overlay (F1).
     pub show_shortcuts: bool,
+    /// One person large (the one pinned, else whoever speaks), the others
+    /// small beside them; otherwise a grid of equals.
+    pub speaker_view: bool,
+    /// Shown large whoever speaks (for this user only).
+    pub pinned: Option<PeerId>,
     pub unread: usize,
     pub toasts: Vec<(String, Instant)>,
     /// Shown while a peer connection is lost.
@@ -77,6 +82,8 @@ impl RoomState {
             show_participants: false,
             show_stats: false,
             show_shortcuts: false,
+            speaker_view: false,
+            pinned: None,
             unread: 0,
             toasts: Vec::new(),
             banner: None,
@@ -106,6 +113,8 @@ impl RoomState {
     pub fn refresh(&mut self) {
         self.people = self.view.room();
         let people = &self.people;
+        // One who left is no longer pinned.
+        self.pinned = self.pinned.filter(|peer| people.member(*peer).is_some());
         self.tile_layers
             .keep_only(|peer| people.member(peer).is_some());
     }

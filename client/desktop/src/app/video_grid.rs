@@ -29,6 +29,10 @@ pub(super) fn video_area(ui: &mut egui::Ui, room: &mut RoomState, intents: &mut 
     let peers: Vec<PeerId> = room.participants().map(|p| p.id).collect();
     let tiles = peers.len() + 1;
     let speaker = room.view.active_speaker();
+    let large = room
+        .pinned
+        .or(speaker.filter(|_| room.speaker_view))
+        .or_else(|| peers.first().copied().filter(|_| room.speaker_view));
     if let Some((peer, texture)) = screen {
         let name = room
             .participant(peer)
@@ -44,6 +48,20 @@ pub(super) fn video_area(ui: &mut egui::Ui, room: &mut RoomState, intents: &mut 
                 for peer in &peers {
                     tile(ui, room, *peer, (small, speaker), intents);
                 }
+            });
+        });
+        return;
+    }
+    if let Some(large) = large.filter(|_| screen.is_none()) {
+        // Speaker view: one large, the others (and ourselves) beside.
+        ui.horizontal(|ui| {
+            tile(ui, room, large, (big, speaker), intents);
+            ui.vertical(|ui| {
+                let small = egui::vec2(available.x * 0.2, available.x * 0.2 * 9.0 / 16.0);
+                for peer in peers.iter().filter(|p| **p != large) {
+                    tile(ui, room, *peer, (small, speaker), intents);
+                }
+                self_tile(ui, room, small);
             });
         });
         return;
@@ -135,6 +153,16 @@ fn tile(
             }
             if let Some(link) = room.view.stats(peer) {
                 quality_label(ui, "network", &link);
+            }
+            let pinned = room.pinned == Some(peer);
+            let pin = ui
+                .selectable_label(pinned, "📌")
+                .on_hover_text(match pinned {
+                    true => "Unpin",
+                    false => "Pin: show them large",
+                });
+            if pin.clicked() {
+                intents.push(Intent::Pin((!pinned).then_some(peer)));
             }
             host_menu(ui, room.people.role, &participant, intents);
         });
