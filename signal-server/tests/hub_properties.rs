@@ -1,13 +1,15 @@
 //! The hub and its rooms under random input: sequences of join, leave,
-//! signal, chat, media_state, disconnect (then reconnect), and a broken
-//! connection that is resumed or whose grace runs out, from random peers,
-//! 100,000 steps in all. After every step each peer's view of its
+//! signal, chat, media_state, disconnect (then reconnect), a broken
+//! connection that is resumed or whose grace runs out, knocks at a waiting
+//! room, and host actions (seat 0 hosts every meeting; anyone may try),
+//! from random peers, 100,000 steps in all. After every step each peer's view of its
 //! room, built only from the messages it received, equals the hub's; and no
 //! message ever reaches a peer outside the room it was meant for.
 
 use proptest::prelude::*;
 use shared::{
-    ChatMessage, MediaState, MeetingId, MessageId, Participant, PeerId, ServerMsg, UserId,
+    ChatMessage, HostAction, MediaState, MeetingId, MessageId, Participant, PeerId, ServerMsg,
+    UserId,
 };
 use signal_server::hub::{Departure, Hub, LiveLogin, Outbox, Outgoing, Registration};
 use signal_server::metrics::Metrics;
@@ -59,6 +61,32 @@ enum Step {
     Expire {
         seat: usize,
     },
+    /// A host action (one of [`host_action`]'s) by `seat` on `on`.
+    Host {
+        seat: usize,
+        on: usize,
+        which: u8,
+    },
+}
+
+/// The meeting whose waiting room covers the seats from 4 on.
+const WITH_LOBBY: i64 = 3;
+
+/// Host action number `which`, on `target` (user `on`).
+fn host_action(which: u8, target: PeerId, on: usize) -> HostAction {
+    match which {
+        0 => HostAction::Mute { peer: target },
+        1 => HostAction::Remove { peer: target },
+        2 => HostAction::MakeCohost { peer: target },
+        3 => HostAction::Lock,
+        4 => HostAction::Unlock,
+        5 => HostAction::EndForAll,
+        6 => HostAction::Readmit {
+            user: UserId(on as i64),
+        },
+        7 => HostAction::Admit { peer: target },
+        _ => HostAction::Deny { peer: target },
+    }
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -73,7 +101,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => seat.clone().prop_map(|seat| Step::Disconnect { seat }),
         1 => seat.clone().prop_map(|seat| Step::Break { seat }),
         1 => seat.clone().prop_map(|seat| Step::Resume { seat }),
-        1 => seat.prop_map(|seat| Step::Expire { seat }),
+        1 => seat.clone().prop_map(|seat| Step::Expire { seat }),
+        2 => (seat, 0..SEATS, 0..9u8).prop_map(|(seat, on, which)| Step::Host { seat, on, which }),
     ]
 }
 
@@ -83,6 +112,8 @@ struct Client {
     held: Registration,
     queue: mpsc::Receiver<Outgoing>,
     room: Option<MeetingId>,
+    /// The meeting in whose lobby it waits.
+    waiting: Option<MeetingId>,
     others: BTreeMap<PeerId, Participant>,
     /// Its connection broke: it hears nothing until it resumes.
     away: bool,
@@ -151,6 +182,7 @@ impl World {
                     self.truth.remove(&client.peer);
                 }
             }
+            Step::Host { seat, on, which } => self.host(seat, on, which),
         }
         self.drain();
     }
@@ -168,7 +200,7 @@ impl World {
         }
         client.away = true;
         client.queue = mpsc::channel(1).1; // the old one is gone with the socket
-        (client.room, client.others) = (None, BTreeMap::new());
+        (client.room, client.others, client.waiting) = (None, BTreeMap::new(), None);
     }
 
     /// A broken seat resumes its peer id on a new connection, and joins
@@ -183,6 +215,7 @@ impl World {
         assert_eq!(held.peer, peer, "the same peer id back");
         let client = &mut self.seats[seat];
         (client.held, client.queue, client.away) = (held, queue, false);
+        client.waiting = None;
         if let Some(&meeting) = self.truth.get(&peer) {
             assert_eq!(self.hub.room_of(peer), Some(meeting), "its place was kept");
             self.join(seat, meeting);
@@ -211,10 +244,30 @@ impl World {
             id: meeting,
             topology: shared::Topology::Mesh,
             host: UserId(0),
-            knock: false,
+            knock: meeting.0 == WITH_LOBBY && seat >= 4,
         };
-        if self.hub.join(peer, room, participant, vec![]).is_ok() {
+        // Let in, or waiting in the lobby.
+        let joined = self.hub.join(peer, room, participant, vec![]).is_ok();
+        if joined && self.hub.room_of(peer) == Some(meeting) {
             self.truth.insert(peer, meeting);
+        }
+    }
+
+    /// A host action: those it sends out leave the truth too.
+    fn host(&mut self, seat: usize, on: usize, which: u8) {
+        let (peer, target) = (self.seats[seat].peer, self.seats[on].peer);
+        let action = host_action(which, target, on);
+        let meeting = self.truth.get(&peer).copied();
+        if self.hub.host_action(peer, action).is_err() {
+            return;
+        }
+        let meeting = meeting.expect("only one in a room runs it");
+        let host = self.seats[0].peer;
+        assert_ne!(action.target(), Some(host), "nothing is done to the host");
+        match action {
+            HostAction::Remove { peer } => drop(self.truth.remove(&peer)),
+            HostAction::EndForAll => self.truth.retain(|_, m| *m != meeting),
+            _ => {}
         }
     }
 
@@ -313,7 +366,10 @@ impl Client {
                     self.room,
                     "news from another room"
                 );
-                self.others.insert(participant.id, participant);
+                // News of itself (a new role, a hand) is not someone else.
+                if participant.id != self.peer {
+                    self.others.insert(participant.id, participant);
+                }
             }
             ServerMsg::ParticipantLeft { id } => {
                 assert!(
@@ -322,8 +378,39 @@ impl Client {
                 );
             }
             ServerMsg::Left { meeting_id } => {
-                assert_eq!(self.room, Some(meeting_id));
+                let was_in = self.room.or(self.waiting.take());
+                assert_eq!(was_in, Some(meeting_id));
                 self.room = None;
+                self.others.clear();
+            }
+            ServerMsg::Waiting { meeting_id } => {
+                assert!(
+                    self.room.is_none() && mine.is_none(),
+                    "waits outside the room"
+                );
+                self.waiting = Some(meeting_id);
+            }
+            ServerMsg::Lobby { .. } | ServerMsg::RoomLocked { .. } => {
+                assert!(
+                    self.room.is_some() && self.room == mine,
+                    "news of its own room"
+                );
+            }
+            ServerMsg::Moderated { action, .. } if action.in_the_lobby() => {
+                assert!(self.waiting.take().is_some(), "answered at the door");
+            }
+            ServerMsg::Moderated { action, .. } => {
+                assert!(self.room.is_some(), "told in its room");
+                if let HostAction::Remove { .. } = action {
+                    assert!(mine.is_none(), "sent out");
+                    self.room = None;
+                    self.others.clear();
+                }
+            }
+            ServerMsg::MeetingEnded { meeting_id, by } => {
+                assert!(by.is_some() && mine.is_none());
+                assert!(self.room == Some(meeting_id) || self.waiting == Some(meeting_id));
+                (self.room, self.waiting) = (None, None);
                 self.others.clear();
             }
             ServerMsg::Signal { from, .. } => {
@@ -359,6 +446,7 @@ fn connect(hub: &Hub, seat: usize) -> Client {
         held,
         queue,
         room: None,
+        waiting: None,
         others: BTreeMap::new(),
         away: false,
     }

@@ -127,8 +127,9 @@ async fn only_hosts_run_the_meeting_and_a_cohost_cannot_touch_the_host() {
     assert_eq!(code, ErrorCode::BadRequest, "not on yourself");
 }
 
-/// Ann mutes Bob, turns his camera off and asks for it back; Bob is told
-/// each in words, his engine carries them out, and he unmutes himself.
+/// Ann mutes Bob, stops his screen share, turns his camera off and asks
+/// for it back; Bob is told each in words, his engine carries them out, and
+/// he unmutes himself.
 #[tokio::test]
 async fn a_host_mutes_and_stops_a_camera_and_the_participant_is_told_in_words() {
     let server = TestServer::start().await;
@@ -136,6 +137,9 @@ async fn a_host_mutes_and_stops_a_camera_and_the_participant_is_told_in_words() 
         [[at]]
         time = 2.5
         host = { mute = "Test Corporate" }
+        [[at]]
+        time = 2.8
+        host = { stop_screen = "Test Corporate" }
         [[at]]
         time = 3.0
         host = { stop_video = "Test Corporate" }
@@ -146,8 +150,13 @@ async fn a_host_mutes_and_stops_a_camera_and_the_participant_is_told_in_words() 
         seen_muted = "Test Corporate"
         [[expect]]
         seen_video_off = "Test Corporate"
+        [[expect]]
+        screen_from = "Test Corporate"
     "#;
     let bob_script = r#"
+        [[at]]
+        time = 0.5
+        action = "share_start"
         [[at]]
         time = 5.0
         action = "unmute"
@@ -178,6 +187,7 @@ async fn a_host_mutes_and_stops_a_camera_and_the_participant_is_told_in_words() 
         bob.host_notices,
         [
             "Test Startup muted your microphone",
+            "Test Startup stopped your screen share",
             "Test Startup turned off your camera",
             "Test Startup asks you to turn on your camera",
         ]
@@ -189,6 +199,16 @@ async fn a_host_mutes_and_stops_a_camera_and_the_participant_is_told_in_words() 
         .find(|p| p.name == "Test Corporate")
         .unwrap();
     assert!(seen.state.audio, "unmuting stayed with Bob");
+    assert!(!seen.state.screen, "his share stopped");
+    let shared = seen
+        .screen
+        .last_frame
+        .as_ref()
+        .expect("his share came first");
+    assert!(
+        shared.decoded_unix_ms + 3_000 < ended_ms,
+        "and stopped coming"
+    );
     assert!(
         !seen.state.video,
         "the camera stayed off: only Bob may turn it on"
