@@ -341,6 +341,10 @@ impl World {
 impl Client {
     fn read(&mut self, msg: ServerMsg, truth: &BTreeMap<PeerId, MeetingId>) {
         let mine = truth.get(&self.peer).copied();
+        let msg = match self.read_hosting(msg, mine) {
+            Some(msg) => msg,
+            None => return,
+        };
         match msg {
             ServerMsg::Joined {
                 meeting_id,
@@ -383,6 +387,26 @@ impl Client {
                 self.room = None;
                 self.others.clear();
             }
+            ServerMsg::Signal { from, .. } => {
+                assert!(
+                    self.room.is_some() && truth.get(&from).copied() == self.room,
+                    "a signal across rooms"
+                );
+            }
+            ServerMsg::ChatMessage(message) => {
+                assert_eq!(
+                    Some(message.text),
+                    self.room.map(|m| format!("room {m}")),
+                    "chat across rooms"
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// The news of hosts and the lobby; any other message is handed back.
+    fn read_hosting(&mut self, msg: ServerMsg, mine: Option<MeetingId>) -> Option<ServerMsg> {
+        match msg {
             ServerMsg::Waiting { meeting_id } => {
                 assert!(
                     self.room.is_none() && mine.is_none(),
@@ -413,21 +437,9 @@ impl Client {
                 (self.room, self.waiting) = (None, None);
                 self.others.clear();
             }
-            ServerMsg::Signal { from, .. } => {
-                assert!(
-                    self.room.is_some() && truth.get(&from).copied() == self.room,
-                    "a signal across rooms"
-                );
-            }
-            ServerMsg::ChatMessage(message) => {
-                assert_eq!(
-                    Some(message.text),
-                    self.room.map(|m| format!("room {m}")),
-                    "chat across rooms"
-                );
-            }
-            other => panic!("unexpected {other:?}"),
+            other => return Some(other),
         }
+        None
     }
 }
 

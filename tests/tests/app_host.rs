@@ -95,21 +95,7 @@ fn a_host_sees_initials_and_hands_and_runs_the_meeting_from_a_tile() {
     harness.run_steps(2);
     harness.get_by_label("👍").click();
     harness.run_steps(2);
-    // His tile large in speaker view, and pinned there.
-    let tile = "TC (Test Corporate, camera off)";
-    let width = |h: &Harness<'_, HuddleApp>| h.get_by_label(tile).rect().width();
-    let in_the_grid = width(&harness);
-    harness.get_by_label("Speaker view").click();
-    harness.run_steps(2);
-    assert!(width(&harness) > 1.5 * in_the_grid, "large in speaker view");
-    harness.get_by_label("Grid view").click();
-    harness.run_steps(2);
-    harness.get_by_label("📌").click();
-    harness.run_steps(2);
-    assert!(width(&harness) > 1.5 * in_the_grid, "large when pinned");
-    harness.get_by_label("📌").click();
-    harness.run_steps(2);
-    assert_eq!(width(&harness), in_the_grid, "unpinned: back in the grid");
+    his_tile_large_in_speaker_view_and_pinned(&mut harness);
     harness.get_all_by_label("…").next().unwrap().click();
     harness.run_steps(2);
     assert!(
@@ -136,6 +122,24 @@ fn a_host_sees_initials_and_hands_and_runs_the_meeting_from_a_tile() {
             "Test Startup removed you from the meeting"
         ]
     );
+}
+
+/// His tile large in speaker view, and pinned there; back in the grid after.
+fn his_tile_large_in_speaker_view_and_pinned(harness: &mut Harness<'_, HuddleApp>) {
+    let tile = "TC (Test Corporate, camera off)";
+    let width = |h: &Harness<'_, HuddleApp>| h.get_by_label(tile).rect().width();
+    let in_the_grid = width(harness);
+    harness.get_by_label("Speaker view").click();
+    harness.run_steps(2);
+    assert!(width(harness) > 1.5 * in_the_grid, "large in speaker view");
+    harness.get_by_label("Grid view").click();
+    harness.run_steps(2);
+    harness.get_by_label("📌").click();
+    harness.run_steps(2);
+    assert!(width(harness) > 1.5 * in_the_grid, "large when pinned");
+    harness.get_by_label("📌").click();
+    harness.run_steps(2);
+    assert_eq!(width(harness), in_the_grid, "unpinned: back in the grid");
 }
 
 /// Ann hosts a meeting with a waiting room: Bob knocks, the app lists him

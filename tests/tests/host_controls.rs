@@ -32,10 +32,9 @@ async fn next_is_the_chat(session: &mut SignalSession, text: &str) {
     );
 }
 
-#[tokio::test]
-async fn only_hosts_run_the_meeting_and_a_cohost_cannot_touch_the_host() {
-    let server = TestServer::start().await;
-    third_user(&server).await;
+/// Ann (the host), Bob and Cat in the all-users meeting, each on a live session.
+async fn three_in_the_meeting(server: &TestServer) -> [SignalSession; 3] {
+    third_user(server).await;
     let ann_api = server.login(STARTUP).await;
     let meeting = server.meeting_id(&ann_api, ALL_USERS).await;
     let mut ann = server.connect(&ann_api).await;
@@ -45,6 +44,13 @@ async fn only_hosts_run_the_meeting_and_a_cohost_cannot_touch_the_host() {
     assert_eq!(bob.join(meeting).await.unwrap().role, Role::Participant);
     let mut cat = server.connect(&server.login(CAT).await).await;
     cat.join(meeting).await.unwrap();
+    [ann, bob, cat]
+}
+
+#[tokio::test]
+async fn every_host_action_from_a_participant_is_forbidden_and_unseen() {
+    let server = TestServer::start().await;
+    let [mut ann, mut bob, mut cat] = three_in_the_meeting(&server).await;
     let (a, c) = (ann.peer_id(), cat.peer_id());
 
     // Every action from a participant: forbidden, and nobody hears of it.
@@ -79,9 +85,16 @@ async fn only_hosts_run_the_meeting_and_a_cohost_cannot_touch_the_host() {
     .unwrap();
     next_is_the_chat(&mut ann, "after").await;
     next_is_the_chat(&mut cat, "after").await;
+    let meeting = server.app().hub.room_of(a).expect("in the room");
     assert_eq!(server.app().hub.participants_of(meeting).len(), 3);
+}
 
-    // Bob made a co-host: he may mute Cat, but not the host, and he makes no co-hosts.
+/// Bob made a co-host: he may mute Cat, but not the host, and he makes no co-hosts.
+#[tokio::test]
+async fn a_cohost_runs_the_meeting_but_cannot_touch_the_host() {
+    let server = TestServer::start().await;
+    let [mut ann, mut bob, mut cat] = three_in_the_meeting(&server).await;
+    let (a, c) = (ann.peer_id(), cat.peer_id());
     ann.send(ClientMsg::Host(HostAction::MakeCohost {
         peer: bob.peer_id(),
     }))
@@ -193,6 +206,12 @@ async fn a_host_mutes_and_stops_a_camera_and_the_participant_is_told_in_words() 
         ]
     );
     assert!(!bob.removed && ann.host_notices.is_empty());
+    bob_as_ann_last_saw_him(&ann, ended_ms);
+}
+
+/// Bob in Ann's report: unmuted by himself; his share and camera stopped,
+/// and their frames stopped coming.
+fn bob_as_ann_last_saw_him(ann: &huddle_bot::Report, ended_ms: u64) {
     let seen = ann
         .peers
         .iter()
@@ -276,7 +295,12 @@ async fn a_removed_participant_stays_out_until_readmitted() {
         .to_string();
     assert!(refusal.contains("removed you"), "{refusal}");
 
-    // Ann lets him back in (her own connection: a bot readmits only whom it saw).
+    ann_lets_him_back_in(&server).await;
+}
+
+/// Ann readmits Bob on her own connection (a bot readmits only whom it
+/// saw), and he gets in again.
+async fn ann_lets_him_back_in(server: &TestServer) {
     let bob_user = server
         .connect(&server.login(CORPORATE).await)
         .await
@@ -293,7 +317,7 @@ async fn a_removed_participant_stays_out_until_readmitted() {
     server
         .wait_for_room(ALL_USERS, "ann alone", |room| room.len() == 1)
         .await;
-    let mut back = bot(&server, CORPORATE, 660.0, (40, 200, 40), 2.0, "");
+    let mut back = bot(server, CORPORATE, 660.0, (40, 200, 40), 2.0, "");
     back.script = huddle_bot::Script::parse("[[expect]]\nparticipants_at_least = 2\n").unwrap();
     let mut tries = 0;
     let report = loop {

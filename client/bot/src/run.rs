@@ -114,13 +114,20 @@ pub async fn run(options: BotOptions) -> Result<Report> {
             break;
         }
     }
+    let base = report_of(&call, devices);
+    call.leave().await;
+    Ok(watch.into_report(base, &options.script.expectations))
+}
+
+/// What the report says of the bot itself, as its call ends (the watch
+/// adds what it saw of the others).
+fn report_of(call: &Call, mut devices: AudioDevicesReport) -> Report {
     let (camera, screen) = call.frames_encoded();
-    let mut devices = devices;
     devices.speaker_gaps = devices
         .speaker_gap_counter
         .as_ref()
         .map(|gaps| gaps.count());
-    let base = Report {
+    Report {
         name: call.user.name.clone(),
         peer_id: call.peer_id().0,
         topology: call.room().topology,
@@ -136,9 +143,7 @@ pub async fn run(options: BotOptions) -> Result<Report> {
         removed: false,
         waited_in_lobby_ms: call.waited_in_lobby.map(|d| d.as_millis() as u64),
         knocked: Vec::new(),
-    };
-    call.leave().await;
-    Ok(watch.into_report(base, &options.script.expectations))
+    }
 }
 
 /// Logs in, finds the meeting, opens the sources and joins. Returns the

@@ -3,6 +3,7 @@
 //! drains a bounded queue. The reader also enforces the connection's
 //! deadlines: `hello` in time, a login that is still valid, a live client.
 
+mod joining;
 mod requests;
 mod writer;
 

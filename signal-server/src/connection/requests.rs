@@ -1,20 +1,20 @@
-//! The handlers of each live message once parsed: `hello`, `join`,
-//! `signal`, `sfu_signal`, `chat`, and the plain room events.
+//! The handlers of each live message once parsed: `hello`, `signal`,
+//! `sfu_signal`, `chat`, `host`, and the plain room events (`join` is
+//! `joining.rs`'s).
 
 use super::{Flow, Phase, Session, close_code};
-use crate::hub::{LiveLogin, MeetingRoom, Registration, Removal};
+use crate::hub::{LiveLogin, Registration, Removal};
 use crate::message_limits::ConnectionAllowance;
 use crate::room::{RoomError, RoomEvent};
 use crate::sfu::Roster;
 use crate::sfu::seat::{Occupant, SeatInput};
-use crate::store::{chat, meetings, now_millis, removals, sessions};
+use crate::store::{now_millis, removals, sessions};
 use serde_json::Value;
-use shared::api::WaitingRoom;
 use shared::limits::{MAX_CHAT_BYTES, TextError, TextKind, check_text};
 use shared::protocol::MAX_SIGNAL_PAYLOAD_BYTES;
 use shared::{
-    ErrorCode, HostAction, MeetingId, PROTOCOL_VERSION, Participant, PeerId, PeerSignal, Role,
-    ServerMsg, SfuLink, Topology, User, VideoLayer,
+    ErrorCode, HostAction, PROTOCOL_VERSION, PeerId, PeerSignal, ServerMsg, SfuLink, Topology,
+    User, VideoLayer,
 };
 use std::sync::Arc;
 
@@ -139,92 +139,6 @@ impl Session {
                 tracing::info!(?refused, "a resume token refused: a new peer id instead");
                 self.app.hub.register(outbox, login)
             }
-        }
-    }
-
-    pub(super) async fn join(&mut self, user: &User, peer: PeerId, meeting_id: MeetingId) {
-        if self.app.hub.is_settled_in_room(peer) {
-            return self.reply_room_error(RoomError::AlreadyInRoom);
-        }
-        let who = user.clone();
-        let found = self.app.db.call(move |conn| {
-            let removed = removals::is_removed(conn, meeting_id, who.id)?;
-            let invited = meetings::is_invited(conn, meeting_id, &who)?;
-            Ok((meetings::lookup(conn, meeting_id, &who)?, removed, invited))
-        });
-        let room = match found.await {
-            Ok((meetings::Lookup::Visible(_), true, _)) => {
-                return self.reply_room_error(RoomError::Removed);
-            }
-            Ok((meetings::Lookup::Visible(meeting), false, invited)) => MeetingRoom {
-                id: meeting_id,
-                topology: meeting.topology,
-                host: meeting.host.id,
-                knock: match meeting.waiting_room {
-                    WaitingRoom::Off => false,
-                    WaitingRoom::Uninvited => !invited,
-                    WaitingRoom::Everyone => true,
-                },
-            },
-            Ok((meetings::Lookup::Missing, ..)) => {
-                return self.reply_error(
-                    ErrorCode::NotFound,
-                    format!("there is no meeting {meeting_id}"),
-                );
-            }
-            Ok((meetings::Lookup::Hidden, ..)) => {
-                return self.reply_error(
-                    ErrorCode::Forbidden,
-                    format!("you are not invited to meeting {meeting_id}"),
-                );
-            }
-            Err(err) => {
-                tracing::error!("looking up meeting {meeting_id} failed: {err}");
-                return self.reply_error(
-                    ErrorCode::Internal,
-                    "the server could not look up the meeting; try again",
-                );
-            }
-        };
-        // Gates exist only for meetings found above, so strangers cannot grow the map.
-        let gate = self.app.hub.gate(meeting_id);
-        let _in_order = gate.lock().await;
-        let limit = self.app.config.limits.chat_history_on_join;
-        let history = self.app.db.call(move |conn| {
-            // Checked again under the gate: the meeting may have been deleted meanwhile.
-            Ok(match meetings::exists(conn, meeting_id)? {
-                true => Some(chat::page(conn, meeting_id, None, limit)?),
-                false => None,
-            })
-        });
-        let history = match history.await {
-            Ok(Some(history)) => history,
-            Ok(None) => {
-                return self.reply_error(
-                    ErrorCode::NotFound,
-                    format!("meeting {meeting_id} was deleted"),
-                );
-            }
-            Err(err) => {
-                tracing::error!("reading chat history of {meeting_id} failed: {err}");
-                return self.reply_error(
-                    ErrorCode::Internal,
-                    "the server could not read the chat history; try again",
-                );
-            }
-        };
-        let participant = Participant {
-            id: peer,
-            user_id: user.id,
-            name: user.name.clone(),
-            audio: false,
-            video: false,
-            screen: false,
-            role: Role::Participant,
-            hand: None,
-        };
-        if let Err(err) = self.app.hub.join(peer, room, participant, history) {
-            self.reply_room_error(err);
         }
     }
 

@@ -166,14 +166,16 @@ pub fn lookup(conn: &Connection, id: MeetingId, user: &User) -> Result<Lookup> {
 /// Whether `user` counts as invited to `meeting` (for its waiting room):
 /// its host, an invitee, or, for a meeting of the organisation, a member.
 pub fn is_invited(conn: &Connection, meeting: MeetingId, user: &User) -> Result<bool> {
-    Ok(conn.query_row(
+    let invited = conn.query_row(
         "SELECT m.host_id = ?1
              OR (m.visibility = 'organisation' AND m.organisation_id IS NOT NULL AND m.organisation_id = ?2)
              OR EXISTS (SELECT 1 FROM meeting_invitees i WHERE i.meeting_id = m.id AND i.user_id = ?1)
          FROM meetings m WHERE m.id = ?3",
         params![user.id.0, user.organisation.as_ref().map(|o| o.id.0), meeting.0],
         |row| row.get(0),
-    )?)
+    );
+    // No such meeting: nobody is invited to it.
+    Ok(invited.optional()?.unwrap_or(false))
 }
 
 pub fn exists(conn: &Connection, id: MeetingId) -> Result<bool> {

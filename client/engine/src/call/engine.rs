@@ -66,41 +66,26 @@ impl Call {
         mut options: CallOptions,
         on_waiting: &mut (dyn FnMut() + Send),
     ) -> Result<Call> {
-        let started = std::time::Instant::now();
-        let mut session =
-            SignalSession::connect(&options.ws_url, &options.token, &options.trust).await?;
-        let connected_after = started.elapsed();
-        let mut waiting_since = None;
-        let mut note_waiting = || {
-            waiting_since = Some(std::time::Instant::now());
-            on_waiting();
-        };
-        let joined = session
-            .join_or_wait(options.meeting, &mut note_waiting)
-            .await?;
-        let waited_in_lobby = waiting_since.map(|since| since.elapsed());
-        let joined_after = started.elapsed();
-        let (event_tx, events) = mpsc::channel(EVENT_QUEUE);
-        let event_tx = EventSender(event_tx);
-        // A source is lost once per sender: three at most.
-        let (lost, lost_sources) = mpsc::channel(3);
-        let tasks = CallTasks::default();
-        let voice = VoicePath::new(options.voice_processing);
-        let audio_parts = AudioSenderParts {
-            runtime: tokio::runtime::Handle::current(),
-            lost,
-            voice: voice.clone(),
-            events: event_tx.clone(),
-            tasks: tasks.clone(),
-        };
-        let senders = start_all(&mut options, audio_parts);
-        let media = start_media(
-            &mut options,
-            senders.clone(),
-            voice,
-            event_tx.clone(),
-            tasks,
-        );
+        let Entered {
+            session,
+            joined,
+            connected_after,
+            joined_after,
+            waited_in_lobby,
+        } = enter(
+            &options.ws_url,
+            (&options.token, &options.trust),
+            options.meeting,
+            on_waiting,
+        )
+        .await?;
+        let Started {
+            event_tx,
+            events,
+            lost_sources,
+            senders,
+            media,
+        } = start_sending(&mut options);
         let start = Start {
             welcome: session.welcome().clone(),
             joined: joined.clone(),
@@ -326,5 +311,77 @@ fn rejoin_target(options: &CallOptions, session: &SignalSession) -> RejoinTarget
         trust: options.trust.clone(),
         meeting: options.meeting,
         resume: session.welcome().resume_token.clone(),
+    }
+}
+
+/// In the meeting: the live session, the room as `joined` said, and how
+/// long getting there took.
+struct Entered {
+    session: SignalSession,
+    joined: crate::signaling::Joined,
+    connected_after: std::time::Duration,
+    joined_after: std::time::Duration,
+    waited_in_lobby: Option<std::time::Duration>,
+}
+
+/// Connects, says hello and joins (through the lobby, if the meeting's
+/// waiting room covers us).
+async fn enter(
+    ws_url: &str,
+    (token, trust): (&str, &crate::tls::Trust),
+    meeting: shared::MeetingId,
+    on_waiting: &mut (dyn FnMut() + Send),
+) -> Result<Entered> {
+    let started = std::time::Instant::now();
+    let mut session = SignalSession::connect(ws_url, token, trust).await?;
+    let connected_after = started.elapsed();
+    let mut waiting_since = None;
+    let mut note_waiting = || {
+        waiting_since = Some(std::time::Instant::now());
+        on_waiting();
+    };
+    let joined = session.join_or_wait(meeting, &mut note_waiting).await?;
+    Ok(Entered {
+        session,
+        joined,
+        connected_after,
+        joined_after: started.elapsed(),
+        waited_in_lobby: waiting_since.map(|since| since.elapsed()),
+    })
+}
+
+/// The call's media running: its senders, what comes in, and the channels
+/// its events and lost sources travel on.
+struct Started {
+    event_tx: EventSender,
+    events: mpsc::Receiver<CallEvent>,
+    lost_sources: mpsc::Receiver<(TrackKind, super::sources::SourceLost)>,
+    senders: LocalSenders,
+    media: Media,
+}
+
+/// Starts sending (the sources in `options`) and the media coming in.
+fn start_sending(options: &mut CallOptions) -> Started {
+    let (event_tx, events) = mpsc::channel(EVENT_QUEUE);
+    let event_tx = EventSender(event_tx);
+    // A source is lost once per sender: three at most.
+    let (lost, lost_sources) = mpsc::channel(3);
+    let tasks = CallTasks::default();
+    let voice = VoicePath::new(options.voice_processing);
+    let audio_parts = AudioSenderParts {
+        runtime: tokio::runtime::Handle::current(),
+        lost,
+        voice: voice.clone(),
+        events: event_tx.clone(),
+        tasks: tasks.clone(),
+    };
+    let senders = start_all(options, audio_parts);
+    let media = start_media(options, senders.clone(), voice, event_tx.clone(), tasks);
+    Started {
+        event_tx,
+        events,
+        lost_sources,
+        senders,
+        media,
     }
 }
