@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 pub enum RoomEvent {
     /// Enter the room. The chat history was read from storage by the caller.
     /// `knock`: the meeting's waiting room covers this participant, who
-    /// waits in the lobby unless a host (or a co-host) or let in already.
+    /// waits in the lobby, unless they run the room or were let in already.
     Join {
         participant: Participant,
         chat_history: Vec<ChatMessage>,

@@ -40,9 +40,10 @@ fn received_size(report: &Report, from: &str) -> (usize, usize) {
         .video;
     assert!(
         video.frames_decoded >= 60,
-        "{} decoded {} frames of {from}",
+        "{} decoded {} frames of {from}: {:?}",
         report.name,
-        video.frames_decoded
+        video.frames_decoded,
+        video.timeline.iter().map(|s| s.frames).collect::<Vec<_>>()
     );
     let frame = video.last_frame.as_ref().expect("a frame");
     (frame.width, frame.height)
