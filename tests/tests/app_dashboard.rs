@@ -1,6 +1,6 @@
 //! The app as a person first meets it (egui_kittest, a real server): the
 //! login card, times in their own time zone with a meeting on now marked
-//! and listed first, an invitation, the shortcuts, the system's theme.
+//! and listed first, an invitation, the shortcuts.
 
 use egui_kittest::kittest::Queryable;
 use huddle_desktop::app::{Screen, StartOptions};
@@ -136,23 +136,4 @@ fn an_invitation_opens_the_meeting_and_copy_invite_gives_it() {
         h.query_by_label("Keyboard shortcuts").is_some()
             && h.query_by_label("Mute or unmute").is_some()
     });
-}
-
-/// The app takes the system's light or dark theme.
-#[test]
-fn the_app_follows_the_system_theme() {
-    for theme in [egui::Theme::Light, egui::Theme::Dark] {
-        let mut harness = egui_kittest::Harness::builder()
-            .with_size([800.0, 600.0])
-            .with_theme(theme)
-            .build_eframe(|cc| huddle_desktop::app::HuddleApp::new(cc, StartOptions::default()));
-        harness.run_steps(2);
-        assert_eq!(harness.ctx.theme(), theme);
-        let dark = harness.ctx.global_style().visuals.dark_mode;
-        assert_eq!(
-            dark,
-            theme == egui::Theme::Dark,
-            "drawn in the {theme:?} theme"
-        );
-    }
 }

@@ -15,8 +15,10 @@ use shared::PeerId;
 /// The grid, or the shared screen large with the cameras beside it.
 pub(super) fn video_area(ui: &mut egui::Ui, room: &mut RoomState, intents: &mut Vec<Intent>) {
     let ctx = ui.ctx().clone();
+    // A reaction goes by itself: a frame when it is due to, and none after.
+    room.reactions
+        .retain(|_, (_, at)| at.elapsed() < REACTION_SHOWN_FOR);
     if !room.reactions.is_empty() {
-        // A reaction goes by itself: a frame when it is due to.
         ctx.request_repaint_after(REACTION_SHOWN_FOR);
     }
     let available = ui.available_size();

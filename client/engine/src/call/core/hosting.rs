@@ -41,10 +41,7 @@ impl CallCore {
 
     pub(super) fn on_room_locked(&mut self, locked: bool, by: PeerId, out: &mut Vec<Output>) {
         self.room.locked = locked;
-        let by = match by == self.room.me {
-            true => self.room.user.name.clone(),
-            false => self.room.name_of(by),
-        };
+        let by = self.room.name_of(by);
         out.push(Output::Event(CallEvent::RoomLocked { locked, by }));
     }
 
@@ -55,10 +52,7 @@ impl CallCore {
     }
 
     pub(super) fn on_reaction(&mut self, from: PeerId, reaction: Reaction, out: &mut Vec<Output>) {
-        let name = match from == self.room.me {
-            true => self.room.user.name.clone(),
-            false => self.room.name_of(from),
-        };
+        let name = self.room.name_of(from);
         let event = CallEvent::Reaction {
             from,
             name,

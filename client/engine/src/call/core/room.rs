@@ -150,10 +150,13 @@ impl Room {
         }
     }
 
-    /// The name people know `id` by, or the id itself.
+    /// The name people know `id` by (ours too), or the id itself.
     pub fn name_of(&self, id: PeerId) -> String {
         if super::topology::sfu_link(id).is_some() {
             return "the meeting's media server".into();
+        }
+        if id == self.me {
+            return self.user.name.clone();
         }
         self.member(id)
             .map_or_else(|| format!("peer {id}"), |m| m.participant.name.clone())
